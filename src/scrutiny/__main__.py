@@ -1,0 +1,3 @@
+from scrutiny.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,164 @@
+"""Code that was commented out, and comments that name a known bug.
+
+A run of comment lines is commented-out code when, with the ``#`` removed, it parses
+as Python that does something (a call, an assignment, an assert ...), not as prose.
+The text is only handed to ``ast.parse``; it is never run.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrutiny.source import Comment, SourceFile
+
+# Longest run of comment lines tried as one piece of code; keeps the search linear
+# in practice on files with long comment blocks.
+MAX_CODE_LINES = 12
+
+BUG_REFERENCE = re.compile(
+    r"\b(?:FIXME|TODO|XXX|HACK|BUG|NOTE)\b[^:]*:?.*?\b(?:bug|lp|issue)\s*[#:]?\s*#?(\d{3,})"
+    r"|\b(?:FIXME|TODO|XXX|HACK)\b.*?(?:bugs\.launchpad\.net/\S*?/(\d+)|#(\d{3,}))",
+    re.IGNORECASE,
+)
+MARKER = re.compile(r"\b(FIXME|TODO|XXX|HACK)\b")
+SECURITY_CALL = re.compile(
+    r"(authori[sz]e|enforce|permission|has_perm|verify|validate|saniti[sz]e|escape|csrf|login_required"
+    r"|policy|check_access|require_admin|is_admin|quote|^can$)",
+    re.IGNORECASE,
+)
+ACTION_NODES = (
+    ast.Call,
+    ast.Assign,
+    ast.AugAssign,
+    ast.AnnAssign,
+    ast.Assert,
+    ast.Return,
+    ast.Raise,
+    ast.Import,
+    ast.ImportFrom,
+    ast.If,
+    ast.For,
+    ast.While,
+    ast.With,
+    ast.FunctionDef,
+    ast.ClassDef,
+    ast.Delete,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentedCode:
+    start: int
+    end: int
+    code: str
+    calls: tuple[str, ...]  # dotted names of the calls in it
+    is_assertion: bool
+    security_calls: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BugNote:
+    """A FIXME/TODO comment block that names a bug."""
+
+    start: int
+    end: int
+    marker: str
+    bug: str
+    text: str
+
+
+def comment_blocks(comments: list[Comment]) -> list[list[Comment]]:
+    """Runs of own-line comments on consecutive lines."""
+    blocks: list[list[Comment]] = []
+    for comment in comments:
+        if not comment.own_line:
+            continue
+        if blocks and blocks[-1][-1].line == comment.line - 1:
+            blocks[-1].append(comment)
+        else:
+            blocks.append([comment])
+    return blocks
+
+
+def _uncomment(comment: Comment) -> str:
+    text = comment.text[1:]
+    return text[1:] if text.startswith(" ") else text
+
+
+def _dotted(node: ast.AST) -> str:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _as_code(lines: list[str]) -> ast.Module | None:
+    text = textwrap.dedent("\n".join(lines))
+    if not text.strip() or text.lstrip().startswith(("#", "!")):
+        return None
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if not any(isinstance(node, ACTION_NODES) for node in ast.walk(tree)):
+        return None
+    # Prose that happens to parse ("see foo(bar)") is one bare call with a single-word
+    # line; real code has dotted calls, arguments, or several statements.
+    return tree
+
+
+def find_commented_code(src: SourceFile) -> list[CommentedCode]:
+    found: list[CommentedCode] = []
+    for block in comment_blocks(src.comments):
+        texts = [_uncomment(c) for c in block]
+        index = 0
+        while index < len(block):
+            taken = 0
+            for end in range(min(len(block), index + MAX_CODE_LINES), index, -1):
+                tree = _as_code(texts[index:end])
+                if tree is not None:
+                    calls = tuple(_dotted(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call))
+                    is_assertion = any(isinstance(n, ast.Assert) for n in ast.walk(tree)) or any(
+                        name.rsplit(".", 1)[-1].startswith(("assert", "fail")) for name in calls
+                    )
+                    security = tuple(c for c in calls if SECURITY_CALL.search(c.rsplit(".", 1)[-1]))
+                    found.append(
+                        CommentedCode(
+                            block[index].line,
+                            block[end - 1].line,
+                            "\n".join(texts[index:end]),
+                            calls,
+                            is_assertion,
+                            security,
+                        )
+                    )
+                    taken = end - index
+                    break
+            index += taken or 1
+    return found
+
+
+def find_bug_notes(src: SourceFile) -> list[BugNote]:
+    """FIXME/TODO blocks naming a bug; the block extends over its following comment lines."""
+    notes: list[BugNote] = []
+    for block in comment_blocks(src.comments) + [[c] for c in src.comments if not c.own_line]:
+        for position, comment in enumerate(block):
+            marker = MARKER.search(comment.text)
+            if not marker:
+                continue
+            # The sentence naming the bug may continue on the next comment line.
+            joined = " ".join(c.text.lstrip("#").strip() for c in block[position : position + 3])
+            match = BUG_REFERENCE.search(joined)
+            if match:
+                bug = next(group for group in match.groups() if group)
+                notes.append(BugNote(comment.line, block[-1].line, marker.group(1), bug, comment.text.strip()))
+                break
+    return sorted(notes, key=lambda note: note.start)

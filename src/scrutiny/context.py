@@ -1,0 +1,305 @@
+"""What a file is: test, production code, script, migration, example or docs.
+
+``classify`` reads the path and the syntax tree only. The kind decides how the composer
+weighs findings (a hard-coded host is fine in a test, not in a service), the frameworks
+and entry points say where untrusted input enters.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrutiny.source import SourceFile
+
+
+class FileKind(enum.Enum):
+    PRODUCTION = "production"
+    TEST = "test"
+    SCRIPT = "script"
+    MIGRATION = "migration"
+    EXAMPLE = "example"
+    DOCS = "docs"
+
+
+@dataclass(frozen=True, slots=True)
+class EntryPoint:
+    """A function through which untrusted input enters the code."""
+
+    name: str
+    line: int
+    end_line: int
+    kind: str  # route, view, api-controller, rpc-handler, cli-main, http-handler
+    params: tuple[str, ...]
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileContext:
+    kind: FileKind
+    subkinds: tuple[str, ...]
+    frameworks: tuple[str, ...]
+    reasons: tuple[str, ...]
+    entry_points: tuple[EntryPoint, ...]
+
+    @property
+    def description(self) -> str:
+        """A phrase such as 'OpenStack nova functional regression test'."""
+        words: list[str] = []
+        if self.frameworks:
+            words.append(self.frameworks[0])
+        words.extend(self.subkinds)
+        words.append(KIND_NOUNS[self.kind])
+        return " ".join(words)
+
+
+KIND_NOUNS = {
+    FileKind.PRODUCTION: "production code",
+    FileKind.TEST: "test",
+    FileKind.SCRIPT: "script",
+    FileKind.MIGRATION: "migration",
+    FileKind.EXAMPLE: "example",
+    FileKind.DOCS: "documentation code",
+}
+
+TEST_DIRS = {"tests", "test", "testing", "unittests", "functional_tests", "testcases"}
+TEST_SUBKIND_DIRS = {"functional": "functional", "unit": "unit", "integration": "integration", "regressions": "regression"}
+SCRIPT_DIRS = {"scripts", "bin", "tools", "devtools", "contrib", "utils-scripts"}
+EXAMPLE_DIRS = {"examples", "example", "samples", "sample", "demo", "demos"}
+DOCS_DIRS = {"doc", "docs", "api-ref", "releasenotes"}
+MIGRATION_DIRS = {"migrations", "migrate_repo", "alembic"}
+TEST_MODULES = {"unittest", "pytest", "testtools", "mock", "fixtures", "hypothesis", "oslotest", "testscenarios"}
+TEST_FILE = re.compile(r"^(test_.*|.*_tests?|conftest)\.py$")
+REGRESSION_FILE = re.compile(r"^test_bug_?\d+")
+BUG_DOCSTRING = re.compile(r"\b(?:test|regression test)s? for (?:bug|issue)\s*#?\s*(\d+)", re.IGNORECASE)
+
+FRAMEWORKS = (
+    # (import root, name shown); the first match in the file names the framework.
+    ("nova", "OpenStack nova"),
+    ("neutron", "OpenStack neutron"),
+    ("cinder", "OpenStack cinder"),
+    ("glance", "OpenStack glance"),
+    ("keystone", "OpenStack keystone"),
+    ("oslo_", "OpenStack oslo"),
+    ("webob", "webob"),
+    ("pecan", "pecan"),
+    ("django", "Django"),
+    ("rest_framework", "Django REST framework"),
+    ("flask", "Flask"),
+    ("fastapi", "FastAPI"),
+    ("starlette", "Starlette"),
+    ("aiohttp", "aiohttp"),
+    ("tornado", "Tornado"),
+    ("pyramid", "Pyramid"),
+)
+
+ROUTE_DECORATORS = {"route", "get", "post", "put", "patch", "delete", "head", "options", "websocket", "api_route"}
+WSGI_DECORATORS = {"response", "action", "expected_errors", "schema", "query_schema", "expose", "wsgify"}
+CONTROLLER_METHODS = {"index", "show", "create", "update", "delete", "detail", "get_all", "get_one", "post", "put"}
+HTTP_HANDLER_METHODS = re.compile(r"^do_[A-Z]+$")
+CLI_MODULES = {"argparse", "click", "typer", "optparse", "sys", "oslo_config"}
+
+
+def classify(src: SourceFile) -> FileContext:
+    path = PurePosixPath(src.path.replace("\\", "/"))
+    dirs = [part.lower() for part in path.parts[:-1]]
+    name = path.name.lower()
+    reasons: list[str] = []
+    subkinds: list[str] = []
+
+    test_reasons = _test_signals(src, dirs, name)
+    kind = FileKind.PRODUCTION
+    if test_reasons:
+        kind = FileKind.TEST
+        reasons.extend(test_reasons)
+        subkinds.extend(_test_subkinds(src, dirs, name, reasons))
+    elif migration := _migration_signal(src, dirs):
+        kind = FileKind.MIGRATION
+        reasons.append(migration)
+    elif found := set(dirs) & DOCS_DIRS or (name == "conf.py" and "sphinx" in _roots(src)):
+        kind = FileKind.DOCS
+        reasons.append(f"under {sorted(found)[0]}/" if isinstance(found, set) else "Sphinx conf.py")
+    elif found := set(dirs) & EXAMPLE_DIRS:
+        kind = FileKind.EXAMPLE
+        reasons.append(f"under {sorted(found)[0]}/")
+    elif script := _script_signal(src, dirs, name):
+        kind = FileKind.SCRIPT
+        reasons.append(script)
+    else:
+        reasons.append("no test, script, migration, example or docs signal")
+
+    frameworks = _frameworks(src)
+    entry_points = () if kind is FileKind.TEST else tuple(_entry_points(src))
+    return FileContext(kind, tuple(subkinds), frameworks, tuple(reasons), entry_points)
+
+
+def _roots(src: SourceFile) -> set[str]:
+    return {module.split(".", 1)[0] for module in src.imported_modules}
+
+
+def _test_signals(src: SourceFile, dirs: list[str], name: str) -> list[str]:
+    reasons: list[str] = []
+    if TEST_FILE.match(name):
+        reasons.append(f"file name {name} follows the test naming convention")
+    if found := sorted(set(dirs) & TEST_DIRS):
+        reasons.append(f"under a {found[0]}/ directory")
+    for node in src.tree.body:
+        if isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                base_name = (src.qualname(base) or "").rsplit(".", 1)[-1]
+                if base_name.endswith(("TestCase", "TestBase")) or base_name == "TestCase":
+                    reasons.append(f"class {node.name} (line {node.lineno}) derives from {base_name}")
+                    break
+        elif isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+            reasons.append(f"module-level test function {node.name} (line {node.lineno})")
+    imported = _roots(src) & TEST_MODULES
+    test_helpers = sorted(m for m in src.imported_modules if ".tests." in f".{m}." or m.endswith(".tests"))
+    if test_helpers:
+        reasons.append(f"imports test helpers from {test_helpers[0]}")
+    elif imported and reasons:
+        reasons.append(f"imports {', '.join(sorted(imported))}")
+    # Only the path or a test class makes a file a test; imports alone do not.
+    return reasons if any(not r.startswith("imports") for r in reasons) else []
+
+
+def _test_subkinds(src: SourceFile, dirs: list[str], name: str, reasons: list[str]) -> list[str]:
+    found: list[str] = []
+    modules = " ".join(sorted(src.imported_modules))
+    for directory, subkind in TEST_SUBKIND_DIRS.items():
+        if subkind == "regression":
+            continue
+        if directory in dirs or f".tests.{directory}" in modules:
+            found.append(subkind)
+            break
+    docstring = ast.get_docstring(src.tree) or ""
+    for node in src.tree.body:
+        if isinstance(node, ast.ClassDef):
+            docstring += "\n" + (ast.get_docstring(node) or "")
+    bug = BUG_DOCSTRING.search(docstring)
+    if REGRESSION_FILE.match(name) or "regressions" in dirs or bug:
+        found.append("regression")
+        if bug:
+            reasons.append(f"docstring says it tests bug {bug.group(1)}")
+    if "fixtures" in dirs or name == "conftest.py":
+        found.append("fixture")
+    return found
+
+
+def _migration_signal(src: SourceFile, dirs: list[str]) -> str:
+    if found := sorted(set(dirs) & MIGRATION_DIRS):
+        return f"under a {found[0]}/ directory"
+    if "versions" in dirs and "alembic" in _roots(src):
+        return "an alembic revision"
+    for node in src.tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Migration":
+            if any((src.qualname(b) or "").endswith("migrations.Migration") for b in node.bases):
+                return f"class Migration (line {node.lineno}) derives from migrations.Migration"
+    return ""
+
+
+def _has_main_guard(src: SourceFile) -> int:
+    for node in src.tree.body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Compare):
+            names = {getattr(n, "id", None) for n in ast.walk(node.test)}
+            values = {getattr(n, "value", None) for n in ast.walk(node.test)}
+            if "__name__" in names and "__main__" in values:
+                return node.lineno
+    return 0
+
+
+def _script_signal(src: SourceFile, dirs: list[str], name: str) -> str:
+    if found := sorted(set(dirs) & SCRIPT_DIRS):
+        return f"under a {found[0]}/ directory"
+    if name == "setup.py":
+        return "packaging script setup.py"
+    guard = _has_main_guard(src)
+    if guard and not src.in_package:
+        return f"runs as a program (__main__ guard at line {guard}) outside a package"
+    return ""
+
+
+def _frameworks(src: SourceFile) -> tuple[str, ...]:
+    roots = _roots(src)
+    found: list[str] = []
+    for root, shown in FRAMEWORKS:
+        if any(r == root or (root.endswith("_") and r.startswith(root)) for r in roots):
+            found.append(shown)
+    return tuple(found)
+
+
+def _decorator_attr(src: SourceFile, decorator: ast.expr) -> tuple[str, str]:
+    """(last attribute name, full dotted name) of a decorator, call or not."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    dotted = src.qualname(target) or ""
+    return dotted.rsplit(".", 1)[-1], dotted
+
+
+def _entry_points(src: SourceFile) -> list[EntryPoint]:
+    found: list[EntryPoint] = []
+    roots = _roots(src)
+    is_django = "django" in roots or "rest_framework" in roots
+    cli_file = bool(roots & CLI_MODULES) and _has_main_guard(src) or "click" in roots or "typer" in roots
+
+    def add(function: ast.FunctionDef | ast.AsyncFunctionDef, kind: str, qualified: str) -> None:
+        params = tuple(a.arg for a in function.args.args + function.args.kwonlyargs if a.arg not in ("self", "cls"))
+        found.append(
+            EntryPoint(qualified, function.lineno, function.end_lineno or function.lineno, kind, params, "")
+        )
+
+    def visit_function(function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None) -> None:
+        qualified = f"{owner.name}.{function.name}" if owner else function.name
+        for decorator in function.decorator_list:
+            attr, dotted = _decorator_attr(src, decorator)
+            if attr in ROUTE_DECORATORS and isinstance(decorator, ast.Call) and "." in dotted:
+                add(function, "route", qualified)
+                return
+            if attr in WSGI_DECORATORS and ("wsgi" in dotted or "validation" in dotted or "pecan" in dotted
+                                            or "webob" in dotted or attr == "wsgify"):
+                add(function, "api-controller", qualified)
+                return
+            if dotted.startswith(("click.", "typer.")) or attr == "command":
+                add(function, "cli-main", qualified)
+                return
+        bases = [(src.qualname(b) or "").rsplit(".", 1)[-1] for b in owner.bases] if owner else []
+        positional = [a.arg for a in function.args.args]
+        if owner and any(b.endswith("Controller") for b in bases) and function.name in CONTROLLER_METHODS:
+            if "req" in positional or "request" in positional:
+                add(function, "api-controller", qualified)
+                return
+        if owner and any(b.endswith("RequestHandler") for b in bases) and HTTP_HANDLER_METHODS.match(function.name):
+            add(function, "http-handler", qualified)
+            return
+        if owner and is_django and any(b.endswith(("View", "ViewSet", "APIView")) for b in bases):
+            if function.name in {"get", "post", "put", "patch", "delete", "list", "retrieve", "create", "update"}:
+                add(function, "view", qualified)
+                return
+        if not owner and is_django and positional[:1] == ["request"]:
+            add(function, "view", qualified)
+            return
+        if owner and _is_rpc_endpoint(src, owner) and not function.name.startswith("_"):
+            add(function, "rpc-handler", qualified)
+            return
+        if not owner and function.name == "main" and cli_file:
+            add(function, "cli-main", qualified)
+
+    for node in src.tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            visit_function(node, None)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    visit_function(item, node)
+    return found
+
+
+def _is_rpc_endpoint(src: SourceFile, owner: ast.ClassDef) -> bool:
+    for item in owner.body:
+        if isinstance(item, ast.Assign) and any(getattr(t, "id", "") == "target" for t in item.targets):
+            if isinstance(item.value, ast.Call) and (src.qualname(item.value.func) or "").endswith("Target"):
+                return True
+    return False

@@ -1,0 +1,172 @@
+"""The records analysis produces: findings, observations and per-file errors.
+
+Analysis creates these; nothing here formats text for people (see report/).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from scrutiny.context import FileContext
+
+
+class Severity(enum.IntEnum):
+    """How much a finding matters. INFO is a note, never a defect."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            choices = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (choose from {choices})") from None
+
+
+class Confidence(enum.IntEnum):
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Category(enum.Enum):
+    """The aspects a review is organised by, in the order the review lists them."""
+
+    INPUT_VALIDATION = "input-validation"
+    ERROR_HANDLING = "error-handling"
+    RESOURCE_CLEANUP = "resource-cleanup"
+    HARDCODED_VALUES = "hardcoded-values"
+    DISABLED_CHECKS = "disabled-checks"
+    LOGGING = "logging"
+    INJECTION = "injection"
+    DESERIALIZATION = "deserialization"
+    CRYPTOGRAPHY = "cryptography"
+    TLS_NETWORK = "tls-network"
+    FILESYSTEM = "filesystem"
+    CONFIGURATION = "configuration"
+
+    @property
+    def title(self) -> str:
+        return CATEGORY_TITLES[self]
+
+
+CATEGORY_TITLES = {
+    Category.INPUT_VALIDATION: "Input validation",
+    Category.ERROR_HANDLING: "Error handling",
+    Category.RESOURCE_CLEANUP: "Resource cleanup",
+    Category.HARDCODED_VALUES: "Hard-coded values and secrets",
+    Category.DISABLED_CHECKS: "Disabled checks and known bugs",
+    Category.LOGGING: "Logging and information leakage",
+    Category.INJECTION: "Injection",
+    Category.DESERIALIZATION: "Deserialization",
+    Category.CRYPTOGRAPHY: "Cryptography and randomness",
+    Category.TLS_NETWORK: "TLS and network exposure",
+    Category.FILESYSTEM: "Files and temporary files",
+    Category.CONFIGURATION: "Configuration",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A span in a file; lines are 1-based, columns 0-based like ``ast``."""
+
+    path: str
+    line: int
+    col: int = 0
+    end_line: int = 0
+    end_col: int = 0
+
+    @property
+    def last_line(self) -> int:
+        return max(self.line, self.end_line)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One defect (or, at INFO, one note) a rule reports at one place."""
+
+    rule_id: str
+    rule_name: str
+    category: Category
+    cwe: int
+    severity: Severity
+    confidence: Confidence
+    location: Location
+    message: str
+    fix: str
+    evidence: str = ""
+    # Set by the composer when the file's context changed the rule's severity.
+    default_severity: Severity | None = None
+    context_note: str = ""
+    scope: str = ""  # qualified name of the enclosing function or class
+    fingerprint: str = ""
+
+    @property
+    def is_defect(self) -> bool:
+        return self.severity > Severity.INFO
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Lines an aspect statement rests on, with the role they play."""
+
+    path: str
+    start: int
+    end: int
+    role: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """A fact an aspect observer established about a file (not a defect)."""
+
+    category: Category
+    kind: str
+    text: str
+    citations: tuple[Citation, ...] = ()
+    data: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FileError:
+    """Why one file could not be reviewed. The rest of the run goes on."""
+
+    path: str
+    kind: str  # unreadable, binary, encoding, syntax, newer-python, too-deep, too-large, internal
+    message: str
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Suppressed:
+    """A finding hidden by context or by an inline suppression, kept for the record."""
+
+    finding: Finding
+    reason: str
+
+
+@dataclass(slots=True)
+class FileResult:
+    """Everything the review of one file produced; small and picklable."""
+
+    path: str
+    lines: int = 0
+    context: FileContext | None = None
+    findings: list[Finding] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
+    error: FileError | None = None

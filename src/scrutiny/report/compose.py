@@ -1,0 +1,229 @@
+"""Turn per-file results into a Review: context policy, fingerprints, aspects, verdict.
+
+Analysis never formats; this module writes the review's statements, and the
+renderers (prose, json_out) only lay them out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from scrutiny import __version__
+from scrutiny.context import FileContext, FileKind
+from scrutiny.findings import Category, Citation, FileError, FileResult, Finding, Observation, Severity, Suppressed
+from scrutiny.report import aspects as aspect_writers
+from scrutiny.rules import registered
+
+CLEAN_VERDICT = "No security defects are detected in the code."
+# Statements kept per aspect; the rest are counted, so a huge tree stays readable.
+MAX_STATEMENTS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class InputInfo:
+    target: str
+    kind: str  # path or pypi
+    archive: str = ""
+    sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    text: str
+    citations: tuple[Citation, ...] = ()
+    path: str = ""
+
+
+@dataclass
+class Aspect:
+    number: int
+    category: Category
+    status: str  # clean, notes or defects
+    statements: list[Statement] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)  # rule ids that ran for this aspect
+    omitted: int = 0
+
+    @property
+    def title(self) -> str:
+        return self.category.title
+
+
+@dataclass(frozen=True, slots=True)
+class FileSummary:
+    path: str
+    lines: int
+    context: FileContext | None
+    error: FileError | None
+
+
+@dataclass
+class Review:
+    version: str
+    inputs: list[InputInfo]
+    files: list[FileSummary]
+    findings: list[Finding]
+    suppressed: list[Suppressed]
+    errors: list[FileError]
+    aspects: list[Aspect]
+    overview: list[str]
+    verdict: str
+    reasons: list[str]
+    min_severity: Severity
+
+    @property
+    def defects(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_defect]
+
+    @property
+    def reviewed(self) -> list[FileSummary]:
+        return [f for f in self.files if f.error is None]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counted = Counter(f.severity.label for f in self.findings)
+        return {s.label: counted.get(s.label, 0) for s in sorted(Severity, reverse=True)}
+
+    @property
+    def exit_code(self) -> int:
+        if not self.reviewed:
+            return 2
+        return 1 if self.defects else 0
+
+
+def compose(
+    results: list[FileResult],
+    errors: list[FileError],
+    inputs: list[InputInfo],
+    min_severity: Severity = Severity.INFO,
+) -> Review:
+    results = sorted(results, key=lambda r: r.path)
+    shown: list[Finding] = []
+    hidden: list[Suppressed] = []
+    for result in results:
+        hidden.extend(result.suppressed)
+        for finding in apply_context(result.findings, result.context, hidden):
+            shown.append(finding)
+    shown = fingerprint(sorted(set(shown), key=_order))
+    below = [f for f in shown if f.severity < min_severity]
+    shown = [f for f in shown if f.severity >= min_severity]
+    hidden.extend(Suppressed(f, f"below --min-severity {min_severity.label}") for f in below)
+
+    all_errors = sorted(errors + [r.error for r in results if r.error is not None], key=lambda e: (e.path, e.kind))
+    files = [FileSummary(r.path, r.lines, r.context, r.error) for r in results]
+    aspects = _aspects(results, shown, hidden)
+    review = Review(
+        version=__version__,
+        inputs=inputs,
+        files=files,
+        findings=shown,
+        suppressed=sorted(hidden, key=lambda s: _order(s.finding)),
+        errors=all_errors,
+        aspects=aspects,
+        overview=aspect_writers.overview(files),
+        verdict="",
+        reasons=[],
+        min_severity=min_severity,
+    )
+    review.verdict, review.reasons = _verdict(review)
+    return review
+
+
+def _order(finding: Finding) -> tuple[str, int, int, str]:
+    loc = finding.location
+    return (loc.path, loc.line, loc.col, finding.rule_id)
+
+
+def apply_context(findings: Iterable[Finding], context: FileContext | None, hidden: list[Suppressed]) -> list[Finding]:
+    """Adjust each finding's severity to the kind of file it is in, saying why."""
+    rules = registered()
+    kept: list[Finding] = []
+    for finding in findings:
+        kind = context.kind if context else FileKind.PRODUCTION
+        policy = rules[finding.rule_id].context.get(kind) if finding.rule_id in rules else None
+        if policy is None:
+            kept.append(finding)
+            continue
+        severity = policy.apply(finding.severity)
+        if severity is None:
+            hidden.append(Suppressed(finding, policy.reason))
+        elif severity != finding.severity:
+            kept.append(replace(finding, severity=severity, default_severity=finding.severity,
+                                context_note=policy.reason))
+        else:
+            kept.append(finding)
+    return kept
+
+
+def _normalised(text: str) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return re.sub(r"\s+", " ", first)
+
+
+def fingerprint(findings: list[Finding]) -> list[Finding]:
+    """A stable id per finding: rule, file, scope and code text, not line numbers."""
+    seen: Counter[str] = Counter()
+    stamped: list[Finding] = []
+    for finding in findings:
+        key = "|".join((finding.rule_id, finding.location.path, finding.scope, _normalised(finding.evidence)))
+        occurrence = seen[key]
+        seen[key] += 1
+        digest = hashlib.sha256(f"{key}|{occurrence}".encode()).hexdigest()[:20]
+        stamped.append(replace(finding, fingerprint=digest))
+    return stamped
+
+
+def _aspects(results: list[FileResult], shown: list[Finding], hidden: list[Suppressed]) -> list[Aspect]:
+    by_category: dict[Category, list[Finding]] = defaultdict(list)
+    for finding in shown:
+        by_category[finding.category].append(finding)
+    observations: dict[Category, list[tuple[FileResult, Observation]]] = defaultdict(list)
+    for result in results:
+        for observation in result.observations:
+            observations[observation.category].append((result, observation))
+    rule_ids: dict[Category, list[str]] = defaultdict(list)
+    for rule_id, rule in registered().items():
+        rule_ids[rule.category].append(rule_id)
+    dropped = Counter(s.finding.category for s in hidden)
+    reviewed = [r for r in results if r.error is None]
+
+    aspects: list[Aspect] = []
+    for number, category in enumerate(Category, start=1):
+        findings = by_category.get(category, [])
+        status = "defects" if any(f.is_defect for f in findings) else "notes" if findings else "clean"
+        statements = aspect_writers.write(category, reviewed, observations.get(category, []), findings)
+        if dropped.get(category):
+            statements.append(
+                Statement(f"{dropped[category]} finding(s) hidden by context or suppression (listed under suppressed).")
+            )
+        omitted = max(0, len(statements) - MAX_STATEMENTS)
+        aspects.append(
+            Aspect(number, category, status, statements[:MAX_STATEMENTS], findings, rule_ids.get(category, []), omitted)
+        )
+    return aspects
+
+
+def _verdict(review: Review) -> tuple[str, list[str]]:
+    reviewed = review.reviewed
+    failed = len(review.errors)
+    defects = review.defects
+    if not reviewed:
+        return (f"Nothing could be reviewed: {failed} input(s) failed (see errors).", [])
+    if defects:
+        counts = Counter(f.severity for f in defects)
+        parts = [f"{counts[s]} {s.label}" for s in sorted(Severity, reverse=True) if counts.get(s)]
+        noun = "defect" if len(defects) == 1 else "defects"
+        verdict = f"{len(defects)} security {noun} found: {', '.join(parts)}."
+        reasons = [f"{failed} input(s) could not be reviewed (see errors)."] if failed else []
+        return verdict, reasons
+    if failed:
+        return (
+            f"No security defects are detected in the {len(reviewed)} reviewed file(s), but {failed} input(s) "
+            "could not be reviewed, so the review is incomplete.",
+            [],
+        )
+    return CLEAN_VERDICT, aspect_writers.clean_reasons(review.files, review.findings, review.suppressed)

@@ -1,0 +1,117 @@
+"""The review as JSON (schema in review.schema.json): render(review) -> str."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scrutiny.findings import Citation, Finding
+from scrutiny.report.compose import Review
+from scrutiny.rules import registered
+
+SCHEMA_VERSION = 1
+
+
+def _citation(citation: Citation) -> dict[str, Any]:
+    return {
+        "path": citation.path,
+        "start": citation.start,
+        "end": citation.end,
+        "role": citation.role,
+        "detail": citation.detail,
+    }
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    loc = finding.location
+    rule = registered().get(finding.rule_id)
+    return {
+        "fingerprint": finding.fingerprint,
+        "rule_id": finding.rule_id,
+        "rule_name": finding.rule_name,
+        "title": rule.title() if rule else finding.rule_name,
+        "category": finding.category.value,
+        "cwe": finding.cwe,
+        "severity": finding.severity.label,
+        "default_severity": (finding.default_severity or finding.severity).label,
+        "confidence": finding.confidence.label,
+        "path": loc.path,
+        "line": loc.line,
+        "col": loc.col,
+        "end_line": loc.end_line,
+        "end_col": loc.end_col,
+        "message": finding.message,
+        "evidence": finding.evidence,
+        "fix": finding.fix,
+        "context_note": finding.context_note,
+        "scope": finding.scope,
+    }
+
+
+def to_dict(review: Review) -> dict[str, Any]:
+    files = []
+    for summary in review.files:
+        entry: dict[str, Any] = {"path": summary.path, "lines": summary.lines, "error": None}
+        ctx = summary.context
+        if ctx is not None:
+            entry.update(
+                kind=ctx.kind.value,
+                subkinds=list(ctx.subkinds),
+                description=ctx.description,
+                frameworks=list(ctx.frameworks),
+                reasons=list(ctx.reasons),
+                entry_points=[
+                    {"name": e.name, "line": e.line, "end_line": e.end_line, "kind": e.kind, "params": list(e.params)}
+                    for e in ctx.entry_points
+                ],
+            )
+        if summary.error is not None:
+            entry["error"] = {"kind": summary.error.kind, "message": summary.error.message, "line": summary.error.line}
+        files.append(entry)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "scrutiny", "version": review.version},
+        "inputs": [
+            {"target": i.target, "kind": i.kind, "archive": i.archive, "sha256": i.sha256} for i in review.inputs
+        ],
+        "summary": {
+            "files_reviewed": len(review.reviewed),
+            "files_failed": len(review.errors),
+            "lines": sum(f.lines for f in review.reviewed),
+            "findings": review.counts,
+            "defects": len(review.defects),
+            "suppressed": len(review.suppressed),
+            "min_severity": review.min_severity.label,
+            "exit_code": review.exit_code,
+        },
+        "verdict": {
+            "text": review.verdict,
+            "clean": review.exit_code == 0 and not review.errors,
+            "reasons": review.reasons,
+        },
+        "overview": review.overview,
+        "files": files,
+        "aspects": [
+            {
+                "number": a.number,
+                "category": a.category.value,
+                "title": a.title,
+                "status": a.status,
+                "checked_rules": a.checked,
+                "statements": [
+                    {"text": s.text, "path": s.path, "citations": [_citation(c) for c in s.citations]}
+                    for s in a.statements
+                ],
+                "omitted_statements": a.omitted,
+                "findings": [f.fingerprint for f in a.findings],
+            }
+            for a in review.aspects
+        ],
+        "findings": [finding_dict(f) for f in review.findings],
+        "suppressed": [dict(finding_dict(s.finding), reason=s.reason) for s in review.suppressed],
+        "errors": [{"path": e.path, "kind": e.kind, "message": e.message, "line": e.line} for e in review.errors],
+    }
+
+
+def render(review: Review) -> str:
+    return json.dumps(to_dict(review), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,82 @@
+"""The review as text for a terminal or a file: render(review) -> str."""
+
+from __future__ import annotations
+
+import textwrap
+
+from scrutiny.report.compose import Aspect, Review
+from scrutiny.rules import registered
+
+WIDTH = 100
+MAX_STATEMENTS_SHOWN = 12
+STATUS = {"clean": "checked, clean", "notes": "checked, notes only", "defects": "checked, defects found"}
+
+
+def _wrap(text: str, indent: str, first: str | None = None) -> list[str]:
+    return textwrap.wrap(
+        text, WIDTH, initial_indent=first if first is not None else indent, subsequent_indent=indent,
+        break_on_hyphens=False, break_long_words=False,
+    ) or [indent.rstrip()]
+
+
+def _aspect(aspect: Aspect, multi: bool) -> list[str]:
+    out = [f"{aspect.number}. {aspect.title}: {STATUS[aspect.status]}"]
+    for statement in aspect.statements[:MAX_STATEMENTS_SHOWN]:
+        prefix = f"{statement.path}: " if statement.path and multi else ""
+        out.extend(_wrap(prefix + statement.text, "     ", "   - "))
+    hidden = len(aspect.statements) - MAX_STATEMENTS_SHOWN + aspect.omitted
+    if hidden > 0:
+        out.append(f"   - ... and {hidden} more statement(s) (see --format json)")
+    return out
+
+
+def render(review: Review) -> str:
+    multi = len(review.files) > 1
+    targets = ", ".join(i.target for i in review.inputs) or "(no input)"
+    out = [f"Security review by scrutiny {review.version} of {targets}", ""]
+    for info in review.inputs:
+        if info.kind == "pypi":
+            out.append(f"Source: {info.archive} (sha256 {info.sha256}) from the package index.")
+    out.append("What the code is")
+    for line in review.overview or ["No file could be read."]:
+        out.extend(_wrap(line, "  "))
+    out.append("")
+    for aspect in review.aspects:
+        out.extend(_aspect(aspect, multi))
+    out.append("")
+    out.append(f"Findings ({len(review.findings)})" if review.findings else "Findings: none")
+    rules = registered()
+    for number, finding in enumerate(review.findings, start=1):
+        loc = finding.location
+        title = rules[finding.rule_id].title() if finding.rule_id in rules else finding.rule_name
+        severity = finding.severity.label
+        if finding.default_severity is not None:
+            severity += f" (rule default {finding.default_severity.label})"
+        out.append(f"  {number}. [{finding.rule_id} {finding.rule_name}] {title}")
+        out.append(
+            f"     {loc.path}:{loc.line}:{loc.col + 1}"
+            + (f"-{loc.end_line}" if loc.end_line > loc.line else "")
+            + f"  severity {severity}, confidence {finding.confidence.label}, CWE-{finding.cwe}"
+            + f", category {finding.category.value}"
+        )
+        out.extend(_wrap(finding.message, "     "))
+        for offset, code in enumerate(finding.evidence.splitlines()):
+            out.append(f"     {loc.line + offset:>5} | {code}")
+        if finding.context_note:
+            out.extend(_wrap(f"Context: {finding.context_note}.", "     "))
+        out.extend(_wrap(f"Fix: {' '.join(finding.fix.split())}", "     "))
+        out.append(f"     fingerprint {finding.fingerprint}")
+    if review.errors:
+        out.append("")
+        out.append(f"Files not reviewed ({len(review.errors)})")
+        for error in review.errors:
+            out.extend(_wrap(f"{error.path}: {error.kind}: {error.message}", "    ", "  - "))
+    if review.suppressed:
+        out.append("")
+        out.append(f"Hidden: {len(review.suppressed)} finding(s) by context, suppression or --min-severity.")
+    out.append("")
+    out.append("Verdict")
+    out.append(review.verdict)
+    if review.reasons:
+        out.append("Why: " + " ".join(review.reasons))
+    return "\n".join(out) + "\n"

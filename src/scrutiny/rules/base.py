@@ -1,0 +1,341 @@
+"""The Rule base class, the registry, and the one walk that feeds every rule.
+
+A rule is a small class: metadata as class attributes, documentation in its docstring
+(What / Why / Example / Fix), and a ``check`` that yields findings. Declaring a subclass
+with an ``id`` registers it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from scrutiny.context import FileKind
+from scrutiny.findings import Category, Confidence, Finding, Location, Severity
+from scrutiny.source import SourceFile
+
+_REGISTRY: dict[str, type[Rule]] = {}
+RULE_ID = re.compile(r"^SCR\d{3}$")
+DOC_SECTIONS = ("What", "Why", "Example", "Fix")
+
+
+@dataclass(frozen=True, slots=True)
+class ContextPolicy:
+    """How a rule's severity changes in one kind of file, and why.
+
+    ``severity`` None drops the finding (it is counted, not shown); ``lower`` moves it
+    down one step but never below LOW, so a real defect in a test still counts.
+    """
+
+    severity: Severity | None
+    reason: str
+    lower: bool = False
+
+    def apply(self, severity: Severity) -> Severity | None:
+        if self.lower:
+            return Severity(max(Severity.LOW, severity - 1)) if severity > Severity.INFO else severity
+        return self.severity
+
+
+def keep_lower(reason: str) -> ContextPolicy:
+    return ContextPolicy(None, reason, lower=True)
+
+
+def note(reason: str) -> ContextPolicy:
+    return ContextPolicy(Severity.INFO, reason)
+
+
+def drop(reason: str) -> ContextPolicy:
+    return ContextPolicy(None, reason)
+
+
+# Test and example code does not run where attackers are, but a dangerous call there
+# is still copied into production code, so by default it is lowered one step, not hidden.
+DEFAULT_CONTEXT: Mapping[FileKind, ContextPolicy] = {
+    FileKind.TEST: keep_lower("in test code, which does not run in production"),
+    FileKind.EXAMPLE: keep_lower("in example code"),
+    FileKind.DOCS: keep_lower("in documentation code"),
+}
+
+
+class Rule:
+    """Base of every rule. Subclasses set the metadata and override ``check``."""
+
+    id: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    category: ClassVar[Category]
+    cwe: ClassVar[int]
+    severity: ClassVar[Severity]
+    confidence: ClassVar[Confidence]
+    # Node types this rule wants from the walk; CallRule fills this in itself.
+    node_types: ClassVar[tuple[type[ast.AST], ...]] = ()
+    context: ClassVar[Mapping[FileKind, ContextPolicy]] = DEFAULT_CONTEXT
+    # Equivalent checks in peer tools, for the rules table.
+    bandit: ClassVar[tuple[str, ...]] = ()
+    ruff: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.id:
+            if not RULE_ID.match(cls.id):
+                raise ValueError(f"{cls.__name__}: rule id {cls.id!r} is not SCR + 3 digits")
+            if cls.id in _REGISTRY:
+                raise ValueError(f"{cls.__name__}: rule id {cls.id} is already used by {_REGISTRY[cls.id].__name__}")
+            _REGISTRY[cls.id] = cls
+
+    # Documentation ----------------------------------------------------------------
+
+    @classmethod
+    def title(cls) -> str:
+        return (cls.__doc__ or "").strip().splitlines()[0].rstrip(".") if cls.__doc__ else cls.__name__
+
+    @classmethod
+    def doc_sections(cls) -> dict[str, str]:
+        """The What / Why / Example / Fix sections of the docstring."""
+        sections: dict[str, list[str]] = {}
+        current: str | None = None
+        for raw in (cls.__doc__ or "").splitlines()[1:]:
+            line = raw.strip()
+            head, sep, rest = line.partition(":")
+            if sep and head in DOC_SECTIONS:
+                current = head
+                sections[current] = [rest.strip()] if rest.strip() else []
+            elif current is not None:
+                sections[current].append(raw.strip() if current != "Example" else raw.rstrip())
+        return {key: _dedent_join(value) for key, value in sections.items()}
+
+    @classmethod
+    def fix_text(cls) -> str:
+        return cls.doc_sections().get("Fix", "")
+
+    # Checking ----------------------------------------------------------------------
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        return iter(())
+
+    def check_file(self, src: SourceFile) -> Iterator[Finding]:
+        """For rules that read the file as a whole (comments, tokens)."""
+        return iter(())
+
+    def finding(
+        self,
+        node: ast.AST | Location,
+        message: str,
+        src: SourceFile,
+        *,
+        scope: str = "",
+        severity: Severity | None = None,
+        confidence: Confidence | None = None,
+        fix: str | None = None,
+        cwe: int | None = None,
+    ) -> Finding:
+        if isinstance(node, Location):
+            location = node
+        else:
+            line = getattr(node, "lineno", 1)
+            location = Location(
+                src.path,
+                line,
+                getattr(node, "col_offset", 0),
+                getattr(node, "end_lineno", None) or line,
+                getattr(node, "end_col_offset", None) or 0,
+            )
+        return Finding(
+            rule_id=self.id,
+            rule_name=self.name,
+            category=self.category,
+            cwe=cwe or self.cwe,
+            severity=severity if severity is not None else self.severity,
+            confidence=confidence if confidence is not None else self.confidence,
+            location=location,
+            message=message,
+            fix=fix if fix is not None else self.fix_text(),
+            evidence=src.snippet(location.line, location.end_line),
+            scope=scope,
+        )
+
+
+class CallRule(Rule):
+    """A rule about calls to named functions, matched after import aliases resolve.
+
+    ``calls`` are fully qualified names; ``methods`` are attribute names matched on any
+    receiver (``cursor.execute``), for APIs reached through objects.
+    """
+
+    calls: ClassVar[tuple[str, ...]] = ()
+    methods: ClassVar[tuple[str, ...]] = ()
+    node_types = (ast.Call,)
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        assert isinstance(node, ast.Call)
+        return self.check_call(node, walk.qualname, walk)
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        yield self.finding(call, f"call to {name}", walk.src, scope=walk.scope_name)
+
+
+def _dedent_join(lines: list[str]) -> str:
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(lines).strip("\n")
+
+
+def registered() -> dict[str, type[Rule]]:
+    return dict(sorted(_REGISTRY.items()))
+
+
+# The walk -------------------------------------------------------------------------
+
+SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+class Walk:
+    """State of the one pass over a tree; rules read it while they check a node."""
+
+    def __init__(self, src: SourceFile) -> None:
+        self.src = src
+        self.scope: tuple[ast.AST, ...] = ()
+        self.parents: dict[ast.AST, ast.AST] = {}
+        self.qualname = ""  # of the call being checked, for CallRule
+
+    @property
+    def function(self) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        for node in reversed(self.scope):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                return node
+        return None
+
+    @property
+    def scope_name(self) -> str:
+        return ".".join(getattr(node, "name", "<lambda>") for node in self.scope)
+
+    def parent(self, node: ast.AST) -> ast.AST | None:
+        return self.parents.get(node)
+
+
+class RuleSet:
+    """Rules indexed by what they look at, so each node is offered only to its takers."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules = list(rules)
+        self.by_type: dict[type[ast.AST], list[Rule]] = {}
+        self.by_call: dict[str, list[CallRule]] = {}
+        self.by_method: dict[str, list[CallRule]] = {}
+        for rule in self.rules:
+            if isinstance(rule, CallRule):
+                for call in rule.calls:
+                    self.by_call.setdefault(call, []).append(rule)
+                for method in rule.methods:
+                    self.by_method.setdefault(method, []).append(rule)
+            else:
+                for node_type in rule.node_types:
+                    self.by_type.setdefault(node_type, []).append(rule)
+
+    def run(self, src: SourceFile) -> list[Finding]:
+        findings: list[Finding] = []
+        for rule in self.rules:
+            findings.extend(rule.check_file(src))
+        walk = Walk(src)
+        stack: list[tuple[ast.AST, tuple[ast.AST, ...]]] = [(src.tree, ())]
+        by_type, by_call, by_method = self.by_type, self.by_call, self.by_method
+        while stack:
+            node, scope = stack.pop()
+            walk.scope = scope
+            for rule in by_type.get(type(node), ()):
+                findings.extend(rule.check(node, walk))
+            if isinstance(node, ast.Call):
+                name = src.qualname(node.func)
+                if name is not None:
+                    walk.qualname = name
+                    takers = by_call.get(name, [])
+                    if isinstance(node.func, ast.Attribute):
+                        takers = takers + [r for r in by_method.get(node.func.attr, []) if r not in takers]
+                    for call_rule in takers:
+                        findings.extend(call_rule.check_call(node, name, walk))
+            child_scope = scope + (node,) if isinstance(node, SCOPE_NODES) else scope
+            children = list(ast.iter_child_nodes(node))
+            for child in reversed(children):
+                walk.parents[child] = node
+                stack.append((child, child_scope))
+        return findings
+
+
+# Small helpers rules share ----------------------------------------------------------
+
+
+def keyword(call: ast.Call, name: str) -> ast.expr | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def argument(call: ast.Call, name: str, position: int | None = None) -> ast.expr | None:
+    """The argument passed as ``name=`` or at ``position``, if any."""
+    value = keyword(call, name)
+    if value is None and position is not None and position < len(call.args):
+        candidate = call.args[position]
+        if not isinstance(candidate, ast.Starred):
+            value = candidate
+    return value
+
+
+def is_true(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def is_false(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value in (False, 0, None) and node.value is not True
+
+
+def string_value(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def is_constant_string(node: ast.AST | None) -> bool:
+    """A string known without running anything: literals and literal concatenations."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str | bytes)
+    if isinstance(node, ast.JoinedStr):
+        return all(isinstance(v, ast.Constant) for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return is_constant_string(node.left) and is_constant_string(node.right)
+    return False
+
+
+def is_built_string(node: ast.AST | None) -> bool:
+    """A string assembled at run time: f-string with fields, %, .format, + with a non-literal."""
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(v, ast.FormattedValue) for v in node.values)
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Mod):
+            return string_value(node.left) is not None or isinstance(node.left, ast.JoinedStr)
+        if isinstance(node.op, ast.Add):
+            literal_side = isinstance(node.left, ast.Constant | ast.JoinedStr) or isinstance(
+                node.right, ast.Constant | ast.JoinedStr
+            )
+            return literal_side and not is_constant_string(node)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str)
+    return False
+
+
+def names_in(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def parameters(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | None) -> list[str]:
+    if function is None:
+        return []
+    args = function.args
+    names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+    if args.vararg:
+        names.append(args.vararg.arg)
+    if args.kwarg:
+        names.append(args.kwarg.arg)
+    return [n for n in names if n not in ("self", "cls")]

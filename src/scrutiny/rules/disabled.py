@@ -1,0 +1,66 @@
+"""Disabled-check rules (6xx): checks commented out, often because of a known bug."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scrutiny.context import FileKind
+from scrutiny.findings import Category, Confidence, Finding, Location, Severity
+from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, note
+from scrutiny.source import SourceFile
+
+# A FIXME naming a bug counts as the reason for disabled code this many lines below it.
+NEAR_LINES = 12
+
+
+class CommentedOutCheck(Rule):
+    """Assertion or security call commented out
+
+    What: a commented-out assert, assertion method (assertEqual, assertFlavorMatches...)
+    or security call (authorize, enforce, verify, validate, escape, policy checks),
+    reported with the FIXME/TODO and bug number that explain it when one is near.
+    Why: a disabled check is invisible to tests and reviewers: the code runs as if the
+    check passed. In production code that can remove an authorization or validation
+    step; in a test it lets the behaviour it guarded regress without a failure.
+    Example:
+        # FIXME: bug 1825537, re-enable when fixed
+        # self.assertFlavorMatchesAllocation(flavor, server_id, rp_uuid)
+    Fix: restore the check once the bug is fixed; until then keep it running as an
+    expected failure (unittest.expectedFailure, pytest.mark.xfail(strict=True)) that
+    names the bug, so the fix is noticed.
+    """
+
+    id = "SCR603"
+    name = "commented-out-check"
+    category = Category.DISABLED_CHECKS
+    cwe = 1164
+    severity = Severity.LOW
+    confidence = Confidence.MEDIUM
+    context = {
+        **DEFAULT_CONTEXT,
+        FileKind.TEST: note(
+            "a disabled assertion in a test weakens the test, not the product: a test-quality note"
+        ),
+    }
+
+    def check_file(self, src: SourceFile) -> Iterator[Finding]:
+        for code in src.commented_code:
+            if not (code.is_assertion or code.security_calls):
+                continue
+            what = "security call " + ", ".join(code.security_calls) if code.security_calls else "assertion"
+            if code.is_assertion and code.calls:
+                what = f"assertion {code.calls[0]}"
+            elif code.is_assertion:
+                what = "assert statement"
+            reason = next(
+                (n for n in src.bug_notes if n.start <= code.start and code.start - n.start <= NEAR_LINES), None
+            )
+            because = f"; the {reason.marker} at line {reason.start} names bug {reason.bug}" if reason else ""
+            location = Location(src.path, code.start, 0, code.end, len(src.line_text(code.end)))
+            yield self.finding(
+                location,
+                f"{what} is commented out{because}",
+                src,
+                severity=Severity.MEDIUM if code.security_calls else Severity.LOW,
+                cwe=693 if code.security_calls else None,
+            )

@@ -1,0 +1,1 @@
+"""Rules: files and temporary files."""

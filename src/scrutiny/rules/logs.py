@@ -1,0 +1,127 @@
+"""Logging rules (7xx): secrets written to logs."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.rules.base import Rule, Walk
+
+LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "audit", "trace"}
+LOGGER_NAME = re.compile(r"(^|_)(log|logger|logging|LOG|LOGGER|_log|_logger)$", re.IGNORECASE)
+SECRET_WORDS = {
+    "password", "passwd", "pwd", "token", "secret", "apikey", "credential", "credentials", "passphrase", "cookie",
+}
+SECRET_PAIRS = {("api", "key"), ("private", "key"), ("access", "key"), ("secret", "key"), ("auth", "header"),
+                ("session", "id"), ("auth", "token")}
+# Names that describe a secret rather than hold one.
+NOT_SECRET_SUFFIXES = {
+    "name", "type", "url", "uri", "path", "file", "len", "length", "count", "expires", "expiry", "expiration",
+    "ttl", "policy", "field", "header", "required", "enabled", "format", "prefix", "valid", "validity", "age",
+}
+MASKING_CALL = re.compile(r"(mask|redact|sanitiz|scrub|hash|obfuscat|censor|hide|strip_password)", re.IGNORECASE)
+PLACEHOLDER_AFTER_SECRET = re.compile(
+    r"\b(password|passwd|token|secret|api[_ ]?key|private[_ ]?key)\b(?:\s*(?:is|was|=|:)\s*|\W{0,3})(%[-#0-9.]*[sr]|\{[^}]*\})",
+    re.IGNORECASE,
+)
+
+
+def is_secret_name(name: str) -> bool:
+    parts = [p for p in re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", name) if p]
+    lowered = [p.lower() for p in parts]
+    if not lowered or lowered[-1] in NOT_SECRET_SUFFIXES:
+        return False
+    if any(p in SECRET_WORDS for p in lowered):
+        return True
+    return any(pair in SECRET_PAIRS for pair in zip(lowered, lowered[1:], strict=False))
+
+
+def _is_log_call(call: ast.Call) -> bool:
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr not in LOG_METHODS:
+        return False
+    receiver = func.value
+    if isinstance(receiver, ast.Name):
+        return bool(LOGGER_NAME.search(receiver.id))
+    if isinstance(receiver, ast.Attribute):
+        return bool(LOGGER_NAME.search(receiver.attr))
+    return False
+
+
+def _secret_references(node: ast.AST) -> list[str]:
+    """Names, attributes and string subscripts in ``node`` that hold secrets, skipping masked ones."""
+    found: list[str] = []
+    stack: list[ast.AST] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Call):
+            callee = ast.unparse(current.func)
+            if MASKING_CALL.search(callee) or callee in ("len", "bool", "type"):
+                continue
+        if isinstance(current, ast.Name) and is_secret_name(current.id):
+            found.append(current.id)
+        elif isinstance(current, ast.Attribute) and is_secret_name(current.attr):
+            found.append(ast.unparse(current))
+            continue
+        elif isinstance(current, ast.Subscript):
+            key = current.slice
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and is_secret_name(key.value):
+                found.append(ast.unparse(current))
+                continue
+        stack.extend(ast.iter_child_nodes(current))
+    return found
+
+
+class SecretInLog(Rule):
+    """Secret written to a log
+
+    What: a logging call whose message or arguments include a variable, attribute or
+    key named like a secret (password, token, secret, api_key, private_key, cookie),
+    or whose format string prints one ("password: %s").
+    Why: logs are copied to aggregators, tickets and support bundles and are read by
+    many more people than the secret was meant for; a logged token or password is a
+    leaked one.
+    Example:
+        LOG.debug("login with %s/%s", user, password)
+    Fix: leave the secret out, or log a masked form (oslo_utils.strutils.mask_password,
+    a fingerprint, or the last four characters).
+    """
+
+    id = "SCR701"
+    name = "secret-in-log"
+    category = Category.LOGGING
+    cwe = 532
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.Call,)
+    bandit = ()
+    ruff = ()
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        assert isinstance(node, ast.Call)
+        if not _is_log_call(node):
+            return
+        arguments: list[ast.AST] = list(node.args) + [kw.value for kw in node.keywords if kw.arg != "exc_info"]
+        secrets = sorted({name for argument in arguments for name in _secret_references(argument)})
+        if secrets:
+            yield self.finding(
+                node,
+                f"log call writes {', '.join(secrets[:3])} to the log",
+                walk.src,
+                scope=walk.scope_name,
+            )
+            return
+        for argument in arguments:
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                match = PLACEHOLDER_AFTER_SECRET.search(argument.value)
+                if match and len(node.args) > 1:
+                    yield self.finding(
+                        node,
+                        f"log format prints a value after '{match.group(1)}'",
+                        walk.src,
+                        scope=walk.scope_name,
+                        confidence=Confidence.LOW,
+                    )
+                    return
