@@ -115,6 +115,14 @@ def _as_code(lines: list[str]) -> ast.Module | None:
     return tree
 
 
+# Only a line that starts like a statement can start commented-out code; testing this
+# first spares a parse attempt for nearly every line of prose.
+CODE_START = re.compile(
+    r"^\s*(?:(?:assert|return|raise|import|from|if|elif|for|while|with|def|class|del|try|except|print)\b"
+    r"|[A-Za-z_][\w.]*(?:\[[^\]]*\])?\s*(?:\(|[-+*/|&]?=[^=]|\.\w+\())"
+)
+
+
 def find_commented_code(src: SourceFile) -> list[CommentedCode]:
     found: list[CommentedCode] = []
     for block in comment_blocks(src.comments):
@@ -122,6 +130,9 @@ def find_commented_code(src: SourceFile) -> list[CommentedCode]:
         index = 0
         while index < len(block):
             taken = 0
+            if not CODE_START.match(texts[index]):
+                index += 1
+                continue
             for end in range(min(len(block), index + MAX_CODE_LINES), index, -1):
                 tree = _as_code(texts[index:end])
                 if tree is not None:

@@ -11,9 +11,9 @@ import ast
 import re
 from collections.abc import Iterator
 
-from scrutiny.context import FileContext, FileKind
+from scrutiny.context import FileContext
 from scrutiny.findings import Category, Citation, Observation
-from scrutiny.source import SourceFile
+from scrutiny.source import SIMPLE_STATEMENTS, SourceFile
 
 CLIENT_NAME = re.compile(r"(^|_)(api|client|session|conn|connection|http|rpcapi|compute_api)$", re.IGNORECASE)
 ERROR_WORDS = re.compile(r"error|fault|fail|exception|raise", re.IGNORECASE)
@@ -53,14 +53,85 @@ UNTRUSTED_SOURCES = {
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
+class Features:
+    """What one simple statement mentions: names, words (identifiers, attributes, strings), calls."""
+
+    __slots__ = ("names", "words", "calls", "_identifiers")
+
+    def __init__(self, nodes: list[ast.AST]) -> None:
+        names: set[str] = set()
+        words: list[str] = []
+        calls: list[ast.Call] = []
+        for node in nodes:
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+                words.append(node.id)
+            elif isinstance(node, ast.Attribute):
+                words.append(node.attr)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
+                words.append(node.value)
+            elif isinstance(node, ast.Call):
+                calls.append(node)
+        self.names = names
+        self.words = " ".join(words)
+        self.calls = calls
+        self._identifiers = words
+
+    @property
+    def client(self) -> bool:
+        """Whether the statement mentions an API client, session or connection."""
+        return any(CLIENT_NAME.search(word) for word in self._identifiers if word.isidentifier())
+
+
+class Observer:
+    """Runs every aspect observer over one file, sharing the per-statement features."""
+
+    def __init__(self, src: SourceFile) -> None:
+        self.src = src
+        self.index = src.index
+        self._features: dict[ast.stmt, Features] = {}
+
+    def features(self, statement: ast.stmt) -> Features:
+        found = self._features.get(statement)
+        if found is None:
+            nodes = self.index.statement_nodes.get(statement) or list(ast.walk(statement))
+            found = self._features[statement] = Features(nodes)
+        return found
+
+    def simple_statements(self) -> list[ast.stmt]:
+        found = [n for n in self.index.of_type(*SIMPLE_STATEMENTS) if isinstance(n, ast.stmt)]
+        return sorted(found, key=lambda n: (n.lineno, n.col_offset))
+
+
 def observe(src: SourceFile, context: FileContext) -> list[Observation]:
+    observer = Observer(src)
     observations: list[Observation] = []
-    observations.extend(_input_validation(src, context))
-    observations.extend(_error_handling(src))
-    observations.extend(_resource_cleanup(src))
+    observations.extend(_input_validation(observer, context))
+    observations.extend(_error_handling(observer))
+    observations.extend(_resource_cleanup(observer))
     observations.extend(_disabled_checks(src))
     observations.extend(_logging(src))
     return observations
+
+
+_TAILS: dict[int, frozenset[str]] = {}
+
+
+def _name_in(src: SourceFile, node: ast.AST, table: dict[str, str]) -> str | None:
+    """The dotted name of ``node`` if it is a key of ``table``; cheap for the rest."""
+    tails = _TAILS.get(id(table))
+    if tails is None:
+        tails = _TAILS[id(table)] = frozenset(name.rsplit(".", 1)[-1] for name in table)
+    if isinstance(node, ast.Attribute):
+        if node.attr not in tails:
+            return None
+    elif isinstance(node, ast.Name):
+        if src.aliases.get(node.id, node.id).rsplit(".", 1)[-1] not in tails:
+            return None
+    else:
+        return None
+    name = src.qualname(node)
+    return name if name in table else None
 
 
 def _cite(src: SourceFile, node: ast.AST, role: str, detail: str = "") -> Citation:
@@ -68,17 +139,16 @@ def _cite(src: SourceFile, node: ast.AST, role: str, detail: str = "") -> Citati
     return Citation(src.path, line, getattr(node, "end_lineno", None) or line, role, detail)
 
 
-def _functions(tree: ast.AST) -> Iterator[FunctionNode]:
-    for node in ast.walk(tree):
-        if isinstance(node, FunctionNode):
-            yield node
-
-
 def _call_name(node: ast.Call) -> str:
-    try:
-        return ast.unparse(node.func)
-    except (ValueError, RecursionError):
-        return ""
+    """Dotted name of the called function as written (``self.assertEqual``), or ''."""
+    parts: list[str] = []
+    func: ast.AST = node.func
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if isinstance(func, ast.Name):
+        parts.append(func.id)
+    return ".".join(reversed(parts))
 
 
 def is_assertion(node: ast.AST) -> bool:
@@ -92,26 +162,11 @@ def is_assertion(node: ast.AST) -> bool:
     return False
 
 
-def _statement_calls(statement: ast.stmt) -> list[ast.Call]:
-    """Calls in a simple statement (not inside nested function bodies)."""
-    return [node for node in ast.walk(statement) if isinstance(node, ast.Call)]
-
-
-def _mentions_client(call: ast.Call) -> bool:
-    nodes: list[ast.AST] = [call.func, *call.args, *(kw.value for kw in call.keywords)]
-    for node in nodes:
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Attribute) and CLIENT_NAME.search(sub.attr):
-                return True
-            if isinstance(sub, ast.Name) and CLIENT_NAME.search(sub.id):
-                return True
-    return False
-
-
 # Input validation ------------------------------------------------------------------
 
 
-def _input_validation(src: SourceFile, context: FileContext) -> Iterator[Observation]:
+def _input_validation(observer: Observer, context: FileContext) -> Iterator[Observation]:
+    src = observer.src
     for entry in context.entry_points:
         yield Observation(
             Category.INPUT_VALIDATION,
@@ -120,39 +175,34 @@ def _input_validation(src: SourceFile, context: FileContext) -> Iterator[Observa
             (Citation(src.path, entry.line, entry.line, "entry-point", entry.name),),
             (("kind", entry.kind), ("params", ",".join(entry.params))),
         )
-    for node in ast.walk(src.tree):
-        name = None
-        if isinstance(node, ast.Call):
-            name = src.qualname(node.func)
-        elif isinstance(node, ast.Attribute):
-            name = src.qualname(node)
-        if name in UNTRUSTED_SOURCES:
+    for node in observer.index.of_type(ast.Call, ast.Attribute):
+        name = _name_in(src, node.func if isinstance(node, ast.Call) else node, UNTRUSTED_SOURCES)
+        if name is not None:
             yield Observation(
                 Category.INPUT_VALIDATION,
                 "source",
                 f"{name} reads {UNTRUSTED_SOURCES[name]}",
                 (_cite(src, node, "source", name),),
             )
-    calls_by_function = _calls_to_local_functions(src)
-    for function in _functions(src.tree):
-        params = [a.arg for a in function.args.args + function.args.kwonlyargs if a.arg not in ("self", "cls")]
-        if not params:
+    uses: dict[FunctionNode, list[Citation]] = {}
+    for statement in observer.simple_statements():
+        function = observer.index.function_of.get(statement)
+        if function is None:
             continue
-        citations: list[Citation] = []
-        for statement in ast.walk(function):
-            if not isinstance(statement, ast.stmt) or isinstance(statement, FunctionNode | ast.ClassDef):
-                continue
-            if isinstance(statement, ast.If | ast.For | ast.While | ast.With | ast.Try):
-                continue
-            used = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name)} & set(params)
-            if not used:
-                continue
-            if is_assertion(statement):
-                citations.append(_cite(src, statement, "assertion", ",".join(sorted(used))))
-            elif any(_mentions_client(call) for call in _statement_calls(statement)):
-                citations.append(_cite(src, statement, "api-call", ",".join(sorted(used))))
+        params = {a.arg for a in function.args.args + function.args.kwonlyargs} - {"self", "cls"}
+        features = observer.features(statement)
+        used = features.names & params
+        if not used:
+            continue
+        if is_assertion(statement):
+            uses.setdefault(function, []).append(_cite(src, statement, "assertion", ",".join(sorted(used))))
+        elif features.calls and features.client:
+            uses.setdefault(function, []).append(_cite(src, statement, "api-call", ",".join(sorted(used))))
+    calls_by_function = _calls_to_local_functions(observer) if uses else {}
+    for function, citations in uses.items():
         if not any(c.role == "api-call" for c in citations):
             continue
+        params = [a.arg for a in function.args.args + function.args.kwonlyargs if a.arg not in ("self", "cls")]
         header = Citation(src.path, function.lineno, function.lineno, "parameters", ",".join(params))
         callers = tuple(calls_by_function.get(function.name, ()))
         yield Observation(
@@ -164,39 +214,50 @@ def _input_validation(src: SourceFile, context: FileContext) -> Iterator[Observa
         )
 
 
-def _calls_to_local_functions(src: SourceFile) -> dict[str, list[Citation]]:
+def _calls_to_local_functions(observer: Observer) -> dict[str, list[Citation]]:
     """Call sites of the file's own functions, each with where its arguments come from."""
-    defined = {f.name for f in _functions(src.tree)}
+    src, index = observer.src, observer.index
+    defined = {f.name for f in index.functions()}
+    assigned: dict[tuple[FunctionNode | None, str], ast.AST] = {}
+    for statement in index.of_type(ast.Assign):
+        assert isinstance(statement, ast.Assign)
+        for target in statement.targets:
+            if isinstance(target, ast.Name):
+                assigned.setdefault((index.function_of.get(statement), target.id), statement)
     sites: dict[str, list[Citation]] = {}
-    for function in _functions(src.tree):
-        assigned: dict[str, ast.AST] = {}
-        for statement in ast.walk(function):
-            if isinstance(statement, ast.Assign):
-                for target in statement.targets:
-                    if isinstance(target, ast.Name):
-                        assigned[target.id] = statement
-        for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
-            callee = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
-            if callee not in defined:
-                continue
-            origins: list[str] = []
-            for argument in call.args:
-                if isinstance(argument, ast.Constant):
-                    origins.append(f"literal {argument.value!r}")
-                elif isinstance(argument, ast.Name) and argument.id in assigned:
-                    origin = assigned[argument.id]
-                    origins.append(f"{argument.id} from line {getattr(origin, 'lineno', 0)}")
-                else:
-                    origins.append(ast.unparse(argument))
-            sites.setdefault(callee, []).append(_cite(src, call, "call-site", "; ".join(origins)))
+    for call in index.of_type(ast.Call):
+        assert isinstance(call, ast.Call)
+        callee = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+        if callee not in defined:
+            continue
+        function = index.function_of.get(call)
+        origins: list[str] = []
+        for argument in call.args:
+            if isinstance(argument, ast.Constant):
+                origins.append(f"literal {argument.value!r}")
+            elif isinstance(argument, ast.Name) and (function, argument.id) in assigned:
+                origin = assigned[(function, argument.id)]
+                origins.append(f"{argument.id} from line {getattr(origin, 'lineno', 0)}")
+            else:
+                origins.append(_short(argument))
+        sites.setdefault(callee, []).append(_cite(src, call, "call-site", "; ".join(origins)))
     return sites
+
+
+def _short(node: ast.AST) -> str:
+    try:
+        text = ast.unparse(node)
+    except (ValueError, RecursionError):
+        return "an expression"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 # Error handling -----------------------------------------------------------------------
 
 
-def _error_handling(src: SourceFile) -> Iterator[Observation]:
-    handlers = [n for n in ast.walk(src.tree) if isinstance(n, ast.ExceptHandler)]
+def _error_handling(observer: Observer) -> Iterator[Observation]:
+    src = observer.src
+    handlers = observer.index.of_type(ast.ExceptHandler)
     if handlers:
         yield Observation(
             Category.ERROR_HANDLING,
@@ -204,32 +265,37 @@ def _error_handling(src: SourceFile) -> Iterator[Observation]:
             f"{len(handlers)} exception handler(s)",
             tuple(_cite(src, h, "handler") for h in handlers[:50]),
         )
-    for function in _functions(src.tree):
-        error_path = bool(ERROR_WORDS.search(function.name))
-        checks: list[Citation] = []
-        for statement in function.body:
-            for node in ast.walk(statement):
-                if not isinstance(node, ast.stmt) or isinstance(node, FunctionNode):
-                    continue
-                text = ast.unparse(node) if isinstance(node, ast.Expr | ast.Assign | ast.Assert) else ""
-                if not text:
-                    continue
-                if is_assertion(node) and not CLEANUP_WORDS.search(text) and (error_path or ERROR_WORDS.search(text)):
-                    checks.append(_cite(src, node, "error-assertion"))
-                elif any(
-                    isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.lower() == "error"
-                    for call in _statement_calls(node)
-                    for a in (*call.args, *(e for arg in call.args if isinstance(arg, ast.List) for e in arg.elts))
-                ):
-                    checks.append(_cite(src, node, "error-wait"))
-        if any(c.role == "error-assertion" for c in checks):
+    checks: dict[FunctionNode, list[Citation]] = {}
+    for statement in observer.simple_statements():
+        function = observer.index.function_of.get(statement)
+        if function is None or not isinstance(statement, ast.Expr | ast.Assign | ast.Assert):
+            continue
+        features = observer.features(statement)
+        if is_assertion(statement):
+            error_path = ERROR_WORDS.search(function.name) or ERROR_WORDS.search(features.words)
+            if error_path and not CLEANUP_WORDS.search(features.words):
+                checks.setdefault(function, []).append(_cite(src, statement, "error-assertion"))
+        elif _waits_for_error(features.calls):
+            checks.setdefault(function, []).append(_cite(src, statement, "error-wait"))
+    for function, citations in checks.items():
+        if any(c.role == "error-assertion" for c in citations):
             yield Observation(
                 Category.ERROR_HANDLING,
                 "error-state-checks",
                 f"{function.name} checks the expected error state",
-                tuple(checks),
+                tuple(citations),
                 (("function", function.name),),
             )
+
+
+def _waits_for_error(calls: list[ast.Call]) -> bool:
+    """A call handed the literal 'error' (or ['error']): waiting for an error status."""
+    for call in calls:
+        for argument in call.args:
+            values = argument.elts if isinstance(argument, ast.List | ast.Tuple) else [argument]
+            if any(isinstance(v, ast.Constant) and isinstance(v.value, str) and v.value.lower() == "error" for v in values):
+                return True
+    return False
 
 
 # Resource cleanup ---------------------------------------------------------------------
@@ -242,25 +308,26 @@ def _leading_comment_start(src: SourceFile, line: int) -> int:
     return start
 
 
-def _resource_cleanup(src: SourceFile) -> Iterator[Observation]:
+def _resource_cleanup(observer: Observer) -> Iterator[Observation]:
+    src = observer.src
     managed: set[ast.AST] = set()
-    for node in ast.walk(src.tree):
-        if isinstance(node, ast.With | ast.AsyncWith):
-            managed.update(item.context_expr for item in node.items)
-    for node in ast.walk(src.tree):
-        if isinstance(node, ast.Call):
-            name = src.qualname(node.func) or ""
-            if name in HANDLE_CALLS:
-                role = "managed-handle" if node in managed else "unmanaged-handle"
-                yield Observation(
-                    Category.RESOURCE_CLEANUP,
-                    role,
-                    f"{HANDLE_CALLS[name]} opened by {name}" + (" in a with block" if node in managed else ""),
-                    (_cite(src, node, role, name),),
-                )
-    for function in _functions(src.tree):
+    for node in observer.index.of_type(ast.With, ast.AsyncWith):
+        assert isinstance(node, ast.With | ast.AsyncWith)
+        managed.update(item.context_expr for item in node.items)
+    for node in observer.index.of_type(ast.Call):
+        assert isinstance(node, ast.Call)
+        name = _name_in(src, node.func, HANDLE_CALLS)
+        if name is not None:
+            role = "managed-handle" if node in managed else "unmanaged-handle"
+            yield Observation(
+                Category.RESOURCE_CLEANUP,
+                role,
+                f"{HANDLE_CALLS[name]} opened by {name}" + (" in a with block" if node in managed else ""),
+                (_cite(src, node, role, name),),
+            )
+    for function in observer.index.functions():
         for block in _blocks(function):
-            yield from _cleanup_runs(src, function, block)
+            yield from _cleanup_runs(observer, function, block)
 
 
 def _blocks(function: FunctionNode) -> Iterator[list[ast.stmt]]:
@@ -277,16 +344,12 @@ def _blocks(function: FunctionNode) -> Iterator[list[ast.stmt]]:
                     stack.append(inner)
 
 
-def _cleanup_runs(src: SourceFile, function: FunctionNode, block: list[ast.stmt]) -> Iterator[Observation]:
+def _cleanup_runs(observer: Observer, function: FunctionNode, block: list[ast.stmt]) -> Iterator[Observation]:
     """Runs of consecutive statements about resource state that end in assertions."""
+    src = observer.src
     run: list[ast.stmt] = []
     for statement in [*block, None]:
-        related = (
-            statement is not None
-            and not isinstance(statement, FunctionNode | ast.ClassDef | ast.If | ast.For | ast.While | ast.Try)
-            and bool(CLEANUP_WORDS.search(ast.unparse(statement)))
-        )
-        if related and statement is not None:
+        if isinstance(statement, SIMPLE_STATEMENTS) and CLEANUP_WORDS.search(observer.features(statement).words):
             run.append(statement)
             continue
         asserts = [s for s in run if is_assertion(s)]
@@ -326,7 +389,7 @@ def _disabled_checks(src: SourceFile) -> Iterator[Observation]:
             "commented-out code",
             (Citation(src.path, code.start, code.end, "commented-out-code"),),
         )
-    for node in ast.walk(src.tree):
+    for node in src.index.of_type(ast.Call, ast.If):
         if isinstance(node, ast.Call) and SKIP_CALLS.search(_call_name(node)):
             yield Observation(
                 Category.DISABLED_CHECKS, "skipped-test", "test skipped", (_cite(src, node, "skipped-test"),)
@@ -345,7 +408,7 @@ def _disabled_checks(src: SourceFile) -> Iterator[Observation]:
 
 def _logging(src: SourceFile) -> Iterator[Observation]:
     citations: list[Citation] = []
-    for node in ast.walk(src.tree):
+    for node in src.index.of_type(ast.Call):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LOG_METHODS:
             receiver = node.func.value
             name = receiver.id if isinstance(receiver, ast.Name) else getattr(receiver, "attr", "")
@@ -356,6 +419,3 @@ def _logging(src: SourceFile) -> Iterator[Observation]:
             Category.LOGGING, "log-calls", f"{len(citations)} logging call(s)", tuple(citations[:200])
         )
 
-
-def kind_allows_hardcoding(context: FileContext) -> bool:
-    return context.kind in (FileKind.TEST, FileKind.EXAMPLE, FileKind.DOCS)

@@ -23,6 +23,18 @@ RUNNING_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 SUPPRESSION = re.compile(r"#\s*scrutiny:\s*ignore\[([A-Za-z0-9_,\s-]+)\](.*)$")
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines as the Python parser counts them: only \\n, \\r\\n and \\r end a line.
+
+    (str.splitlines also splits on form feeds and Unicode separators, which would shift
+    every line number after one.)
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 class SourceError(Exception):
     """A file that cannot be reviewed; ``kind`` is a stable short word."""
 
@@ -48,17 +60,96 @@ class Suppression:
     reason: str
 
 
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+# Statements that hold no other statement: each node belongs to at most one of them.
+SIMPLE_STATEMENTS = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Assert, ast.Raise, ast.Delete)
+_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
+def _child_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(node_type)
+    if fields is None:
+        # expr_context (Load/Store/Del) children carry nothing a rule reads.
+        fields = _CHILD_FIELDS[node_type] = tuple(f for f in node_type._fields if f not in ("ctx", "type_ignores"))
+    return fields
+
+
+class TreeIndex:
+    """One pass over the tree that every rule and observer reads instead of re-walking.
+
+    ``nodes`` is in source order (pre-order); ``function_of`` maps a node to its innermost
+    enclosing function (None at module or class level); ``statement_nodes`` maps each
+    simple statement to the nodes of its subtree.
+    """
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.nodes: list[ast.AST] = []
+        self.by_type: dict[type[ast.AST], list[ast.AST]] = {}
+        self.parents: dict[ast.AST, ast.AST] = {}
+        self.function_of: dict[ast.AST, FunctionNode | None] = {}
+        self.statement_nodes: dict[ast.stmt, list[ast.AST]] = {}
+        nodes, by_type, parents, function_of = self.nodes, self.by_type, self.parents, self.function_of
+        statement_nodes = self.statement_nodes
+        node_class = ast.AST
+        stack: list[tuple[ast.AST, FunctionNode | None, list[ast.AST] | None]] = [(tree, None, None)]
+        # A hand-rolled walk: ast.iter_child_nodes costs a generator per node and this
+        # loop is the hottest in scrutiny.
+        while stack:
+            node, function, bucket = stack.pop()
+            nodes.append(node)
+            node_type = type(node)
+            found = by_type.get(node_type)
+            if found is None:
+                by_type[node_type] = [node]
+            else:
+                found.append(node)
+            function_of[node] = function
+            if bucket is not None:
+                bucket.append(node)
+            elif isinstance(node, SIMPLE_STATEMENTS):
+                bucket = statement_nodes[node] = [node]
+            inner = node if node_type is ast.FunctionDef or node_type is ast.AsyncFunctionDef else function
+            children: list[ast.AST] = []
+            for name in _child_fields(node_type):
+                value = getattr(node, name, None)
+                if value.__class__ is list:
+                    children.extend(item for item in value if isinstance(item, node_class))
+                elif isinstance(value, node_class):
+                    children.append(value)
+            for child in reversed(children):
+                parents[child] = node
+                stack.append((child, inner, bucket))  # type: ignore[arg-type]
+
+    def of_type(self, *types: type[ast.AST]) -> list[ast.AST]:
+        if len(types) == 1:
+            return self.by_type.get(types[0], [])
+        return [node for t in types for node in self.by_type.get(t, [])]
+
+    def functions(self) -> list[FunctionNode]:
+        found = self.of_type(ast.FunctionDef, ast.AsyncFunctionDef)
+        return sorted(found, key=lambda f: (f.lineno, f.col_offset))  # type: ignore[attr-defined]
+
+
 @dataclass
 class SourceFile:
     path: str
     text: str
     tree: ast.Module
-    comments: list[Comment] = field(default_factory=list)
     in_package: bool = False  # an __init__.py sits beside it on disk
 
     @cached_property
     def lines(self) -> list[str]:
-        return self.text.splitlines()
+        return split_lines(self.text)
+
+    @cached_property
+    def comments(self) -> list[Comment]:
+        return read_comments(self.text, self.index)
+
+    @cached_property
+    def index(self) -> TreeIndex:
+        return TreeIndex(self.tree)
 
     @property
     def line_count(self) -> int:
@@ -80,7 +171,7 @@ class SourceFile:
     def aliases(self) -> dict[str, str]:
         """Local name -> fully qualified name, from every import in the file."""
         names: dict[str, str] = {}
-        for node in ast.walk(self.tree):
+        for node in self.index.of_type(ast.Import, ast.ImportFrom):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -100,7 +191,7 @@ class SourceFile:
     @cached_property
     def imported_modules(self) -> frozenset[str]:
         modules: set[str] = set()
-        for node in ast.walk(self.tree):
+        for node in self.index.of_type(ast.Import, ast.ImportFrom):
             if isinstance(node, ast.Import):
                 modules.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -162,7 +253,7 @@ class SourceFile:
     def _statement_spans(self) -> dict[int, tuple[int, int]]:
         """Line -> (first, last) line of the smallest statement (or compound header) on it."""
         spans: dict[int, tuple[int, int]] = {}
-        for node in ast.walk(self.tree):
+        for node in self.index.nodes:
             if not isinstance(node, ast.stmt):
                 continue
             start = node.lineno
@@ -183,6 +274,8 @@ class SourceFile:
         return self._statement_spans.get(line, (line, line))
 
     def suppression_for(self, line: int, end_line: int, rule_id: str) -> Suppression | None:
+        if not self.suppressions:
+            return None
         start, stop = self.statement_span(line)
         for number in range(min(start, line), max(stop, end_line) + 1):
             suppression = self.suppressions.get(number)
@@ -232,7 +325,7 @@ def _newer_python_hint(exc: SyntaxError, text: str) -> tuple[str, str] | None:
     """Recognise code written for a newer Python than the one running scrutiny."""
     line = ""
     if exc.lineno:
-        lines = text.splitlines()
+        lines = split_lines(text)
         if 0 < exc.lineno <= len(lines):
             line = lines[exc.lineno - 1]
     message = exc.msg or ""
@@ -243,6 +336,13 @@ def _newer_python_hint(exc: SyntaxError, text: str) -> tuple[str, str] | None:
         if sys.version_info < (major, minor) and pattern.search(line):
             return version, what
     return None
+
+
+TOO_DEEP_MESSAGES = {
+    "too many nested parentheses",
+    "too many levels of indentation",
+    "too many statically nested blocks",
+}
 
 
 def parse(text: str, path: str) -> ast.Module:
@@ -258,31 +358,99 @@ def parse(text: str, path: str) -> ast.Module:
                 f"scrutiny is running on Python {RUNNING_PYTHON}",
                 exc.lineno or 0,
             ) from None
-        raise SourceError("syntax", f"line {exc.lineno}: {exc.msg}", exc.lineno or 0) from None
+        kind = "too-deep" if exc.msg in TOO_DEEP_MESSAGES else "syntax"
+        raise SourceError(kind, f"line {exc.lineno}: {exc.msg}", exc.lineno or 0) from None
     except RecursionError:
         raise SourceError("too-deep", "nesting is too deep for the Python parser") from None
     except MemoryError:
-        raise SourceError("too-large", "the parser ran out of memory on this file") from None
+        # CPython's parser reports a stack overflow on deeply nested code this way.
+        raise SourceError("too-deep", "the parser's stack overflowed: the code is nested too deeply") from None
     except ValueError as exc:  # e.g. NUL bytes that slipped past decode()
         raise SourceError("binary", str(exc)) from None
 
 
-def read_comments(text: str) -> list[Comment]:
-    comments: list[Comment] = []
+def _char_col(line: str, byte_col: int) -> int:
+    if line.isascii():
+        return byte_col
+    return len(line.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+
+
+def _fragment_comments(lines: list[str], node: ast.expr) -> list[Comment]:
+    """Comments between the parts of a string implicitly concatenated over several lines.
+
+    The parser gives one span for ``'a'  # note`` + newline + ``'b'``, so the text of that
+    span alone is tokenized (in parentheses, so its indentation does not matter).
+    """
+    first, last = node.lineno, node.end_lineno or node.lineno
+    start = _char_col(lines[first - 1], node.col_offset)
+    fragment = [lines[first - 1][start:], *lines[first:last]]
+    found: list[Comment] = []
     try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        for token in tokenize.generate_tokens(io.StringIO("(" + "\n".join(fragment) + "\n)").readline):
             if token.type == tokenize.COMMENT:
-                line, col = token.start
-                own = not token.line[:col].strip()
-                comments.append(Comment(line, col, token.string, own))
+                row, col = token.start
+                number = first + row - 1
+                column = start + col - 1 if row == 1 else col
+                found.append(Comment(number, column, token.string, not lines[number - 1][:column].strip()))
     except (tokenize.TokenError, SyntaxError):
-        # The parser accepted the file, so this is a tokenizer corner case; comments
-        # found so far are kept and the rest of the review goes on.
         pass
-    return comments
+    return found
+
+
+def _string_spans(
+    index: TreeIndex, lines: list[str], lines_with_hash: set[int]
+) -> tuple[dict[int, list[tuple[int, int]]], list[Comment]]:
+    """Byte-column ranges covered by string literals on the lines that contain '#',
+    and the comments found inside multi-line implicit concatenations."""
+    spans: dict[int, list[tuple[int, int]]] = {}
+    inner: list[Comment] = []
+    for node in index.of_type(ast.Constant, ast.JoinedStr):
+        assert isinstance(node, ast.Constant | ast.JoinedStr)
+        if isinstance(node, ast.Constant) and not isinstance(node.value, str | bytes):
+            continue
+        first, last = node.lineno, node.end_lineno or node.lineno
+        if not any(line in lines_with_hash for line in range(first, last + 1)):
+            continue
+        if last > first:
+            opening = lines[first - 1][_char_col(lines[first - 1], node.col_offset) :].lstrip("rRbBuUfF")
+            if not opening.startswith(('"""', "'''")):
+                inner.extend(_fragment_comments(lines, node))
+        end_col = node.end_col_offset if node.end_col_offset is not None else 1 << 30
+        for line in range(first, last + 1):
+            if line in lines_with_hash:
+                start = node.col_offset if line == first else 0
+                stop = end_col if line == last else 1 << 30
+                spans.setdefault(line, []).append((start, stop))
+    return spans, inner
+
+
+def read_comments(text: str, index: TreeIndex) -> list[Comment]:
+    """Comments: every '#' outside a string literal starts one.
+
+    The parser already knows where every string is, so this avoids running the
+    pure-Python tokenizer over the whole file (several times slower than parsing).
+    """
+    lines = split_lines(text)
+    lines_with_hash = {number for number, line in enumerate(lines, start=1) if "#" in line}
+    if not lines_with_hash:
+        return []
+    spans, inner = _string_spans(index, lines, lines_with_hash)
+    comments: list[Comment] = list(inner)
+    for number in sorted(lines_with_hash):
+        line = lines[number - 1]
+        ranges = spans.get(number, ())
+        position = line.find("#")
+        while position != -1:
+            column = position if line.isascii() else len(line[:position].encode("utf-8"))
+            if not any(start <= column < stop for start, stop in ranges):
+                comments.append(Comment(number, position, line[position:], not line[:position].strip()))
+                break
+            position = line.find("#", position + 1)
+    unique = {(c.line, c.col): c for c in comments}
+    return [unique[key] for key in sorted(unique)]
 
 
 def load(data: bytes, path: str, *, in_package: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceFile:
     text = decode(data, path, max_bytes)
     tree = parse(text, path)
-    return SourceFile(path=path, text=text, tree=tree, comments=read_comments(text), in_package=in_package)
+    return SourceFile(path=path, text=text, tree=tree, in_package=in_package)

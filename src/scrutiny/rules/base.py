@@ -197,16 +197,24 @@ class Walk:
 
     def __init__(self, src: SourceFile) -> None:
         self.src = src
-        self.scope: tuple[ast.AST, ...] = ()
-        self.parents: dict[ast.AST, ast.AST] = {}
+        self.node: ast.AST = src.tree
+        self.parents = src.index.parents
         self.qualname = ""  # of the call being checked, for CallRule
 
     @property
+    def scope(self) -> tuple[ast.AST, ...]:
+        """Enclosing functions, classes and lambdas of the current node, outermost first."""
+        chain: list[ast.AST] = []
+        node = self.parents.get(self.node)
+        while node is not None:
+            if isinstance(node, SCOPE_NODES):
+                chain.append(node)
+            node = self.parents.get(node)
+        return tuple(reversed(chain))
+
+    @property
     def function(self) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-        for node in reversed(self.scope):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                return node
-        return None
+        return self.src.index.function_of.get(self.node)
 
     @property
     def scope_name(self) -> str:
@@ -239,27 +247,42 @@ class RuleSet:
         for rule in self.rules:
             findings.extend(rule.check_file(src))
         walk = Walk(src)
-        stack: list[tuple[ast.AST, tuple[ast.AST, ...]]] = [(src.tree, ())]
-        by_type, by_call, by_method = self.by_type, self.by_call, self.by_method
-        while stack:
-            node, scope = stack.pop()
-            walk.scope = scope
-            for rule in by_type.get(type(node), ()):
-                findings.extend(rule.check(node, walk))
-            if isinstance(node, ast.Call):
-                name = src.qualname(node.func)
-                if name is not None:
-                    walk.qualname = name
-                    takers = by_call.get(name, [])
-                    if isinstance(node.func, ast.Attribute):
-                        takers = takers + [r for r in by_method.get(node.func.attr, []) if r not in takers]
-                    for call_rule in takers:
-                        findings.extend(call_rule.check_call(node, name, walk))
-            child_scope = scope + (node,) if isinstance(node, SCOPE_NODES) else scope
-            children = list(ast.iter_child_nodes(node))
-            for child in reversed(children):
-                walk.parents[child] = node
-                stack.append((child, child_scope))
+        index = src.index
+        for node_type, rules in self.by_type.items():
+            for node in index.by_type.get(node_type, ()):
+                walk.node = node
+                for rule in rules:
+                    findings.extend(rule.check(node, walk))
+        by_call, by_method = self.by_call, self.by_method
+        # The last segment of a call's name is cheap to read; only calls whose last segment
+        # some rule names get their full name resolved through the imports.
+        tails = {name.rsplit(".", 1)[-1] for name in by_call}
+        aliases = src.aliases
+        for call in index.by_type.get(ast.Call, ()):
+            assert isinstance(call, ast.Call)
+            func = call.func
+            if isinstance(func, ast.Attribute):
+                method = by_method.get(func.attr, ())
+                if not method and func.attr not in tails:
+                    continue
+            elif isinstance(func, ast.Name):
+                method = ()
+                if aliases.get(func.id, func.id).rsplit(".", 1)[-1] not in tails:
+                    continue
+            else:
+                continue
+            name = src.qualname(func)
+            if name is None:
+                continue
+            takers = by_call.get(name, [])
+            if method:
+                takers = takers + [r for r in method if r not in takers]
+            if not takers:
+                continue
+            walk.node = call
+            walk.qualname = name
+            for call_rule in takers:
+                findings.extend(call_rule.check_call(call, name, walk))
         return findings
 
 

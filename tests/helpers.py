@@ -1,0 +1,42 @@
+"""Run scrutiny the way users do and read its JSON review."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scrutiny import cli
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "test_bug_1825537.py"
+
+
+def seed_path() -> Path:
+    if not SEED.exists():
+        pytest.fail(f"the seed file is missing: {SEED}")
+    return SEED
+
+
+def review_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    code = cli.main(["review", "--format", "json", "--quiet", *args])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def aspect(review: dict[str, Any], category: str) -> dict[str, Any]:
+    return next(a for a in review["aspects"] if a["category"] == category)
+
+
+def citations(review: dict[str, Any], category: str, role: str) -> list[tuple[int, int]]:
+    return sorted(
+        (c["start"], c["end"])
+        for s in aspect(review, category)["statements"]
+        for c in s["citations"]
+        if c["role"] == role
+    )
+
+
+def findings(review: dict[str, Any], rule_id: str | None = None) -> list[dict[str, Any]]:
+    return [f for f in review["findings"] if rule_id is None or f["rule_id"] == rule_id]

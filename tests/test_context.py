@@ -1,0 +1,124 @@
+"""classify(): what kind of file, which framework, where untrusted input enters."""
+
+from __future__ import annotations
+
+import pytest
+
+from scrutiny import source
+from scrutiny.context import FileKind, classify
+
+FLASK_APP = """\
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/items/<item_id>")
+def show(item_id):
+    return request.args.get("q", item_id)
+"""
+NOVA_CONTROLLER = """\
+from nova.api.openstack import wsgi
+from nova.api import validation
+
+
+class ServersController(wsgi.Controller):
+    @wsgi.expected_errors(404)
+    def show(self, req, id):
+        return {}
+
+    def _helper(self, req):
+        return None
+"""
+DJANGO_VIEWS = """\
+from django.http import HttpResponse
+from django.views import View
+
+
+def detail(request, pk):
+    return HttpResponse(pk)
+
+
+class ItemView(View):
+    def get(self, request):
+        return HttpResponse("ok")
+"""
+CLI_MAIN = """\
+import argparse
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()
+"""
+PYTEST_FILE = "import pytest\n\n\ndef test_adds():\n    assert 1 + 1 == 2\n"
+ALEMBIC = "from alembic import op\n\n\ndef upgrade():\n    op.add_column('t', None)\n"
+RPC_MANAGER = """\
+import oslo_messaging as messaging
+
+
+class ComputeManager:
+    target = messaging.Target(version="6.0")
+
+    def resize_instance(self, context, instance):
+        return instance
+"""
+
+
+def classified(path: str, text: str, in_package: bool = True):
+    return classify(source.load(text.encode(), path, in_package=in_package))
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "kind", "subkinds"),
+    [
+        ("nova/tests/unit/compute/test_api.py", "import unittest\n", FileKind.TEST, ("unit",)),
+        ("tests/test_math.py", PYTEST_FILE, FileKind.TEST, ()),
+        ("pkg/checks.py", PYTEST_FILE, FileKind.TEST, ()),
+        ("nova/tests/fixtures/nova.py", "import fixtures\n", FileKind.TEST, ("fixture",)),
+        ("nova/db/main/migrations/versions/abc_add.py", ALEMBIC, FileKind.MIGRATION, ()),
+        ("tools/release.py", CLI_MAIN, FileKind.SCRIPT, ()),
+        ("setup.py", "import setuptools\nsetuptools.setup()\n", FileKind.SCRIPT, ()),
+        ("examples/demo_app.py", FLASK_APP, FileKind.EXAMPLE, ()),
+        ("doc/source/conf.py", "extensions = []\n", FileKind.DOCS, ()),
+        ("nova/compute/api.py", "import os\n", FileKind.PRODUCTION, ()),
+    ],
+)
+def test_kinds(path: str, text: str, kind: FileKind, subkinds: tuple[str, ...]) -> None:
+    context = classified(path, text)
+    assert context.kind is kind, context.reasons
+    assert context.subkinds == subkinds
+    assert context.reasons
+
+
+def test_stand_alone_program_is_a_script_but_a_package_module_is_not() -> None:
+    assert classified("release.py", CLI_MAIN, in_package=False).kind is FileKind.SCRIPT
+    packaged = classified("nova/cmd/manage.py", CLI_MAIN, in_package=True)
+    assert packaged.kind is FileKind.PRODUCTION
+    assert [(e.kind, e.name) for e in packaged.entry_points] == [("cli-main", "main")]
+
+
+@pytest.mark.parametrize(
+    ("text", "framework", "expected"),
+    [
+        (FLASK_APP, "Flask", [("route", "show", ("item_id",))]),
+        (NOVA_CONTROLLER, "OpenStack nova", [("api-controller", "ServersController.show", ("req", "id"))]),
+        (DJANGO_VIEWS, "Django", [("view", "detail", ("request", "pk")), ("view", "ItemView.get", ("request",))]),
+        (RPC_MANAGER, "OpenStack oslo", [("rpc-handler", "ComputeManager.resize_instance", ("context", "instance"))]),
+    ],
+)
+def test_frameworks_and_entry_points(text: str, framework: str, expected: list[tuple[str, str, tuple[str, ...]]]) -> None:
+    context = classified("service/module.py", text)
+    assert context.kind is FileKind.PRODUCTION
+    assert framework in context.frameworks
+    assert [(e.kind, e.name, e.params) for e in context.entry_points] == expected
+
+
+def test_test_files_have_no_entry_points() -> None:
+    context = classified("app/tests/test_views.py", FLASK_APP)
+    assert context.kind is FileKind.TEST
+    assert context.entry_points == ()
