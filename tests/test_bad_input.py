@@ -122,7 +122,9 @@ def test_output_file_is_written_whole_or_not_at_all(tmp_path: Path, capsys: pyte
     assert not missing_dir.parent.exists()
 
 
-def test_stdin_is_reviewed_under_the_given_name(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_stdin_is_reviewed_under_the_given_name(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import io
 
     class FakeStdin:

@@ -111,7 +111,9 @@ def test_stand_alone_program_is_a_script_but_a_package_module_is_not() -> None:
         (RPC_MANAGER, "OpenStack oslo", [("rpc-handler", "ComputeManager.resize_instance", ("context", "instance"))]),
     ],
 )
-def test_frameworks_and_entry_points(text: str, framework: str, expected: list[tuple[str, str, tuple[str, ...]]]) -> None:
+def test_frameworks_and_entry_points(
+    text: str, framework: str, expected: list[tuple[str, str, tuple[str, ...]]]
+) -> None:
     context = classified("service/module.py", text)
     assert context.kind is FileKind.PRODUCTION
     assert framework in context.frameworks

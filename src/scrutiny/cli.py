@@ -56,14 +56,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     review.add_argument("targets", nargs="+", metavar="TARGET", help="PATH, - or pypi:NAME[==VERSION]")
     review.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    review.add_argument("-o", "--output", metavar="FILE", help="write the review to FILE (atomically) instead of stdout")
+    review.add_argument(
+        "-o", "--output", metavar="FILE", help="write the review to FILE (atomically) instead of stdout"
+    )
     review.add_argument(
         "--min-severity",
         default="info",
         metavar="LEVEL",
         help="hide findings below LEVEL: info, low, medium, high (default: info)",
     )
-    review.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files or directories matching GLOB (repeatable)")
+    review.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip files or directories matching GLOB (repeatable)",
+    )
     review.add_argument("--stdin-name", default="<stdin>", metavar="NAME", help="file name to use for code read from -")
     review.add_argument("-q", "--quiet", action="store_true", help="do not print progress notes on stderr")
 

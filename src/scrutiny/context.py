@@ -68,7 +68,12 @@ KIND_NOUNS = {
 }
 
 TEST_DIRS = {"tests", "test", "testing", "unittests", "functional_tests", "testcases"}
-TEST_SUBKIND_DIRS = {"functional": "functional", "unit": "unit", "integration": "integration", "regressions": "regression"}
+TEST_SUBKIND_DIRS = {
+    "functional": "functional",
+    "unit": "unit",
+    "integration": "integration",
+    "regressions": "regression",
+}
 SCRIPT_DIRS = {"scripts", "bin", "tools", "devtools", "contrib", "utils-scripts"}
 EXAMPLE_DIRS = {"examples", "example", "samples", "sample", "demo", "demos"}
 DOCS_DIRS = {"doc", "docs", "api-ref", "releasenotes"}
@@ -247,9 +252,7 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
 
     def add(function: ast.FunctionDef | ast.AsyncFunctionDef, kind: str, qualified: str) -> None:
         params = tuple(a.arg for a in function.args.args + function.args.kwonlyargs if a.arg not in ("self", "cls"))
-        found.append(
-            EntryPoint(qualified, function.lineno, function.end_lineno or function.lineno, kind, params, "")
-        )
+        found.append(EntryPoint(qualified, function.lineno, function.end_lineno or function.lineno, kind, params, ""))
 
     def visit_function(function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None) -> None:
         qualified = f"{owner.name}.{function.name}" if owner else function.name
@@ -258,8 +261,9 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
             if attr in ROUTE_DECORATORS and isinstance(decorator, ast.Call) and "." in dotted:
                 add(function, "route", qualified)
                 return
-            if attr in WSGI_DECORATORS and ("wsgi" in dotted or "validation" in dotted or "pecan" in dotted
-                                            or "webob" in dotted or attr == "wsgify"):
+            if attr in WSGI_DECORATORS and (
+                "wsgi" in dotted or "validation" in dotted or "pecan" in dotted or "webob" in dotted or attr == "wsgify"
+            ):
                 add(function, "api-controller", qualified)
                 return
             if dotted.startswith(("click.", "typer.")) or attr == "command":

@@ -202,15 +202,15 @@ def _input_validation(observer: Observer, context: FileContext) -> Iterator[Obse
     for function, citations in uses.items():
         if not any(c.role == "api-call" for c in citations):
             continue
-        params = [a.arg for a in function.args.args + function.args.kwonlyargs if a.arg not in ("self", "cls")]
-        header = Citation(src.path, function.lineno, function.lineno, "parameters", ",".join(params))
+        names = [a.arg for a in function.args.args + function.args.kwonlyargs if a.arg not in ("self", "cls")]
+        header = Citation(src.path, function.lineno, function.lineno, "parameters", ",".join(names))
         callers = tuple(calls_by_function.get(function.name, ()))
         yield Observation(
             Category.INPUT_VALIDATION,
             "parameter-flow",
-            f"{function.name}({', '.join(params)}) passes its parameters to API calls",
+            f"{function.name}({', '.join(names)}) passes its parameters to API calls",
             (header, *citations, *callers),
-            (("function", function.name), ("params", ",".join(params))),
+            (("function", function.name), ("params", ",".join(names))),
         )
 
 
@@ -293,7 +293,9 @@ def _waits_for_error(calls: list[ast.Call]) -> bool:
     for call in calls:
         for argument in call.args:
             values = argument.elts if isinstance(argument, ast.List | ast.Tuple) else [argument]
-            if any(isinstance(v, ast.Constant) and isinstance(v.value, str) and v.value.lower() == "error" for v in values):
+            if any(
+                isinstance(v, ast.Constant) and isinstance(v.value, str) and v.value.lower() == "error" for v in values
+            ):
                 return True
     return False
 
@@ -415,7 +417,4 @@ def _logging(src: SourceFile) -> Iterator[Observation]:
             if LOGGER_RECEIVER.match(name):
                 citations.append(_cite(src, node, "log-call"))
     if citations:
-        yield Observation(
-            Category.LOGGING, "log-calls", f"{len(citations)} logging call(s)", tuple(citations[:200])
-        )
-
+        yield Observation(Category.LOGGING, "log-calls", f"{len(citations)} logging call(s)", tuple(citations[:200]))

@@ -10,7 +10,7 @@ import io
 import re
 import sys
 import tokenize
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -128,8 +128,8 @@ class TreeIndex:
         return [node for t in types for node in self.by_type.get(t, [])]
 
     def functions(self) -> list[FunctionNode]:
-        found = self.of_type(ast.FunctionDef, ast.AsyncFunctionDef)
-        return sorted(found, key=lambda f: (f.lineno, f.col_offset))  # type: ignore[attr-defined]
+        found = [f for f in self.of_type(ast.FunctionDef, ast.AsyncFunctionDef) if isinstance(f, FunctionNode)]
+        return sorted(found, key=lambda f: (f.lineno, f.col_offset))
 
 
 @dataclass

@@ -79,18 +79,19 @@ def overview(files: list[FileSummary]) -> list[str]:
             sentence += f" This matters for severity: {SEVERITY_MEANING[ctx.kind]}."
             lines.append(sentence)
         return lines
-    kinds = Counter(f.context.kind.value for f in reviewed if f.context)
+    kind_counts = Counter(f.context.kind.value for f in reviewed if f.context)
     total_lines = sum(f.lines for f in reviewed)
-    parts = ", ".join(f"{count:,} {kind}" for kind, count in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+    ordered = sorted(kind_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    parts = ", ".join(f"{count:,} {kind}" for kind, count in ordered)
     lines.append(f"{len(reviewed):,} files with {total_lines:,} lines were reviewed: {parts}.")
     frameworks = Counter(fw for f in reviewed if f.context for fw in f.context.frameworks[:1])
     if frameworks:
         lines.append("Frameworks: " + ", ".join(f"{name} ({n:,} files)" for name, n in frameworks.most_common(5)) + ".")
-    entries = Counter(e.kind for f in reviewed if f.context for e in f.context.entry_points)
-    if entries:
+    entry_kinds = Counter(e.kind for f in reviewed if f.context for e in f.context.entry_points)
+    if entry_kinds:
         lines.append(
             "Untrusted input enters through "
-            + ", ".join(f"{n:,} {kind} function(s)" for kind, n in sorted(entries.items()))
+            + ", ".join(f"{n:,} {kind} function(s)" for kind, n in sorted(entry_kinds.items()))
             + "."
         )
     lines.append(
@@ -144,14 +145,20 @@ def _finding_statements(findings: list[Finding]) -> list[Statement]:
     for (rule_id, severity, note), group in sorted(grouped.items()):
         rule = registered().get(rule_id)
         title = rule.title() if rule else rule_id
-        citations = [Citation(f.location.path, f.location.line, f.location.last_line, "finding", f.rule_id) for f in group]
+        citations = [
+            Citation(f.location.path, f.location.line, f.location.last_line, "finding", f.rule_id) for f in group
+        ]
         values = sorted({v for f in group for v in QUOTED.findall(f.message)})
         shown = f": {', '.join(values[:6])}" if values else (f": {group[0].message}" if len(group) == 1 else "")
         judgement = f"{severity}, {note}" if note else f"{severity}, reported below"
         if severity == "info" and note:
             judgement = f"acceptable here: {note}"
         statements.append(
-            _statement(f"{title} ({rule_id}) at {lines_word(citations)}{shown} ({judgement}).", citations, group[0].location.path)
+            _statement(
+                f"{title} ({rule_id}) at {lines_word(citations)}{shown} ({judgement}).",
+                citations,
+                group[0].location.path,
+            )
         )
     return statements
 
@@ -165,7 +172,11 @@ def _input_validation(result: FileResult, observations: list[Observation], findi
     path = result.path
     entries = [o for o in observations if o.kind == "entry-point"]
     for entry in entries:
-        out.append(_statement(f"Untrusted input enters at line {entry.citations[0].start}: {entry.text}.", entry.citations, path))
+        out.append(
+            _statement(
+                f"Untrusted input enters at line {entry.citations[0].start}: {entry.text}.", entry.citations, path
+            )
+        )
     sources = [o for o in observations if o.kind == "source"]
     if sources:
         kinds = sorted({o.text for o in sources})
@@ -237,8 +248,9 @@ def _resource_cleanup(result: FileResult, observations: list[Observation], findi
         asserts = check.citations[1:]
         out.append(
             _statement(
-                f"{dict(check.data)['function']} checks that resources are cleaned up (lines {region.start}-{region.end}; "
-                f"assertions at {lines_word(asserts)}). This is functional correctness rather than a security control, "
+                f"{dict(check.data)['function']} checks that resources are cleaned up "
+                f"(lines {region.start}-{region.end}; assertions at {lines_word(asserts)}). "
+                "This is functional correctness rather than a security control, "
                 "though leaked resources could exhaust capacity in a real deployment.",
                 check.citations,
                 path,
@@ -257,7 +269,9 @@ def _resource_cleanup(result: FileResult, observations: list[Observation], findi
         )
     if managed:
         cites = [c for o in managed for c in o.citations]
-        out.append(_statement(f"Handles opened in with blocks at {lines_word(cites)} are closed on every path.", cites, path))
+        out.append(
+            _statement(f"Handles opened in with blocks at {lines_word(cites)} are closed on every path.", cites, path)
+        )
     if not unmanaged and not managed:
         out.append(_statement("No file, socket, process or connection handle is opened in the file.", path=path))
     return out
@@ -275,7 +289,11 @@ def _disabled(result: FileResult, observations: list[Observation], findings: lis
     for note in (o for o in observations if o.kind == "known-bug"):
         cite = note.citations[0]
         data = dict(note.data)
-        out.append(_statement(f"The {data['marker']} at lines {cite.start}-{cite.end} names bug {data['bug']}.", note.citations, path))
+        out.append(
+            _statement(
+                f"The {data['marker']} at lines {cite.start}-{cite.end} names bug {data['bug']}.", note.citations, path
+            )
+        )
     for kind, sentence in (
         ("skipped-test", "Tests are skipped at {lines}."),
         ("dead-branch", "Code that never runs (if False/0) at {lines}."),

@@ -152,8 +152,9 @@ def apply_context(findings: Iterable[Finding], context: FileContext | None, hidd
         if severity is None:
             hidden.append(Suppressed(finding, policy.reason))
         elif severity != finding.severity:
-            kept.append(replace(finding, severity=severity, default_severity=finding.severity,
-                                context_note=policy.reason))
+            kept.append(
+                replace(finding, severity=severity, default_severity=finding.severity, context_note=policy.reason)
+            )
         else:
             kept.append(finding)
     return kept

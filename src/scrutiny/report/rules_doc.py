@@ -28,25 +28,28 @@ def _context_behaviour(rule: type[Rule]) -> str:
 def render(fmt: str) -> str:
     rules = registered()
     if fmt == "json":
-        return json.dumps(
-            [
-                {
-                    "id": rule_id,
-                    "name": rule.name,
-                    "title": rule.title(),
-                    "category": rule.category.value,
-                    "cwe": rule.cwe,
-                    "severity": rule.severity.label,
-                    "confidence": rule.confidence.label,
-                    "context": _context_behaviour(rule),
-                    "bandit": list(rule.bandit),
-                    "ruff": list(rule.ruff),
-                    "doc": rule.doc_sections(),
-                }
-                for rule_id, rule in rules.items()
-            ],
-            indent=2,
-        ) + "\n"
+        return (
+            json.dumps(
+                [
+                    {
+                        "id": rule_id,
+                        "name": rule.name,
+                        "title": rule.title(),
+                        "category": rule.category.value,
+                        "cwe": rule.cwe,
+                        "severity": rule.severity.label,
+                        "confidence": rule.confidence.label,
+                        "context": _context_behaviour(rule),
+                        "bandit": list(rule.bandit),
+                        "ruff": list(rule.ruff),
+                        "doc": rule.doc_sections(),
+                    }
+                    for rule_id, rule in rules.items()
+                ],
+                indent=2,
+            )
+            + "\n"
+        )
     if fmt == "markdown":
         out = [
             "# scrutiny rules",

@@ -1,1 +1,203 @@
-"""Rules: crypto."""
+"""Cryptography rules (3xx): broken hashes and predictable randomness used for secrets."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.rules.base import CallRule, Walk, argument, keyword, string_value
+
+# Constructor name -> algorithm, for hash objects that are broken for security use.
+WEAK_HASH_CALLS = {
+    "hashlib.md5": "MD5",
+    "hashlib.sha1": "SHA-1",
+    "hashlib.md4": "MD4",
+    "Crypto.Hash.MD5.new": "MD5",
+    "Crypto.Hash.MD4.new": "MD4",
+    "Crypto.Hash.SHA.new": "SHA-1",
+    "Crypto.Hash.SHA1.new": "SHA-1",
+    "Cryptodome.Hash.MD5.new": "MD5",
+    "Cryptodome.Hash.MD4.new": "MD4",
+    "Cryptodome.Hash.SHA.new": "SHA-1",
+    "Cryptodome.Hash.SHA1.new": "SHA-1",
+    "cryptography.hazmat.primitives.hashes.MD5": "MD5",
+    "cryptography.hazmat.primitives.hashes.SHA1": "SHA-1",
+}
+# Names hashlib.new accepts for the same algorithms, compared in lower case.
+WEAK_HASH_NAMES = {"md5": "MD5", "sha1": "SHA-1", "md4": "MD4", "md5-sha1": "MD5-SHA1", "sha": "SHA-1"}
+
+
+class WeakHash(CallRule):
+    """Broken hash algorithm (MD5, SHA-1, MD4)
+
+    What: an MD5, SHA-1 or MD4 hash object from hashlib (including hashlib.new with one
+    of those names), PyCryptodome or cryptography, unless usedforsecurity=False says
+    the digest protects nothing.
+    Why: collisions for these algorithms can be computed cheaply, so a digest used as a
+    signature, integrity check, password hash or unique token can be forged or matched.
+    Example:
+        digest = hashlib.md5(password.encode()).hexdigest()
+    Fix: use hashlib.sha256 or a stronger SHA-2/SHA-3 function; for passwords use a slow
+    key-derivation function (hashlib.scrypt, argon2, bcrypt); when the hash is only a
+    checksum or cache key, say so with hashlib.md5(data, usedforsecurity=False).
+    """
+
+    id = "SCR301"
+    name = "weak-hash"
+    category = Category.CRYPTOGRAPHY
+    cwe = 328
+    severity = Severity.MEDIUM
+    confidence = Confidence.HIGH
+    calls = (*WEAK_HASH_CALLS, "hashlib.new")
+    bandit = ("B303", "B324")
+    ruff = ("S324",)
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        flag = keyword(call, "usedforsecurity")
+        if isinstance(flag, ast.Constant) and flag.value is False:
+            return
+        if name == "hashlib.new":
+            algorithm = WEAK_HASH_NAMES.get((string_value(argument(call, "name", 0)) or "").lower())
+        else:
+            algorithm = WEAK_HASH_CALLS.get(name)
+        if algorithm:
+            yield self.finding(
+                call, f"{name} uses the broken hash algorithm {algorithm}", walk.src, scope=walk.scope_name
+            )
+
+
+RANDOM_FUNCTIONS = (
+    "random",
+    "randint",
+    "randrange",
+    "randbytes",
+    "choice",
+    "choices",
+    "sample",
+    "getrandbits",
+    "uniform",
+    "shuffle",
+)
+# Name parts that mark a value as a secret; pairs must appear next to each other.
+SECRET_WORDS = frozenset(
+    {
+        "token", "tokens", "password", "passwd", "pwd", "passphrase", "secret", "secrets", "nonce",
+        "salt", "otp", "totp", "hotp", "csrf", "xsrf", "apikey", "sessionid", "sessionkey", "pin", "key",
+        "keys",
+    }
+)  # fmt: skip
+SECRET_PAIRS = frozenset(
+    {("session", "id"), ("reset", "code"), ("verification", "code"), ("confirmation", "code"), ("auth", "code")}
+)
+# Calls that only reshape a random value on its way into a secret (str.join, hex, ...).
+RESHAPING_METHODS = frozenset(
+    {
+        "join", "format", "encode", "hex", "to_bytes", "zfill", "upper", "lower", "rjust", "md5", "sha1",
+        "sha256", "sha512", "hexdigest", "digest", "b64encode", "urlsafe_b64encode", "hexlify",
+    }
+)  # fmt: skip
+RESHAPING_FUNCTIONS = frozenset({"str", "int", "hex", "bytes", "bytearray", "list", "tuple", "chr", "format"})
+PASS_THROUGH = (
+    ast.BinOp, ast.JoinedStr, ast.FormattedValue, ast.ListComp, ast.SetComp, ast.GeneratorExp,
+    ast.comprehension, ast.List, ast.Tuple, ast.Set, ast.Starred, ast.Attribute, ast.IfExp,
+)  # fmt: skip
+NAME_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def _name_parts(name: str) -> list[str]:
+    """Lower-case words of an identifier split at _, -, . and camelCase boundaries."""
+    return [part.lower() for part in NAME_PARTS.findall(name)]
+
+
+def _is_secret_name(name: str) -> bool:
+    parts = _name_parts(name)
+    if any(part in SECRET_WORDS for part in parts):
+        return True
+    return any(pair in SECRET_PAIRS for pair in zip(parts, parts[1:], strict=False))
+
+
+def _target_names(target: ast.AST) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Attribute):
+        return [target.attr]
+    if isinstance(target, ast.Subscript):
+        key = string_value(target.slice)
+        return [key] if key else []
+    if isinstance(target, ast.Tuple | ast.List):
+        return [name for element in target.elts for name in _target_names(element)]
+    return []
+
+
+def _reshapes(call: ast.Call) -> bool:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr in RESHAPING_METHODS
+    return isinstance(func, ast.Name) and func.id in RESHAPING_FUNCTIONS
+
+
+class InsecureRandomSecret(CallRule):
+    """Secret made with the random module
+
+    What: a function of the random module (choice, randint, getrandbits, sample ...)
+    whose result is stored in a name that holds a secret (token, password, salt, nonce,
+    key, PIN, CSRF or session id), returned from a function named for one, or joined
+    into one.
+    Why: random is a Mersenne Twister seeded for simulations; its output is predictable
+    after a few hundred observed values, so tokens, reset codes and keys made with it
+    can be guessed.
+    Example:
+        token = "".join(random.choice(ALPHABET) for _ in range(32))
+    Fix: use the secrets module: secrets.token_urlsafe(32), secrets.token_hex(16),
+    secrets.choice(ALPHABET) or secrets.randbelow(n).
+    """
+
+    id = "SCR302"
+    name = "insecure-random-secret"
+    category = Category.CRYPTOGRAPHY
+    cwe = 338
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    calls = tuple(f"random.{function}" for function in RANDOM_FUNCTIONS)
+    bandit = ("B311",)
+    ruff = ("S311",)
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        where = self._secret_destination(call, walk)
+        if where:
+            yield self.finding(
+                call,
+                f"{name}() is not cryptographically secure, but its result becomes {where}",
+                walk.src,
+                scope=walk.scope_name,
+            )
+
+    def _secret_destination(self, call: ast.Call, walk: Walk) -> str:
+        """Where the random value ends up, when that is a secret; '' otherwise."""
+        child: ast.AST = call
+        node = walk.parent(call)
+        while node is not None:
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [n for target in targets for n in _target_names(target) if _is_secret_name(n)]
+                return f"'{names[0]}'" if names else ""
+            if isinstance(node, ast.Return):
+                function = walk.function
+                if function is not None and _is_secret_name(function.name):
+                    return f"the return value of {function.name}()"
+                return ""
+            if isinstance(node, ast.keyword):
+                return f"argument {node.arg}=" if node.arg and _is_secret_name(node.arg) else ""
+            if isinstance(node, ast.Dict):
+                index = next((i for i, value in enumerate(node.values) if value is child), -1)
+                key = string_value(node.keys[index]) if index >= 0 else None
+                return f"the value of key '{key}'" if key and _is_secret_name(key) else ""
+            if isinstance(node, ast.Call):
+                if not _reshapes(node):
+                    return ""
+            elif not isinstance(node, PASS_THROUGH):
+                return ""
+            child, node = node, walk.parent(node)
+        return ""

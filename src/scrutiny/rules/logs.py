@@ -12,18 +12,56 @@ from scrutiny.rules.base import Rule, Walk
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "audit", "trace"}
 LOGGER_NAME = re.compile(r"(^|_)(log|logger|logging|LOG|LOGGER|_log|_logger)$", re.IGNORECASE)
 SECRET_WORDS = {
-    "password", "passwd", "pwd", "token", "secret", "apikey", "credential", "credentials", "passphrase", "cookie",
+    "password",
+    "passwd",
+    "pwd",
+    "token",
+    "secret",
+    "apikey",
+    "credential",
+    "credentials",
+    "passphrase",
+    "cookie",
 }
-SECRET_PAIRS = {("api", "key"), ("private", "key"), ("access", "key"), ("secret", "key"), ("auth", "header"),
-                ("session", "id"), ("auth", "token")}
+SECRET_PAIRS = {
+    ("api", "key"),
+    ("private", "key"),
+    ("access", "key"),
+    ("secret", "key"),
+    ("auth", "header"),
+    ("session", "id"),
+    ("auth", "token"),
+}
 # Names that describe a secret rather than hold one.
 NOT_SECRET_SUFFIXES = {
-    "name", "type", "url", "uri", "path", "file", "len", "length", "count", "expires", "expiry", "expiration",
-    "ttl", "policy", "field", "header", "required", "enabled", "format", "prefix", "valid", "validity", "age",
+    "name",
+    "type",
+    "url",
+    "uri",
+    "path",
+    "file",
+    "len",
+    "length",
+    "count",
+    "expires",
+    "expiry",
+    "expiration",
+    "ttl",
+    "policy",
+    "field",
+    "header",
+    "required",
+    "enabled",
+    "format",
+    "prefix",
+    "valid",
+    "validity",
+    "age",
 }
 MASKING_CALL = re.compile(r"(mask|redact|sanitiz|scrub|hash|obfuscat|censor|hide|strip_password)", re.IGNORECASE)
 PLACEHOLDER_AFTER_SECRET = re.compile(
-    r"\b(password|passwd|token|secret|api[_ ]?key|private[_ ]?key)\b(?:\s*(?:is|was|=|:)\s*|\W{0,3})(%[-#0-9.]*[sr]|\{[^}]*\})",
+    r"\b(password|passwd|token|secret|api[_ ]?key|private[_ ]?key)\b"
+    r"(?:\s*(?:is|was|=|:)\s*|\W{0,3})(%[-#0-9.]*[sr]|\{[^}]*\})",
     re.IGNORECASE,
 )
 
@@ -103,7 +141,7 @@ class SecretInLog(Rule):
         assert isinstance(node, ast.Call)
         if not _is_log_call(node):
             return
-        arguments: list[ast.AST] = list(node.args) + [kw.value for kw in node.keywords if kw.arg != "exc_info"]
+        arguments: list[ast.expr] = [*node.args, *(kw.value for kw in node.keywords if kw.arg != "exc_info")]
         secrets = sorted({name for argument in arguments for name in _secret_references(argument)})
         if secrets:
             yield self.finding(

@@ -1,1 +1,260 @@
-"""Rules: network."""
+"""TLS and network rules: certificate checks turned off, servers bound to every interface."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from scrutiny.context import FileKind
+from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.rules.base import Rule, Walk, note, string_value
+from scrutiny.source import SourceFile
+
+HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
+HTTP_LIBRARY_CALLS = HTTP_VERBS | {"Client", "AsyncClient", "stream", "Session", "send"}
+HTTP_METHODS = HTTP_VERBS | {"send", "stream"}
+HTTP_RECEIVER_WORDS = ("session", "client", "http", "requests")
+HTTP_CLIENT_FACTORIES = frozenset(
+    {"requests.Session", "requests.session", "requests.sessions.Session", "httpx.Client", "httpx.AsyncClient"}
+)
+
+
+def _is_false(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+def _bound_to_http_client(name: str, scope: ast.AST, src: SourceFile) -> bool:
+    """Whether ``name`` is assigned a requests/httpx session or client in ``scope``."""
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            if any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                if src.qualname(node.value.func) in HTTP_CLIENT_FACTORIES:
+                    return True
+        elif isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name):
+            if node.optional_vars.id == name and isinstance(node.context_expr, ast.Call):
+                if src.qualname(node.context_expr.func) in HTTP_CLIENT_FACTORIES:
+                    return True
+    return False
+
+
+class TlsVerifyDisabled(Rule):
+    """TLS certificate verification turned off in an HTTP client
+
+    What: verify=False passed to requests or httpx (module functions, Session, Client,
+    AsyncClient) or to get/post/.../request/send on an object that is plainly an HTTP
+    session or client; also setting <session>.verify = False.
+    Why: without verification any host on the network path can present its own
+    certificate and read or change the traffic, credentials and tokens included.
+    Example:
+        resp = requests.get(url, verify=False)
+    Fix: leave verify at its default; for a private CA pass its bundle path,
+    verify="/etc/ssl/certs/internal-ca.pem", or set REQUESTS_CA_BUNDLE.
+    """
+
+    id = "SCR303"
+    name = "tls-verify-disabled"
+    category = Category.TLS_NETWORK
+    cwe = 295
+    severity = Severity.HIGH
+    confidence = Confidence.HIGH
+    node_types = (ast.Call, ast.Assign)
+    bandit = ("B501",)
+    ruff = ("S501",)
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Attribute) and target.attr == "verify" and _is_false(node.value):
+                    owner = walk.src.qualname(target.value) or "object"
+                    yield self.finding(
+                        node, f"{owner}.verify = False turns off certificate checks", walk.src, scope=walk.scope_name
+                    )
+            return
+        assert isinstance(node, ast.Call)
+        verify = next((kw.value for kw in node.keywords if kw.arg == "verify"), None)
+        if not _is_false(verify) or not self._is_http_call(node, walk):
+            return
+        name = walk.src.qualname(node.func) or ast.unparse(node.func)
+        yield self.finding(node, f"{name} is called with verify=False", walk.src, scope=walk.scope_name)
+
+    def _is_http_call(self, call: ast.Call, walk: Walk) -> bool:
+        name = walk.src.qualname(call.func) or ""
+        root, _, last = name.rpartition(".")
+        if name.startswith(("requests.", "httpx.")) and last in HTTP_LIBRARY_CALLS:
+            return True
+        if not isinstance(call.func, ast.Attribute) or call.func.attr not in HTTP_METHODS:
+            return False
+        receiver = call.func.value
+        if any(word in root.lower() for word in HTTP_RECEIVER_WORDS):
+            return True
+        if isinstance(receiver, ast.Name):
+            return _bound_to_http_client(receiver.id, walk.function or walk.src.tree, walk.src)
+        return False
+
+
+def _is_cert_none(node: ast.AST | None, src: SourceFile) -> bool:
+    text = string_value(node)
+    if text is not None:
+        return text.upper() in ("CERT_NONE", "NONE")
+    return (src.qualname(node) or "").endswith("CERT_NONE")
+
+
+class SslUnverifiedContext(Rule):
+    """TLS context that skips certificate or host name checks
+
+    What: ssl._create_unverified_context(), installing it as
+    ssl._create_default_https_context, setting <context>.check_hostname = False or
+    <context>.verify_mode = ssl.CERT_NONE, or passing cert_reqs=ssl.CERT_NONE
+    (or the string "CERT_NONE") to ssl, urllib3 or similar APIs.
+    Why: a connection that accepts any certificate, or a certificate for any host name,
+    can be intercepted by anyone on the network path.
+    Example:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    Fix: use ssl.create_default_context() unchanged; to trust a private CA call
+    ctx.load_verify_locations(cafile=...) instead of turning checks off.
+    """
+
+    id = "SCR304"
+    name = "ssl-unverified-context"
+    category = Category.TLS_NETWORK
+    cwe = 295
+    severity = Severity.HIGH
+    confidence = Confidence.HIGH
+    node_types = (ast.Call, ast.Assign)
+    bandit = ("B323", "B501")
+    ruff = ("S323", "S501")
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        src, scope = walk.src, walk.scope_name
+        if isinstance(node, ast.Call):
+            func = node.func
+            tail = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if tail == "_create_unverified_context" and src.qualname(func) == "ssl._create_unverified_context":
+                yield self.finding(node, "ssl._create_unverified_context() skips all certificate checks", src,
+                                   scope=scope)  # fmt: skip
+            for kw in node.keywords:
+                if kw.arg == "cert_reqs" and _is_cert_none(kw.value, src):
+                    name = src.qualname(func) or ast.unparse(func)
+                    yield self.finding(kw.value, f"{name} is called with cert_reqs=CERT_NONE", src, scope=scope)
+            return
+        assert isinstance(node, ast.Assign)
+        for target in node.targets:
+            if not isinstance(target, ast.Attribute):
+                continue
+            owner = src.qualname(target.value) or ast.unparse(target.value)
+            if target.attr == "_create_default_https_context":
+                if src.qualname(node.value) == "ssl._create_unverified_context":
+                    yield self.finding(node, "every HTTPS connection of the process now skips certificate checks",
+                                       src, scope=scope)  # fmt: skip
+            elif target.attr == "check_hostname" and _is_false(node.value):
+                yield self.finding(node, f"{owner}.check_hostname = False accepts certificates for any host",
+                                   src, scope=scope)  # fmt: skip
+            elif target.attr == "verify_mode" and _is_cert_none(node.value, src):
+                yield self.finding(node, f"{owner}.verify_mode = CERT_NONE accepts any certificate", src,
+                                   scope=scope)  # fmt: skip
+
+
+ALL_INTERFACES = frozenset({"0.0.0.0", "::"})  # noqa: S104  (the values this rule looks for)
+BIND_WORDS = ("host", "bind", "listen", "address", "addr")
+SERVER_CALLS = frozenset(
+    {
+        "bind", "run", "listen", "serve", "run_simple", "make_server", "create_server", "start_server",
+        "run_app", "TCPServer", "UDPServer", "HTTPServer", "ThreadingHTTPServer", "ThreadingTCPServer",
+        "ThreadingUDPServer", "ForkingTCPServer", "WSGIServer", "SimpleXMLRPCServer",
+    }
+)  # fmt: skip
+
+
+def _is_bind_name(name: str | None) -> bool:
+    return bool(name) and any(word in (name or "").lower() for word in BIND_WORDS)
+
+
+def _target_name(target: ast.AST) -> str | None:
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    if isinstance(target, ast.Subscript):
+        return string_value(target.slice)
+    return None
+
+
+def _is_server_call(call: ast.Call) -> bool:
+    func = call.func
+    tail = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    lowered = tail.lower()
+    return tail in SERVER_CALLS or any(word in lowered for word in ("server", "serve", "listen", "bind"))
+
+
+class BindAllInterfaces(Rule):
+    """Server bound to every network interface
+
+    What: the address 0.0.0.0 (or ::) given as a host, bind or listen argument, assigned
+    to a host/bind/listen/address name, or used as the host of a socket or server
+    address tuple; '' in a bind((host, port)) tuple means the same.
+    Why: the service becomes reachable from every network the machine is on, not just
+    the one it was meant for, which exposes admin and debug endpoints and unauthenticated
+    services.
+    Example:
+        app.run(host="0.0.0.0", port=8080)
+    Fix: bind to 127.0.0.1 or to the one interface that should serve, read from
+    configuration; let a reverse proxy or firewall decide what the outside can reach.
+    """
+
+    id = "SCR403"
+    name = "bind-all-interfaces"
+    category = Category.TLS_NETWORK
+    cwe = 1327
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.Call, ast.Assign, ast.AnnAssign, ast.Dict, ast.arguments)
+    bandit = ("B104",)
+    ruff = ("S104",)
+    context = {
+        FileKind.TEST: note("binding to every interface is normal for test servers in containers"),
+        FileKind.EXAMPLE: note("example code often listens on every interface for convenience"),
+        FileKind.DOCS: note("documentation code often listens on every interface for convenience"),
+    }
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        for value, how in self._bound_values(node):
+            address = string_value(value)
+            shown = address or "'' (any address)"
+            yield self.finding(value, f"{shown} {how} binds every interface", walk.src, scope=walk.scope_name)
+
+    def _bound_values(self, node: ast.AST) -> Iterator[tuple[ast.expr, str]]:
+        if isinstance(node, ast.Call):
+            server = _is_server_call(node)
+            name = ast.unparse(node.func)
+            for kw in node.keywords:
+                if _is_bind_name(kw.arg) and string_value(kw.value) in ALL_INTERFACES:
+                    yield kw.value, f"passed as {kw.arg}= to {name}"
+            if not server or not node.args:
+                return
+            first = node.args[0]
+            if string_value(first) in ALL_INTERFACES:
+                yield first, f"passed to {name}"
+            elif isinstance(first, ast.Tuple) and first.elts:
+                host = first.elts[0]
+                if string_value(host) in ALL_INTERFACES | {""}:
+                    yield host, f"as the host in the address given to {name}"
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if node.value is not None and string_value(node.value) in ALL_INTERFACES:
+                for target in targets:
+                    if _is_bind_name(name := _target_name(target)):
+                        yield node.value, f"assigned to {name}"
+                        return
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if _is_bind_name(string_value(key)) and string_value(value) in ALL_INTERFACES:
+                    yield value, f"under key '{string_value(key)}'"
+        elif isinstance(node, ast.arguments):
+            positional = node.posonlyargs + node.args
+            pairs = list(zip(positional[len(positional) - len(node.defaults) :], node.defaults, strict=True))
+            pairs += [(arg, d) for arg, d in zip(node.kwonlyargs, node.kw_defaults, strict=True) if d is not None]
+            for arg, default in pairs:
+                if _is_bind_name(arg.arg) and string_value(default) in ALL_INTERFACES:
+                    yield default, f"as the default of parameter {arg.arg}"
