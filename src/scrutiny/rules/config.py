@@ -1,1 +1,131 @@
-"""Rules: config."""
+"""Configuration rules (4xx): debug modes left on."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+
+from scrutiny.context import FileKind
+from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.rules.base import Rule, Walk, argument, is_true, keyword, note, string_value
+from scrutiny.source import SourceFile
+
+APP_NAME = re.compile(r"(^|_)app(lication)?(_|$)|app$", re.IGNORECASE)
+FLASK_FACTORIES = frozenset({"flask.Flask", "quart.Quart"})
+RUN_SIMPLE = frozenset({"werkzeug.serving.run_simple", "werkzeug.run_simple"})
+DJANGO_MARKERS = frozenset({"INSTALLED_APPS", "MIDDLEWARE", "MIDDLEWARE_CLASSES", "ROOT_URLCONF"})
+
+
+def _flask_names(src: SourceFile) -> set[str]:
+    """Module-level names bound to a Flask(...) application."""
+    names: set[str] = set()
+    for node in src.tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            if src.qualname(node.value.func) in FLASK_FACTORIES:
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def _is_app(node: ast.AST, src: SourceFile) -> bool:
+    """Whether an expression is plainly a Flask/werkzeug application object."""
+    if isinstance(node, ast.Call):
+        return src.qualname(node.func) in FLASK_FACTORIES
+    last = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+    return bool(APP_NAME.search(last)) or (isinstance(node, ast.Name) and node.id in _flask_names(src))
+
+
+def _is_django_settings(src: SourceFile) -> bool:
+    path = PurePosixPath(src.path.replace("\\", "/"))
+    if path.name.startswith("settings") or "settings" in path.parts[:-1]:
+        return True
+    return any(
+        isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in DJANGO_MARKERS for t in node.targets)
+        for node in src.tree.body
+    )
+
+
+class DebugEnabled(Rule):
+    """Web framework debug mode switched on in code
+
+    What: app.run(debug=True) on a Flask application, werkzeug run_simple with
+    use_debugger=True, app.debug = True, app.config["DEBUG"] = True or
+    app.config.update(DEBUG=True), and DEBUG = True at module level in a Django
+    settings module.
+    Why: the Werkzeug debugger lets anyone who reaches an error page run Python code
+    on the server; Django's debug pages show settings, source, SQL and request data,
+    and debug mode keeps every query in memory.
+    Example:
+        app.run(host="127.0.0.1", debug=True)
+    Fix: take debug mode from the environment and keep it off by default:
+    app.run(debug=os.environ.get("FLASK_DEBUG") == "1"); in Django,
+    DEBUG = os.environ.get("DJANGO_DEBUG") == "1".
+    """
+
+    id = "SCR405"
+    name = "debug-enabled"
+    category = Category.CONFIGURATION
+    cwe = 489
+    severity = Severity.HIGH
+    confidence = Confidence.MEDIUM
+    node_types = (ast.Call, ast.Assign)
+    bandit = ("B201",)
+    ruff = ("S201",)
+    context = {
+        FileKind.TEST: note("test applications run in debug mode to show errors"),
+        FileKind.EXAMPLE: note("example applications often run in debug mode"),
+        FileKind.DOCS: note("documentation code often runs in debug mode"),
+    }
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        src, scope = walk.src, walk.scope_name
+        if isinstance(node, ast.Call):
+            yield from self._check_call(node, walk)
+            return
+        assert isinstance(node, ast.Assign)
+        if not is_true(node.value):
+            return
+        for target in node.targets:
+            if isinstance(target, ast.Attribute) and target.attr == "debug" and _is_app(target.value, src):
+                yield self.finding(node, f"{ast.unparse(target)} = True turns on the debugger", src, scope=scope)
+            elif (
+                isinstance(target, ast.Subscript)
+                and string_value(target.slice) == "DEBUG"
+                and isinstance(target.value, ast.Attribute)
+                and target.value.attr == "config"
+                and _is_app(target.value.value, src)
+            ):
+                yield self.finding(node, f"{ast.unparse(target)} = True turns on the debugger", src, scope=scope)
+            elif (
+                isinstance(target, ast.Name)
+                and target.id == "DEBUG"
+                and node in src.tree.body
+                and _is_django_settings(src)
+            ):
+                yield self.finding(node, "Django settings set DEBUG = True", src, scope=scope,
+                                   severity=Severity.MEDIUM, confidence=Confidence.HIGH)  # fmt: skip
+
+    def _check_call(self, call: ast.Call, walk: Walk) -> Iterator[Finding]:
+        src, scope = walk.src, walk.scope_name
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            receiver = func.value
+            if func.attr == "run" and is_true(keyword(call, "debug")) and _is_app(receiver, src):
+                yield self.finding(call, f"{ast.unparse(func)}(debug=True) runs the interactive debugger", src,
+                                   scope=scope)  # fmt: skip
+                return
+            if (
+                func.attr in ("update", "from_mapping")
+                and is_true(keyword(call, "DEBUG"))
+                and isinstance(receiver, ast.Attribute)
+                and receiver.attr == "config"
+                and _is_app(receiver.value, src)
+            ):
+                yield self.finding(call, f"{ast.unparse(func)}(DEBUG=True) turns on the debugger", src, scope=scope)
+                return
+        tail = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if tail == "run_simple" and src.qualname(func) in RUN_SIMPLE:
+            if is_true(argument(call, "use_debugger", 4)):
+                yield self.finding(call, "run_simple(use_debugger=True) serves the interactive debugger", src,
+                                   scope=scope)  # fmt: skip

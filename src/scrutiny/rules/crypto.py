@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import CallRule, Walk, argument, keyword, string_value
@@ -115,7 +116,7 @@ def _is_secret_name(name: str) -> bool:
     parts = _name_parts(name)
     if any(part in SECRET_WORDS for part in parts):
         return True
-    return any(pair in SECRET_PAIRS for pair in zip(parts, parts[1:], strict=False))
+    return any(pair in SECRET_PAIRS for pair in pairwise(parts))
 
 
 def _target_names(target: ast.AST) -> list[str]:

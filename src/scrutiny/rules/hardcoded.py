@@ -1,1 +1,420 @@
-"""Rules: hardcoded."""
+"""Hard-coded value rules (4xx): credentials and network hosts written into the code."""
+
+from __future__ import annotations
+
+import ast
+import ipaddress
+import re
+from collections.abc import Iterator
+from itertools import pairwise
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from scrutiny.context import FileKind
+from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.rules.base import Rule, Walk, note, string_value
+
+NAME_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def _name_parts(name: str) -> list[str]:
+    """Lower-case words of an identifier split at _, -, ., spaces and camelCase boundaries."""
+    return [part.lower() for part in NAME_PARTS.findall(name)]
+
+
+def _target_name(target: ast.AST) -> str | None:
+    """The name a value is stored under: variable, attribute or string subscript key."""
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    if isinstance(target, ast.Subscript):
+        return string_value(target.slice)
+    return None
+
+
+def _default_pairs(args: ast.arguments) -> list[tuple[str, ast.expr]]:
+    """(parameter name, default value) for every parameter that has a default."""
+    positional = args.posonlyargs + args.args
+    pairs = [(a.arg, d) for a, d in zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True)]
+    pairs += [(a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
+    return pairs
+
+
+# SCR401 ---------------------------------------------------------------------------
+
+PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "passphrase"})
+SECRET_WORDS = PASSWORD_WORDS | {"secret", "token", "apikey", "credential", "credentials"}
+SECRET_PAIRS = frozenset({("api", "key"), ("access", "key"), ("private", "key"), ("auth", "key")})
+# A last name part that makes the name describe a secret rather than hold one.
+DESCRIPTIVE_SUFFIXES = frozenset(
+    {
+        "name", "names", "field", "fields", "type", "path", "file", "dir", "url", "uri", "header", "prefix",
+        "suffix", "pattern", "regex", "re", "format", "fmt", "opt", "opts", "option", "options", "param",
+        "attr", "column", "col", "env", "length", "len", "policy", "rule", "rules", "id", "label", "template",
+        "var", "kind", "mode", "class", "module", "version", "ttl", "timeout", "expiry", "expiration",
+        "lifetime", "count", "size", "min", "max", "prompt", "message", "msg", "text", "help", "description",
+        "endpoint", "location", "scope", "scopes", "algorithm", "encoding", "schema", "backend", "provider",
+        "driver", "handler", "table", "flag", "enabled", "required", "state", "status",
+    }
+)  # fmt: skip
+TEMPLATE = re.compile(r"\{[^{}]*\}|%[(sdr]|\$\{|^\$\w+$|\{\{")
+CONSTANT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+IDENTIFIER_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]*$")
+DOTTED_PATH = re.compile(r"^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)+$")
+# Values that are placeholders or switches, not credentials.
+PLACEHOLDERS = frozenset(
+    {
+        "redacted", "hidden", "masked", "none", "null", "n/a", "todo", "tbd", "dummy", "yes", "no", "true",
+        "false", "on", "off", "enabled", "disabled", "required", "optional", "bearer", "basic", "digest",
+    }
+)  # fmt: skip
+REGEX = re.compile(r"\\[wdsbWDSB]|^\^|\[[^\]]+\][*+?{]")
+
+
+def _secret_kind(name: str | None) -> str:
+    """'password', 'secret' or '' for a name that does not hold a credential."""
+    if not name:
+        return ""
+    parts = _name_parts(name)
+    if not parts or parts[-1] in DESCRIPTIVE_SUFFIXES or name.lower().endswith("key_name"):
+        return ""
+    if any(part in PASSWORD_WORDS for part in parts):
+        return "password"
+    if any(part in SECRET_WORDS for part in parts) or any(p in SECRET_PAIRS for p in pairwise(parts)):
+        return "secret"
+    return ""
+
+
+def _looks_like_credential(value: str, name: str) -> bool:
+    """Precision filters: drop values that are names, paths, templates or placeholders."""
+    if "-----BEGIN" in value and "PRIVATE KEY" in value:
+        return True
+    if not value or any(ch.isspace() for ch in value) or not any(ch.isalnum() for ch in value):
+        return False
+    lowered = value.lower()
+    if TEMPLATE.search(value) or DOTTED_PATH.match(value) or REGEX.search(value):
+        return False
+    # ADMIN_PASSWORD names a setting; AKIAIOSFODNN7EXAMPLE (digits, no _) is a key.
+    if CONSTANT_NAME.match(value) and ("_" in value or value.isalpha()):
+        return False
+    if value.startswith(("/", "./", "~/")) or "://" in value:
+        return False
+    if set(lowered) <= {"*", "x", "."} or lowered in PLACEHOLDERS:
+        return False
+    if value[0] + value[-1] in ("<>", "[]", "()"):
+        return False
+    if lowered.replace("-", "_") == name.lower().replace("-", "_"):
+        return False
+    if IDENTIFIER_LIKE.match(value) and set(_name_parts(value)) & (SECRET_WORDS | {"key", "pass"}):
+        return False
+    return True
+
+
+class HardcodedPassword(Rule):
+    """Password, token or key written into the code
+
+    What: a non-empty string literal assigned, passed as a keyword, used as a parameter
+    default, stored under a dict key or compared with a name that holds a password,
+    secret, token, API/access/private key or credential. Field names, templates, paths,
+    constant names and placeholders are not reported.
+    Why: a secret in source code is in every clone, fork, backup and build artifact of
+    the repository, cannot be rotated without a release, and is usually shared by every
+    deployment.
+    Example:
+        db = connect(user="app", password="s3cr3t-Pa55")
+    Fix: read it at run time from the environment, a secret store or a configuration
+    file kept out of the repository: password=os.environ["DB_PASSWORD"].
+    """
+
+    id = "SCR401"
+    name = "hardcoded-password"
+    category = Category.HARDCODED_VALUES
+    cwe = 798
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.Assign, ast.AnnAssign, ast.Call, ast.arguments, ast.Dict, ast.Compare)
+    bandit = ("B105", "B106", "B107")
+    ruff = ("S105", "S106", "S107")
+    context = {
+        FileKind.TEST: note("hard-coded credentials are expected in test code and fixtures"),
+        FileKind.EXAMPLE: note("example code shows credentials as placeholders for the reader to replace"),
+        FileKind.DOCS: note("documentation code shows credentials as placeholders for the reader to replace"),
+    }
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        for name, value, how in self._candidates(node):
+            kind = _secret_kind(name)
+            text = string_value(value)
+            if not kind or text is None or not _looks_like_credential(text, name):
+                continue
+            what = "password" if kind == "password" else "secret"
+            yield self.finding(
+                value,
+                f"hard-coded {what} {how} {name}",
+                walk.src,
+                scope=walk.scope_name,
+                cwe=259 if kind == "password" else 798,
+            )
+
+    def _candidates(self, node: ast.AST) -> Iterator[tuple[str, ast.expr, str]]:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
+                    for element, value in zip(target.elts, node.value.elts, strict=False):
+                        if name := _target_name(element):
+                            yield name, value, "assigned to"
+                elif name := _target_name(target):
+                    yield name, node.value, "assigned to"
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            if name := _target_name(node.target):
+                yield name, node.value, "assigned to"
+        elif isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if kw.arg:
+                    yield kw.arg, kw.value, "passed as keyword"
+        elif isinstance(node, ast.arguments):
+            for name, default in _default_pairs(node):
+                yield name, default, "as the default of parameter"
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if name := string_value(key):
+                    yield name, value, "stored under key"
+        elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq | ast.NotEq):
+            # Parsers compare tokens with literals all the time, so only passwords and
+            # secrets count here.
+            left, right = node.left, node.comparators[0]
+            for side, other in ((left, right), (right, left)):
+                name = _target_name(side)
+                if name and _secret_kind(name):
+                    if any(p in PASSWORD_WORDS | {"secret"} for p in _name_parts(name)):
+                        yield name, other, "compared with"
+
+
+# SCR402 ---------------------------------------------------------------------------
+
+SHORT_HOST = re.compile(r"^(host|node|compute|server|controller|worker)[-_]?\d+$", re.IGNORECASE)
+FQDN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\.?$", re.IGNORECASE)
+PLAIN_HOST = re.compile(r"^[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]$")
+PORT_SUFFIX = re.compile(r":\d{1,5}$")
+URL_SCHEMES = frozenset(
+    {
+        "http", "https", "ws", "wss", "ftp", "ftps", "sftp", "ldap", "ldaps", "amqp", "amqps", "redis", "rediss",
+        "postgres", "postgresql", "mysql", "mongodb",
+    }
+)  # fmt: skip
+# Domains reserved for documentation and testing (RFC 2606, RFC 6761) and loopback names.
+RESERVED_DOMAINS = ("example.com", "example.org", "example.net", "localhost", "localdomain")
+RESERVED_TLDS = frozenset({"example", "test", "invalid", "localhost"})
+# Hosts that name XML/JSON namespaces and licences in URLs, not servers the code contacts.
+NAMESPACE_HOSTS = frozenset(
+    {"w3.org", "json-schema.org", "purl.org", "xmlsoap.org", "openxmlformats.org", "xml.org", "apache.org"}
+)
+# Name parts that say a URL is an endpoint the code talks to, not a link.
+ENDPOINT_WORDS = frozenset(
+    {
+        "host", "hostname", "server", "endpoint", "endpoints", "api", "base", "service", "backend", "upstream",
+        "webhook", "callback", "auth", "broker", "proxy", "registry", "mirror", "remote", "target", "login",
+        "token", "oauth", "db", "database", "cache", "queue", "redis", "amqp", "smtp", "ldap",
+    }
+)  # fmt: skip
+DOC_NETWORKS = tuple(
+    ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
+# Keywords and names whose value is a host; a plain word there is a host name.
+HOST_KEYWORDS = frozenset({"host", "hostname", "server", "node", "servername"})
+HOST_NAMES = frozenset({"host", "hostname"})
+HOST_WORDS = HOST_KEYWORDS | {
+    "hosts", "domain", "fqdn", "addr", "address", "endpoint", "remote", "peer", "proxy", "broker", "nameserver",
+}  # fmt: skip
+# Names around a literal that say it is a version, an OID, a namespace or an allow-list.
+NOT_HOST_CONTEXTS = ("version", "allowed", "namespace", "xmlns", "license", "objectidentifier")
+NOT_HOSTS = frozenset({"localhost", "default", "none", "null", "all", "any", "auto", "self", "local", "unknown"})
+CONNECT_CALLS = frozenset(
+    {
+        "create_connection", "connect", "gethostbyname", "getaddrinfo", "SMTP", "SMTP_SSL", "FTP", "FTP_TLS",
+        "HTTPConnection", "HTTPSConnection", "POP3", "POP3_SSL", "IMAP4", "IMAP4_SSL",
+    }
+)  # fmt: skip
+
+
+def _reserved_name(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    if host.rsplit(".", 1)[-1] in RESERVED_TLDS:
+        return True
+    return any(host == domain or host.endswith("." + domain) for domain in RESERVED_DOMAINS)
+
+
+def _ip_kind(text: str) -> str:
+    """'IPv4 address' / 'IPv6 address' for a routable literal address, '' otherwise."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return ""
+    if address.is_loopback or address.is_unspecified or any(address in net for net in DOC_NETWORKS):
+        return ""
+    if address.version == 4:
+        # A netmask (255.255.255.0) or network address (10.0.0.0) is not a host; a
+        # four-part version number (1.0.0.0) often looks like one.
+        if text.startswith("255.") or text.endswith(".0"):
+            return ""
+        return "IPv4 address" if text.count(".") == 3 else ""
+    return "IPv6 address" if ":" in text else ""
+
+
+def _url_host(text: str, context_parts: list[str]) -> str:
+    """The host of a URL worth reporting: any host of a service URL (redis://, amqp://
+    ...), an address or machine name in an http(s) URL, or a domain in an http(s) URL
+    stored where an endpoint is expected (api_url, auth_url); links to documentation
+    and project pages are not hosts the code depends on."""
+    if "://" not in text:
+        return ""
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+    except ValueError:
+        return ""
+    scheme = parts.scheme.lower()
+    if scheme not in URL_SCHEMES or not host or _reserved_name(host) or _namespace_host(host):
+        return ""
+    if _ip_kind(host) or SHORT_HOST.match(host):
+        return host
+    if FQDN.match(host) or PLAIN_HOST.match(host):
+        service = scheme not in ("http", "https")
+        if service or "." not in host or set(context_parts) & ENDPOINT_WORDS:
+            return host
+    return ""
+
+
+def _namespace_host(host: str) -> bool:
+    return any(host == h or host.endswith("." + h) for h in NAMESPACE_HOSTS)
+
+
+def _host_kind(text: str, place: Place) -> str:
+    """What kind of host the literal names, or '' when it is not one worth reporting.
+
+    ``direct`` is False when the literal sits in a tuple or list: a plain word there is
+    an element of a table, not a host name.
+    """
+    if not text or any(ch.isspace() for ch in text) or text in ("0.0.0.0", "::"):  # noqa: S104
+        return ""
+    context, call_tail, direct, is_keyword = place
+    parts = _name_parts(context or "")
+    if host := _url_host(text, parts):
+        return f"URL with host {host}"
+    if kind := _ip_kind(text):
+        return kind
+    bare = PORT_SUFFIX.sub("", text) if text.count(":") == 1 else text
+    if bare != text and (kind := _ip_kind(bare)):
+        return kind
+    if SHORT_HOST.match(bare):
+        return "host name"
+    host_context = call_tail in CONNECT_CALLS or (bool(parts) and parts[-1] in HOST_WORDS)
+    if host_context and FQDN.match(bare) and not _reserved_name(bare):
+        return "host name"
+    if direct and parts and parts[-1] in (HOST_KEYWORDS if is_keyword else HOST_NAMES) and PLAIN_HOST.match(bare):
+        if bare.lower() not in NOT_HOSTS and bare.lower() not in HOST_WORDS and not CONSTANT_NAME.match(bare):
+            return "host name"
+    return ""
+
+
+class HardcodedHost(Rule):
+    """Network host written into the code
+
+    What: a string literal naming a specific host: an IPv4 or IPv6 address, a URL with a
+    host, a short machine name such as host1 or compute-2, or a domain or plain host name
+    given where a host is expected (host=, server=, db_host = ...). Loopback, 0.0.0.0,
+    documentation domains and addresses, docstrings and dict keys are not reported.
+    Why: a fixed host ties the code to one deployment; moving, scaling or securing the
+    service means a code change, and addresses of internal systems leak with the source.
+    In tests, fixed host names make runs depend on each other and hide which host is
+    meant.
+    Example:
+        client = Redis(host="10.1.4.22", port=6379)
+    Fix: read hosts from configuration or the environment; in tests, keep host names in
+    named constants or fixtures (SOURCE_HOST = "host1") so their role is clear.
+    """
+
+    id = "SCR402"
+    name = "hardcoded-host"
+    category = Category.HARDCODED_VALUES
+    cwe = 547
+    severity = Severity.LOW
+    confidence = Confidence.LOW
+    node_types = (ast.Constant,)
+    context = {
+        FileKind.TEST: note("hard-coded hosts are expected in test code"),
+        FileKind.EXAMPLE: note("example code names hosts for the reader to replace"),
+        FileKind.DOCS: note("documentation code names hosts for the reader to replace"),
+        FileKind.MIGRATION: note("migrations record data as it was when they were written"),
+    }
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        assert isinstance(node, ast.Constant)
+        if not isinstance(node.value, str) or not node.value:
+            return
+        place = _place(node, walk)
+        if place is None:
+            return
+        context, call_tail = place.context, place.call_tail
+        lowered = (context or "").lower() + " " + call_tail.lower()
+        if any(word in lowered for word in NOT_HOST_CONTEXTS) or "oid" in _name_parts(lowered):
+            return
+        kind = _host_kind(node.value, place)
+        if not kind:
+            return
+        where = f" for {context}" if context else f" passed to {call_tail}" if call_tail else ""
+        yield self.finding(node, f"hard-coded {kind} '{node.value}'{where}", walk.src, scope=walk.scope_name)
+
+
+class Place(NamedTuple):
+    """Where a string literal is used, as far as deciding whether it names a host."""
+
+    context: str | None  # the name it is stored under or passed as
+    call_tail: str = ""  # last name of the call it is passed to
+    direct: bool = True  # False inside a tuple, list or set
+    is_keyword: bool = False  # a keyword argument, parameter default or dict key
+
+
+def _place(node: ast.Constant, walk: Walk) -> Place | None:
+    """Where the literal is used; None where it is not a value (docstrings, bare
+    strings, dict keys, subscript indexes, f-string parts)."""
+    child: ast.AST = node
+    parent = walk.parent(node)
+    direct = True
+    # Look through a tuple or list: ('db.corp', 5432), [host_a, host_b].
+    while isinstance(parent, ast.Tuple | ast.List | ast.Set):
+        child, parent, direct = parent, walk.parent(parent), False
+    if isinstance(parent, ast.Expr | ast.JoinedStr | ast.FormattedValue):
+        return None
+    if isinstance(parent, ast.Subscript) and parent.slice is child:
+        return None
+    if isinstance(parent, ast.Dict):
+        if any(key is child for key in parent.keys):
+            return None
+        index = next(i for i, value in enumerate(parent.values) if value is child)
+        key = string_value(parent.keys[index])
+        # Only config-style keys ('host', 'DB_HOST') name a setting; 'SocketServer' does not.
+        if key is None or key not in (key.lower(), key.upper()):
+            return Place(None, "", direct)
+        return Place(key, "", direct, is_keyword=True)
+    if isinstance(parent, ast.keyword):
+        call = walk.parent(parent)
+        return Place(parent.arg, _call_tail(call) if isinstance(call, ast.Call) else "", direct, is_keyword=True)
+    if isinstance(parent, ast.Call):
+        return None if parent.func is child else Place(None, _call_tail(parent), direct)
+    if isinstance(parent, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        return Place(next((n for t in targets if (n := _target_name(t))), None), "", direct)
+    if isinstance(parent, ast.arguments):
+        name = next((name for name, value in _default_pairs(parent) if value is child), None)
+        return Place(name, "", direct, is_keyword=True)
+    # Comparisons check a value rather than fix one; only addresses and URLs count there.
+    return Place(None, "", direct)
+
+
+def _call_tail(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""

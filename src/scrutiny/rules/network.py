@@ -221,7 +221,7 @@ class BindAllInterfaces(Rule):
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         for value, how in self._bound_values(node):
             address = string_value(value)
-            shown = address or "'' (any address)"
+            shown = f"'{address}'" if address else "'' (any address)"
             yield self.finding(value, f"{shown} {how} binds every interface", walk.src, scope=walk.scope_name)
 
     def _bound_values(self, node: ast.AST) -> Iterator[tuple[ast.expr, str]]:
@@ -244,8 +244,8 @@ class BindAllInterfaces(Rule):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if node.value is not None and string_value(node.value) in ALL_INTERFACES:
                 for target in targets:
-                    if _is_bind_name(name := _target_name(target)):
-                        yield node.value, f"assigned to {name}"
+                    if _is_bind_name(target_name := _target_name(target)):
+                        yield node.value, f"assigned to {target_name}"
                         return
         elif isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):

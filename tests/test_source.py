@@ -1,0 +1,87 @@
+"""SourceFile: comments, line numbering, aliases, commented-out code."""
+
+from __future__ import annotations
+
+import io
+import sysconfig
+import tokenize
+from pathlib import Path
+
+import pytest
+
+from scrutiny import source
+
+TRICKY = '''\
+x = "# not a comment"  # a comment
+y = ("part one"  # between parts
+     "part two")  # after
+z = """
+# inside a docstring
+"""  # after the docstring
+w = f"{x:#x}"  # f-string with a hash
+name = "caf\u00e9 #"  # after non-ASCII text
+# own line
+'''
+
+
+def tokenize_comments(text: str) -> list[tuple[int, int, str]]:
+    tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+    return [(t.start[0], t.start[1], t.string) for t in tokens if t.type == tokenize.COMMENT]
+
+
+def test_comments_agree_with_tokenize_on_tricky_code() -> None:
+    src = source.load(TRICKY.encode(), "tricky.py")
+    assert [(c.line, c.col, c.text) for c in src.comments] == tokenize_comments(TRICKY)
+    assert [c.own_line for c in src.comments][-1] is True
+
+
+def test_comments_agree_with_tokenize_on_stdlib_modules() -> None:
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    files = sorted(stdlib.glob("*.py"))[:120]
+    assert len(files) > 50
+    for path in files:
+        try:
+            src = source.load(path.read_bytes(), str(path))
+        except source.SourceError:
+            continue
+        assert [(c.line, c.col, c.text) for c in src.comments] == tokenize_comments(src.text), path
+
+
+def test_line_numbers_ignore_form_feeds_and_unicode_separators() -> None:
+    text = "a = 1\n\x0c\nb = 'x\u2028y'\nc = 3  # three\n"
+    src = source.load(text.encode(), "ff.py")
+    assert src.line_count == 4
+    assert src.line_text(4) == "c = 3  # three"
+    assert src.comments[0].line == 4
+
+
+def test_aliases_resolve_imports() -> None:
+    text = "import subprocess as sp\nfrom os import path as p\nimport xml.etree.ElementTree\nsp.run(p.join('a'))\n"
+    src = source.load(text.encode(), "a.py")
+    call = src.tree.body[-1].value  # type: ignore[attr-defined]
+    assert src.qualname(call.func) == "subprocess.run"
+    assert src.qualname(call.args[0].func) == "os.path.join"
+    assert src.aliases["xml"] == "xml"
+
+
+@pytest.mark.parametrize(
+    ("comment", "is_code"),
+    [
+        ("# self.assertEqual(a, b)", True),
+        ("# value = compute(x)", True),
+        ("# return None", True),
+        ("# This is bug 1825537 where the allocations are", False),
+        ("# Check the resource provider allocations.", False),
+        ("# see setup() for details", False),
+        ("# TODO", False),
+    ],
+)
+def test_commented_out_code_is_told_from_prose(comment: str, is_code: bool) -> None:
+    src = source.load(f"x = 1\n{comment}\n".encode(), "c.py")
+    assert bool(src.commented_code) is is_code
+
+
+def test_bug_note_names_the_bug_across_comment_lines() -> None:
+    text = "# FIXME(dev): this is\n# bug 1825537 in the tracker\nx = 1\n"
+    (note,) = source.load(text.encode(), "b.py").bug_notes
+    assert (note.start, note.end, note.bug, note.marker) == (1, 2, "1825537", "FIXME")
