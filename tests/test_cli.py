@@ -100,3 +100,20 @@ def test_committed_rules_page_is_current(capsys: pytest.CaptureFixture[str]) -> 
     assert cli.main(["rules", "--format", "markdown"]) == 0
     generated = capsys.readouterr().out
     assert DOCS.read_text() == generated, "docs/rules.md is stale: run scrutiny rules --format markdown > docs/rules.md"
+
+
+def test_progress_appears_only_for_long_runs_and_is_erased(capsys: pytest.CaptureFixture[str]) -> None:
+    quick = cli.Progress(enabled=True)
+    quick.update(1, 2)
+    quick.close()
+    assert capsys.readouterr().err == ""
+    slow = cli.Progress(enabled=True)
+    slow.started -= 5
+    slow.update(1, 2)
+    slow.close()
+    err = capsys.readouterr().err
+    assert "reviewed 1/2 files" in err and err.endswith("\r\x1b[K")
+    off = cli.Progress(enabled=False)
+    off.started -= 5
+    off.update(1, 2)
+    assert capsys.readouterr().err == ""

@@ -93,13 +93,18 @@ def scan(
     targets: list[str],
     config: Config | None = None,
     notify: Callable[[str], None] = lambda message: None,
+    progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> Review:
+    """Review every target; ``progress(done, total)`` is called after each file."""
     config = config or Config()
     resolved = _resolve_targets(targets, notify)
     items, errors = discover(resolved.paths, config.excludes, stdin_name=config.stdin_name)
     items = [_rebase(item, resolved.display_roots) for item in items]
     rules = RuleSet(all_rules())
-    results = [review_file(item, rules, config.max_bytes) for item in items]
+    results = []
+    for done, item in enumerate(items, start=1):
+        results.append(review_file(item, rules, config.max_bytes))
+        progress(done, len(items))
     return compose(results, resolved.errors + errors, resolved.inputs, config.min_severity)
 
 

@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 
 from scrutiny import __version__
@@ -83,6 +84,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Progress:
+    """A one-line file counter on stderr for runs longer than a second, only on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.shown_at = 0.0
+        self.dirty = False
+
+    def update(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.started < 1.0 or now - self.shown_at < 0.2:
+            return
+        self.shown_at = now
+        self.dirty = True
+        sys.stderr.write(f"\rscrutiny: reviewed {done:,}/{total:,} files")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.dirty:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
 def write_atomically(path: str, text: str) -> None:
     """Write to a temporary file beside PATH, then rename: never a half-written file."""
     directory = os.path.dirname(os.path.abspath(path))
@@ -122,7 +147,11 @@ def _review(args: argparse.Namespace) -> int:
             print(f"scrutiny: {message}", file=sys.stderr)
 
     config = Config(excludes=tuple(args.exclude), min_severity=min_severity, stdin_name=args.stdin_name)
-    review = scan(args.targets, config, notify)
+    progress = Progress(enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        review = scan(args.targets, config, notify, progress.update)
+    finally:
+        progress.close()
     renderer = json_out if args.format == "json" else prose
     try:
         _emit(renderer.render(review), args.output)

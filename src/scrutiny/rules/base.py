@@ -311,7 +311,43 @@ def is_true(node: ast.AST | None) -> bool:
 
 
 def is_false(node: ast.AST | None) -> bool:
-    return isinstance(node, ast.Constant) and node.value in (False, 0, None) and node.value is not True
+    """Only the literal False: verify=None or check_hostname=0 mean something else."""
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+NAME_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def name_parts(name: str) -> list[str]:
+    """Lower-case words of an identifier split at _, -, ., spaces and camelCase boundaries."""
+    return [part.lower() for part in NAME_PARTS.findall(name)]
+
+
+def target_name(target: ast.AST) -> str | None:
+    """The name a value is stored under: variable, attribute or string subscript key."""
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    if isinstance(target, ast.Subscript):
+        return string_value(target.slice)
+    return None
+
+
+def default_pairs(args: ast.arguments) -> list[tuple[str, ast.expr]]:
+    """(parameter name, default value) for every parameter that has a default."""
+    positional = args.posonlyargs + args.args
+    pairs = [(a.arg, d) for a, d in zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True)]
+    pairs += [(a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
+    return pairs
+
+
+def call_tail(call: ast.Call) -> str:
+    """The last name of the called function: 'run' for subprocess.run(...)."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
 
 
 def string_value(node: ast.AST | None) -> str | None:

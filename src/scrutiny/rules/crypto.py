@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterator
 from itertools import pairwise
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Walk, argument, keyword, string_value
+from scrutiny.rules.base import CallRule, Walk, argument, keyword, name_parts, string_value, target_name
 
 # Constructor name -> algorithm, for hash objects that are broken for security use.
 WEAK_HASH_CALLS = {
@@ -104,32 +103,20 @@ PASS_THROUGH = (
     ast.BinOp, ast.JoinedStr, ast.FormattedValue, ast.ListComp, ast.SetComp, ast.GeneratorExp,
     ast.comprehension, ast.List, ast.Tuple, ast.Set, ast.Starred, ast.Attribute, ast.IfExp,
 )  # fmt: skip
-NAME_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-
-
-def _name_parts(name: str) -> list[str]:
-    """Lower-case words of an identifier split at _, -, . and camelCase boundaries."""
-    return [part.lower() for part in NAME_PARTS.findall(name)]
 
 
 def _is_secret_name(name: str) -> bool:
-    parts = _name_parts(name)
+    parts = name_parts(name)
     if any(part in SECRET_WORDS for part in parts):
         return True
     return any(pair in SECRET_PAIRS for pair in pairwise(parts))
 
 
 def _target_names(target: ast.AST) -> list[str]:
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, ast.Attribute):
-        return [target.attr]
-    if isinstance(target, ast.Subscript):
-        key = string_value(target.slice)
-        return [key] if key else []
     if isinstance(target, ast.Tuple | ast.List):
         return [name for element in target.elts for name in _target_names(element)]
-    return []
+    name = target_name(target)
+    return [name] if name else []
 
 
 def _reshapes(call: ast.Call) -> bool:

@@ -12,34 +12,7 @@ from urllib.parse import urlsplit
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, note, string_value
-
-NAME_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-
-
-def _name_parts(name: str) -> list[str]:
-    """Lower-case words of an identifier split at _, -, ., spaces and camelCase boundaries."""
-    return [part.lower() for part in NAME_PARTS.findall(name)]
-
-
-def _target_name(target: ast.AST) -> str | None:
-    """The name a value is stored under: variable, attribute or string subscript key."""
-    if isinstance(target, ast.Name):
-        return target.id
-    if isinstance(target, ast.Attribute):
-        return target.attr
-    if isinstance(target, ast.Subscript):
-        return string_value(target.slice)
-    return None
-
-
-def _default_pairs(args: ast.arguments) -> list[tuple[str, ast.expr]]:
-    """(parameter name, default value) for every parameter that has a default."""
-    positional = args.posonlyargs + args.args
-    pairs = [(a.arg, d) for a, d in zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True)]
-    pairs += [(a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
-    return pairs
-
+from scrutiny.rules.base import Rule, Walk, call_tail, default_pairs, name_parts, note, string_value, target_name
 
 # SCR401 ---------------------------------------------------------------------------
 
@@ -76,7 +49,7 @@ def _secret_kind(name: str | None) -> str:
     """'password', 'secret' or '' for a name that does not hold a credential."""
     if not name:
         return ""
-    parts = _name_parts(name)
+    parts = name_parts(name)
     if not parts or parts[-1] in DESCRIPTIVE_SUFFIXES or name.lower().endswith("key_name"):
         return ""
     if any(part in PASSWORD_WORDS for part in parts):
@@ -106,7 +79,7 @@ def _looks_like_credential(value: str, name: str) -> bool:
         return False
     if lowered.replace("-", "_") == name.lower().replace("-", "_"):
         return False
-    if IDENTIFIER_LIKE.match(value) and set(_name_parts(value)) & (SECRET_WORDS | {"key", "pass"}):
+    if IDENTIFIER_LIKE.match(value) and set(name_parts(value)) & (SECRET_WORDS | {"key", "pass"}):
         return False
     return True
 
@@ -162,19 +135,19 @@ class HardcodedPassword(Rule):
             for target in node.targets:
                 if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
                     for element, value in zip(target.elts, node.value.elts, strict=False):
-                        if name := _target_name(element):
+                        if name := target_name(element):
                             yield name, value, "assigned to"
-                elif name := _target_name(target):
+                elif name := target_name(target):
                     yield name, node.value, "assigned to"
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            if name := _target_name(node.target):
+            if name := target_name(node.target):
                 yield name, node.value, "assigned to"
         elif isinstance(node, ast.Call):
             for kw in node.keywords:
                 if kw.arg:
                     yield kw.arg, kw.value, "passed as keyword"
         elif isinstance(node, ast.arguments):
-            for name, default in _default_pairs(node):
+            for name, default in default_pairs(node):
                 yield name, default, "as the default of parameter"
         elif isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
@@ -185,9 +158,9 @@ class HardcodedPassword(Rule):
             # secrets count here.
             left, right = node.left, node.comparators[0]
             for side, other in ((left, right), (right, left)):
-                name = _target_name(side)
+                name = target_name(side)
                 if name and _secret_kind(name):
-                    if any(p in PASSWORD_WORDS | {"secret"} for p in _name_parts(name)):
+                    if any(p in PASSWORD_WORDS | {"secret"} for p in name_parts(name)):
                         yield name, other, "compared with"
 
 
@@ -299,7 +272,7 @@ def _host_kind(text: str, place: Place) -> str:
     if not text or any(ch.isspace() for ch in text) or text in ("0.0.0.0", "::"):  # noqa: S104
         return ""
     context, call_tail, direct, is_keyword = place
-    parts = _name_parts(context or "")
+    parts = name_parts(context or "")
     if host := _url_host(text, parts):
         return f"URL with host {host}"
     if kind := _ip_kind(text):
@@ -358,7 +331,7 @@ class HardcodedHost(Rule):
             return
         context, call_tail = place.context, place.call_tail
         lowered = (context or "").lower() + " " + call_tail.lower()
-        if any(word in lowered for word in NOT_HOST_CONTEXTS) or "oid" in _name_parts(lowered):
+        if any(word in lowered for word in NOT_HOST_CONTEXTS) or "oid" in name_parts(lowered):
             return
         kind = _host_kind(node.value, place)
         if not kind:
@@ -400,21 +373,14 @@ def _place(node: ast.Constant, walk: Walk) -> Place | None:
         return Place(key, "", direct, is_keyword=True)
     if isinstance(parent, ast.keyword):
         call = walk.parent(parent)
-        return Place(parent.arg, _call_tail(call) if isinstance(call, ast.Call) else "", direct, is_keyword=True)
+        return Place(parent.arg, call_tail(call) if isinstance(call, ast.Call) else "", direct, is_keyword=True)
     if isinstance(parent, ast.Call):
-        return None if parent.func is child else Place(None, _call_tail(parent), direct)
+        return None if parent.func is child else Place(None, call_tail(parent), direct)
     if isinstance(parent, ast.Assign | ast.AnnAssign | ast.AugAssign):
         targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
-        return Place(next((n for t in targets if (n := _target_name(t))), None), "", direct)
+        return Place(next((n for t in targets if (n := target_name(t))), None), "", direct)
     if isinstance(parent, ast.arguments):
-        name = next((name for name, value in _default_pairs(parent) if value is child), None)
+        name = next((name for name, value in default_pairs(parent) if value is child), None)
         return Place(name, "", direct, is_keyword=True)
     # Comparisons check a value rather than fix one; only addresses and URLs count there.
     return Place(None, "", direct)
-
-
-def _call_tail(call: ast.Call) -> str:
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return func.id if isinstance(func, ast.Name) else ""

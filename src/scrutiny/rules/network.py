@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, note, string_value
+from scrutiny.rules.base import Rule, Walk, is_false, note, string_value, target_name
 from scrutiny.source import SourceFile
 
 HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
@@ -17,10 +17,6 @@ HTTP_RECEIVER_WORDS = ("session", "client", "http", "requests")
 HTTP_CLIENT_FACTORIES = frozenset(
     {"requests.Session", "requests.session", "requests.sessions.Session", "httpx.Client", "httpx.AsyncClient"}
 )
-
-
-def _is_false(node: ast.AST | None) -> bool:
-    return isinstance(node, ast.Constant) and node.value is False
 
 
 def _bound_to_http_client(name: str, scope: ast.AST, src: SourceFile) -> bool:
@@ -64,7 +60,7 @@ class TlsVerifyDisabled(Rule):
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         if isinstance(node, ast.Assign):
             for target in node.targets:
-                if isinstance(target, ast.Attribute) and target.attr == "verify" and _is_false(node.value):
+                if isinstance(target, ast.Attribute) and target.attr == "verify" and is_false(node.value):
                     owner = walk.src.qualname(target.value) or "object"
                     yield self.finding(
                         node, f"{owner}.verify = False turns off certificate checks", walk.src, scope=walk.scope_name
@@ -72,7 +68,7 @@ class TlsVerifyDisabled(Rule):
             return
         assert isinstance(node, ast.Call)
         verify = next((kw.value for kw in node.keywords if kw.arg == "verify"), None)
-        if not _is_false(verify) or not self._is_http_call(node, walk):
+        if not is_false(verify) or not self._is_http_call(node, walk):
             return
         name = walk.src.qualname(node.func) or ast.unparse(node.func)
         yield self.finding(node, f"{name} is called with verify=False", walk.src, scope=walk.scope_name)
@@ -148,7 +144,7 @@ class SslUnverifiedContext(Rule):
                 if src.qualname(node.value) == "ssl._create_unverified_context":
                     yield self.finding(node, "every HTTPS connection of the process now skips certificate checks",
                                        src, scope=scope)  # fmt: skip
-            elif target.attr == "check_hostname" and _is_false(node.value):
+            elif target.attr == "check_hostname" and is_false(node.value):
                 yield self.finding(node, f"{owner}.check_hostname = False accepts certificates for any host",
                                    src, scope=scope)  # fmt: skip
             elif target.attr == "verify_mode" and _is_cert_none(node.value, src):
@@ -169,16 +165,6 @@ SERVER_CALLS = frozenset(
 
 def _is_bind_name(name: str | None) -> bool:
     return bool(name) and any(word in (name or "").lower() for word in BIND_WORDS)
-
-
-def _target_name(target: ast.AST) -> str | None:
-    if isinstance(target, ast.Name):
-        return target.id
-    if isinstance(target, ast.Attribute):
-        return target.attr
-    if isinstance(target, ast.Subscript):
-        return string_value(target.slice)
-    return None
 
 
 def _is_server_call(call: ast.Call) -> bool:
@@ -244,8 +230,8 @@ class BindAllInterfaces(Rule):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if node.value is not None and string_value(node.value) in ALL_INTERFACES:
                 for target in targets:
-                    if _is_bind_name(target_name := _target_name(target)):
-                        yield node.value, f"assigned to {target_name}"
+                    if _is_bind_name(bound := target_name(target)):
+                        yield node.value, f"assigned to {bound}"
                         return
         elif isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
