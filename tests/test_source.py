@@ -85,3 +85,13 @@ def test_bug_note_names_the_bug_across_comment_lines() -> None:
     text = "# FIXME(dev): this is\n# bug 1825537 in the tracker\nx = 1\n"
     (note,) = source.load(text.encode(), "b.py").bug_notes
     assert (note.start, note.end, note.bug, note.marker) == (1, 2, "1825537", "FIXME")
+
+
+def test_string_helpers_handle_long_concatenations_without_recursion() -> None:
+    from scrutiny.rules.base import is_built_string, is_constant_string
+
+    literal_chain = source.load(("x = " + " + ".join(["'a'"] * 5000) + "\n").encode(), "chain.py")
+    value = literal_chain.tree.body[0].value  # type: ignore[attr-defined]
+    assert is_constant_string(value) and not is_built_string(value)
+    mixed = source.load(("x = 'SELECT ' + y" + " + 'a'" * 5000 + "\n").encode(), "mixed.py")
+    assert is_built_string(mixed.tree.body[0].value)  # type: ignore[attr-defined]

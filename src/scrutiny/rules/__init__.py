@@ -16,6 +16,7 @@ from scrutiny.rules import (  # noqa: F401  (imported for registration)
     injection,
     logs,
     network,
+    sql,
 )
 from scrutiny.rules.base import CallRule, Rule, RuleSet, registered
 

@@ -363,22 +363,36 @@ def is_constant_string(node: ast.AST | None) -> bool:
     if isinstance(node, ast.JoinedStr):
         return all(isinstance(v, ast.Constant) for v in node.values)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return is_constant_string(node.left) and is_constant_string(node.right)
+        return all(is_constant_string(o) for o in _add_operands(node))
     return False
 
 
+def _add_operands(node: ast.AST) -> list[ast.AST]:
+    """The operands of a chain of +, left to right (iteratively: chains can be long)."""
+    operands: list[ast.AST] = []
+    stack: list[ast.AST] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.BinOp) and isinstance(current.op, ast.Add):
+            stack.append(current.right)
+            stack.append(current.left)
+        else:
+            operands.append(current)
+    return operands
+
+
 def is_built_string(node: ast.AST | None) -> bool:
-    """A string assembled at run time: f-string with fields, %, .format, + with a non-literal."""
+    """A string assembled at run time: f-string with fields, %, .format, or a + chain
+    that holds a literal and at least one value that is not a literal."""
     if isinstance(node, ast.JoinedStr):
         return any(isinstance(v, ast.FormattedValue) for v in node.values)
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.Mod):
             return string_value(node.left) is not None or isinstance(node.left, ast.JoinedStr)
         if isinstance(node.op, ast.Add):
-            literal_side = isinstance(node.left, ast.Constant | ast.JoinedStr) or isinstance(
-                node.right, ast.Constant | ast.JoinedStr
-            )
-            return literal_side and not is_constant_string(node)
+            operands = _add_operands(node)
+            has_literal = any(string_value(o) is not None or isinstance(o, ast.JoinedStr) for o in operands)
+            return has_literal and not all(is_constant_string(o) for o in operands)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
         return isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str)
     return False

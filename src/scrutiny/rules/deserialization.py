@@ -1,1 +1,210 @@
-"""Rules: deserialization."""
+"""Deserialization rules (2xx): formats whose readers can build objects or run code."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.rules.base import CallRule, Walk, argument, is_constant_string, string_value
+from scrutiny.source import SourceFile
+
+PICKLE_MODULES = ("pickle", "cPickle", "_pickle", "dill", "cloudpickle")
+PICKLE_CALLS = (
+    *(f"{module}.{function}" for module in PICKLE_MODULES for function in ("load", "loads", "Unpickler")),
+    "shelve.open",
+    "shelve.DbfilenameShelf",
+    "jsonpickle.decode",
+    "jsonpickle.unpickler.decode",
+    "pandas.read_pickle",
+)
+
+
+def _fixed_payload(call: ast.Call, name: str) -> bool:
+    """True when a loads-style call reads a literal, which the author wrote, not an attacker."""
+    return name.endswith("loads") and is_constant_string(argument(call, "data", 0))
+
+
+class PickleLoad(CallRule):
+    """Data read with pickle or a pickle-based loader
+
+    What: load, loads and Unpickler from pickle, cPickle, _pickle, dill and cloudpickle,
+    and the readers built on them: shelve.open, jsonpickle.decode and pandas.read_pickle.
+    Why: a pickle stream is a small program; unpickling it can call any importable
+    function (os.system, for one) through __reduce__, so bytes from a file, socket, cache
+    or upload that an attacker can write give code execution.
+    Example:
+        session = pickle.loads(base64.b64decode(cookie))
+    Fix: store data as JSON (json.loads) or another data-only format; if pickle must stay,
+    read it only from storage the attacker cannot write and sign it with hmac, checking the
+    signature before loading.
+    """
+
+    id = "SCR201"
+    name = "pickle-load"
+    category = Category.DESERIALIZATION
+    cwe = 502
+    severity = Severity.MEDIUM
+    confidence = Confidence.HIGH
+    calls = PICKLE_CALLS
+    bandit = ("B301",)
+    ruff = ("S301",)
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        if _fixed_payload(call, name):
+            yield self.finding(
+                call,
+                f"{name} unpickles a literal in the code",
+                walk.src,
+                scope=walk.scope_name,
+                severity=Severity.LOW,
+            )
+            return
+        what = "opens a pickle-backed shelf" if name.startswith("shelve.") else "deserializes pickle data"
+        yield self.finding(
+            call,
+            f"{name} {what}, which can run code if the data is not trusted",
+            walk.src,
+            scope=walk.scope_name,
+        )
+
+
+class MarshalLoad(CallRule):
+    """Data read with marshal
+
+    What: marshal.load or marshal.loads.
+    Why: marshal is meant for Python's own .pyc files; its reader is not hardened against
+    crafted input (the docs say it is not secure) and it can produce code objects that a
+    later exec or function call runs.
+    Example:
+        code = marshal.loads(response.content)
+    Fix: exchange data as JSON or another data-only format; load marshal data only from
+    files your own build wrote.
+    """
+
+    id = "SCR202"
+    name = "marshal-load"
+    category = Category.DESERIALIZATION
+    cwe = 502
+    severity = Severity.MEDIUM
+    confidence = Confidence.HIGH
+    calls = ("marshal.load", "marshal.loads")
+    bandit = ("B302",)
+    ruff = ("S302",)
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        if _fixed_payload(call, name):
+            yield self.finding(
+                call, f"{name} reads a literal in the code", walk.src, scope=walk.scope_name, severity=Severity.LOW
+            )
+            return
+        yield self.finding(call, f"{name} deserializes data that may not be trusted", walk.src, scope=walk.scope_name)
+
+
+YAML_SAFE_LOADERS = frozenset(
+    f"yaml.{module}{loader}"
+    for module in ("", "loader.", "cyaml.")
+    for loader in ("SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader")
+)
+YAML_FULL_LOADERS = frozenset(
+    {"yaml.FullLoader", "yaml.loader.FullLoader", "yaml.CFullLoader", "yaml.cyaml.CFullLoader"}
+)
+YAML_ALWAYS_UNSAFE = {
+    "yaml.unsafe_load": "UnsafeLoader",
+    "yaml.unsafe_load_all": "UnsafeLoader",
+    "yaml.full_load": "FullLoader",
+    "yaml.full_load_all": "FullLoader",
+}
+
+
+def _is_safe_loader(loader: ast.expr, src: SourceFile) -> bool | None:
+    """True for a safe loader, False for an unsafe one, None when it cannot be told."""
+    if isinstance(loader, ast.Call) and src.qualname(loader.func) == "getattr":
+        # getattr(yaml, "CSafeLoader", yaml.SafeLoader): the C loader when it is built.
+        named = string_value(argument(loader, "", 1))
+        fallback = argument(loader, "", 2)
+        if named is None or f"yaml.{named}" not in YAML_SAFE_LOADERS:
+            return False if named is not None else None
+        return fallback is None or _is_safe_loader(fallback, src)
+    name = src.qualname(loader)
+    if name is None:
+        return None
+    if name in YAML_SAFE_LOADERS:
+        return True
+    if name.startswith("yaml."):
+        return False
+    # A loader class defined in this file inherits its safety from its bases.
+    for node in src.tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == name and node.bases:
+            verdicts = [_is_safe_loader(base, src) for base in node.bases]
+            return True if all(verdicts) else (False if False in verdicts else None)
+    return None
+
+
+class YamlUnsafeLoad(CallRule):
+    """YAML parsed with a loader that can build Python objects
+
+    What: yaml.load or yaml.load_all without a safe Loader (SafeLoader, CSafeLoader,
+    BaseLoader), with Loader, UnsafeLoader or FullLoader, and yaml.unsafe_load,
+    yaml.full_load and their _all forms.
+    Why: the full and unsafe loaders turn tags such as !!python/object/apply into calls of
+    arbitrary Python functions, so a crafted document runs code when it is parsed.
+    FullLoader blocks the worst tags only from PyYAML 5.4 on and still builds Python
+    objects; older PyYAML makes a bare yaml.load use the unsafe loader.
+    Example:
+        config = yaml.load(request.data, Loader=yaml.Loader)
+    Fix: config = yaml.safe_load(request.data), or yaml.load(data, Loader=yaml.SafeLoader)
+    (yaml.CSafeLoader for speed).
+    """
+
+    id = "SCR203"
+    name = "yaml-unsafe-load"
+    category = Category.DESERIALIZATION
+    cwe = 502
+    severity = Severity.HIGH
+    confidence = Confidence.HIGH
+    calls = ("yaml.load", "yaml.load_all", *YAML_ALWAYS_UNSAFE)
+    bandit = ("B506",)
+    ruff = ("S506",)
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        if name in YAML_ALWAYS_UNSAFE:
+            loader_name = YAML_ALWAYS_UNSAFE[name]
+            severity = Severity.MEDIUM if loader_name == "FullLoader" else Severity.HIGH
+            yield self.finding(
+                call,
+                f"{name} parses YAML with the {loader_name}, which can build Python objects",
+                walk.src,
+                scope=walk.scope_name,
+                severity=severity,
+            )
+            return
+        if any(kw.arg is None for kw in call.keywords):
+            return  # **options may carry the Loader
+        loader = argument(call, "Loader", 1)
+        if loader is None:
+            yield self.finding(
+                call, f"{name} called without a Loader (unsafe in older PyYAML)", walk.src, scope=walk.scope_name
+            )
+            return
+        verdict = _is_safe_loader(loader, walk.src)
+        if verdict:
+            return
+        shown = walk.src.qualname(loader) or ast.unparse(loader)
+        if verdict is None:
+            yield self.finding(
+                call,
+                f"{name} called with Loader {shown}, which is not known to be a safe loader",
+                walk.src,
+                scope=walk.scope_name,
+                confidence=Confidence.LOW,
+            )
+            return
+        full = shown in YAML_FULL_LOADERS
+        yield self.finding(
+            call,
+            f"{name} called with {shown}, which can build Python objects from tags",
+            walk.src,
+            scope=walk.scope_name,
+            severity=Severity.MEDIUM if full else Severity.HIGH,
+        )

@@ -6,7 +6,17 @@ import ast
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Walk, argument, is_constant_string, is_true, keyword
+from scrutiny.rules.base import (
+    CallRule,
+    Walk,
+    argument,
+    is_built_string,
+    is_constant_string,
+    is_false,
+    is_true,
+    keyword,
+)
+from scrutiny.source import SourceFile
 
 SUBPROCESS_CALLS = (
     "subprocess.run",
@@ -59,6 +69,219 @@ class SubprocessShellTrue(CallRule):
         yield self.finding(
             call,
             f"{name} runs a command built at run time through a shell",
+            walk.src,
+            scope=walk.scope_name,
+        )
+
+
+SHELL_CALLS = (
+    "os.system",
+    "os.popen",
+    "os.popen2",
+    "os.popen3",
+    "os.popen4",
+    "commands.getoutput",
+    "commands.getstatusoutput",
+    "popen2.popen2",
+    "popen2.popen3",
+    "popen2.popen4",
+    "popen2.Popen3",
+    "popen2.Popen4",
+)
+
+
+class OsCommandShell(CallRule):
+    """Command run through a shell by os.system, os.popen or a Python 2 shell helper
+
+    What: os.system, os.popen (and popen2/3/4), commands.getoutput/getstatusoutput and the
+    popen2 module, all of which hand one command string to /bin/sh (cmd.exe on Windows).
+    Why: the shell reads the whole string, so a value pasted into it can end the command and
+    start another with ;, &&, | or $(...) (OS command injection). A fixed command is not
+    injectable but still depends on the shell and on PATH.
+    Example:
+        os.system("convert " + upload + " out.png")
+    Fix: call subprocess.run with an argument list and no shell:
+    subprocess.run(["convert", upload, "out.png"], check=True).
+    """
+
+    id = "SCR102"
+    name = "os-command-shell"
+    category = Category.INJECTION
+    cwe = 78
+    severity = Severity.HIGH
+    confidence = Confidence.HIGH
+    calls = SHELL_CALLS
+    bandit = ("B605",)
+    ruff = ("S605",)
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        command = argument(call, "cmd", 0) or argument(call, "command", 0)
+        if command is not None and is_constant_string(command):
+            yield self.finding(
+                call,
+                f"{name} runs a fixed command through a shell",
+                walk.src,
+                scope=walk.scope_name,
+                severity=Severity.LOW,
+            )
+            return
+        yield self.finding(
+            call, f"{name} runs a command built at run time through a shell", walk.src, scope=walk.scope_name
+        )
+
+
+def _defines_at_module_level(src: SourceFile, name: str) -> bool:
+    """True when the module defines or assigns ``name`` itself, shadowing the builtin."""
+    for statement in src.tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and statement.name == name:
+            return True
+        if isinstance(statement, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in statement.targets
+        ):
+            return True
+    return False
+
+
+class _BuiltinCodeRun(CallRule):
+    """Shared check for the eval and exec builtins (not a rule itself: no id)."""
+
+    builtin = ""
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        if name == self.builtin and _defines_at_module_level(walk.src, self.builtin):
+            return
+        code = argument(call, "source", 0)
+        if code is None:
+            return
+        if is_constant_string(code):
+            yield self.finding(
+                call,
+                f"{self.builtin}() runs a fixed string as Python code",
+                walk.src,
+                scope=walk.scope_name,
+                severity=Severity.LOW,
+            )
+            return
+        built = "a string built at run time" if is_built_string(code) else "a value that is not a fixed string"
+        yield self.finding(call, f"{self.builtin}() runs {built} as Python code", walk.src, scope=walk.scope_name)
+
+
+class EvalUsed(_BuiltinCodeRun):
+    """Python expression evaluated with eval()
+
+    What: the builtin eval (or builtins.eval) called on anything other than a literal
+    string. Methods that happen to be named eval (model.eval(), driver.eval(js)) are not
+    the builtin and are left alone.
+    Why: eval runs any Python expression with the caller's globals, so a value that an
+    attacker can influence can import modules, open files or start processes (code
+    injection). Passing restricted globals does not make it safe.
+    Example:
+        total = eval(request.args["expr"])
+    Fix: parse literals with ast.literal_eval, numbers with int()/float(), JSON with
+    json.loads; for formulas, parse with a small grammar or a dispatch table of allowed
+    operations instead of running Python.
+    """
+
+    id = "SCR103"
+    name = "eval-used"
+    category = Category.INJECTION
+    cwe = 95
+    severity = Severity.HIGH
+    confidence = Confidence.HIGH
+    calls = ("eval", "builtins.eval")
+    bandit = ("B307",)
+    ruff = ("S307",)
+    builtin = "eval"
+
+
+class ExecUsed(_BuiltinCodeRun):
+    """Python code run with exec()
+
+    What: the builtin exec (or builtins.exec) called on source code or a code object.
+    Why: exec runs whole statements: any text that reaches it can define functions,
+    import modules and run commands with the program's rights (code injection). Even a
+    fixed string hides code from linters, type checkers and reviewers.
+    Example:
+        exec(f"result = {user_formula}")
+    Fix: write the code directly; choose among known functions with a dict lookup or
+    getattr on a vetted name; read data with json or ast.literal_eval.
+    """
+
+    id = "SCR104"
+    name = "exec-used"
+    category = Category.INJECTION
+    cwe = 95
+    severity = Severity.HIGH
+    confidence = Confidence.HIGH
+    calls = ("exec", "builtins.exec")
+    bandit = ("B102",)
+    ruff = ("S102",)
+    builtin = "exec"
+
+
+# Templates -------------------------------------------------------------------------
+
+# Position of the autoescape parameter when passed positionally.
+AUTOESCAPE_POSITION = {"Environment": 16, "Template": 17}
+
+
+class Jinja2AutoescapeOff(CallRule):
+    """Jinja2 templates rendered without HTML autoescaping
+
+    What: jinja2.Environment (or SandboxedEnvironment) created without autoescape= or
+    with autoescape=False, and jinja2.Template built directly, which escapes nothing
+    unless told to.
+    Why: without autoescaping, a value rendered into an HTML template keeps its <, > and
+    quotes, so text from a user can add script to the page (cross-site scripting). This
+    is CWE-79 rather than CWE-1336: the template itself is trusted, the defect is output
+    that is not neutralised for HTML; CWE-1336 covers input that reaches template syntax.
+    Example:
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader("templates"))
+    Fix: jinja2.Environment(loader=..., autoescape=jinja2.select_autoescape()) (or
+    autoescape=True), and load templates from that environment instead of constructing
+    jinja2.Template directly; mark vetted HTML with markupsafe.Markup.
+    """
+
+    id = "SCR106"
+    name = "jinja2-autoescape-off"
+    category = Category.INJECTION
+    cwe = 79
+    severity = Severity.HIGH
+    confidence = Confidence.HIGH
+    calls = (
+        "jinja2.Environment",
+        "jinja2.environment.Environment",
+        "jinja2.sandbox.SandboxedEnvironment",
+        "jinja2.Template",
+        "jinja2.environment.Template",
+    )
+    bandit = ("B701",)
+    ruff = ("S701",)
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        if any(kw.arg is None for kw in call.keywords):
+            return  # **options may carry autoescape
+        is_template = name.endswith("Template")
+        value = argument(call, "autoescape", AUTOESCAPE_POSITION["Template" if is_template else "Environment"])
+        if value is None:
+            problem = "without autoescape"
+        elif is_false(value):
+            problem = "with autoescape=False"
+        else:
+            return  # True, select_autoescape(...) or a value chosen at run time
+        if is_template:
+            yield self.finding(
+                call,
+                f"{name} built directly {problem}, so rendered values are not HTML-escaped",
+                walk.src,
+                scope=walk.scope_name,
+                severity=Severity.MEDIUM,
+                confidence=Confidence.LOW,
+            )
+            return
+        yield self.finding(
+            call,
+            f"{name} created {problem}, so rendered values are not HTML-escaped",
             walk.src,
             scope=walk.scope_name,
         )

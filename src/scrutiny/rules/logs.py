@@ -34,10 +34,38 @@ SECRET_PAIRS = {
 }
 # Names that describe a secret rather than hold one.
 NOT_SECRET_SUFFIXES = {
-    "name", "type", "url", "uri", "path", "file", "len", "length", "count", "expires", "expiry", "expiration",
-    "ttl", "policy", "field", "header", "required", "enabled", "format", "prefix", "valid", "validity", "age",
+    "name",
+    "type",
+    "url",
+    "uri",
+    "path",
+    "file",
+    "len",
+    "length",
+    "count",
+    "expires",
+    "expiry",
+    "expiration",
+    "ttl",
+    "policy",
+    "field",
+    "header",
+    "required",
+    "enabled",
+    "format",
+    "prefix",
+    "valid",
+    "validity",
+    "age",
     # References to a secret kept elsewhere (a key manager's UUID, a libvirt usage id).
-    "uuid", "ref", "href", "usage", "location", "manager", "store", "backend",
+    "uuid",
+    "ref",
+    "href",
+    "usage",
+    "location",
+    "manager",
+    "store",
+    "backend",
 }
 MASKING_CALL = re.compile(r"(mask|redact|sanitiz|scrub|hash|obfuscat|censor|hide|strip_password)", re.IGNORECASE)
 PLACEHOLDER_AFTER_SECRET = re.compile(

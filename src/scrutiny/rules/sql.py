@@ -1,0 +1,201 @@
+"""SQL injection rule (1xx): statements assembled from strings at run time."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.rules.base import Rule, Walk, argument, call_tail, is_built_string, is_constant_string, keyword
+from scrutiny.source import SourceFile
+
+SQL_METHODS = frozenset({"execute", "executemany", "executescript", "raw", "extra"})
+SQL_TEXT_CALLS = frozenset({"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text"})
+# Keyword names DB-API drivers and ORMs use for the statement.
+SQL_KEYWORDS = ("sql", "query", "statement", "operation", "where", "select", "tables")
+# Statement shapes; upper-case keywords only, so English prose ("select a flavor from the
+# list") does not match. "?" stands in for each interpolated value.
+SQL_SHAPE = re.compile(
+    r"^[\s(]*(?:"
+    r"SELECT\b.*\bFROM\b"
+    r"|INSERT\s+(?:OR\s+\w+\s+)?INTO\b"
+    r"|REPLACE\s+INTO\b"
+    r"|UPDATE\b.*\bSET\b"
+    r"|DELETE\s+FROM\b"
+    r"|(?:DROP|CREATE|ALTER|TRUNCATE)\s+TABLE\b"
+    r"|WITH\b.*\bAS\s*\(.*\bSELECT\b"
+    r")",
+    re.DOTALL,
+)
+
+
+def _literal_text(node: ast.AST) -> str:
+    """The literal text of a built string in order, with '?' where a value is pasted in."""
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else "?"
+    if isinstance(node, ast.JoinedStr):
+        return "".join(_literal_text(v) if isinstance(v, ast.Constant) else "?" for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _literal_text(node.left) + _literal_text(node.right)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return _literal_text(node.left)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return _literal_text(node.func.value)
+    return "?"
+
+
+def _looks_like_sql(node: ast.AST) -> bool:
+    return SQL_SHAPE.match(_literal_text(node)) is not None
+
+
+def _statement_arguments(call: ast.Call) -> list[ast.expr]:
+    """The expressions a sink call treats as SQL: first argument and statement keywords."""
+    found: list[ast.expr] = []
+    first = argument(call, "", 0)
+    if first is not None:
+        found.append(first)
+    for name in SQL_KEYWORDS:
+        value = keyword(call, name)
+        if value is not None:
+            found.append(value)
+    # QuerySet.extra(where=[...], select={...}) takes lists and dicts of fragments.
+    expanded: list[ast.expr] = []
+    for value in found:
+        if isinstance(value, ast.List | ast.Tuple | ast.Set):
+            expanded.extend(value.elts)
+        elif isinstance(value, ast.Dict):
+            expanded.extend(value.values)
+        else:
+            expanded.append(value)
+    return expanded
+
+
+def _is_string_part(node: ast.AST, parent: ast.AST | None) -> bool:
+    """True when ``parent`` is itself a string being built that contains ``node``."""
+    if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add | ast.Mod):
+        return is_built_string(parent) and (parent.left is node or isinstance(parent.op, ast.Add))
+    return False
+
+
+class SqlBuiltString(Rule):
+    """SQL statement assembled from strings at run time
+
+    What: a query built with an f-string, %, .format or + from values that are not
+    literals, either passed to execute/executemany/executescript, Django raw/extra or
+    sqlalchemy.text (directly or through a variable assigned in the same function), or
+    anywhere in the code when its literal text has the shape of an SQL statement.
+    Why: a value pasted into the statement text is parsed as SQL, so a quote in it can
+    change the query: read other rows, bypass a login check or drop a table (SQL injection).
+    Example:
+        cursor.execute(f"SELECT * FROM users WHERE name = '{name}'")
+    Fix: keep the statement constant and pass values as parameters:
+    cursor.execute("SELECT * FROM users WHERE name = %s", (name,)); for table or column
+    names, check them against a fixed allow-list (or use sqlalchemy's quoting) first.
+    """
+
+    id = "SCR105"
+    name = "sql-built-string"
+    category = Category.INJECTION
+    cwe = 89
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.Call, ast.JoinedStr, ast.BinOp)
+    bandit = ("B608",)
+    ruff = ("S608",)
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        if isinstance(node, ast.Call) and (name := _sql_sink_name(node, walk.src)):
+            yield from self._check_sink(node, name, walk)
+            return
+        if not is_built_string(node) or not _looks_like_sql(node):
+            return
+        parent = walk.parent(node)
+        if _is_string_part(node, parent) and parent is not None and _looks_like_sql(parent):
+            return  # the enclosing expression is reported instead
+        if self._reaches_sink(node, parent, walk):
+            return  # reported at the sink call, with more confidence
+        yield self.finding(
+            node,
+            "SQL statement built with values pasted into its text",
+            walk.src,
+            scope=walk.scope_name,
+            confidence=Confidence.LOW,
+        )
+
+    def _check_sink(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        for value in _statement_arguments(call):
+            if is_built_string(value):
+                yield self.finding(call, f"{name} gets SQL built from run-time values", walk.src, scope=walk.scope_name)
+                return
+            if isinstance(value, ast.Name) and _assigned_built_string(value, walk):
+                yield self.finding(
+                    call,
+                    f"{name} gets SQL in {value.id}, which was built from run-time values",
+                    walk.src,
+                    scope=walk.scope_name,
+                )
+                return
+
+    def _reaches_sink(self, node: ast.AST, parent: ast.AST | None, walk: Walk) -> bool:
+        """True when the sink check already reports this string (directly or via a name)."""
+        while isinstance(parent, ast.List | ast.Tuple | ast.Set | ast.Dict | ast.keyword):
+            parent = walk.parent(parent)
+        if isinstance(parent, ast.Call) and _sql_sink_name(parent, walk.src):
+            return any(value is node for value in _statement_arguments(parent))
+        if isinstance(parent, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+            names = {t.id for t in targets if isinstance(t, ast.Name)}
+            return bool(names) and _name_reaches_sink(names, parent, walk)
+        return False
+
+
+def _sql_sink_name(call: ast.Call, src: SourceFile) -> str:
+    """'cursor.execute'-style name when ``call`` sends its argument to a database, else ''."""
+    tail = call_tail(call)
+    if isinstance(call.func, ast.Attribute) and tail in SQL_METHODS:
+        shown = ast.unparse(call.func)
+        return shown if len(shown) <= 60 else f"...{shown[-57:]}"
+    if tail == "text" or (isinstance(call.func, ast.Name) and src.aliases.get(tail, "").endswith(".text")):
+        name = src.qualname(call.func)
+        if name in SQL_TEXT_CALLS:
+            return name
+    return ""
+
+
+def _scope_statements(function: ast.AST | None, src: SourceFile) -> Iterator[ast.AST]:
+    """Nodes of the same function (or the module level) as the node being checked."""
+    index = src.index
+    for node in ast.walk(function or src.tree):
+        if index.function_of.get(node) is function:
+            yield node
+
+
+def _assigned_built_string(name: ast.Name, walk: Walk) -> bool:
+    """True when ``name`` was given a built string earlier in the same function."""
+    line = name.lineno
+    for node in _scope_statements(walk.function, walk.src):
+        if getattr(node, "lineno", line) >= line:
+            continue
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name.id for t in node.targets):
+            if is_built_string(node.value):
+                return True
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name.id:
+            if is_built_string(node.value):
+                return True
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name.id:
+            if isinstance(node.op, ast.Add) and not is_constant_string(node.value):
+                return True
+    return False
+
+
+def _name_reaches_sink(names: set[str], assignment: ast.stmt, walk: Walk) -> bool:
+    """True when one of ``names`` is later passed as SQL to a sink call in the same scope."""
+    for node in _scope_statements(walk.function, walk.src):
+        if not isinstance(node, ast.Call) or node.lineno <= assignment.lineno:
+            continue
+        if _sql_sink_name(node, walk.src) and any(
+            isinstance(v, ast.Name) and v.id in names for v in _statement_arguments(node)
+        ):
+            return True
+    return False
