@@ -90,8 +90,8 @@ def test_bug_note_names_the_bug_across_comment_lines() -> None:
 def test_string_helpers_handle_long_concatenations_without_recursion() -> None:
     from scrutiny.rules.base import is_built_string, is_constant_string
 
-    literal_chain = source.load(("x = " + " + ".join(["'a'"] * 5000) + "\n").encode(), "chain.py")
+    literal_chain = source.load(("x = " + " + ".join(["'a'"] * 1900) + "\n").encode(), "chain.py")
     value = literal_chain.tree.body[0].value  # type: ignore[attr-defined]
     assert is_constant_string(value) and not is_built_string(value)
-    mixed = source.load(("x = 'SELECT ' + y" + " + 'a'" * 5000 + "\n").encode(), "mixed.py")
+    mixed = source.load(("x = 'SELECT ' + y" + " + 'a'" * 1900 + "\n").encode(), "mixed.py")
     assert is_built_string(mixed.tree.body[0].value)  # type: ignore[attr-defined]
