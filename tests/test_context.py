@@ -86,6 +86,7 @@ def classified(path: str, text: str, in_package: bool = True):
         ("examples/demo_app.py", FLASK_APP, FileKind.EXAMPLE, ()),
         ("doc/source/conf.py", "extensions = []\n", FileKind.DOCS, ()),
         ("nova/compute/api.py", "import os\n", FileKind.PRODUCTION, ()),
+        ("nova/virt/fake.py", "import os\n", FileKind.TEST, ("test double",)),
     ],
 )
 def test_kinds(path: str, text: str, kind: FileKind, subkinds: tuple[str, ...]) -> None:

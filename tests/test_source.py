@@ -95,3 +95,11 @@ def test_string_helpers_handle_long_concatenations_without_recursion() -> None:
     assert is_constant_string(value) and not is_built_string(value)
     mixed = source.load(("x = 'SELECT ' + y" + " + 'a'" * 1900 + "\n").encode(), "mixed.py")
     assert is_built_string(mixed.tree.body[0].value)  # type: ignore[attr-defined]
+
+
+def test_sample_code_introduced_by_prose_is_not_disabled_code() -> None:
+    example = "# A variable foo used like:\n# mocked.bar = foo\n# foo()\n# self.assertRaises(exc, foo)\nx = 1\n"
+    assert source.load(example.encode(), "e.py").commented_code == []
+    disabled = "# FIXME(dev): bug 42, re-enable when fixed:\n# self.assertEqual(a, b)\nx = 1\n"
+    (code,) = source.load(disabled.encode(), "d.py").commented_code
+    assert code.is_assertion and code.start == 2

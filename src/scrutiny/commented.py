@@ -123,37 +123,49 @@ CODE_START = re.compile(
 )
 
 
+EXAMPLE_LEAD = re.compile(r"(:|\b(e\.g\.|for example|for instance|such as|like|example))\s*$", re.IGNORECASE)
+
+
+def _introduces_example(before: list[str]) -> bool:
+    """Prose ending in ':' or 'for example' introduces sample code, not disabled code,
+    unless a FIXME/TODO in it says the code below is switched off."""
+    prose = [line for line in before if line.strip()]
+    if not prose or CODE_START.match(prose[-1]) or any(MARKER.search(line) for line in prose):
+        return False
+    return bool(EXAMPLE_LEAD.search(prose[-1].rstrip()))
+
+
+def _code_run(texts: list[str], index: int) -> tuple[int, ast.Module] | None:
+    """The longest run of lines from ``index`` that parses as code: (end, tree)."""
+    for end in range(min(len(texts), index + MAX_CODE_LINES), index, -1):
+        tree = _as_code(texts[index:end])
+        if tree is not None:
+            return end, tree
+    return None
+
+
 def find_commented_code(src: SourceFile) -> list[CommentedCode]:
     found: list[CommentedCode] = []
     for block in comment_blocks(src.comments):
         texts = [_uncomment(c) for c in block]
         index = 0
         while index < len(block):
-            taken = 0
-            if not CODE_START.match(texts[index]):
+            run = _code_run(texts, index) if CODE_START.match(texts[index]) else None
+            if run is None:
                 index += 1
                 continue
-            for end in range(min(len(block), index + MAX_CODE_LINES), index, -1):
-                tree = _as_code(texts[index:end])
-                if tree is not None:
-                    calls = tuple(_dotted(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call))
-                    is_assertion = any(isinstance(n, ast.Assert) for n in ast.walk(tree)) or any(
-                        name.rsplit(".", 1)[-1].startswith(("assert", "fail")) for name in calls
-                    )
-                    security = tuple(c for c in calls if SECURITY_CALL.search(c.rsplit(".", 1)[-1]))
-                    found.append(
-                        CommentedCode(
-                            block[index].line,
-                            block[end - 1].line,
-                            "\n".join(texts[index:end]),
-                            calls,
-                            is_assertion,
-                            security,
-                        )
-                    )
-                    taken = end - index
-                    break
-            index += taken or 1
+            end, tree = run
+            if not _introduces_example(texts[:index]):
+                calls = tuple(_dotted(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call))
+                is_assertion = any(isinstance(n, ast.Assert) for n in ast.walk(tree)) or any(
+                    name.rsplit(".", 1)[-1].startswith(("assert", "fail")) for name in calls
+                )
+                security = tuple(c for c in calls if SECURITY_CALL.search(c.rsplit(".", 1)[-1]))
+                code = "\n".join(texts[index:end])
+                found.append(
+                    CommentedCode(block[index].line, block[end - 1].line, code, calls, is_assertion, security)
+                )
+            index = end
     return found
 
 

@@ -80,6 +80,8 @@ DOCS_DIRS = {"doc", "docs", "api-ref", "releasenotes"}
 MIGRATION_DIRS = {"migrations", "migrate_repo", "alembic"}
 TEST_MODULES = {"unittest", "pytest", "testtools", "mock", "fixtures", "hypothesis", "oslotest", "testscenarios"}
 TEST_FILE = re.compile(r"^(test_.*|.*_tests?|conftest)\.py$")
+# Fakes and stubs are test doubles shipped beside production code (nova/virt/fake.py).
+TEST_DOUBLE_FILE = re.compile(r"^(fake|fakes|stub|stubs)(_\w+)?\.py$|^\w+_(fake|fakes|stubs?)\.py$")
 REGRESSION_FILE = re.compile(r"^test_bug_?\d+")
 BUG_DOCSTRING = re.compile(r"\b(?:test|regression test)s? for (?:bug|issue)\s*#?\s*(\d+)", re.IGNORECASE)
 
@@ -151,6 +153,8 @@ def _test_signals(src: SourceFile, dirs: list[str], name: str) -> list[str]:
     reasons: list[str] = []
     if TEST_FILE.match(name):
         reasons.append(f"file name {name} follows the test naming convention")
+    elif TEST_DOUBLE_FILE.match(name):
+        reasons.append(f"file name {name} names a test double (fake or stub)")
     if found := sorted(set(dirs) & TEST_DIRS):
         reasons.append(f"under a {found[0]}/ directory")
     for node in src.tree.body:
@@ -192,6 +196,8 @@ def _test_subkinds(src: SourceFile, dirs: list[str], name: str, reasons: list[st
             reasons.append(f"docstring says it tests bug {bug.group(1)}")
     if "fixtures" in dirs or name == "conftest.py":
         found.append("fixture")
+    if TEST_DOUBLE_FILE.match(name):
+        found.append("test double")
     return found
 
 

@@ -160,7 +160,10 @@ class HardcodedPassword(Rule):
             for side, other in ((left, right), (right, left)):
                 name = target_name(side)
                 if name and _secret_kind(name):
-                    if any(p in PASSWORD_WORDS | {"secret"} for p in name_parts(name)):
+                    # The head word (the last) must be the secret: secret_security != 'host'
+                    # compares a mode, admin_password == 'x' checks a password.
+                    parts = name_parts(name)
+                    if parts and parts[-1] in PASSWORD_WORDS | {"secret"}:
                         yield name, other, "compared with"
 
 
@@ -365,6 +368,9 @@ def _place(node: ast.Constant, walk: Walk) -> Place | None:
     if isinstance(parent, ast.Dict):
         if any(key is child for key in parent.keys):
             return None
+        grandparent = walk.parent(parent)
+        if isinstance(grandparent, ast.BinOp) and isinstance(grandparent.op, ast.Mod) and grandparent.right is parent:
+            return None  # the mapping of a "%(node)s" message, not a setting
         index = next(i for i, value in enumerate(parent.values) if value is child)
         key = string_value(parent.keys[index])
         # Only config-style keys ('host', 'DB_HOST') name a setting; 'SocketServer' does not.

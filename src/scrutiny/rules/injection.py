@@ -5,9 +5,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import (
+    DEFAULT_CONTEXT,
     CallRule,
+    ContextPolicy,
     Walk,
     argument,
     is_built_string,
@@ -146,6 +149,11 @@ class _BuiltinCodeRun(CallRule):
     """Shared check for the eval and exec builtins (not a rule itself: no id)."""
 
     builtin = ""
+    # A test evaluates strings it wrote itself; it stays a defect, at the lowest level.
+    context = {
+        **DEFAULT_CONTEXT,
+        FileKind.TEST: ContextPolicy(Severity.LOW, "in test code, which evaluates strings the test itself wrote"),
+    }
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         if name == self.builtin and _defines_at_module_level(walk.src, self.builtin):

@@ -146,7 +146,7 @@ class SslUnverifiedContext(Rule):
                                        src, scope=scope)  # fmt: skip
             elif target.attr == "check_hostname" and is_false(node.value):
                 yield self.finding(node, f"{owner}.check_hostname = False accepts certificates for any host",
-                                   src, scope=scope)  # fmt: skip
+                                   src, scope=scope, cwe=297)  # fmt: skip
             elif target.attr == "verify_mode" and _is_cert_none(node.value, src):
                 yield self.finding(node, f"{owner}.verify_mode = CERT_NONE accepts any certificate", src,
                                    scope=scope)  # fmt: skip
