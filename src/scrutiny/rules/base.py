@@ -8,6 +8,7 @@ with an ``id`` registers it.
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -97,7 +98,8 @@ class Rule:
         """The What / Why / Example / Fix sections of the docstring."""
         sections: dict[str, list[str]] = {}
         current: str | None = None
-        for raw in (cls.__doc__ or "").splitlines()[1:]:
+        # cleandoc: Python 3.13 dedents docstrings at compile time, older versions do not.
+        for raw in inspect.cleandoc(cls.__doc__ or "").splitlines()[1:]:
             line = raw.strip()
             head, sep, rest = line.partition(":")
             if sep and head in DOC_SECTIONS:
