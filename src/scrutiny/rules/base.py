@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+import textwrap
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
@@ -107,7 +108,10 @@ class Rule:
                 sections[current] = [rest.strip()] if rest.strip() else []
             elif current is not None:
                 sections[current].append(raw.strip() if current != "Example" else raw.rstrip())
-        return {key: _dedent_join(value) for key, value in sections.items()}
+        joined = {key: _dedent_join(value) for key, value in sections.items()}
+        if "Example" in joined:
+            joined["Example"] = textwrap.dedent(joined["Example"]).strip("\n")
+        return joined
 
     @classmethod
     def fix_text(cls) -> str:
