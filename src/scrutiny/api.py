@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from scrutiny import pypi, source
+from scrutiny import pypi, source, taint
 from scrutiny.context import classify
 from scrutiny.discover import Input, discover
 from scrutiny.findings import FileError, FileResult, Severity, Suppressed
@@ -64,7 +64,8 @@ def review_file(item: Input, rules: RuleSet, max_bytes: int = source.DEFAULT_MAX
         src = source.load(data, item.display, in_package=item.in_package, max_bytes=max_bytes)
         result.lines = src.line_count
         result.context = classify(src)
-        for finding in rules.run(src):
+        result.summary, taint_findings = taint.summarize(src, result.context)
+        for finding in [*rules.run(src), *taint_findings]:
             suppression = src.suppression_for(finding.location.line, finding.location.end_line, finding.rule_id)
             if suppression is not None:
                 reason = suppression.reason or "no reason given"
@@ -105,6 +106,9 @@ def scan(
     for done, item in enumerate(items, start=1):
         results.append(review_file(item, rules, config.max_bytes))
         progress(done, len(items))
+    by_path = {result.path: result for result in results}
+    for finding in taint.link([r.summary for r in results if r.summary is not None]):
+        by_path[finding.location.path].findings.append(finding)
     return compose(results, resolved.errors + errors, resolved.inputs, config.min_severity)
 
 

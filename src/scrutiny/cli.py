@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from scrutiny import __version__
 from scrutiny.findings import Severity
+from scrutiny.report import FORMATS
 
 EXIT_CLEAN, EXIT_DEFECTS, EXIT_USAGE = 0, 1, 2
 
@@ -56,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     review.add_argument("targets", nargs="+", metavar="TARGET", help="PATH, - or pypi:NAME[==VERSION]")
-    review.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    review.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
     review.add_argument(
         "-o", "--output", metavar="FILE", help="write the review to FILE (atomically) instead of stdout"
     )
@@ -131,7 +132,6 @@ def _emit(text: str, output: str | None) -> None:
 
 def _review(args: argparse.Namespace) -> int:
     from scrutiny.api import Config, scan
-    from scrutiny.report import json_out, prose
 
     try:
         min_severity = Severity.parse(args.min_severity)
@@ -152,9 +152,8 @@ def _review(args: argparse.Namespace) -> int:
         review = scan(args.targets, config, notify, progress.update)
     finally:
         progress.close()
-    renderer = json_out if args.format == "json" else prose
     try:
-        _emit(renderer.render(review), args.output)
+        _emit(FORMATS[args.format](review), args.output)
     except OSError as exc:
         print(f"scrutiny: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE

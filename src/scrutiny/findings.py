@@ -8,7 +8,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 from scrutiny.context import FileContext
+
+if TYPE_CHECKING:
+    from scrutiny.taint import ModuleSummary
 
 
 class Severity(enum.IntEnum):
@@ -170,3 +175,4 @@ class FileResult:
     observations: list[Observation] = field(default_factory=list)
     suppressed: list[Suppressed] = field(default_factory=list)
     error: FileError | None = None
+    summary: ModuleSummary | None = None  # for the cross-module taint phase
