@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-
 from typing import TYPE_CHECKING
 
 from scrutiny.context import FileContext
