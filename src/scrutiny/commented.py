@@ -162,9 +162,7 @@ def find_commented_code(src: SourceFile) -> list[CommentedCode]:
                 )
                 security = tuple(c for c in calls if SECURITY_CALL.search(c.rsplit(".", 1)[-1]))
                 code = "\n".join(texts[index:end])
-                found.append(
-                    CommentedCode(block[index].line, block[end - 1].line, code, calls, is_assertion, security)
-                )
+                found.append(CommentedCode(block[index].line, block[end - 1].line, code, calls, is_assertion, security))
             index = end
     return found
 
