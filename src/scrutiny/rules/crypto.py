@@ -16,6 +16,8 @@ WEAK_HASH_CALLS = {
     "hashlib.md4": "MD4",
     "Crypto.Hash.MD5.new": "MD5",
     "Crypto.Hash.MD4.new": "MD4",
+    "Crypto.Hash.MD2.new": "MD2",
+    "Cryptodome.Hash.MD2.new": "MD2",
     "Crypto.Hash.SHA.new": "SHA-1",
     "Crypto.Hash.SHA1.new": "SHA-1",
     "Cryptodome.Hash.MD5.new": "MD5",
@@ -26,6 +28,8 @@ WEAK_HASH_CALLS = {
     "cryptography.hazmat.primitives.hashes.SHA1": "SHA-1",
 }
 # Names hashlib.new accepts for the same algorithms, compared in lower case.
+# crypt(3) methods that are broken for passwords (METHOD_BLOWFISH is bcrypt, which is not).
+WEAK_CRYPT_METHODS = {"crypt.METHOD_CRYPT": "DES crypt", "crypt.METHOD_MD5": "MD5 crypt"}
 WEAK_HASH_NAMES = {"md5": "MD5", "sha1": "SHA-1", "md4": "MD4", "md5-sha1": "MD5-SHA1", "sha": "SHA-1"}
 
 
@@ -34,7 +38,8 @@ class WeakHash(CallRule):
 
     What: an MD5, SHA-1 or MD4 hash object from hashlib (including hashlib.new with one
     of those names), PyCryptodome or cryptography, unless usedforsecurity=False says
-    the digest protects nothing.
+    the digest protects nothing; also MD2, and crypt.crypt/mksalt with the DES or MD5
+    methods.
     Why: collisions for these algorithms can be computed cheaply, so a digest used as a
     signature, integrity check, password hash or unique token can be forged or matched.
     Example:
@@ -50,7 +55,7 @@ class WeakHash(CallRule):
     cwe = 328
     severity = Severity.MEDIUM
     confidence = Confidence.HIGH
-    calls = (*WEAK_HASH_CALLS, "hashlib.new")
+    calls = (*WEAK_HASH_CALLS, "hashlib.new", "crypt.crypt", "crypt.mksalt")
     bandit = ("B303", "B324")
     ruff = ("S324",)
 
@@ -58,7 +63,11 @@ class WeakHash(CallRule):
         flag = keyword(call, "usedforsecurity")
         if isinstance(flag, ast.Constant) and flag.value is False:
             return
-        if name == "hashlib.new":
+        if name.startswith("crypt."):
+            salt = argument(call, "salt", 1) if name == "crypt.crypt" else argument(call, "method", 0)
+            method = (walk.src.qualname(salt) or "") if salt is not None else ""
+            algorithm: str | None = WEAK_CRYPT_METHODS.get(method)
+        elif name == "hashlib.new":
             algorithm = WEAK_HASH_NAMES.get((string_value(argument(call, "name", 0)) or "").lower())
         else:
             algorithm = WEAK_HASH_CALLS.get(name)

@@ -16,6 +16,7 @@ PICKLE_CALLS = (
     "shelve.DbfilenameShelf",
     "jsonpickle.decode",
     "jsonpickle.unpickler.decode",
+    "jsonpickle.unpickler.Unpickler",
     "pandas.read_pickle",
 )
 

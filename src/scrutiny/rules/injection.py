@@ -16,7 +16,6 @@ from scrutiny.rules.base import (
     is_built_string,
     is_constant_string,
     is_false,
-    is_true,
     keyword,
 )
 from scrutiny.source import SourceFile
@@ -32,10 +31,26 @@ SUBPROCESS_CALLS = (
 )
 
 
+def shell_flag(call: ast.Call) -> str:
+    """'on' for shell=<truthy literal>, 'unknown' for a value chosen at run time, '' otherwise."""
+    value = keyword(call, "shell")
+    if value is None:
+        return ""
+    if isinstance(value, ast.Constant):
+        return "on" if value.value else ""
+    if isinstance(value, ast.List | ast.Tuple | ast.Set):
+        return "on" if value.elts else ""
+    if isinstance(value, ast.Dict):
+        return "on" if value.keys else ""
+    return "unknown"
+
+
 class SubprocessShellTrue(CallRule):
     """Command run through a shell by subprocess.
 
-    What: a subprocess call with shell=True (getoutput and getstatusoutput always use a shell).
+    What: a subprocess call with shell=True or another true value (getoutput and
+    getstatusoutput always use a shell); shell= set from a variable is reported with low
+    confidence.
     Why: the shell parses the whole command string, so any part built from data can add
     commands with ;, |, $() or backticks (OS command injection).
     Example:
@@ -51,12 +66,18 @@ class SubprocessShellTrue(CallRule):
     severity = Severity.HIGH
     confidence = Confidence.HIGH
     calls = SUBPROCESS_CALLS
-    bandit = ("B602", "B604")
-    ruff = ("S602", "S604")
+    # getoutput/getstatusoutput are B605 in Bandit's numbering.
+    bandit = ("B602", "B605")
+    ruff = ("S602", "S605")
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         always_shell = name.endswith(("getoutput", "getstatusoutput"))
-        if not always_shell and not is_true(keyword(call, "shell")):
+        shell = "on" if always_shell else shell_flag(call)
+        if not shell:
+            return
+        if shell == "unknown":
+            yield self.finding(call, f"{name} is called with shell= chosen at run time", walk.src,
+                               scope=walk.scope_name, confidence=Confidence.LOW)  # fmt: skip
             return
         command = argument(call, "args", 0) if not always_shell else argument(call, "cmd", 0)
         if command is not None and is_constant_string(command):

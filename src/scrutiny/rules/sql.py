@@ -7,11 +7,25 @@ import re
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, argument, call_tail, is_built_string, is_constant_string, keyword
+from scrutiny.rules.base import (
+    Rule,
+    Walk,
+    argument,
+    call_tail,
+    is_built_string,
+    is_constant_string,
+    keyword,
+    string_value,
+)
 from scrutiny.source import SourceFile
 
 SQL_METHODS = frozenset({"execute", "executemany", "executescript", "raw", "extra"})
-SQL_TEXT_CALLS = frozenset({"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text"})
+SQL_TEXT_CALLS = frozenset(
+    {
+        "sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text",
+        "django.db.models.expressions.RawSQL", "django.db.models.RawSQL",
+    }
+)  # fmt: skip
 # Keyword names DB-API drivers and ORMs use for the statement.
 SQL_KEYWORDS = ("sql", "query", "statement", "operation", "where", "select", "tables")
 # Statement shapes; upper-case keywords only, so English prose ("select a flavor from the
@@ -40,9 +54,19 @@ def _literal_text(node: ast.AST) -> str:
         return _literal_text(node.left) + _literal_text(node.right)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
         return _literal_text(node.left)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "replace"):
         return _literal_text(node.func.value)
     return "?"
+
+
+def _is_built(node: ast.AST | None) -> bool:
+    """A built string, or a literal whose placeholder is replaced with .replace(old, value)."""
+    if is_built_string(node):
+        return True
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "replace":
+        value = argument(node, "", 1)
+        return string_value(node.func.value) is not None and value is not None and not is_constant_string(value)
+    return False
 
 
 def _looks_like_sql(node: ast.AST) -> bool:
@@ -82,8 +106,9 @@ class SqlBuiltString(Rule):
     """SQL statement assembled from strings at run time
 
     What: a query built with an f-string, %, .format or + from values that are not
-    literals, either passed to execute/executemany/executescript, Django raw/extra or
-    sqlalchemy.text (directly or through a variable assigned in the same function), or
+    literals (or a literal with a placeholder filled by .replace), either passed to
+    execute/executemany/executescript, Django raw/extra/RawSQL or sqlalchemy.text
+    (directly or through a variable assigned in the same function), or
     anywhere in the code when its literal text has the shape of an SQL statement.
     Why: a value pasted into the statement text is parsed as SQL, so a quote in it can
     change the query: read other rows, bypass a login check or drop a table (SQL injection).
@@ -101,14 +126,14 @@ class SqlBuiltString(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.MEDIUM
     node_types = (ast.Call, ast.JoinedStr, ast.BinOp)
-    bandit = ("B608",)
-    ruff = ("S608",)
+    bandit = ("B608", "B610", "B611")
+    ruff = ("S608", "S610", "S611")
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         if isinstance(node, ast.Call) and (name := _sql_sink_name(node, walk.src)):
             yield from self._check_sink(node, name, walk)
             return
-        if not is_built_string(node) or not _looks_like_sql(node):
+        if not _is_built(node) or not _looks_like_sql(node):
             return
         parent = walk.parent(node)
         if _is_string_part(node, parent) and parent is not None and _looks_like_sql(parent):
@@ -125,7 +150,7 @@ class SqlBuiltString(Rule):
 
     def _check_sink(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         for value in _statement_arguments(call):
-            if is_built_string(value):
+            if _is_built(value):
                 yield self.finding(call, f"{name} gets SQL built from run-time values", walk.src, scope=walk.scope_name)
                 return
             if isinstance(value, ast.Name) and _assigned_built_string(value, walk):
@@ -156,7 +181,7 @@ def _sql_sink_name(call: ast.Call, src: SourceFile) -> str:
     if isinstance(call.func, ast.Attribute) and tail in SQL_METHODS:
         shown = ast.unparse(call.func)
         return shown if len(shown) <= 60 else f"...{shown[-57:]}"
-    if tail == "text" or (isinstance(call.func, ast.Name) and src.aliases.get(tail, "").endswith(".text")):
+    if tail in ("text", "RawSQL") or (isinstance(call.func, ast.Name) and src.aliases.get(tail, "").endswith(".text")):
         name = src.qualname(call.func)
         if name in SQL_TEXT_CALLS:
             return name
@@ -178,7 +203,7 @@ def _assigned_built_string(name: ast.Name, walk: Walk) -> bool:
         if getattr(node, "lineno", line) >= line:
             continue
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name.id for t in node.targets):
-            if is_built_string(node.value):
+            if _is_built(node.value):
                 return True
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name.id:
             if is_built_string(node.value):

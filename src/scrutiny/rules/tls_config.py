@@ -1,0 +1,129 @@
+"""TLS configuration rules (3xx): broken protocol versions and weak cipher suites.
+
+Unverified contexts and check_hostname = False are SCR304 (network.py).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.rules.base import Rule, Walk, argument, string_value
+
+# Protocol constants that select SSL 2/3 or TLS 1.0/1.1, all deprecated by RFC 8996.
+OLD_PROTOCOLS = frozenset(
+    {
+        "ssl.PROTOCOL_SSLv2", "ssl.PROTOCOL_SSLv3", "ssl.PROTOCOL_TLSv1", "ssl.PROTOCOL_TLSv1_1",
+        "ssl.TLSVersion.SSLv3", "ssl.TLSVersion.TLSv1", "ssl.TLSVersion.TLSv1_1",
+        "OpenSSL.SSL.SSLv2_METHOD", "OpenSSL.SSL.SSLv3_METHOD", "OpenSSL.SSL.TLSv1_METHOD",
+        "OpenSSL.SSL.TLSv1_1_METHOD",
+    }
+)  # fmt: skip
+OLD_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in OLD_PROTOCOLS)
+
+
+class TlsOldProtocol(Rule):
+    """TLS connection allowed to use SSL 2/3 or TLS 1.0/1.1
+
+    What: ssl.PROTOCOL_SSLv2/SSLv3/TLSv1/TLSv1_1, pyOpenSSL SSLv2/SSLv3/TLSv1/TLSv1_1
+    _METHOD, or ssl.TLSVersion.SSLv3/TLSv1/TLSv1_1 used to create a context, wrap a
+    socket, as a parameter default or as a context's minimum_version/maximum_version.
+    Comparisons with these constants are not reported.
+    Why: SSL 3.0 and TLS 1.0/1.1 have known attacks (POODLE, BEAST, weak MACs) and are
+    deprecated (RFC 8996); a peer or attacker in the middle can make the connection use
+    them.
+    Example:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLSv1)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+    Fix: use ssl.create_default_context() (or PROTOCOL_TLS_CLIENT/SERVER) and set
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2 if a floor is needed.
+    """
+
+    id = "SCR352"
+    name = "tls-old-protocol"
+    category = Category.TLS_NETWORK
+    cwe = 327
+    severity = Severity.HIGH
+    confidence = Confidence.HIGH
+    node_types = (ast.Attribute, ast.Name)
+    bandit = ("B502", "B503")
+    ruff = ("S502", "S503")
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        tail = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+        if tail not in OLD_NAMES or not isinstance(getattr(node, "ctx", None), ast.Load):
+            return
+        name = walk.src.qualname(node)
+        if name not in OLD_PROTOCOLS:
+            return
+        parent = walk.parent(node)
+        if isinstance(parent, ast.Attribute):
+            return  # part of a longer name, reported on the whole
+        short = name.split(".", 1)[-1]
+        if isinstance(parent, ast.Assign) and any(
+            isinstance(t, ast.Attribute) and t.attr in ("minimum_version", "maximum_version") for t in parent.targets
+        ):
+            attr = next(t.attr for t in parent.targets if isinstance(t, ast.Attribute))
+            yield self.finding(parent, f"{attr} = {short} lets the connection fall back to a broken protocol",
+                               walk.src, scope=walk.scope_name, cwe=757)  # fmt: skip
+        elif isinstance(parent, ast.Call | ast.keyword | ast.arguments):
+            yield self.finding(node, f"{short} selects a deprecated protocol version", walk.src, scope=walk.scope_name)
+
+
+# Cipher-string words (OpenSSL syntax) that enable broken or unauthenticated suites.
+WEAK_CIPHER_WORDS = ("RC4", "DES", "3DES", "NULL", "EXPORT", "EXP", "ANULL", "ENULL", "MD5", "ADH", "AECDH", "LOW")
+CIPHER_SEPARATORS = re.compile(r"[:,\s]+")
+
+
+def weak_cipher_words(spec: str) -> list[str]:
+    """The enabled entries of an OpenSSL cipher string that name weak suites."""
+    weak: list[str] = []
+    for entry in CIPHER_SEPARATORS.split(spec):
+        if not entry or entry[0] in "!-":
+            continue
+        words = re.split(r"[-+_]", entry.lstrip("+").upper())
+        if any(word in WEAK_CIPHER_WORDS for word in words) or "DES-CBC3" in entry.upper():
+            weak.append(entry)
+    return weak
+
+
+class TlsWeakCiphers(Rule):
+    """TLS cipher list that enables broken or unauthenticated suites
+
+    What: a literal cipher string given to set_ciphers() or as ciphers= that enables
+    RC4, DES or 3DES, NULL (no encryption), aNULL/ADH (no authentication), EXPORT or
+    LOW grade suites, or MD5 MACs. Entries excluded with ! or - are not counted.
+    Why: these suites are broken (RC4, DES, export keys), give no confidentiality
+    (NULL) or let anyone impersonate the server (anonymous key exchange).
+    Example:
+        ctx.set_ciphers("RC4-SHA:DES-CBC3-SHA:AES128-SHA")
+    Fix: keep the library default (Python's default list already excludes these), or
+    use a vetted modern list such as "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!MD5".
+    """
+
+    id = "SCR353"
+    name = "tls-weak-ciphers"
+    category = Category.TLS_NETWORK
+    cwe = 327
+    severity = Severity.HIGH
+    confidence = Confidence.HIGH
+    node_types = (ast.Call,)
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        assert isinstance(node, ast.Call)
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("set_ciphers", "set_cipher_list"):
+            spec = argument(node, "ciphers", 0)
+        else:
+            spec = next((kw.value for kw in node.keywords if kw.arg == "ciphers"), None)
+        text = string_value(spec)
+        if text is None and isinstance(spec, ast.Constant) and isinstance(spec.value, bytes):
+            text = spec.value.decode("latin-1")
+        if not text or spec is None:
+            return
+        weak = weak_cipher_words(text)
+        if weak:
+            shown = ", ".join(weak[:3]) + (" ..." if len(weak) > 3 else "")
+            yield self.finding(spec, f"cipher list enables weak suites: {shown}", walk.src, scope=walk.scope_name)

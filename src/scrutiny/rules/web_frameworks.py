@@ -1,0 +1,299 @@
+"""Django and Flask rules (9xx, and 4xx for settings): escaping, CSRF, paths and templates.
+
+Hard-coded SECRET_KEY / app.secret_key / app.config["SECRET_KEY"] are SCR401 and
+debug mode is SCR405; they are not repeated here.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from scrutiny.context import FileKind
+from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.rules.base import CallRule, Rule, Walk, argument, is_built_string, is_constant_string, note
+from scrutiny.source import SourceFile
+
+# Calls whose result is already escaped HTML; marking it safe is what they are for.
+ESCAPING_CALLS = frozenset(
+    {
+        "escape", "conditional_escape", "format_html", "format_html_join", "render_to_string", "json_script",
+        "strip_tags", "linebreaks", "linebreaksbr", "urlize", "escapejs", "mark_safe", "render", "to_html",
+        "as_html", "as_p", "as_table", "as_ul", "as_div", "flatatt", "smart_urlquote",
+    }
+)  # fmt: skip
+MARK_SAFE = ("django.utils.safestring.mark_safe", "django.utils.safestring.SafeString",
+             "django.utils.safestring.SafeText", "django.utils.safestring.SafeData")  # fmt: skip
+FORMAT_HTML = ("django.utils.html.format_html",)
+
+
+def _call_tail(node: ast.AST) -> str:
+    if isinstance(node, ast.Call):
+        func = node.func
+        return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return ""
+
+
+def _only_escaped_values(node: ast.AST) -> bool:
+    """A built string whose every pasted value is an escaping call."""
+    values: list[ast.expr] = []
+    if isinstance(node, ast.JoinedStr):
+        values = [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        right = node.right
+        values = list(right.elts) if isinstance(right, ast.Tuple) else [right]
+    elif isinstance(node, ast.Call):
+        values = list(node.args) + [kw.value for kw in node.keywords]
+    elif isinstance(node, ast.BinOp):
+        values = [node.left, node.right]
+    return bool(values) and all(is_constant_string(v) or _call_tail(v) in ESCAPING_CALLS for v in values)
+
+
+class DjangoMarkSafe(CallRule):
+    """HTML from run-time values marked safe, bypassing Django's escaping
+
+    What: mark_safe, SafeString or SafeText given a string built with an f-string, %,
+    .format or + (medium) or any other value that is not a literal or an escaping call
+    (low), and format_html given a format string that was already formatted.
+    Why: text marked safe is inserted into the page as markup; if any part of it comes
+    from a user, they can add script to the page (cross-site scripting).
+    Example:
+        return mark_safe(f"<b>{user.display_name}</b>")
+    Fix: let format_html build the markup, which escapes every argument:
+    format_html("<b>{}</b>", user.display_name); keep the format string constant.
+    """
+
+    id = "SCR901"
+    name = "django-mark-safe"
+    category = Category.INJECTION
+    cwe = 79
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    calls = MARK_SAFE + FORMAT_HTML
+    bandit = ("B308", "B703")
+    ruff = ("S308",)
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        value = argument(call, "s", 0)
+        short = name.rsplit(".", 1)[-1]
+        if value is None or is_constant_string(value):
+            return
+        if name in FORMAT_HTML:
+            if is_built_string(value) and not _only_escaped_values(value):
+                yield self.finding(call, "format_html gets a format string that was formatted before escaping",
+                                   walk.src, scope=walk.scope_name)  # fmt: skip
+            return
+        if is_built_string(value):
+            if not _only_escaped_values(value):
+                yield self.finding(call, f"{short} on HTML built from run-time values", walk.src,
+                                   scope=walk.scope_name)  # fmt: skip
+        elif _call_tail(value) not in ESCAPING_CALLS:
+            yield self.finding(call, f"{short} on a value not known to be escaped", walk.src, scope=walk.scope_name,
+                               severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
+
+
+CSRF_EXEMPT = frozenset({"django.views.decorators.csrf.csrf_exempt"})
+
+
+class CsrfExempt(Rule):
+    """View exempted from CSRF protection
+
+    What: Django's @csrf_exempt on a view or csrf_exempt(view) in a URL table, and
+    Flask-WTF's @csrf.exempt.
+    Why: an exempt view accepts state-changing requests that another site makes the
+    user's browser send with their cookies (cross-site request forgery), unless the view
+    authenticates every request by other means (a token header, a signature).
+    Example:
+        @csrf_exempt
+        def update_profile(request): ...
+    Fix: remove the exemption and send the CSRF token from the client; for API or
+    webhook endpoints authenticate each request (token header, HMAC signature) and
+    document why the exemption is safe.
+    """
+
+    id = "SCR902"
+    name = "csrf-exempt"
+    category = Category.CONFIGURATION
+    cwe = 352
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Call)
+    context = {
+        FileKind.TEST: note("test views are exempted to post without a token"),
+        FileKind.EXAMPLE: note("example views are exempted for brevity"),
+        FileKind.DOCS: note("documentation views are exempted for brevity"),
+    }
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        src = walk.src
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for decorator in node.decorator_list:
+                if _is_csrf_exempt(decorator, src):
+                    yield self.finding(decorator, f"view {node.name} is exempt from CSRF protection", src,
+                                       scope=walk.scope_name)  # fmt: skip
+            return
+        assert isinstance(node, ast.Call)
+        parent = walk.parent(node)
+        if isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node in parent.decorator_list:
+            return
+        if _is_csrf_exempt(node.func, src) and node.args:
+            view = ast.unparse(node.args[0])
+            yield self.finding(node, f"view {view} is exempt from CSRF protection", src, scope=walk.scope_name)
+
+
+def _is_csrf_exempt(node: ast.AST, src: SourceFile) -> bool:
+    if src.qualname(node) in CSRF_EXEMPT:
+        return True
+    # Flask-WTF: csrf = CSRFProtect(app); @csrf.exempt
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "exempt"
+        and isinstance(node.value, ast.Name)
+        and "csrf" in node.value.id.lower()
+    )
+
+
+# Request-derived values ------------------------------------------------------------
+
+REQUEST_NAMES = frozenset({"request", "flask.request", "quart.request", "django.http.HttpRequest"})
+
+
+def _mentions_request(node: ast.AST, src: SourceFile) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
+            if sub.value.id == "request" or src.aliases.get(sub.value.id) in REQUEST_NAMES:
+                return True
+    return False
+
+
+def _request_derived(node: ast.AST, call: ast.Call, src: SourceFile) -> bool:
+    """The value reads request.* directly or through a name assigned earlier in the function."""
+    if _mentions_request(node, src):
+        return True
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    function = src.index.function_of.get(call)
+    if not names or function is None:
+        return False
+    for stmt in ast.walk(function):
+        if isinstance(stmt, ast.Assign) and stmt.lineno < call.lineno:
+            if any(isinstance(t, ast.Name) and t.id in names for t in stmt.targets):
+                if _mentions_request(stmt.value, src):
+                    return True
+    return False
+
+
+class FlaskSendFileFromRequest(CallRule):
+    """File sent to the client from a path taken from the request
+
+    What: flask.send_file with a path, or send_from_directory with a directory, that
+    reads request.* (args, form, values, json, files, headers, cookies) in the same
+    expression or through a variable assigned from it in the same function.
+    send_from_directory's file name argument is not reported: Flask joins it safely.
+    Why: the client chooses which file the server reads: "../../etc/passwd" or an
+    absolute path returns any file the process can read (path traversal).
+    Example:
+        return send_file(os.path.join(UPLOADS, request.args["name"]))
+    Fix: use send_from_directory(UPLOADS, name), which refuses paths outside the
+    directory, or look the file up by an id in a table of allowed files.
+    """
+
+    id = "SCR903"
+    name = "flask-send-file-from-request"
+    category = Category.FILESYSTEM
+    cwe = 22
+    severity = Severity.HIGH
+    confidence = Confidence.MEDIUM
+    calls = ("flask.send_file", "flask.send_from_directory", "flask.helpers.send_file",
+             "flask.helpers.send_from_directory", "quart.send_file")  # fmt: skip
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        short = name.rsplit(".", 1)[-1]
+        if short == "send_from_directory":
+            path = argument(call, "directory", 0)
+        else:
+            path = argument(call, "path_or_file", 0) or argument(call, "filename_or_fp", None)
+        if path is not None and _request_derived(path, call, walk.src):
+            yield self.finding(call, f"{short} reads a path that comes from the request", walk.src,
+                               scope=walk.scope_name)  # fmt: skip
+
+
+class TemplateFromString(CallRule):
+    """Template source built at run time and rendered
+
+    What: flask.render_template_string (or Quart's) given a template source that is not
+    a literal: built with an f-string, %, .format or + or taken from the request (high),
+    or any other variable (low).
+    Why: the string is compiled as a Jinja2 template, so text a user controls inside it
+    is template code: {{ ... }} expressions reach the application's objects and can run
+    commands on the server (server-side template injection).
+    Example:
+        return render_template_string(f"<h1>Hello {request.args['name']}</h1>")
+    Fix: keep the template constant (a file or a literal) and pass values as context:
+    render_template_string("<h1>Hello {{ name }}</h1>", name=request.args["name"]).
+    """
+
+    id = "SCR904"
+    name = "template-from-string"
+    category = Category.INJECTION
+    cwe = 1336
+    severity = Severity.HIGH
+    confidence = Confidence.HIGH
+    calls = ("flask.render_template_string", "flask.templating.render_template_string",
+             "quart.render_template_string")  # fmt: skip
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        source = argument(call, "source", 0)
+        if source is None or is_constant_string(source):
+            return
+        short = name.rsplit(".", 1)[-1]
+        if is_built_string(source) or _request_derived(source, call, walk.src):
+            yield self.finding(call, f"{short} compiles a template built from run-time values", walk.src,
+                               scope=walk.scope_name)  # fmt: skip
+        else:
+            yield self.finding(call, f"{short} compiles a template that is not a literal", walk.src,
+                               scope=walk.scope_name, severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
+
+
+# SCR454 ---------------------------------------------------------------------------
+
+
+class DjangoAllowedHostsWildcard(Rule):
+    """Django accepts requests for any Host header
+
+    What: ALLOWED_HOSTS (at module level or as settings.ALLOWED_HOSTS) assigned a list
+    or tuple containing "*".
+    Why: Django builds absolute URLs (password reset links, redirects, cache keys) from
+    the Host header; accepting any host lets an attacker make the site send users links
+    to a server they control (host header poisoning).
+    Example:
+        ALLOWED_HOSTS = ["*"]
+    Fix: list the site's real names, read from the environment:
+    ALLOWED_HOSTS = os.environ["DJANGO_ALLOWED_HOSTS"].split(",").
+    """
+
+    id = "SCR454"
+    name = "django-allowed-hosts-wildcard"
+    category = Category.CONFIGURATION
+    cwe = 183
+    severity = Severity.MEDIUM
+    confidence = Confidence.HIGH
+    node_types = (ast.Assign,)
+    context = {
+        FileKind.TEST: note("test settings accept any host on purpose"),
+        FileKind.EXAMPLE: note("example settings accept any host for convenience"),
+        FileKind.DOCS: note("documentation settings accept any host for convenience"),
+    }
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        assert isinstance(node, ast.Assign)
+        if not isinstance(node.value, ast.List | ast.Tuple):
+            return
+        if not any(isinstance(e, ast.Constant) and e.value == "*" for e in node.value.elts):
+            return
+        for target in node.targets:
+            at_module = isinstance(target, ast.Name) and walk.function is None
+            on_settings = isinstance(target, ast.Attribute) and ast.unparse(target.value).endswith("settings")
+            name = target.id if isinstance(target, ast.Name) else getattr(target, "attr", "")
+            if name == "ALLOWED_HOSTS" and (at_module or on_settings):
+                yield self.finding(node, "ALLOWED_HOSTS contains '*': any Host header is accepted", walk.src,
+                                   scope=walk.scope_name)  # fmt: skip
