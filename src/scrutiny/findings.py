@@ -99,6 +99,16 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One step of a taint path, from where the data enters to where it is used."""
+
+    path: str
+    line: int
+    col: int = 0  # 0-based, like Location
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One defect (or, at INFO, one note) a rule reports at one place."""
 
@@ -117,6 +127,8 @@ class Finding:
     context_note: str = ""
     scope: str = ""  # qualified name of the enclosing function or class
     fingerprint: str = ""
+    # A taint path (source first, sink last); empty for rules that look at one place.
+    trace: tuple[TraceStep, ...] = ()
 
     @property
     def is_defect(self) -> bool:

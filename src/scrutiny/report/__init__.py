@@ -6,6 +6,7 @@ module here plus one entry below.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,43 @@ def _text(review: Review) -> str:
     return prose.render(review)
 
 
+def _sarif(review: Review) -> str:
+    from scrutiny.report import sarif
+
+    return sarif.render(review)
+
+
+def _markdown(review: Review) -> str:
+    from scrutiny.report import markdown_out
+
+    return markdown_out.render(review)
+
+
+def _github(review: Review) -> str:
+    # By module path: in this package the name ``annotations`` is the __future__ feature.
+    github = importlib.import_module("scrutiny.report.annotations")
+    text: str = github.render(review)
+    return text
+
+
+def _gerrit(review: Review) -> str:
+    from scrutiny.report import gerrit
+
+    return gerrit.render(review)
+
+
+def _html(review: Review) -> str:
+    from scrutiny.report import html_out
+
+    return html_out.render(review)
+
+
 FORMATS: dict[str, Renderer] = {
     "text": _text,
     "json": _json,
+    "html": _html,
+    "sarif": _sarif,
+    "markdown": _markdown,
+    "github": _github,
+    "gerrit": _gerrit,
 }

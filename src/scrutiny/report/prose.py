@@ -6,6 +6,7 @@ import textwrap
 
 from scrutiny.report.compose import Aspect, Review
 from scrutiny.rules import registered
+from scrutiny.rules.unicode_controls import visible
 
 WIDTH = 100
 MAX_STATEMENTS_SHOWN = 12
@@ -83,4 +84,5 @@ def render(review: Review) -> str:
     out.append(review.verdict)
     if review.reasons:
         out.append("Why: " + " ".join(review.reasons))
-    return "\n".join(out) + "\n"
+    # Bidi controls, invisible and control characters from the code are shown as <U+XXXX>.
+    return visible("\n".join(out)) + "\n"
