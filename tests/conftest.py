@@ -1,4 +1,9 @@
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# Keep every cache the tests use (result cache, fetched sdists) inside the git-ignored
+# .cache/ of this checkout, never in the user's ~/.cache.
+os.environ.setdefault("SCRUTINY_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".cache" / "scrutiny"))

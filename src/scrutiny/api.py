@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+import multiprocessing
 import os
+import signal
+import stat
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from scrutiny import pypi, source, taint
+from scrutiny.cache import ResultCache, abandon_write, results_dir, rules_fingerprint
 from scrutiny.context import classify
 from scrutiny.discover import Input, discover
 from scrutiny.findings import FileError, FileResult, Severity, Suppressed
@@ -21,6 +28,8 @@ class Config:
     min_severity: Severity = Severity.INFO
     max_bytes: int = source.DEFAULT_MAX_BYTES
     stdin_name: str = "<stdin>"
+    jobs: int = 1  # worker processes; 0 means one per core, 1 reviews in this process
+    cache: bool = False  # read and write the per-file result cache (the CLI turns it on)
 
 
 @dataclass
@@ -51,16 +60,43 @@ def _resolve_targets(targets: list[str], notify: Callable[[str], None]) -> _Targ
     return resolved
 
 
+def read_input(item: Input, max_bytes: int = source.DEFAULT_MAX_BYTES) -> bytes:
+    """The file's bytes, at most ``max_bytes + 1`` (enough to tell that it is too large).
+
+    Opened without blocking and checked after opening: a file replaced by a FIFO or a
+    device after discovery gives an error instead of hanging the run.
+    """
+    if item.data is not None:
+        return item.data
+    assert item.path is not None
+    descriptor = os.open(item.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    with open(descriptor, "rb", buffering=0, closefd=True) as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (device, FIFO or socket)")
+        # Asking for the size it has (not the 32 MiB limit) spares a huge buffer per file;
+        # a file that grows meanwhile is still read up to the limit.
+        chunks = [handle.read(min(info.st_size, max_bytes) + 1) or b""]
+        total = len(chunks[0])
+        while info.st_size < total <= max_bytes and chunks[-1]:
+            chunks.append(handle.read(min(1 << 20, max_bytes + 1 - total)) or b"")
+            total += len(chunks[-1])
+        return b"".join(chunks)
+
+
 def review_file(item: Input, rules: RuleSet, max_bytes: int = source.DEFAULT_MAX_BYTES) -> FileResult:
     """Review one file. Any failure becomes the result's error; nothing propagates."""
+    try:
+        data = read_input(item, max_bytes)
+    except OSError as exc:
+        return FileResult(item.display, error=FileError(item.display, "unreadable", exc.strerror or str(exc)))
+    return review_data(item, data, rules, max_bytes)
+
+
+def review_data(item: Input, data: bytes, rules: RuleSet, max_bytes: int = source.DEFAULT_MAX_BYTES) -> FileResult:
+    """Review one file's bytes (already read). Any failure becomes the result's error."""
     result = FileResult(item.display)
     try:
-        if item.data is not None:
-            data = item.data
-        else:
-            assert item.path is not None
-            with open(item.path, "rb") as handle:
-                data = handle.read(max_bytes + 1)
         src = source.load(data, item.display, in_package=item.in_package, max_bytes=max_bytes)
         result.lines = src.line_count
         result.context = classify(src)
@@ -87,6 +123,7 @@ def review_file(item: Input, rules: RuleSet, max_bytes: int = source.DEFAULT_MAX
         result.findings.clear()
         result.observations.clear()
         result.suppressed.clear()
+        result.summary = None
     return result
 
 
@@ -101,15 +138,145 @@ def scan(
     resolved = _resolve_targets(targets, notify)
     items, errors = discover(resolved.paths, config.excludes, stdin_name=config.stdin_name)
     items = [_rebase(item, resolved.display_roots) for item in items]
-    rules = RuleSet(all_rules())
-    results = []
-    for done, item in enumerate(items, start=1):
-        results.append(review_file(item, rules, config.max_bytes))
-        progress(done, len(items))
+    results = review_all(items, config.max_bytes, config.jobs, config.cache, progress)
+    # The cross-module taint phase needs every file's summary, cached or fresh.
     by_path = {result.path: result for result in results}
     for finding in taint.link([r.summary for r in results if r.summary is not None]):
         by_path[finding.location.path].findings.append(finding)
     return compose(results, resolved.errors + errors, resolved.inputs, config.min_severity)
+
+
+def review_all(
+    items: list[Input],
+    max_bytes: int = source.DEFAULT_MAX_BYTES,
+    jobs: int = 1,
+    use_cache: bool = False,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> list[FileResult]:
+    """Review ``items`` (from the cache where possible), in worker processes when ``jobs`` > 1.
+
+    Results come back in the order of ``items`` whatever the number of jobs, so the
+    review is byte-identical for any ``jobs``.
+    """
+    rules = RuleSet(all_rules())
+    cache = None
+    if use_cache:
+        fingerprint = rules_fingerprint([r.id for r in rules.rules], f"max_bytes={max_bytes}")
+        cache = ResultCache(results_dir(), fingerprint)
+    jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
+    total = len(items)
+    results: list[FileResult | None] = [None] * total
+    done = 0
+    if jobs == 1 or total < 2:
+        for index, item in enumerate(items):
+            results[index] = _review_cached(item, rules, max_bytes, cache, lookup=True)
+            done += 1
+            progress(done, total)
+        return [r for r in results if r is not None]
+    pending: list[tuple[int, int]] = []  # (size, index): the largest files start first
+    for index, item in enumerate(items):
+        hit, size = _lookup(item, max_bytes, cache)
+        if hit is not None:
+            results[index] = hit
+            done += 1
+            progress(done, total)
+        else:
+            pending.append((size, index))
+    if len(pending) < 2:
+        for _, index in pending:
+            results[index] = _review_cached(items[index], rules, max_bytes, cache, lookup=False)
+            done += 1
+            progress(done, total)
+        return [r for r in results if r is not None]
+    pending.sort(key=lambda p: (-p[0], p[1]))
+    tasks = [(index, items[index]) for _, index in pending]
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    # concurrent.futures rather than multiprocessing.Pool: a worker that dies (killed for
+    # memory, say) breaks the pool with an error instead of leaving the run waiting forever.
+    executor = ProcessPoolExecutor(min(jobs, len(tasks)), context, _start_worker, (max_bytes, cache))
+    try:
+        futures = [executor.submit(_review_task, task) for task in tasks]
+        try:
+            for future in as_completed(futures):
+                index, result = future.result()
+                results[index] = result
+                done += 1
+                progress(done, total)
+        except BrokenProcessPool:
+            for index, item in enumerate(items):
+                if results[index] is None:
+                    message = "a worker process died while reviewing this or another file"
+                    results[index] = FileResult(item.display, error=FileError(item.display, "internal", message))
+    except BaseException:
+        # Ctrl-C (or any failure): stop the workers now; an entry they were writing is
+        # only a temporary file, never a half-written result.
+        for process in list(getattr(executor, "_processes", {}).values()):
+            process.terminate()
+        raise
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+    return [r for r in results if r is not None]
+
+
+def _lookup(item: Input, max_bytes: int, cache: ResultCache | None) -> tuple[FileResult | None, int]:
+    """A cached result for ``item`` if there is one, and the file's size (to schedule the work)."""
+    try:
+        if cache is None:
+            return None, (len(item.data) if item.data is not None else os.stat(item.path or "").st_size)
+        data = read_input(item, max_bytes)
+    except OSError:
+        return None, 0
+    return cache.load(cache.key(data, item.display, item.in_package)), len(data)
+
+
+def _review_cached(
+    item: Input, rules: RuleSet, max_bytes: int, cache: ResultCache | None, *, lookup: bool
+) -> FileResult:
+    """Read once, then a cached result or a fresh review (stored under the bytes just read)."""
+    try:
+        data = read_input(item, max_bytes)
+    except OSError as exc:
+        return FileResult(item.display, error=FileError(item.display, "unreadable", exc.strerror or str(exc)))
+    if cache is None:
+        return review_data(item, data, rules, max_bytes)
+    entry = cache.key(data, item.display, item.in_package)
+    result = cache.load(entry) if lookup else None
+    if result is None:
+        result = review_data(item, data, rules, max_bytes)
+        cache.store(entry, result)
+    return result
+
+
+@dataclass
+class _Worker:
+    rules: RuleSet
+    max_bytes: int
+    cache: ResultCache | None
+
+
+_WORKER: _Worker | None = None
+
+
+def _start_worker(max_bytes: int, cache: ResultCache | None) -> None:
+    global _WORKER
+    # Ctrl-C reaches the whole process group: the parent alone handles it and stops the
+    # workers, so they print no tracebacks. A stopped worker still removes its temporary file.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_worker)
+    _WORKER = _Worker(RuleSet(all_rules()), max_bytes, cache)
+
+
+def _exit_worker(signum: int, frame: object) -> None:
+    # Exit at once (an exception would be sent back as the task's result and the worker
+    # would go on), removing the cache entry's temporary file if one is being written.
+    abandon_write()
+    os._exit(128 + signum)
+
+
+def _review_task(task: tuple[int, Input]) -> tuple[int, FileResult]:
+    index, item = task
+    assert _WORKER is not None
+    return index, _review_cached(item, _WORKER.rules, _WORKER.max_bytes, _WORKER.cache, lookup=False)
 
 
 def _rebase(item: Input, roots: dict[str, str]) -> Input:

@@ -75,6 +75,17 @@ def _parser() -> argparse.ArgumentParser:
         help="skip files or directories matching GLOB (repeatable)",
     )
     review.add_argument("--stdin-name", default="<stdin>", metavar="NAME", help="file name to use for code read from -")
+    review.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="review files in N processes (default: one per core; 1 reviews in this process)",
+    )
+    review.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the per-file result cache (~/.cache/scrutiny)"
+    )
     review.add_argument("-q", "--quiet", action="store_true", help="do not print progress notes on stderr")
 
     rules = commands.add_parser("rules", help="list the rules", description="List every rule scrutiny runs.")
@@ -146,7 +157,16 @@ def _review(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"scrutiny: {message}", file=sys.stderr)
 
-    config = Config(excludes=tuple(args.exclude), min_severity=min_severity, stdin_name=args.stdin_name)
+    if args.jobs < 0:
+        print("scrutiny: error: --jobs must be 0 (one per core) or more", file=sys.stderr)
+        return EXIT_USAGE
+    config = Config(
+        excludes=tuple(args.exclude),
+        min_severity=min_severity,
+        stdin_name=args.stdin_name,
+        jobs=args.jobs,
+        cache=not args.no_cache,
+    )
     progress = Progress(enabled=not args.quiet and sys.stderr.isatty())
     try:
         review = scan(args.targets, config, notify, progress.update)

@@ -111,11 +111,18 @@ class TreeIndex:
             elif isinstance(node, SIMPLE_STATEMENTS):
                 bucket = statement_nodes[node] = [node]
             inner = node if node_type is ast.FunctionDef or node_type is ast.AsyncFunctionDef else function
+            fields = _CHILD_FIELDS.get(node_type)
+            if fields is None:
+                fields = _child_fields(node_type)
             children: list[ast.AST] = []
-            for name in _child_fields(node_type):
+            for name in fields:
                 value = getattr(node, name, None)
                 if value.__class__ is list:
-                    children.extend(item for item in value if isinstance(item, node_class))
+                    # A plain loop: a generator expression per list field costs more than
+                    # the filtering itself (Dict.keys holds None for a ** spread).
+                    for item in value:
+                        if isinstance(item, node_class):
+                            children.append(item)
                 elif isinstance(value, node_class):
                     children.append(value)
             for child in reversed(children):

@@ -1,0 +1,215 @@
+"""Parallel review and the per-file result cache: same review whatever the jobs or the cache state."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from scrutiny import api, cache, cli, taint
+from scrutiny.discover import Input, discover
+from scrutiny.findings import FileResult
+from scrutiny.taint import ModuleSummary
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture()
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "user-cache"
+    monkeypatch.setenv("SCRUTINY_CACHE_DIR", str(root))
+    return root / "results"
+
+
+@pytest.fixture()
+def tree(tmp_path: Path) -> Path:
+    """Every rule and context fixture, plus a few files that cannot be reviewed."""
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURES, root)
+    (root / "broken.py").write_text("def broken(:\n")
+    (root / "binary.py").write_bytes(b"\x00\x01\x02")
+    return root
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = cli.main(["review", "--quiet", "--format", "json", *args])
+    return code, capsys.readouterr().out
+
+
+def unpickle(data: bytes) -> object:
+    return pickle.loads(data)  # noqa: S301  (entries this test's own runs wrote)
+
+
+def entries(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def test_output_is_byte_identical_for_any_number_of_jobs(
+    tree: Path, cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, serial = run(capsys, "--no-cache", "--jobs", "1", str(tree))
+    assert code == 1 and '"rule_id"' in serial
+    for jobs in ("2", "3", "0"):
+        assert run(capsys, "--no-cache", "--jobs", jobs, str(tree)) == (code, serial), jobs
+    assert entries(cache_dir) == [], "--no-cache wrote to the cache"
+    # Cold cache in parallel, then warm in parallel and in process: still the same bytes.
+    assert run(capsys, "--jobs", "2", str(tree)) == (code, serial)
+    assert entries(cache_dir)
+    assert run(capsys, "--jobs", "2", str(tree)) == (code, serial)
+    assert run(capsys, "--jobs", "1", str(tree)) == (code, serial)
+
+
+def test_file_results_survive_pickling(tree: Path) -> None:
+    items, _ = discover([str(tree)])
+    rules = api.RuleSet(api.all_rules())
+    results = [api.review_file(item, rules) for item in items]
+    assert any(r.findings for r in results) and any(r.error for r in results)
+    assert any(r.observations for r in results) and any(r.context for r in results)
+    assert [unpickle(pickle.dumps(r)) for r in results] == results
+
+
+def test_a_warm_review_loads_every_file_from_the_cache(
+    tree: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = api.Config(cache=True)
+    cold = api.scan([str(tree)], config)
+    stored = entries(cache_dir)
+    # Every file but the unreadable kinds gets an entry; temporary files never stay.
+    assert len(stored) == len(cold.files)
+    assert not [p for p in stored if p.name.startswith(".tmp-")]
+
+    def no_review(*args: object, **kwargs: object) -> FileResult:
+        raise AssertionError("a cached file was reviewed again")
+
+    monkeypatch.setattr(api, "review_data", no_review)
+    for jobs in (1, 2):
+        warm = api.scan([str(tree)], api.Config(cache=True, jobs=jobs))
+        assert warm == cold
+
+
+def test_a_changed_file_or_setting_misses_and_a_damaged_entry_is_rewritten(tree: Path, cache_dir: Path) -> None:
+    target = tree / "rules" / "SCR101.py"
+    config = api.Config(cache=True)
+    first = api.scan([str(target)], config)
+    (entry,) = entries(cache_dir)
+    target.write_text(target.read_text() + "\nimport os\nos.system(input())\n")
+    second = api.scan([str(target)], config)
+    assert len(entries(cache_dir)) == 2
+    assert second.findings != first.findings
+    api.scan([str(target)], api.Config(cache=True, max_bytes=10_000_000))
+    assert len(entries(cache_dir)) == 3, "a different size limit must not reuse the entry"
+    # A truncated entry (say, from a crashed older version) is a miss, then rewritten.
+    target.write_text(target.read_text().split("\nimport os\n")[0])
+    entry.write_bytes(entry.read_bytes()[:20])
+    assert api.scan([str(target)], config) == first
+    assert unpickle(entry.read_bytes()) == first_result(target)
+
+
+def first_result(target: Path) -> FileResult:
+    (item,), _ = discover([str(target)])
+    return api.review_file(item, api.RuleSet(api.all_rules()))
+
+
+def test_the_cache_lives_in_the_user_cache_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SCRUTINY_CACHE_DIR", str(tmp_path / "a"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "b"))
+    assert cache.results_dir() == tmp_path / "a" / "results"
+    monkeypatch.delenv("SCRUTINY_CACHE_DIR")
+    assert cache.results_dir() == tmp_path / "b" / "scrutiny" / "results"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache.results_dir() == tmp_path / "home" / ".cache" / "scrutiny" / "results"
+
+
+def test_the_key_covers_content_name_package_rules_and_settings() -> None:
+    run_key = cache.rules_fingerprint(["SCR101"], "max_bytes=1")
+    base = cache.key(b"x = 1\n", "a.py", False, run_key)
+    assert base == cache.key(b"x = 1\n", "a.py", False, run_key)
+    assert base != cache.key(b"x = 2\n", "a.py", False, run_key)
+    assert base != cache.key(b"x = 1\n", "b.py", False, run_key)
+    assert base != cache.key(b"x = 1\n", "a.py", True, run_key)
+    assert base != cache.key(b"x = 1\n", "a.py", False, cache.rules_fingerprint(["SCR101", "SCR102"], "max_bytes=1"))
+    assert base != cache.key(b"x = 1\n", "a.py", False, cache.rules_fingerprint(["SCR101"], "max_bytes=2"))
+
+
+def test_taint_summaries_are_cached_and_linked_after_every_file(
+    tree: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linked: list[list[ModuleSummary]] = []
+
+    def summarize(src: object, context: object) -> tuple[ModuleSummary, list[object]]:
+        path = getattr(src, "path")  # noqa: B009  (typed as object to keep the fake small)
+        return ModuleSummary(path, Path(path).stem), []
+
+    def link(summaries: list[ModuleSummary]) -> list[object]:
+        linked.append(list(summaries))
+        return []
+
+    monkeypatch.setattr(taint, "summarize", summarize)
+    monkeypatch.setattr(taint, "link", link)
+    cold = api.scan([str(tree)], api.Config(cache=True, jobs=2))
+    reviewed = sorted(f.path for f in cold.files if f.error is None)
+    monkeypatch.setattr(taint, "summarize", lambda src, context: pytest.fail("summarize ran on a cached file"))
+    api.scan([str(tree)], api.Config(cache=True, jobs=2))
+    assert len(linked) == 2
+    assert sorted(s.path for s in linked[0]) == reviewed
+    assert linked[1] == linked[0], "the warm run must link the cached summaries"
+
+
+def test_negative_jobs_is_a_usage_error(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["review", "--jobs", "-1", str(tree)]) == 2
+    assert "--jobs" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
+    """SIGINT to the whole process group, as a terminal sends it: exit 130, nothing half-written."""
+    root = tmp_path / "big"
+    root.mkdir()
+    body = "".join(f"def f{n}(cmd):\n    import os\n    os.system(cmd + 'x{n}')\n\n" for n in range(2000))
+    for n in range(200):
+        (root / f"m{n:03}.py").write_text(body)
+    out = tmp_path / "out" / "review.json"
+    out.parent.mkdir()
+    env = dict(os.environ, SCRUTINY_CACHE_DIR=str(tmp_path / "cache"))
+    command = [sys.executable, "-m", "scrutiny", "review", "--jobs", "2", "-o", str(out), str(root)]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    stored = tmp_path / "cache" / "results"
+    deadline = time.monotonic() + 60
+    while not entries(stored) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert process.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert list(out.parent.iterdir()) == []
+    for entry in entries(stored):
+        assert not entry.name.startswith(".tmp-"), "a temporary cache file was left behind"
+        assert isinstance(unpickle(entry.read_bytes()), FileResult)
+
+
+def test_a_worker_that_dies_gives_errors_not_a_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(6):
+        (tmp_path / f"m{n}.py").write_text("import os\nos.system(cmd)\n")
+    real = api.review_data
+
+    def die_on_m2(item: Input, *args: object) -> FileResult:
+        if item.display.endswith("m2.py"):
+            os._exit(9)  # as if killed for memory
+        return real(item, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api, "review_data", die_on_m2)
+    items, _ = discover([str(tmp_path)])
+    results = api.review_all(items, jobs=2)
+    assert [Path(r.path).name for r in results] == [f"m{n}.py" for n in range(6)]
+    assert results[2].error is not None and results[2].error.kind == "internal"
+    assert all(r.error is None or r.error.kind == "internal" for r in results)
