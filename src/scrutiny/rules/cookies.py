@@ -105,6 +105,10 @@ class CookieFlagRule(Rule):
         target = node.targets[0]
         if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)):
             return
+        # Subscript assignments are everywhere; only files that import a cookie jar can
+        # hold a morsel, so the scope is searched only there.
+        if not any(name.split(".", 1)[0] in ("http", "Cookie") for name in walk.src.imported_modules):
+            return
         scope = walk.function or walk.src.tree
         if target.value.id not in _simple_cookie_names(scope, walk.src):
             return

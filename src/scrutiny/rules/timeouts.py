@@ -84,6 +84,10 @@ class HttpWithoutTimeout(CallRule):
             return src.qualname(receiver.func) in SESSION_FACTORIES
         if not isinstance(receiver, ast.Name):
             return False
+        # dict.get and friends share these method names; only a file that imports requests
+        # can hold a session, so the function is searched only there.
+        if not any(name.split(".", 1)[0] == "requests" for name in src.imported_modules):
+            return False
         for node in ast.walk(walk.function or src.tree):
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
                 if any(isinstance(t, ast.Name) and t.id == receiver.id for t in node.targets):
