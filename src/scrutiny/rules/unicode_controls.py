@@ -150,6 +150,7 @@ class TrojanSource(Rule):
     cwe = 451
     severity = Severity.HIGH
     confidence = Confidence.HIGH
+    bandit = ("B613",)
 
     def check_file(self, src: SourceFile) -> Iterator[Finding]:
         if not CANDIDATES.search(src.text):
