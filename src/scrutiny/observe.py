@@ -35,21 +35,6 @@ HANDLE_CALLS = {
     "tarfile.open": "archive",
     "requests.Session": "HTTP session",
 }
-UNTRUSTED_SOURCES = {
-    "input": "console input",
-    "sys.argv": "command-line arguments",
-    "os.environ": "environment",
-    "os.getenv": "environment",
-    "os.environ.get": "environment",
-    "flask.request": "HTTP request",
-    "request.args": "HTTP request",
-    "request.form": "HTTP request",
-    "request.GET": "HTTP request",
-    "request.POST": "HTTP request",
-    "req.params": "HTTP request",
-    "req.body": "HTTP request",
-}
-
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
@@ -166,7 +151,11 @@ def is_assertion(node: ast.AST) -> bool:
 
 
 def _input_validation(observer: Observer, context: FileContext) -> Iterator[Observation]:
+    """Where untrusted data enters and where parameters go, as the taint engine traced them."""
+    from scrutiny.taint.engine import describe
+
     src = observer.src
+    flow = describe(src, context)
     for entry in context.entry_points:
         yield Observation(
             Category.INPUT_VALIDATION,
@@ -175,15 +164,23 @@ def _input_validation(observer: Observer, context: FileContext) -> Iterator[Obse
             (Citation(src.path, entry.line, entry.line, "entry-point", entry.name),),
             (("kind", entry.kind), ("params", ",".join(entry.params))),
         )
-    for node in observer.index.of_type(ast.Call, ast.Attribute):
-        name = _name_in(src, node.func if isinstance(node, ast.Call) else node, UNTRUSTED_SOURCES)
-        if name is not None:
-            yield Observation(
-                Category.INPUT_VALIDATION,
-                "source",
-                f"{name} reads {UNTRUSTED_SOURCES[name]}",
-                (_cite(src, node, "source", name),),
-            )
+    entry_lines = {e.line for e in context.entry_points}
+    for kind, label, line in flow.sources:
+        if line in entry_lines and label.startswith("parameter "):
+            continue  # said above, as the entry point
+        yield Observation(
+            Category.INPUT_VALIDATION,
+            "source",
+            f"{label} ({'network' if kind == 'remote' else 'local'} input)",
+            (Citation(src.path, line, line, "source", label),),
+        )
+    yield Observation(
+        Category.INPUT_VALIDATION,
+        "taint-summary",
+        f"{len(flow.sources)} untrusted source(s), {flow.sink_calls} sink call(s) reached by traced data",
+        (),
+        (("sources", str(len(flow.sources))), ("sink_calls", str(flow.sink_calls))),
+    )
     uses: dict[FunctionNode, list[Citation]] = {}
     for statement in observer.simple_statements():
         function = observer.index.function_of.get(statement)
@@ -199,19 +196,34 @@ def _input_validation(observer: Observer, context: FileContext) -> Iterator[Obse
         elif features.calls and features.client:
             uses.setdefault(function, []).append(_cite(src, statement, "api-call", ",".join(sorted(used))))
     calls_by_function = _calls_to_local_functions(observer) if uses else {}
+    owners = _owners(src)
     for function, citations in uses.items():
         if not any(c.role == "api-call" for c in citations):
             continue
         names = [a.arg for a in function.args.args + function.args.kwonlyargs if a.arg not in ("self", "cls")]
         header = Citation(src.path, function.lineno, function.lineno, "parameters", ",".join(names))
         callers = tuple(calls_by_function.get(function.name, ()))
+        traced = flow.functions.get(owners.get(function, function.name))
+        sinks = ";".join(f"{p}:{kind}:{line}" for p, kind, line in traced.to_sinks) if traced else ""
+        untrusted = ",".join(traced.untrusted) if traced else ""
         yield Observation(
             Category.INPUT_VALIDATION,
             "parameter-flow",
             f"{function.name}({', '.join(names)}) passes its parameters to API calls",
             (header, *citations, *callers),
-            (("function", function.name), ("params", ",".join(names))),
+            (("function", function.name), ("params", ",".join(names)), ("sinks", sinks), ("untrusted", untrusted)),
         )
+
+
+def _owners(src: SourceFile) -> dict[FunctionNode, str]:
+    """Functions by the name the taint engine gives them in the file (Class.method)."""
+    names: dict[FunctionNode, str] = {}
+    for node in src.tree.body:
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, FunctionNode):
+                    names[item] = f"{node.name}.{item.name}"
+    return names
 
 
 def _calls_to_local_functions(observer: Observer) -> dict[str, list[Citation]]:

@@ -170,6 +170,8 @@ def _prefix(result: FileResult, multi: bool) -> str:
 def _input_validation(result: FileResult, observations: list[Observation], findings: list[Finding]) -> list[Statement]:
     out: list[Statement] = []
     path = result.path
+    context = result.context
+    in_test = context is not None and context.kind is FileKind.TEST
     entries = [o for o in observations if o.kind == "entry-point"]
     for entry in entries:
         out.append(
@@ -188,8 +190,9 @@ def _input_validation(result: FileResult, observations: list[Observation], findi
         checks = [c for c in flow.citations if c.role == "assertion"]
         callers = [c for c in flow.citations if c.role == "call-site"]
         data = dict(flow.data)
+        params = data["params"].replace(",", ", ")
         text = (
-            f"{data['function']}({data['params'].replace(',', ', ')}) at line {header.start} passes its parameters "
+            f"{data['function']}({params}) at line {header.start} passes its parameters "
             f"to API calls at {lines_word(api)}"
         )
         if checks:
@@ -197,10 +200,10 @@ def _input_validation(result: FileResult, observations: list[Observation], findi
         text += "."
         for caller in callers[:3]:
             text += f" It is called at line {caller.start} with {caller.detail}."
+        text += " " + _traced(params, data.get("sinks", ""), data.get("untrusted", ""), in_test)
         out.append(_statement(text, flow.citations, path))
-    context = result.context
     if context is not None and not entries and not sources:
-        if context.kind is FileKind.TEST:
+        if in_test:
             out.append(
                 _statement(
                     "In test code these values come from the test itself (literals, fixtures and helper calls), "
@@ -217,6 +220,19 @@ def _input_validation(result: FileResult, observations: list[Observation], findi
                 )
             )
     return out
+
+
+def _traced(params: str, sinks: str, untrusted: str, in_test: bool) -> str:
+    """What the taint engine found for one function's parameters, as one sentence."""
+    origin = "test code" if in_test else "their callers in the reviewed code"
+    if untrusted:
+        where = f"Untrusted data reaches {untrusted.replace(',', ', ')}"
+    else:
+        where = f"The taint engine traced {params}: they come from {origin}, not from an untrusted source,"
+    if not sinks:
+        return f"{where} and reach no sink." if not untrusted else f"{where}, but no sink."
+    reached = sorted({f"{kind} at line {line}" for _, kind, line in (s.split(":") for s in sinks.split(";"))})
+    return f"{where} and reach sinks ({', '.join(reached)}) only with data a caller supplies."
 
 
 def _error_handling(result: FileResult, observations: list[Observation], findings: list[Finding]) -> list[Statement]:

@@ -1,12 +1,34 @@
-"""The taint engine (not built yet: both phases find nothing)."""
+"""The taint engine's two phases: ``summarize`` one file, ``link`` every file's summary.
+
+A summary holds, per function, which origins (parameters, sources, results of calls into
+the reviewed tree) reach its return value, a sink, or an argument of such a call. It is
+made of tuples of strings and numbers, so it pickles small and compares equal across runs.
+"""
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from scrutiny.context import FileContext
 from scrutiny.findings import Finding
 from scrutiny.source import SourceFile
+from scrutiny.taint import flow
+from scrutiny.taint.models import load
+
+# (origin kind, index), cleared kinds, target, steps (line, col, message)
+FactRow = tuple[tuple[str, int], tuple[str, ...], tuple[object, ...], tuple[flow.Step, ...]]
+LOCAL_ENTRY_KINDS = {"cli-main": "local"}
+REMOTE_ENTRY_KINDS = {"route", "view", "api-controller", "http-handler"}
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSummary:
+    name: str  # module.Class.function
+    params: tuple[str, ...]  # without self/cls
+    line: int
+    facts: tuple[FactRow, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,11 +37,177 @@ class ModuleSummary:
 
     path: str
     module: str
+    sources: tuple[tuple[str, str, int, int], ...] = ()  # kind, label, line, col
+    sinks: tuple[tuple[str, str, int, int, int, int, str], ...] = ()  # kind, callee, line, col, end, end col, code
+    calls: tuple[tuple[str, int, int], ...] = ()  # callee, line, col
+    functions: tuple[FunctionSummary, ...] = ()
+    classes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # qualified class, qualified bases
+
+
+def module_name(path: str) -> tuple[str, str]:
+    """(module, package) from a file path: 'a/b/c.py' -> ('a.b.c', 'a.b'); __init__ names the package.
+
+    The root of the tree is not known here, so names keep every directory; the linker
+    matches imported names against their trailing parts.
+    """
+    parts = [p for p in PurePosixPath(path.replace("\\", "/")).with_suffix("").parts if p not in ("", "/", ".", "..")]
+    parts = [p.replace("-", "_") for p in parts]
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+        return ".".join(parts), ".".join(parts)
+    return ".".join(parts), ".".join(parts[:-1])
+
+
+def _params(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> list[str]:
+    args = function.args
+    names = [a.arg for a in args.posonlyargs + args.args]
+    static = any(getattr(d, "id", getattr(d, "attr", "")) == "staticmethod" for d in function.decorator_list)
+    if method and names and not static:
+        names = names[1:]
+    names += [a.arg for a in args.kwonlyargs]
+    return names
+
+
+def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
+    """Every function of the file (and its top-level code) as facts."""
+    module, package = module_name(src.path)
+    m = flow.Module(load(), src, module, package)
+    entries = {e.line: e for e in context.entry_points}
+    functions: list[FunctionSummary] = []
+    classes: list[tuple[str, tuple[str, ...]]] = []
+
+    def run(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Module, name: str, owner: str | None) -> None:
+        entry = entries.get(node.lineno) if not isinstance(node, ast.Module) else None
+        function = flow.Function(m, owner, entry.kind if entry else "")
+        env: flow.Env = {}
+        params: list[str] = []
+        if not isinstance(node, ast.Module):
+            params = _params(node, owner is not None)
+            for index, param in enumerate(params):
+                taint: flow.Taint = {(("p", index), frozenset()): ()}
+                if (
+                    entry
+                    and param in entry.params
+                    and (entry.kind in REMOTE_ENTRY_KINDS or entry.kind in LOCAL_ENTRY_KINDS)
+                ):
+                    kind = LOCAL_ENTRY_KINDS.get(entry.kind, "remote")
+                    label = f"parameter {param} of {entry.kind} {entry.name}"
+                    origin = m.source(kind, label, node)
+                    taint[(origin, frozenset())] = ((node.lineno, node.col_offset, label),)
+                env[param] = taint
+        body = [s for s in node.body if not isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+        if isinstance(node, ast.Module) and not body:
+            return
+        function.block(body if isinstance(node, ast.Module) else node.body, env)
+        if function.facts:
+            facts = tuple(
+                sorted(
+                    (
+                        (origin, tuple(sorted(cleared)), target, steps)
+                        for (origin, cleared, target), steps in function.facts.items()
+                    ),
+                    key=repr,
+                )
+            )
+            functions.append(FunctionSummary(name, tuple(params), getattr(node, "lineno", 0), facts))
+
+    run(src.tree, f"{module}.<module>", None)
+    for node in src.tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            run(node, f"{module}.{node.name}", None)
+        elif isinstance(node, ast.ClassDef):
+            owner = f"{module}.{node.name}"
+            bases = []
+            for base in node.bases:
+                dotted = src.qualname(base)
+                if dotted:
+                    bases.append(f"{module}.{dotted}" if dotted in m.classes else m.absolute(dotted))
+            classes.append((owner, tuple(bases)))
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    run(item, f"{owner}.{item.name}", owner)
+    sinks = tuple((*row, src.line_text(row[2]).strip()) for row in m.sink_rows)
+    return ModuleSummary(
+        src.path, module, tuple(m.source_rows), sinks, tuple(m.call_rows), tuple(functions), tuple(classes)
+    )
+
+
+_LAST: tuple[SourceFile, ModuleSummary] | None = None
+
+
+def summary_of(src: SourceFile, context: FileContext) -> ModuleSummary:
+    """The summary of ``src``; the last one made is reused (observe reads it after summarize)."""
+    global _LAST
+    if _LAST is not None and _LAST[0] is src:
+        return _LAST[1]
+    summary = analyse(src, context)
+    _LAST = (src, summary)
+    return summary
 
 
 def summarize(src: SourceFile, context: FileContext) -> tuple[ModuleSummary | None, list[Finding]]:
-    return None, []
+    from scrutiny.taint.solve import solve
+
+    summary = summary_of(src, context)
+    if not summary.functions and not summary.classes:
+        return None, []
+    return summary, solve([summary], cross_module_only=False)
 
 
 def link(summaries: list[ModuleSummary]) -> list[Finding]:
-    return []
+    from scrutiny.taint.solve import solve
+
+    if len(summaries) < 2:
+        return []
+    return solve(summaries, cross_module_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionFlow:
+    """What the engine established about one function's parameters, for the review's prose."""
+
+    params: tuple[str, ...]
+    to_sinks: tuple[tuple[str, str, int], ...]  # (parameter, sink kind, sink line), within this file
+    untrusted: tuple[str, ...]  # parameters an untrusted source of this file reaches
+
+
+@dataclass(frozen=True, slots=True)
+class FileFlow:
+    sources: tuple[tuple[str, str, int], ...]  # (kind, label, line)
+    sink_calls: int
+    functions: dict[str, FunctionFlow]  # by the function's name in the file (Class.method)
+
+
+def describe(src: SourceFile, context: FileContext) -> FileFlow:
+    """The engine's facts about ``src`` alone, for the input-validation aspect."""
+    from scrutiny.taint.solve import Solver
+
+    summary = summary_of(src, context)
+    solver = Solver([summary])
+    solver.run()
+    prefix = summary.module + "."
+    untrusted: dict[str, set[int]] = {}
+    calls = {index: row[0] for index, row in enumerate(summary.calls)}
+    for function in summary.functions:
+        for origin, _, target, _ in function.facts:
+            if origin[0] == "s" and target[0] == "arg" and isinstance(target[1], int) and isinstance(target[2], int):
+                untrusted.setdefault(calls[target[1]], set()).add(target[2])
+    functions: dict[str, FunctionFlow] = {}
+    for function in summary.functions:
+        local = function.name.removeprefix(prefix)
+        reached = sorted(
+            {
+                (function.params[key[0]], summary.sinks[key[2][1]][0], summary.sinks[key[2][1]][2])  # type: ignore[index]
+                for key in solver.sinks.get(function.name, {})
+                if isinstance(key[0], int) and key[0] < len(function.params) and key[2][0] == summary.path  # type: ignore[index]
+            }
+        )
+        tainted = tuple(
+            function.params[i] for i in sorted(untrusted.get(function.name, ())) if i < len(function.params)
+        )
+        for entry in context.entry_points:
+            if entry.line == function.line:
+                tainted = tuple(p for p in function.params if p in entry.params)
+        functions[local] = FunctionFlow(function.params, tuple(reached), tainted)
+    sources = tuple((kind, label, line) for kind, label, line, _ in summary.sources)
+    return FileFlow(sources, len(summary.sinks), functions)

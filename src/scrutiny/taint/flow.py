@@ -1,0 +1,470 @@
+"""Flow-sensitive taint analysis of one function, written down as facts.
+
+A value's taint maps (origin, cleared kinds) to the steps it took. Origins are the
+function's parameters ("p", i), sources read in it ("s", i) and results of calls to code
+of the reviewed tree ("c", i), whose meaning only the linker knows. The facts say which
+origins reach the return value, a sink, or an argument of such a call.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from scrutiny.taint.models import ALL, Sink
+from scrutiny.taint.values import (
+    FIXED_HOST,
+    LOOP_ROUNDS,
+    MAX_STEPS,
+    Env,
+    Module,
+    Origin,
+    Step,
+    Taint,
+    _leading_text,
+    better,
+    clear,
+    join_env,
+    key_of,
+    same,
+    union,
+    with_step,
+)
+
+__all__ = ["Env", "Function", "Module", "Step", "Taint"]
+
+
+class Function:
+    """Abstract interpretation of one function body over taint environments."""
+
+    def __init__(self, module: Module, owner: str | None, entry_kind: str) -> None:
+        self.m = module
+        self.owner = owner  # qualified class name for methods
+        self.entry_kind = entry_kind
+        self.facts: dict[tuple[Origin, frozenset[str], tuple[object, ...]], tuple[Step, ...]] = {}
+        self.loops: list[tuple[list[Env | None], list[Env | None]]] = []  # (continue states, break states)
+
+    # Facts ------------------------------------------------------------------------------
+
+    def fact(self, taint: Taint, target: tuple[object, ...], step: Step | None = None) -> None:
+        for (origin, cleared), steps in taint.items():
+            if target[0] == "sink" and self._cleared_for(cleared, target):
+                continue
+            full = steps + (step,) if step and len(steps) < MAX_STEPS else steps
+            key = (origin, cleared, target)
+            known = self.facts.get(key)
+            if known is None or better(full, known):
+                self.facts[key] = full
+
+    def _cleared_for(self, cleared: frozenset[str], target: tuple[object, ...]) -> bool:
+        index = target[1]
+        assert isinstance(index, int)
+        return self.m.sink_rows[index][0] in cleared
+
+    # Statements ---------------------------------------------------------------------------
+
+    def block(self, body: list[ast.stmt], env: Env | None) -> Env | None:
+        for statement in body:
+            if env is None:
+                return None
+            env = self.statement(statement, env)
+        return env
+
+    def statement(self, node: ast.stmt, env: Env) -> Env | None:  # noqa: C901  (one dispatch)
+        if isinstance(node, ast.Assign):
+            value = self.expr(node.value, env)
+            for target in node.targets:
+                self.assign(target, value, env, node.value)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                self.assign(node.target, self.expr(node.value, env), env, node.value)
+        elif isinstance(node, ast.AugAssign):
+            value = union(self.expr(node.target, env), self.expr(node.value, env))
+            self.assign(node.target, value, env, None, weak=True)
+        elif isinstance(node, ast.Expr):
+            self.expr(node.value, env)
+            if isinstance(node.value, ast.Call) and self.m.qualname(node.value.func) in self.m.models.exits:
+                return None
+        elif isinstance(node, ast.Return):
+            if node.value is not None:
+                self.fact(self.expr(node.value, env), ("ret",), (node.lineno, node.col_offset, "returned"))
+            return None
+        elif isinstance(node, ast.Raise):
+            if node.exc is not None:
+                self.expr(node.exc, env)
+            return None
+        elif isinstance(node, ast.If):
+            self.expr(node.test, env)
+            yes, no = self.refine(node.test, env)
+            return join_env(self.block(node.body, yes), self.block(node.orelse, no))
+        elif isinstance(node, ast.While):
+            return self.loop(node, env, None)
+        elif isinstance(node, ast.For | ast.AsyncFor):
+            return self.loop(node, env, self.expr(node.iter, env))
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                value = self.expr(item.context_expr, env)
+                if item.optional_vars is not None:
+                    self.assign(item.optional_vars, value, env, item.context_expr)
+            return self.block(node.body, env)
+        elif isinstance(node, ast.Try | ast.TryStar):
+            after = self.block(node.body, dict(env))
+            handled: Env | None = None
+            for handler in node.handlers:
+                start = join_env(dict(env), after)
+                assert start is not None
+                handled = join_env(handled, self.block(handler.body, dict(start)))
+            out = join_env(self.block(node.orelse, after) if after is not None else None, handled)
+            if node.finalbody:
+                final = self.block(node.finalbody, dict(out if out is not None else env))
+                return final if out is not None else None
+            return out
+        elif isinstance(node, ast.Match):
+            self.expr(node.subject, env)
+            out_env: Env | None = None
+            for case in node.cases:
+                out_env = join_env(out_env, self.block(case.body, dict(env)))
+            return join_env(out_env, env)
+        elif isinstance(node, ast.Continue):
+            if self.loops:
+                self.loops[-1][0].append(dict(env))
+            return None
+        elif isinstance(node, ast.Break):
+            if self.loops:
+                self.loops[-1][1].append(dict(env))
+            return None
+        elif isinstance(node, ast.Assert):
+            self.expr(node.test, env)
+            return self.refine(node.test, env)[0]
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                name = key_of(target)
+                if name is not None:
+                    env.pop(name, None)
+        return env
+
+    def loop(self, node: ast.While | ast.For | ast.AsyncFor, env: Env, items: Taint | None) -> Env | None:
+        head: Env | None = dict(env)
+        breaks: list[Env | None] = []
+        for _ in range(LOOP_ROUNDS):
+            assert head is not None
+            body_env = dict(head)
+            if items is not None and isinstance(node, ast.For | ast.AsyncFor):
+                self.assign(node.target, items, body_env, node.iter)
+            elif isinstance(node, ast.While):
+                self.expr(node.test, body_env)
+                body_env = self.refine(node.test, body_env)[0]
+            self.loops.append(([], []))
+            end = self.block(node.body, body_env)
+            continues, breaks = self.loops.pop()
+            for extra in continues:
+                end = join_env(end, extra)
+            new_head = join_env(head, end)
+            if same(new_head, head):
+                break
+            head = new_head
+        exit_env = head
+        if isinstance(node, ast.While) and head is not None:
+            exit_env = self.refine(node.test, head)[1]
+            if isinstance(node.test, ast.Constant) and node.test.value:
+                exit_env = None  # while True: left only by break
+        if node.orelse and exit_env is not None:
+            exit_env = self.block(node.orelse, dict(exit_env))
+        for extra in breaks:
+            exit_env = join_env(exit_env, extra)
+        return exit_env
+
+    def assign(self, target: ast.AST, value: Taint, env: Env, origin: ast.AST | None, weak: bool = False) -> None:
+        if isinstance(target, ast.Tuple | ast.List):
+            parts = origin.elts if isinstance(origin, ast.Tuple | ast.List) else None
+            if (
+                parts is not None
+                and len(parts) == len(target.elts)
+                and not any(isinstance(p, ast.Starred) for p in parts)
+            ):
+                for sub, part in zip(target.elts, parts, strict=True):
+                    self.assign(sub, self.expr(part, env), env, part)
+            else:
+                for sub in target.elts:
+                    self.assign(sub.value if isinstance(sub, ast.Starred) else sub, value, env, None)
+            return
+        if isinstance(target, ast.Subscript):
+            self._store_item(target, value, env)
+            return
+        name = key_of(target)
+        if name is None:
+            return
+        line, col = getattr(target, "lineno", 0), getattr(target, "col_offset", 0)
+        stepped = with_step(value, (line, col, f"assigned to {name}")) if value else {}
+        if weak and name in env:
+            stepped = union(env[name], stepped)
+        for key in [k for k in env if k.startswith(name + ".")]:
+            del env[key]
+        if stepped:
+            env[name] = stepped
+        else:
+            env.pop(name, None)
+
+    def _store_item(self, target: ast.Subscript, value: Taint, env: Env) -> None:
+        dotted = self.m.qualname(target.value)
+        if isinstance(dotted, str):
+            for sink in self.m.models.sink_calls.get(dotted + ".__setitem__", ()):
+                index = self.m.sink(sink, dotted + "[...]", target)
+                self.fact(value, ("sink", index), (target.lineno, target.col_offset, f"stored in {dotted}[...]"))
+        name = key_of(target.value)
+        if name is not None and value:
+            env[name] = union(
+                env.get(name, {}), with_step(value, (target.lineno, target.col_offset, f"stored in {name}"))
+            )
+
+    # Branches -------------------------------------------------------------------------------
+
+    def refine(self, test: ast.expr, env: Env) -> tuple[Env, Env]:
+        """Environments where ``test`` holds and where it does not."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            yes, no = self.refine(test.operand, env)
+            return no, yes
+        if isinstance(test, ast.BoolOp):
+            if isinstance(test.op, ast.And):
+                yes = env
+                for value in test.values:
+                    yes = self.refine(value, yes)[0]
+                return yes, env
+            no = env
+            for value in test.values:
+                no = self.refine(value, no)[1]
+            return env, no
+        yes = dict(env)
+        for name, kinds, marks_needed in self._guards(test):
+            if name in yes:
+                yes[name] = clear(yes[name], kinds, requires=marks_needed)
+                if not yes[name]:
+                    del yes[name]
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn | ast.NotEq):
+            no = dict(env)
+            flipped = ast.Compare(
+                test.left, [ast.In() if isinstance(test.ops[0], ast.NotIn) else ast.Eq()], test.comparators
+            )
+            for name, kinds, needed in self._guards(flipped):
+                if name in no:
+                    no[name] = clear(no[name], kinds, requires=needed)
+                    if not no[name]:
+                        del no[name]
+            return env, no
+        return yes, env
+
+    def _guards(self, test: ast.expr) -> Iterator[tuple[str, frozenset[str], str]]:
+        models = self.m.models
+        if isinstance(test, ast.Compare) and len(test.ops) == 1:
+            op, right = test.ops[0], test.comparators[0]
+            left = test.left
+            if isinstance(op, ast.Eq) and isinstance(right, ast.Constant):
+                if (name := key_of(left)) is not None:
+                    yield name, frozenset({ALL}), ""
+            if isinstance(op, ast.In):
+                if (name := key_of(left)) is not None:
+                    yield name, frozenset({ALL}), ""
+                    return
+                inner = left.value if isinstance(left, ast.Attribute) else left
+                if isinstance(inner, ast.Call) and inner.args:
+                    guard = models.guard_calls.get(str(self.m.qualname(inner.func)))
+                    if guard is not None and guard.membership and (name := key_of(inner.args[0])) is not None:
+                        yield name, guard.clears, guard.requires
+            return
+        if isinstance(test, ast.Call):
+            func = test.func
+            if isinstance(func, ast.Attribute) and func.attr in models.guard_methods:
+                guard = models.guard_methods[func.attr]
+                if (name := key_of(func.value)) is not None:
+                    yield name, guard.clears, guard.requires
+                    return
+            guard_call = models.guard_calls.get(str(self.m.qualname(func)))
+            if guard_call is not None and not guard_call.membership and len(test.args) > guard_call.arg:
+                if (name := key_of(test.args[guard_call.arg])) is not None:
+                    yield name, guard_call.clears, guard_call.requires
+
+    # Expressions --------------------------------------------------------------------------
+
+    def expr(self, node: ast.AST, env: Env) -> Taint:  # noqa: C901  (one dispatch)
+        if isinstance(node, ast.Name | ast.Attribute):
+            return self.load(node, env)
+        if isinstance(node, ast.Constant):
+            return {}
+        if isinstance(node, ast.Call):
+            return self.call(node, env)
+        if isinstance(node, ast.Subscript):
+            base = self.expr(node.value, env)
+            self.expr(node.slice, env)
+            return base
+        if isinstance(node, ast.BinOp):
+            return union(self.expr(node.left, env), self.expr(node.right, env))
+        if isinstance(node, ast.JoinedStr | ast.BoolOp | ast.Tuple | ast.List | ast.Set):
+            parts = node.values if isinstance(node, ast.JoinedStr | ast.BoolOp) else node.elts
+            return union(*(self.expr(v, env) for v in parts))
+        if isinstance(node, ast.FormattedValue | ast.Starred | ast.Await):
+            return self.expr(node.value, env)
+        if isinstance(node, ast.Dict):
+            return union(*(self.expr(v, env) for v in [*node.keys, *node.values] if v is not None))
+        if isinstance(node, ast.IfExp):
+            self.expr(node.test, env)
+            return union(self.expr(node.body, env), self.expr(node.orelse, env))
+        if isinstance(node, ast.NamedExpr):
+            value = self.expr(node.value, env)
+            self.assign(node.target, value, env, node.value)
+            return value
+        if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+            inner = dict(env)
+            for generator in node.generators:
+                self.assign(generator.target, self.expr(generator.iter, inner), inner, None)
+                for condition in generator.ifs:
+                    self.expr(condition, inner)
+                    inner = self.refine(condition, inner)[0]
+            if isinstance(node, ast.DictComp):
+                return union(self.expr(node.key, inner), self.expr(node.value, inner))
+            return self.expr(node.elt, inner)
+        if isinstance(node, ast.Compare):
+            for part in [node.left, *node.comparators]:
+                self.expr(part, env)
+            return {}
+        if isinstance(node, ast.UnaryOp):
+            value = self.expr(node.operand, env)
+            return {} if isinstance(node.op, ast.Not) else value
+        if isinstance(node, ast.Slice):
+            for bound in (node.lower, node.upper, node.step):
+                if bound is not None:
+                    self.expr(bound, env)
+        return {}
+
+    def load(self, node: ast.Name | ast.Attribute, env: Env) -> Taint:
+        name = key_of(node)
+        if name is not None and name in env:
+            return env[name]
+        models = self.m.models
+        tail = node.attr if isinstance(node, ast.Attribute) else node.id
+        if tail in self.m.attr_tails or (self.entry_kind and self.entry_kind in models.scoped_attrs):
+            dotted = self.m.qualname(node)
+            source = models.source_attrs.get(dotted) if isinstance(dotted, str) else None
+            if source is None and self.entry_kind and isinstance(dotted, str):
+                source = models.scoped_attrs.get(self.entry_kind, {}).get(dotted)
+            if source is not None:
+                origin = self.m.source(source.kind, source.label, node)
+                return {(origin, frozenset()): ((node.lineno, node.col_offset, f"{source.label} ({dotted})"),)}
+        if isinstance(node, ast.Attribute):
+            base = self.expr(node.value, env)
+            if base and node.attr in models.sanitizer_attributes:
+                return clear(base, models.sanitizer_attributes[node.attr].clears)
+            return base
+        return {}
+
+    def call(self, node: ast.Call, env: Env) -> Taint:
+        m, models = self.m, self.m.models
+        func = node.func
+        receiver: Taint = self.expr(func.value, env) if isinstance(func, ast.Attribute) else {}
+        args = [self.expr(a, env) for a in node.args]
+        keywords: dict[str | None, Taint] = {kw.arg: self.expr(kw.value, env) for kw in node.keywords if kw.arg}
+        for kw in node.keywords:
+            if kw.arg is None:
+                args.append(self.expr(kw.value, env))
+        method = func.attr if isinstance(func, ast.Attribute) else ""
+        dotted = m.qualname(func)
+        name = dotted if isinstance(dotted, str) else ""
+        here = (node.lineno, node.col_offset)
+        for sink in models.sink_calls.get(name, ()) if name else ():
+            self._sink(sink, name, node, args, keywords, env)
+        if method and name not in models.sink_calls:
+            for sink in models.sink_methods.get(method, ()):
+                self._sink(sink, name or f".{method}()", node, args, keywords, env)
+        source = models.source_calls.get(name) or (models.source_methods.get(method) if method else None)
+        if source is not None:
+            origin = m.source(source.kind, source.label, node)
+            return {(origin, frozenset()): ((*here, f"{source.label} ({name or method})"),)}
+        sanitizer = models.sanitizer_calls.get(name) or (models.sanitizer_methods.get(method) if method else None)
+        if sanitizer is not None:
+            value = union(receiver if sanitizer.method else {}, *args[:1], *keywords.values())
+            return clear(value, sanitizer.clears, sanitizer.marks)
+        propagator = models.propagator_calls.get(name) or (models.propagator_methods.get(method) if method else None)
+        if propagator is not None:
+            chosen = self._pick(propagator.sources, receiver, args, keywords)
+            if propagator.into == "receiver":
+                target = key_of(func.value) if isinstance(func, ast.Attribute) else None
+                if target is not None and chosen:
+                    env[target] = union(env.get(target, {}), with_step(chosen, (*here, f"added to {target}")))
+                return {}
+            return chosen
+        callee = self._callee(func, name)
+        if callee:
+            index = m.call(callee, node)
+            for position, value in enumerate(args[: len(node.args)]):
+                if value and not isinstance(node.args[position], ast.Starred):
+                    self.fact(value, ("arg", index, position))
+            for keyword, value in keywords.items():
+                if value:
+                    self.fact(value, ("arg", index, keyword))
+            short_name = callee.rsplit(".", 1)[-1]
+            result: Taint = {(("c", index), frozenset()): ((*here, f"returned by {short_name}()"),)}
+            # A method of a tainted value keeps its taint even if the tree also defines the name.
+            return union(result, receiver)
+        if method and receiver:
+            return receiver  # a method of a tainted value (str.strip, dict.get) returns tainted data
+        return {}
+
+    def _pick(
+        self, chosen: tuple[int | str, ...], receiver: Taint, args: list[Taint], keywords: dict[str | None, Taint]
+    ) -> Taint:
+        if not chosen:
+            return union(receiver, *args, *keywords.values())
+        parts: list[Taint] = []
+        for item in chosen:
+            if item == "receiver":
+                parts.append(receiver)
+            elif isinstance(item, int) and item < len(args):
+                parts.append(args[item])
+            elif isinstance(item, str) and item in keywords:
+                parts.append(keywords[item])
+        return union(*parts)
+
+    def _sink(
+        self, sink: Sink, name: str, node: ast.Call, args: list[Taint], keywords: dict[str | None, Taint], env: Env
+    ) -> None:
+        if sink.requires_keyword:
+            flag = next((k.value for k in node.keywords if k.arg == sink.requires_keyword), None)
+            if not (isinstance(flag, ast.Constant) and flag.value is True):
+                return
+        values: list[Taint] = []
+        if not sink.args:
+            values = [*args, *keywords.values()]
+        for position in sink.args:
+            if isinstance(position, int) and position < len(node.args):
+                argument = node.args[position]
+                if sink.fixed_host_safe and FIXED_HOST.match(_leading_text(argument)):
+                    continue
+                if sink.list_first and isinstance(argument, ast.List | ast.Tuple):
+                    values.append(self.expr(argument.elts[0], env) if argument.elts else {})
+                else:
+                    values.append(args[position])
+            elif isinstance(position, str) and position in keywords:
+                values.append(keywords[position])
+        taint = union(*values)
+        if taint:
+            index = self.m.sink(sink, name, node)
+            self.fact(taint, ("sink", index), (node.lineno, node.col_offset, f"reaches {name}"))
+
+    def _callee(self, func: ast.expr, name: str) -> str:
+        """The qualified name a call to the reviewed tree would have, or ''."""
+        m = self.m
+        if isinstance(func, ast.Name):
+            if func.id in m.local_defs:
+                return f"{m.module}.{func.id}"
+            return m.absolute(name) if func.id in m.aliases and "." in name else ""
+        if isinstance(func, ast.Attribute):
+            base = func.value
+            if isinstance(base, ast.Name) and base.id in ("self", "cls") and self.owner:
+                return f"{self.owner}.{func.attr}"
+            if isinstance(base, ast.Name) and base.id in m.classes:
+                return f"{m.module}.{base.id}.{func.attr}"
+            root = base
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in m.aliases and name and "()" not in name:
+                return m.absolute(name)  # module.function through an import
+        return ""

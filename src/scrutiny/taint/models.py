@@ -1,0 +1,351 @@
+"""Taint models: sources, sinks, sanitizers, propagators, guards and exits, read from TOML.
+
+Every file under ``taint/models/`` describes one library or framework. The engine holds
+no library names of its own; it only reads these tables.
+
+Schema (unknown keys and unknown kinds are errors, so a typo never disables a model)::
+
+    description = "what the file models"          # optional
+
+    [[source]]          # where untrusted data enters
+    kind = "remote"     # remote (network, request) or local (argv, environment, console)
+    label = "HTTP query string"
+    call = "input"      # the result of this call is tainted, or
+    method = "recv"     # the result of this method on any receiver, or
+    attr = "flask.request.args"   # reading this name (or anything under it) is tainted
+    within = "http-handler"       # only inside entry points of this kind (self.path)
+
+    [[sink]]            # where tainted data must not arrive
+    kind = "shell"      # see SINK_KINDS
+    call = "os.system"  # a fully qualified function, or
+    method = "execute"  # a method name on any receiver
+    args = [0, "command"]        # positions or keywords that count; empty: every argument
+    requires_keyword = "shell"   # only when this keyword is literally True
+    list_first = true   # a list or tuple literal counts by its first element (the program)
+    fixed_host_safe = true       # a string that starts with a literal "scheme://host/" is safe
+
+    [[sanitizer]]       # the result no longer carries taint of the cleared kinds
+    call = "shlex.quote"          # or method = "...", or attribute = "environ"
+    clears = ["shell"]  # sink kinds, or "all"
+    marks = ["realpath"]          # markers that guards can require
+
+    [[propagator]]      # taint passes through a call the engine cannot see into
+    call = "json.loads"           # or method = "..."
+    from = ["receiver", 0]        # default: the receiver and every argument
+    into = "result"     # or "receiver" (list.append, dict.update)
+
+    [[guard]]           # a check that clears taint on the branch where it holds
+    method = "isdigit"            # applies to the receiver, or call = "re.fullmatch" + arg
+    arg = 1
+    clears = ["all"]
+    requires = "realpath"         # only for flows that carry this marker
+    membership = true   # applies when the call's result (or its attribute) is tested with ``in``
+
+    [[exit]]            # calls that never return (abort, sys.exit)
+    call = "flask.abort"
+
+User model files given through configuration are not read yet; only the package's own.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+SINK_KINDS = frozenset(
+    {
+        "shell",
+        "code",
+        "sql",
+        "path",
+        "deserialize",
+        "ssrf",
+        "redirect",
+        "xss",
+        "template",
+        "log",
+        "header",
+        "regex",
+        "ldap",
+        "xpath",
+        "trust",
+    }
+)
+SOURCE_KINDS = frozenset({"remote", "local"})
+ALL = "all"
+
+
+class ModelError(ValueError):
+    """A model file that does not follow the schema."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    kind: str
+    label: str
+    call: str = ""
+    attr: str = ""
+    method: str = ""
+    within: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Sink:
+    kind: str
+    call: str = ""
+    method: str = ""
+    args: tuple[int | str, ...] = ()
+    requires_keyword: str = ""
+    list_first: bool = False
+    fixed_host_safe: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.call or f".{self.method}()"
+
+
+@dataclass(frozen=True, slots=True)
+class Sanitizer:
+    clears: frozenset[str]
+    call: str = ""
+    method: str = ""
+    attribute: str = ""
+    marks: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Propagator:
+    call: str = ""
+    method: str = ""
+    sources: tuple[int | str, ...] = ()  # "receiver", positions, keywords; empty: all
+    into: str = "result"
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    clears: frozenset[str]
+    call: str = ""
+    method: str = ""
+    arg: int = 0
+    requires: str = ""
+    membership: bool = False
+
+
+TABLE_KEYS: dict[str, frozenset[str]] = {
+    "source": frozenset({"kind", "label", "call", "attr", "method", "within"}),
+    "sink": frozenset({"kind", "call", "method", "args", "requires_keyword", "list_first", "fixed_host_safe"}),
+    "sanitizer": frozenset({"call", "method", "attribute", "clears", "marks"}),
+    "propagator": frozenset({"call", "method", "from", "into"}),
+    "guard": frozenset({"call", "method", "arg", "clears", "requires", "membership"}),
+    "exit": frozenset({"call"}),
+}
+TOP_KEYS = frozenset({"description", *TABLE_KEYS})
+
+
+@dataclass
+class Models:
+    """Every model, indexed the way the engine looks them up."""
+
+    source_calls: dict[str, Source] = field(default_factory=dict)
+    source_attrs: dict[str, Source] = field(default_factory=dict)
+    source_methods: dict[str, Source] = field(default_factory=dict)
+    scoped_attrs: dict[str, dict[str, Source]] = field(default_factory=dict)  # entry kind -> attr -> source
+    sink_calls: dict[str, list[Sink]] = field(default_factory=dict)
+    sink_methods: dict[str, list[Sink]] = field(default_factory=dict)
+    sanitizer_calls: dict[str, Sanitizer] = field(default_factory=dict)
+    sanitizer_methods: dict[str, Sanitizer] = field(default_factory=dict)
+    sanitizer_attributes: dict[str, Sanitizer] = field(default_factory=dict)
+    propagator_calls: dict[str, Propagator] = field(default_factory=dict)
+    propagator_methods: dict[str, Propagator] = field(default_factory=dict)
+    guard_calls: dict[str, Guard] = field(default_factory=dict)
+    guard_methods: dict[str, Guard] = field(default_factory=dict)
+    exits: set[str] = field(default_factory=set)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def attr_tails(self) -> frozenset[str]:
+        """Last segments of source attributes: only names ending so are resolved."""
+        return frozenset(name.rsplit(".", 1)[-1] for name in self.source_attrs)
+
+    @property
+    def modelled_calls(self) -> frozenset[str]:
+        return frozenset(
+            [*self.source_calls, *self.sink_calls, *self.sanitizer_calls, *self.propagator_calls, *self.guard_calls]
+        )
+
+
+def _check_keys(where: str, table: dict[str, object], allowed: frozenset[str]) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ModelError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _str(where: str, table: dict[str, object], key: str, default: str = "") -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str):
+        raise ModelError(f"{where}: {key} must be a string")
+    return value
+
+
+def _positions(where: str, table: dict[str, object], key: str) -> tuple[int | str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, int | str) and not isinstance(v, bool) for v in value):
+        raise ModelError(f"{where}: {key} must be a list of positions and keywords")
+    return tuple(value)
+
+
+def _kinds(where: str, table: dict[str, object], key: str, required: bool = True) -> frozenset[str]:
+    value = table.get(key, [] if not required else None)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ModelError(f"{where}: {key} must be a list of sink kinds or 'all'")
+    unknown = sorted(set(value) - SINK_KINDS - {ALL})
+    if unknown:
+        raise ModelError(f"{where}: unknown sink kind(s) {', '.join(unknown)}")
+    return frozenset(value)
+
+
+def _one_of(where: str, table: dict[str, object], *keys: str) -> None:
+    given = [k for k in keys if table.get(k)]
+    if len(given) != 1:
+        raise ModelError(f"{where}: give exactly one of {', '.join(keys)}")
+
+
+def parse_model(text: str, name: str, into: Models | None = None) -> Models:
+    """Read one model file's text into ``into`` (a new Models if None)."""
+    models = into if into is not None else Models()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelError(f"{name}: not valid TOML: {exc}") from None
+    _check_keys(name, data, TOP_KEYS)
+    for table_name in TABLE_KEYS:
+        entries = data.get(table_name, [])
+        if not isinstance(entries, list):
+            raise ModelError(f"{name}: {table_name} must be an array of tables ([[{table_name}]])")
+        for number, entry in enumerate(entries, start=1):
+            where = f"{name}: {table_name} #{number}"
+            if not isinstance(entry, dict):
+                raise ModelError(f"{where}: must be a table")
+            _check_keys(where, entry, TABLE_KEYS[table_name])
+            _add(models, table_name, where, entry)
+    models.files.append(name)
+    return models
+
+
+def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) -> None:
+    if table_name == "source":
+        _one_of(where, entry, "call", "attr", "method")
+        kind = _str(where, entry, "kind")
+        if kind not in SOURCE_KINDS:
+            raise ModelError(f"{where}: source kind must be one of {', '.join(sorted(SOURCE_KINDS))}")
+        label = _str(where, entry, "label") or "untrusted data"
+        source = Source(
+            kind,
+            label,
+            _str(where, entry, "call"),
+            _str(where, entry, "attr"),
+            _str(where, entry, "method"),
+            _str(where, entry, "within"),
+        )
+        if source.within and not source.attr:
+            raise ModelError(f"{where}: within applies to attr sources only")
+        if source.call:
+            models.source_calls[source.call] = source
+        elif source.method:
+            models.source_methods[source.method] = source
+        elif source.within:
+            models.scoped_attrs.setdefault(source.within, {})[source.attr] = source
+        else:
+            models.source_attrs[source.attr] = source
+    elif table_name == "sink":
+        _one_of(where, entry, "call", "method")
+        kind = _str(where, entry, "kind")
+        if kind not in SINK_KINDS:
+            raise ModelError(f"{where}: unknown sink kind {kind!r}")
+        list_first = entry.get("list_first", False)
+        fixed_host = entry.get("fixed_host_safe", False)
+        if not isinstance(list_first, bool) or not isinstance(fixed_host, bool):
+            raise ModelError(f"{where}: list_first and fixed_host_safe must be true or false")
+        sink = Sink(
+            kind,
+            _str(where, entry, "call"),
+            _str(where, entry, "method"),
+            _positions(where, entry, "args"),
+            _str(where, entry, "requires_keyword"),
+            list_first,
+            fixed_host,
+        )
+        table = models.sink_calls if sink.call else models.sink_methods
+        table.setdefault(sink.call or sink.method, []).append(sink)
+    elif table_name == "sanitizer":
+        _one_of(where, entry, "call", "method", "attribute")
+        sanitizer = Sanitizer(
+            _kinds(where, entry, "clears"),
+            _str(where, entry, "call"),
+            _str(where, entry, "method"),
+            _str(where, entry, "attribute"),
+            _kinds_free(where, entry, "marks"),
+        )
+        if sanitizer.call:
+            models.sanitizer_calls[sanitizer.call] = sanitizer
+        elif sanitizer.method:
+            models.sanitizer_methods[sanitizer.method] = sanitizer
+        else:
+            models.sanitizer_attributes[sanitizer.attribute] = sanitizer
+    elif table_name == "propagator":
+        _one_of(where, entry, "call", "method")
+        into = _str(where, entry, "into", "result")
+        if into not in ("result", "receiver"):
+            raise ModelError(f"{where}: into must be 'result' or 'receiver'")
+        propagator = Propagator(
+            _str(where, entry, "call"), _str(where, entry, "method"), _positions(where, entry, "from"), into
+        )
+        if propagator.call:
+            models.propagator_calls[propagator.call] = propagator
+        else:
+            models.propagator_methods[propagator.method] = propagator
+    elif table_name == "guard":
+        _one_of(where, entry, "call", "method")
+        arg = entry.get("arg", 0)
+        membership = entry.get("membership", False)
+        if not isinstance(arg, int) or isinstance(arg, bool) or not isinstance(membership, bool):
+            raise ModelError(f"{where}: arg must be a position and membership true or false")
+        guard = Guard(
+            _kinds(where, entry, "clears"),
+            _str(where, entry, "call"),
+            _str(where, entry, "method"),
+            arg,
+            _str(where, entry, "requires"),
+            membership,
+        )
+        if guard.call:
+            models.guard_calls[guard.call] = guard
+        else:
+            models.guard_methods[guard.method] = guard
+    else:
+        _one_of(where, entry, "call")
+        models.exits.add(_str(where, entry, "call"))
+
+
+def _kinds_free(where: str, table: dict[str, object], key: str) -> frozenset[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ModelError(f"{where}: {key} must be a list of strings")
+    return frozenset(value)
+
+
+def model_files() -> list[Path]:
+    folder = resources.files("scrutiny.taint").joinpath("models")
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+@lru_cache(maxsize=1)
+def load() -> Models:
+    """The package's models (read once per process)."""
+    models = Models()
+    for path in model_files():
+        parse_model(path.read_text(encoding="utf-8"), path.name, models)
+    return models

@@ -1,0 +1,252 @@
+"""Linking summaries: calls resolved across functions and modules, to a bounded fixed point.
+
+For every function the solver keeps which of its parameters (and which sources) reach its
+return value, and which parameters reach a sink inside it or inside anything it calls.
+A function is re-evaluated when something it calls changes, at most MAX_VISITS times, so
+recursion ends. A source that reaches a sink of a kind it was not sanitized for is a finding.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from scrutiny.findings import Finding, TraceStep
+from scrutiny.taint.engine import FunctionSummary, ModuleSummary
+
+MAX_VISITS = 8
+MAX_STEPS = 24
+GStep = tuple[str, int, int, str]
+Base = tuple[object, ...]  # ("p", i) or ("s", path, j)
+
+
+def _keep(
+    table: dict[tuple[object, ...], tuple[GStep, ...]], key: tuple[object, ...], steps: tuple[GStep, ...]
+) -> bool:
+    steps = steps[:MAX_STEPS]
+    known = table.get(key)
+    if known is None:
+        table[key] = steps
+        return True
+    if (len(steps), steps) < (len(known), known):
+        table[key] = steps
+    return False
+
+
+class Resolver:
+    """Qualified names as imports write them, matched to the functions of the reviewed tree."""
+
+    def __init__(self, summaries: list[ModuleSummary]) -> None:
+        self.functions: dict[str, tuple[ModuleSummary, FunctionSummary]] = {}
+        self.bases: dict[str, tuple[str, ...]] = {}
+        self.suffixes: dict[str, list[str]] = defaultdict(list)
+        for summary in summaries:
+            for function in summary.functions:
+                self.functions[function.name] = (summary, function)
+                self._index(function.name)
+            for name, bases in summary.classes:
+                self.bases[name] = bases
+                self._index(name)
+        self.cache: dict[tuple[str, str], str | None] = {}
+
+    def _index(self, name: str) -> None:
+        parts = name.split(".")
+        for start in range(1, len(parts) - 1):
+            self.suffixes[".".join(parts[start:])].append(name)
+
+    def _full(self, name: str, module: str) -> str | None:
+        if name in self.functions or name in self.bases:
+            return name
+        found = sorted(set(self.suffixes.get(name, ())))
+        if not found:
+            return None
+        # The closest in the tree to the caller: the longest shared leading path.
+        return max(found, key=lambda f: (_shared(f, module), -len(f), f))
+
+    def resolve(self, callee: str, module: str) -> str | None:
+        key = (callee, module)
+        if key not in self.cache:
+            self.cache[key] = self._resolve(callee, module, 0)
+        return self.cache[key]
+
+    def _resolve(self, callee: str, module: str, depth: int) -> str | None:
+        if depth > 6:
+            return None
+        full = self._full(callee, module)
+        if full is not None and full in self.functions:
+            return full
+        if full is not None and full in self.bases:
+            return self._method(full, "__init__", module, depth)
+        owner, _, method = callee.rpartition(".")
+        owner_full = self._full(owner, module) if owner else None
+        if owner_full is not None and owner_full in self.bases:
+            return self._method(owner_full, method, module, depth)
+        return None
+
+    def _method(self, cls: str, method: str, module: str, depth: int) -> str | None:
+        if f"{cls}.{method}" in self.functions:
+            return f"{cls}.{method}"
+        for base in self.bases.get(cls, ()):
+            base_full = self._full(base, module)
+            if base_full is not None and base_full in self.bases and depth < 6:
+                found = self._method(base_full, method, module, depth + 1)
+                if found:
+                    return found
+        return None
+
+
+def _shared(name: str, module: str) -> int:
+    count = 0
+    for a, b in zip(name.split("."), module.split("."), strict=False):
+        if a != b:
+            break
+        count += 1
+    return count
+
+
+class Solver:
+    def __init__(self, summaries: list[ModuleSummary]) -> None:
+        self.resolver = Resolver(summaries)
+        self.ret: dict[str, dict[tuple[object, ...], tuple[GStep, ...]]] = defaultdict(dict)
+        self.sinks: dict[str, dict[tuple[object, ...], tuple[GStep, ...]]] = defaultdict(dict)
+        self.found: dict[tuple[object, ...], tuple[GStep, ...]] = {}
+        self._sink_changed: dict[str, bool] = {}
+        self.sink_kinds: dict[tuple[object, ...], str] = {
+            (s.path, i): row[0] for s in summaries for i, row in enumerate(s.sinks)
+        }
+
+    def run(self) -> None:
+        functions = sorted(self.resolver.functions)
+        dependents: dict[str, set[str]] = defaultdict(set)
+        for name in functions:
+            summary, function = self.resolver.functions[name]
+            for callee in self._callees(summary, function).values():
+                if callee is not None:
+                    dependents[callee].add(name)
+        visits: dict[str, int] = defaultdict(int)
+        queue = list(reversed(functions))
+        queued = set(functions)
+        while queue:
+            name = queue.pop()
+            queued.discard(name)
+            visits[name] += 1
+            if self._evaluate(name) and visits[name] < MAX_VISITS:
+                for caller in sorted(dependents.get(name, ())):
+                    if caller not in queued and visits[caller] < MAX_VISITS:
+                        queue.insert(0, caller)
+                        queued.add(caller)
+
+    def _callees(self, summary: ModuleSummary, function: FunctionSummary) -> dict[int, str | None]:
+        calls: dict[int, str | None] = {}
+        for origin, _, target, _ in function.facts:
+            for index in ([origin[1]] if origin[0] == "c" else []) + ([target[1]] if target[0] == "arg" else []):
+                assert isinstance(index, int)
+                if index not in calls:
+                    calls[index] = self.resolver.resolve(summary.calls[index][0], summary.module)
+        return calls
+
+    def _evaluate(self, name: str) -> bool:  # noqa: C901  (the transfer function in one place)
+        summary, function = self.resolver.functions[name]
+        path = summary.path
+        callees = self._callees(summary, function)
+        args: dict[int, list[tuple[int, tuple[str, int], frozenset[str], tuple[GStep, ...]]]] = defaultdict(list)
+        for origin, cleared_arg, target, arg_steps in function.facts:
+            if target[0] == "arg":
+                index, position = target[1], target[2]
+                assert isinstance(index, int)
+                callee = callees.get(index)
+                if callee is None:
+                    continue
+                params = self.resolver.functions[callee][1].params
+                slot = position if isinstance(position, int) else (params.index(position) if position in params else -1)
+                if isinstance(slot, int) and slot >= 0:
+                    args[index].append((slot, origin, frozenset(cleared_arg), tuple((path, *s) for s in arg_steps)))
+        values: dict[int, dict[tuple[object, ...], tuple[GStep, ...]]] = defaultdict(dict)
+
+        def expand(origin: tuple[str, int]) -> dict[tuple[object, ...], tuple[GStep, ...]]:
+            if origin[0] == "p":
+                return {(("p", origin[1]), frozenset()): ()}
+            if origin[0] == "s":
+                return {(("s", path, origin[1]), frozenset()): ()}
+            return values.get(origin[1], {})
+
+        for _ in range(4):
+            changed = False
+            for index, callee in callees.items():
+                if callee is None:
+                    continue
+                row = summary.calls[index]
+                step: GStep = (path, row[1], row[2], f"calls {callee.rsplit('.', 1)[-1]}()")
+                for (base, cleared_ret), steps_ret in list(self.ret.get(callee, {}).items()):
+                    assert isinstance(base, tuple) and isinstance(cleared_ret, frozenset)
+                    if base[0] == "s":
+                        changed |= _keep(values[index], (base, cleared_ret), steps_ret)
+                        continue
+                    for slot, origin, cleared0, steps0 in args.get(index, ()):
+                        if slot != base[1]:
+                            continue
+                        for (b, cl), st in list(expand(origin).items()):
+                            assert isinstance(cl, frozenset)
+                            key = (b, cl | cleared0 | cleared_ret)
+                            changed |= _keep(values[index], key, (*st, *steps0, step, *steps_ret))
+            if not changed:
+                break
+        changed = False
+        for origin, cleared_names, target, fact_steps in function.facts:
+            local = tuple((path, *s) for s in fact_steps)
+            cleared = frozenset(cleared_names)
+            if target[0] == "ret":
+                for (b, cl), st in expand(origin).items():
+                    assert isinstance(cl, frozenset)
+                    changed |= _keep(self.ret[name], (b, cl | cleared), (*st, *local))
+            elif target[0] == "sink":
+                for (b, cl), st in expand(origin).items():
+                    assert isinstance(b, tuple) and isinstance(cl, frozenset)
+                    self._sink(name, b, cl | cleared, (path, target[1]), (*st, *local))
+        for index, entries in args.items():
+            callee = callees[index]
+            assert callee is not None
+            row = summary.calls[index]
+            call_step: GStep = (path, row[1], row[2], f"calls {callee.rsplit('.', 1)[-1]}()")
+            for (param, cleared_g, sink), steps_g in list(self.sinks.get(callee, {}).items()):
+                for slot, origin, cleared0, steps0 in entries:
+                    if slot != param:
+                        continue
+                    for (b, cl), st in expand(origin).items():
+                        assert isinstance(cleared_g, frozenset) and isinstance(sink, tuple)
+                        assert isinstance(b, tuple) and isinstance(cl, frozenset)
+                        self._sink(name, b, cl | cleared0 | cleared_g, sink, (*st, *steps0, call_step, *steps_g))
+        return changed or self._sink_changed.pop(name, False)
+
+    def _sink(
+        self, name: str, base: Base, cleared: frozenset[str], sink: tuple[object, ...], steps: tuple[GStep, ...]
+    ) -> None:
+        if self.sink_kinds.get(sink, "") in cleared:
+            return
+        if base[0] == "p":
+            if _keep(self.sinks[name], (base[1], cleared, sink), steps):
+                self._sink_changed[name] = True
+        else:
+            key = (base, sink)
+            _keep(self.found, key, steps)
+
+
+def solve(summaries: list[ModuleSummary], cross_module_only: bool) -> list[Finding]:
+    from scrutiny.rules.taint import findings_for
+
+    solver = Solver(summaries)
+    solver.run()
+    by_path = {s.path: s for s in summaries}
+    out: list[Finding] = []
+    for (base, sink), steps in sorted(solver.found.items(), key=repr):
+        assert isinstance(base, tuple) and isinstance(sink, tuple)
+        sink_path, sink_index = sink
+        source_path, source_index = base[1], base[2]
+        assert isinstance(sink_path, str) and isinstance(sink_index, int) and isinstance(source_path, str)
+        assert isinstance(source_index, int)
+        if cross_module_only and all(step[0] == sink_path for step in steps) and source_path == sink_path:
+            continue
+        sink_row = by_path[sink_path].sinks[sink_index]
+        source_row = by_path[source_path].sources[source_index]
+        trace = tuple(TraceStep(p, line, col, message) for p, line, col, message in steps)
+        out.extend(findings_for(sink_path, sink_row, source_path, source_row, trace))
+    return out

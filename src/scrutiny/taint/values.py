@@ -1,0 +1,166 @@
+"""Taint values, environments and the per-file tables the function analysis fills.
+
+See flow.py for how they are used.
+
+A value's taint maps (origin, cleared kinds) to the steps it took. Origins are the
+function's parameters ("p", i), sources read in it ("s", i) and results of calls to code
+of the reviewed tree ("c", i), whose meaning only the linker knows. The facts say which
+origins reach the return value, a sink, or an argument of such a call.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from scrutiny.source import SourceFile
+from scrutiny.taint.models import ALL, Models, Sink
+
+Origin = tuple[str, int]
+Step = tuple[int, int, str]
+Key = tuple[Origin, frozenset[str]]
+Taint = dict[Key, tuple[Step, ...]]
+Env = dict[str, Taint]
+FIXED_HOST = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+[/?#]")
+MAX_STEPS = 12
+LOOP_ROUNDS = 8
+
+
+def better(new: tuple[Step, ...], old: tuple[Step, ...]) -> bool:
+    return (len(new), new) < (len(old), old)
+
+
+def union(*taints: Taint) -> Taint:
+    out: Taint = {}
+    for taint in taints:
+        for key, steps in taint.items():
+            known = out.get(key)
+            if known is None or better(steps, known):
+                out[key] = steps
+    return out
+
+
+def with_step(taint: Taint, step: Step) -> Taint:
+    return {key: (steps + (step,) if len(steps) < MAX_STEPS else steps) for key, steps in taint.items()}
+
+
+def clear(taint: Taint, kinds: frozenset[str], marks: frozenset[str] = frozenset(), requires: str = "") -> Taint:
+    if ALL in kinds and not requires:
+        return {}
+    out: Taint = {}
+    for (origin, cleared), steps in taint.items():
+        if requires and requires not in cleared:
+            out[(origin, cleared)] = steps
+            continue
+        if ALL in kinds:
+            continue
+        key = (origin, cleared | kinds | marks)
+        if key not in out or better(steps, out[key]):
+            out[key] = steps
+    return out
+
+
+def join_env(a: Env | None, b: Env | None) -> Env | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    out = dict(a)
+    for name, taint in b.items():
+        out[name] = union(out[name], taint) if name in out else taint
+    return out
+
+
+def same(a: Env | None, b: Env | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.keys() == b.keys() and all(a[k].keys() == b[k].keys() for k in a)
+
+
+def key_of(node: ast.AST) -> str | None:
+    """'x', 'self.name', 'a.b.c' for names and attribute chains; None otherwise."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _leading_text(node: ast.AST) -> str:
+    """The literal text a string expression starts with: 'https://x/' for 'https://x/' + path."""
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+        node = node.left
+    if isinstance(node, ast.JoinedStr) and node.values:
+        node = node.values[0]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        node = node.func.value
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
+
+
+def short(node: ast.AST, limit: int = 40) -> str:
+    try:
+        text = ast.unparse(node)
+    except (ValueError, RecursionError):
+        return "an expression"
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Module:
+    """What the analysis of every function in one file shares: models, names, tables."""
+
+    def __init__(self, models: Models, src: SourceFile, module: str, package: str) -> None:
+        self.models = models
+        self.qualname = src.qualname
+        self.aliases = src.aliases
+        self.module = module
+        self.package = package  # what a relative import's single dot names
+        body = src.tree.body
+        local_defs = {n.name for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+        classes = {n.name for n in body if isinstance(n, ast.ClassDef)}
+        self.local_defs = local_defs  # top-level functions and classes of the file
+        self.classes = classes
+        self.sources: dict[tuple[int, int, str], int] = {}
+        self.source_rows: list[tuple[str, str, int, int]] = []
+        self.sinks: dict[tuple[int, int, str, str], int] = {}
+        self.sink_rows: list[tuple[str, str, int, int, int, int]] = []
+        self.calls: dict[tuple[int, int, str], int] = {}
+        self.call_rows: list[tuple[str, int, int]] = []
+        self.attr_tails = models.attr_tails
+
+    def absolute(self, name: str) -> str:
+        """A relative import's name made absolute from the file's own module path."""
+        if not name.startswith("."):
+            return name
+        dots = len(name) - len(name.lstrip("."))
+        base = self.package.split(".") if self.package else []
+        base = base[: len(base) - (dots - 1)] if dots > 1 else base
+        return ".".join([*base, name[dots:]]) if base else name[dots:]
+
+    def source(self, kind: str, label: str, node: ast.AST) -> Origin:
+        line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+        key = (line, col, label)
+        if key not in self.sources:
+            self.sources[key] = len(self.source_rows)
+            self.source_rows.append((kind, label, line, col))
+        return ("s", self.sources[key])
+
+    def sink(self, sink: Sink, name: str, node: ast.AST) -> int:
+        line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+        key = (line, col, sink.kind, name)
+        if key not in self.sinks:
+            self.sinks[key] = len(self.sink_rows)
+            end = getattr(node, "end_lineno", None) or line
+            self.sink_rows.append((sink.kind, name, line, col, end, getattr(node, "end_col_offset", 0) or 0))
+        return self.sinks[key]
+
+    def call(self, callee: str, node: ast.AST) -> int:
+        line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+        key = (line, col, callee)
+        if key not in self.calls:
+            self.calls[key] = len(self.call_rows)
+            self.call_rows.append((callee, line, col))
+        return self.calls[key]
