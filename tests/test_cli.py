@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from helpers import review_json, seed_path
-from scrutiny import __version__, cli
+from scrutiny import __version__, cli, terminal
 from scrutiny.rules import registered
 
 SCHEMA = Path(cli.__file__).parent / "report" / "review.schema.json"
@@ -80,8 +80,9 @@ def test_inline_suppression_needs_the_rule_id(tmp_path: Path, capsys: pytest.Cap
         "    os.system(cmd)  # scrutiny: ignore[SCR999] wrong rule\n"
     )
     _, review = review_json(capsys, str(target))
-    assert [f["line"] for f in review["findings"]] == [6]
+    assert [(f["line"], f["rule_id"]) for f in review["findings"]] == [(6, "SCR102"), (6, "SCR605")]
     (hidden,) = review["suppressed"]
+    assert hidden["hidden_by"] == "inline" and review["summary"]["hidden_by"]["inline"] == 1
     assert hidden["line"] == 5 and "constant from our config" in hidden["reason"]
 
 
@@ -102,18 +103,13 @@ def test_committed_rules_page_is_current(capsys: pytest.CaptureFixture[str]) -> 
     assert DOCS.read_text() == generated, "docs/rules.md is stale: run scrutiny rules --format markdown > docs/rules.md"
 
 
-def test_progress_appears_only_for_long_runs_and_is_erased(capsys: pytest.CaptureFixture[str]) -> None:
-    quick = cli.Progress(enabled=True)
+def test_progress_bar_waits_for_long_runs_and_honours_enabled(capsys: pytest.CaptureFixture[str]) -> None:
+    quick = terminal.Progress(True, sys.stderr)
+    quick.delay = 60.0
     quick.update(1, 2)
     quick.close()
-    assert capsys.readouterr().err == ""
-    slow = cli.Progress(enabled=True)
-    slow.started -= 5
-    slow.update(1, 2)
-    slow.close()
-    err = capsys.readouterr().err
-    assert "reviewed 1/2 files" in err and err.endswith("\r\x1b[K")
-    off = cli.Progress(enabled=False)
+    off = terminal.Progress(False, sys.stderr)
     off.started -= 5
     off.update(1, 2)
+    assert quick.bar is None and off.bar is None
     assert capsys.readouterr().err == ""

@@ -12,14 +12,15 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-from scrutiny import pypi, source, taint
+from scrutiny import pypi, source, suppress, taint
 from scrutiny.cache import ResultCache, abandon_write, results_dir, rules_fingerprint
+from scrutiny.config import FilePolicy, Plan, Settings, every_rule
 from scrutiny.context import classify
 from scrutiny.discover import Input, discover
-from scrutiny.findings import FileError, FileResult, Severity, Suppressed
+from scrutiny.findings import FileError, FileResult, Severity
 from scrutiny.observe import observe
 from scrutiny.report.compose import InputInfo, Review, compose
-from scrutiny.rules import RuleSet, all_rules
+from scrutiny.rules import RuleSet, all_rules  # noqa: F401  (callers build rule sets through api)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Config:
     stdin_name: str = "<stdin>"
     jobs: int = 1  # worker processes; 0 means one per core, 1 reviews in this process
     cache: bool = False  # read and write the per-file result cache (the CLI turns it on)
+    settings: Settings | None = None  # the project's configuration (rules, overrides, nosec, models)
 
 
 @dataclass
@@ -84,30 +86,37 @@ def read_input(item: Input, max_bytes: int = source.DEFAULT_MAX_BYTES) -> bytes:
         return b"".join(chunks)
 
 
-def review_file(item: Input, rules: RuleSet, max_bytes: int = source.DEFAULT_MAX_BYTES) -> FileResult:
+def review_file(
+    item: Input, rules: RuleSet, max_bytes: int = source.DEFAULT_MAX_BYTES, policy: FilePolicy | None = None
+) -> FileResult:
     """Review one file. Any failure becomes the result's error; nothing propagates."""
     try:
         data = read_input(item, max_bytes)
     except OSError as exc:
         return FileResult(item.display, error=FileError(item.display, "unreadable", exc.strerror or str(exc)))
-    return review_data(item, data, rules, max_bytes)
+    return review_data(item, data, rules, max_bytes, policy)
 
 
-def review_data(item: Input, data: bytes, rules: RuleSet, max_bytes: int = source.DEFAULT_MAX_BYTES) -> FileResult:
-    """Review one file's bytes (already read). Any failure becomes the result's error."""
+def review_data(
+    item: Input,
+    data: bytes,
+    rules: RuleSet,
+    max_bytes: int = source.DEFAULT_MAX_BYTES,
+    policy: FilePolicy | None = None,
+) -> FileResult:
+    """Review one file's bytes (already read). Any failure becomes the result's error.
+
+    ``policy`` says which rules' findings count and whether # nosec is honoured (default:
+    every rule, nosec ignored); inline suppressions always apply.
+    """
     result = FileResult(item.display)
     try:
         src = source.load(data, item.display, in_package=item.in_package, max_bytes=max_bytes)
         result.lines = src.line_count
         result.context = classify(src)
         result.summary, taint_findings = taint.summarize(src, result.context)
-        for finding in [*rules.run(src), *taint_findings]:
-            suppression = src.suppression_for(finding.location.line, finding.location.end_line, finding.rule_id)
-            if suppression is not None:
-                reason = suppression.reason or "no reason given"
-                result.suppressed.append(Suppressed(finding, f"suppressed inline at line {suppression.line}: {reason}"))
-            else:
-                result.findings.append(finding)
+        policy = policy or every_rule()
+        result.findings, result.suppressed = suppress.settle(src, [*rules.run(src), *taint_findings], policy)
         result.observations = observe(src, result.context)
     except source.SourceError as exc:
         result.error = FileError(item.display, exc.kind, exc.message, exc.line)
@@ -135,15 +144,33 @@ def scan(
 ) -> Review:
     """Review every target; ``progress(done, total)`` is called after each file."""
     config = config or Config()
+    plan = Plan(config.settings)
     resolved = _resolve_targets(targets, notify)
     items, errors = discover(resolved.paths, config.excludes, stdin_name=config.stdin_name)
     items = [_rebase(item, resolved.display_roots) for item in items]
-    results = review_all(items, config.max_bytes, config.jobs, config.cache, progress)
+    # include narrows what the walk found; a file named on the command line is always reviewed.
+    items = [i for i in items if i.display in targets or i.path is None or plan.included(i.path, i.display)]
+    results = review_all(items, config.max_bytes, config.jobs, config.cache, progress, plan=plan)
     # The cross-module taint phase needs every file's summary, cached or fresh.
-    by_path = {result.path: result for result in results}
-    for finding in taint.link([r.summary for r in results if r.summary is not None]):
-        by_path[finding.location.path].findings.append(finding)
-    return compose(results, resolved.errors + errors, resolved.inputs, config.min_severity)
+    by_display = {item.display: item for item in items}
+
+    def reload(path: str) -> source.SourceFile | None:
+        item = by_display[path]
+        try:
+            return source.load(read_input(item, config.max_bytes), path, in_package=item.in_package)
+        except (OSError, source.SourceError, RecursionError):
+            return None
+
+    suppress.settle_linked(
+        taint.link([r.summary for r in results if r.summary is not None]),
+        {result.path: result for result in results},
+        {item.display: plan.policy(item.path, item.display) for item in items},
+        reload,
+    )
+    floors = {i.display: f for i in items if (f := plan.min_severity(i.path, i.display)) is not None}
+    return compose(
+        results, resolved.errors + errors, resolved.inputs, config.min_severity, floors=floors, enabled=plan.enabled
+    )
 
 
 def review_all(
@@ -152,24 +179,27 @@ def review_all(
     jobs: int = 1,
     use_cache: bool = False,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    *,
+    plan: Plan | None = None,
 ) -> list[FileResult]:
     """Review ``items`` (from the cache where possible), in worker processes when ``jobs`` > 1.
 
     Results come back in the order of ``items`` whatever the number of jobs, so the
     review is byte-identical for any ``jobs``.
     """
-    rules = RuleSet(all_rules())
+    plan = plan or Plan()
+    plan.use_models()
     cache = None
     if use_cache:
-        fingerprint = rules_fingerprint([r.id for r in rules.rules], f"max_bytes={max_bytes}")
-        cache = ResultCache(results_dir(), fingerprint)
+        settings = f"max_bytes={max_bytes}\nconfig={plan.settings.fingerprint()}"
+        cache = ResultCache(results_dir(), rules_fingerprint(sorted(plan.enabled), settings))
     jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
     total = len(items)
     results: list[FileResult | None] = [None] * total
     done = 0
     if jobs == 1 or total < 2:
         for index, item in enumerate(items):
-            results[index] = _review_cached(item, rules, max_bytes, cache, lookup=True)
+            results[index] = _review_cached(item, plan, max_bytes, cache, lookup=True)
             done += 1
             progress(done, total)
         return [r for r in results if r is not None]
@@ -184,7 +214,7 @@ def review_all(
             pending.append((size, index))
     if len(pending) < 2:
         for _, index in pending:
-            results[index] = _review_cached(items[index], rules, max_bytes, cache, lookup=False)
+            results[index] = _review_cached(items[index], plan, max_bytes, cache, lookup=False)
             done += 1
             progress(done, total)
         return [r for r in results if r is not None]
@@ -193,7 +223,7 @@ def review_all(
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     # concurrent.futures rather than multiprocessing.Pool: a worker that dies (killed for
     # memory, say) breaks the pool with an error instead of leaving the run waiting forever.
-    executor = ProcessPoolExecutor(min(jobs, len(tasks)), context, _start_worker, (max_bytes, cache))
+    executor = ProcessPoolExecutor(min(jobs, len(tasks)), context, _start_worker, (plan, max_bytes, cache))
     try:
         futures = [executor.submit(_review_task, task) for task in tasks]
         try:
@@ -229,27 +259,26 @@ def _lookup(item: Input, max_bytes: int, cache: ResultCache | None) -> tuple[Fil
     return cache.load(cache.key(data, item.display, item.in_package)), len(data)
 
 
-def _review_cached(
-    item: Input, rules: RuleSet, max_bytes: int, cache: ResultCache | None, *, lookup: bool
-) -> FileResult:
+def _review_cached(item: Input, plan: Plan, max_bytes: int, cache: ResultCache | None, *, lookup: bool) -> FileResult:
     """Read once, then a cached result or a fresh review (stored under the bytes just read)."""
     try:
         data = read_input(item, max_bytes)
     except OSError as exc:
         return FileResult(item.display, error=FileError(item.display, "unreadable", exc.strerror or str(exc)))
+    policy = plan.policy(item.path, item.display)
     if cache is None:
-        return review_data(item, data, rules, max_bytes)
+        return review_data(item, data, plan.rules(policy), max_bytes, policy)
     entry = cache.key(data, item.display, item.in_package)
     result = cache.load(entry) if lookup else None
     if result is None:
-        result = review_data(item, data, rules, max_bytes)
+        result = review_data(item, data, plan.rules(policy), max_bytes, policy)
         cache.store(entry, result)
     return result
 
 
 @dataclass
 class _Worker:
-    rules: RuleSet
+    plan: Plan
     max_bytes: int
     cache: ResultCache | None
 
@@ -257,13 +286,14 @@ class _Worker:
 _WORKER: _Worker | None = None
 
 
-def _start_worker(max_bytes: int, cache: ResultCache | None) -> None:
+def _start_worker(plan: Plan, max_bytes: int, cache: ResultCache | None) -> None:
     global _WORKER
     # Ctrl-C reaches the whole process group: the parent alone handles it and stops the
     # workers, so they print no tracebacks. A stopped worker still removes its temporary file.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_worker)
-    _WORKER = _Worker(RuleSet(all_rules()), max_bytes, cache)
+    plan.use_models()
+    _WORKER = _Worker(plan, max_bytes, cache)
 
 
 def _exit_worker(signum: int, frame: object) -> None:
@@ -276,7 +306,7 @@ def _exit_worker(signum: int, frame: object) -> None:
 def _review_task(task: tuple[int, Input]) -> tuple[int, FileResult]:
     index, item = task
     assert _WORKER is not None
-    return index, _review_cached(item, _WORKER.rules, _WORKER.max_bytes, _WORKER.cache, lookup=False)
+    return index, _review_cached(item, _WORKER.plan, _WORKER.max_bytes, _WORKER.cache, lookup=False)
 
 
 def _rebase(item: Input, roots: dict[str, str]) -> Input:

@@ -9,10 +9,9 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 
-from scrutiny import __version__
+from scrutiny import __version__, config
 from scrutiny.findings import Severity
 from scrutiny.report import FORMATS
 
@@ -34,7 +33,11 @@ targets:
 exit codes:
   0  no security defects (notes at info level do not count)
   1  at least one defect at or above --min-severity
-  2  usage error, or nothing could be reviewed
+  2  usage error, bad configuration, or nothing could be reviewed
+
+configuration:
+  [tool.scrutiny] in the first pyproject.toml from the first path upward (stopping at the
+  repository root), or --config FILE; flags win over the file. See docs/configuration.md.
 
 examples:
   scrutiny review src/
@@ -63,30 +66,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     review.add_argument(
         "--min-severity",
-        default="info",
         metavar="LEVEL",
-        help="hide findings below LEVEL: info, low, medium, high (default: info)",
+        help="hide findings below LEVEL: info, low, medium, high (default: min-severity, else info)",
     )
     review.add_argument(
         "--exclude",
         action="append",
         default=[],
         metavar="GLOB",
-        help="skip files or directories matching GLOB (repeatable)",
+        help="skip files or directories matching GLOB (repeatable; replaces the configured exclude)",
     )
     review.add_argument("--stdin-name", default="<stdin>", metavar="NAME", help="file name to use for code read from -")
     review.add_argument(
         "-j",
         "--jobs",
         type=int,
-        default=0,
         metavar="N",
-        help="review files in N processes (default: one per core; 1 reviews in this process)",
+        help="review files in N processes (default: jobs, else one per core; 1 reviews in this process)",
     )
     review.add_argument(
         "--no-cache", action="store_true", help="neither read nor write the per-file result cache (~/.cache/scrutiny)"
     )
     review.add_argument("-q", "--quiet", action="store_true", help="do not print progress notes on stderr")
+    config.add_arguments(review)
 
     rules = commands.add_parser("rules", help="list the rules", description="List every rule scrutiny runs.")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
@@ -94,30 +96,6 @@ def _parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="print a rule's documentation", description="Explain a rule.")
     explain.add_argument("rule_id", metavar="RULE-ID")
     return parser
-
-
-class Progress:
-    """A one-line file counter on stderr for runs longer than a second, only on a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.started = time.monotonic()
-        self.shown_at = 0.0
-        self.dirty = False
-
-    def update(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if not self.enabled or now - self.started < 1.0 or now - self.shown_at < 0.2:
-            return
-        self.shown_at = now
-        self.dirty = True
-        sys.stderr.write(f"\rscrutiny: reviewed {done:,}/{total:,} files")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.dirty:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
 
 
 def write_atomically(path: str, text: str) -> None:
@@ -143,11 +121,13 @@ def _emit(text: str, output: str | None) -> None:
 
 def _review(args: argparse.Namespace) -> int:
     from scrutiny.api import Config, scan
+    from scrutiny.terminal import Progress, colour_text_review, use_colour
 
+    # Settings are read and checked before anything is reviewed or written.
     try:
-        min_severity = Severity.parse(args.min_severity)
-    except ValueError as exc:
-        print(f"scrutiny: error: --min-severity: {exc}", file=sys.stderr)
+        settings = config.merge_cli(config.discover_for(args.targets, args.config), args)
+    except config.ConfigError as exc:
+        print(f"scrutiny: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.targets.count("-") > 1:
         print("scrutiny: error: '-' (standard input) can be given only once", file=sys.stderr)
@@ -157,23 +137,24 @@ def _review(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"scrutiny: {message}", file=sys.stderr)
 
-    if args.jobs < 0:
-        print("scrutiny: error: --jobs must be 0 (one per core) or more", file=sys.stderr)
-        return EXIT_USAGE
-    config = Config(
-        excludes=tuple(args.exclude),
-        min_severity=min_severity,
+    run = Config(
+        excludes=settings.exclude,
+        min_severity=settings.min_severity or Severity.INFO,
         stdin_name=args.stdin_name,
-        jobs=args.jobs,
+        jobs=settings.jobs or 0,
         cache=not args.no_cache,
+        settings=settings,
     )
-    progress = Progress(enabled=not args.quiet and sys.stderr.isatty())
+    progress = Progress(not args.quiet and sys.stderr.isatty(), sys.stderr)
     try:
-        review = scan(args.targets, config, notify, progress.update)
+        review = scan(args.targets, run, notify, progress.update)
     finally:
         progress.close()
+    text = FORMATS[args.format](review)
+    if args.format == "text" and not args.output and use_colour(args.color, sys.stdout):
+        text = colour_text_review(text)
     try:
-        _emit(FORMATS[args.format](review), args.output)
+        _emit(text, args.output)
     except OSError as exc:
         print(f"scrutiny: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -173,6 +173,7 @@ class Suppressed:
 
     finding: Finding
     reason: str
+    by: str = "context"  # context, inline (scrutiny: ignore), nosec, or min-severity
 
 
 @dataclass(slots=True)

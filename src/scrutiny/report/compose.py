@@ -21,6 +21,7 @@ from scrutiny.rules import registered
 CLEAN_VERDICT = "No security defects are detected in the code."
 # Statements kept per aspect; the rest are counted, so a huge tree stays readable.
 MAX_STATEMENTS = 200
+HIDDEN_BY = ("context", "inline", "nosec", "min-severity")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,12 @@ class Review:
         return {s.label: counted.get(s.label, 0) for s in sorted(Severity, reverse=True)}
 
     @property
+    def hidden_by(self) -> dict[str, int]:
+        """How many findings each mechanism hid: context, inline, nosec, min-severity."""
+        counted = Counter(s.by for s in self.suppressed)
+        return {by: counted.get(by, 0) for by in HIDDEN_BY}
+
+    @property
     def exit_code(self) -> int:
         if not self.reviewed:
             return 2
@@ -100,7 +107,13 @@ def compose(
     errors: list[FileError],
     inputs: list[InputInfo],
     min_severity: Severity = Severity.INFO,
+    *,
+    floors: dict[str, Severity] | None = None,
+    enabled: frozenset[str] | None = None,
 ) -> Review:
+    """``floors`` are per-file thresholds (configuration overrides) that replace ``min_severity``;
+    ``enabled`` the rules the run used (default: every rule), listed as checked per aspect."""
+    floors = floors or {}
     results = sorted(results, key=lambda r: r.path)
     shown: list[Finding] = []
     hidden: list[Suppressed] = []
@@ -109,13 +122,18 @@ def compose(
         for finding in apply_context(result.findings, result.context, hidden):
             shown.append(finding)
     shown = fingerprint(sorted(set(shown), key=_order))
-    below = [f for f in shown if f.severity < min_severity]
-    shown = [f for f in shown if f.severity >= min_severity]
-    hidden.extend(Suppressed(f, f"below --min-severity {min_severity.label}") for f in below)
+    below = [f for f in shown if f.severity < floors.get(f.location.path, min_severity)]
+    shown = [f for f in shown if f.severity >= floors.get(f.location.path, min_severity)]
+    for finding in below:
+        floor = floors.get(finding.location.path)
+        why = f"below --min-severity {min_severity.label}"
+        if floor is not None:
+            why = f"below min-severity {floor.label} set for this file"
+        hidden.append(Suppressed(finding, why, "min-severity"))
 
     all_errors = sorted(errors + [r.error for r in results if r.error is not None], key=lambda e: (e.path, e.kind))
     files = [FileSummary(r.path, r.lines, r.context, r.error) for r in results]
-    aspects = _aspects(results, shown, hidden)
+    aspects = _aspects(results, shown, hidden, enabled)
     review = Review(
         version=__version__,
         inputs=inputs,
@@ -178,7 +196,9 @@ def fingerprint(findings: list[Finding]) -> list[Finding]:
     return stamped
 
 
-def _aspects(results: list[FileResult], shown: list[Finding], hidden: list[Suppressed]) -> list[Aspect]:
+def _aspects(
+    results: list[FileResult], shown: list[Finding], hidden: list[Suppressed], enabled: frozenset[str] | None
+) -> list[Aspect]:
     by_category: dict[Category, list[Finding]] = defaultdict(list)
     for finding in shown:
         by_category[finding.category].append(finding)
@@ -188,7 +208,8 @@ def _aspects(results: list[FileResult], shown: list[Finding], hidden: list[Suppr
             observations[observation.category].append((result, observation))
     rule_ids: dict[Category, list[str]] = defaultdict(list)
     for rule_id, rule in registered().items():
-        rule_ids[rule.category].append(rule_id)
+        if enabled is None or rule_id in enabled:
+            rule_ids[rule.category].append(rule_id)
     dropped = Counter(s.finding.category for s in hidden)
     reviewed = [r for r in results if r.error is None]
 

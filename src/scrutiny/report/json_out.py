@@ -81,6 +81,7 @@ def to_dict(review: Review) -> dict[str, Any]:
             "findings": review.counts,
             "defects": len(review.defects),
             "suppressed": len(review.suppressed),
+            "hidden_by": {by.replace("-", "_"): count for by, count in review.hidden_by.items()},
             "min_severity": review.min_severity.label,
             "exit_code": review.exit_code,
         },
@@ -108,7 +109,7 @@ def to_dict(review: Review) -> dict[str, Any]:
             for a in review.aspects
         ],
         "findings": [finding_dict(f) for f in review.findings],
-        "suppressed": [dict(finding_dict(s.finding), reason=s.reason) for s in review.suppressed],
+        "suppressed": [dict(finding_dict(s.finding), reason=s.reason, hidden_by=s.by) for s in review.suppressed],
         "errors": [{"path": e.path, "kind": e.kind, "message": e.message, "line": e.line} for e in review.errors],
     }
 

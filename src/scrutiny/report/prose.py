@@ -78,7 +78,10 @@ def render(review: Review) -> str:
             out.extend(_wrap(f"{error.path}: {error.kind}: {error.message}", "    ", "  - "))
     if review.suppressed:
         out.append("")
-        out.append(f"Hidden: {len(review.suppressed)} finding(s) by context, suppression or --min-severity.")
+        words = {"context": "by file context", "inline": "by inline suppression", "nosec": "by # nosec",
+                 "min-severity": "below the minimum severity"}  # fmt: skip
+        parts = [f"{count} {words[by]}" for by, count in review.hidden_by.items() if count]
+        out.append(f"Hidden: {len(review.suppressed)} finding(s): {', '.join(parts)}.")
     out.append("")
     out.append("Verdict")
     out.append(review.verdict)

@@ -87,6 +87,41 @@ class SuppressionWithoutReason(Rule):
         return ""
 
 
+class UnusedSuppression(Rule):
+    """Inline suppression that suppresses nothing
+
+    What: a "# scrutiny: ignore[RULE-ID]" comment naming a rule that reported nothing
+    on that line or the statement the comment belongs to, or naming no rule at all.
+    Rules switched off for the file by configuration are not counted as unused.
+    Why: a stale suppression is a blind spot waiting for code: when the line changes
+    and the problem it once hid comes back, the comment hides it again, unseen. A
+    misspelt rule id hides nothing and makes the author believe otherwise.
+    Example:
+        digest = hashlib.sha256(data).hexdigest()  # scrutiny: ignore[SCR301] checksum only
+    Fix: delete the comment, or correct the rule id so it names the finding on the line.
+    """
+
+    id = "SCR605"
+    name = "unused-suppression"
+    category = Category.DISABLED_CHECKS
+    cwe = 1164
+    severity = Severity.LOW
+    confidence = Confidence.HIGH
+    context = {
+        **DEFAULT_CONTEXT,
+        FileKind.TEST: note("a stale suppression in a test hides nothing that ships"),
+    }
+
+    def report(self, src: SourceFile, line: int, rule_id: str, known: bool) -> Finding:
+        comment = next((c for c in src.comments if c.line == line and SUPPRESSION.search(c.text)), None)
+        col, end = (comment.col, comment.col + len(comment.text)) if comment else (0, 0)
+        if known:
+            message = f"ignore[{rule_id}] suppresses nothing: {rule_id} reports nothing here"
+        else:
+            message = f"ignore[{rule_id}] names no rule, so it suppresses nothing"
+        return self.finding(Location(src.path, line, col, line, end), message, src)
+
+
 SECURITY_WORDS = frozenset(
     {
         "auth", "authn", "authz", "csrf", "xsrf", "token", "tokens", "password", "passwords", "passwd", "security",

@@ -44,7 +44,8 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     [[exit]]            # calls that never return (abort, sys.exit)
     call = "flask.abort"
 
-User model files given through configuration are not read yet; only the package's own.
+Project model files (``taint-models`` in the configuration) follow the same schema and
+are read after the package's own, so they add to them.
 """
 
 from __future__ import annotations
@@ -342,10 +343,26 @@ def model_files() -> list[Path]:
     return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
-@lru_cache(maxsize=1)
-def load() -> Models:
-    """The package's models (read once per process)."""
+# The configured project model files; set once per process by the review (see use_extra).
+_EXTRA: tuple[Path, ...] = ()
+
+
+def use_extra(paths: tuple[Path, ...]) -> None:
+    """Read these model files too in every later ``load()`` of this process."""
+    global _EXTRA
+    _EXTRA = tuple(paths)
+
+
+def load(extra: tuple[Path, ...] | None = None) -> Models:
+    """The package's models plus ``extra`` files (default: those given to ``use_extra``)."""
+    return _load(_EXTRA if extra is None else tuple(extra))
+
+
+@lru_cache(maxsize=4)
+def _load(extra: tuple[Path, ...]) -> Models:
     models = Models()
     for path in model_files():
         parse_model(path.read_text(encoding="utf-8"), path.name, models)
+    for path in extra:
+        parse_model(path.read_text(encoding="utf-8"), str(path), models)
     return models

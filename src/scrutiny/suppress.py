@@ -1,0 +1,138 @@
+"""What the per-file review keeps of the rules' findings: enabled rules only, minus inline
+suppressions (``# scrutiny: ignore[ID] reason``) and, when honoured, Bandit's ``# nosec``;
+plus a finding for each suppression that suppressed nothing (SCR605).
+
+A suppression covers its own line and the whole statement it belongs to, so a comment at
+the end of a call spread over several lines hides a finding on any of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from scrutiny.config import FilePolicy, every_rule
+from scrutiny.findings import FileResult, Finding, Suppressed
+from scrutiny.rules import registered
+from scrutiny.rules.suppressions import UnusedSuppression
+from scrutiny.source import SourceFile
+
+NOSEC = re.compile(r"#\s*nosec\b(.*)$", re.IGNORECASE)
+BANDIT_ID = re.compile(r"\bB\d{3}\b")
+UNUSED_ID = UnusedSuppression.id
+UNUSED_NAMES = re.compile(r"^ignore\[([A-Z0-9_-]+)\]")
+
+
+def nosec_lines(src: SourceFile) -> dict[int, frozenset[str]]:
+    """Line -> the Bandit ids its ``# nosec`` names (empty: every finding on the line)."""
+    found: dict[int, frozenset[str]] = {}
+    for comment in src.comments:
+        match = NOSEC.search(comment.text)
+        if match:
+            found[comment.line] = frozenset(BANDIT_ID.findall(match.group(1).split("#", 1)[0].upper()))
+    return found
+
+
+def _statement_lines(src: SourceFile, finding: Finding) -> range:
+    line, end = finding.location.line, finding.location.end_line
+    start, stop = src.statement_span(line)
+    return range(min(start, line), max(stop, end) + 1)
+
+
+@dataclass
+class _Settler:
+    src: SourceFile
+    policy: FilePolicy
+    nosec: dict[int, frozenset[str]]
+    kept: list[Finding] = field(default_factory=list)
+    hidden: list[Suppressed] = field(default_factory=list)
+    used: set[tuple[int, str]] = field(default_factory=set)  # (suppression line, rule id)
+
+    def place(self, finding: Finding) -> None:
+        suppression = self.src.suppression_for(finding.location.line, finding.location.end_line, finding.rule_id)
+        if suppression is not None:
+            self.used.add((suppression.line, finding.rule_id))
+            reason = suppression.reason or "no reason given"
+            self.hidden.append(Suppressed(finding, f"suppressed inline at line {suppression.line}: {reason}", "inline"))
+            return
+        line = self._nosec(finding)
+        if line:
+            self.hidden.append(Suppressed(finding, f"hidden by # nosec at line {line} (honor-nosec is on)", "nosec"))
+            return
+        self.kept.append(finding)
+
+    def _nosec(self, finding: Finding) -> int:
+        if not self.nosec:
+            return 0
+        rule = registered().get(finding.rule_id)
+        peers = frozenset(rule.bandit) if rule is not None else frozenset()
+        for number in _statement_lines(self.src, finding):
+            ids = self.nosec.get(number)
+            if ids is not None and (not ids or ids & peers):
+                return number
+        return 0
+
+
+def settle(src: SourceFile, findings: Iterable[Finding], policy: FilePolicy) -> tuple[list[Finding], list[Suppressed]]:
+    """The findings of enabled rules that stay, and those suppressions hide (with the reason)."""
+    settler = _Settler(src, policy, nosec_lines(src) if policy.honor_nosec else {})
+    for finding in findings:
+        if finding.rule_id in policy.enabled:
+            settler.place(finding)
+    if UNUSED_ID in policy.enabled:
+        for finding in unused(src, settler.used, policy.enabled):
+            settler.place(finding)
+    return settler.kept, settler.hidden
+
+
+def unused(src: SourceFile, used: set[tuple[int, str]], enabled: frozenset[str]) -> list[Finding]:
+    """An SCR605 finding per rule id a suppression names that reported nothing under it."""
+    known = registered()
+    rule = UnusedSuppression()
+    found: list[Finding] = []
+    for line, suppression in sorted(src.suppressions.items()):
+        for rule_id in sorted(suppression.rule_ids):
+            if rule_id == UNUSED_ID or (line, rule_id) in used:
+                continue
+            if rule_id in known and rule_id not in enabled:
+                continue  # switched off for this file: it could not fire, so the comment is not stale
+            found.append(rule.report(src, line, rule_id, rule_id in known))
+    return found
+
+
+def settle_linked(
+    findings: list[Finding],
+    results: dict[str, FileResult],
+    policies: dict[str, FilePolicy],
+    load: Callable[[str], SourceFile | None],
+) -> None:
+    """Give each cross-module finding to its file's result, after that file's suppressions.
+
+    The linker runs after the per-file review, so the sink file is read again (only files
+    with such a finding); a suppression one of these findings uses is no longer unused.
+    """
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        policy = policies.get(finding.location.path)
+        if finding.location.path in results and (policy is None or finding.rule_id in policy.enabled):
+            by_path.setdefault(finding.location.path, []).append(finding)
+    for path, group in by_path.items():
+        result = results[path]
+        src = load(path)
+        if src is None:
+            result.findings.extend(group)
+            continue
+        policy = policies.get(path) or every_rule()
+        settler = _Settler(src, policy, nosec_lines(src) if policy.honor_nosec else {})
+        for finding in group:
+            settler.place(finding)
+        result.findings = [f for f in result.findings if not _now_used(f, settler.used)] + settler.kept
+        result.suppressed.extend(settler.hidden)
+
+
+def _now_used(finding: Finding, used: set[tuple[int, str]]) -> bool:
+    if finding.rule_id != UNUSED_ID:
+        return False
+    match = UNUSED_NAMES.match(finding.message)
+    return match is not None and (finding.location.line, match.group(1)) in used
