@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from scrutiny.config import FilePolicy, every_rule
 from scrutiny.findings import FileResult, Finding, Suppressed
 from scrutiny.rules import registered
-from scrutiny.rules.suppressions import UnusedSuppression
+from scrutiny.rules.suppressions import SuppressionWithoutReason, UnusedSuppression
 from scrutiny.source import SourceFile
 
 NOSEC = re.compile(r"#\s*nosec\b(.*)$", re.IGNORECASE)
 BANDIT_ID = re.compile(r"\bB\d{3}\b")
 UNUSED_ID = UnusedSuppression.id
+# Findings about suppression comments: a bare # nosec must not hide the report on itself.
+ABOUT_SUPPRESSIONS = frozenset({UNUSED_ID, SuppressionWithoutReason.id})
 UNUSED_NAMES = re.compile(r"^ignore\[([A-Z0-9_-]+)\]")
 
 
@@ -63,7 +65,7 @@ class _Settler:
         self.kept.append(finding)
 
     def _nosec(self, finding: Finding) -> int:
-        if not self.nosec:
+        if not self.nosec or finding.rule_id in ABOUT_SUPPRESSIONS:
             return 0
         rule = registered().get(finding.rule_id)
         peers = frozenset(rule.bandit) if rule is not None else frozenset()

@@ -343,26 +343,30 @@ def model_files() -> list[Path]:
     return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
-# The configured project model files; set once per process by the review (see use_extra).
-_EXTRA: tuple[Path, ...] = ()
+# The configured project model files as (name, text); set once per process by the review.
+_EXTRA: tuple[tuple[str, str], ...] = ()
 
 
 def use_extra(paths: tuple[Path, ...]) -> None:
     """Read these model files too in every later ``load()`` of this process."""
     global _EXTRA
-    _EXTRA = tuple(paths)
+    _EXTRA = _read(paths)
+
+
+def _read(paths: tuple[Path, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(path), path.read_text(encoding="utf-8")) for path in paths)
 
 
 def load(extra: tuple[Path, ...] | None = None) -> Models:
     """The package's models plus ``extra`` files (default: those given to ``use_extra``)."""
-    return _load(_EXTRA if extra is None else tuple(extra))
+    return _load(_EXTRA if extra is None else _read(extra))
 
 
 @lru_cache(maxsize=4)
-def _load(extra: tuple[Path, ...]) -> Models:
+def _load(extra: tuple[tuple[str, str], ...]) -> Models:
     models = Models()
     for path in model_files():
         parse_model(path.read_text(encoding="utf-8"), path.name, models)
-    for path in extra:
-        parse_model(path.read_text(encoding="utf-8"), str(path), models)
+    for name, text in extra:
+        parse_model(text, name, models)
     return models
