@@ -116,6 +116,16 @@ def test_exclude_from_the_file_and_its_replacement_on_the_command_line(
     assert [Path(f["path"]).parent.name for f in replaced["files"]] == ["legacy"]
 
 
+def test_globs_are_relative_to_the_configuration_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = 'exclude = ["src/gen/*"]\n\n[[overrides]]\npaths = ["tests"]\ndisable = ["SCR301"]\n'
+    files = {"src/gen/a.py": WEAK_HASH, "src/b.py": WEAK_HASH, "src/pkg/tests/test_c.py": WEAK_HASH}
+    write(tmp_path, {**files, "s.toml": settings})
+    # The walk starts at src/, but "src/gen/*" is read from the configuration's directory.
+    _, result = review(capsys, "--config", str(tmp_path / "s.toml"), str(tmp_path / "src"))
+    assert sorted(Path(f["path"]).name for f in result["files"]) == ["b.py", "test_c.py"]
+    assert rule_ids(result, "/tests/") == [] and rule_ids(result, "b.py") == ["SCR301"]
+
+
 def test_overrides_apply_to_matching_files_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     settings = """
 disable = ["SCR102"]

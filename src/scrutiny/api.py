@@ -148,8 +148,8 @@ def scan(
     resolved = _resolve_targets(targets, notify)
     items, errors = discover(resolved.paths, config.excludes, stdin_name=config.stdin_name)
     items = [_rebase(item, resolved.display_roots) for item in items]
-    # include narrows what the walk found; a file named on the command line is always reviewed.
-    items = [i for i in items if i.display in targets or i.path is None or plan.included(i.path, i.display)]
+    # include and exclude narrow what the walk found; a file named on the command line is always reviewed.
+    items = [i for i in items if i.display in targets or i.path is None or plan.selected(i.path, i.display)]
     results = review_all(items, config.max_bytes, config.jobs, config.cache, progress, plan=plan)
     # The cross-module taint phase needs every file's summary, cached or fresh.
     by_display = {item.display: item for item in items}

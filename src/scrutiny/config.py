@@ -369,19 +369,20 @@ def _chosen(ids: frozenset[str], prefixes: tuple[str, ...]) -> frozenset[str]:
     return frozenset(i for i in ids if i.startswith(prefixes))
 
 
-def _names(root: Path, path: Path | None, display: str) -> list[str]:
-    """The names a file is matched under: its path relative to ``root`` (if inside), as shown,
-    its base name and every directory above it, so "tests" matches everything under tests/."""
-    names = [display]
+def _names(root: Path, path: Path | None, display: str) -> set[str]:
+    """The names a file is matched under: its base name, and its path relative to ``root``
+    (when inside it) or as shown (when relative), with each directory and leading part of it,
+    so "tests" matches any directory named tests and "src/app" everything under src/app."""
+    relative = [display] if not os.path.isabs(display) else []
     if path is not None:
         rel = os.path.relpath(os.path.abspath(path), root)
         if not rel.startswith(".."):
-            names.insert(0, rel.replace(os.sep, "/"))
-    found: list[str] = []
-    for name in names:
+            relative.append(rel.replace(os.sep, "/"))
+    names = {display.rsplit("/", 1)[-1]}
+    for name in relative:
         parts = name.split("/")
-        found += [name, parts[-1]] + ["/".join(parts[:n]) for n in range(1, len(parts))]
-    return found
+        names.update([name, *parts[:-1], *("/".join(parts[:n]) for n in range(1, len(parts)))])
+    return names
 
 
 def matches(patterns: tuple[str, ...], root: Path, path: Path | None, display: str) -> bool:
@@ -418,9 +419,14 @@ class Plan:
             found = override.min_severity if override.min_severity is not None else found
         return found
 
-    def included(self, path: Path | None, display: str) -> bool:
-        include = self.settings.include
-        return not include or matches(include, self.settings.root, path, display)
+    def selected(self, path: Path | None, display: str) -> bool:
+        """A file found by walking is reviewed if it matches include (when set) and no exclude glob,
+        both relative to the configuration's directory (discover already matched excludes
+        relative to each walked directory)."""
+        include, exclude, root = self.settings.include, self.settings.exclude, self.settings.root
+        if include and not matches(include, root, path, display):
+            return False
+        return not (exclude and matches(exclude, root, path, display))
 
     def rules(self, policy: FilePolicy) -> RuleSet:
         from scrutiny.rules import RuleSet, all_rules
