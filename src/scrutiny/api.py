@@ -148,29 +148,28 @@ def scan(
     resolved = _resolve_targets(targets, notify)
     items, errors = discover(resolved.paths, config.excludes, stdin_name=config.stdin_name)
     items = [_rebase(item, resolved.display_roots) for item in items]
-    # include and exclude narrow what the walk found; a file named on the command line is always reviewed.
-    items = [i for i in items if i.display in targets or i.path is None or plan.selected(i.path, i.display)]
+    items = plan.narrow(items, targets)
     results = review_all(items, config.max_bytes, config.jobs, config.cache, progress, plan=plan)
-    # The cross-module taint phase needs every file's summary, cached or fresh.
+    # The cross-module taint phase needs every file's summary, cached or fresh; its findings
+    # then pass through their sink file's suppressions like any other.
+    linked = taint.link([r.summary for r in results if r.summary is not None])
+    suppress.settle_linked(linked, results, items, plan, _reloader(items, config.max_bytes))
+    floors = plan.floors(items)
+    return compose(results, resolved.errors + errors, resolved.inputs, config.min_severity, floors=floors,
+                   enabled=plan.enabled)  # fmt: skip
+
+
+def _reloader(items: list[Input], max_bytes: int) -> Callable[[str], source.SourceFile | None]:
     by_display = {item.display: item for item in items}
 
     def reload(path: str) -> source.SourceFile | None:
         item = by_display[path]
         try:
-            return source.load(read_input(item, config.max_bytes), path, in_package=item.in_package)
+            return source.load(read_input(item, max_bytes), path, in_package=item.in_package, max_bytes=max_bytes)
         except (OSError, source.SourceError, RecursionError):
             return None
 
-    suppress.settle_linked(
-        taint.link([r.summary for r in results if r.summary is not None]),
-        {result.path: result for result in results},
-        {item.display: plan.policy(item.path, item.display) for item in items},
-        reload,
-    )
-    floors = {i.display: f for i in items if (f := plan.min_severity(i.path, i.display)) is not None}
-    return compose(
-        results, resolved.errors + errors, resolved.inputs, config.min_severity, floors=floors, enabled=plan.enabled
-    )
+    return reload
 
 
 def review_all(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from scrutiny.findings import Severity
 
 if TYPE_CHECKING:
+    from scrutiny.discover import Input
     from scrutiny.rules import RuleSet
 
 KEYS = ("include", "exclude", "enable", "disable", "min-severity", "honor-nosec", "taint-models", "jobs", "overrides")
@@ -418,6 +419,15 @@ class Plan:
         for override in self._overrides(path, display):
             found = override.min_severity if override.min_severity is not None else found
         return found
+
+    def narrow(self, items: list[Input], targets: list[str]) -> list[Input]:
+        """The walked files include and exclude keep; files named on the command line always stay."""
+        return [i for i in items if i.display in targets or i.path is None or self.selected(i.path, i.display)]
+
+    def floors(self, items: list[Input]) -> dict[str, Severity]:
+        """Per-file minimum severities set by overrides, by the name files are shown under."""
+        found = {item.display: self.min_severity(item.path, item.display) for item in items}
+        return {display: floor for display, floor in found.items() if floor is not None}
 
     def selected(self, path: Path | None, display: str) -> bool:
         """A file found by walking is reviewed if it matches include (when set) and no exclude glob,

@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from scrutiny.config import FilePolicy, every_rule
+from scrutiny.config import FilePolicy, Plan, every_rule
+from scrutiny.discover import Input
 from scrutiny.findings import FileResult, Finding, Suppressed
 from scrutiny.rules import registered
 from scrutiny.rules.suppressions import SuppressionWithoutReason, UnusedSuppression
@@ -105,8 +106,9 @@ def unused(src: SourceFile, used: set[tuple[int, str]], enabled: frozenset[str])
 
 def settle_linked(
     findings: list[Finding],
-    results: dict[str, FileResult],
-    policies: dict[str, FilePolicy],
+    results: list[FileResult],
+    items: list[Input],
+    plan: Plan,
     load: Callable[[str], SourceFile | None],
 ) -> None:
     """Give each cross-module finding to its file's result, after that file's suppressions.
@@ -114,18 +116,21 @@ def settle_linked(
     The linker runs after the per-file review, so the sink file is read again (only files
     with such a finding); a suppression one of these findings uses is no longer unused.
     """
+    by_result = {result.path: result for result in results}
+    by_item = {item.display: item for item in items}
     by_path: dict[str, list[Finding]] = {}
     for finding in findings:
-        policy = policies.get(finding.location.path)
-        if finding.location.path in results and (policy is None or finding.rule_id in policy.enabled):
+        if finding.location.path in by_result:
             by_path.setdefault(finding.location.path, []).append(finding)
     for path, group in by_path.items():
-        result = results[path]
-        src = load(path)
+        item = by_item.get(path)
+        policy = plan.policy(item.path, item.display) if item is not None else every_rule()
+        group = [f for f in group if f.rule_id in policy.enabled]
+        result = by_result[path]
+        src = load(path) if group else None
         if src is None:
             result.findings.extend(group)
             continue
-        policy = policies.get(path) or every_rule()
         settler = _Settler(src, policy, nosec_lines(src) if policy.honor_nosec else {})
         for finding in group:
             settler.place(finding)
