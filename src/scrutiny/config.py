@@ -66,8 +66,10 @@ class Settings:
     def fingerprint(self) -> str:
         """What in these settings changes a file's result: rule choice, nosec, overrides, model contents."""
         digest = hashlib.sha256()
-        parts = [repr((self.enable, self.disable, self.honor_nosec)), self.root.as_posix()]
-        parts += [repr((o.paths, o.enable, o.disable)) for o in self.overrides]
+        parts = [repr((self.enable, self.disable, self.honor_nosec))]
+        if self.overrides:  # their globs are read from root
+            parts.append(self.root.as_posix())
+            parts += [repr((o.paths, o.enable, o.disable)) for o in self.overrides]
         for model in self.taint_models:
             parts.append(model.as_posix())
             parts.append(hashlib.sha256(model.read_bytes()).hexdigest())
@@ -98,10 +100,15 @@ def find(start: Path) -> Path | None:
 
 def _has_table(path: Path) -> bool:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        # A broken pyproject.toml that never mentions scrutiny is not ours to judge.
-        return "[tool.scrutiny" in path.read_text(encoding="utf-8", errors="replace") if path.is_file() else False
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        # A broken pyproject.toml that never mentions scrutiny is not ours to judge; one
+        # that does is read, so the error is reported.
+        return "[tool.scrutiny" in text
     tool = data.get("tool")
     return isinstance(tool, dict) and "scrutiny" in tool
 
