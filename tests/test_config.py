@@ -309,6 +309,24 @@ def test_errors_in_pyproject_name_the_line_inside_tool_scrutiny(
     assert f"{tmp_path / 'pyproject.toml'}:7: jobs: must be a whole number" in err and not output.exists()
 
 
+def test_pyproject_errors_in_overrides_and_broken_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = '[tool.scrutiny]\n\n[[tool.scrutiny.overrides]]\npaths = ["a"]\n\n[[tool.scrutiny.overrides]]\npaths = 3\n'
+    write(tmp_path, {"pyproject.toml": text, "a.py": WEAK_HASH})
+    assert cli.main(["review", str(tmp_path / "a.py")]) == 2
+    assert f"{tmp_path / 'pyproject.toml'}:7: paths: must be a list" in capsys.readouterr().err
+    # A discovered pyproject.toml that mentions [tool.scrutiny] but does not parse is an error...
+    (tmp_path / "pyproject.toml").write_text("[tool.scrutiny]\nexclude = [\n")
+    assert cli.main(["review", str(tmp_path / "a.py")]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
+    # ...one that never mentions scrutiny is someone else's problem.
+    (tmp_path / "pyproject.toml").write_text("[project\n")
+    assert cli.main(["review", "--quiet", "--format", "json", str(tmp_path / "a.py")]) == 1
+    capsys.readouterr()
+    (tmp_path / "bad.toml").write_bytes(b"exclude = ['\xff']\n")
+    assert cli.main(["review", "--config", str(tmp_path / "bad.toml"), str(tmp_path / "a.py")]) == 2
+    assert "bad.toml: cannot read" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("files", "args", "expected"),
     [
