@@ -12,7 +12,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
+from scrutiny import baseline as baselines
 from scrutiny import pypi, source, taint
+from scrutiny.baseline import Baseline
 from scrutiny.cache import ResultCache, abandon_write, results_dir, rules_fingerprint
 from scrutiny.context import classify
 from scrutiny.discover import Input, discover
@@ -132,8 +134,12 @@ def scan(
     config: Config | None = None,
     notify: Callable[[str], None] = lambda message: None,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    baseline: Baseline | None = None,
 ) -> Review:
-    """Review every target; ``progress(done, total)`` is called after each file."""
+    """Review every target; ``progress(done, total)`` is called after each file.
+
+    Findings a ``baseline`` accepts are hidden (and counted) before the review is composed.
+    """
     config = config or Config()
     resolved = _resolve_targets(targets, notify)
     items, errors = discover(resolved.paths, config.excludes, stdin_name=config.stdin_name)
@@ -143,7 +149,11 @@ def scan(
     by_path = {result.path: result for result in results}
     for finding in taint.link([r.summary for r in results if r.summary is not None]):
         by_path[finding.location.path].findings.append(finding)
-    return compose(results, resolved.errors + errors, resolved.inputs, config.min_severity)
+    hidden = baselines.apply(baseline, results) if baseline is not None else 0
+    review = compose(results, resolved.errors + errors, resolved.inputs, config.min_severity)
+    if baseline is not None:
+        baselines.note(review, baseline, hidden)
+    return review
 
 
 def review_all(

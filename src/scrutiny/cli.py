@@ -31,15 +31,25 @@ targets:
   pypi:NAME[==VER]     download the sdist from the package index into the user cache
                        (sha256 checked and shown) and review it; nothing is built or run
 
+change review (PATHs default to .):
+  --diff BASE          review the Python files changed since git revision BASE (committed,
+                       staged, unstaged and untracked), whole, with the rest of the tree as
+                       context; each finding is introduced, unchanged or fixed by the change
+  --patch FILE|-       the same for a unified diff applied in memory to the working tree
+  --baseline FILE      hide the findings accepted in FILE (scrutiny baseline create)
+
 exit codes:
-  0  no security defects (notes at info level do not count)
-  1  at least one defect at or above --min-severity
-  2  usage error, or nothing could be reviewed
+  0  no security defects (notes at info level do not count); with --diff or --patch:
+     the change introduces none
+  1  at least one defect at or above --min-severity (with --diff/--patch: introduced)
+  2  usage error, bad revision, patch or baseline, or nothing could be reviewed
 
 examples:
   scrutiny review src/
   scrutiny review --format json --output review.json pypi:nova==34.0.0
-  git show HEAD:app.py | scrutiny review - --stdin-name app.py"""
+  git show HEAD:app.py | scrutiny review - --stdin-name app.py
+  scrutiny review --diff origin/main --format sarif -o scrutiny.sarif
+  scrutiny baseline create -o .scrutiny-baseline.json . && scrutiny review --baseline .scrutiny-baseline.json ."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=REVIEW_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    review.add_argument("targets", nargs="+", metavar="TARGET", help="PATH, - or pypi:NAME[==VERSION]")
+    review.add_argument("targets", nargs="*", metavar="TARGET", help="PATH, - or pypi:NAME[==VERSION]")
     review.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
     review.add_argument(
         "-o", "--output", metavar="FILE", help="write the review to FILE (atomically) instead of stdout"
@@ -87,6 +97,23 @@ def _parser() -> argparse.ArgumentParser:
         "--no-cache", action="store_true", help="neither read nor write the per-file result cache (~/.cache/scrutiny)"
     )
     review.add_argument("-q", "--quiet", action="store_true", help="do not print progress notes on stderr")
+    # --- change review and baselines (logic in change.py, baseline.py) ---
+    change = review.add_mutually_exclusive_group()
+    change.add_argument("--diff", metavar="BASE", help="review only the Python files changed since git revision BASE")
+    change.add_argument("--patch", metavar="FILE", help="review the change a unified diff (FILE or -) makes")
+    review.add_argument("--baseline", metavar="FILE", help="hide findings accepted in this baseline file")
+
+    baseline = commands.add_parser(
+        "baseline",
+        help="record today's findings so later reviews show only new ones",
+        description="Write a baseline of the current findings (see docs/ci-integration.md).",
+    )
+    baseline_commands = baseline.add_subparsers(dest="baseline_command", metavar="ACTION", required=True)
+    create = baseline_commands.add_parser("create", help="write a baseline of the findings in TARGETs")
+    create.add_argument("targets", nargs="+", metavar="TARGET", help="PATH or pypi:NAME[==VERSION]")
+    create.add_argument("-o", "--output", metavar="FILE", required=True, help="baseline file to write (atomically)")
+    create.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
+    # --- end of change review and baselines ---
 
     rules = commands.add_parser("rules", help="list the rules", description="List every rule scrutiny runs.")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
@@ -142,12 +169,15 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from scrutiny.api import Config, scan
+    from scrutiny.api import Config
 
     try:
         min_severity = Severity.parse(args.min_severity)
     except ValueError as exc:
         print(f"scrutiny: error: --min-severity: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.targets and args.diff is None and args.patch is None:
+        print("scrutiny: error: give at least one TARGET (or --diff BASE / --patch FILE)", file=sys.stderr)
         return EXIT_USAGE
     if args.targets.count("-") > 1:
         print("scrutiny: error: '-' (standard input) can be given only once", file=sys.stderr)
@@ -167,11 +197,19 @@ def _review(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         cache=not args.no_cache,
     )
+    # --- change review and baselines: every input is checked before any output ---
+    from scrutiny.baseline import BaselineError
+    from scrutiny.change import ChangeError, review_request
+
     progress = Progress(enabled=not args.quiet and sys.stderr.isatty())
     try:
-        review = scan(args.targets, config, notify, progress.update)
+        review = review_request(args.targets, config, args.diff, args.patch, args.baseline, notify, progress.update)
+    except (ChangeError, BaselineError) as exc:
+        print(f"scrutiny: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     finally:
         progress.close()
+    # --- end of change review and baselines ---
     try:
         _emit(FORMATS[args.format](review), args.output)
     except OSError as exc:
@@ -200,6 +238,23 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _baseline(args: argparse.Namespace) -> int:
+    from scrutiny.api import Config, scan
+    from scrutiny.baseline import render
+
+    review = scan(args.targets, Config(excludes=tuple(args.exclude), cache=True))
+    if not review.reviewed:
+        print("scrutiny: error: nothing could be reviewed; no baseline written", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        write_atomically(args.output, render(review.findings))
+    except OSError as exc:
+        print(f"scrutiny: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"scrutiny: baseline of {len(review.findings)} finding(s) written to {args.output}", file=sys.stderr)
+    return EXIT_CLEAN
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:
@@ -209,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    handlers = {"review": _review, "rules": _rules, "explain": _explain}
+    handlers = {"review": _review, "rules": _rules, "explain": _explain, "baseline": _baseline}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

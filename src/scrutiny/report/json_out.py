@@ -49,6 +49,17 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 
 
 def to_dict(review: Review) -> dict[str, Any]:
+    document = _review_dict(review)
+    # Optional keys, added in a compatible way (schema version 1 still applies).
+    if review.change is not None:
+        document["change"] = _change(review)
+    if review.baseline is not None:
+        note = review.baseline
+        document["baseline"] = {"path": note.path, "entries": note.entries, "hidden": note.hidden}
+    return document
+
+
+def _review_dict(review: Review) -> dict[str, Any]:
     files = []
     for summary in review.files:
         entry: dict[str, Any] = {"path": summary.path, "lines": summary.lines, "error": None}
@@ -110,6 +121,21 @@ def to_dict(review: Review) -> dict[str, Any]:
         "findings": [finding_dict(f) for f in review.findings],
         "suppressed": [dict(finding_dict(s.finding), reason=s.reason) for s in review.suppressed],
         "errors": [{"path": e.path, "kind": e.kind, "message": e.message, "line": e.line} for e in review.errors],
+    }
+
+
+def _change(review: Review) -> dict[str, Any]:
+    change = review.change
+    assert change is not None
+    return {
+        "mode": change.mode,
+        "base": change.base,
+        "files": [{"status": f.status, "old_path": f.old_path, "new_path": f.new_path} for f in change.files],
+        "counts": change.counts,
+        "introduced": [f.fingerprint for f in change.introduced],
+        "unchanged": [f.fingerprint for f in change.unchanged],
+        "fixed": [finding_dict(f) for f in change.fixed],
+        "notes": change.notes,
     }
 
 
