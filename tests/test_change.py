@@ -46,7 +46,9 @@ def by_fingerprint(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def introduced(document: dict[str, Any]) -> list[tuple[str, str, int]]:
     findings = by_fingerprint(document)
-    return [(findings[p]["rule_id"], findings[p]["path"], findings[p]["line"]) for p in document["change"]["introduced"]]
+    return [
+        (findings[p]["rule_id"], findings[p]["path"], findings[p]["line"]) for p in document["change"]["introduced"]
+    ]
 
 
 def fixed(document: dict[str, Any]) -> list[tuple[str, str, int]]:
@@ -154,7 +156,9 @@ def test_a_taint_path_through_an_unchanged_module_is_found(repo: Repo, capsys: p
     )
     code, document = review(capsys, "--diff", "HEAD")
     assert code == 1
-    assert document["change"]["files"] == [{"status": "modified", "old_path": "web/views.py", "new_path": "web/views.py"}]
+    assert document["change"]["files"] == [
+        {"status": "modified", "old_path": "web/views.py", "new_path": "web/views.py"}
+    ]
     assert ("SCR501", "web/views.py", 7) in introduced(document)
     [taint] = [f for f in document["findings"] if f["rule_id"] == "SCR501"]
     assert "web/params.py" in taint["message"]
@@ -167,7 +171,7 @@ def test_a_sink_in_an_unchanged_module_reached_from_changed_code_is_found(
     repo.write(
         "store/db.py",
         "def find_user(cursor, name):\n"
-        "    cursor.execute(\"SELECT * FROM users WHERE name = '\" + name + \"'\")\n"
+        '    cursor.execute("SELECT * FROM users WHERE name = \'" + name + "\'")\n'
         "    return cursor.fetchone()\n",
     )
     repo.write("store/views.py", "from flask import request\n")
@@ -283,6 +287,8 @@ def test_a_patch_that_does_not_apply_names_the_file_and_hunk(
     assert "no file changes found" in empty
 
 
-def test_diff_and_patch_refuse_stdin_and_pypi_targets(repo: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_diff_and_patch_refuse_stdin_and_pypi_targets(
+    repo: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     err = _fails_with_nothing_written(["--diff", "HEAD", "pypi:nova"], tmp_path, capsys)
     assert "paths of the working tree" in err
