@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from gitrepo import Repo, needs_git
+
 from scrutiny import cli
 from scrutiny.baseline import VERSION
 from scrutiny.report.compose import CLEAN_VERDICT

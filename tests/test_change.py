@@ -9,8 +9,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-
 from gitrepo import Repo, needs_git
+
 from scrutiny import cli
 from scrutiny.report.compose import CLEAN_VERDICT
 
