@@ -292,3 +292,26 @@ def test_diff_and_patch_refuse_stdin_and_pypi_targets(
 ) -> None:
     err = _fails_with_nothing_written(["--diff", "HEAD", "pypi:nova"], tmp_path, capsys)
     assert "paths of the working tree" in err
+
+
+def test_the_patch_applier_handles_offsets_missing_newlines_and_new_and_deleted_files() -> None:
+    from scrutiny import patch
+
+    old = "a\nb\nc\nd\n"
+    diff = "--- x.py\n+++ x.py\n@@ -2,2 +2,2 @@\n b\n-c\n+C\n"
+    [file_patch] = patch.parse(diff)
+    assert patch.apply(file_patch, old) == "a\nb\nC\nd\n"
+    # Two lines inserted above since the patch was made: the hunk is found further down.
+    assert patch.apply(file_patch, "x\ny\n" + old) == "x\ny\na\nb\nC\nd\n"
+    no_newline = "--- x.py\n+++ x.py\n@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+b\n\\ No newline at end of file\n"
+    assert patch.apply(patch.parse(no_newline)[0], "a") == "b"
+    created, deleted = patch.parse(
+        "diff --git a/n.py b/n.py\nnew file mode 100644\n--- /dev/null\n+++ b/n.py\n@@ -0,0 +1,2 @@\n+x = 1\n+y = 2\n"
+        "diff --git a/o.py b/o.py\ndeleted file mode 100644\n--- a/o.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-z = 3\n"
+    )
+    assert (created.old_path, created.new_path, patch.apply(created, "")) == (None, "n.py", "x = 1\ny = 2\n")
+    assert (deleted.old_path, deleted.new_path, patch.apply(deleted, "z = 3\n")) == ("o.py", None, "")
+    [renamed] = patch.parse("diff --git a/p.py b/q.py\nsimilarity index 100%\nrename from p.py\nrename to q.py\n")
+    assert (renamed.old_path, renamed.new_path, renamed.hunks) == ("p.py", "q.py", [])
+    with pytest.raises(patch.PatchError, match=r"x.py: hunk 1 \(@@ -2,2 \+2,2 @@, line 3 of the patch\)"):
+        patch.apply(file_patch, "a\nb\nX\nd\n")

@@ -109,7 +109,14 @@ def _parser() -> argparse.ArgumentParser:
         description="Write a baseline of the current findings (see docs/ci-integration.md).",
     )
     baseline_commands = baseline.add_subparsers(dest="baseline_command", metavar="ACTION", required=True)
-    create = baseline_commands.add_parser("create", help="write a baseline of the findings in TARGETs")
+    create = baseline_commands.add_parser(
+        "create",
+        help="write a baseline of the findings in TARGETs",
+        description="Record every finding in TARGETs; `scrutiny review --baseline FILE` then hides them.",
+        epilog="entries match by rule, enclosing scope and a hash of the code (not line numbers), so\n"
+        "inserted lines and renamed files keep them accepted; see docs/ci-integration.md",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     create.add_argument("targets", nargs="+", metavar="TARGET", help="PATH or pypi:NAME[==VERSION]")
     create.add_argument("-o", "--output", metavar="FILE", required=True, help="baseline file to write (atomically)")
     create.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
@@ -242,7 +249,7 @@ def _baseline(args: argparse.Namespace) -> int:
     from scrutiny.api import Config, scan
     from scrutiny.baseline import render
 
-    review = scan(args.targets, Config(excludes=tuple(args.exclude), cache=True))
+    review = scan(args.targets, Config(excludes=tuple(args.exclude), jobs=0, cache=True))
     if not review.reviewed:
         print("scrutiny: error: nothing could be reviewed; no baseline written", file=sys.stderr)
         return EXIT_USAGE
