@@ -98,7 +98,7 @@ def test_reverting_the_change_reports_it_fixed_and_stays_honest(repo: Repo, caps
     assert fixed(document) == [("SCR101", "app.py", 10)]
     verdict = document["verdict"]["text"]
     # The low-severity finding remains, so the code is not called clean; the change adds nothing.
-    assert verdict != CLEAN_VERDICT
+    assert verdict != CLEAN_VERDICT and document["verdict"]["clean"] is False
     assert verdict.startswith("The change introduces no security defects, but 1 defect(s)")
     assert any("fixes 1 defect" in reason for reason in document["verdict"]["reasons"])
 
@@ -233,6 +233,10 @@ def test_every_format_shows_the_change(repo: Repo, fmt: str, capsys: pytest.Capt
     assert cli.main(["review", "--format", fmt, "--quiet", "-j", "1", "--diff", "HEAD~1"]) == 1
     out = capsys.readouterr().out
     if fmt == "sarif":
+        from test_formats_sarif import validator
+
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator().iter_errors(json.loads(out))]
+        assert not errors, errors[:10]
         results = json.loads(out)["runs"][0]["results"]
         states = sorted((r["ruleId"], r["baselineState"]) for r in results)
         assert states == [("SCR101", "new"), ("SCR130", "absent")]
@@ -315,3 +319,12 @@ def test_the_patch_applier_handles_offsets_missing_newlines_and_new_and_deleted_
     assert (renamed.old_path, renamed.new_path, renamed.hunks) == ("p.py", "q.py", [])
     with pytest.raises(patch.PatchError, match=r"x.py: hunk 1 \(@@ -2,2 \+2,2 @@, line 3 of the patch\)"):
         patch.apply(file_patch, "a\nb\nX\nd\n")
+
+
+def test_a_change_that_leaves_no_defect_gets_the_clean_verdict(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.write("app.py", "def run(values):\n    return sorted(values)\n")
+    code, document = review(capsys, "--diff", "HEAD")
+    assert code == 0
+    assert document["verdict"]["text"] == CLEAN_VERDICT and document["verdict"]["clean"] is True
+    assert document["verdict"]["reasons"][0] == "The change introduces no security defects."
+    assert sorted(r for r, _, _ in fixed(document)) == ["SCR130"]

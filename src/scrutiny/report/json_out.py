@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from scrutiny.findings import Citation, Finding
-from scrutiny.report.compose import Review
+from scrutiny.report.compose import CLEAN_VERDICT, Review
 from scrutiny.rules import registered
 
 SCHEMA_VERSION = 1
@@ -97,7 +97,9 @@ def _review_dict(review: Review) -> dict[str, Any]:
         },
         "verdict": {
             "text": review.verdict,
-            "clean": review.exit_code == 0 and not review.errors,
+            # The clean verdict exactly: a change review that exits 0 over old defects, or a
+            # baseline that hid some, is not clean.
+            "clean": review.verdict == CLEAN_VERDICT,
             "reasons": review.reasons,
         },
         "overview": review.overview,
