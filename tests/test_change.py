@@ -328,3 +328,12 @@ def test_a_change_that_leaves_no_defect_gets_the_clean_verdict(repo: Repo, capsy
     assert document["verdict"]["text"] == CLEAN_VERDICT and document["verdict"]["clean"] is True
     assert document["verdict"]["reasons"][0] == "The change introduces no security defects."
     assert sorted(r for r, _, _ in fixed(document)) == ["SCR130"]
+
+
+def test_github_annotations_cover_only_what_the_change_introduces(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.write("app.py", CHANGED_APP)
+    assert cli.main(["review", "--format", "github", "--quiet", "-j", "1", "app.py"]) == 1
+    assert sorted(line.split(" ", 1)[0] for line in capsys.readouterr().out.splitlines()) == ["::error", "::notice"]
+    assert cli.main(["review", "--format", "github", "--quiet", "-j", "1", "--diff", "HEAD"]) == 1
+    out = capsys.readouterr().out
+    assert [line.split(" ", 1)[0] for line in out.splitlines()] == ["::error"] and "SCR101" in out
