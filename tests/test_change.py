@@ -330,10 +330,40 @@ def test_a_change_that_leaves_no_defect_gets_the_clean_verdict(repo: Repo, capsy
     assert sorted(r for r, _, _ in fixed(document)) == ["SCR130"]
 
 
-def test_github_annotations_cover_only_what_the_change_introduces(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_github_annotations_cover_only_what_the_change_introduces(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo.write("app.py", CHANGED_APP)
     assert cli.main(["review", "--format", "github", "--quiet", "-j", "1", "app.py"]) == 1
     assert sorted(line.split(" ", 1)[0] for line in capsys.readouterr().out.splitlines()) == ["::error", "::notice"]
     assert cli.main(["review", "--format", "github", "--quiet", "-j", "1", "--diff", "HEAD"]) == 1
     out = capsys.readouterr().out
     assert [line.split(" ", 1)[0] for line in out.splitlines()] == ["::error"] and "SCR101" in out
+
+
+def test_a_git_patch_applies_from_a_subdirectory_with_new_renamed_and_deleted_files(
+    repo: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.write("pkg/__init__.py", "")
+    repo.write("pkg/old.py", "import pickle\n\n\ndef load(blob):\n    return pickle.loads(blob)\n")
+    repo.write("pkg/gone.py", "import marshal\n\n\ndef load(blob):\n    return marshal.loads(blob)\n")
+    repo.commit("package")
+    repo.git("mv", "pkg/old.py", "pkg/new.py")
+    repo.git("rm", "-q", "pkg/gone.py")
+    repo.write("pkg/added.py", "import subprocess\n\n\ndef run(cmd):\n    subprocess.run(cmd, shell=True)\n")
+    repo.git("add", "-A")
+    patch = tmp_path / "change.patch"
+    patch.write_text(repo.git("diff", "--cached", "-M", "HEAD"))
+    repo.git("reset", "-q", "--hard", "HEAD")
+    monkeypatch.chdir(repo.root / "pkg")
+    code, document = review(capsys, "--patch", str(patch))
+    assert code == 1
+    assert document["change"]["files"] == [
+        {"status": "added", "old_path": None, "new_path": "added.py"},
+        {"status": "deleted", "old_path": "gone.py", "new_path": None},
+        {"status": "renamed", "old_path": "old.py", "new_path": "new.py"},
+    ]
+    assert [(r, p) for r, p, _ in introduced(document)] == [("SCR101", "added.py")]
+    assert [(r, p) for r, p, _ in fixed(document)] == [("SCR202", "gone.py")]
+    assert [by_fingerprint(document)[p]["path"] for p in document["change"]["unchanged"]] == ["new.py"]
+    assert not (repo.root / "pkg" / "added.py").exists() and (repo.root / "pkg" / "gone.py").exists()

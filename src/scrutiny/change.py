@@ -90,15 +90,23 @@ def from_git(base: str, targets: list[str], excludes: tuple[str, ...] = ()) -> l
 
 
 def from_patch(data: bytes, targets: list[str], excludes: tuple[str, ...] = ()) -> list[FileChange]:
-    """The changes a unified diff makes to the working tree (which is the version before)."""
+    """The changes a unified diff makes to the working tree (which is the version before).
+
+    Paths of a git diff are relative to the repository's root (the current directory
+    outside a repository); those of a plain diff to the current directory.
+    """
     text = data.decode("utf-8", "surrogateescape")
     place = _placer(targets, excludes)
+    try:
+        root = gitdiff.repository_root()
+    except gitdiff.GitError:
+        root = "."
     changes: list[FileChange] = []
     try:
         for file_patch in patch.parse(text):
             if not any(p and p.endswith(".py") for p in (file_patch.old_path, file_patch.new_path)):
                 continue
-            change = _patched(file_patch, place)
+            change = _patched(file_patch, place, root if file_patch.git else ".")
             if change is not None:
                 changes.append(change)
     except patch.PatchError as exc:
@@ -106,25 +114,24 @@ def from_patch(data: bytes, targets: list[str], excludes: tuple[str, ...] = ()) 
     return changes
 
 
-def _existing(path: str | None, git: bool) -> str | None:
+def _existing(path: str, base: str, strip: bool) -> str | None:
     """The working-tree file a patch path names; a plain diff's paths may carry one extra leading directory."""
-    if path is None:
-        return None
-    candidates = [path] if git else [path, path.split("/", 1)[1] if "/" in path else path]
-    return next((c for c in candidates if os.path.isfile(c)), None)
+    candidates = [path, path.split("/", 1)[1]] if strip and "/" in path else [path]
+    return next((found for c in candidates if os.path.isfile(found := os.path.join(base, c))), None)
 
 
-def _patched(file_patch: patch.FilePatch, place: Callable[[str], str | None]) -> FileChange | None:
+def _patched(file_patch: patch.FilePatch, place: Callable[[str], str | None], base: str) -> FileChange | None:
     git = file_patch.git
     if file_patch.old_path is None:  # a new file
         assert file_patch.new_path is not None
-        if os.path.exists(file_patch.new_path):
+        created = os.path.join(base, file_patch.new_path)
+        if os.path.exists(created):
             raise patch.PatchError(f"{file_patch.new_path}: the patch creates it, but it already exists")
-        new = place(file_patch.new_path)
+        new = place(created)
         after = patch.apply(file_patch, "").encode("utf-8", "surrogateescape")
         return FileChange("added", None, new, None, after) if new else None
     candidates = [file_patch.old_path] if git else [file_patch.old_path, file_patch.new_path]
-    found = next((p for p in (_existing(c, git) for c in candidates) if p), None)
+    found = next((p for p in (_existing(c, base, not git) for c in candidates if c) if p), None)
     if found is None:
         raise patch.PatchError(f"{file_patch.old_path}: the patch changes it, but it is not in the working tree")
     before = Path(found).read_bytes()
@@ -132,7 +139,7 @@ def _patched(file_patch: patch.FilePatch, place: Callable[[str], str | None]) ->
     old = place(found)
     if file_patch.new_path is None:
         return FileChange("deleted", old, None, before, None) if old else None
-    new = place(file_patch.new_path if git else found)
+    new = place(os.path.join(base, file_patch.new_path) if git else found)
     if old is None and new is None:
         return None
     after = after_text.encode("utf-8", "surrogateescape")
