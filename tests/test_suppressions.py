@@ -98,7 +98,7 @@ def test_the_review_counts_what_each_mechanism_hid(tmp_path: Path, capsys: pytes
     target = tmp_path / "app.py"
     target.write_text(NOSEC + "hashlib.sha1(b'')  # scrutiny: ignore[SCR301] fingerprint of a public file\n")
     _, result = review(capsys, "--honor-nosec", str(target))
-    assert result["summary"]["hidden_by"] == {"context": 0, "inline": 1, "nosec": 3, "min_severity": 0}
+    assert result["summary"]["hidden_by"] == {"context": 0, "inline": 1, "nosec": 3, "min_severity": 0, "baseline": 0}
     assert sorted(s["hidden_by"] for s in result["suppressed"]) == ["inline", "nosec", "nosec", "nosec"]
     _, text = review(capsys, "--honor-nosec", str(target), fmt="text")
     assert "Hidden: 4 finding(s): 1 by inline suppression, 3 by # nosec." in text

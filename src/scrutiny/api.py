@@ -12,7 +12,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
+from scrutiny import baseline as baselines
 from scrutiny import pypi, source, suppress, taint
+from scrutiny.baseline import Baseline
 from scrutiny.cache import ResultCache, abandon_write, results_dir, rules_fingerprint
 from scrutiny.config import FilePolicy, Plan, Settings, every_rule
 from scrutiny.context import classify
@@ -141,8 +143,12 @@ def scan(
     config: Config | None = None,
     notify: Callable[[str], None] = lambda message: None,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    baseline: Baseline | None = None,
 ) -> Review:
-    """Review every target; ``progress(done, total)`` is called after each file."""
+    """Review every target; ``progress(done, total)`` is called after each file.
+
+    Findings a ``baseline`` accepts are hidden (and counted) before the review is composed.
+    """
     config = config or Config()
     plan = Plan(config.settings)
     resolved = _resolve_targets(targets, notify)
@@ -153,13 +159,17 @@ def scan(
     # The cross-module taint phase needs every file's summary, cached or fresh; its findings
     # then pass through their sink file's suppressions like any other.
     linked = taint.link([r.summary for r in results if r.summary is not None])
-    suppress.settle_linked(linked, results, items, plan, _reloader(items, config.max_bytes))
-    floors = plan.floors(items)
-    return compose(results, resolved.errors + errors, resolved.inputs, config.min_severity, floors=floors,
-                   enabled=plan.enabled)  # fmt: skip
+    suppress.settle_linked(linked, results, items, plan, reloader(items, config.max_bytes))
+    hidden = baselines.apply(baseline, results) if baseline is not None else 0
+    review = compose(results, resolved.errors + errors, resolved.inputs, config.min_severity,
+                     floors=plan.floors(items), enabled=plan.enabled)  # fmt: skip
+    if baseline is not None:
+        baselines.note(review, baseline, hidden)
+    return review
 
 
-def _reloader(items: list[Input], max_bytes: int) -> Callable[[str], source.SourceFile | None]:
+def reloader(items: list[Input], max_bytes: int) -> Callable[[str], source.SourceFile | None]:
+    """Reads a reviewed file again (for the suppressions of cross-module findings)."""
     by_display = {item.display: item for item in items}
 
     def reload(path: str) -> source.SourceFile | None:

@@ -30,10 +30,18 @@ targets:
   pypi:NAME[==VER]     download the sdist from the package index into the user cache
                        (sha256 checked and shown) and review it; nothing is built or run
 
+change review (PATHs default to .):
+  --diff BASE          review the Python files changed since git revision BASE (committed,
+                       staged, unstaged and untracked), whole, with the rest of the tree as
+                       context; each finding is introduced, unchanged or fixed by the change
+  --patch FILE|-       the same for a unified diff applied in memory to the working tree
+  --baseline FILE      hide the findings accepted in FILE (scrutiny baseline create)
+
 exit codes:
-  0  no security defects (notes at info level do not count)
-  1  at least one defect at or above --min-severity
-  2  usage error, bad configuration, or nothing could be reviewed
+  0  no security defects (notes at info level do not count); with --diff or --patch:
+     the change introduces none
+  1  at least one defect at or above --min-severity (with --diff/--patch: introduced)
+  2  usage error, bad configuration, revision, patch or baseline, or nothing could be reviewed
 
 configuration:
   [tool.scrutiny] in the first pyproject.toml from the first path upward (stopping at the
@@ -42,7 +50,9 @@ configuration:
 examples:
   scrutiny review src/
   scrutiny review --format json --output review.json pypi:nova==34.0.0
-  git show HEAD:app.py | scrutiny review - --stdin-name app.py"""
+  git show HEAD:app.py | scrutiny review - --stdin-name app.py
+  scrutiny review --diff origin/main --format sarif -o scrutiny.sarif
+  scrutiny baseline create -o .scrutiny-baseline.json . && scrutiny review --baseline .scrutiny-baseline.json ."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=REVIEW_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    review.add_argument("targets", nargs="+", metavar="TARGET", help="PATH, - or pypi:NAME[==VERSION]")
+    review.add_argument("targets", nargs="*", metavar="TARGET", help="PATH, - or pypi:NAME[==VERSION]")
     review.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
     review.add_argument(
         "-o", "--output", metavar="FILE", help="write the review to FILE (atomically) instead of stdout"
@@ -89,6 +99,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     review.add_argument("-q", "--quiet", action="store_true", help="do not print progress notes on stderr")
     config.add_arguments(review)
+    # --- change review and baselines (logic in change.py, baseline.py) ---
+    change = review.add_mutually_exclusive_group()
+    change.add_argument("--diff", metavar="BASE", help="review only the Python files changed since git revision BASE")
+    change.add_argument("--patch", metavar="FILE", help="review the change a unified diff (FILE or -) makes")
+    review.add_argument("--baseline", metavar="FILE", help="hide findings accepted in this baseline file")
+
+    baseline = commands.add_parser(
+        "baseline",
+        help="record today's findings so later reviews show only new ones",
+        description="Write a baseline of the current findings (see docs/ci-integration.md).",
+    )
+    baseline_commands = baseline.add_subparsers(dest="baseline_command", metavar="ACTION", required=True)
+    create = baseline_commands.add_parser(
+        "create",
+        help="write a baseline of the findings in TARGETs",
+        description="Record every finding in TARGETs; `scrutiny review --baseline FILE` then hides them.",
+        epilog="entries match by rule, enclosing scope and a hash of the code (not line numbers), so\n"
+        "inserted lines and renamed files keep them accepted; see docs/ci-integration.md",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    create.add_argument("targets", nargs="+", metavar="TARGET", help="PATH or pypi:NAME[==VERSION]")
+    create.add_argument("-o", "--output", metavar="FILE", required=True, help="baseline file to write (atomically)")
+    create.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
+    # --- end of change review and baselines ---
 
     rules = commands.add_parser("rules", help="list the rules", description="List every rule scrutiny runs.")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
@@ -120,7 +154,7 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from scrutiny.api import Config, scan
+    from scrutiny.api import Config
     from scrutiny.terminal import Progress, colour_text_review, use_colour
 
     # Settings are read and checked before anything is reviewed or written.
@@ -128,6 +162,9 @@ def _review(args: argparse.Namespace) -> int:
         settings = config.merge_cli(config.discover_for(args.targets, args.config), args)
     except config.ConfigError as exc:
         print(f"scrutiny: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.targets and args.diff is None and args.patch is None:
+        print("scrutiny: error: give at least one TARGET (or --diff BASE / --patch FILE)", file=sys.stderr)
         return EXIT_USAGE
     if args.targets.count("-") > 1:
         print("scrutiny: error: '-' (standard input) can be given only once", file=sys.stderr)
@@ -145,11 +182,19 @@ def _review(args: argparse.Namespace) -> int:
         cache=not args.no_cache,
         settings=settings,
     )
+    # --- change review and baselines: every input is checked before any output ---
+    from scrutiny.baseline import BaselineError
+    from scrutiny.change import ChangeError, review_request
+
     progress = Progress(not args.quiet and sys.stderr.isatty(), sys.stderr)
     try:
-        review = scan(args.targets, run, notify, progress.update)
+        review = review_request(args.targets, run, args.diff, args.patch, args.baseline, notify, progress.update)
+    except (ChangeError, BaselineError) as exc:
+        print(f"scrutiny: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     finally:
         progress.close()
+    # --- end of change review and baselines ---
     text = FORMATS[args.format](review)
     if args.format == "text" and not args.output and use_colour(args.color, sys.stdout):
         text = colour_text_review(text)
@@ -181,6 +226,23 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _baseline(args: argparse.Namespace) -> int:
+    from scrutiny.api import Config, scan
+    from scrutiny.baseline import render
+
+    review = scan(args.targets, Config(excludes=tuple(args.exclude), jobs=0, cache=True))
+    if not review.reviewed:
+        print("scrutiny: error: nothing could be reviewed; no baseline written", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        write_atomically(args.output, render(review.findings))
+    except OSError as exc:
+        print(f"scrutiny: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"scrutiny: baseline of {len(review.findings)} finding(s) written to {args.output}", file=sys.stderr)
+    return EXIT_CLEAN
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:
@@ -190,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    handlers = {"review": _review, "rules": _rules, "explain": _explain}
+    handlers = {"review": _review, "rules": _rules, "explain": _explain, "baseline": _baseline}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

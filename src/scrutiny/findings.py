@@ -173,7 +173,7 @@ class Suppressed:
 
     finding: Finding
     reason: str
-    by: str = "context"  # context, inline (scrutiny: ignore), nosec, or min-severity
+    by: str = "context"  # context, inline (scrutiny: ignore), nosec, min-severity or baseline
 
 
 @dataclass(slots=True)

@@ -55,7 +55,10 @@ def _finding(finding: Finding) -> str:
 
 
 def render(review: Review) -> str:
-    lines = [_finding(f) for f in review.findings]
+    # In a change review only what the change introduces is annotated: old findings are not
+    # the pull request's doing (the SARIF output still has them, marked unchanged).
+    shown = review.change.introduced if review.change is not None else review.findings
+    lines = [_finding(f) for f in shown]
     for error in review.errors:
         properties: list[tuple[str, str | int]] = [("file", error.path)]
         if error.line > 0:

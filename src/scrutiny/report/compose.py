@@ -11,6 +11,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from scrutiny import __version__
 from scrutiny.context import FileContext, FileKind
@@ -18,10 +19,13 @@ from scrutiny.findings import Category, Citation, FileError, FileResult, Finding
 from scrutiny.report import aspects as aspect_writers
 from scrutiny.rules import registered
 
+if TYPE_CHECKING:
+    from scrutiny.report.changes import BaselineNote, ChangeSection
+
 CLEAN_VERDICT = "No security defects are detected in the code."
 # Statements kept per aspect; the rest are counted, so a huge tree stays readable.
 MAX_STATEMENTS = 200
-HIDDEN_BY = ("context", "inline", "nosec", "min-severity")
+HIDDEN_BY = ("context", "inline", "nosec", "min-severity", "baseline")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,8 @@ class Review:
     verdict: str
     reasons: list[str]
     min_severity: Severity
+    change: ChangeSection | None = None  # set when reviewing a change (--diff, --patch)
+    baseline: BaselineNote | None = None  # set when a baseline hid findings (--baseline)
 
     @property
     def defects(self) -> list[Finding]:
@@ -97,6 +103,8 @@ class Review:
 
     @property
     def exit_code(self) -> int:
+        if self.change is not None:
+            return self.change.exit_code(bool(self.reviewed))
         if not self.reviewed:
             return 2
         return 1 if self.defects else 0
@@ -151,9 +159,12 @@ def compose(
     return review
 
 
-def _order(finding: Finding) -> tuple[str, int, int, str]:
+def _order(finding: Finding) -> tuple[object, ...]:
     loc = finding.location
-    return (loc.path, loc.line, loc.col, finding.rule_id)
+    # Everything after the rule id only breaks ties (two taint paths to one sink), so the
+    # order, and with it each fingerprint's occurrence number, is the same in every run.
+    trace = tuple((s.path, s.line, s.col, s.message) for s in finding.trace)
+    return (loc.path, loc.line, loc.col, finding.rule_id, loc.end_line, loc.end_col, finding.message, trace)
 
 
 def apply_context(findings: Iterable[Finding], context: FileContext | None, hidden: list[Suppressed]) -> list[Finding]:
@@ -184,11 +195,17 @@ def _normalised(text: str) -> str:
 
 
 def fingerprint(findings: list[Finding]) -> list[Finding]:
-    """A stable id per finding: rule, file, scope and code text, not line numbers."""
+    """A stable id per finding: rule, file, scope, code text and taint origin, not line numbers.
+
+    Inserting or removing lines leaves it unchanged; so does a rename once the caller maps
+    the old path to the new one (change review does). Identical keys are numbered in order.
+    """
     seen: Counter[str] = Counter()
     stamped: list[Finding] = []
     for finding in findings:
-        key = "|".join((finding.rule_id, finding.location.path, finding.scope, _normalised(finding.evidence)))
+        origin = finding.trace[0].message if finding.trace else ""
+        parts = (finding.rule_id, finding.location.path, finding.scope, _normalised(finding.evidence))
+        key = "|".join(parts + ((origin,) if origin else ()))
         occurrence = seen[key]
         seen[key] += 1
         digest = hashlib.sha256(f"{key}|{occurrence}".encode()).hexdigest()[:20]

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from scrutiny.findings import Citation, Finding
-from scrutiny.report.compose import Review
+from scrutiny.report.compose import CLEAN_VERDICT, Review
 from scrutiny.rules import registered
 
 SCHEMA_VERSION = 1
@@ -49,6 +49,17 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 
 
 def to_dict(review: Review) -> dict[str, Any]:
+    document = _review_dict(review)
+    # Optional keys, added in a compatible way (schema version 1 still applies).
+    if review.change is not None:
+        document["change"] = _change(review)
+    if review.baseline is not None:
+        note = review.baseline
+        document["baseline"] = {"path": note.path, "entries": note.entries, "hidden": note.hidden}
+    return document
+
+
+def _review_dict(review: Review) -> dict[str, Any]:
     files = []
     for summary in review.files:
         entry: dict[str, Any] = {"path": summary.path, "lines": summary.lines, "error": None}
@@ -87,7 +98,9 @@ def to_dict(review: Review) -> dict[str, Any]:
         },
         "verdict": {
             "text": review.verdict,
-            "clean": review.exit_code == 0 and not review.errors,
+            # The clean verdict exactly: a change review that exits 0 over old defects, or a
+            # baseline that hid some, is not clean.
+            "clean": review.verdict == CLEAN_VERDICT,
             "reasons": review.reasons,
         },
         "overview": review.overview,
@@ -111,6 +124,21 @@ def to_dict(review: Review) -> dict[str, Any]:
         "findings": [finding_dict(f) for f in review.findings],
         "suppressed": [dict(finding_dict(s.finding), reason=s.reason, hidden_by=s.by) for s in review.suppressed],
         "errors": [{"path": e.path, "kind": e.kind, "message": e.message, "line": e.line} for e in review.errors],
+    }
+
+
+def _change(review: Review) -> dict[str, Any]:
+    change = review.change
+    assert change is not None
+    return {
+        "mode": change.mode,
+        "base": change.base,
+        "files": [{"status": f.status, "old_path": f.old_path, "new_path": f.new_path} for f in change.files],
+        "counts": change.counts,
+        "introduced": [f.fingerprint for f in change.introduced],
+        "unchanged": [f.fingerprint for f in change.unchanged],
+        "fixed": [finding_dict(f) for f in change.fixed],
+        "notes": change.notes,
     }
 
 

@@ -50,10 +50,10 @@ def _location(finding: Finding) -> str:
     return f"{loc.path}:{loc.line}{end}"
 
 
-def _row(number: int, finding: Finding) -> str:
+def _row(number: int, finding: Finding, state: str = "") -> str:
     cells = [
         str(number),
-        SEVERITY_MARK[finding.severity.label],
+        SEVERITY_MARK[finding.severity.label] + (f" ({state})" if state else ""),
         text(f"{finding.rule_id} {finding.rule_name}"),
         text(_location(finding)),
         text(finding.message),
@@ -100,6 +100,32 @@ def _details(number: int, finding: Finding) -> str:
     return "\n".join(out)
 
 
+def _change(review: Review) -> list[str]:
+    """The change section: changed files, counts, and each introduced and fixed finding (capped)."""
+    change = review.change
+    if change is None:
+        return []
+    counts = change.counts
+    out = [
+        "",
+        f"### {text(change.title())}",
+        "",
+        f"Introduced {counts['introduced']}, fixed {counts['fixed']}, unchanged {counts['unchanged']}.",
+        "",
+    ]
+    out.extend(f"- {text(f.describe())}" for f in change.files[:MAX_ERRORS_LISTED])
+    if len(change.files) > MAX_ERRORS_LISTED:
+        out.append(f"- and {len(change.files) - MAX_ERRORS_LISTED} more file(s)")
+    listed = [("introduced", f) for f in change.introduced] + [("fixed", f) for f in change.fixed]
+    if listed:
+        out.append("")
+    for state, finding in listed[:MAX_ERRORS_LISTED]:
+        out.append(f"- **{state}** {text(f'{finding.rule_id} {_location(finding)}: {finding.message}')}")
+    if len(listed) > MAX_ERRORS_LISTED:
+        out.append(f"- and {len(listed) - MAX_ERRORS_LISTED} more (see the findings below or --format json)")
+    return out
+
+
 def render(review: Review, max_chars: int = MAX_CHARS) -> str:
     head = ["## Security review by scrutiny", "", f"**{text(review.verdict)}**"]
     if review.reasons:
@@ -107,6 +133,9 @@ def render(review: Review, max_chars: int = MAX_CHARS) -> str:
     targets = ", ".join(i.target for i in review.inputs)
     if targets:
         head.extend(["", f"Reviewed: {text(targets)} ({len(review.reviewed)} file(s))."])
+    head.extend(_change(review))
+    if review.baseline is not None:
+        head.extend(["", text(review.baseline.sentence())])
     checklist = ["", "### Aspects", "", *(_aspect(a) for a in review.aspects)]
     errors: list[str] = []
     if review.errors:
@@ -123,7 +152,7 @@ def render(review: Review, max_chars: int = MAX_CHARS) -> str:
         table.append("| --- | --- | --- | --- | --- |")
         budget -= sum(len(line) + 1 for line in table)
         for number, finding in enumerate(review.findings, start=1):
-            row = _row(number, finding)
+            row = _row(number, finding, review.change.state(finding) if review.change is not None else "")
             if len(row) + 1 > budget:
                 rows_cut = len(review.findings) - number + 1
                 break

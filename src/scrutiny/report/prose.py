@@ -35,6 +35,24 @@ def _aspect(aspect: Aspect, multi: bool) -> list[str]:
     return out
 
 
+def _change(review: Review) -> list[str]:
+    change = review.change
+    assert change is not None
+    out = [change.title()]
+    out.extend(f"  {changed.describe()}" for changed in change.files)
+    counts = change.counts
+    out.append(f"  Introduced {counts['introduced']}, fixed {counts['fixed']}, unchanged {counts['unchanged']}.")
+    for label, findings in (("Introduced", change.introduced), ("Fixed", change.fixed)):
+        for finding in findings:
+            loc = finding.location
+            text = f"{label}: [{finding.rule_id}] {loc.path}:{loc.line} ({finding.severity.label}) {finding.message}"
+            out.extend(_wrap(text, "      ", "    - "))
+    if change.fixed:
+        out.append("  (lines of fixed findings are those of the version before the change)")
+    out.append("")
+    return out
+
+
 def render(review: Review) -> str:
     multi = len(review.files) > 1
     targets = ", ".join(i.target for i in review.inputs) or "(no input)"
@@ -46,6 +64,8 @@ def render(review: Review) -> str:
     for line in review.overview or ["No file could be read."]:
         out.extend(_wrap(line, "  "))
     out.append("")
+    if review.change is not None:
+        out.extend(_change(review))
     for aspect in review.aspects:
         out.extend(_aspect(aspect, multi))
     out.append("")
@@ -57,7 +77,8 @@ def render(review: Review) -> str:
         severity = finding.severity.label
         if finding.default_severity is not None:
             severity += f" (rule default {finding.default_severity.label})"
-        out.append(f"  {number}. [{finding.rule_id} {finding.rule_name}] {title}")
+        state = f" ({review.change.state(finding)} by the change)" if review.change is not None else ""
+        out.append(f"  {number}. [{finding.rule_id} {finding.rule_name}] {title}{state}")
         out.append(
             f"     {loc.path}:{loc.line}:{loc.col + 1}"
             + (f"-{loc.end_line}" if loc.end_line > loc.line else "")
@@ -79,9 +100,12 @@ def render(review: Review) -> str:
     if review.suppressed:
         out.append("")
         words = {"context": "by file context", "inline": "by inline suppression", "nosec": "by # nosec",
-                 "min-severity": "below the minimum severity"}  # fmt: skip
+                 "min-severity": "below the minimum severity",
+                 "baseline": "by the baseline"}  # fmt: skip
         parts = [f"{count} {words[by]}" for by, count in review.hidden_by.items() if count]
         out.append(f"Hidden: {len(review.suppressed)} finding(s): {', '.join(parts)}.")
+    if review.baseline is not None:
+        out.append(f"Baseline: {review.baseline.sentence()}")
     out.append("")
     out.append("Verdict")
     out.append(review.verdict)

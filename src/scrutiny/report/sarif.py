@@ -225,9 +225,25 @@ def _notification(error: FileError, kinds: dict[str, int]) -> dict[str, Any]:
     return notification
 
 
+def _results(review: Review, rule_index: dict[str, int], cwe_index: dict[int, int]) -> list[dict[str, Any]]:
+    """One result per finding; a change review marks each new/unchanged and adds the fixed ones as absent."""
+    results = [_result(f, rule_index, cwe_index) for f in review.findings]
+    change = review.change
+    if change is None:
+        return results
+    for finding, result in zip(review.findings, results, strict=True):
+        result["baselineState"] = "new" if change.state(finding) == "introduced" else "unchanged"
+    for finding in change.fixed:
+        result = _result(finding, rule_index, cwe_index)
+        result["baselineState"] = "absent"
+        results.append(result)
+    return results
+
+
 def to_dict(review: Review) -> dict[str, Any]:
     rules = registered()
-    cwes = sorted({rule.cwe for rule in rules.values()} | {f.cwe for f in review.findings})
+    fixed = review.change.fixed if review.change is not None else []
+    cwes = sorted({rule.cwe for rule in rules.values()} | {f.cwe for f in [*review.findings, *fixed]})
     cwe_index = {cwe: n for n, cwe in enumerate(cwes)}
     rule_index = {rule_id: n for n, rule_id in enumerate(rules)}
     kinds = {kind: n for n, kind in enumerate(ERROR_KINDS)}
@@ -249,7 +265,7 @@ def to_dict(review: Review) -> dict[str, Any]:
         ],
         "taxonomies": [_taxonomy(cwes)],
         "columnKind": "unicodeCodePoints",
-        "results": [_result(f, rule_index, cwe_index) for f in review.findings],
+        "results": _results(review, rule_index, cwe_index),
         "properties": {
             "targets": [i.target for i in review.inputs],
             "verdict": review.verdict,
@@ -258,6 +274,10 @@ def to_dict(review: Review) -> dict[str, Any]:
             "hiddenFindings": len(review.suppressed),
         },
     }
+    if review.change is not None:
+        run["properties"]["change"] = {"mode": review.change.mode, "base": review.change.base, **review.change.counts}
+    if review.baseline is not None:
+        run["properties"]["baseline"] = {"path": review.baseline.path, "hidden": review.baseline.hidden}
     sources = [i for i in review.inputs if i.kind == "pypi"]
     if sources:
         run["properties"]["sources"] = [{"archive": i.archive, "sha256": i.sha256} for i in sources]
