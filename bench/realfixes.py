@@ -220,7 +220,8 @@ def scrutiny_findings(target: Path, files: Sequence[Path]) -> dict[Path, list[Hi
     """One review per target (a file, or a package directory with --scope package)."""
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(scratch) / "review.json"
-        command = [sys.executable, "-m", "scrutiny", "review", "-q", "--no-cache", "--jobs", "1"]
+        command = [sys.executable, "-m", "scrutiny", "review", "-q", "--no-cache"]
+        command += ["--jobs", "1"] if target.is_file() else []  # a package review may use every core
         done = _run([*command, "--format", "json", "-o", str(output), str(target)])
         if done.returncode not in (0, 1) or not output.exists():
             raise RuntimeError(f"scrutiny failed on {target}: {done.stderr.strip()[-2000:]}")
@@ -392,7 +393,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"realfixes: {name} done", file=sys.stderr)
 
     outcomes = [outcome(item, results) for item in prepared]
-    command = "python bench/realfixes.py" + "".join(f" {shlex.quote(a)}" for a in (argv or sys.argv[1:]))
+    command = ".venv/bin/python bench/realfixes.py" + "".join(f" {shlex.quote(a)}" for a in (argv or sys.argv[1:]))
+    revision = _run(["git", "rev-parse", "--short", "HEAD"]).stdout.strip() or "unknown"
+    dirty = _run(["git", "status", "--porcelain", "--", "src"]).stdout.strip()
+    command += f"` at commit `{revision}" + ("` with uncommitted changes in `src/" if dirty else "")
     args.output.write_text(render(outcomes, list(results), command, args.scope, semgrep_note), encoding="utf-8")
     print(f"realfixes: wrote {args.output}", file=sys.stderr)
     return 0
