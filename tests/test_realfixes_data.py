@@ -131,3 +131,25 @@ def test_counterpart_follows_lines_moved_by_the_fix() -> None:
     assert realfixes.counterpart(old, new, 2, 2) == (4, 4)
     assert realfixes.counterpart(old, new, 1, 2) == (1, 4)  # the lines inserted before line 1 belong to it
     assert realfixes.counterpart(old, new, 3, 4) == (5, 6)
+
+
+def test_the_report_counts_confirmations_kept_findings_and_noise() -> None:
+    hit, outcome = realfixes.Hit, realfixes.Outcome
+    case = realfixes.Case("x", "p", "1", "2", ("CVE-2024-1",), 22, "k", "f.py", ((2, 2),), "s", "needs a path check")
+    found = outcome(
+        case,
+        {"scrutiny": [hit("SCR1", 3, 3)], "Bandit": []},
+        {"scrutiny": [], "Bandit": [hit("B1", 2, 2)]},
+        {"scrutiny": 1, "Bandit": 4},
+        ("a", "b"),
+    )
+    missed = outcome(
+        case, {"scrutiny": [], "Bandit": []}, {"scrutiny": [], "Bandit": []}, {"scrutiny": 2, "Bandit": 0}, ("c", "d")
+    )
+    text = realfixes.render([found, missed], ["scrutiny", "Bandit"], "python bench/realfixes.py", "file", "skipped")
+    rows = [line for line in text.splitlines() if line.startswith("| x ")]
+    assert "**yes** SCR1 L3" in rows[0] and "no (kept: B1 L2)" in rows[0]
+    assert rows[1].endswith("| needs a path check |") and not rows[0].endswith("| needs a path check |")
+    assert "**1/2 (50%)**" in text and "**0/2 (0%)**" in text
+    assert "**3** | **4**" in text
+    assert "met: 50%" in text and "(met: 3 vs 4)" in text
