@@ -9,7 +9,7 @@ import pytest
 from helpers import aspect, review_json
 from scrutiny.rules.converters import Word, check_command, tool_table
 
-LEAKY = '''
+LEAKY = """
 import threading
 
 LOCK = threading.Lock()
@@ -26,7 +26,7 @@ def read_header(path):
     header = f.read(16)
     f.close()
     return header
-'''
+"""
 
 
 def _write(tmp_path: Path, relative: str, text: str) -> Path:

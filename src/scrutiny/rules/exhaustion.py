@@ -18,10 +18,12 @@ from scrutiny.source import SourceFile
 
 # Request data a client chooses freely. Headers are left out: Content-Length read(n) is how
 # WSGI bodies are read, and the server bounds it.
-REQUEST_DATA = re.compile(
-    r"\b(?:self\.)?(?:request|req)\.(?:args|form|values|GET|POST|params|query_params|query|json|get_json|data|"
-    r"match_info|path_params|rel_url|get_param\w*)\b"
+FIELDS = (
+    r"(?:args|form|values|GET|POST|params|query_params|query|json|get_json|data|"
+    r"match_info|path_params|rel_url|get_param\w*)"
 )
+REQUEST_DATA = re.compile(rf"\b(?:self\.)?(?:request|req)\.{FIELDS}\b")
+REQUEST_FIELDS = re.compile(rf"^{FIELDS}$")
 # Calls whose result is bounded however large their input (min(n, MAX), len(...)).
 BOUNDING_CALLS = frozenset({"min", "len", "bool", "clamp", "bounded"})
 ORDER_OPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn)
@@ -109,7 +111,7 @@ class RequestSizedWork(Rule):
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         src = walk.src
-        if not _mentions_request(node) or not REQUEST_DATA.search(ast.unparse(node)):
+        if not _mentions_request(node):
             return
         tainted = request_sized_names(node)
         scope = ".".join(filter(None, (walk.scope_name, getattr(node, "name", ""))))
@@ -127,7 +129,11 @@ class RequestSizedWork(Rule):
             return node.id in tainted
         if isinstance(node, ast.Call) and call_tail(node) in ("int", "float") and node.args:
             return RequestSizedWork._unbounded(node.args[0], tainted)
-        return bool(REQUEST_DATA.search(ast.unparse(node))) and not names_in(node) - tainted - {"request", "req", "self"}
+        return bool(REQUEST_DATA.search(ast.unparse(node))) and not names_in(node) - tainted - {
+            "request",
+            "req",
+            "self",
+        }
 
     @staticmethod
     def _sinks(node: ast.AST, src: SourceFile) -> Iterator[tuple[ast.AST | None, str, int]]:
@@ -156,9 +162,17 @@ class RequestSizedWork(Rule):
 
 
 def _mentions_request(function: ast.AST) -> bool:
-    return any(isinstance(n, ast.Name) and n.id in ("request", "req") for n in ast.walk(function)) or any(
-        isinstance(n, ast.Attribute) and n.attr == "request" for n in ast.walk(function)
-    )
+    """Whether the function reads a request field (request.args, req.GET ...) anywhere."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Attribute) and REQUEST_FIELDS.match(node.attr):
+            owner = node.value
+            if isinstance(owner, ast.Attribute):
+                owner_name = owner.attr
+            else:
+                owner_name = owner.id if isinstance(owner, ast.Name) else ""
+            if owner_name in ("request", "req"):
+                return True
+    return False
 
 
 def _own_nodes(function: ast.AST) -> Iterator[ast.AST]:
