@@ -111,7 +111,7 @@ class RequestSizedWork(Rule):
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         src = walk.src
-        if not _mentions_request(node):
+        if node not in _reading_functions(src):
             return
         tainted = request_sized_names(node)
         scope = ".".join(filter(None, (walk.scope_name, getattr(node, "name", ""))))
@@ -161,18 +161,33 @@ class RequestSizedWork(Rule):
                 yield value, "a page size", 770
 
 
-def _mentions_request(function: ast.AST) -> bool:
-    """Whether the function reads a request field (request.args, req.GET ...) anywhere."""
-    for node in ast.walk(function):
-        if isinstance(node, ast.Attribute) and REQUEST_FIELDS.match(node.attr):
-            owner = node.value
-            if isinstance(owner, ast.Attribute):
-                owner_name = owner.attr
-            else:
-                owner_name = owner.id if isinstance(owner, ast.Name) else ""
-            if owner_name in ("request", "req"):
-                return True
-    return False
+_last_file: list[tuple[SourceFile, set[ast.AST]]] = []
+
+
+def _reading_functions(src: SourceFile) -> set[ast.AST]:
+    """Functions of ``src`` that read a request field (request.args, req.GET ...), nested or not.
+
+    Found once per file from the index, so functions that never touch a request cost nothing.
+    """
+    if _last_file and _last_file[0][0] is src:
+        return _last_file[0][1]
+    found: set[ast.AST] = set()
+    parents = src.index.parents
+    for node in src.index.by_type.get(ast.Attribute, ()):
+        assert isinstance(node, ast.Attribute)
+        if not REQUEST_FIELDS.match(node.attr):
+            continue
+        owner = node.value
+        owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+        if owner_name not in ("request", "req"):
+            continue
+        parent = parents.get(node)
+        while parent is not None:
+            if isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef):
+                found.add(parent)
+            parent = parents.get(parent)
+    _last_file[:] = [(src, found)]
+    return found
 
 
 def _own_nodes(function: ast.AST) -> Iterator[ast.AST]:
