@@ -1,4 +1,5 @@
-"""Shared-directory rules (88x): fixed names in the temp directory, check-then-create races.
+"""Shared-directory rules (88x): fixed names in the temp directory, check-then-create races,
+and owner or mode changes that follow links planted in a walked tree.
 
 tempfile.mktemp is SCR406 and hard-coded "/tmp/..." literals are another rule's; these
 rules look at paths built from tempfile.gettempdir() and at files created after an
@@ -12,7 +13,18 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, argument, call_tail, is_constant_string, note, string_value
+from scrutiny.rules.base import (
+    Rule,
+    Walk,
+    argument,
+    call_tail,
+    is_constant_string,
+    is_false,
+    is_true,
+    keyword,
+    note,
+    string_value,
+)
 from scrutiny.source import SourceFile
 
 TEMP_DIR_CALLS = frozenset({"tempfile.gettempdir", "tempfile.gettempdirb"})
@@ -139,3 +151,96 @@ class CheckThenCreate(Rule):
                     yield self.finding(inner, f"{action} on {path} after a separate existence check at line "
                                        f"{node.lineno}", walk.src, scope=walk.scope_name)  # fmt: skip
                     return
+
+
+# SCR882 ---------------------------------------------------------------------------
+
+TREE_WALKS = frozenset({"os.walk", "os.listdir", "os.scandir", "os.fwalk", "glob.glob", "glob.iglob"})
+TREE_METHODS = frozenset({"rglob", "iterdir", "walk"})
+# Calls that change a file's owner or mode and follow a symlink unless told not to.
+FOLLOWING_CALLS = frozenset({"os.chown", "os.chmod", "shutil.chown", "os.utime"})
+FOLLOWING_METHODS = frozenset({"chmod", "chown"})
+
+
+def _walked_names(loop: ast.For, src: SourceFile) -> set[str]:
+    """Names bound to entries of a directory tree by ``loop`` and loops nested in it."""
+    it = loop.iter
+    if not isinstance(it, ast.Call):
+        return set()
+    is_walk = src.qualname(it.func) in TREE_WALKS or (
+        isinstance(it.func, ast.Attribute)
+        and it.func.attr in TREE_METHODS
+        and not (src.qualname(it.func) or "").startswith("os.")
+    )
+    if not is_walk:
+        return set()
+    names = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+    target = loop.target
+    if src.qualname(it.func) in ("os.walk", "os.fwalk") and not is_true(keyword(it, "followlinks")):
+        # The directories os.walk descends into are real ones; the links are among the names.
+        if isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name):
+            names.discard(target.elts[0].id)
+    for inner in ast.walk(loop):
+        if isinstance(inner, ast.For) and inner is not loop and isinstance(inner.iter, ast.Name):
+            if inner.iter.id in names:
+                names |= {n.id for n in ast.walk(inner.target) if isinstance(n, ast.Name)}
+    return names
+
+
+def _checks_links(scope: ast.AST) -> bool:
+    return any(
+        isinstance(n, ast.Call) and call_tail(n) in ("islink", "is_symlink", "lstat", "realpath", "resolve")
+        for n in ast.walk(scope)
+    )
+
+
+class ModeChangeFollowsLinks(Rule):
+    """Owner or mode changed on every entry of a directory tree, following symlinks
+
+    What: inside a loop over os.walk, os.listdir, os.scandir, glob or Path.rglob/iterdir,
+    os.chown, os.chmod, os.utime or shutil.chown (or Path.chmod/chown) on a path built
+    from the entry, without follow_symlinks=False, in a function that never tests for
+    links (islink, is_symlink, lstat, realpath).
+    Why: whoever can write into the tree (a guest's files, a service running as another
+    user, an unpacked archive) places a symlink there; the privileged process then
+    changes the owner or mode of the file the link points to, /etc/shadow included
+    (CWE-59).
+    Example:
+        for root, dirs, files in os.walk(path):
+            for name in files:
+                os.chown(os.path.join(root, name), uid, gid)
+    Fix: pass follow_symlinks=False (os.chown, os.chmod where supported) or use
+    os.lchown; skip entries for which os.path.islink is true.
+    """
+
+    id = "SCR882"
+    name = "mode-change-follows-links"
+    category = Category.FILESYSTEM
+    cwe = 59
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.For,)
+    context = TEMP_CONTEXT
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        assert isinstance(node, ast.For)
+        src = walk.src
+        names = _walked_names(node, src)
+        if not names or _checks_links(walk.function or src.tree):
+            return
+        for inner in ast.walk(node):
+            if not isinstance(inner, ast.Call) or call_tail(inner) not in ("chown", "chmod", "utime"):
+                continue
+            name = src.qualname(inner.func) or ""
+            if name in FOLLOWING_CALLS:
+                subject = inner.args[0] if inner.args else None
+            elif isinstance(inner.func, ast.Attribute) and not name.startswith(("os.", "shutil.")):
+                subject = inner.func.value
+            else:
+                continue
+            if subject is None or not names & {n.id for n in ast.walk(subject) if isinstance(n, ast.Name)}:
+                continue
+            if is_false(keyword(inner, "follow_symlinks")):
+                continue
+            yield self.finding(inner, f"{call_tail(inner)} on {ast.unparse(subject)[:50]} follows a symlink "
+                               "placed in the walked tree", src, scope=walk.scope_name)  # fmt: skip
