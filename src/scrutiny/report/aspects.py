@@ -272,7 +272,9 @@ def _resource_cleanup(result: FileResult, observations: list[Observation], findi
                 path,
             )
         )
-    unmanaged = [o for o in observations if o.kind == "unmanaged-handle"]
+    # A handle that SCR860 reports is cited by its finding; saying it twice adds nothing.
+    reported = {f.location.line for f in findings}
+    unmanaged = [o for o in observations if o.kind == "unmanaged-handle" and o.citations[0].start not in reported]
     managed = [o for o in observations if o.kind == "managed-handle"]
     for handle in unmanaged[:20]:
         out.append(
@@ -288,7 +290,7 @@ def _resource_cleanup(result: FileResult, observations: list[Observation], findi
         out.append(
             _statement(f"Handles opened in with blocks at {lines_word(cites)} are closed on every path.", cites, path)
         )
-    if not unmanaged and not managed:
+    if not findings and not unmanaged and not managed:
         out.append(_statement("No file, socket, process or connection handle is opened in the file.", path=path))
     return out
 

@@ -1,0 +1,200 @@
+"""Resource-exhaustion rules (87x): work and memory sized by the request, with no upper bound.
+
+The check is local to one function: a value read from the request object (query string,
+form, JSON body, path parameters) and every name assigned from it, up to the call that
+spends resources in proportion to it. Patterns compiled from the request are SCR511's.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from scrutiny.context import FileKind
+from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.rules.base import Rule, Walk, call_tail, keyword, names_in, note
+from scrutiny.source import SourceFile
+
+# Request data a client chooses freely. Headers are left out: Content-Length read(n) is how
+# WSGI bodies are read, and the server bounds it.
+FIELDS = (
+    r"(?:args|form|values|GET|POST|params|query_params|query|json|get_json|data|"
+    r"match_info|path_params|rel_url|get_param\w*)"
+)
+REQUEST_DATA = re.compile(rf"\b(?:self\.)?(?:request|req)\.{FIELDS}\b")
+REQUEST_FIELDS = re.compile(rf"^{FIELDS}$")
+# Calls whose result is bounded however large their input (min(n, MAX), len(...)).
+BOUNDING_CALLS = frozenset({"min", "len", "bool", "clamp", "bounded"})
+ORDER_OPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn)
+# Sinks: (call, positions) by qualified name, and what is spent.
+SIZED_CALLS = {
+    "range": ((0, 1), "a loop", 606),
+    "bytearray": ((0,), "an allocation", 770),
+    "os.urandom": ((0,), "an allocation", 770),
+    "secrets.token_bytes": ((0,), "an allocation", 770),
+    "secrets.token_hex": ((0,), "an allocation", 770),
+    "itertools.repeat": ((1,), "a loop", 606),
+    "time.sleep": ((0,), "a wait", 400),
+    "asyncio.sleep": ((0,), "a wait", 400),
+}
+SIZED_METHODS = {"read": "a read", "recv": "a read", "readline": "a read", "limit": "a page size"}
+PAGE_KEYWORDS = frozenset({"limit", "per_page", "page_size", "max_results"})
+
+EXHAUSTION_CONTEXT = {
+    FileKind.TEST: note("test code sizes its own inputs"),
+    FileKind.EXAMPLE: note("example code leaves out input limits for brevity"),
+    FileKind.DOCS: note("documentation code leaves out input limits for brevity"),
+}
+
+
+def _from_request(node: ast.AST, tainted: set[str]) -> bool:
+    if isinstance(node, ast.Call) and call_tail(node) in BOUNDING_CALLS:
+        return False
+    if names_in(node) & tainted:
+        return True
+    return bool(REQUEST_DATA.search(ast.unparse(node)))
+
+
+def request_sized_names(function: ast.AST) -> set[str]:
+    """Names holding request data in ``function`` that no comparison or min() bounds."""
+    assigns = [n for n in ast.walk(function) if isinstance(n, ast.Assign | ast.AnnAssign) and n.value is not None]
+    tainted: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for node in assigns:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            assert node.value is not None
+            if not _from_request(node.value, tainted):
+                continue
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id not in tainted:
+                    tainted.add(target.id)
+                    changed = True
+    bounded = {
+        name
+        for node in ast.walk(function)
+        if isinstance(node, ast.Compare) and any(isinstance(op, ORDER_OPS) for op in node.ops)
+        for name in names_in(node)
+    }
+    return tainted - bounded
+
+
+class RequestSizedWork(Rule):
+    """Loop, allocation, read, wait or page size chosen by the request with no upper bound
+
+    What: in one function, a number read from the request (query string, form, JSON
+    body, path parameters), directly or through assignments and int(), used as the
+    bound of range(), the size of bytearray/os.urandom/a repeated string or list, the
+    size of read()/recv(), the length of time.sleep(), or a query's limit (.limit(n),
+    limit=/per_page=/page_size=), when the function never compares it with a maximum
+    or passes it through min().
+    Why: one request with n=10**9 makes the server loop, allocate or wait until memory
+    or workers run out, and a page size without a cap lets a client dump a whole table
+    in one query (CWE-770, CWE-606, CWE-400).
+    Example:
+        count = int(request.args.get("count", 10))
+        return [make_item(i) for i in range(count)]
+    Fix: clamp the value before use (count = min(int(...), MAX_COUNT)) or reject it
+    (if count > MAX_COUNT: abort(400)); validate page sizes with a schema maximum.
+    """
+
+    id = "SCR870"
+    name = "request-sized-work"
+    category = Category.INPUT_VALIDATION
+    cwe = 770
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.FunctionDef, ast.AsyncFunctionDef)
+    context = EXHAUSTION_CONTEXT
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        src = walk.src
+        if node not in _reading_functions(src):
+            return
+        tainted = request_sized_names(node)
+        scope = ".".join(filter(None, (walk.scope_name, getattr(node, "name", ""))))
+        for inner in _own_nodes(node):
+            for sized, what, cwe in self._sinks(inner, src):
+                if sized is not None and self._unbounded(sized, tainted):
+                    yield self.finding(inner, f"{what} sized by request data ({ast.unparse(sized)[:40]}) "
+                                       "with no upper bound", src, scope=scope, cwe=cwe)  # fmt: skip
+
+    @staticmethod
+    def _unbounded(node: ast.AST, tainted: set[str]) -> bool:
+        if isinstance(node, ast.Call) and call_tail(node) in BOUNDING_CALLS:
+            return False
+        if isinstance(node, ast.Name):
+            return node.id in tainted
+        if isinstance(node, ast.Call) and call_tail(node) in ("int", "float") and node.args:
+            return RequestSizedWork._unbounded(node.args[0], tainted)
+        return bool(REQUEST_DATA.search(ast.unparse(node))) and not names_in(node) - tainted - {
+            "request",
+            "req",
+            "self",
+        }
+
+    @staticmethod
+    def _sinks(node: ast.AST, src: SourceFile) -> Iterator[tuple[ast.AST | None, str, int]]:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            for sequence, count in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(sequence, ast.List | ast.Tuple) or (
+                    isinstance(sequence, ast.Constant) and isinstance(sequence.value, str | bytes)
+                ):
+                    yield count, "a repeated sequence", 770
+            return
+        if not isinstance(node, ast.Call):
+            return
+        tail = call_tail(node)
+        if tail in ("range", "bytearray", "urandom", "token_bytes", "token_hex", "repeat", "sleep"):
+            name = src.qualname(node.func) or tail
+            if name in SIZED_CALLS:
+                positions, what, cwe = SIZED_CALLS[name]
+                for position in positions:
+                    if position < len(node.args):
+                        yield node.args[position], what, cwe
+        if isinstance(node.func, ast.Attribute) and tail in SIZED_METHODS and len(node.args) == 1:
+            yield node.args[0], SIZED_METHODS[tail], 770
+        for word in PAGE_KEYWORDS:
+            if (value := keyword(node, word)) is not None:
+                yield value, "a page size", 770
+
+
+_last_file: list[tuple[SourceFile, set[ast.AST]]] = []
+
+
+def _reading_functions(src: SourceFile) -> set[ast.AST]:
+    """Functions of ``src`` that read a request field (request.args, req.GET ...), nested or not.
+
+    Found once per file from the index, so functions that never touch a request cost nothing.
+    """
+    if _last_file and _last_file[0][0] is src:
+        return _last_file[0][1]
+    found: set[ast.AST] = set()
+    parents = src.index.parents
+    for node in src.index.by_type.get(ast.Attribute, ()):
+        assert isinstance(node, ast.Attribute)
+        if not REQUEST_FIELDS.match(node.attr):
+            continue
+        owner = node.value
+        owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+        if owner_name not in ("request", "req"):
+            continue
+        parent = parents.get(node)
+        while parent is not None:
+            if isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef):
+                found.add(parent)
+            parent = parents.get(parent)
+    _last_file[:] = [(src, found)]
+    return found
+
+
+def _own_nodes(function: ast.AST) -> Iterator[ast.AST]:
+    """Nodes of ``function`` outside nested functions, which are checked on their own."""
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            stack.extend(ast.iter_child_nodes(node))
