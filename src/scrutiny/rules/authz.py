@@ -139,8 +139,8 @@ class Module:
         name = _tail(decorator)
         if _is_auth_name(name):
             return True
-        if isinstance(decorator, ast.Call) and any(_is_auth_name(_tail(a)) for a in decorator.args):
-            return True  # method_decorator(login_required, ...)
+        if name == "method_decorator" and isinstance(decorator, ast.Call):
+            return any(_is_auth_name(_tail(a)) for a in decorator.args)  # method_decorator(login_required, ...)
         local = self.functions.get(name)
         return local is not None and bool(self.checks(local, set()))
 

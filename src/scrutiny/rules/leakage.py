@@ -14,7 +14,7 @@ from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, Walk, is_built_string, note
 from scrutiny.rules.handlers import handler_of
-from scrutiny.rules.logs import masking_helper, secret_references
+from scrutiny.rules.logs import STR_METHODS, masking_helper, secret_references
 from scrutiny.source import SourceFile
 
 BROAD = {"Exception", "BaseException"}
@@ -32,6 +32,8 @@ RESPONSE_CALLS = {"jsonify", "JsonResponse", "HttpResponse", "HttpResponseBadReq
                   "render", "render_template"}  # fmt: skip
 RESPONSE_MODULES = ("webob", "aiohttp", "fastapi", "starlette", "werkzeug", "falcon", "tornado", "flask", "django",
                     "pecan", "sanic", "rest_framework", "quart")  # fmt: skip
+PARSE_ERRORS = re.compile(r"(Syntax|Pars|Lex|Token|Template)\w*Error$")
+DEBUG = re.compile(r"\bdebug\b|DEBUG", re.IGNORECASE)
 NOT_TEXT_KEYWORDS = {"status", "status_code", "code", "headers", "content_type", "mimetype"}
 
 
@@ -47,23 +49,23 @@ def _caught(handler: ast.ExceptHandler, src: SourceFile) -> tuple[str, bool] | N
     return None
 
 
-def _exception_text(node: ast.AST, error: str | None, src: SourceFile) -> str | None:
+def _exception_text(node: ast.AST, error: str | None, src: SourceFile) -> tuple[str, ast.AST] | None:
     """How ``node`` puts the caught error's text or a traceback into a value, if it does."""
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
             name = src.qualname(sub.func) or ""
             if TRACEBACK_CALLS.search(name):
-                return f"{name}()"
+                return f"{name}()", sub
             if error and name in ("str", "repr", "format") and sub.args and _is_name(sub.args[0], error):
-                return f"{name}({error})"
+                return f"{name}({error})", sub
         elif error and isinstance(sub, ast.Attribute) and _is_name(sub.value, error):
             if sub.attr in EXCEPTION_TEXT_ATTRS:
-                return f"{error}.{sub.attr}"
+                return f"{error}.{sub.attr}", sub
         elif error and isinstance(sub, ast.FormattedValue) and _is_name(sub.value, error):
-            return f"{{{error}}} in an f-string"
+            return f"{{{error}}} in an f-string", sub
         elif error and isinstance(sub, ast.BinOp) and is_built_string(sub):
             if any(_is_name(v, error) for v in ast.walk(sub.right)) and isinstance(sub.op, ast.Mod):
-                return f"% {error}"
+                return f"% {error}", sub
     return None
 
 
@@ -133,15 +135,41 @@ class ExceptionDetailInResponse(Rule):
                         sink, value = f"the return value of handler {handler.name}", sub.value
                 if value is None:
                     continue
-                text = _exception_text(value, error, src)
-                if text is None:
+                leak = _exception_text(value, error, src)
+                if leak is None or _debug_only(leak[1], node, src):
                     continue
+                text = leak[0]
                 what = "a traceback" if "traceback" in text or "exc_info" in text else f"the text of {caught[0]!s}"
                 if caught is None or "traceback" in text:
                     what = "a traceback"
                 yield self.finding(sub, f"{text} sends {what} to the client through {sink}", src,
                                    scope=walk.scope_name)  # fmt: skip
                 return
+
+
+def _tail(node: ast.AST) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+
+
+def _objects_in(function: ast.AST | None) -> set[str]:
+    """Names the function reads fields of (token.lineno): parsed objects, not secret strings."""
+    if function is None:
+        return set()
+    return {
+        n.value.id
+        for n in ast.walk(function)
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.attr not in STR_METHODS
+    }
+
+
+def _debug_only(node: ast.AST, handler: ast.ExceptHandler, src: SourceFile) -> bool:
+    """The value is sent only when a debug setting is on (settings.DEBUG, app.debug)."""
+    current: ast.AST | None = node
+    while current is not None and current is not handler:
+        if isinstance(current, ast.IfExp | ast.If) and DEBUG.search(ast.unparse(current.test)):
+            return True
+        current = src.index.parents.get(current)
+    return False
 
 
 class SecretInExceptionMessage(Rule):
@@ -169,10 +197,15 @@ class SecretInExceptionMessage(Rule):
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.Raise)
-        if not isinstance(node.exc, ast.Call):
-            return
+        if not isinstance(node.exc, ast.Call) or not _tail(node.exc.func)[:1].isupper():
+            return  # raise self.error(token): a helper builds the exception, not a class
+        if PARSE_ERRORS.search(_tail(node.exc.func)):
+            return  # the "token" of a syntax error is a piece of the parsed text
         arguments = [*node.exc.args, *(kw.value for kw in node.exc.keywords)]
-        secrets = sorted({name for argument in arguments for name in secret_references(argument)})
+        found = {name for argument in arguments for name in secret_references(argument)}
+        # Upper-case names are constants (error codes such as VIR_ERR_NO_SECRET), not secret values.
+        objects = _objects_in(walk.function)
+        secrets = sorted(n for n in found if not n.rsplit(".", 1)[-1].isupper() and n not in objects)
         if not secrets:
             return
         helper = masking_helper(walk.src)

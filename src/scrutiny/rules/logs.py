@@ -67,7 +67,24 @@ NOT_SECRET_SUFFIXES = {
     "manager",
     "store",
     "backend",
+    # Messages and facts about a secret: error_messages["password_mismatch"], token_start.
+    "mismatch",
+    "incorrect",
+    "invalid",
+    "missing",
+    "error",
+    "message",
+    "messages",
+    "msg",
+    "help",
+    "label",
+    "hint",
+    "prompt",
+    "start",
+    "end",
 }
+# Methods of str: password.strip() is still the password, token.contents is a field of an object.
+STR_METHODS = frozenset(name for name in dir(str) if not name.startswith("_"))
 MASKING_CALL = re.compile(r"(mask|redact|sanitiz|scrub|hash|obfuscat|censor|hide|strip_password)", re.IGNORECASE)
 PLACEHOLDER_AFTER_SECRET = re.compile(
     r"\b(password|passwd|token|secret|api[_ ]?key|private[_ ]?key)\b"
@@ -113,6 +130,9 @@ def secret_references(node: ast.AST) -> list[str]:
         elif isinstance(current, ast.Attribute) and is_secret_name(current.attr):
             found.append(ast.unparse(current))
             continue
+        elif isinstance(current, ast.Attribute) and isinstance(current.value, ast.Name):
+            if current.attr not in STR_METHODS:
+                continue  # token.lineno: a field of a parsed token, not the secret itself
         elif isinstance(current, ast.Subscript):
             key = current.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str) and is_secret_name(key.value):

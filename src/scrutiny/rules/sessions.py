@@ -20,6 +20,16 @@ DIGEST_METHODS = {"digest", "hexdigest", "sign", "signature", "compute_signature
 NOT_COMPARED_WORDS = {"checksum", "md5", "sha1", "sha256", "etag", "image", "file", "os", "type", "algorithm"}
 
 
+# Facts about a secret (its size, position, id, kind) are not secret.
+NOT_COMPARED_LAST = {"size", "len", "length", "count", "index", "idx", "pos", "position", "offset", "loc", "num", "id",
+                     "ids", "name", "type", "kind", "format", "version", "alg", "status", "state", "ttl", "prefix",
+                     "expiry", "expires", "enabled", "required", "present", "set", "exists", "start", "end"}  # fmt: skip
+
+
+def _is_constant(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) or (isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant))
+
+
 def _compared_secret(node: ast.expr) -> str | None:
     """The name of a secret held by ``node``: a variable, attribute, string key or digest call."""
     if isinstance(node, ast.Call):
@@ -34,12 +44,31 @@ def _compared_secret(node: ast.expr) -> str | None:
         name = string_value(node.slice) or ""
     else:
         return None
-    parts = set(name_parts(name))
-    if parts & NOT_COMPARED_WORDS:
+    parts = name_parts(name)
+    # Constants and classes (VIR_ERR_NO_SECRET, InvalidToken) name kinds of things, not values.
+    if not parts or name[:1].isupper() or set(parts) & NOT_COMPARED_WORDS or parts[-1] in NOT_COMPARED_LAST:
         return None
-    if is_secret_name(name) or (parts & COMPARED_SECRET_WORDS and not name.endswith(("_name", "_type", "_len"))):
+    if is_secret_name(name) or (set(parts) & COMPARED_SECRET_WORDS and not name.endswith(("_name", "_type", "_len"))):
         return ast.unparse(node)[:60]
     return None
+
+
+# password != password2: two values the same user typed, checked for a typo.
+CONFIRMATION = re.compile(r"confirm|again|repeat|retype|\w2\b|\bnew_|\bold_", re.IGNORECASE)
+
+
+def _class_constant(node: ast.expr, walk: Walk) -> bool:
+    """self.reset_url_token where the class assigns the attribute a literal."""
+    if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"):
+        return False
+    owner = next((s for s in reversed(walk.scope) if isinstance(s, ast.ClassDef)), None)
+    if owner is None:
+        return False
+    return any(
+        isinstance(item, ast.Assign) and isinstance(item.value, ast.Constant)
+        and any(getattr(t, "id", "") == node.attr for t in item.targets)
+        for item in owner.body
+    )  # fmt: skip
 
 
 class SecretComparedInVariableTime(Rule):
@@ -72,10 +101,12 @@ class SecretComparedInVariableTime(Rule):
         if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq | ast.NotEq):
             return
         left, right = node.left, node.comparators[0]
-        if isinstance(left, ast.Constant) or isinstance(right, ast.Constant):
+        if _is_constant(left) or _is_constant(right):
             return
         secret = _compared_secret(left) or _compared_secret(right)
-        if secret is None:
+        if secret is None or CONFIRMATION.search(ast.unparse(node)) or _class_constant(left, walk) or (
+            _class_constant(right, walk)
+        ):  # fmt: skip
             return
         op = "==" if isinstance(node.ops[0], ast.Eq) else "!="
         yield self.finding(node, f"{secret} is compared with {op}, which leaks by timing how much matched", walk.src,
@@ -166,7 +197,7 @@ class TokenWithoutExpiry(CallRule):
         if name in DJANGO_LOADS:
             if keyword(call, "max_age") is None:
                 yield self.finding(call, "signing.loads accepts a signed value of any age (no max_age)", src,
-                                   scope=scope, severity=Severity.LOW)  # fmt: skip
+                                   scope=scope, severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
             return
         if not isinstance(call.func, ast.Attribute):
             return
