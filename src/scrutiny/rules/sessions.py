@@ -14,10 +14,13 @@ from scrutiny.rules.logs import is_secret_name
 from scrutiny.source import SourceFile
 
 # Words that name a value whose bytes an attacker must not learn one at a time.
-COMPARED_SECRET_WORDS = {"signature", "sig", "digest", "hmac", "hexdigest", "otp", "nonce", "csrf"}
-DIGEST_METHODS = {"digest", "hexdigest", "sign", "signature", "compute_signature", "make_signature"}
+COMPARED_SECRET_WORDS = {"signature", "digest", "hmac", "hexdigest", "otp", "nonce", "csrf"}
+DIGEST_METHODS = {"digest", "hexdigest"}
+SIGNING_METHODS = {"sign", "signature", "compute_signature", "make_signature"}
+# verify_signature, use_token: switches that say whether to check, not the secret.
+FLAG_FIRST = {"verify", "check", "use", "enable", "require", "has", "is", "allow", "validate", "sign", "should"}
 # Checksums of public data are compared for integrity, not secrecy.
-NOT_COMPARED_WORDS = {"checksum", "md5", "sha1", "sha256", "etag", "image", "file", "os", "type", "algorithm"}
+NOT_COMPARED_WORDS = {"config", "checksum", "md5", "sha1", "sha256", "etag", "image", "file", "os", "type", "algorithm"}
 
 
 # Facts about a secret (its size, position, id, kind) are not secret.
@@ -35,7 +38,10 @@ def _compared_secret(node: ast.expr) -> str | None:
     if isinstance(node, ast.Call):
         func = node.func
         tail = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        return ast.unparse(node)[:60] if tail in DIGEST_METHODS else None
+        text = ast.unparse(node)
+        # hmac.new(...).hexdigest() is a MAC; hashlib.sha256(data).hexdigest() is a checksum.
+        keyed = tail in SIGNING_METHODS or (tail in DIGEST_METHODS and "hmac" in text.lower())
+        return text[:60] if keyed else None
     if isinstance(node, ast.Name):
         name = node.id
     elif isinstance(node, ast.Attribute):
@@ -46,15 +52,45 @@ def _compared_secret(node: ast.expr) -> str | None:
         return None
     parts = name_parts(name)
     # Constants and classes (VIR_ERR_NO_SECRET, InvalidToken) name kinds of things, not values.
-    if not parts or name[:1].isupper() or set(parts) & NOT_COMPARED_WORDS or parts[-1] in NOT_COMPARED_LAST:
+    if not parts or name.lstrip("_")[:1].isupper() or set(parts) & NOT_COMPARED_WORDS:
         return None
-    if is_secret_name(name) or (set(parts) & COMPARED_SECRET_WORDS and not name.endswith(("_name", "_type", "_len"))):
+    if parts[-1] in NOT_COMPARED_LAST or parts[0] in FLAG_FIRST:
+        return None
+    # digest_volume_frequency is a setting about digests; the secret word must end the name.
+    if is_secret_name(name) or (parts[-1] in COMPARED_SECRET_WORDS and not name.endswith(("_name", "_type", "_len"))):
         return ast.unparse(node)[:60]
     return None
 
 
 # password != password2: two values the same user typed, checked for a typo.
 CONFIRMATION = re.compile(r"confirm|again|repeat|retype|\w2\b|\bnew_|\bold_", re.IGNORECASE)
+
+
+# A timing leak matters where the comparison decides access: in a function that
+# authenticates or verifies, or against a value read from the request.
+ACCESS_WORDS = {"auth", "authenticate", "authorize", "login", "logon", "verify", "validate", "check", "signature",
+                "webhook", "csrf", "otp", "token", "hmac", "password", "secret", "signed", "unsign", "sign", "valid",
+                "compare", "match", "matches", "pin", "callback", "hook", "session", "api", "key", "digest"}  # fmt: skip
+REQUEST_WORDS = {"request", "req", "headers", "header", "cookies", "cookie", "params", "args", "form", "environ",
+                 "query", "provided", "given", "supplied", "received", "submitted"}  # fmt: skip
+
+
+def _guards_access(node: ast.Compare, function: ast.FunctionDef | ast.AsyncFunctionDef | None) -> bool:
+    if function is not None and set(name_parts(function.name)) & ACCESS_WORDS:
+        return True
+    if _words(node) & REQUEST_WORDS:
+        return True
+    # secret = request.args.get("s"); ...; secret == self.secret
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    for assign in ast.walk(function) if function is not None else ():
+        if isinstance(assign, ast.Assign) and any(getattr(t, "id", None) in names for t in assign.targets):
+            if _words(assign.value) & REQUEST_WORDS:
+                return True
+    return False
+
+
+def _words(node: ast.AST) -> set[str]:
+    return {part for sub in ast.walk(node) for part in name_parts(getattr(sub, "id", "") or getattr(sub, "attr", ""))}
 
 
 def _class_constant(node: ast.expr, walk: Walk) -> bool:
@@ -76,7 +112,11 @@ class SecretComparedInVariableTime(Rule):
 
     What: an == or != comparison where one side is a value named like a secret (token,
     password, secret, api_key, signature, digest, hmac, otp, nonce) or a computed
-    digest (hmac.new(...).hexdigest()) and the other side is not a literal.
+    MAC (hmac.new(...).hexdigest()) and the other side is not a literal, where the
+    comparison decides access: in a function named for authentication or verification
+    (auth, login, verify, check, token, signature...) or against a value read from the
+    request. Confirmation fields (password2), constants, __eq__ methods and checksums
+    of public data are left alone.
     Why: == stops at the first differing byte, so the response time tells an attacker
     how many leading bytes of a guess are right; repeated guesses recover a signature
     or token byte by byte.
@@ -98,6 +138,9 @@ class SecretComparedInVariableTime(Rule):
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.Compare)
+        function = walk.function
+        if function is not None and function.name in ("__eq__", "__ne__", "__hash__", "__lt__"):
+            return  # a value type comparing its fields, not a login
         if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq | ast.NotEq):
             return
         left, right = node.left, node.comparators[0]
@@ -107,6 +150,8 @@ class SecretComparedInVariableTime(Rule):
         if secret is None or CONFIRMATION.search(ast.unparse(node)) or _class_constant(left, walk) or (
             _class_constant(right, walk)
         ):  # fmt: skip
+            return
+        if not _guards_access(node, function):
             return
         op = "==" if isinstance(node.ops[0], ast.Eq) else "!="
         yield self.finding(node, f"{secret} is compared with {op}, which leaks by timing how much matched", walk.src,
