@@ -168,8 +168,9 @@ class Module:
             if isinstance(node, ast.Call) and _is_check_call(node):
                 found.append((node, _shown(node)))
             elif _raises_forbidden(node) and not self._in_except(node):
-                found.append((node, f"a conditional {_tail(node.exc) if isinstance(node, ast.Raise) else 'abort(403)'}"))
-            elif isinstance(node, ast.Call) and node is not function:
+                raised = _tail(node.exc) if isinstance(node, ast.Raise) and node.exc is not None else "abort(403)"
+                found.append((node, f"a conditional {raised}"))
+            elif isinstance(node, ast.Call):
                 callee = self.callee(node, owner)
                 if isinstance(callee, FunctionNode) and callee is not function and self.checks(callee, seen):
                     found.append((node, self.checks(callee, seen)[0][1]))
@@ -216,6 +217,20 @@ def resource_inputs(handler: Handler) -> list[ast.AST]:
                 if isinstance(argument, ast.Name) and argument.id in names:
                     found.append(argument)
     return found + id_reads(handler)
+
+
+def authorization_checks(src: SourceFile) -> list[tuple[Handler, list[tuple[ast.AST, str]]]]:
+    """Each request handler with where it checks authorization (empty when it does not)."""
+    found = handlers(src)
+    if not found:
+        return []
+    module = Module(src)
+    return [(h, module.checks(h.function, set()) or _class_check(module, h)) for h in found]
+
+
+def _class_check(module: Module, handler: Handler) -> list[tuple[ast.AST, str]]:
+    label = module.class_checks(handler.owner)
+    return [(handler.owner or handler.function, label)] if label else []
 
 
 def _most_common(labels: list[str]) -> str:
@@ -292,7 +307,7 @@ class MissingAuthorization(Rule):
         return super().finding(node, message, src, **kwargs)  # type: ignore[arg-type]
 
 
-def _statements_in_order(function: FunctionNode) -> list[ast.AST]:
+def _calls_in_order(function: FunctionNode) -> list[ast.Call]:
     nodes = [n for n in ast.walk(function) if isinstance(n, ast.Call)]
     return sorted(nodes, key=lambda n: (n.lineno, n.col_offset))
 
@@ -350,11 +365,11 @@ class AuthorizationAfterAction(Rule):
             body_start = handler.function.body[0].lineno
             if not checks or any(getattr(n, "lineno", 0) < body_start for n in checks):
                 continue  # a decorator or a dependency checks before the body runs
-            first = min(checks, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+            first = min(checks, key=_position)
             names = _derived_names(handler)
             owner = module.owner.get(handler.function)
-            for call in _statements_in_order(handler.function):
-                if (call.lineno, call.col_offset) >= (first.lineno, first.col_offset):
+            for call in _calls_in_order(handler.function):
+                if _position(call) >= _position(first):
                     break
                 if not _is_mutating(call) or isinstance(module.callee(call, owner), FunctionNode):
                     continue
@@ -364,12 +379,16 @@ class AuthorizationAfterAction(Rule):
                 if any(isinstance(n, ast.Name) and n.id in names for a in arguments for n in ast.walk(a)):
                     yield self.finding(
                         first,
-                        f"{_label(first)} at line {getattr(first, 'lineno', 0)} runs after {_shown(call)} (line {call.lineno}) "
-                        "has already changed the resource",
+                        f"{_label(first)} at line {_position(first)[0]} runs after {_shown(call)} "
+                        f"(line {call.lineno}) has already changed the resource",
                         src,
                         scope=handler.name,
                     )
                     break
+
+
+def _position(node: ast.AST) -> tuple[int, int]:
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
 
 
 def _target_argument(call: ast.Call) -> ast.expr | None:
@@ -444,7 +463,7 @@ class AuthorizationTargetFromRequest(Rule):
                 used |= set(via)
                 if any(_uses(other, used) for other in actions):
                     continue  # the handler acts on the very value it checked
-                where = "the request body or query" if inline else f"{via[0]} (line {assigned[via[0]].lineno})"
+                where = "the request body or query" if inline else f"{via[0]} (line {_position(assigned[via[0]])[0]})"
                 yield self.finding(call, f"{_shown(call)} checks a target built from {where}, which the caller "
                                    "controls", src, scope=handler.name)  # fmt: skip
 
@@ -461,4 +480,3 @@ def _uses(call: ast.Call, values: set[str]) -> bool:
             ):
                 return True
     return False
-

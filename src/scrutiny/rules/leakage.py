@@ -139,9 +139,10 @@ class ExceptionDetailInResponse(Rule):
                 if leak is None or _debug_only(leak[1], node, src):
                     continue
                 text = leak[0]
-                what = "a traceback" if "traceback" in text or "exc_info" in text else f"the text of {caught[0]!s}"
-                if caught is None or "traceback" in text:
+                if caught is None or "traceback" in text or "exc_info" in text:
                     what = "a traceback"
+                else:
+                    what = "the error's text" if caught[0] == "everything" else f"the text of an {caught[0]}"
                 yield self.finding(sub, f"{text} sends {what} to the client through {sink}", src,
                                    scope=walk.scope_name)  # fmt: skip
                 return

@@ -24,9 +24,10 @@ NOT_COMPARED_WORDS = {"config", "checksum", "md5", "sha1", "sha256", "etag", "im
 
 
 # Facts about a secret (its size, position, id, kind) are not secret.
-NOT_COMPARED_LAST = {"size", "len", "length", "count", "index", "idx", "pos", "position", "offset", "loc", "num", "id",
-                     "ids", "name", "type", "kind", "format", "version", "alg", "status", "state", "ttl", "prefix",
-                     "expiry", "expires", "enabled", "required", "present", "set", "exists", "start", "end"}  # fmt: skip
+NOT_COMPARED_LAST = frozenset(
+    "size len length count index idx pos position offset loc num id ids name type kind format version alg "
+    "status state ttl prefix expiry expires enabled required present set exists start end".split()
+)
 
 
 def _is_constant(node: ast.expr) -> bool:
@@ -68,9 +69,11 @@ CONFIRMATION = re.compile(r"confirm|again|repeat|retype|\w2\b|\bnew_|\bold_", re
 
 # A timing leak matters where the comparison decides access: in a function that
 # authenticates or verifies, or against a value read from the request.
-ACCESS_WORDS = {"auth", "authenticate", "authorize", "login", "logon", "verify", "validate", "check", "signature",
-                "webhook", "csrf", "otp", "token", "hmac", "password", "secret", "signed", "unsign", "sign", "valid",
-                "compare", "match", "matches", "pin", "callback", "hook", "session", "api", "key", "digest"}  # fmt: skip
+ACCESS_WORDS = frozenset(
+    "auth authenticate authorize login logon verify validate check signature webhook csrf otp token hmac "
+    "password secret signed unsign sign valid compare match matches pin callback hook session api key "
+    "digest".split()
+)
 REQUEST_WORDS = {"request", "req", "headers", "header", "cookies", "cookie", "params", "args", "form", "environ",
                  "query", "provided", "given", "supplied", "received", "submitted"}  # fmt: skip
 
@@ -175,7 +178,11 @@ def _sets_key_later(name: str, call: ast.Call, src: SourceFile, keys: set[str]) 
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == name:
             if isinstance(node.ctx, ast.Store) and string_value(node.slice) in keys:
                 return True
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("update", "setdefault"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("update", "setdefault")
+        ):
             if isinstance(node.func.value, ast.Name) and node.func.value.id == name:
                 named = {kw.arg for kw in node.keywords} | {string_value(a) for a in node.args}
                 named |= {string_value(k) for a in node.args if isinstance(a, ast.Dict) for k in a.keys}
