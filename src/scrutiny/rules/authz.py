@@ -207,6 +207,16 @@ class Module:
         return any(self.callee(n, owner) is True for n in ast.walk(function) if isinstance(n, ast.Call))
 
 
+_LAST: list[Module] = []
+
+
+def module_of(src: SourceFile) -> Module:
+    """The file's Module, shared by the three rules and the observer that ask in turn."""
+    if not (_LAST and _LAST[0].src is src):
+        _LAST[:] = [Module(src)]
+    return _LAST[0]
+
+
 def resource_inputs(handler: Handler) -> list[ast.AST]:
     """Uses of request input that names a resource, as arguments of calls."""
     names = set(handler.path_params)
@@ -224,7 +234,7 @@ def authorization_checks(src: SourceFile) -> list[tuple[Handler, list[tuple[ast.
     found = handlers(src)
     if not found:
         return []
-    module = Module(src)
+    module = module_of(src)
     return [(h, module.checks(h.function, set()) or _class_check(module, h)) for h in found]
 
 
@@ -271,7 +281,7 @@ class MissingAuthorization(Rule):
         found = handlers(src)
         if len(found) < 2:
             return
-        module = Module(src)
+        module = module_of(src)
         groups: dict[int, list[Handler]] = {}
         for handler in found:
             groups.setdefault(id(handler.owner), []).append(handler)
@@ -359,7 +369,7 @@ class AuthorizationAfterAction(Rule):
         found = handlers(src)
         if not found:
             return
-        module = Module(src)
+        module = module_of(src)
         for handler in found:
             checks = [n for n, _ in module.checks(handler.function, set())]
             body_start = handler.function.body[0].lineno

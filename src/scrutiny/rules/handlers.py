@@ -80,8 +80,27 @@ def as_handler(function: FunctionNode, owner: ast.ClassDef | None, src: SourceFi
     return None
 
 
+# A file defines handlers only if it imports a web framework (nova's controllers import
+# nova.api.openstack.wsgi); checking this first keeps the other files cheap.
+WEB_MODULES = frozenset(
+    "flask django fastapi aiohttp webob pecan quart starlette rest_framework falcon sanic bottle tornado wsgi "
+    "litestar pyramid".split()
+)
+_LAST: list[tuple[SourceFile, list[Handler]]] = []
+
+
 def handlers(src: SourceFile) -> list[Handler]:
     """Every handler defined at module level or directly in a module-level class."""
+    if _LAST and _LAST[0][0] is src:  # the three authorization rules ask for the same file in turn
+        return _LAST[0][1]
+    found = _find_handlers(src)
+    _LAST[:] = [(src, found)]
+    return found
+
+
+def _find_handlers(src: SourceFile) -> list[Handler]:
+    if not any(WEB_MODULES.intersection(name.split(".")) for name in src.aliases.values()):
+        return []
     found: list[Handler] = []
     for node in src.tree.body:
         if isinstance(node, FunctionNode):

@@ -205,6 +205,8 @@ class SecretInExceptionMessage(Rule):
         arguments = [*node.exc.args, *(kw.value for kw in node.exc.keywords)]
         found = {name for argument in arguments for name in secret_references(argument)}
         # Upper-case names are constants (error codes such as VIR_ERR_NO_SECRET), not secret values.
+        if not found:
+            return
         objects = _objects_in(walk.function)
         secrets = sorted(n for n in found if not n.rsplit(".", 1)[-1].isupper() and n not in objects)
         if not secrets:

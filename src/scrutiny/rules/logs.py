@@ -165,21 +165,33 @@ def masking_helper(src: SourceFile) -> str:
     return ""
 
 
+_BUILT: dict[ast.AST, dict[str, list[tuple[str, int]]]] = {}
+
+
 def _built_with_secret(name: str, call: ast.Call, src: SourceFile) -> tuple[str, int] | None:
     """A command line or message assigned to ``name`` earlier in the function from a secret."""
     function = src.index.function_of.get(call)
     if function is None:
         return None
+    built = _BUILT.get(function)
+    if built is None:
+        if len(_BUILT) > 256:
+            _BUILT.clear()
+        built = _BUILT[function] = _secret_assignments(function)
+    return next(((secret, line) for secret, line in built.get(name, ()) if line < call.lineno), None)
+
+
+def _secret_assignments(function: ast.AST) -> dict[str, list[tuple[str, int]]]:
+    """Names assigned a list, f-string or concatenation that holds a secret, per name."""
+    found: dict[str, list[tuple[str, int]]] = {}
     for node in ast.walk(function):
-        if not isinstance(node, ast.Assign) or node.lineno >= call.lineno:
-            continue
-        if not any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-            continue
-        if isinstance(node.value, ast.List | ast.Tuple | ast.JoinedStr | ast.BinOp):
-            found = secret_references(node.value)
-            if found:
-                return found[0], node.lineno
-    return None
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.List | ast.Tuple | ast.JoinedStr | ast.BinOp):
+            secrets = secret_references(node.value)
+            if secrets:
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        found.setdefault(target.id, []).append((secrets[0], node.lineno))
+    return found
 
 
 def _logged_names(argument: ast.expr) -> list[str]:

@@ -191,6 +191,10 @@ def _sets_key_later(name: str, call: ast.Call, src: SourceFile, keys: set[str]) 
     return False
 
 
+def _imports(src: SourceFile, modules: tuple[str, ...]) -> bool:
+    return any(name == m or name.startswith(m + ".") for name in src.aliases.values() for m in modules)
+
+
 def _receiver_constructor(call: ast.Call, src: SourceFile) -> str | None:
     """The class that built the receiver of ``x.loads(...)``: inline or assigned to a name."""
     func = call.func
@@ -251,7 +255,7 @@ class TokenWithoutExpiry(CallRule):
                 yield self.finding(call, "signing.loads accepts a signed value of any age (no max_age)", src,
                                    scope=scope, severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
             return
-        if not isinstance(call.func, ast.Attribute):
+        if not isinstance(call.func, ast.Attribute) or not _imports(src, ("itsdangerous", "django.core.signing")):
             return
         built_by = _receiver_constructor(call, src) or ""
         if not (TIMED_SERIALIZERS.search(built_by) or built_by in DJANGO_TIMED):
@@ -303,7 +307,7 @@ class TokenStoredWithoutTtl(CallRule):
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         src = walk.src
-        if not isinstance(call.func, ast.Attribute) or not call.args:
+        if not isinstance(call.func, ast.Attribute) or not call.args or not _imports(src, ("redis",)):
             return
         built_by = _receiver_constructor(call, src) or ""
         if not built_by.startswith(REDIS_CLASSES):
