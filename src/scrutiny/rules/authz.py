@@ -39,6 +39,9 @@ NOT_AUTH_DECORATORS = {"require_http_methods", "require_GET", "require_POST", "r
 FORBIDDEN_ERRORS = re.compile(r"(Forbidden|PermissionDenied|NotAuthorized|Unauthorized|AccessDenied|NotAllowed|"
                               r"PolicyNotAuthorized|AuthorizationError|PermissionError)$")  # fmt: skip
 MIXINS = re.compile(r"(LoginRequired|PermissionRequired|UserPassesTest|Access|Auth\w*)Mixin$")
+ROLE_KEY = re.compile(
+    r"^(is_?)?(admin|administrator|superuser|staff|root|privileged)$|^(user_?)?roles?$|^access_?level$|^permissions?$"
+)
 TARGET_KEYWORDS = ("target", "target_obj", "obj", "object")
 CREDENTIAL_KEYWORDS = ("creds", "credentials")
 MUTATING_VERBS = {"delete", "destroy", "remove", "update", "save", "create", "set", "put", "patch", "write", "add",
@@ -427,7 +430,8 @@ class AuthorizationTargetFromRequest(Rule):
     What: an authorization call (context.can, enforce, authorize, has_perm) whose
     target or credentials argument reads the request body or query (body["project_id"],
     req.GET["user_id"], request.json["owner"]), directly or through a variable, when the
-    handler does not act on that same value.
+    handler does not act on that same value; and a handler that branches on a role the
+    request states (body["is_admin"], request.headers["X-Role"], role = ...).
     Why: the policy then checks a resource the caller describes, not the one the
     handler acts on: a caller names their own project in the body and reads or changes
     another project's server (policy bypass).
@@ -476,6 +480,37 @@ class AuthorizationTargetFromRequest(Rule):
                 where = "the request body or query" if inline else f"{via[0]} (line {_position(assigned[via[0]])[0]})"
                 yield self.finding(call, f"{_shown(call)} checks a target built from {where}, which the caller "
                                    "controls", src, scope=handler.name)  # fmt: skip
+            yield from self._role_decisions(handler, assigned, src)
+
+    def _role_decisions(self, handler: Handler, assigned: dict[str, ast.AST], src: SourceFile) -> Iterator[Finding]:
+        """if body.get("is_admin"): / if request.headers["X-Role"] == "admin": the caller says who they are."""
+        for node in ast.walk(handler.function):
+            if not isinstance(node, ast.If | ast.IfExp):
+                continue
+            test = node.test
+            via = [n for n in _names(test) if n in assigned and ROLE_KEY.match(_normal(n))]
+            keys = [k for k in _read_keys(test) if ROLE_KEY.match(_normal(k))]
+            if (keys and reads_request_field(test, handler)) or via:
+                what = f"'{keys[0]}'" if keys else f"{via[0]} (line {_position(assigned[via[0]])[0]})"
+                yield self.finding(node, f"the handler decides on the caller's role from {what}, a request field "
+                                   "the caller writes", src, scope=handler.name)  # fmt: skip
+
+
+def _normal(key: str) -> str:
+    key = key.lower().replace("-", "_")
+    return key[2:] if key.startswith("x_") else key
+
+
+def _read_keys(node: ast.AST) -> list[str]:
+    """String keys read in ``node``: body["is_admin"], headers.get("X-Role")."""
+    keys: list[str] = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Subscript) and isinstance(key := sub.slice, ast.Constant) and isinstance(key.value, str):
+            keys.append(key.value)
+        elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "get" and sub.args:
+            if isinstance(first := sub.args[0], ast.Constant) and isinstance(first.value, str):
+                keys.append(first.value)
+    return keys
 
 
 def _names(node: ast.AST) -> list[str]:

@@ -34,6 +34,8 @@ RESPONSE_MODULES = ("webob", "aiohttp", "fastapi", "starlette", "werkzeug", "fal
                     "pecan", "sanic", "rest_framework", "quart")  # fmt: skip
 PARSE_ERRORS = re.compile(r"(Syntax|Pars|Lex|Token|Template)\w*Error$")
 DEBUG = re.compile(r"\bdebug\b|DEBUG", re.IGNORECASE)
+ERROR_TEXT_KEYWORDS = {"detail", "explanation", "description", "body", "text", "reason", "message", "content",
+                       "json_body", "comment"}  # fmt: skip
 NOT_TEXT_KEYWORDS = {"status", "status_code", "code", "headers", "content_type", "mimetype"}
 
 
@@ -71,6 +73,14 @@ def _exception_text(node: ast.AST, error: str | None, src: SourceFile) -> tuple[
 
 def _is_name(node: ast.AST, name: str) -> bool:
     return isinstance(node, ast.Name) and node.id == name
+
+
+def _shown_arguments(call: ast.Call, sink: str) -> list[ast.expr]:
+    """The arguments a client sees: for HTTP errors the status and body or message, not
+    the extra exception or traceback that frameworks such as bottle keep for debug pages."""
+    if sink.startswith("HTTP") or sink == "abort":
+        return [*call.args[:2], *(kw.value for kw in call.keywords if kw.arg in ERROR_TEXT_KEYWORDS)]
+    return [*call.args, *(kw.value for kw in call.keywords if kw.arg not in NOT_TEXT_KEYWORDS)]
 
 
 def _response_call(call: ast.Call, src: SourceFile) -> str | None:
@@ -126,9 +136,7 @@ class ExceptionDetailInResponse(Rule):
                 value: ast.AST | None = None
                 if isinstance(sub, ast.Call) and (response := _response_call(sub, src)):
                     sink = response
-                    value = ast.Tuple(
-                        [*sub.args, *(kw.value for kw in sub.keywords if kw.arg not in NOT_TEXT_KEYWORDS)]
-                    )
+                    value = ast.Tuple(_shown_arguments(sub, response))
                 elif isinstance(sub, ast.Return) and sub.value is not None:
                     handler = handler or handler_of(walk.function, src)
                     if handler is not None:
