@@ -92,6 +92,7 @@ def observe(src: SourceFile, context: FileContext) -> list[Observation]:
     observer = Observer(src)
     observations: list[Observation] = []
     observations.extend(_input_validation(observer, context))
+    observations.extend(_authorization(src))
     observations.extend(_error_handling(observer))
     observations.extend(_resource_cleanup(observer))
     observations.extend(_disabled_checks(src))
@@ -212,6 +213,25 @@ def _input_validation(observer: Observer, context: FileContext) -> Iterator[Obse
             f"{function.name}({', '.join(names)}) passes its parameters to API calls",
             (header, *citations, *callers),
             (("function", function.name), ("params", ",".join(names)), ("sinks", sinks), ("untrusted", untrusted)),
+        )
+
+
+def _authorization(src: SourceFile) -> Iterator[Observation]:
+    """Which request handlers check the caller's rights, and with what (rules/authz.py)."""
+    from scrutiny.rules.authz import authorization_checks
+
+    for handler, checks in authorization_checks(src):
+        citations = [_cite(src, handler.function, "handler", handler.name)]
+        citations.extend(_cite(src, node, "authorization-check", label) for node, label in checks[:3])
+        how = checks[0][1] if checks else ""
+        yield Observation(
+            Category.INPUT_VALIDATION,
+            "authorization",
+            f"{handler.name} checks authorization with {how}"
+            if how
+            else f"{handler.name} makes no authorization check",
+            (citations[0], *citations[1:]),
+            (("handler", handler.name), ("idiom", how)),
         )
 
 

@@ -202,6 +202,7 @@ def _input_validation(result: FileResult, observations: list[Observation], findi
             text += f" It is called at line {caller.start} with {caller.detail}."
         text += " " + _traced(params, data.get("sinks", ""), data.get("untrusted", ""), in_test)
         out.append(_statement(text, flow.citations, path))
+    out.extend(_authorization(observations, findings, path))
     if context is not None and not entries and not sources:
         if in_test:
             out.append(
@@ -220,6 +221,23 @@ def _input_validation(result: FileResult, observations: list[Observation], findi
                 )
             )
     return out
+
+
+def _authorization(observations: list[Observation], findings: list[Finding], path: str) -> list[Statement]:
+    """One sentence on which handlers check the caller's rights and with which idiom."""
+    handlers = [o for o in observations if o.kind == "authorization"]
+    checked = [o for o in handlers if dict(o.data)["idiom"]]
+    if not handlers:
+        return []
+    idioms = Counter(dict(o.data)["idiom"] for o in checked)
+    cites = [c for o in checked for c in o.citations if c.role == "authorization-check"]
+    text = f"{len(checked)} of {len(handlers)} request handler(s) check authorization"
+    text += f" ({', '.join(f'{i} {n}x' for i, n in idioms.most_common(3))}) at {lines_word(cites)}" if cites else ""
+    unchecked = [dict(o.data)["handler"] for o in handlers if not dict(o.data)["idiom"]]
+    if unchecked and not any(f.rule_id == "SCR930" for f in findings):
+        text += f"; {', '.join(unchecked[:4])}{' and others' if len(unchecked) > 4 else ''} check nothing, which is "
+        text += "not reported: their siblings do not check either, or they act on no resource the request names"
+    return [_statement(text + ".", cites, path)]
 
 
 def _traced(params: str, sinks: str, untrusted: str, in_test: bool) -> str:

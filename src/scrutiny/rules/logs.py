@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import Rule, Walk
+from scrutiny.source import SourceFile
 
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "audit", "trace"}
 LOGGER_NAME = re.compile(r"(^|_)(log|logger|logging|LOG|LOGGER|_log|_logger)$", re.IGNORECASE)
@@ -66,7 +67,24 @@ NOT_SECRET_SUFFIXES = {
     "manager",
     "store",
     "backend",
+    # Messages and facts about a secret: error_messages["password_mismatch"], token_start.
+    "mismatch",
+    "incorrect",
+    "invalid",
+    "missing",
+    "error",
+    "message",
+    "messages",
+    "msg",
+    "help",
+    "label",
+    "hint",
+    "prompt",
+    "start",
+    "end",
 }
+# Methods of str: password.strip() is still the password, token.contents is a field of an object.
+STR_METHODS = frozenset(name for name in dir(str) if not name.startswith("_"))
 MASKING_CALL = re.compile(r"(mask|redact|sanitiz|scrub|hash|obfuscat|censor|hide|strip_password)", re.IGNORECASE)
 PLACEHOLDER_AFTER_SECRET = re.compile(
     r"\b(password|passwd|token|secret|api[_ ]?key|private[_ ]?key)\b"
@@ -97,7 +115,7 @@ def _is_log_call(call: ast.Call) -> bool:
     return False
 
 
-def _secret_references(node: ast.AST) -> list[str]:
+def secret_references(node: ast.AST) -> list[str]:
     """Names, attributes and string subscripts in ``node`` that hold secrets, skipping masked ones."""
     found: list[str] = []
     stack: list[ast.AST] = [node]
@@ -112,6 +130,9 @@ def _secret_references(node: ast.AST) -> list[str]:
         elif isinstance(current, ast.Attribute) and is_secret_name(current.attr):
             found.append(ast.unparse(current))
             continue
+        elif isinstance(current, ast.Attribute) and isinstance(current.value, ast.Name):
+            if current.attr not in STR_METHODS:
+                continue  # token.lineno: a field of a parsed token, not the secret itself
         elif isinstance(current, ast.Subscript):
             key = current.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str) and is_secret_name(key.value):
@@ -119,6 +140,72 @@ def _secret_references(node: ast.AST) -> list[str]:
                 continue
         stack.extend(ast.iter_child_nodes(current))
     return found
+
+
+MASKING_NAME = re.compile(r"^_?(mask|redact|sanitiz|scrub|obfuscat|censor)", re.IGNORECASE)
+
+
+def masking_helper(src: SourceFile) -> str:
+    """A masking function the module already calls, imports or defines, as it is written there."""
+    for call in src.index.of_type(ast.Call):
+        assert isinstance(call, ast.Call)
+        func = call.func
+        tail = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if MASKING_NAME.search(tail):
+            return ast.unparse(func)
+    for local in src.aliases:
+        if MASKING_NAME.search(local):
+            return local
+    for function in src.index.functions():
+        if MASKING_NAME.search(function.name):
+            return function.name
+    if "oslo_utils.strutils" in src.aliases.values():
+        local = next(k for k, v in src.aliases.items() if v == "oslo_utils.strutils")
+        return f"{local}.mask_password"
+    return ""
+
+
+_BUILT: dict[ast.AST, dict[str, list[tuple[str, int]]]] = {}
+
+
+def _built_with_secret(name: str, call: ast.Call, src: SourceFile) -> tuple[str, int] | None:
+    """A command line or message assigned to ``name`` earlier in the function from a secret."""
+    function = src.index.function_of.get(call)
+    if function is None:
+        return None
+    built = _BUILT.get(function)
+    if built is None:
+        if len(_BUILT) > 256:
+            _BUILT.clear()
+        built = _BUILT[function] = _secret_assignments(function)
+    return next(((secret, line) for secret, line in built.get(name, ()) if line < call.lineno), None)
+
+
+def _secret_assignments(function: ast.AST) -> dict[str, list[tuple[str, int]]]:
+    """Names assigned a list, f-string or concatenation that holds a secret, per name."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.List | ast.Tuple | ast.JoinedStr | ast.BinOp):
+            secrets = secret_references(node.value)
+            if secrets:
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        found.setdefault(target.id, []).append((secrets[0], node.lineno))
+    return found
+
+
+def _logged_names(argument: ast.expr) -> list[str]:
+    """Plain names logged as they are or joined: cmd, ' '.join(cmd)."""
+    if isinstance(argument, ast.Name):
+        return [argument.id]
+    if isinstance(argument, ast.Call) and isinstance(argument.func, ast.Attribute) and argument.func.attr == "join":
+        return [a.id for a in argument.args if isinstance(a, ast.Name)]
+    return []
+
+
+def _fix_with_helper(src: SourceFile) -> str | None:
+    helper = masking_helper(src)
+    return f"log a masked form with {helper}, which this module already uses, or leave it out" if helper else None
 
 
 class SecretInLog(Rule):
@@ -132,8 +219,11 @@ class SecretInLog(Rule):
     leaked one.
     Example:
         LOG.debug("login with %s/%s", user, password)
+    Also a command line or message assigned earlier in the function from such a value
+    (cmd = ["mysql", "-p" + password]) and then logged.
     Fix: leave the secret out, or log a masked form (oslo_utils.strutils.mask_password,
-    a fingerprint, or the last four characters).
+    a fingerprint, or the last four characters); the finding names the masking helper
+    the module already uses, when it has one.
     """
 
     id = "SCR701"
@@ -151,15 +241,24 @@ class SecretInLog(Rule):
         if not _is_log_call(node):
             return
         arguments: list[ast.expr] = [*node.args, *(kw.value for kw in node.keywords if kw.arg != "exc_info")]
-        secrets = sorted({name for argument in arguments for name in _secret_references(argument)})
+        secrets = sorted({name for argument in arguments for name in secret_references(argument)})
         if secrets:
+            fix = _fix_with_helper(walk.src)
             yield self.finding(
                 node,
                 f"log call writes {', '.join(secrets[:3])} to the log",
                 walk.src,
                 scope=walk.scope_name,
+                fix=fix,
             )
             return
+        for argument in arguments:
+            for name in _logged_names(argument):
+                if built := _built_with_secret(name, node, walk.src):
+                    fix = _fix_with_helper(walk.src)
+                    yield self.finding(node, f"log call writes {name}, built with {built[0]} at line {built[1]}",
+                                       walk.src, scope=walk.scope_name, fix=fix)  # fmt: skip
+                    return
         for argument in arguments:
             if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                 match = PLACEHOLDER_AFTER_SECRET.search(argument.value)

@@ -1,0 +1,527 @@
+"""Authorization rules (93x): handlers that skip the check their siblings make, checks
+made after the action, and checks whose target the caller writes.
+
+Per module: a handler is compared with the other handlers of its class (or, for
+module-level routes and views, of its module). A check is a call to an authorization
+idiom (oslo.policy ``context.can``/``enforce``/``authorize``, Django ``has_perm``, DRF
+``check_object_permissions``...), a raise of a forbidden error under a condition, an
+authorization decorator (``login_required``, ``permission_required``, the project's own
+decorator whose body checks), a FastAPI ``Security``/``Depends`` on an auth dependency,
+or a call to a function of the same module or class that makes one of these.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from scrutiny.context import FileKind
+from scrutiny.findings import Category, Confidence, Finding, Location, Severity
+from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, drop, name_parts
+from scrutiny.rules.handlers import FunctionNode, Handler, handlers, id_reads, reads_request_field
+from scrutiny.source import SourceFile
+
+CHECK_CALLS = {"can", "enforce", "authorize", "authorise", "has_perm", "has_perms", "has_permission",
+               "has_object_permission", "check_permissions", "check_object_permissions", "check_policy",
+               "enforce_policy", "check_permission", "require_permission", "check_access", "is_authorized",
+               "require_admin_context", "check_is_admin", "authorize_request", "user_passes_test"}  # fmt: skip
+CHECK_NAME = re.compile(
+    r"^_?(check|require|ensure|verify|assert|enforce|validate)_\w*(perm|polic|auth|access|admin|owner|role|scope|"
+    r"privilege)|(authori[sz]e|_can)$"
+)
+AUTH_WORDS = {"login", "auth", "authenticated", "authorized", "authorize", "authorization", "permission",
+              "permissions", "perm", "perms", "policy", "policies", "admin", "role", "roles", "scope", "scopes",
+              "protected", "protect", "owner", "staff", "superuser", "jwt", "token", "passes", "current", "security",
+              "authenticate", "access"}  # fmt: skip
+NOT_AUTH_DECORATORS = {"require_http_methods", "require_GET", "require_POST", "require_safe", "api_version"}
+FORBIDDEN_ERRORS = re.compile(r"(Forbidden|PermissionDenied|NotAuthorized|Unauthorized|AccessDenied|NotAllowed|"
+                              r"PolicyNotAuthorized|AuthorizationError|PermissionError)$")  # fmt: skip
+MIXINS = re.compile(r"(LoginRequired|PermissionRequired|UserPassesTest|Access|Auth\w*)Mixin$")
+ROLE_KEY = re.compile(
+    r"^(is_?)?(admin|administrator|superuser|staff|root|privileged)$|^(user_?)?roles?$|^access_?level$|^permissions?$"
+)
+TARGET_KEYWORDS = ("target", "target_obj", "obj", "object")
+CREDENTIAL_KEYWORDS = ("creds", "credentials")
+MUTATING_VERBS = {"delete", "destroy", "remove", "update", "save", "create", "set", "put", "patch", "write", "add",
+                  "attach", "detach", "reboot", "rebuild", "resize", "migrate", "start", "stop", "commit", "insert",
+                  "drop", "revoke", "grant", "reset", "change", "modify", "lock", "unlock", "pause", "unpause",
+                  "suspend", "resume", "evacuate", "shelve", "unshelve", "rename", "move", "execute", "purge",
+                  "restore", "rescue", "unrescue", "backup", "snapshot", "confirm", "revert", "trigger", "associate",
+                  "disassociate", "upload", "transfer", "approve", "cancel", "inject", "evict", "register",
+                  "unregister", "enable", "disable", "terminate", "kill", "assign", "unassign", "import"}  # fmt: skip
+
+
+def _tail(node: ast.AST) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _shown(node: ast.AST) -> str:
+    """How an idiom is named in a message: 'context.can', '@login_required'."""
+    func = node.func if isinstance(node, ast.Call) else node
+    text = ast.unparse(func)
+    return text if len(text) <= 40 else _tail(func)
+
+
+def _label(node: ast.AST) -> str:
+    return _shown(node) if isinstance(node, ast.Call) else "the forbidden check"
+
+
+def _is_check_call(call: ast.Call) -> bool:
+    tail = _tail(call)
+    return tail in CHECK_CALLS or bool(CHECK_NAME.search(tail))
+
+
+def _is_auth_name(name: str) -> bool:
+    return name not in NOT_AUTH_DECORATORS and bool(set(name_parts(name)) & AUTH_WORDS)
+
+
+def _raises_forbidden(node: ast.AST) -> bool:
+    if isinstance(node, ast.Raise) and node.exc is not None:
+        return bool(FORBIDDEN_ERRORS.search(_tail(node.exc)))
+    if isinstance(node, ast.Call) and _tail(node) == "abort" and node.args:
+        return isinstance(node.args[0], ast.Constant) and node.args[0].value in (401, 403)
+    return False
+
+
+@dataclass
+class Module:
+    """The file's functions by name, for following a handler into its helpers."""
+
+    src: SourceFile
+    functions: dict[str, FunctionNode] = field(default_factory=dict)
+    methods: dict[tuple[str, str], FunctionNode] = field(default_factory=dict)
+    owner: dict[FunctionNode, ast.ClassDef] = field(default_factory=dict)
+    checks_of: dict[FunctionNode, list[tuple[ast.AST, str]]] = field(default_factory=dict)
+    module_wide: str = ""
+
+    def __post_init__(self) -> None:
+        for node in self.src.tree.body:
+            if isinstance(node, FunctionNode):
+                self.functions[node.name] = node
+            elif isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, FunctionNode):
+                        self.methods[(node.name, item.name)] = item
+                        self.owner[item] = node
+        for call in self.src.index.of_type(ast.Call):
+            assert isinstance(call, ast.Call)
+            if _tail(call) in ("APIRouter", "FastAPI", "Blueprint") and self.src.index.function_of.get(call) is None:
+                dependency = next((kw.value for kw in call.keywords if kw.arg == "dependencies"), None)
+                if dependency is not None and self._auth_dependency(dependency):
+                    self.module_wide = f"{_tail(call)}(dependencies=[...])"
+
+    def callee(self, call: ast.Call, owner: ast.ClassDef | None) -> FunctionNode | None | bool:
+        """The local function a call runs; True when it is an inherited method we cannot see."""
+        func = call.func
+        if isinstance(func, ast.Name):
+            return self.functions.get(func.id)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+            if owner is not None:
+                found = self.methods.get((owner.name, func.attr))
+                if found is not None:
+                    return found
+                return bool(owner.bases) and not func.attr.startswith("__")
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and _tail(func.value) == "super":
+            return True
+        return None
+
+    def _auth_dependency(self, node: ast.AST) -> bool:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call) and _tail(sub) in ("Security", "Depends"):
+                if _tail(sub) == "Security" or any(_is_auth_name(_tail(a)) for a in sub.args):
+                    return True
+        return False
+
+    def _decorator_checks(self, decorator: ast.expr) -> bool:
+        name = _tail(decorator)
+        if _is_auth_name(name):
+            return True
+        if name == "method_decorator" and isinstance(decorator, ast.Call):
+            return any(_is_auth_name(_tail(a)) for a in decorator.args)  # method_decorator(login_required, ...)
+        local = self.functions.get(name)
+        return local is not None and bool(self.checks(local, set()))
+
+    def checks(self, function: FunctionNode, seen: set[FunctionNode]) -> list[tuple[ast.AST, str]]:
+        """Where ``function`` checks authorization, directly or through a local helper."""
+        if function in self.checks_of:
+            return self.checks_of[function]
+        if function in seen:
+            return []
+        seen.add(function)
+        owner = self.owner.get(function)
+        found: list[tuple[ast.AST, str]] = []
+        for decorator in function.decorator_list:
+            if self._decorator_checks(decorator):
+                found.append((decorator, f"@{_shown(decorator)}"))
+            elif isinstance(decorator, ast.Call) and self._auth_dependency(
+                ast.List([kw.value for kw in decorator.keywords if kw.arg == "dependencies"])
+            ):
+                found.append((decorator, "a route dependency (dependencies=[...])"))
+        defaults = [*function.args.defaults, *(d for d in function.args.kw_defaults if d is not None)]
+        for default in defaults:
+            if self._auth_dependency(default):
+                found.append((default, _shown(default)))
+        for node in ast.walk(function):
+            if isinstance(node, ast.Call) and _is_check_call(node):
+                found.append((node, _shown(node)))
+            elif _raises_forbidden(node) and not self._in_except(node):
+                raised = _tail(node.exc) if isinstance(node, ast.Raise) and node.exc is not None else "abort(403)"
+                found.append((node, f"a conditional {raised}"))
+            elif isinstance(node, ast.Call):
+                callee = self.callee(node, owner)
+                if isinstance(callee, FunctionNode) and callee is not function and self.checks(callee, seen):
+                    found.append((node, self.checks(callee, seen)[0][1]))
+        self.checks_of[function] = found
+        return found
+
+    def _in_except(self, node: ast.AST) -> bool:
+        parent = self.src.index.parents.get(node)
+        while parent is not None and not isinstance(parent, FunctionNode):
+            if isinstance(parent, ast.ExceptHandler):
+                return True
+            parent = self.src.index.parents.get(parent)
+        return False
+
+    def class_checks(self, owner: ast.ClassDef | None) -> str:
+        """An authorization idiom applied to the whole class, if any."""
+        if owner is None:
+            return self.module_wide
+        for base in owner.bases:
+            if MIXINS.search(_tail(base)):
+                return _tail(base)
+        for decorator in owner.decorator_list:
+            if self._decorator_checks(decorator):
+                return f"@{_shown(decorator)}"
+        for item in owner.body:
+            if isinstance(item, ast.Assign) and any(getattr(t, "id", "") == "permission_classes" for t in item.targets):
+                if "AllowAny" not in ast.unparse(item.value):
+                    return "permission_classes"
+        return self.module_wide
+
+    def delegates(self, function: FunctionNode) -> bool:
+        """Calls a method we cannot see (inherited, super()): it may check there."""
+        owner = self.owner.get(function)
+        return any(self.callee(n, owner) is True for n in ast.walk(function) if isinstance(n, ast.Call))
+
+
+_LAST: list[Module] = []
+
+
+def module_of(src: SourceFile) -> Module:
+    """The file's Module, shared by the three rules and the observer that ask in turn."""
+    if not (_LAST and _LAST[0].src is src):
+        _LAST[:] = [Module(src)]
+    return _LAST[0]
+
+
+def resource_inputs(handler: Handler) -> list[ast.AST]:
+    """Uses of request input that names a resource, as arguments of calls."""
+    names = set(handler.path_params)
+    found: list[ast.AST] = []
+    for node in ast.walk(handler.function):
+        if isinstance(node, ast.Call) and _tail(node) not in ("_", "str", "int", "len", "isinstance"):
+            for argument in [*node.args, *(kw.value for kw in node.keywords)]:
+                if isinstance(argument, ast.Name) and argument.id in names:
+                    found.append(argument)
+    return found + id_reads(handler)
+
+
+def authorization_checks(src: SourceFile) -> list[tuple[Handler, list[tuple[ast.AST, str]]]]:
+    """Each request handler with where it checks authorization (empty when it does not)."""
+    found = handlers(src)
+    if not found:
+        return []
+    module = module_of(src)
+    return [(h, module.checks(h.function, set()) or _class_check(module, h)) for h in found]
+
+
+def _class_check(module: Module, handler: Handler) -> list[tuple[ast.AST, str]]:
+    label = module.class_checks(handler.owner)
+    return [(handler.owner or handler.function, label)] if label else []
+
+
+def _most_common(labels: list[str]) -> str:
+    return max(sorted(set(labels)), key=labels.count)
+
+
+class MissingAuthorization(Rule):
+    """Request handler acts on a resource with no authorization check, unlike its siblings
+
+    What: a route, view or API controller method that passes a path parameter or an id
+    read from the body or query to a call, with no authorization check on any path
+    through it (directly, in a decorator, a FastAPI dependency, a class mixin or a
+    helper of the same module), while most other handlers of the same class or module
+    do check. Handlers of public endpoints, whose siblings do not check either, are not
+    reported; nor are handlers that hand the work to an inherited method.
+    Why: the caller chooses the id; without a check, anyone who can reach the endpoint
+    reads or changes other users' or projects' resources by naming them (an insecure
+    direct object reference).
+    Example:
+        @wsgi.expected_errors(404)
+        def show(self, req, id):
+            context = req.environ["nova.context"]
+            return self.api.get(context, id)
+    Fix: make the check the sibling handlers make (the finding names it), against the
+    loaded resource, before reading or changing it:
+    context.can(policy.SHOW, target={"project_id": server.project_id}).
+    """
+
+    id = "SCR930"
+    name = "missing-authorization"
+    category = Category.INPUT_VALIDATION
+    cwe = 862
+    severity = Severity.HIGH
+    confidence = Confidence.MEDIUM
+    context = {**DEFAULT_CONTEXT, FileKind.TEST: drop("handlers in tests are fakes for the code under test")}
+
+    def check_file(self, src: SourceFile) -> Iterator[Finding]:
+        found = handlers(src)
+        if len(found) < 2:
+            return
+        module = module_of(src)
+        groups: dict[int, list[Handler]] = {}
+        for handler in found:
+            groups.setdefault(id(handler.owner), []).append(handler)
+        for group in groups.values():
+            if module.class_checks(group[0].owner):
+                continue
+            checked = {h.function: module.checks(h.function, set()) for h in group}
+            inputs_of = {h.function: resource_inputs(h) for h in group}
+            for handler in group:
+                if checked[handler.function] or module.delegates(handler.function):
+                    continue
+                inputs = inputs_of[handler.function]
+                siblings = [h for h in group if h is not handler and inputs_of[h.function]]
+                checking = [h for h in siblings if checked[h.function]]
+                if not inputs or not checking or 2 * len(checking) < len(siblings):
+                    continue
+                idiom = _most_common([checked[h.function][0][1] for h in checking])
+                example = next(h for h in checking if checked[h.function][0][1] == idiom)
+                line = getattr(checked[example.function][0][0], "lineno", example.function.lineno)
+                named = ast.unparse(inputs[0])
+                yield self.finding(
+                    handler.function,
+                    f"{handler.name} uses {named} from the request with no authorization check, while "
+                    f"{len(checking)} of {len(siblings)} sibling handlers check with {idiom}",
+                    src,
+                    scope=handler.name,
+                    fix=f"check with {idiom} before touching the resource, as {example.name} does at line {line}",
+                )
+
+    def finding(self, node: ast.AST | Location, message: str, src: SourceFile, **kwargs: object) -> Finding:
+        if isinstance(node, FunctionNode):  # point at the def line, not the decorators or the body
+            node = Location(src.path, node.lineno, node.col_offset, node.lineno, node.col_offset)
+        return super().finding(node, message, src, **kwargs)  # type: ignore[arg-type]
+
+
+def _calls_in_order(function: FunctionNode) -> list[ast.Call]:
+    nodes = [n for n in ast.walk(function) if isinstance(n, ast.Call)]
+    return sorted(nodes, key=lambda n: (n.lineno, n.col_offset))
+
+
+def _is_mutating(call: ast.Call) -> bool:
+    parts = name_parts(_tail(call))
+    return bool(parts) and parts[0] in MUTATING_VERBS
+
+
+def _derived_names(handler: Handler) -> set[str]:
+    """Path parameters and names assigned, in order, from them or from request ids."""
+    names = set(handler.path_params)
+    ids = {id(n) for n in id_reads(handler)}
+    assigns = sorted((n for n in ast.walk(handler.function) if isinstance(n, ast.Assign)), key=lambda n: n.lineno)
+    for assign in assigns:
+        used = {n.id for n in ast.walk(assign.value) if isinstance(n, ast.Name)}
+        if used & names or any(id(n) in ids for n in ast.walk(assign.value)):
+            names.update(t.id for t in assign.targets if isinstance(t, ast.Name))
+    return names
+
+
+class AuthorizationAfterAction(Rule):
+    """Authorization checked only after the handler has changed the resource
+
+    What: in a request handler, the first authorization check (see SCR930 for what
+    counts) comes after a call that changes a resource named by the request (a call
+    named delete, update, save, create, attach, reboot... taking a path parameter, a
+    request id or a value loaded from them).
+    Why: a failed check then only stops the response: the change has already been
+    made, so a caller without the right deletes or modifies the resource and sees an
+    error afterwards.
+    Example:
+        def delete(self, req, id):
+            self.api.delete(context, id)
+            context.can(policy.DELETE, target={"project_id": context.project_id})
+    Fix: move the check before the first call that changes anything; load the
+    resource first if the check needs its owner.
+    """
+
+    id = "SCR931"
+    name = "authorization-after-action"
+    category = Category.INPUT_VALIDATION
+    cwe = 696
+    severity = Severity.HIGH
+    confidence = Confidence.MEDIUM
+    context = {**DEFAULT_CONTEXT, FileKind.TEST: drop("handlers in tests are fakes for the code under test")}
+
+    def check_file(self, src: SourceFile) -> Iterator[Finding]:
+        found = handlers(src)
+        if not found:
+            return
+        module = module_of(src)
+        for handler in found:
+            checks = [n for n, _ in module.checks(handler.function, set())]
+            body_start = handler.function.body[0].lineno
+            if not checks or any(getattr(n, "lineno", 0) < body_start for n in checks):
+                continue  # a decorator or a dependency checks before the body runs
+            first = min(checks, key=_position)
+            names = _derived_names(handler)
+            owner = module.owner.get(handler.function)
+            for call in _calls_in_order(handler.function):
+                if _position(call) >= _position(first):
+                    break
+                if not _is_mutating(call) or isinstance(module.callee(call, owner), FunctionNode):
+                    continue
+                arguments = [*call.args, *(kw.value for kw in call.keywords)]
+                if isinstance(call.func, ast.Attribute):
+                    arguments.append(call.func.value)  # post.save() changes post
+                if any(isinstance(n, ast.Name) and n.id in names for a in arguments for n in ast.walk(a)):
+                    yield self.finding(
+                        first,
+                        f"{_label(first)} at line {_position(first)[0]} runs after {_shown(call)} "
+                        f"(line {call.lineno}) has already changed the resource",
+                        src,
+                        scope=handler.name,
+                    )
+                    break
+
+
+def _position(node: ast.AST) -> tuple[int, int]:
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+
+
+def _target_argument(call: ast.Call) -> ast.expr | None:
+    for kw in call.keywords:
+        if kw.arg in TARGET_KEYWORDS:
+            return kw.value
+    if _tail(call) in ("can", "enforce", "authorize", "has_perm", "has_perms") and len(call.args) > 1:
+        return call.args[1]
+    return None
+
+
+def _request_names(handler: Handler) -> dict[str, ast.AST]:
+    """Names assigned from the body or a request container, with the assignment."""
+    found: dict[str, ast.AST] = {}
+    for node in ast.walk(handler.function):
+        if isinstance(node, ast.Assign) and reads_request_field(node.value, handler):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = node
+    return found
+
+
+class AuthorizationTargetFromRequest(Rule):
+    """Authorization target or credentials taken from the request the caller writes
+
+    What: an authorization call (context.can, enforce, authorize, has_perm) whose
+    target or credentials argument reads the request body or query (body["project_id"],
+    req.GET["user_id"], request.json["owner"]), directly or through a variable, when the
+    handler does not act on that same value; and a handler that branches on a role the
+    request states (body["is_admin"], request.headers["X-Role"], role = ...).
+    Why: the policy then checks a resource the caller describes, not the one the
+    handler acts on: a caller names their own project in the body and reads or changes
+    another project's server (policy bypass).
+    Example:
+        context.can(policy.UPDATE, target={"project_id": body["project_id"]})
+        self.api.update(context, id, body)
+    Fix: build the target from the resource as stored: load it by its id, then
+    context.can(policy.UPDATE, target={"project_id": server.project_id}); take
+    credentials only from the authenticated context.
+    """
+
+    id = "SCR932"
+    name = "authorization-target-from-request"
+    category = Category.INPUT_VALIDATION
+    cwe = 639
+    severity = Severity.HIGH
+    confidence = Confidence.MEDIUM
+    context = {**DEFAULT_CONTEXT, FileKind.TEST: drop("handlers in tests are fakes for the code under test")}
+
+    def check_file(self, src: SourceFile) -> Iterator[Finding]:
+        for handler in handlers(src):
+            assigned = _request_names(handler)
+            calls = [n for n in ast.walk(handler.function) if isinstance(n, ast.Call)]
+            checks = [c for c in calls if _is_check_call(c)]
+            inside = {id(n) for c in checks for n in ast.walk(c)}
+            actions = [c for c in calls if id(c) not in inside]
+            for call in checks:
+                credentials = next((kw.value for kw in call.keywords if kw.arg in CREDENTIAL_KEYWORDS), None)
+                if credentials is not None and (reads_request_field(credentials, handler) or
+                                                 set(_names(credentials)) & set(assigned)):  # fmt: skip
+                    yield self.finding(call, f"{_shown(call)} decides with credentials taken from the request", src,
+                                       scope=handler.name)  # fmt: skip
+                    continue
+                target = _target_argument(call)
+                if target is None:
+                    continue
+                inline = reads_request_field(target, handler)
+                via = [n for n in _names(target) if n in assigned]
+                if not inline and not via:
+                    continue
+                inner = {id(s.value) for s in ast.walk(target) if isinstance(s, ast.Subscript)}
+                used = {ast.unparse(s) for s in ast.walk(target) if isinstance(s, ast.Subscript) and id(s) not in inner}
+                used |= set(via)
+                if any(_uses(other, used) for other in actions):
+                    continue  # the handler acts on the very value it checked
+                where = "the request body or query" if inline else f"{via[0]} (line {_position(assigned[via[0]])[0]})"
+                yield self.finding(call, f"{_shown(call)} checks a target built from {where}, which the caller "
+                                   "controls", src, scope=handler.name)  # fmt: skip
+            yield from self._role_decisions(handler, assigned, src)
+
+    def _role_decisions(self, handler: Handler, assigned: dict[str, ast.AST], src: SourceFile) -> Iterator[Finding]:
+        """if body.get("is_admin"): / if request.headers["X-Role"] == "admin": the caller says who they are."""
+        for node in ast.walk(handler.function):
+            if not isinstance(node, ast.If | ast.IfExp):
+                continue
+            test = node.test
+            via = [n for n in _names(test) if n in assigned and ROLE_KEY.match(_normal(n))]
+            keys = [k for k in _read_keys(test) if ROLE_KEY.match(_normal(k))]
+            if (keys and reads_request_field(test, handler)) or via:
+                what = f"'{keys[0]}'" if keys else f"{via[0]} (line {_position(assigned[via[0]])[0]})"
+                yield self.finding(node, f"the handler decides on the caller's role from {what}, a request field "
+                                   "the caller writes", src, scope=handler.name)  # fmt: skip
+
+
+def _normal(key: str) -> str:
+    key = key.lower().replace("-", "_")
+    return key[2:] if key.startswith("x_") else key
+
+
+def _read_keys(node: ast.AST) -> list[str]:
+    """String keys read in ``node``: body["is_admin"], headers.get("X-Role")."""
+    keys: list[str] = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Subscript) and isinstance(key := sub.slice, ast.Constant) and isinstance(key.value, str):
+            keys.append(key.value)
+        elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "get" and sub.args:
+            if isinstance(first := sub.args[0], ast.Constant) and isinstance(first.value, str):
+                keys.append(first.value)
+    return keys
+
+
+def _names(node: ast.AST) -> list[str]:
+    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+
+
+def _uses(call: ast.Call, values: set[str]) -> bool:
+    for argument in [*call.args, *(kw.value for kw in call.keywords)]:
+        for sub in ast.walk(argument):
+            if (isinstance(sub, ast.Name) and sub.id in values) or (
+                isinstance(sub, ast.Subscript | ast.Call) and ast.unparse(sub) in values
+            ):
+                return True
+    return False

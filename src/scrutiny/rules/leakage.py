@@ -1,0 +1,226 @@
+"""Information-leakage rules (75x): error details sent to clients, secrets put into
+exception messages.
+
+SCR701 (secret written to a log) is the logging sibling of these rules.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from scrutiny.context import FileKind
+from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, Walk, is_built_string, note
+from scrutiny.rules.handlers import handler_of
+from scrutiny.rules.logs import STR_METHODS, masking_helper, secret_references
+from scrutiny.source import SourceFile
+
+BROAD = {"Exception", "BaseException"}
+# Errors whose text carries internals: paths, commands and their output, SQL, hosts.
+REVEALING = {"OSError", "IOError", "EnvironmentError", "CalledProcessError", "ProcessExecutionError", "SQLAlchemyError",
+             "DBError", "DatabaseError", "OperationalError", "ProgrammingError", "InterfaceError", "ConnectionError",
+             "SSLError", "TemplateError"}  # fmt: skip
+EXCEPTION_TEXT_ATTRS = {"args", "message", "strerror", "stderr", "stdout", "output", "cmd", "filename", "orig",
+                        "statement", "detail"}  # fmt: skip
+TRACEBACK_CALLS = re.compile(r"^traceback\.(format_exc|format_exception|format_exception_only|format_tb|format_stack|"
+                             r"extract_tb)$|^sys\.exc_info$")  # fmt: skip
+RESPONSE_CALLS = {"jsonify", "JsonResponse", "HttpResponse", "HttpResponseBadRequest", "HttpResponseServerError",
+                  "HttpResponseForbidden", "HttpResponseNotFound", "Response", "make_response", "JSONResponse",
+                  "PlainTextResponse", "HTMLResponse", "json_response", "abort", "HTTPException", "HTTPError",
+                  "render", "render_template"}  # fmt: skip
+RESPONSE_MODULES = ("webob", "aiohttp", "fastapi", "starlette", "werkzeug", "falcon", "tornado", "flask", "django",
+                    "pecan", "sanic", "rest_framework", "quart")  # fmt: skip
+PARSE_ERRORS = re.compile(r"(Syntax|Pars|Lex|Token|Template)\w*Error$")
+DEBUG = re.compile(r"\bdebug\b|DEBUG", re.IGNORECASE)
+ERROR_TEXT_KEYWORDS = {"detail", "explanation", "description", "body", "text", "reason", "message", "content",
+                       "json_body", "comment"}  # fmt: skip
+NOT_TEXT_KEYWORDS = {"status", "status_code", "code", "headers", "content_type", "mimetype"}
+
+
+def _caught(handler: ast.ExceptHandler, src: SourceFile) -> tuple[str, bool] | None:
+    """(what is caught, whether its text reveals internals); None if it is the project's own error."""
+    if handler.type is None:
+        return "everything", True
+    names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    for name in names:
+        tail = (src.qualname(name) or "").rsplit(".", 1)[-1]
+        if tail in BROAD or tail in REVEALING:
+            return tail, True
+    return None
+
+
+def _exception_text(node: ast.AST, error: str | None, src: SourceFile) -> tuple[str, ast.AST] | None:
+    """How ``node`` puts the caught error's text or a traceback into a value, if it does."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            name = src.qualname(sub.func) or ""
+            if TRACEBACK_CALLS.search(name):
+                return f"{name}()", sub
+            if error and name in ("str", "repr", "format") and sub.args and _is_name(sub.args[0], error):
+                return f"{name}({error})", sub
+        elif error and isinstance(sub, ast.Attribute) and _is_name(sub.value, error):
+            if sub.attr in EXCEPTION_TEXT_ATTRS:
+                return f"{error}.{sub.attr}", sub
+        elif error and isinstance(sub, ast.FormattedValue) and _is_name(sub.value, error):
+            return f"{{{error}}} in an f-string", sub
+        elif error and isinstance(sub, ast.BinOp) and is_built_string(sub):
+            if any(_is_name(v, error) for v in ast.walk(sub.right)) and isinstance(sub.op, ast.Mod):
+                return f"% {error}", sub
+    return None
+
+
+def _is_name(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _shown_arguments(call: ast.Call, sink: str) -> list[ast.expr]:
+    """The arguments a client sees: for HTTP errors the status and body or message, not
+    the extra exception or traceback that frameworks such as bottle keep for debug pages."""
+    if sink.startswith("HTTP") or sink == "abort":
+        return [*call.args[:2], *(kw.value for kw in call.keywords if kw.arg in ERROR_TEXT_KEYWORDS)]
+    return [*call.args, *(kw.value for kw in call.keywords if kw.arg not in NOT_TEXT_KEYWORDS)]
+
+
+def _response_call(call: ast.Call, src: SourceFile) -> str | None:
+    name = src.qualname(call.func) or ""
+    tail = name.rsplit(".", 1)[-1]
+    root = name.split(".", 1)[0]
+    if tail in RESPONSE_CALLS and (root in RESPONSE_MODULES or "." not in name or tail == "HTTPException"):
+        return tail
+    if tail.startswith("HTTP") and root in RESPONSE_MODULES:
+        return tail
+    return None
+
+
+class ExceptionDetailInResponse(Rule):
+    """Exception text or traceback sent back to the client
+
+    What: inside an except block that catches everything (bare except, Exception,
+    BaseException) or an error whose text carries internals (OSError,
+    CalledProcessError, ProcessExecutionError, database errors), the error's text
+    (str(e), repr(e), f"{e}", e.args, e.stderr...) is passed to a response or HTTP
+    error (jsonify, JsonResponse, Response, abort, HTTPException(detail=...),
+    webob.exc.HTTPBadRequest(explanation=...)) or returned from a request handler; and
+    any traceback.format_exc()/format_exception() put into one. Errors the project
+    defines for its users (nova's exceptions, caught by name) are not reported.
+    Why: the text of an unexpected error describes the server, not the request: file
+    paths, SQL statements, host names, command lines and library versions help an
+    attacker plan the next step.
+    Example:
+        except Exception as e:
+            return jsonify(error=str(e)), 500
+    Fix: log the error with LOG.exception(...) and send a fixed message with a
+    request or incident id the operator can look up.
+    """
+
+    id = "SCR750"
+    name = "exception-detail-in-response"
+    category = Category.LOGGING
+    cwe = 209
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.ExceptHandler,)
+    context = {**DEFAULT_CONTEXT, FileKind.TEST: note("a test's responses reach no user")}
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        assert isinstance(node, ast.ExceptHandler)
+        src = walk.src
+        caught = _caught(node, src)
+        error = node.name if caught else None
+        handler = None
+        for statement in node.body:
+            for sub in ast.walk(statement):
+                sink = ""
+                value: ast.AST | None = None
+                if isinstance(sub, ast.Call) and (response := _response_call(sub, src)):
+                    sink = response
+                    value = ast.Tuple(_shown_arguments(sub, response))
+                elif isinstance(sub, ast.Return) and sub.value is not None:
+                    handler = handler or handler_of(walk.function, src)
+                    if handler is not None:
+                        sink, value = f"the return value of handler {handler.name}", sub.value
+                if value is None:
+                    continue
+                leak = _exception_text(value, error, src)
+                if leak is None or _debug_only(leak[1], node, src):
+                    continue
+                text = leak[0]
+                if caught is None or "traceback" in text or "exc_info" in text:
+                    what = "a traceback"
+                else:
+                    what = "the error's text" if caught[0] == "everything" else f"the text of an {caught[0]}"
+                yield self.finding(sub, f"{text} sends {what} to the client through {sink}", src,
+                                   scope=walk.scope_name)  # fmt: skip
+                return
+
+
+def _tail(node: ast.AST) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+
+
+def _objects_in(function: ast.AST | None) -> set[str]:
+    """Names the function reads fields of (token.lineno): parsed objects, not secret strings."""
+    if function is None:
+        return set()
+    return {
+        n.value.id
+        for n in ast.walk(function)
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.attr not in STR_METHODS
+    }
+
+
+def _debug_only(node: ast.AST, handler: ast.ExceptHandler, src: SourceFile) -> bool:
+    """The value is sent only when a debug setting is on (settings.DEBUG, app.debug)."""
+    current: ast.AST | None = node
+    while current is not None and current is not handler:
+        if isinstance(current, ast.IfExp | ast.If) and DEBUG.search(ast.unparse(current.test)):
+            return True
+        current = src.index.parents.get(current)
+    return False
+
+
+class SecretInExceptionMessage(Rule):
+    """Secret put into an exception message
+
+    What: raise SomeError(...) whose message is built from, or is, a value named like a
+    secret (password, token, secret, api_key, private_key, credentials), unless it
+    passes through a masking helper (mask_password, redact..., sanitize...).
+    Why: exception messages are logged with their traceback, shown in error pages and
+    API faults, and copied into bug reports; a password in one is a leaked password.
+    Example:
+        raise AuthError(f"login failed for {user} with password {password}")
+    Fix: leave the secret out of the message (name the user or key id instead), or
+    pass it through the project's masking helper (oslo_utils.strutils.mask_password).
+    """
+
+    id = "SCR751"
+    name = "secret-in-exception-message"
+    category = Category.LOGGING
+    cwe = 209
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.Raise,)
+    context = {**DEFAULT_CONTEXT, FileKind.TEST: note("a test's exceptions carry test values")}
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        assert isinstance(node, ast.Raise)
+        if not isinstance(node.exc, ast.Call) or not _tail(node.exc.func)[:1].isupper():
+            return  # raise self.error(token): a helper builds the exception, not a class
+        if PARSE_ERRORS.search(_tail(node.exc.func)):
+            return  # the "token" of a syntax error is a piece of the parsed text
+        arguments = [*node.exc.args, *(kw.value for kw in node.exc.keywords)]
+        found = {name for argument in arguments for name in secret_references(argument)}
+        # Upper-case names are constants (error codes such as VIR_ERR_NO_SECRET), not secret values.
+        if not found:
+            return
+        objects = _objects_in(walk.function)
+        secrets = sorted(n for n in found if not n.rsplit(".", 1)[-1].isupper() and n not in objects)
+        if not secrets:
+            return
+        helper = masking_helper(walk.src)
+        fix = f"leave {secrets[0]} out of the message, or mask it with {helper}, which this module already uses" if (
+            helper) else None  # fmt: skip
+        yield self.finding(node, f"exception message includes {', '.join(secrets[:3])}", walk.src,
+                           scope=walk.scope_name, fix=fix)  # fmt: skip

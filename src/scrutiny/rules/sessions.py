@@ -1,0 +1,325 @@
+"""Token and session rules (92x): secrets compared in variable time, tokens that never expire."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from scrutiny.context import FileKind
+from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.rules.base import DEFAULT_CONTEXT, CallRule, Rule, Walk, argument, drop, keyword, name_parts, string_value
+from scrutiny.rules.jwt_tokens import _dict_for
+from scrutiny.rules.logs import is_secret_name
+from scrutiny.source import SourceFile
+
+# Words that name a value whose bytes an attacker must not learn one at a time.
+COMPARED_SECRET_WORDS = {"signature", "digest", "hmac", "hexdigest", "otp", "nonce", "csrf"}
+DIGEST_METHODS = {"digest", "hexdigest"}
+SIGNING_METHODS = {"sign", "signature", "compute_signature", "make_signature"}
+# verify_signature, use_token: switches that say whether to check, not the secret.
+FLAG_FIRST = {"verify", "check", "use", "enable", "require", "has", "is", "allow", "validate", "sign", "should"}
+# Checksums of public data are compared for integrity, not secrecy.
+NOT_COMPARED_WORDS = {"config", "checksum", "md5", "sha1", "sha256", "etag", "image", "file", "os", "type", "algorithm"}
+
+
+# Facts about a secret (its size, position, id, kind) are not secret.
+NOT_COMPARED_LAST = frozenset(
+    "size len length count index idx pos position offset loc num id ids name type kind format version alg "
+    "status state ttl prefix expiry expires enabled required present set exists start end".split()
+)
+
+
+def _is_constant(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) or (isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant))
+
+
+def _compared_secret(node: ast.expr) -> str | None:
+    """The name of a secret held by ``node``: a variable, attribute, string key or digest call."""
+    if isinstance(node, ast.Call):
+        func = node.func
+        tail = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        text = ast.unparse(node)
+        # hmac.new(...).hexdigest() is a MAC; hashlib.sha256(data).hexdigest() is a checksum.
+        keyed = tail in SIGNING_METHODS or (tail in DIGEST_METHODS and "hmac" in text.lower())
+        return text[:60] if keyed else None
+    if isinstance(node, ast.Name):
+        name = node.id
+    elif isinstance(node, ast.Attribute):
+        name = node.attr
+    elif isinstance(node, ast.Subscript):
+        name = string_value(node.slice) or ""
+    else:
+        return None
+    parts = name_parts(name)
+    # Constants and classes (VIR_ERR_NO_SECRET, InvalidToken) name kinds of things, not values.
+    if not parts or name.lstrip("_")[:1].isupper() or set(parts) & NOT_COMPARED_WORDS:
+        return None
+    if parts[-1] in NOT_COMPARED_LAST or parts[0] in FLAG_FIRST:
+        return None
+    # digest_volume_frequency is a setting about digests; the secret word must end the name.
+    if is_secret_name(name) or (parts[-1] in COMPARED_SECRET_WORDS and not name.endswith(("_name", "_type", "_len"))):
+        return ast.unparse(node)[:60]
+    return None
+
+
+# password != password2: two values the same user typed, checked for a typo.
+CONFIRMATION = re.compile(r"confirm|again|repeat|retype|\w2\b|\bnew_|\bold_", re.IGNORECASE)
+
+
+# A timing leak matters where the comparison decides access: in a function that
+# authenticates or verifies, or against a value read from the request.
+ACCESS_WORDS = frozenset(
+    "auth authenticate authorize login logon verify validate check signature webhook csrf otp token hmac "
+    "password secret signed unsign sign valid compare match matches pin callback hook session api key "
+    "digest".split()
+)
+REQUEST_WORDS = {"request", "req", "headers", "header", "cookies", "cookie", "params", "args", "form", "environ",
+                 "query", "provided", "given", "supplied", "received", "submitted"}  # fmt: skip
+
+
+def _guards_access(node: ast.Compare, function: ast.FunctionDef | ast.AsyncFunctionDef | None) -> bool:
+    if function is not None and set(name_parts(function.name)) & ACCESS_WORDS:
+        return True
+    if _words(node) & REQUEST_WORDS:
+        return True
+    # secret = request.args.get("s"); ...; secret == self.secret
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    for assign in ast.walk(function) if function is not None else ():
+        if isinstance(assign, ast.Assign) and any(getattr(t, "id", None) in names for t in assign.targets):
+            if _words(assign.value) & REQUEST_WORDS:
+                return True
+    return False
+
+
+def _words(node: ast.AST) -> set[str]:
+    return {part for sub in ast.walk(node) for part in name_parts(getattr(sub, "id", "") or getattr(sub, "attr", ""))}
+
+
+def _class_constant(node: ast.expr, walk: Walk) -> bool:
+    """self.reset_url_token where the class assigns the attribute a literal."""
+    if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"):
+        return False
+    owner = next((s for s in reversed(walk.scope) if isinstance(s, ast.ClassDef)), None)
+    if owner is None:
+        return False
+    return any(
+        isinstance(item, ast.Assign) and isinstance(item.value, ast.Constant)
+        and any(getattr(t, "id", "") == node.attr for t in item.targets)
+        for item in owner.body
+    )  # fmt: skip
+
+
+class SecretComparedInVariableTime(Rule):
+    """Secret compared with == instead of a constant-time comparison
+
+    What: an == or != comparison where one side is a value named like a secret (token,
+    password, secret, api_key, signature, digest, hmac, otp, nonce) or a computed
+    MAC (hmac.new(...).hexdigest()) and the other side is not a literal, where the
+    comparison decides access: in a function named for authentication or verification
+    (auth, login, verify, check, token, signature...) or against a value read from the
+    request. Confirmation fields (password2), constants, __eq__ methods and checksums
+    of public data are left alone.
+    Why: == stops at the first differing byte, so the response time tells an attacker
+    how many leading bytes of a guess are right; repeated guesses recover a signature
+    or token byte by byte.
+    Example:
+        if request.headers["X-Signature"] == expected_signature:
+            ...
+    Fix: hmac.compare_digest(expected_signature, received) (or secrets.compare_digest),
+    which takes the same time wherever the values differ.
+    """
+
+    id = "SCR920"
+    name = "secret-compared-in-variable-time"
+    category = Category.CRYPTOGRAPHY
+    cwe = 208
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.Compare,)
+    context = {**DEFAULT_CONTEXT, FileKind.TEST: drop("tests compare secrets to check values, not to authenticate")}
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        assert isinstance(node, ast.Compare)
+        function = walk.function
+        if function is not None and function.name in ("__eq__", "__ne__", "__hash__", "__lt__"):
+            return  # a value type comparing its fields, not a login
+        if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq | ast.NotEq):
+            return
+        left, right = node.left, node.comparators[0]
+        if _is_constant(left) or _is_constant(right):
+            return
+        secret = _compared_secret(left) or _compared_secret(right)
+        if secret is None or CONFIRMATION.search(ast.unparse(node)) or _class_constant(left, walk) or (
+            _class_constant(right, walk)
+        ):  # fmt: skip
+            return
+        if not _guards_access(node, function):
+            return
+        op = "==" if isinstance(node.ops[0], ast.Eq) else "!="
+        yield self.finding(node, f"{secret} is compared with {op}, which leaks by timing how much matched", walk.src,
+                           scope=walk.scope_name)  # fmt: skip
+
+
+# Tokens without an expiry -----------------------------------------------------------
+
+JWT_ENCODE = ("jwt.encode", "jwt.api_jwt.encode", "jose.jwt.encode")
+TIMED_SERIALIZERS = re.compile(r"itsdangerous\.(\w+\.)?(URLSafeTimedSerializer|TimedSerializer|TimestampSigner|"
+                               r"TimedJSONWebSignatureSerializer)$")  # fmt: skip
+DJANGO_TIMED = ("django.core.signing.TimestampSigner",)
+DJANGO_LOADS = ("django.core.signing.loads",)
+EXPIRY_CLAIMS = {"exp"}
+
+
+def _sets_key_later(name: str, call: ast.Call, src: SourceFile, keys: set[str]) -> bool:
+    """``payload["exp"] = ...`` or ``payload.update(exp=...)`` in the same function."""
+    scope = src.index.function_of.get(call) or src.tree
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == name:
+            if isinstance(node.ctx, ast.Store) and string_value(node.slice) in keys:
+                return True
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("update", "setdefault")
+        ):
+            if isinstance(node.func.value, ast.Name) and node.func.value.id == name:
+                named = {kw.arg for kw in node.keywords} | {string_value(a) for a in node.args}
+                named |= {string_value(k) for a in node.args if isinstance(a, ast.Dict) for k in a.keys}
+                if named & keys:
+                    return True
+    return False
+
+
+def _imports(src: SourceFile, modules: tuple[str, ...]) -> bool:
+    return any(name == m or name.startswith(m + ".") for name in src.aliases.values() for m in modules)
+
+
+def _receiver_constructor(call: ast.Call, src: SourceFile) -> str | None:
+    """The class that built the receiver of ``x.loads(...)``: inline or assigned to a name."""
+    func = call.func
+    assert isinstance(func, ast.Attribute)
+    receiver = func.value
+    if isinstance(receiver, ast.Call):
+        return src.qualname(receiver.func)
+    names = {ast.unparse(receiver)}
+    for node in src.index.of_type(ast.Assign):
+        assert isinstance(node, ast.Assign)
+        if isinstance(node.value, ast.Call) and any(ast.unparse(t) in names for t in node.targets):
+            return src.qualname(node.value.func)
+    return None
+
+
+class TokenWithoutExpiry(CallRule):
+    """Token issued or accepted without an expiry
+
+    What: jwt.encode (PyJWT, python-jose) given a claims dict with no "exp" claim;
+    loads/unsign on an itsdangerous timed serializer or signer, or Django's
+    TimestampSigner.unsign, called without max_age; django.core.signing.loads without
+    max_age.
+    Why: a token without an expiry stays valid for as long as the signing key does:
+    a token copied from a log, a browser history or a leaked link works for years, and
+    logging out or resetting a password does not revoke it.
+    Example:
+        token = jwt.encode({"sub": user.id}, key, algorithm="HS256")
+    Fix: put an expiry in the token and check it on every use:
+    jwt.encode({"sub": user.id, "exp": now + timedelta(minutes=15)}, ...);
+    serializer.loads(token, max_age=900); signing.loads(value, max_age=900).
+    """
+
+    id = "SCR921"
+    name = "token-without-expiry"
+    category = Category.CRYPTOGRAPHY
+    cwe = 613
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    calls = JWT_ENCODE + DJANGO_LOADS
+    methods = ("loads", "unsign", "loads_unsafe")
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        src, scope = walk.src, walk.scope_name
+        if name in JWT_ENCODE:
+            payload_node = argument(call, "payload", 0) or keyword(call, "claims")
+            payload = _dict_for(payload_node, call, src)
+            if payload is None or None in payload.keys:  # not a literal, or has a ** spread
+                return
+            keys = {string_value(k) for k in payload.keys}
+            if keys & EXPIRY_CLAIMS:
+                return
+            if isinstance(payload_node, ast.Name) and _sets_key_later(payload_node.id, call, src, EXPIRY_CLAIMS):
+                return
+            yield self.finding(call, f"{name} issues a token with no 'exp' claim", src, scope=scope)
+            return
+        if name in DJANGO_LOADS:
+            if keyword(call, "max_age") is None:
+                yield self.finding(call, "signing.loads accepts a signed value of any age (no max_age)", src,
+                                   scope=scope, severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
+            return
+        if not isinstance(call.func, ast.Attribute) or not _imports(src, ("itsdangerous", "django.core.signing")):
+            return
+        built_by = _receiver_constructor(call, src) or ""
+        if not (TIMED_SERIALIZERS.search(built_by) or built_by in DJANGO_TIMED):
+            return
+        max_age = keyword(call, "max_age") or (call.args[1] if len(call.args) > 1 else None)
+        if max_age is None or (isinstance(max_age, ast.Constant) and max_age.value is None):
+            short = built_by.rsplit(".", 1)[-1]
+            yield self.finding(call, f"{short}.{call.func.attr} without max_age never rejects an old token", src,
+                               scope=scope)  # fmt: skip
+
+
+REDIS_CLASSES = ("redis.Redis", "redis.StrictRedis", "redis.from_url", "redis.Redis.from_url",
+                 "redis.asyncio.Redis", "redis.asyncio.from_url", "redis.client.Redis")  # fmt: skip
+TTL_KEYWORDS = {"ex", "px", "exat", "pxat", "keepttl", "timeout", "ttl", "expire", "time"}
+TOKEN_WORDS = {"token", "session", "otp", "nonce", "reset", "sid", "jti", "refresh", "csrf"}
+
+
+def _mentions_token(node: ast.AST) -> bool:
+    for sub in ast.walk(node):
+        text = sub.id if isinstance(sub, ast.Name) else getattr(sub, "attr", None) or string_value(sub) or ""
+        if set(name_parts(text)) & TOKEN_WORDS:
+            return True
+    return False
+
+
+class TokenStoredWithoutTtl(CallRule):
+    """Token or session stored in Redis without a time to live
+
+    What: set/hset/mset on a Redis client (built in the same file by redis.Redis,
+    StrictRedis or from_url) whose key or value names a token, session, one-time code
+    or nonce, with no ex/px/exat/pxat and no expire() call on the same key in the
+    function.
+    Why: the store is what makes the token valid; without a TTL the entry, and so the
+    token, lives until someone deletes it by hand, so a leaked reset link or session
+    id keeps working.
+    Example:
+        cache.set(f"reset:{token}", user.id)
+    Fix: give the entry a lifetime as you store it: cache.set(key, value, ex=900), or
+    cache.setex(key, 900, value).
+    """
+
+    id = "SCR922"
+    name = "token-stored-without-ttl"
+    category = Category.CRYPTOGRAPHY
+    cwe = 613
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    methods = ("set", "hset", "mset")
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        src = walk.src
+        if not isinstance(call.func, ast.Attribute) or not call.args or not _imports(src, ("redis",)):
+            return
+        built_by = _receiver_constructor(call, src) or ""
+        if not built_by.startswith(REDIS_CLASSES):
+            return
+        if {kw.arg for kw in call.keywords} & TTL_KEYWORDS or not any(_mentions_token(a) for a in call.args[:2]):
+            return
+        key = ast.unparse(call.args[0])
+        scope = src.index.function_of.get(call) or src.tree
+        for node in ast.walk(scope):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
+                "expire", "pexpire", "expireat", "pexpireat"
+            ) and node.args and ast.unparse(node.args[0]) == key:  # fmt: skip
+                return
+        yield self.finding(call, f"{call.func.attr}({key}, ...) stores a token with no expiry", src,
+                           scope=walk.scope_name)  # fmt: skip
