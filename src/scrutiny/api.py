@@ -161,7 +161,7 @@ def review_all(
     rules = RuleSet(all_rules())
     cache = None
     if use_cache:
-        fingerprint = rules_fingerprint([r.id for r in rules.rules], f"max_bytes={max_bytes}")
+        fingerprint = rules_fingerprint([r.id for r in rules.rules], f"max_bytes={max_bytes} taint={taint.enabled()}")
         cache = ResultCache(results_dir(), fingerprint)
     jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
     total = len(items)

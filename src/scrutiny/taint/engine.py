@@ -8,6 +8,7 @@ made of tuples of strings and numbers, so it pickles small and compares equal ac
 from __future__ import annotations
 
 import ast
+import os
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -16,6 +17,7 @@ from scrutiny.findings import Finding
 from scrutiny.source import SourceFile
 from scrutiny.taint import flow
 from scrutiny.taint.models import load
+from scrutiny.taint.values import clear
 
 # (origin kind, index), cleared kinds, target, steps (line, col, message)
 FactRow = tuple[tuple[str, int], tuple[str, ...], tuple[object, ...], tuple[flow.Step, ...]]
@@ -68,10 +70,26 @@ def _params(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> l
     return names
 
 
+def _validated(src: SourceFile, function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, frozenset[str]]:
+    """Parameters a decorator validates (a JSON-schema check of the body), with the kinds it clears."""
+    decorators = load().sanitizer_decorators
+    out: dict[str, frozenset[str]] = {}
+    if not decorators:
+        return out
+    for decorator in function.decorator_list:
+        dotted = src.qualname(decorator.func if isinstance(decorator, ast.Call) else decorator) or ""
+        for name, sanitizer in decorators.items():
+            if dotted == name or dotted.endswith("." + name):
+                for param in sanitizer.params:
+                    out[param] = out.get(param, frozenset()) | sanitizer.clears
+    return out
+
+
 def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
     """Every function of the file (and its top-level code) as facts."""
     module, package = module_name(src.path)
     m = flow.Module(load(), src, module, package)
+    m.instances = flow.instances_in(m, [s for s in src.tree.body if isinstance(s, ast.Assign)])
     entries = {e.line: e for e in context.entry_points}
     functions: list[FunctionSummary] = []
     classes: list[tuple[str, tuple[str, ...]]] = []
@@ -79,9 +97,12 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
     def run(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Module, name: str, owner: str | None) -> None:
         entry = entries.get(node.lineno) if not isinstance(node, ast.Module) else None
         function = flow.Function(m, owner, entry.kind if entry else "")
+        if not isinstance(node, ast.Module):
+            function.note_instances(node.body)
         env: flow.Env = {}
         params: list[str] = []
         if not isinstance(node, ast.Module):
+            validated = _validated(src, node)
             params = _params(node, owner is not None)
             for index, param in enumerate(params):
                 taint: flow.Taint = {(("p", index), frozenset()): ()}
@@ -94,7 +115,7 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
                     label = f"parameter {param} of {entry.kind} {entry.name}"
                     origin = m.source(kind, label, node)
                     taint[(origin, frozenset())] = ((node.lineno, node.col_offset, label),)
-                env[param] = taint
+                env[param] = clear(taint, validated[param]) if param in validated else taint
         body = [s for s in node.body if not isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
         if isinstance(node, ast.Module) and not body:
             return
@@ -133,6 +154,16 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
 
 
 _LAST: tuple[SourceFile, ModuleSummary] | None = None
+DISABLE_VARIABLE = "SCRUTINY_NO_TAINT"
+
+
+def enabled() -> bool:
+    """False when SCRUTINY_NO_TAINT is set to a non-empty value other than 0.
+
+    The switch exists so bench/ can measure what the taint pass costs; a review without it
+    has no 5xx findings and its input-validation aspect no longer rests on data flow.
+    """
+    return os.environ.get(DISABLE_VARIABLE, "") in ("", "0")
 
 
 def summary_of(src: SourceFile, context: FileContext) -> ModuleSummary:
@@ -148,6 +179,8 @@ def summary_of(src: SourceFile, context: FileContext) -> ModuleSummary:
 def summarize(src: SourceFile, context: FileContext) -> tuple[ModuleSummary | None, list[Finding]]:
     from scrutiny.taint.solve import solve
 
+    if not enabled():
+        return None, []
     summary = summary_of(src, context)
     if not summary.functions and not summary.classes:
         return None, []
@@ -157,7 +190,7 @@ def summarize(src: SourceFile, context: FileContext) -> tuple[ModuleSummary | No
 def link(summaries: list[ModuleSummary]) -> list[Finding]:
     from scrutiny.taint.solve import solve
 
-    if len(summaries) < 2:
+    if len(summaries) < 2 or not enabled():
         return []
     return solve(summaries, cross_module_only=True)
 
@@ -182,6 +215,8 @@ def describe(src: SourceFile, context: FileContext) -> FileFlow:
     """The engine's facts about ``src`` alone, for the input-validation aspect."""
     from scrutiny.taint.solve import Solver
 
+    if not enabled():
+        return FileFlow((), 0, {})
     summary = summary_of(src, context)
     solver = Solver([summary])
     solver.run()

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from scrutiny.taint.models import ALL, Sink
 from scrutiny.taint.values import (
     FIXED_HOST,
+    HEAD,
     LOOP_ROUNDS,
     MAX_STEPS,
     Env,
@@ -34,6 +35,26 @@ from scrutiny.taint.values import (
 __all__ = ["Env", "Function", "Module", "Step", "Taint"]
 
 
+def instances_in(module: Module, body: list[ast.stmt]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for statement in body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Assign | ast.withitem):
+                value = node.value if isinstance(node, ast.Assign) else node.context_expr
+                targets = node.targets if isinstance(node, ast.Assign) else [node.optional_vars]
+                if not isinstance(value, ast.Call):
+                    continue
+                made = module.qualname(value.func)
+                if not isinstance(made, str):
+                    continue
+                if made.split(".", 1)[0] not in module.aliases and made not in module.classes:
+                    continue
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        found[target.id] = made + "()"
+    return found
+
+
 class Function:
     """Abstract interpretation of one function body over taint environments."""
 
@@ -43,6 +64,20 @@ class Function:
         self.entry_kind = entry_kind
         self.facts: dict[tuple[Origin, frozenset[str], tuple[object, ...]], tuple[Step, ...]] = {}
         self.loops: list[tuple[list[Env | None], list[Env | None]]] = []  # (continue states, break states)
+        self.instances: dict[str, str] = dict(module.instances)  # name -> "pkg.Class()" it was made by
+
+    def note_instances(self, body: list[ast.stmt]) -> None:
+        """Names bound to the result of a library call, so ``parser.parse_args`` resolves."""
+        self.instances.update(instances_in(self.m, body))
+
+    def dotted(self, func: ast.expr) -> str:
+        """The call's qualified name, a local instance replaced by the call that made it."""
+        name = self.m.qualname(func)
+        if not isinstance(name, str):
+            return ""
+        root, dot, rest = name.partition(".")
+        made = self.instances.get(root) if dot else None
+        return f"{made}.{rest}" if made else name
 
     # Facts ------------------------------------------------------------------------------
 
@@ -204,6 +239,8 @@ class Function:
             env[name] = stepped
         else:
             env.pop(name, None)
+        if not weak and origin is not None and isinstance(origin, ast.List | ast.Tuple | ast.BinOp):
+            env[name + HEAD] = self.head(origin, env)
 
     def _store_item(self, target: ast.Subscript, value: Taint, env: Env) -> None:
         dotted = self.m.qualname(target.value)
@@ -366,18 +403,28 @@ class Function:
             if kw.arg is None:
                 args.append(self.expr(kw.value, env))
         method = func.attr if isinstance(func, ast.Attribute) else ""
-        dotted = m.qualname(func)
-        name = dotted if isinstance(dotted, str) else ""
+        name = self.dotted(func)
         here = (node.lineno, node.col_offset)
+        shown = m.qualname(func)
+        shown = shown if isinstance(shown, str) else ""
         for sink in models.sink_calls.get(name, ()) if name else ():
-            self._sink(sink, name, node, args, keywords, env)
+            self._sink(sink, shown or name, node, args, keywords, env)
         if method and name not in models.sink_calls:
             for sink in models.sink_methods.get(method, ()):
-                self._sink(sink, name or f".{method}()", node, args, keywords, env)
-        source = models.source_calls.get(name) or (models.source_methods.get(method) if method else None)
+                self._sink(sink, shown or f".{method}()", node, args, keywords, env)
+        source = (
+            models.source_calls.get(name)
+            or (models.source_methods.get(method) if method else None)
+            or models.source_attrs.get(name)  # request.post() in aiohttp, request.json() in webob
+        )
         if source is not None:
             origin = m.source(source.kind, source.label, node)
             return {(origin, frozenset()): ((*here, f"{source.label} ({name or method})"),)}
+        check = models.guard_calls.get(name) if name else None
+        if check is not None and check.raises and len(node.args) > check.arg:
+            checked = key_of(node.args[check.arg])  # the call raises unless the value is valid
+            if checked is not None and checked in env:
+                env[checked] = clear(env[checked], check.clears, requires=check.requires)
         sanitizer = models.sanitizer_calls.get(name) or (models.sanitizer_methods.get(method) if method else None)
         if sanitizer is not None:
             value = union(receiver if sanitizer.method else {}, *args[:1], *keywords.values())
@@ -438,8 +485,8 @@ class Function:
                 argument = node.args[position]
                 if sink.fixed_host_safe and FIXED_HOST.match(_leading_text(argument)):
                     continue
-                if sink.list_first and isinstance(argument, ast.List | ast.Tuple):
-                    values.append(self.expr(argument.elts[0], env) if argument.elts else {})
+                if sink.list_first:
+                    values.append(self.head(argument, env))
                 else:
                     values.append(args[position])
             elif isinstance(position, str) and position in keywords:
@@ -448,6 +495,22 @@ class Function:
         if taint:
             index = self.m.sink(sink, name, node)
             self.fact(taint, ("sink", index), (node.lineno, node.col_offset, f"reaches {name}"))
+
+    def head(self, node: ast.AST, env: Env) -> Taint:
+        """The taint of a sequence's first item (the program of an argument list), if known."""
+        if isinstance(node, ast.List | ast.Tuple):
+            first = node.elts[0] if node.elts else None
+            if first is None:
+                return {}
+            if isinstance(first, ast.Starred):
+                return self.expr(node, env)
+            return self.expr(first, env)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and isinstance(node.left, ast.List | ast.Tuple):
+            return self.head(node.left, env) if node.left.elts else self.expr(node, env)
+        name = key_of(node)
+        if name is not None and name + HEAD in env:
+            return env[name + HEAD]
+        return self.expr(node, env)
 
     def _callee(self, func: ast.expr, name: str) -> str:
         """The qualified name a call to the reviewed tree would have, or ''."""
@@ -462,6 +525,12 @@ class Function:
                 return f"{self.owner}.{func.attr}"
             if isinstance(base, ast.Name) and base.id in m.classes:
                 return f"{m.module}.{base.id}.{func.attr}"
+            made = self.instances.get(base.id, "") if isinstance(base, ast.Name) else ""
+            if made:
+                cls = made.removesuffix("()")
+                if cls in m.classes:
+                    return f"{m.module}.{cls}.{func.attr}"
+                return f"{m.absolute(cls)}.{func.attr}" if cls.split(".", 1)[0] in m.aliases else ""
             root = base
             while isinstance(root, ast.Attribute):
                 root = root.value

@@ -25,9 +25,11 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     fixed_host_safe = true       # a string that starts with a literal "scheme://host/" is safe
 
     [[sanitizer]]       # the result no longer carries taint of the cleared kinds
-    call = "shlex.quote"          # or method = "...", or attribute = "environ"
+    call = "shlex.quote"          # or method = "...", or attribute = "environ", or decorator
     clears = ["shell"]  # sink kinds, or "all"
     marks = ["realpath"]          # markers that guards can require
+    decorator = "validation.schema"   # a function so decorated gets these parameters validated
+    params = ["body"]   # (the decorator's name matches the end of its qualified name)
 
     [[propagator]]      # taint passes through a call the engine cannot see into
     call = "json.loads"           # or method = "..."
@@ -40,6 +42,7 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     clears = ["all"]
     requires = "realpath"         # only for flows that carry this marker
     membership = true   # applies when the call's result (or its attribute) is tested with ``in``
+    raises = true       # a call that raises unless the check holds: clean after the call
 
     [[exit]]            # calls that never return (abort, sys.exit)
     call = "flask.abort"
@@ -114,6 +117,8 @@ class Sanitizer:
     method: str = ""
     attribute: str = ""
     marks: frozenset[str] = frozenset()
+    decorator: str = ""
+    params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,14 +137,15 @@ class Guard:
     arg: int = 0
     requires: str = ""
     membership: bool = False
+    raises: bool = False
 
 
 TABLE_KEYS: dict[str, frozenset[str]] = {
     "source": frozenset({"kind", "label", "call", "attr", "method", "within"}),
     "sink": frozenset({"kind", "call", "method", "args", "requires_keyword", "list_first", "fixed_host_safe"}),
-    "sanitizer": frozenset({"call", "method", "attribute", "clears", "marks"}),
+    "sanitizer": frozenset({"call", "method", "attribute", "decorator", "params", "clears", "marks"}),
     "propagator": frozenset({"call", "method", "from", "into"}),
-    "guard": frozenset({"call", "method", "arg", "clears", "requires", "membership"}),
+    "guard": frozenset({"call", "method", "arg", "clears", "requires", "membership", "raises"}),
     "exit": frozenset({"call"}),
 }
 TOP_KEYS = frozenset({"description", *TABLE_KEYS})
@@ -158,6 +164,7 @@ class Models:
     sanitizer_calls: dict[str, Sanitizer] = field(default_factory=dict)
     sanitizer_methods: dict[str, Sanitizer] = field(default_factory=dict)
     sanitizer_attributes: dict[str, Sanitizer] = field(default_factory=dict)
+    sanitizer_decorators: dict[str, Sanitizer] = field(default_factory=dict)
     propagator_calls: dict[str, Propagator] = field(default_factory=dict)
     propagator_methods: dict[str, Propagator] = field(default_factory=dict)
     guard_calls: dict[str, Guard] = field(default_factory=dict)
@@ -281,15 +288,21 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
         table = models.sink_calls if sink.call else models.sink_methods
         table.setdefault(sink.call or sink.method, []).append(sink)
     elif table_name == "sanitizer":
-        _one_of(where, entry, "call", "method", "attribute")
+        _one_of(where, entry, "call", "method", "attribute", "decorator")
         sanitizer = Sanitizer(
             _kinds(where, entry, "clears"),
             _str(where, entry, "call"),
             _str(where, entry, "method"),
             _str(where, entry, "attribute"),
             _kinds_free(where, entry, "marks"),
+            _str(where, entry, "decorator"),
+            tuple(sorted(_kinds_free(where, entry, "params"))),
         )
-        if sanitizer.call:
+        if bool(sanitizer.decorator) != bool(sanitizer.params):
+            raise ModelError(f"{where}: decorator and params go together")
+        if sanitizer.decorator:
+            models.sanitizer_decorators[sanitizer.decorator] = sanitizer
+        elif sanitizer.call:
             models.sanitizer_calls[sanitizer.call] = sanitizer
         elif sanitizer.method:
             models.sanitizer_methods[sanitizer.method] = sanitizer
@@ -311,8 +324,11 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
         _one_of(where, entry, "call", "method")
         arg = entry.get("arg", 0)
         membership = entry.get("membership", False)
+        raises = entry.get("raises", False)
         if not isinstance(arg, int) or isinstance(arg, bool) or not isinstance(membership, bool):
             raise ModelError(f"{where}: arg must be a position and membership true or false")
+        if not isinstance(raises, bool) or (raises and (membership or not entry.get("call"))):
+            raise ModelError(f"{where}: raises is true or false, and only for a call that is not a membership test")
         guard = Guard(
             _kinds(where, entry, "clears"),
             _str(where, entry, "call"),
@@ -320,6 +336,7 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             arg,
             _str(where, entry, "requires"),
             membership,
+            raises,
         )
         if guard.call:
             models.guard_calls[guard.call] = guard

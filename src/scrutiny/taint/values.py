@@ -23,6 +23,7 @@ Taint = dict[Key, tuple[Step, ...]]
 Env = dict[str, Taint]
 FIXED_HOST = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+[/?#]")
 MAX_STEPS = 12
+HEAD = ".[0]"  # env key suffix: the taint of a list's first item (a program name)
 LOOP_ROUNDS = 8
 
 
@@ -130,6 +131,7 @@ class Module:
         self.calls: dict[tuple[int, int, str], int] = {}
         self.call_rows: list[tuple[str, int, int]] = []
         self.attr_tails = models.attr_tails
+        self.instances: dict[str, str] = {}  # module-level names bound to a library call's result
 
     def absolute(self, name: str) -> str:
         """A relative import's name made absolute from the file's own module path."""
