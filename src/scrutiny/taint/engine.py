@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -16,12 +17,14 @@ from scrutiny.context import FileContext
 from scrutiny.findings import Finding
 from scrutiny.source import SourceFile
 from scrutiny.taint import flow
-from scrutiny.taint.models import load
+from scrutiny.taint.models import ALL, load
 from scrutiny.taint.values import clear
 
 # (origin kind, index), cleared kinds, target, steps (line, col, message)
 FactRow = tuple[tuple[str, int], tuple[str, ...], tuple[object, ...], tuple[flow.Step, ...]]
 LOCAL_ENTRY_KINDS = {"cli-main": "local"}
+TYPED_PARAMS = {"int", "float", "bool", "uuid.UUID", "datetime.date", "datetime.datetime"}
+CONVERTED = re.compile(r"<(?:int|float|uuid):(\w+)>")
 REMOTE_ENTRY_KINDS = {"route", "view", "api-controller", "http-handler"}
 
 
@@ -70,13 +73,25 @@ def _params(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> l
     return names
 
 
-def _validated(src: SourceFile, function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, frozenset[str]]:
-    """Parameters a decorator validates (a JSON-schema check of the body), with the kinds it clears."""
+def _validated(
+    src: SourceFile, function: ast.FunctionDef | ast.AsyncFunctionDef, entry: bool
+) -> dict[str, frozenset[str]]:
+    """Parameters the framework or a decorator has validated, with the kinds that clears.
+
+    A route parameter converted to a number or UUID (Flask's <int:id>, an annotation ``id: int``
+    in FastAPI) cannot carry text; a JSON-schema decorator checks the body. Annotations count
+    only on entry points, where the framework converts the value; elsewhere they are not enforced.
+    """
     decorators = load().sanitizer_decorators
     out: dict[str, frozenset[str]] = {}
-    if not decorators:
-        return out
+    for arg in [*function.args.args, *function.args.kwonlyargs] if entry else []:
+        annotation = src.qualname(arg.annotation) if arg.annotation is not None else None
+        if annotation in TYPED_PARAMS:
+            out[arg.arg] = frozenset({ALL})
     for decorator in function.decorator_list:
+        if entry and isinstance(decorator, ast.Call) and decorator.args and isinstance(decorator.args[0], ast.Constant):
+            for name in CONVERTED.findall(str(decorator.args[0].value)):
+                out[name] = frozenset({ALL})
         dotted = src.qualname(decorator.func if isinstance(decorator, ast.Call) else decorator) or ""
         for name, sanitizer in decorators.items():
             if dotted == name or dotted.endswith("." + name):
@@ -102,7 +117,7 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
         env: flow.Env = {}
         params: list[str] = []
         if not isinstance(node, ast.Module):
-            validated = _validated(src, node)
+            validated = _validated(src, node, entry is not None)
             params = _params(node, owner is not None)
             for index, param in enumerate(params):
                 taint: flow.Taint = {(("p", index), frozenset()): ()}

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from scrutiny.taint.models import ALL, Sink
 from scrutiny.taint.values import (
+    FIELD,
     FIXED_HOST,
     HEAD,
     LOOP_ROUNDS,
@@ -231,6 +232,9 @@ class Function:
             return
         line, col = getattr(target, "lineno", 0), getattr(target, "col_offset", 0)
         stepped = with_step(value, (line, col, f"assigned to {name}")) if value else {}
+        field = self.field(name)
+        if field and value:
+            self.fact(value, ("field", field), (line, col, f"stored in {name}"))
         if weak and name in env:
             stepped = union(env[name], stepped)
         for key in [k for k in env if k.startswith(name + ".")]:
@@ -249,6 +253,9 @@ class Function:
                 index = self.m.sink(sink, dotted + "[...]", target)
                 self.fact(value, ("sink", index), (target.lineno, target.col_offset, f"stored in {dotted}[...]"))
         name = key_of(target.value)
+        field = self.field(name) if name is not None else ""
+        if field and value:
+            self.fact(value, ("field", field), (target.lineno, target.col_offset, f"stored in {name}[...]"))
         if name is not None and value:
             env[name] = union(
                 env.get(name, {}), with_step(value, (target.lineno, target.col_offset, f"stored in {name}"))
@@ -372,6 +379,13 @@ class Function:
                     self.expr(bound, env)
         return {}
 
+    def field(self, name: str) -> str:
+        """'pkg.mod.Class.attr' for self.attr or cls.attr inside a method of Class; '' otherwise."""
+        root, dot, attr = name.partition(".")
+        if not dot or "." in attr or root not in ("self", "cls") or not self.owner:
+            return ""
+        return f"{self.owner}.{attr}" if (self.owner, attr) in self.m.fields else ""
+
     def load(self, node: ast.Name | ast.Attribute, env: Env) -> Taint:
         name = key_of(node)
         if name is not None and name in env:
@@ -386,6 +400,10 @@ class Function:
             if source is not None:
                 origin = self.m.source(source.kind, source.label, node)
                 return {(origin, frozenset()): ((node.lineno, node.col_offset, f"{source.label} ({dotted})"),)}
+        field = self.field(name) if name is not None else ""
+        if field:
+            index = self.m.call(field + FIELD, node)
+            return {(("c", index), frozenset()): ((node.lineno, node.col_offset, f"read from {name}"),)}
         if isinstance(node, ast.Attribute):
             base = self.expr(node.value, env)
             if base and node.attr in models.sanitizer_attributes:
@@ -477,6 +495,10 @@ class Function:
             flag = next((k.value for k in node.keywords if k.arg == sink.requires_keyword), None)
             if not (isinstance(flag, ast.Constant) and flag.value is True):
                 return
+        if sink.safe_keyword:
+            chosen = next((k.value for k in node.keywords if k.arg == sink.safe_keyword), None)
+            if chosen is not None and self.m.qualname(chosen) in sink.safe_values:
+                return
         values: list[Taint] = []
         if not sink.args:
             values = [*args, *keywords.values()]
@@ -525,6 +547,12 @@ class Function:
                 return f"{self.owner}.{func.attr}"
             if isinstance(base, ast.Name) and base.id in m.classes:
                 return f"{m.module}.{base.id}.{func.attr}"
+            if isinstance(base, ast.Call) and isinstance(base.func, ast.Name):
+                made = base.func.id  # Class().method()
+                if made in m.classes:
+                    return f"{m.module}.{made}.{func.attr}"
+                if made in m.aliases:
+                    return f"{m.absolute(m.aliases[made])}.{func.attr}"
             made = self.instances.get(base.id, "") if isinstance(base, ast.Name) else ""
             if made:
                 cls = made.removesuffix("()")

@@ -23,6 +23,8 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     requires_keyword = "shell"   # only when this keyword is literally True
     list_first = true   # a list or tuple literal counts by its first element (the program)
     fixed_host_safe = true       # a string that starts with a literal "scheme://host/" is safe
+    safe_keyword = "Loader"      # not a sink when this keyword names one of safe_values
+    safe_values = ["yaml.SafeLoader"]
 
     [[sanitizer]]       # the result no longer carries taint of the cleared kinds
     call = "shlex.quote"          # or method = "...", or attribute = "environ", or decorator
@@ -104,6 +106,8 @@ class Sink:
     requires_keyword: str = ""
     list_first: bool = False
     fixed_host_safe: bool = False
+    safe_keyword: str = ""
+    safe_values: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -142,7 +146,19 @@ class Guard:
 
 TABLE_KEYS: dict[str, frozenset[str]] = {
     "source": frozenset({"kind", "label", "call", "attr", "method", "within"}),
-    "sink": frozenset({"kind", "call", "method", "args", "requires_keyword", "list_first", "fixed_host_safe"}),
+    "sink": frozenset(
+        {
+            "kind",
+            "call",
+            "method",
+            "args",
+            "requires_keyword",
+            "list_first",
+            "fixed_host_safe",
+            "safe_keyword",
+            "safe_values",
+        }
+    ),
     "sanitizer": frozenset({"call", "method", "attribute", "decorator", "params", "clears", "marks"}),
     "propagator": frozenset({"call", "method", "from", "into"}),
     "guard": frozenset({"call", "method", "arg", "clears", "requires", "membership", "raises"}),
@@ -284,7 +300,11 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             _str(where, entry, "requires_keyword"),
             list_first,
             fixed_host,
+            _str(where, entry, "safe_keyword"),
+            _kinds_free(where, entry, "safe_values"),
         )
+        if bool(sink.safe_keyword) != bool(sink.safe_values):
+            raise ModelError(f"{where}: safe_keyword and safe_values go together")
         table = models.sink_calls if sink.call else models.sink_methods
         table.setdefault(sink.call or sink.method, []).append(sink)
     elif table_name == "sanitizer":

@@ -23,6 +23,7 @@ Taint = dict[Key, tuple[Step, ...]]
 Env = dict[str, Taint]
 FIXED_HOST = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+[/?#]")
 MAX_STEPS = 12
+FIELD = "@field"  # callee suffix of a read of self.attr: the linker knows what was stored there
 HEAD = ".[0]"  # env key suffix: the taint of a list's first item (a program name)
 LOOP_ROUNDS = 8
 
@@ -110,6 +111,46 @@ def short(node: ast.AST, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _fields(tree: ast.Module, module: str) -> frozenset[tuple[str, str]]:
+    """Attributes a method stores on self or cls from a value that may carry data (not a literal or a bare call).
+
+    A class also reads the attributes it uses but never stores (its bases store them), and
+    which store them may be known only to the linker.
+    """
+    found = set()
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        stored, used, defined = (
+            set(),
+            set(),
+            {n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)},
+        )
+        for item in ast.walk(node):
+            if (
+                isinstance(item, ast.Attribute)
+                and isinstance(item.value, ast.Name)
+                and item.value.id in ("self", "cls")
+            ):
+                (stored if isinstance(item.ctx, ast.Store) else used).add(item.attr)
+        if node.bases:
+            found.update((f"{module}.{node.name}", attr) for attr in used - stored - defined)
+        for item in ast.walk(node):
+            if isinstance(item, ast.Assign | ast.AnnAssign | ast.AugAssign) and item.value is not None:
+                value = item.value
+                if isinstance(value, ast.Constant) or (
+                    isinstance(value, ast.Call) and not value.args and not value.keywords
+                ):
+                    continue
+                targets = item.targets if isinstance(item, ast.Assign) else [item.target]
+                for target in targets:
+                    for part in ast.walk(target):
+                        if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name):
+                            if part.value.id in ("self", "cls"):
+                                found.add((f"{module}.{node.name}", part.attr))
+    return frozenset(found)
+
+
 class Module:
     """What the analysis of every function in one file shares: models, names, tables."""
 
@@ -132,6 +173,7 @@ class Module:
         self.call_rows: list[tuple[str, int, int]] = []
         self.attr_tails = models.attr_tails
         self.instances: dict[str, str] = {}  # module-level names bound to a library call's result
+        self.fields = _fields(src.tree, module)  # (class, attr) stored from something not constant
 
     def absolute(self, name: str) -> str:
         """A relative import's name made absolute from the file's own module path."""
