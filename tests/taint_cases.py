@@ -111,7 +111,8 @@ def sink_calls_on(path: Path, line: int) -> list[str]:
         if isinstance(node, ast.Call):
             name = src.qualname(node.func) or ""
             method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
-            if name in models.sink_calls or method in models.sink_methods:
+            on_instance = {call.rsplit("().", 1)[-1] for call in models.sink_calls if "()." in call}
+            if name in models.sink_calls or method in models.sink_methods or method in on_instance:
                 found.append(name or method)
         if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
             name = src.qualname(node.value) or ""
@@ -144,7 +145,7 @@ FEATURES: dict[str, tuple[type[ast.AST], ...]] = {
 def _feature_holds(feature: str, node: ast.AST) -> bool:
     if feature == "unpack":
         return isinstance(node, ast.Tuple | ast.List) and isinstance(node.ctx, ast.Store)
-    if feature in ("attribute", "subscript"):
+    if feature == "attribute":
         return isinstance(node.ctx, ast.Store)  # type: ignore[attr-defined]
     if feature == "percent":
         return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
@@ -161,6 +162,15 @@ def feature_seen(feature: str, trees: dict[str, ast.Module], steps: list[tuple[s
     """Whether some step of the path is on (or, for branches and loops, inside) the feature's syntax."""
     if feature == "recursion":
         return _recursion_seen(trees, steps)
+    if feature == "guard":  # a check before the sink, in its function, that the path goes around
+        path, line = steps[-1]
+        functions = [f for f in ast.walk(trees[path]) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)]
+        inner = [f for f in functions if f.lineno <= line <= (f.end_lineno or 0)]
+        return any(
+            isinstance(node, ast.If) and node.lineno < line and not node.lineno <= line <= (node.body[-1].end_lineno or 0)
+            for function in inner[-1:]
+            for node in ast.walk(function)
+        )
     kinds = FEATURES[feature]
     spans = feature in ("branch", "loop", "with")
     for path, line in steps:

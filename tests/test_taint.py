@@ -123,7 +123,7 @@ def test_cases_cover_every_sink_source_module_class_and_feature(reviewed) -> Non
     assert families == set(SOURCE_FAMILIES)
     assert len(crossing) >= 15, crossing
     assert len(methods) >= 10, methods
-    assert features >= {*taint_cases.FEATURES, "recursion", "class"}, sorted(features)
+    assert features >= {*taint_cases.FEATURES, "recursion", "class", "guard"}, sorted(features)
 
 
 def test_every_model_file_follows_the_schema() -> None:

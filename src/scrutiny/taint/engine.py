@@ -47,6 +47,7 @@ class ModuleSummary:
     calls: tuple[tuple[str, int, int], ...] = ()  # callee, line, col
     functions: tuple[FunctionSummary, ...] = ()
     classes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # qualified class, qualified bases
+    exports: tuple[tuple[str, str], ...] = ()  # a package's re-exported name, the name it imports
 
 
 def module_name(path: str) -> tuple[str, str]:
@@ -135,7 +136,7 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
         if isinstance(node, ast.Module) and not body:
             return
         function.block(body if isinstance(node, ast.Module) else node.body, env)
-        if function.facts:
+        if function.facts or owner is not None:  # a method without facts still overrides its base's
             facts = tuple(
                 sorted(
                     (
@@ -164,8 +165,27 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
                     run(item, f"{owner}.{item.name}", owner)
     sinks = tuple((*row, src.line_text(row[2]).strip()) for row in m.sink_rows)
     return ModuleSummary(
-        src.path, module, tuple(m.source_rows), sinks, tuple(m.call_rows), tuple(functions), tuple(classes)
+        src.path,
+        module,
+        tuple(m.source_rows),
+        sinks,
+        tuple(m.call_rows),
+        tuple(functions),
+        tuple(classes),
+        _exports(src, m) if src.path.replace("\\", "/").endswith("__init__.py") else (),
     )
+
+
+def _exports(src: SourceFile, m: flow.Module) -> tuple[tuple[str, str], ...]:
+    """Names a package's __init__ imports from its modules, so ``from pkg import f`` finds pkg.mod.f."""
+    out = []
+    for node in src.tree.body:
+        if isinstance(node, ast.ImportFrom):
+            base = m.absolute("." * node.level + (node.module or ""))
+            for alias in node.names:
+                if alias.name != "*":
+                    out.append((f"{m.module}.{alias.asname or alias.name}", f"{base}.{alias.name}"))
+    return tuple(out)
 
 
 _LAST: tuple[SourceFile, ModuleSummary] | None = None
@@ -197,7 +217,7 @@ def summarize(src: SourceFile, context: FileContext) -> tuple[ModuleSummary | No
     if not enabled():
         return None, []
     summary = summary_of(src, context)
-    if not summary.functions and not summary.classes:
+    if not summary.functions and not summary.classes and not summary.exports:
         return None, []
     return summary, solve([summary], cross_module_only=False)
 

@@ -46,9 +46,12 @@ def instances_in(module: Module, body: list[ast.stmt]) -> dict[str, str]:
                 if not isinstance(value, ast.Call):
                     continue
                 made = module.qualname(value.func)
-                if not isinstance(made, str):
+                root = value.func
+                while isinstance(root, ast.Attribute):
+                    root = root.value
+                if not isinstance(made, str) or not isinstance(root, ast.Name):
                     continue
-                if made.split(".", 1)[0] not in module.aliases and made not in module.classes:
+                if root.id not in module.aliases and made not in module.classes:
                     continue
                 for target in targets:
                     if isinstance(target, ast.Name):
@@ -558,7 +561,7 @@ class Function:
                 cls = made.removesuffix("()")
                 if cls in m.classes:
                     return f"{m.module}.{cls}.{func.attr}"
-                return f"{m.absolute(cls)}.{func.attr}" if cls.split(".", 1)[0] in m.aliases else ""
+                return f"{m.absolute(cls)}.{func.attr}"
             root = base
             while isinstance(root, ast.Attribute):
                 root = root.value

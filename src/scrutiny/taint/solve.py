@@ -40,12 +40,16 @@ class Resolver:
         self.functions: dict[str, tuple[ModuleSummary, FunctionSummary]] = {}
         self.bases: dict[str, tuple[str, ...]] = {}
         self.suffixes: dict[str, list[str]] = defaultdict(list)
+        self.exports: dict[str, str] = {}
         for summary in summaries:
             for function in summary.functions:
                 self.functions[function.name] = (summary, function)
                 self._index(function.name)
             for name, bases in summary.classes:
                 self.bases[name] = bases
+                self._index(name)
+            for name, target in summary.exports:
+                self.exports[name] = target
                 self._index(name)
         self.cache: dict[tuple[str, str], str | None] = {}
 
@@ -54,8 +58,14 @@ class Resolver:
         for start in range(1, len(parts) - 1):
             self.suffixes[".".join(parts[start:])].append(name)
 
-    def _full(self, name: str, module: str) -> str | None:
-        if name in self.functions or name in self.bases:
+    def _full(self, name: str, module: str, depth: int = 0) -> str | None:
+        full = self._known(name, module)
+        if full is not None and full in self.exports and depth < 4:
+            return self._full(self.exports[full], module, depth + 1) or full
+        return full
+
+    def _known(self, name: str, module: str) -> str | None:
+        if name in self.functions or name in self.bases or name in self.exports:
             return name
         found = sorted(set(self.suffixes.get(name, ())))
         if not found:
