@@ -80,7 +80,11 @@ def read_cases() -> tuple[dict[str, Case], list[str]]:
                     problems.append(f"{where}: one SCR5 id with from=, case= and src= expected")
                     continue
                 origin = fields["from"]
-                source = (origin.rpartition(":")[0], int(origin.rpartition(":")[2])) if ":" in origin else (name, int(origin))
+                source = (
+                    (origin.rpartition(":")[0], int(origin.rpartition(":")[2]))
+                    if ":" in origin
+                    else (name, int(origin))
+                )
                 if fields["case"] in cases:
                     problems.append(f"{where}: case {fields['case']} marked twice")
                 features = tuple(f for f in fields.get("via", "").split(",") if f)
@@ -167,7 +171,9 @@ def feature_seen(feature: str, trees: dict[str, ast.Module], steps: list[tuple[s
         functions = [f for f in ast.walk(trees[path]) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)]
         inner = [f for f in functions if f.lineno <= line <= (f.end_lineno or 0)]
         return any(
-            isinstance(node, ast.If) and node.lineno < line and not node.lineno <= line <= (node.body[-1].end_lineno or 0)
+            isinstance(node, ast.If)
+            and node.lineno < line
+            and not node.lineno <= line <= (node.body[-1].end_lineno or 0)
             for function in inner[-1:]
             for node in ast.walk(function)
         )

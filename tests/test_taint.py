@@ -14,13 +14,14 @@ import re
 from pathlib import Path
 
 import pytest
-
 import taint_cases
+
 from scrutiny import api, source, taint
 from scrutiny.context import classify
 from scrutiny.findings import Finding
-from scrutiny.taint import models as taint_models
+from scrutiny.rules.taint import LogInjection as LogInjectionRule
 from scrutiny.rules.taint import TaintRule
+from scrutiny.taint import models as taint_models
 from scrutiny.taint.models import ModelError, load, model_files, parse_model
 
 CASES = Path(__file__).parent / "fixtures" / "taint"
@@ -71,9 +72,11 @@ def test_every_case_is_found_exactly_from_its_source(reviewed) -> None:  # type:
     cases, problems = taint_cases.read_cases()
     assert not problems, problems
     for unit, reported in reviewed.items():
-        base = unit if unit.is_dir() else unit.parent
         expected = {(c.path, c.line, c.rule_id): c for c in cases.values() if c.unit == unit}
-        assert set(reported) == set(expected), f"{unit.name}: missing {sorted(set(expected) - set(reported))}, unexpected {sorted(set(reported) - set(expected))}"
+        assert set(reported) == set(expected), (
+            f"{unit.name}: missing {sorted(set(expected) - set(reported))}, "
+            f"unexpected {sorted(set(reported) - set(expected))}"
+        )
         for key, case in expected.items():
             sources = set()
             for finding in reported[key]:
@@ -205,3 +208,38 @@ def test_engine_sees_a_parameter_reaching_a_sink_in_the_seed_shape(tmp_path: Pat
     flow = describe(src, classify(src))
     assert flow.functions["T._helper"].to_sinks == (("dest_host", "shell", 6),)
     assert flow.functions["T._helper"].untrusted == ()
+
+
+def test_a_cross_module_path_shows_in_text_json_and_sarif_code_flows() -> None:
+    """Source (file:line), each step, sink (file:line) and the missing sanitizer, in every format."""
+    import json
+
+    import jsonschema
+
+    from scrutiny.report import json_out, prose, sarif
+
+    with contextlib.chdir(CASES / "dotted_chain"):
+        review = api.scan(["svc"])
+    (finding,) = [f for f in review.findings if f.rule_id == "SCR509"]
+    trace = [(s.path, s.line, s.message) for s in finding.trace]
+    assert trace[0][:2] == ("svc/handlers.py", 8) and trace[0][2].startswith("source: HTTP request headers")
+    assert trace[-1] == ("svc/data/dao.py", 7, "sink: LOG.info (log), missing sanitizer: " + LogInjectionRule.missing)
+    assert {"svc/handlers.py", "svc/service.py", "svc/data/dao.py"} <= {p for p, _, _ in trace}
+    assert any(m == "calls handle()" for _, _, m in trace) and any(m == "calls record()" for _, _, m in trace)
+
+    document = json_out.to_dict(review)
+    schema = json.loads((Path(json_out.__file__).parent / "review.schema.json").read_text())
+    jsonschema.validate(document, schema)
+    (entry,) = [f for f in document["findings"] if f["rule_id"] == "SCR509"]
+    assert [(s["path"], s["line"], s["message"]) for s in entry["trace"]] == trace
+
+    text = prose.render(review)
+    assert "     Path:" in text
+    assert "1. svc/handlers.py:8 source: HTTP request headers" in text
+    assert f"{len(trace)}. svc/data/dao.py:7 sink: LOG.info (log), missing sanitizer:" in text
+
+    (result,) = [r for r in sarif.to_dict(review)["runs"][0]["results"] if r["ruleId"] == "SCR509"]
+    locations = result["codeFlows"][0]["threadFlows"][0]["locations"]
+    uris = [loc["location"]["physicalLocation"]["artifactLocation"]["uri"] for loc in locations]
+    assert uris[0].endswith("svc/handlers.py") and uris[-1].endswith("svc/data/dao.py") and len(set(uris)) == 3
+    assert [loc["location"]["message"]["text"] for loc in locations] == [m for _, _, m in trace]

@@ -354,7 +354,8 @@ class Function:
             return union(*(self.expr(v, env) for v in [*node.keys, *node.values] if v is not None))
         if isinstance(node, ast.IfExp):
             self.expr(node.test, env)
-            return union(self.expr(node.body, env), self.expr(node.orelse, env))
+            yes, no = self.refine(node.test, env)  # x if x in ALLOWED else "en": each side under its guard
+            return union(self.expr(node.body, yes), self.expr(node.orelse, no))
         if isinstance(node, ast.NamedExpr):
             value = self.expr(node.value, env)
             self.assign(node.target, value, env, node.value)

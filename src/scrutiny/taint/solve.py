@@ -97,7 +97,8 @@ class Resolver:
 
     def classes_of(self, cls: str, module: str) -> list[str]:
         """The class and its bases in the reviewed tree, nearest first."""
-        out, todo = [], [cls]
+        out: list[str] = []
+        todo = [cls]
         while todo and len(out) < 8:
             current = todo.pop(0)
             if current in out:

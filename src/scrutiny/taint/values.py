@@ -117,15 +117,13 @@ def _fields(tree: ast.Module, module: str) -> frozenset[tuple[str, str]]:
     A class also reads the attributes it uses but never stores (its bases store them), and
     which store them may be known only to the linker.
     """
-    found = set()
+    found: set[tuple[str, str]] = set()
     for node in tree.body:
         if not isinstance(node, ast.ClassDef):
             continue
-        stored, used, defined = (
-            set(),
-            set(),
-            {n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)},
-        )
+        stored: set[str] = set()
+        used: set[str] = set()
+        defined = {n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
         for item in ast.walk(node):
             if (
                 isinstance(item, ast.Attribute)
