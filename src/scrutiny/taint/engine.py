@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from scrutiny.context import FileContext
 from scrutiny.findings import Finding
@@ -19,6 +20,9 @@ from scrutiny.source import SourceFile
 from scrutiny.taint import flow
 from scrutiny.taint.models import ALL, load
 from scrutiny.taint.values import clear
+
+if TYPE_CHECKING:
+    from scrutiny.taint.solve import Solver
 
 # (origin kind, index), cleared kinds, target, steps (line, col, message)
 FactRow = tuple[tuple[str, int], tuple[str, ...], tuple[object, ...], tuple[flow.Step, ...]]
@@ -105,7 +109,8 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
     """Every function of the file (and its top-level code) as facts."""
     module, package = module_name(src.path)
     m = flow.Module(load(), src, module, package)
-    m.instances = flow.instances_in(m, [s for s in src.tree.body if isinstance(s, ast.Assign)])
+    m.instances_by_function = flow.instances_in(m, src)
+    m.instances = m.instances_by_function.get(None, {})
     entries = {e.line: e for e in context.entry_points}
     functions: list[FunctionSummary] = []
     classes: list[tuple[str, tuple[str, ...]]] = []
@@ -114,7 +119,7 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
         entry = entries.get(node.lineno) if not isinstance(node, ast.Module) else None
         function = flow.Function(m, owner, entry.kind if entry else "")
         if not isinstance(node, ast.Module):
-            function.note_instances(node.body)
+            function.note_instances(node)
         env: flow.Env = {}
         params: list[str] = []
         if not isinstance(node, ast.Module):
@@ -211,6 +216,21 @@ def summary_of(src: SourceFile, context: FileContext) -> ModuleSummary:
     return summary
 
 
+_SOLVED: tuple[ModuleSummary, Solver] | None = None
+
+
+def _solved(summary: ModuleSummary) -> Solver:
+    """The file's own solver, run once for both its findings and the review's prose."""
+    from scrutiny.taint.solve import Solver
+
+    global _SOLVED
+    if _SOLVED is None or _SOLVED[0] is not summary:
+        solver = Solver([summary])
+        solver.run()
+        _SOLVED = (summary, solver)
+    return _SOLVED[1]
+
+
 def summarize(src: SourceFile, context: FileContext) -> tuple[ModuleSummary | None, list[Finding]]:
     from scrutiny.taint.solve import solve
 
@@ -219,7 +239,7 @@ def summarize(src: SourceFile, context: FileContext) -> tuple[ModuleSummary | No
     summary = summary_of(src, context)
     if not summary.functions and not summary.classes and not summary.exports:
         return None, []
-    return summary, solve([summary], cross_module_only=False)
+    return summary, solve([summary], cross_module_only=False, solver=_solved(summary))
 
 
 def link(summaries: list[ModuleSummary]) -> list[Finding]:
@@ -248,13 +268,10 @@ class FileFlow:
 
 def describe(src: SourceFile, context: FileContext) -> FileFlow:
     """The engine's facts about ``src`` alone, for the input-validation aspect."""
-    from scrutiny.taint.solve import Solver
-
     if not enabled():
         return FileFlow((), 0, {})
     summary = summary_of(src, context)
-    solver = Solver([summary])
-    solver.run()
+    solver = _solved(summary)
     prefix = summary.module + "."
     untrusted: dict[str, set[int]] = {}
     calls = {index: row[0] for index, row in enumerate(summary.calls)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from scrutiny.source import SourceFile
 from scrutiny.taint.models import ALL, Sink
 from scrutiny.taint.values import (
     FIELD,
@@ -36,26 +37,29 @@ from scrutiny.taint.values import (
 __all__ = ["Env", "Function", "Module", "Step", "Taint"]
 
 
-def instances_in(module: Module, body: list[ast.stmt]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for statement in body:
-        for node in ast.walk(statement):
-            if isinstance(node, ast.Assign | ast.withitem):
-                value = node.value if isinstance(node, ast.Assign) else node.context_expr
-                targets = node.targets if isinstance(node, ast.Assign) else [node.optional_vars]
-                if not isinstance(value, ast.Call):
-                    continue
-                made = module.qualname(value.func)
-                root = value.func
-                while isinstance(root, ast.Attribute):
-                    root = root.value
-                if not isinstance(made, str) or not isinstance(root, ast.Name):
-                    continue
-                if root.id not in module.aliases and made not in module.classes:
-                    continue
-                for target in targets:
-                    if isinstance(target, ast.Name):
-                        found[target.id] = made + "()"
+def instances_in(module: Module, src: SourceFile) -> dict[ast.AST | None, dict[str, str]]:
+    """Per function (None: module level), names bound to the result of a library or local class call."""
+    found: dict[ast.AST | None, dict[str, str]] = {}
+    index = src.index
+    for node in index.of_type(ast.Assign, ast.withitem):
+        value = node.value if isinstance(node, ast.Assign) else node.context_expr  # type: ignore[attr-defined]
+        if not isinstance(value, ast.Call):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.optional_vars]  # type: ignore[attr-defined]
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if not names:
+            continue
+        made = module.qualname(value.func)
+        root = value.func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(made, str) or not isinstance(root, ast.Name):
+            continue
+        if root.id not in module.aliases and made not in module.classes:
+            continue
+        bucket = found.setdefault(index.function_of.get(node), {})
+        for name in names:
+            bucket[name] = made + "()"
     return found
 
 
@@ -70,9 +74,9 @@ class Function:
         self.loops: list[tuple[list[Env | None], list[Env | None]]] = []  # (continue states, break states)
         self.instances: dict[str, str] = dict(module.instances)  # name -> "pkg.Class()" it was made by
 
-    def note_instances(self, body: list[ast.stmt]) -> None:
+    def note_instances(self, function: ast.AST) -> None:
         """Names bound to the result of a library call, so ``parser.parse_args`` resolves."""
-        self.instances.update(instances_in(self.m, body))
+        self.instances.update(self.m.instances_by_function.get(function, {}))
 
     def dotted(self, func: ast.expr) -> str:
         """The call's qualified name, a local instance replaced by the call that made it."""

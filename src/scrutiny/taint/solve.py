@@ -139,6 +139,7 @@ class Solver:
         self.found: dict[tuple[object, ...], tuple[GStep, ...]] = {}
         self._sink_changed: dict[str, bool] = {}
         self._fields_changed: set[str] = set()  # attribute names whose stored values grew
+        self._callee_cache: dict[str, dict[int, str | None]] = {}
         self.sink_kinds: dict[tuple[object, ...], str] = {
             (s.path, i): row[0] for s in summaries for i, row in enumerate(s.sinks)
         }
@@ -171,7 +172,11 @@ class Solver:
                     queued.add(caller)
 
     def _callees(self, summary: ModuleSummary, function: FunctionSummary) -> dict[int, str | None]:
+        known = self._callee_cache.get(function.name)
+        if known is not None:
+            return known
         calls: dict[int, str | None] = {}
+        self._callee_cache[function.name] = calls
         for origin, _, target, _ in function.facts:
             for index in ([origin[1]] if origin[0] == "c" else []) + ([target[1]] if target[0] == "arg" else []):
                 assert isinstance(index, int)
@@ -279,11 +284,13 @@ class Solver:
             _keep(self.found, key, steps)
 
 
-def solve(summaries: list[ModuleSummary], cross_module_only: bool) -> list[Finding]:
+def solve(summaries: list[ModuleSummary], cross_module_only: bool, solver: Solver | None = None) -> list[Finding]:
+    """Findings of ``summaries`` linked together (``solver``: the same summaries, already run)."""
     from scrutiny.rules.taint import findings_for
 
-    solver = Solver(summaries)
-    solver.run()
+    if solver is None:
+        solver = Solver(summaries)
+        solver.run()
     by_path = {s.path: s for s in summaries}
     out: list[Finding] = []
     for (base, sink), steps in sorted(solver.found.items(), key=repr):

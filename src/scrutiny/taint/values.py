@@ -111,41 +111,40 @@ def short(node: ast.AST, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _fields(tree: ast.Module, module: str) -> frozenset[tuple[str, str]]:
+def _fields(src: SourceFile, module: str) -> frozenset[tuple[str, str]]:
     """Attributes a method stores on self or cls from a value that may carry data (not a literal or a bare call).
 
     A class also reads the attributes it uses but never stores (its bases store them), and
     which store them may be known only to the linker.
     """
+    index = src.index
+    classes = {id(n): n for n in src.tree.body if isinstance(n, ast.ClassDef)}
     found: set[tuple[str, str]] = set()
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
+    stored: dict[str, set[str]] = {}
+    used: dict[str, set[str]] = {}
+    for node in index.of_type(ast.Attribute):
+        assert isinstance(node, ast.Attribute)
+        if not isinstance(node.value, ast.Name) or node.value.id not in ("self", "cls"):
             continue
-        stored: set[str] = set()
-        used: set[str] = set()
-        defined = {n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
-        for item in ast.walk(node):
-            if (
-                isinstance(item, ast.Attribute)
-                and isinstance(item.value, ast.Name)
-                and item.value.id in ("self", "cls")
-            ):
-                (stored if isinstance(item.ctx, ast.Store) else used).add(item.attr)
-        if node.bases:
-            found.update((f"{module}.{node.name}", attr) for attr in used - stored - defined)
-        for item in ast.walk(node):
-            if isinstance(item, ast.Assign | ast.AnnAssign | ast.AugAssign) and item.value is not None:
-                value = item.value
-                if isinstance(value, ast.Constant) or (
-                    isinstance(value, ast.Call) and not value.args and not value.keywords
-                ):
-                    continue
-                targets = item.targets if isinstance(item, ast.Assign) else [item.target]
-                for target in targets:
-                    for part in ast.walk(target):
-                        if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name):
-                            if part.value.id in ("self", "cls"):
-                                found.add((f"{module}.{node.name}", part.attr))
+        function = index.function_of.get(node)
+        owner = index.parents.get(function) if function is not None else None
+        if owner is None or id(owner) not in classes:
+            continue
+        name = f"{module}.{owner.name}"  # type: ignore[attr-defined]
+        if not isinstance(node.ctx, ast.Store):
+            used.setdefault(name, set()).add(node.attr)
+            continue
+        stored.setdefault(name, set()).add(node.attr)
+        parent = index.parents.get(node)
+        value = getattr(parent, "value", None) if isinstance(parent, ast.Assign | ast.AnnAssign | ast.AugAssign) else 0
+        if isinstance(value, ast.Constant) or (isinstance(value, ast.Call) and not value.args and not value.keywords):
+            continue
+        found.add((name, node.attr))
+    for node in classes.values():
+        name = f"{module}.{node.name}"
+        if node.bases and name in used:
+            methods = {n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+            found.update((name, attr) for attr in used[name] - stored.get(name, set()) - methods)
     return frozenset(found)
 
 
@@ -171,7 +170,8 @@ class Module:
         self.call_rows: list[tuple[str, int, int]] = []
         self.attr_tails = models.attr_tails
         self.instances: dict[str, str] = {}  # module-level names bound to a library call's result
-        self.fields = _fields(src.tree, module)  # (class, attr) stored from something not constant
+        self.instances_by_function: dict[ast.AST | None, dict[str, str]] = {}
+        self.fields = _fields(src, module)  # (class, attr) stored from something not constant
 
     def absolute(self, name: str) -> str:
         """A relative import's name made absolute from the file's own module path."""
