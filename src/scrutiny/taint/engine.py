@@ -19,7 +19,7 @@ from scrutiny.findings import Finding
 from scrutiny.source import SourceFile
 from scrutiny.taint import flow
 from scrutiny.taint.models import ALL, load
-from scrutiny.taint.values import clear
+from scrutiny.taint.values import clear, instances_in
 
 if TYPE_CHECKING:
     from scrutiny.taint.solve import Solver
@@ -109,7 +109,7 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
     """Every function of the file (and its top-level code) as facts."""
     module, package = module_name(src.path)
     m = flow.Module(load(), src, module, package)
-    m.instances_by_function = flow.instances_in(m, src)
+    m.instances_by_function = instances_in(m, src)
     m.instances = m.instances_by_function.get(None, {})
     entries = {e.line: e for e in context.entry_points}
     functions: list[FunctionSummary] = []

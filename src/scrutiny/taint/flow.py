@@ -9,10 +9,9 @@ origins reach the return value, a sink, or an argument of such a call.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 
-from scrutiny.source import SourceFile
-from scrutiny.taint.models import ALL, Sink
+from scrutiny.taint.guards import Branches
+from scrutiny.taint.models import Sink
 from scrutiny.taint.values import (
     FIELD,
     FIXED_HOST,
@@ -37,33 +36,7 @@ from scrutiny.taint.values import (
 __all__ = ["Env", "Function", "Module", "Step", "Taint"]
 
 
-def instances_in(module: Module, src: SourceFile) -> dict[ast.AST | None, dict[str, str]]:
-    """Per function (None: module level), names bound to the result of a library or local class call."""
-    found: dict[ast.AST | None, dict[str, str]] = {}
-    index = src.index
-    for node in index.of_type(ast.Assign, ast.withitem):
-        value = node.value if isinstance(node, ast.Assign) else node.context_expr  # type: ignore[attr-defined]
-        if not isinstance(value, ast.Call):
-            continue
-        targets = node.targets if isinstance(node, ast.Assign) else [node.optional_vars]  # type: ignore[attr-defined]
-        names = [t.id for t in targets if isinstance(t, ast.Name)]
-        if not names:
-            continue
-        made = module.qualname(value.func)
-        root = value.func
-        while isinstance(root, ast.Attribute):
-            root = root.value
-        if not isinstance(made, str) or not isinstance(root, ast.Name):
-            continue
-        if root.id not in module.aliases and made not in module.classes:
-            continue
-        bucket = found.setdefault(index.function_of.get(node), {})
-        for name in names:
-            bucket[name] = made + "()"
-    return found
-
-
-class Function:
+class Function(Branches):
     """Abstract interpretation of one function body over taint environments."""
 
     def __init__(self, module: Module, owner: str | None, entry_kind: str) -> None:
@@ -267,72 +240,6 @@ class Function:
             env[name] = union(
                 env.get(name, {}), with_step(value, (target.lineno, target.col_offset, f"stored in {name}"))
             )
-
-    # Branches -------------------------------------------------------------------------------
-
-    def refine(self, test: ast.expr, env: Env) -> tuple[Env, Env]:
-        """Environments where ``test`` holds and where it does not."""
-        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-            yes, no = self.refine(test.operand, env)
-            return no, yes
-        if isinstance(test, ast.BoolOp):
-            if isinstance(test.op, ast.And):
-                yes = env
-                for value in test.values:
-                    yes = self.refine(value, yes)[0]
-                return yes, env
-            no = env
-            for value in test.values:
-                no = self.refine(value, no)[1]
-            return env, no
-        yes = dict(env)
-        for name, kinds, marks_needed in self._guards(test):
-            if name in yes:
-                yes[name] = clear(yes[name], kinds, requires=marks_needed)
-                if not yes[name]:
-                    del yes[name]
-        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn | ast.NotEq):
-            no = dict(env)
-            flipped = ast.Compare(
-                test.left, [ast.In() if isinstance(test.ops[0], ast.NotIn) else ast.Eq()], test.comparators
-            )
-            for name, kinds, needed in self._guards(flipped):
-                if name in no:
-                    no[name] = clear(no[name], kinds, requires=needed)
-                    if not no[name]:
-                        del no[name]
-            return env, no
-        return yes, env
-
-    def _guards(self, test: ast.expr) -> Iterator[tuple[str, frozenset[str], str]]:
-        models = self.m.models
-        if isinstance(test, ast.Compare) and len(test.ops) == 1:
-            op, right = test.ops[0], test.comparators[0]
-            left = test.left
-            if isinstance(op, ast.Eq) and isinstance(right, ast.Constant):
-                if (name := key_of(left)) is not None:
-                    yield name, frozenset({ALL}), ""
-            if isinstance(op, ast.In):
-                if (name := key_of(left)) is not None:
-                    yield name, frozenset({ALL}), ""
-                    return
-                inner = left.value if isinstance(left, ast.Attribute) else left
-                if isinstance(inner, ast.Call) and inner.args:
-                    guard = models.guard_calls.get(str(self.m.qualname(inner.func)))
-                    if guard is not None and guard.membership and (name := key_of(inner.args[0])) is not None:
-                        yield name, guard.clears, guard.requires
-            return
-        if isinstance(test, ast.Call):
-            func = test.func
-            if isinstance(func, ast.Attribute) and func.attr in models.guard_methods:
-                guard = models.guard_methods[func.attr]
-                if (name := key_of(func.value)) is not None:
-                    yield name, guard.clears, guard.requires
-                    return
-            guard_call = models.guard_calls.get(str(self.m.qualname(func)))
-            if guard_call is not None and not guard_call.membership and len(test.args) > guard_call.arg:
-                if (name := key_of(test.args[guard_call.arg])) is not None:
-                    yield name, guard_call.clears, guard_call.requires
 
     # Expressions --------------------------------------------------------------------------
 

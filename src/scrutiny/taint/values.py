@@ -148,6 +148,32 @@ def _fields(src: SourceFile, module: str) -> frozenset[tuple[str, str]]:
     return frozenset(found)
 
 
+def instances_in(module: Module, src: SourceFile) -> dict[ast.AST | None, dict[str, str]]:
+    """Per function (None: module level), names bound to the result of a library or local class call."""
+    found: dict[ast.AST | None, dict[str, str]] = {}
+    index = src.index
+    for node in index.of_type(ast.Assign, ast.withitem):
+        value = node.value if isinstance(node, ast.Assign) else node.context_expr  # type: ignore[attr-defined]
+        if not isinstance(value, ast.Call):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.optional_vars]  # type: ignore[attr-defined]
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if not names:
+            continue
+        made = module.qualname(value.func)
+        root = value.func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(made, str) or not isinstance(root, ast.Name):
+            continue
+        if root.id not in module.aliases and made not in module.classes:
+            continue
+        bucket = found.setdefault(index.function_of.get(node), {})
+        for name in names:
+            bucket[name] = made + "()"
+    return found
+
+
 class Module:
     """What the analysis of every function in one file shares: models, names, tables."""
 
