@@ -114,8 +114,9 @@ def short(node: ast.AST, limit: int = 40) -> str:
 def _fields(src: SourceFile, module: str) -> frozenset[tuple[str, str]]:
     """Attributes a method stores on self or cls from a value that may carry data (not a literal or a bare call).
 
-    A class also reads the attributes it uses but never stores (its bases store them), and
-    which store them may be known only to the linker.
+    A subclass also reads the attributes it uses but never stores when another class of the
+    file stores them (its base, as the linker will check); a base in another module is not
+    followed, which keeps summaries small.
     """
     index = src.index
     classes = {id(n): n for n in src.tree.body if isinstance(n, ast.ClassDef)}
@@ -140,11 +141,11 @@ def _fields(src: SourceFile, module: str) -> frozenset[tuple[str, str]]:
         if isinstance(value, ast.Constant) or (isinstance(value, ast.Call) and not value.args and not value.keywords):
             continue
         found.add((name, node.attr))
+    with_data = {attr for _, attr in found}
     for node in classes.values():
         name = f"{module}.{node.name}"
         if node.bases and name in used:
-            methods = {n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
-            found.update((name, attr) for attr in used[name] - stored.get(name, set()) - methods)
+            found.update((name, attr) for attr in (used[name] & with_data) - stored.get(name, set()))
     return frozenset(found)
 
 
