@@ -38,7 +38,7 @@ SOURCE_FAMILIES = {
     "django": r"^source: (Django request|parameter \w+ of view)",
     "fastapi": r"^source: (parameter \w+ of route|Starlette|request\.\w+ \(Starlette/FastAPI\))",
     "aiohttp": r"^source: aiohttp",
-    "webob": r"^source: webob",
+    "webob": r"^source: (webob|parameter \w+ of api-controller)",
     "pecan": r"^source: (pecan|parameter \w+ of api-controller)",
 }
 SINK_KINDS = taint_models.SINK_KINDS
@@ -150,6 +150,12 @@ def test_every_model_file_follows_the_schema() -> None:
         ('[[sources]]\nkind = "remote"\n', "unknown key"),
         ('[[source]]\nkind = "evil"\ncall = "x"\n', "source kind"),
         ("[[sink\n", "not valid TOML"),
+        ('[[sanitizer]]\ndecorator = "validation.schema"\nclears = ["log"]\n', "decorator and params go together"),
+        ('[[sink]]\nkind = "deserialize"\ncall = "yaml.load"\nsafe_keyword = "Loader"\n', "safe_values go together"),
+        (
+            '[[guard]]\ncall = "x.check"\nmembership = true\nraises = true\nclears = ["all"]\n',
+            "raises is true or false",
+        ),
     ],
 )
 def test_bad_models_are_rejected(text: str, complaint: str) -> None:
