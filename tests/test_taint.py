@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import json
 import pickle
 import re
 from pathlib import Path
@@ -218,7 +219,6 @@ def test_engine_sees_a_parameter_reaching_a_sink_in_the_seed_shape(tmp_path: Pat
 
 def test_a_cross_module_path_shows_in_text_json_and_sarif_code_flows() -> None:
     """Source (file:line), each step, sink (file:line) and the missing sanitizer, in every format."""
-    import json
 
     import jsonschema
 
@@ -249,3 +249,29 @@ def test_a_cross_module_path_shows_in_text_json_and_sarif_code_flows() -> None:
     uris = [loc["location"]["physicalLocation"]["artifactLocation"]["uri"] for loc in locations]
     assert uris[0].endswith("svc/handlers.py") and uris[-1].endswith("svc/data/dao.py") and len(set(uris)) == 3
     assert [loc["location"]["message"]["text"] for loc in locations] == [m for _, _, m in trace]
+
+
+def test_two_sources_at_one_sink_are_ordered_whatever_the_hash_seed(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "handler.py").write_text(
+        "import logging\n\nLOG = logging.getLogger(__name__)\n\n\n"
+        "def handle(req):\n    a = req.headers.get('A')\n    b = req.headers.get('B')\n"
+        "    LOG.error('bad %s %s' % (a, b))\n"
+    )
+    outputs = set()
+    for seed in ("1", "2", "3", "4"):
+        done = subprocess.run(
+            [sys.executable, "-m", "scrutiny", "review", "--no-cache", "--format", "json", "handler.py"],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        findings = [f for f in json.loads(done.stdout)["findings"] if f["rule_id"] == "SCR509"]
+        assert [f["trace"][0]["line"] for f in findings] == [7, 8]
+        outputs.add(done.stdout)
+    assert len(outputs) == 1

@@ -133,9 +133,10 @@ def compose(
     return review
 
 
-def _order(finding: Finding) -> tuple[str, int, int, str]:
+def _order(finding: Finding) -> tuple[str, int, int, str, str]:
+    # The message breaks ties (two sources reaching one sink), so set order never shows through.
     loc = finding.location
-    return (loc.path, loc.line, loc.col, finding.rule_id)
+    return (loc.path, loc.line, loc.col, finding.rule_id, finding.message)
 
 
 def apply_context(findings: Iterable[Finding], context: FileContext | None, hidden: list[Suppressed]) -> list[Finding]:
