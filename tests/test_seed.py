@@ -112,3 +112,42 @@ def test_review_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
     first = review_json(capsys, str(seed_path()))
     second = review_json(capsys, str(seed_path()))
     assert first == second
+
+
+TRACED = (
+    "The taint engine traced server, dest_host: they come from test code, not from an untrusted source, "
+    "and reach no sink."
+)
+
+
+def test_input_validation_states_the_engine_traced_server_and_dest_host(seed_review) -> None:
+    """The sentence sits in the statement about _resize_and_assert_error (line 34), and rests on the engine's facts."""
+    from scrutiny import source
+    from scrutiny.context import classify
+    from scrutiny.taint.engine import describe
+
+    _, review = seed_review
+    statements = aspect(review, "input-validation")["statements"]
+    (statement,) = [s for s in statements if TRACED in s["text"]]
+    assert any(c["role"] == "parameters" and c["start"] == 34 for c in statement["citations"])
+    assert not [f for f in review["findings"] if f["rule_id"].startswith("SCR5")]
+    src = source.load(seed_path().read_bytes(), str(seed_path()))
+    flow = describe(src, classify(src))
+    assert flow.sources == ()
+    helper = flow.functions["FinishResizeErrorAllocationCleanupTestCase._resize_and_assert_error"]
+    assert (helper.params, helper.to_sinks, helper.untrusted) == (("server", "dest_host"), (), ())
+
+
+def test_an_untrusted_dest_host_changes_the_sentence(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Feeding console input to dest_host at line 62 makes the engine say so; the clean sentence goes."""
+    text = (
+        seed_path()
+        .read_text()
+        .replace("self._resize_and_assert_error(server, 'host2')", "self._resize_and_assert_error(server, input())")
+    )
+    mutated = tmp_path / "test_bug_1825537.py"
+    mutated.write_text(text)
+    _, review = review_json(capsys, str(mutated))
+    texts = " ".join(s["text"] for s in aspect(review, "input-validation")["statements"])
+    assert TRACED not in texts
+    assert "Untrusted data reaches dest_host, but no sink." in texts

@@ -1,64 +1,133 @@
 """The taint engine: models validate, and every fixture case is found exactly.
 
-Single-file cases live in tests/fixtures/rules/SCR5nn.py (checked by test_rule_fixtures);
-cases across modules are directories under tests/fixtures/taint/, each reviewed with
-api.scan; `# expect: SCR5nn from=LINE` marks the sink line, the rule and the source line.
+Cases (a vulnerable program and its safe twin each) are read by taint_cases.py: single files
+under tests/fixtures/taint/ and tests/fixtures/rules/SCR5nn.py, and directories under
+tests/fixtures/taint/ reviewed as one tree.
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import json
 import pickle
 import re
 from pathlib import Path
 
 import pytest
+import taint_cases
 
 from scrutiny import api, source, taint
 from scrutiny.context import classify
+from scrutiny.findings import Finding
+from scrutiny.rules.taint import LogInjection as LogInjectionRule
 from scrutiny.rules.taint import TaintRule
+from scrutiny.taint import models as taint_models
 from scrutiny.taint.models import ModelError, load, model_files, parse_model
 
 CASES = Path(__file__).parent / "fixtures" / "taint"
-MARK = re.compile(r"#\s*expect:\s*((?:SCR5\d\d\s*)+)(?:from=(\d+))?")
+SOURCE_FAMILIES = {
+    # family: what the source step of its path says (the label the models give the source)
+    "input": r"^source: console input",
+    "argv": r"^source: command-line arguments|parameter \w+ of cli-main",
+    "environ": r"^source: the environment",
+    "argparse": r"^source: parsed command-line arguments",
+    "socket": r"^source: data read from a socket",
+    "http.server": r"\(http\.server\)",
+    "file": r"^source: ",  # any source naming a path; the path must then pass through open()
+    "flask": r"^source: (Flask request|the Flask request|parameter \w+ of route)",
+    "django": r"^source: (Django request|parameter \w+ of view)",
+    "fastapi": r"^source: (parameter \w+ of route|Starlette|request\.\w+ \(Starlette/FastAPI\))",
+    "aiohttp": r"^source: aiohttp",
+    "webob": r"^source: (webob|parameter \w+ of api-controller)",
+    "pecan": r"^source: (pecan|parameter \w+ of api-controller)",
+}
+SINK_KINDS = taint_models.SINK_KINDS
+NAMED_SINKS = ("sqlalchemy.text", ".raw", ".extra", "cursor.execute", "send_file", "shutil.", "requests.", "httpx.")
+NAMED_SINKS += ("urllib.request.", "subprocess.", "os.system", "eval", "yaml.load", "jinja2.Template", "mark_safe")
 
 
-def _expected(case: Path) -> set[tuple[str, int, str, int | None]]:
-    found = set()
-    for path in sorted(case.rglob("*.py")):
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
-            if match := MARK.search(line):
-                source_line = int(match.group(2)) if match.group(2) else None
-                for rule_id in match.group(1).split():
-                    found.add((path.relative_to(case).as_posix(), number, rule_id, source_line))
-    return found
+def _reported(unit: Path) -> dict[tuple[str, int, str], list[Finding]]:
+    """SCR5 findings by (path in the case, line, rule), paths shown as in a tree of their own.
 
-
-@pytest.mark.parametrize("case", sorted(p for p in CASES.iterdir() if p.is_dir()), ids=lambda p: p.name)
-def test_case_findings_match_marks_exactly(case: Path) -> None:
-    review = api.scan([str(case)])
-    prefix = str(case) + "/"
-    reported = set()
+    The case is reviewed from its own directory, so its files are not taken for tests
+    (under tests/) and their entry points (routes, views, handlers) count as sources.
+    """
+    with contextlib.chdir(unit if unit.is_dir() else unit.parent):
+        review = api.scan(["." if unit.is_dir() else unit.name])
+    out: dict[tuple[str, int, str], list[Finding]] = {}
     for finding in [*review.findings, *(s.finding for s in review.suppressed)]:
         if finding.rule_id.startswith("SCR5"):
-            assert finding.trace, "a taint finding carries its path"
-            reported.add(
-                (
-                    finding.location.path.removeprefix(prefix),
-                    finding.location.line,
-                    finding.rule_id,
-                    finding.trace[0].line,
-                )
-            )
-    expected = _expected(case)
-    assert expected, f"{case.name} marks no expected finding"
-    loose = {(p, n, r) for p, n, r, _ in reported}
-    for path, line, rule_id, source_line in expected:
-        assert (path, line, rule_id) in loose, f"missing {rule_id} at {path}:{line}"
-        if source_line is not None:
-            assert (path, line, rule_id, source_line) in reported, (
-                f"{rule_id} at {path}:{line} not from line {source_line}"
-            )
-    assert loose == {(p, n, r) for p, n, r, _ in expected}, f"unexpected {sorted(loose - {e[:3] for e in expected})}"
+            path = finding.location.path.removeprefix("./")
+            out.setdefault((path, finding.location.line, finding.rule_id), []).append(finding)
+    return out
+
+
+@pytest.fixture(scope="module")
+def reviewed() -> dict[Path, dict[tuple[str, int, str], list[Finding]]]:
+    return {unit: _reported(unit) for unit in taint_cases.units()}
+
+
+def test_every_case_is_found_exactly_from_its_source(reviewed) -> None:  # type: ignore[no-untyped-def]
+    """Each vulnerable line is reported from its source line, and nothing else is (safe twins stay clean)."""
+    cases, problems = taint_cases.read_cases()
+    assert not problems, problems
+    for unit, reported in reviewed.items():
+        expected = {(c.path, c.line, c.rule_id): c for c in cases.values() if c.unit == unit}
+        assert set(reported) == set(expected), (
+            f"{unit.name}: missing {sorted(set(expected) - set(reported))}, "
+            f"unexpected {sorted(set(reported) - set(expected))}"
+        )
+        for key, case in expected.items():
+            sources = set()
+            for finding in reported[key]:
+                assert finding.trace, "a taint finding carries its path"
+                first = finding.trace[0]
+                sources.add((first.path.removeprefix("./"), first.line))
+            assert case.source in sources, f"{case.name}: {key} reported from {sorted(sources)}, not {case.source}"
+
+
+def test_safe_twins_use_the_same_kind_of_sink() -> None:
+    cases, _ = taint_cases.read_cases()
+    for case in cases.values():
+        for path, line in case.safe:
+            file = case.unit / path if case.unit.is_dir() else case.unit
+            assert taint_cases.sink_calls_on(file, line), f"safe twin of {case.name} at {path}:{line} calls no sink"
+
+
+def test_cases_cover_every_sink_source_module_class_and_feature(reviewed) -> None:  # type: ignore[no-untyped-def]
+    cases, _ = taint_cases.read_cases()
+    assert len(cases) >= 80
+    kinds, callees, families, crossing, methods, features = set(), set(), set(), [], [], set()
+    for case in cases.values():
+        base = case.unit if case.unit.is_dir() else case.unit.parent
+        (finding, *_) = reviewed[case.unit][(case.path, case.line, case.rule_id)]
+        steps = [(s.path.removeprefix("./"), s.line) for s in finding.trace]
+        trees = {p: ast.parse((base / p).read_text()) for p in {p for p, _ in steps}}
+        sink = re.match(r"sink: (\S+) \((\w+)\), missing sanitizer: .+", finding.trace[-1].message)
+        assert sink, finding.trace[-1].message
+        callees.add(sink.group(1))
+        kinds.add(sink.group(2))
+        assert case.family in SOURCE_FAMILIES, f"{case.name}: unknown family {case.family}"
+        assert re.search(SOURCE_FAMILIES[case.family], finding.trace[0].message), (case.name, finding.trace[0].message)
+        if case.family == "file":
+            assert any("open(" in (base / p).read_text().splitlines()[n - 1] for p, n in steps[1:]), case.name
+        families.add(case.family)
+        if len({p for p, _ in steps}) > 1:
+            crossing.append(case.name)
+        for feature in case.features:
+            if feature == "class":
+                assert taint_cases.in_method(trees, steps), f"{case.name}: the path passes through no method"
+                methods.append(case.name)
+            else:
+                assert taint_cases.feature_seen(feature, trees, steps), f"{case.name}: no {feature} on the path"
+            features.add(feature)
+    assert kinds == SINK_KINDS
+    assert all(any(named in callee for callee in callees) for named in NAMED_SINKS), sorted(callees)
+    assert families == set(SOURCE_FAMILIES)
+    assert len(crossing) >= 15, crossing
+    assert len(methods) >= 10, methods
+    assert features >= {*taint_cases.FEATURES, "recursion", "class", "guard"}, sorted(features)
 
 
 def test_every_model_file_follows_the_schema() -> None:
@@ -82,6 +151,12 @@ def test_every_model_file_follows_the_schema() -> None:
         ('[[sources]]\nkind = "remote"\n', "unknown key"),
         ('[[source]]\nkind = "evil"\ncall = "x"\n', "source kind"),
         ("[[sink\n", "not valid TOML"),
+        ('[[sanitizer]]\ndecorator = "validation.schema"\nclears = ["log"]\n', "decorator and params go together"),
+        ('[[sink]]\nkind = "deserialize"\ncall = "yaml.load"\nsafe_keyword = "Loader"\n', "safe_values go together"),
+        (
+            '[[guard]]\ncall = "x.check"\nmembership = true\nraises = true\nclears = ["all"]\n',
+            "raises is true or false",
+        ),
     ],
 )
 def test_bad_models_are_rejected(text: str, complaint: str) -> None:
@@ -140,3 +215,63 @@ def test_engine_sees_a_parameter_reaching_a_sink_in_the_seed_shape(tmp_path: Pat
     flow = describe(src, classify(src))
     assert flow.functions["T._helper"].to_sinks == (("dest_host", "shell", 6),)
     assert flow.functions["T._helper"].untrusted == ()
+
+
+def test_a_cross_module_path_shows_in_text_json_and_sarif_code_flows() -> None:
+    """Source (file:line), each step, sink (file:line) and the missing sanitizer, in every format."""
+
+    import jsonschema
+
+    from scrutiny.report import json_out, prose, sarif
+
+    with contextlib.chdir(CASES / "dotted_chain"):
+        review = api.scan(["svc"])
+    (finding,) = [f for f in review.findings if f.rule_id == "SCR509"]
+    trace = [(s.path, s.line, s.message) for s in finding.trace]
+    assert trace[0][:2] == ("svc/handlers.py", 8) and trace[0][2].startswith("source: HTTP request headers")
+    assert trace[-1] == ("svc/data/dao.py", 7, "sink: LOG.info (log), missing sanitizer: " + LogInjectionRule.missing)
+    assert {"svc/handlers.py", "svc/service.py", "svc/data/dao.py"} <= {p for p, _, _ in trace}
+    assert any(m == "calls handle()" for _, _, m in trace) and any(m == "calls record()" for _, _, m in trace)
+
+    document = json_out.to_dict(review)
+    schema = json.loads((Path(json_out.__file__).parent / "review.schema.json").read_text())
+    jsonschema.validate(document, schema)
+    (entry,) = [f for f in document["findings"] if f["rule_id"] == "SCR509"]
+    assert [(s["path"], s["line"], s["message"]) for s in entry["trace"]] == trace
+
+    text = prose.render(review)
+    assert "     Path:" in text
+    assert "1. svc/handlers.py:8 source: HTTP request headers" in text
+    assert f"{len(trace)}. svc/data/dao.py:7 sink: LOG.info (log), missing sanitizer:" in text
+
+    (result,) = [r for r in sarif.to_dict(review)["runs"][0]["results"] if r["ruleId"] == "SCR509"]
+    locations = result["codeFlows"][0]["threadFlows"][0]["locations"]
+    uris = [loc["location"]["physicalLocation"]["artifactLocation"]["uri"] for loc in locations]
+    assert uris[0].endswith("svc/handlers.py") and uris[-1].endswith("svc/data/dao.py") and len(set(uris)) == 3
+    assert [loc["location"]["message"]["text"] for loc in locations] == [m for _, _, m in trace]
+
+
+def test_two_sources_at_one_sink_are_ordered_whatever_the_hash_seed(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "handler.py").write_text(
+        "import logging\n\nLOG = logging.getLogger(__name__)\n\n\n"
+        "def handle(req):\n    a = req.headers.get('A')\n    b = req.headers.get('B')\n"
+        "    LOG.error('bad %s %s' % (a, b))\n"
+    )
+    outputs = set()
+    for seed in ("1", "2", "3", "4"):
+        done = subprocess.run(
+            [sys.executable, "-m", "scrutiny", "review", "--no-cache", "--format", "json", "handler.py"],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        findings = [f for f in json.loads(done.stdout)["findings"] if f["rule_id"] == "SCR509"]
+        assert [f["trace"][0]["line"] for f in findings] == [7, 8]
+        outputs.add(done.stdout)
+    assert len(outputs) == 1

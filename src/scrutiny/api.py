@@ -200,7 +200,7 @@ def review_all(
     plan.use_models()
     cache = None
     if use_cache:
-        settings = f"max_bytes={max_bytes}\nconfig={plan.settings.fingerprint()}"
+        settings = f"max_bytes={max_bytes}\nconfig={plan.settings.fingerprint()}\ntaint={taint.enabled()}"
         cache = ResultCache(results_dir(), rules_fingerprint(sorted(plan.enabled), settings))
     jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
     total = len(items)

@@ -45,6 +45,9 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "fix": finding.fix,
         "context_note": finding.context_note,
         "scope": finding.scope,
+        "trace": [
+            {"path": step.path, "line": step.line, "col": step.col, "message": step.message} for step in finding.trace
+        ],
     }
 
 

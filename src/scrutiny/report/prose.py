@@ -88,6 +88,10 @@ def render(review: Review) -> str:
         out.extend(_wrap(finding.message, "     "))
         for offset, code in enumerate(finding.evidence.splitlines()):
             out.append(f"     {loc.line + offset:>5} | {code}")
+        if finding.trace:
+            out.append("     Path:")
+            for step_no, step in enumerate(finding.trace, start=1):
+                out.extend(_wrap(f"{step_no}. {step.path}:{step.line} {step.message}", "          ", "       "))
         if finding.context_note:
             out.extend(_wrap(f"Context: {finding.context_note}.", "     "))
         out.extend(_wrap(f"Fix: {' '.join(finding.fix.split())}", "     "))

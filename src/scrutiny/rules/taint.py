@@ -351,9 +351,17 @@ def findings_for(
     message = f"{label} ({where}) reaches {callee} at line {line}{through} without {rule.missing}"
     if kind in KIND_CWE:
         message += f" ({kind})"
-    steps = (*trace, TraceStep(sink_path, line, col, f"sink: {callee} ({kind})"))
-    if trace and trace[-1].line == line and trace[-1].path == sink_path and trace[-1].message.startswith("reaches"):
-        steps = (*trace[:-1], TraceStep(sink_path, line, col, f"sink: {callee} ({kind})"))
+    if trace and not trace[0].message.startswith("source: "):
+        trace = (replace(trace[0], message=f"source: {trace[0].message}"), *trace[1:])
+    sink_step = TraceStep(sink_path, line, col, f"sink: {callee} ({kind}), missing sanitizer: {rule.missing}")
+    steps = (*trace, sink_step)
+    if (
+        len(trace) > 1
+        and trace[-1].line == line
+        and trace[-1].path == sink_path
+        and trace[-1].message.startswith("reaches")
+    ):
+        steps = (*trace[:-1], sink_step)
     location = Location(sink_path, line, col, end_line, end_col)
     finding = rule.taint_finding(location, message, code, steps, severity)
     if kind in KIND_CWE:

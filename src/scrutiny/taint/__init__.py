@@ -6,6 +6,6 @@ inside that file; ``link`` runs once over every summary and returns the findings
 path crosses modules.
 """
 
-from scrutiny.taint.engine import ModuleSummary, link, summarize
+from scrutiny.taint.engine import ModuleSummary, enabled, link, summarize
 
-__all__ = ["ModuleSummary", "link", "summarize"]
+__all__ = ["ModuleSummary", "enabled", "link", "summarize"]

@@ -8,18 +8,27 @@ made of tuples of strings and numbers, so it pickles small and compares equal ac
 from __future__ import annotations
 
 import ast
+import os
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from scrutiny.context import FileContext
 from scrutiny.findings import Finding
 from scrutiny.source import SourceFile
 from scrutiny.taint import flow
-from scrutiny.taint.models import load
+from scrutiny.taint.models import ALL, load
+from scrutiny.taint.values import clear, instances_in
+
+if TYPE_CHECKING:
+    from scrutiny.taint.solve import Solver
 
 # (origin kind, index), cleared kinds, target, steps (line, col, message)
 FactRow = tuple[tuple[str, int], tuple[str, ...], tuple[object, ...], tuple[flow.Step, ...]]
 LOCAL_ENTRY_KINDS = {"cli-main": "local"}
+TYPED_PARAMS = {"int", "float", "bool", "uuid.UUID", "datetime.date", "datetime.datetime"}
+CONVERTED = re.compile(r"<(?:int|float|uuid):(\w+)>")
 REMOTE_ENTRY_KINDS = {"route", "view", "api-controller", "http-handler"}
 
 
@@ -42,6 +51,7 @@ class ModuleSummary:
     calls: tuple[tuple[str, int, int], ...] = ()  # callee, line, col
     functions: tuple[FunctionSummary, ...] = ()
     classes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # qualified class, qualified bases
+    exports: tuple[tuple[str, str], ...] = ()  # a package's re-exported name, the name it imports
 
 
 def module_name(path: str) -> tuple[str, str]:
@@ -68,10 +78,39 @@ def _params(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> l
     return names
 
 
+def _validated(
+    src: SourceFile, function: ast.FunctionDef | ast.AsyncFunctionDef, entry: bool
+) -> dict[str, frozenset[str]]:
+    """Parameters the framework or a decorator has validated, with the kinds that clears.
+
+    A route parameter converted to a number or UUID (Flask's <int:id>, an annotation ``id: int``
+    in FastAPI) cannot carry text; a JSON-schema decorator checks the body. Annotations count
+    only on entry points, where the framework converts the value; elsewhere they are not enforced.
+    """
+    decorators = load().sanitizer_decorators
+    out: dict[str, frozenset[str]] = {}
+    for arg in [*function.args.args, *function.args.kwonlyargs] if entry else []:
+        annotation = src.qualname(arg.annotation) if arg.annotation is not None else None
+        if annotation in TYPED_PARAMS:
+            out[arg.arg] = frozenset({ALL})
+    for decorator in function.decorator_list:
+        if entry and isinstance(decorator, ast.Call) and decorator.args and isinstance(decorator.args[0], ast.Constant):
+            for name in CONVERTED.findall(str(decorator.args[0].value)):
+                out[name] = frozenset({ALL})
+        dotted = src.qualname(decorator.func if isinstance(decorator, ast.Call) else decorator) or ""
+        for name, sanitizer in decorators.items():
+            if dotted == name or dotted.endswith("." + name):
+                for param in sanitizer.params:
+                    out[param] = out.get(param, frozenset()) | sanitizer.clears
+    return out
+
+
 def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
     """Every function of the file (and its top-level code) as facts."""
     module, package = module_name(src.path)
     m = flow.Module(load(), src, module, package)
+    m.instances_by_function = instances_in(m, src)
+    m.instances = m.instances_by_function.get(None, {})
     entries = {e.line: e for e in context.entry_points}
     functions: list[FunctionSummary] = []
     classes: list[tuple[str, tuple[str, ...]]] = []
@@ -79,9 +118,12 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
     def run(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Module, name: str, owner: str | None) -> None:
         entry = entries.get(node.lineno) if not isinstance(node, ast.Module) else None
         function = flow.Function(m, owner, entry.kind if entry else "")
+        if not isinstance(node, ast.Module):
+            function.note_instances(node)
         env: flow.Env = {}
         params: list[str] = []
         if not isinstance(node, ast.Module):
+            validated = _validated(src, node, entry is not None)
             params = _params(node, owner is not None)
             for index, param in enumerate(params):
                 taint: flow.Taint = {(("p", index), frozenset()): ()}
@@ -94,12 +136,12 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
                     label = f"parameter {param} of {entry.kind} {entry.name}"
                     origin = m.source(kind, label, node)
                     taint[(origin, frozenset())] = ((node.lineno, node.col_offset, label),)
-                env[param] = taint
+                env[param] = clear(taint, validated[param]) if param in validated else taint
         body = [s for s in node.body if not isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
         if isinstance(node, ast.Module) and not body:
             return
         function.block(body if isinstance(node, ast.Module) else node.body, env)
-        if function.facts:
+        if function.facts or owner is not None:  # a method without facts still overrides its base's
             facts = tuple(
                 sorted(
                     (
@@ -128,11 +170,40 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
                     run(item, f"{owner}.{item.name}", owner)
     sinks = tuple((*row, src.line_text(row[2]).strip()) for row in m.sink_rows)
     return ModuleSummary(
-        src.path, module, tuple(m.source_rows), sinks, tuple(m.call_rows), tuple(functions), tuple(classes)
+        src.path,
+        module,
+        tuple(m.source_rows),
+        sinks,
+        tuple(m.call_rows),
+        tuple(functions),
+        tuple(classes),
+        _exports(src, m) if src.path.replace("\\", "/").endswith("__init__.py") else (),
     )
 
 
+def _exports(src: SourceFile, m: flow.Module) -> tuple[tuple[str, str], ...]:
+    """Names a package's __init__ imports from its modules, so ``from pkg import f`` finds pkg.mod.f."""
+    out = []
+    for node in src.tree.body:
+        if isinstance(node, ast.ImportFrom):
+            base = m.absolute("." * node.level + (node.module or ""))
+            for alias in node.names:
+                if alias.name != "*":
+                    out.append((f"{m.module}.{alias.asname or alias.name}", f"{base}.{alias.name}"))
+    return tuple(out)
+
+
 _LAST: tuple[SourceFile, ModuleSummary] | None = None
+DISABLE_VARIABLE = "SCRUTINY_NO_TAINT"
+
+
+def enabled() -> bool:
+    """False when SCRUTINY_NO_TAINT is set to a non-empty value other than 0.
+
+    The switch exists so bench/ can measure what the taint pass costs; a review without it
+    has no 5xx findings and its input-validation aspect no longer rests on data flow.
+    """
+    return os.environ.get(DISABLE_VARIABLE, "") in ("", "0")
 
 
 def summary_of(src: SourceFile, context: FileContext) -> ModuleSummary:
@@ -145,19 +216,36 @@ def summary_of(src: SourceFile, context: FileContext) -> ModuleSummary:
     return summary
 
 
+_SOLVED: tuple[ModuleSummary, Solver] | None = None
+
+
+def _solved(summary: ModuleSummary) -> Solver:
+    """The file's own solver, run once for both its findings and the review's prose."""
+    from scrutiny.taint.solve import Solver
+
+    global _SOLVED
+    if _SOLVED is None or _SOLVED[0] is not summary:
+        solver = Solver([summary])
+        solver.run()
+        _SOLVED = (summary, solver)
+    return _SOLVED[1]
+
+
 def summarize(src: SourceFile, context: FileContext) -> tuple[ModuleSummary | None, list[Finding]]:
     from scrutiny.taint.solve import solve
 
-    summary = summary_of(src, context)
-    if not summary.functions and not summary.classes:
+    if not enabled():
         return None, []
-    return summary, solve([summary], cross_module_only=False)
+    summary = summary_of(src, context)
+    if not summary.functions and not summary.classes and not summary.exports:
+        return None, []
+    return summary, solve([summary], cross_module_only=False, solver=_solved(summary))
 
 
 def link(summaries: list[ModuleSummary]) -> list[Finding]:
     from scrutiny.taint.solve import solve
 
-    if len(summaries) < 2:
+    if len(summaries) < 2 or not enabled():
         return []
     return solve(summaries, cross_module_only=True)
 
@@ -180,11 +268,10 @@ class FileFlow:
 
 def describe(src: SourceFile, context: FileContext) -> FileFlow:
     """The engine's facts about ``src`` alone, for the input-validation aspect."""
-    from scrutiny.taint.solve import Solver
-
+    if not enabled():
+        return FileFlow((), 0, {})
     summary = summary_of(src, context)
-    solver = Solver([summary])
-    solver.run()
+    solver = _solved(summary)
     prefix = summary.module + "."
     untrusted: dict[str, set[int]] = {}
     calls = {index: row[0] for index, row in enumerate(summary.calls)}

@@ -9,11 +9,13 @@ origins reach the return value, a sink, or an argument of such a call.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 
-from scrutiny.taint.models import ALL, Sink
+from scrutiny.taint.guards import Branches
+from scrutiny.taint.models import Sink
 from scrutiny.taint.values import (
+    FIELD,
     FIXED_HOST,
+    HEAD,
     LOOP_ROUNDS,
     MAX_STEPS,
     Env,
@@ -34,7 +36,7 @@ from scrutiny.taint.values import (
 __all__ = ["Env", "Function", "Module", "Step", "Taint"]
 
 
-class Function:
+class Function(Branches):
     """Abstract interpretation of one function body over taint environments."""
 
     def __init__(self, module: Module, owner: str | None, entry_kind: str) -> None:
@@ -43,6 +45,20 @@ class Function:
         self.entry_kind = entry_kind
         self.facts: dict[tuple[Origin, frozenset[str], tuple[object, ...]], tuple[Step, ...]] = {}
         self.loops: list[tuple[list[Env | None], list[Env | None]]] = []  # (continue states, break states)
+        self.instances: dict[str, str] = dict(module.instances)  # name -> "pkg.Class()" it was made by
+
+    def note_instances(self, function: ast.AST) -> None:
+        """Names bound to the result of a library call, so ``parser.parse_args`` resolves."""
+        self.instances.update(self.m.instances_by_function.get(function, {}))
+
+    def dotted(self, func: ast.expr) -> str:
+        """The call's qualified name, a local instance replaced by the call that made it."""
+        name = self.m.qualname(func)
+        if not isinstance(name, str):
+            return ""
+        root, dot, rest = name.partition(".")
+        made = self.instances.get(root) if dot else None
+        return f"{made}.{rest}" if made else name
 
     # Facts ------------------------------------------------------------------------------
 
@@ -196,6 +212,9 @@ class Function:
             return
         line, col = getattr(target, "lineno", 0), getattr(target, "col_offset", 0)
         stepped = with_step(value, (line, col, f"assigned to {name}")) if value else {}
+        field = self.field(name)
+        if field and value:
+            self.fact(value, ("field", field), (line, col, f"stored in {name}"))
         if weak and name in env:
             stepped = union(env[name], stepped)
         for key in [k for k in env if k.startswith(name + ".")]:
@@ -204,6 +223,8 @@ class Function:
             env[name] = stepped
         else:
             env.pop(name, None)
+        if not weak and origin is not None and isinstance(origin, ast.List | ast.Tuple | ast.BinOp):
+            env[name + HEAD] = self.head(origin, env)
 
     def _store_item(self, target: ast.Subscript, value: Taint, env: Env) -> None:
         dotted = self.m.qualname(target.value)
@@ -212,76 +233,13 @@ class Function:
                 index = self.m.sink(sink, dotted + "[...]", target)
                 self.fact(value, ("sink", index), (target.lineno, target.col_offset, f"stored in {dotted}[...]"))
         name = key_of(target.value)
+        field = self.field(name) if name is not None else ""
+        if field and value:
+            self.fact(value, ("field", field), (target.lineno, target.col_offset, f"stored in {name}[...]"))
         if name is not None and value:
             env[name] = union(
                 env.get(name, {}), with_step(value, (target.lineno, target.col_offset, f"stored in {name}"))
             )
-
-    # Branches -------------------------------------------------------------------------------
-
-    def refine(self, test: ast.expr, env: Env) -> tuple[Env, Env]:
-        """Environments where ``test`` holds and where it does not."""
-        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-            yes, no = self.refine(test.operand, env)
-            return no, yes
-        if isinstance(test, ast.BoolOp):
-            if isinstance(test.op, ast.And):
-                yes = env
-                for value in test.values:
-                    yes = self.refine(value, yes)[0]
-                return yes, env
-            no = env
-            for value in test.values:
-                no = self.refine(value, no)[1]
-            return env, no
-        yes = dict(env)
-        for name, kinds, marks_needed in self._guards(test):
-            if name in yes:
-                yes[name] = clear(yes[name], kinds, requires=marks_needed)
-                if not yes[name]:
-                    del yes[name]
-        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn | ast.NotEq):
-            no = dict(env)
-            flipped = ast.Compare(
-                test.left, [ast.In() if isinstance(test.ops[0], ast.NotIn) else ast.Eq()], test.comparators
-            )
-            for name, kinds, needed in self._guards(flipped):
-                if name in no:
-                    no[name] = clear(no[name], kinds, requires=needed)
-                    if not no[name]:
-                        del no[name]
-            return env, no
-        return yes, env
-
-    def _guards(self, test: ast.expr) -> Iterator[tuple[str, frozenset[str], str]]:
-        models = self.m.models
-        if isinstance(test, ast.Compare) and len(test.ops) == 1:
-            op, right = test.ops[0], test.comparators[0]
-            left = test.left
-            if isinstance(op, ast.Eq) and isinstance(right, ast.Constant):
-                if (name := key_of(left)) is not None:
-                    yield name, frozenset({ALL}), ""
-            if isinstance(op, ast.In):
-                if (name := key_of(left)) is not None:
-                    yield name, frozenset({ALL}), ""
-                    return
-                inner = left.value if isinstance(left, ast.Attribute) else left
-                if isinstance(inner, ast.Call) and inner.args:
-                    guard = models.guard_calls.get(str(self.m.qualname(inner.func)))
-                    if guard is not None and guard.membership and (name := key_of(inner.args[0])) is not None:
-                        yield name, guard.clears, guard.requires
-            return
-        if isinstance(test, ast.Call):
-            func = test.func
-            if isinstance(func, ast.Attribute) and func.attr in models.guard_methods:
-                guard = models.guard_methods[func.attr]
-                if (name := key_of(func.value)) is not None:
-                    yield name, guard.clears, guard.requires
-                    return
-            guard_call = models.guard_calls.get(str(self.m.qualname(func)))
-            if guard_call is not None and not guard_call.membership and len(test.args) > guard_call.arg:
-                if (name := key_of(test.args[guard_call.arg])) is not None:
-                    yield name, guard_call.clears, guard_call.requires
 
     # Expressions --------------------------------------------------------------------------
 
@@ -307,7 +265,8 @@ class Function:
             return union(*(self.expr(v, env) for v in [*node.keys, *node.values] if v is not None))
         if isinstance(node, ast.IfExp):
             self.expr(node.test, env)
-            return union(self.expr(node.body, env), self.expr(node.orelse, env))
+            yes, no = self.refine(node.test, env)  # x if x in ALLOWED else "en": each side under its guard
+            return union(self.expr(node.body, yes), self.expr(node.orelse, no))
         if isinstance(node, ast.NamedExpr):
             value = self.expr(node.value, env)
             self.assign(node.target, value, env, node.value)
@@ -335,6 +294,13 @@ class Function:
                     self.expr(bound, env)
         return {}
 
+    def field(self, name: str) -> str:
+        """'pkg.mod.Class.attr' for self.attr or cls.attr inside a method of Class; '' otherwise."""
+        root, dot, attr = name.partition(".")
+        if not dot or "." in attr or root not in ("self", "cls") or not self.owner:
+            return ""
+        return f"{self.owner}.{attr}" if (self.owner, attr) in self.m.fields else ""
+
     def load(self, node: ast.Name | ast.Attribute, env: Env) -> Taint:
         name = key_of(node)
         if name is not None and name in env:
@@ -349,6 +315,10 @@ class Function:
             if source is not None:
                 origin = self.m.source(source.kind, source.label, node)
                 return {(origin, frozenset()): ((node.lineno, node.col_offset, f"{source.label} ({dotted})"),)}
+        field = self.field(name) if name is not None else ""
+        if field:
+            index = self.m.call(field + FIELD, node)
+            return {(("c", index), frozenset()): ((node.lineno, node.col_offset, f"read from {name}"),)}
         if isinstance(node, ast.Attribute):
             base = self.expr(node.value, env)
             if base and node.attr in models.sanitizer_attributes:
@@ -366,18 +336,28 @@ class Function:
             if kw.arg is None:
                 args.append(self.expr(kw.value, env))
         method = func.attr if isinstance(func, ast.Attribute) else ""
-        dotted = m.qualname(func)
-        name = dotted if isinstance(dotted, str) else ""
+        name = self.dotted(func)
         here = (node.lineno, node.col_offset)
+        shown = m.qualname(func)
+        shown = shown if isinstance(shown, str) else ""
         for sink in models.sink_calls.get(name, ()) if name else ():
-            self._sink(sink, name, node, args, keywords, env)
+            self._sink(sink, shown or name, node, args, keywords, env)
         if method and name not in models.sink_calls:
             for sink in models.sink_methods.get(method, ()):
-                self._sink(sink, name or f".{method}()", node, args, keywords, env)
-        source = models.source_calls.get(name) or (models.source_methods.get(method) if method else None)
+                self._sink(sink, shown or f".{method}()", node, args, keywords, env)
+        source = (
+            models.source_calls.get(name)
+            or (models.source_methods.get(method) if method else None)
+            or models.source_attrs.get(name)  # request.post() in aiohttp, request.json() in webob
+        )
         if source is not None:
             origin = m.source(source.kind, source.label, node)
             return {(origin, frozenset()): ((*here, f"{source.label} ({name or method})"),)}
+        check = models.guard_calls.get(name) if name else None
+        if check is not None and check.raises and len(node.args) > check.arg:
+            checked = key_of(node.args[check.arg])  # the call raises unless the value is valid
+            if checked is not None and checked in env:
+                env[checked] = clear(env[checked], check.clears, requires=check.requires)
         sanitizer = models.sanitizer_calls.get(name) or (models.sanitizer_methods.get(method) if method else None)
         if sanitizer is not None:
             value = union(receiver if sanitizer.method else {}, *args[:1], *keywords.values())
@@ -430,6 +410,10 @@ class Function:
             flag = next((k.value for k in node.keywords if k.arg == sink.requires_keyword), None)
             if not (isinstance(flag, ast.Constant) and flag.value is True):
                 return
+        if sink.safe_keyword:
+            chosen = next((k.value for k in node.keywords if k.arg == sink.safe_keyword), None)
+            if chosen is not None and self.m.qualname(chosen) in sink.safe_values:
+                return
         values: list[Taint] = []
         if not sink.args:
             values = [*args, *keywords.values()]
@@ -438,8 +422,8 @@ class Function:
                 argument = node.args[position]
                 if sink.fixed_host_safe and FIXED_HOST.match(_leading_text(argument)):
                     continue
-                if sink.list_first and isinstance(argument, ast.List | ast.Tuple):
-                    values.append(self.expr(argument.elts[0], env) if argument.elts else {})
+                if sink.list_first:
+                    values.append(self.head(argument, env))
                 else:
                     values.append(args[position])
             elif isinstance(position, str) and position in keywords:
@@ -448,6 +432,22 @@ class Function:
         if taint:
             index = self.m.sink(sink, name, node)
             self.fact(taint, ("sink", index), (node.lineno, node.col_offset, f"reaches {name}"))
+
+    def head(self, node: ast.AST, env: Env) -> Taint:
+        """The taint of a sequence's first item (the program of an argument list), if known."""
+        if isinstance(node, ast.List | ast.Tuple):
+            first = node.elts[0] if node.elts else None
+            if first is None:
+                return {}
+            if isinstance(first, ast.Starred):
+                return self.expr(node, env)
+            return self.expr(first, env)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and isinstance(node.left, ast.List | ast.Tuple):
+            return self.head(node.left, env) if node.left.elts else self.expr(node, env)
+        name = key_of(node)
+        if name is not None and name + HEAD in env:
+            return env[name + HEAD]
+        return self.expr(node, env)
 
     def _callee(self, func: ast.expr, name: str) -> str:
         """The qualified name a call to the reviewed tree would have, or ''."""
@@ -462,6 +462,18 @@ class Function:
                 return f"{self.owner}.{func.attr}"
             if isinstance(base, ast.Name) and base.id in m.classes:
                 return f"{m.module}.{base.id}.{func.attr}"
+            if isinstance(base, ast.Call) and isinstance(base.func, ast.Name):
+                made = base.func.id  # Class().method()
+                if made in m.classes:
+                    return f"{m.module}.{made}.{func.attr}"
+                if made in m.aliases:
+                    return f"{m.absolute(m.aliases[made])}.{func.attr}"
+            made = self.instances.get(base.id, "") if isinstance(base, ast.Name) else ""
+            if made:
+                cls = made.removesuffix("()")
+                if cls in m.classes:
+                    return f"{m.module}.{cls}.{func.attr}"
+                return f"{m.absolute(cls)}.{func.attr}"
             root = base
             while isinstance(root, ast.Attribute):
                 root = root.value

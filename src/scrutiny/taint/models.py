@@ -23,11 +23,15 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     requires_keyword = "shell"   # only when this keyword is literally True
     list_first = true   # a list or tuple literal counts by its first element (the program)
     fixed_host_safe = true       # a string that starts with a literal "scheme://host/" is safe
+    safe_keyword = "Loader"      # not a sink when this keyword names one of safe_values
+    safe_values = ["yaml.SafeLoader"]
 
     [[sanitizer]]       # the result no longer carries taint of the cleared kinds
-    call = "shlex.quote"          # or method = "...", or attribute = "environ"
+    call = "shlex.quote"          # or method = "...", or attribute = "environ", or decorator
     clears = ["shell"]  # sink kinds, or "all"
     marks = ["realpath"]          # markers that guards can require
+    decorator = "validation.schema"   # a function so decorated gets these parameters validated
+    params = ["body"]   # (the decorator's name matches the end of its qualified name)
 
     [[propagator]]      # taint passes through a call the engine cannot see into
     call = "json.loads"           # or method = "..."
@@ -40,6 +44,7 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     clears = ["all"]
     requires = "realpath"         # only for flows that carry this marker
     membership = true   # applies when the call's result (or its attribute) is tested with ``in``
+    raises = true       # a call that raises unless the check holds: clean after the call
 
     [[exit]]            # calls that never return (abort, sys.exit)
     call = "flask.abort"
@@ -102,6 +107,8 @@ class Sink:
     requires_keyword: str = ""
     list_first: bool = False
     fixed_host_safe: bool = False
+    safe_keyword: str = ""
+    safe_values: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -115,6 +122,8 @@ class Sanitizer:
     method: str = ""
     attribute: str = ""
     marks: frozenset[str] = frozenset()
+    decorator: str = ""
+    params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +142,27 @@ class Guard:
     arg: int = 0
     requires: str = ""
     membership: bool = False
+    raises: bool = False
 
 
 TABLE_KEYS: dict[str, frozenset[str]] = {
     "source": frozenset({"kind", "label", "call", "attr", "method", "within"}),
-    "sink": frozenset({"kind", "call", "method", "args", "requires_keyword", "list_first", "fixed_host_safe"}),
-    "sanitizer": frozenset({"call", "method", "attribute", "clears", "marks"}),
+    "sink": frozenset(
+        {
+            "kind",
+            "call",
+            "method",
+            "args",
+            "requires_keyword",
+            "list_first",
+            "fixed_host_safe",
+            "safe_keyword",
+            "safe_values",
+        }
+    ),
+    "sanitizer": frozenset({"call", "method", "attribute", "decorator", "params", "clears", "marks"}),
     "propagator": frozenset({"call", "method", "from", "into"}),
-    "guard": frozenset({"call", "method", "arg", "clears", "requires", "membership"}),
+    "guard": frozenset({"call", "method", "arg", "clears", "requires", "membership", "raises"}),
     "exit": frozenset({"call"}),
 }
 TOP_KEYS = frozenset({"description", *TABLE_KEYS})
@@ -159,6 +181,7 @@ class Models:
     sanitizer_calls: dict[str, Sanitizer] = field(default_factory=dict)
     sanitizer_methods: dict[str, Sanitizer] = field(default_factory=dict)
     sanitizer_attributes: dict[str, Sanitizer] = field(default_factory=dict)
+    sanitizer_decorators: dict[str, Sanitizer] = field(default_factory=dict)
     propagator_calls: dict[str, Propagator] = field(default_factory=dict)
     propagator_methods: dict[str, Propagator] = field(default_factory=dict)
     guard_calls: dict[str, Guard] = field(default_factory=dict)
@@ -278,19 +301,29 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             _str(where, entry, "requires_keyword"),
             list_first,
             fixed_host,
+            _str(where, entry, "safe_keyword"),
+            _kinds_free(where, entry, "safe_values"),
         )
+        if bool(sink.safe_keyword) != bool(sink.safe_values):
+            raise ModelError(f"{where}: safe_keyword and safe_values go together")
         table = models.sink_calls if sink.call else models.sink_methods
         table.setdefault(sink.call or sink.method, []).append(sink)
     elif table_name == "sanitizer":
-        _one_of(where, entry, "call", "method", "attribute")
+        _one_of(where, entry, "call", "method", "attribute", "decorator")
         sanitizer = Sanitizer(
             _kinds(where, entry, "clears"),
             _str(where, entry, "call"),
             _str(where, entry, "method"),
             _str(where, entry, "attribute"),
             _kinds_free(where, entry, "marks"),
+            _str(where, entry, "decorator"),
+            tuple(sorted(_kinds_free(where, entry, "params"))),
         )
-        if sanitizer.call:
+        if bool(sanitizer.decorator) != bool(sanitizer.params):
+            raise ModelError(f"{where}: decorator and params go together")
+        if sanitizer.decorator:
+            models.sanitizer_decorators[sanitizer.decorator] = sanitizer
+        elif sanitizer.call:
             models.sanitizer_calls[sanitizer.call] = sanitizer
         elif sanitizer.method:
             models.sanitizer_methods[sanitizer.method] = sanitizer
@@ -312,8 +345,11 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
         _one_of(where, entry, "call", "method")
         arg = entry.get("arg", 0)
         membership = entry.get("membership", False)
+        raises = entry.get("raises", False)
         if not isinstance(arg, int) or isinstance(arg, bool) or not isinstance(membership, bool):
             raise ModelError(f"{where}: arg must be a position and membership true or false")
+        if not isinstance(raises, bool) or (raises and (membership or not entry.get("call"))):
+            raise ModelError(f"{where}: raises is true or false, and only for a call that is not a membership test")
         guard = Guard(
             _kinds(where, entry, "clears"),
             _str(where, entry, "call"),
@@ -321,6 +357,7 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             arg,
             _str(where, entry, "requires"),
             membership,
+            raises,
         )
         if guard.call:
             models.guard_calls[guard.call] = guard

@@ -12,6 +12,7 @@ from collections import defaultdict
 
 from scrutiny.findings import Finding, TraceStep
 from scrutiny.taint.engine import FunctionSummary, ModuleSummary
+from scrutiny.taint.values import FIELD
 
 MAX_VISITS = 8
 MAX_STEPS = 24
@@ -39,12 +40,16 @@ class Resolver:
         self.functions: dict[str, tuple[ModuleSummary, FunctionSummary]] = {}
         self.bases: dict[str, tuple[str, ...]] = {}
         self.suffixes: dict[str, list[str]] = defaultdict(list)
+        self.exports: dict[str, str] = {}
         for summary in summaries:
             for function in summary.functions:
                 self.functions[function.name] = (summary, function)
                 self._index(function.name)
             for name, bases in summary.classes:
                 self.bases[name] = bases
+                self._index(name)
+            for name, target in summary.exports:
+                self.exports[name] = target
                 self._index(name)
         self.cache: dict[tuple[str, str], str | None] = {}
 
@@ -53,8 +58,14 @@ class Resolver:
         for start in range(1, len(parts) - 1):
             self.suffixes[".".join(parts[start:])].append(name)
 
-    def _full(self, name: str, module: str) -> str | None:
-        if name in self.functions or name in self.bases:
+    def _full(self, name: str, module: str, depth: int = 0) -> str | None:
+        full = self._known(name, module)
+        if full is not None and full in self.exports and depth < 4:
+            return self._full(self.exports[full], module, depth + 1) or full
+        return full
+
+    def _known(self, name: str, module: str) -> str | None:
+        if name in self.functions or name in self.bases or name in self.exports:
             return name
         found = sorted(set(self.suffixes.get(name, ())))
         if not found:
@@ -63,6 +74,8 @@ class Resolver:
         return max(found, key=lambda f: (_shared(f, module), -len(f), f))
 
     def resolve(self, callee: str, module: str) -> str | None:
+        if callee.endswith(FIELD):
+            return callee  # a read of self.attr: its values are kept under this name
         key = (callee, module)
         if key not in self.cache:
             self.cache[key] = self._resolve(callee, module, 0)
@@ -81,6 +94,21 @@ class Resolver:
         if owner_full is not None and owner_full in self.bases:
             return self._method(owner_full, method, module, depth)
         return None
+
+    def classes_of(self, cls: str, module: str) -> list[str]:
+        """The class and its bases in the reviewed tree, nearest first."""
+        out: list[str] = []
+        todo = [cls]
+        while todo and len(out) < 8:
+            current = todo.pop(0)
+            if current in out:
+                continue
+            out.append(current)
+            for base in self.bases.get(current, ()):
+                full = self._full(base, module)
+                if full is not None:
+                    todo.append(full)
+        return out
 
     def _method(self, cls: str, method: str, module: str, depth: int) -> str | None:
         if f"{cls}.{method}" in self.functions:
@@ -110,6 +138,8 @@ class Solver:
         self.sinks: dict[str, dict[tuple[object, ...], tuple[GStep, ...]]] = defaultdict(dict)
         self.found: dict[tuple[object, ...], tuple[GStep, ...]] = {}
         self._sink_changed: dict[str, bool] = {}
+        self._fields_changed: set[str] = set()  # attribute names whose stored values grew
+        self._callee_cache: dict[str, dict[int, str | None]] = {}
         self.sink_kinds: dict[tuple[object, ...], str] = {
             (s.path, i): row[0] for s in summaries for i, row in enumerate(s.sinks)
         }
@@ -122,6 +152,7 @@ class Solver:
             for callee in self._callees(summary, function).values():
                 if callee is not None:
                     dependents[callee].add(name)
+        fields = sorted(f for f in dependents if f.endswith(FIELD))
         visits: dict[str, int] = defaultdict(int)
         queue = list(reversed(functions))
         queued = set(functions)
@@ -129,14 +160,23 @@ class Solver:
             name = queue.pop()
             queued.discard(name)
             visits[name] += 1
-            if self._evaluate(name) and visits[name] < MAX_VISITS:
-                for caller in sorted(dependents.get(name, ())):
-                    if caller not in queued and visits[caller] < MAX_VISITS:
-                        queue.insert(0, caller)
-                        queued.add(caller)
+            changed = self._evaluate(name) and visits[name] < MAX_VISITS
+            readers: set[str] = set()
+            if self._fields_changed:
+                attrs = {f.rsplit(".", 1)[-1] for f in self._fields_changed}
+                self._fields_changed.clear()
+                readers = {r for f in fields if f[: -len(FIELD)].rsplit(".", 1)[-1] in attrs for r in dependents[f]}
+            for caller in sorted(readers | (dependents.get(name, set()) if changed else set())):
+                if caller not in queued and visits[caller] < MAX_VISITS:
+                    queue.insert(0, caller)
+                    queued.add(caller)
 
     def _callees(self, summary: ModuleSummary, function: FunctionSummary) -> dict[int, str | None]:
+        known = self._callee_cache.get(function.name)
+        if known is not None:
+            return known
         calls: dict[int, str | None] = {}
+        self._callee_cache[function.name] = calls
         for origin, _, target, _ in function.facts:
             for index in ([origin[1]] if origin[0] == "c" else []) + ([target[1]] if target[0] == "arg" else []):
                 assert isinstance(index, int)
@@ -176,7 +216,7 @@ class Solver:
                     continue
                 row = summary.calls[index]
                 step: GStep = (path, row[1], row[2], f"calls {callee.rsplit('.', 1)[-1]}()")
-                for (base, cleared_ret), steps_ret in list(self.ret.get(callee, {}).items()):
+                for (base, cleared_ret), steps_ret in self._returned(callee, summary.module):
                     assert isinstance(base, tuple) and isinstance(cleared_ret, frozenset)
                     if base[0] == "s":
                         changed |= _keep(values[index], (base, cleared_ret), steps_ret)
@@ -198,10 +238,11 @@ class Solver:
                 for (b, cl), st in expand(origin).items():
                     assert isinstance(cl, frozenset)
                     changed |= _keep(self.ret[name], (b, cl | cleared), (*st, *local))
-            elif target[0] == "sink":
+            elif target[0] in ("sink", "field"):
+                where = (path, target[1]) if target[0] == "sink" else target
                 for (b, cl), st in expand(origin).items():
                     assert isinstance(b, tuple) and isinstance(cl, frozenset)
-                    self._sink(name, b, cl | cleared, (path, target[1]), (*st, *local))
+                    self._sink(name, b, cl | cleared, where, (*st, *local))
         for index, entries in args.items():
             callee = callees[index]
             assert callee is not None
@@ -217,6 +258,15 @@ class Solver:
                         self._sink(name, b, cl | cleared0 | cleared_g, sink, (*st, *steps0, call_step, *steps_g))
         return changed or self._sink_changed.pop(name, False)
 
+    def _returned(self, callee: str, module: str) -> list[tuple[tuple[object, ...], tuple[GStep, ...]]]:
+        if not callee.endswith(FIELD):
+            return list(self.ret.get(callee, {}).items())
+        owner, _, attr = callee[: -len(FIELD)].rpartition(".")
+        out: list[tuple[tuple[object, ...], tuple[GStep, ...]]] = []
+        for cls in self.resolver.classes_of(owner, module):
+            out.extend(self.ret.get(f"{cls}.{attr}{FIELD}", {}).items())
+        return out
+
     def _sink(
         self, name: str, base: Base, cleared: frozenset[str], sink: tuple[object, ...], steps: tuple[GStep, ...]
     ) -> None:
@@ -225,16 +275,22 @@ class Solver:
         if base[0] == "p":
             if _keep(self.sinks[name], (base[1], cleared, sink), steps):
                 self._sink_changed[name] = True
+        elif sink[0] == "field":
+            assert isinstance(sink[1], str)
+            if _keep(self.ret[sink[1] + FIELD], (base, cleared), steps):
+                self._fields_changed.add(sink[1])
         else:
             key = (base, sink)
             _keep(self.found, key, steps)
 
 
-def solve(summaries: list[ModuleSummary], cross_module_only: bool) -> list[Finding]:
+def solve(summaries: list[ModuleSummary], cross_module_only: bool, solver: Solver | None = None) -> list[Finding]:
+    """Findings of ``summaries`` linked together (``solver``: the same summaries, already run)."""
     from scrutiny.rules.taint import findings_for
 
-    solver = Solver(summaries)
-    solver.run()
+    if solver is None:
+        solver = Solver(summaries)
+        solver.run()
     by_path = {s.path: s for s in summaries}
     out: list[Finding] = []
     for (base, sink), steps in sorted(solver.found.items(), key=repr):

@@ -23,6 +23,8 @@ Taint = dict[Key, tuple[Step, ...]]
 Env = dict[str, Taint]
 FIXED_HOST = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+[/?#]")
 MAX_STEPS = 12
+FIELD = "@field"  # callee suffix of a read of self.attr: the linker knows what was stored there
+HEAD = ".[0]"  # env key suffix: the taint of a list's first item (a program name)
 LOOP_ROUNDS = 8
 
 
@@ -109,6 +111,70 @@ def short(node: ast.AST, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _fields(src: SourceFile, module: str) -> frozenset[tuple[str, str]]:
+    """Attributes a method stores on self or cls from a value that may carry data (not a literal or a bare call).
+
+    A subclass also reads the attributes it uses but never stores when another class of the
+    file stores them (its base, as the linker will check); a base in another module is not
+    followed, which keeps summaries small.
+    """
+    index = src.index
+    classes = {id(n): n for n in src.tree.body if isinstance(n, ast.ClassDef)}
+    found: set[tuple[str, str]] = set()
+    stored: dict[str, set[str]] = {}
+    used: dict[str, set[str]] = {}
+    for node in index.of_type(ast.Attribute):
+        assert isinstance(node, ast.Attribute)
+        if not isinstance(node.value, ast.Name) or node.value.id not in ("self", "cls"):
+            continue
+        function = index.function_of.get(node)
+        owner = index.parents.get(function) if function is not None else None
+        if owner is None or id(owner) not in classes:
+            continue
+        name = f"{module}.{owner.name}"  # type: ignore[attr-defined]
+        if not isinstance(node.ctx, ast.Store):
+            used.setdefault(name, set()).add(node.attr)
+            continue
+        stored.setdefault(name, set()).add(node.attr)
+        parent = index.parents.get(node)
+        value = getattr(parent, "value", None) if isinstance(parent, ast.Assign | ast.AnnAssign | ast.AugAssign) else 0
+        if isinstance(value, ast.Constant) or (isinstance(value, ast.Call) and not value.args and not value.keywords):
+            continue
+        found.add((name, node.attr))
+    with_data = {attr for _, attr in found}
+    for node in classes.values():
+        name = f"{module}.{node.name}"
+        if node.bases and name in used:
+            found.update((name, attr) for attr in (used[name] & with_data) - stored.get(name, set()))
+    return frozenset(found)
+
+
+def instances_in(module: Module, src: SourceFile) -> dict[ast.AST | None, dict[str, str]]:
+    """Per function (None: module level), names bound to the result of a library or local class call."""
+    found: dict[ast.AST | None, dict[str, str]] = {}
+    index = src.index
+    for node in index.of_type(ast.Assign, ast.withitem):
+        value = node.value if isinstance(node, ast.Assign) else node.context_expr  # type: ignore[attr-defined]
+        if not isinstance(value, ast.Call):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.optional_vars]  # type: ignore[attr-defined]
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if not names:
+            continue
+        made = module.qualname(value.func)
+        root = value.func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(made, str) or not isinstance(root, ast.Name):
+            continue
+        if root.id not in module.aliases and made not in module.classes:
+            continue
+        bucket = found.setdefault(index.function_of.get(node), {})
+        for name in names:
+            bucket[name] = made + "()"
+    return found
+
+
 class Module:
     """What the analysis of every function in one file shares: models, names, tables."""
 
@@ -130,6 +196,9 @@ class Module:
         self.calls: dict[tuple[int, int, str], int] = {}
         self.call_rows: list[tuple[str, int, int]] = []
         self.attr_tails = models.attr_tails
+        self.instances: dict[str, str] = {}  # module-level names bound to a library call's result
+        self.instances_by_function: dict[ast.AST | None, dict[str, str]] = {}
+        self.fields = _fields(src, module)  # (class, attr) stored from something not constant
 
     def absolute(self, name: str) -> str:
         """A relative import's name made absolute from the file's own module path."""
