@@ -6,14 +6,17 @@ import ast
 import re
 from collections.abc import Iterator
 
+from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import (
+    DEFAULT_CONTEXT,
     Rule,
     Walk,
     argument,
     call_tail,
     is_built_string,
     is_constant_string,
+    keep_lower,
     keyword,
     string_value,
 )
@@ -128,6 +131,12 @@ class SqlBuiltString(Rule):
     node_types = (ast.Call, ast.JoinedStr, ast.BinOp)
     bandit = ("B608", "B610", "B611")
     ruff = ("S608", "S610", "S611")
+    context = {
+        **DEFAULT_CONTEXT,
+        FileKind.MIGRATION: keep_lower(
+            "in a schema migration, which operators run once with names from the code and the database settings"
+        ),
+    }
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         if isinstance(node, ast.Call) and (name := _sql_sink_name(node, walk.src)):

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Location, Severity, TraceStep
-from scrutiny.rules.base import DEFAULT_CONTEXT, ContextPolicy, Rule, registered
+from scrutiny.rules.base import DEFAULT_CONTEXT, ContextPolicy, Rule, keep_lower, registered
 from scrutiny.source import SourceFile
 
 _NO_SOURCE = SourceFile("", "", ast.Module(body=[], type_ignores=[]))
@@ -26,7 +26,11 @@ class TaintRule(Rule):
     sinks: ClassVar[frozenset[str]] = frozenset()
     missing: ClassVar[str] = ""
     node_types = ()
-    context: ClassVar[Mapping[FileKind, ContextPolicy]] = DEFAULT_CONTEXT
+    # A command-line script's arguments, environment and stdin come from whoever runs it.
+    context: ClassVar[Mapping[FileKind, ContextPolicy]] = {
+        **DEFAULT_CONTEXT,
+        FileKind.SCRIPT: keep_lower("in a command-line script, whose inputs come from the person running it"),
+    }
 
     def taint_finding(
         self,
