@@ -59,3 +59,30 @@ def test_temp_path_is_medium_only_when_a_file_is_created_there() -> None:
 def test_markup_on_a_variable_is_low_and_on_a_built_string_medium() -> None:
     code = 'from markupsafe import Markup\nMarkup(html)\nMarkup(f"<b>{name}</b>")\nMarkup("<b>{}</b>").format(x)\n'
     assert severities(code, "SCR908") == [(2, Severity.LOW), (3, Severity.MEDIUM)]
+
+
+def test_weak_hash_in_a_function_named_after_it_is_low_unless_it_protects_something() -> None:
+    code = """
+        import hashlib
+        def _sqlite_sha1(text):
+            return hashlib.sha1(text.encode()).hexdigest()
+        def hash_password_md5(password):
+            return hashlib.md5(password.encode()).hexdigest()
+    """
+    assert severities(code, "SCR301") == [(4, Severity.LOW), (6, Severity.MEDIUM)]
+
+
+def test_sql_with_only_quoted_identifiers_is_not_reported() -> None:
+    code = """
+        def count(connection, cursor, name, key):
+            table = connection.ops.quote_name(name)
+            cursor.execute("SELECT COUNT(*) FROM %s" % table)
+            cursor.execute("SELECT * FROM %s WHERE k = '%s'" % (table, key))
+    """
+    assert [line for line, _ in severities(code, "SCR105")] == [5]
+
+
+def test_direction_mark_in_a_string_is_low_and_an_override_high() -> None:
+    code = 'SHORT_DATE_FORMAT = "d\\u200f/m\\u200f/Y"\nTEXT = "abc\\u202edef"\n'
+    raw = code.encode().decode("unicode_escape")
+    assert severities(raw, "SCR604") == [(1, Severity.LOW), (2, Severity.HIGH)]

@@ -72,6 +72,64 @@ def _is_built(node: ast.AST | None) -> bool:
     return False
 
 
+def _pasted_values(node: ast.AST) -> list[ast.expr]:
+    """The run-time values pasted into a built string (f-string, %, +, .format)."""
+    if isinstance(node, ast.JoinedStr):
+        return [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        right = node.right
+        if isinstance(right, ast.Tuple):
+            return list(right.elts)
+        if isinstance(right, ast.Dict):
+            return [v for v in right.values if v is not None]
+        return [right]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return [
+            value
+            for side in (node.left, node.right)
+            for value in (_pasted_values(side) if is_built_string(side) else [side])
+            if not is_constant_string(value)
+        ]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return [*node.args, *(kw.value for kw in node.keywords)]
+    return []
+
+
+def _is_quoting_call(node: ast.AST) -> bool:
+    """quote_name(...), quote_name_unless_alias(...), quote_ident(...): an identifier quoted
+    by the database backend, which cannot carry SQL of its own."""
+    return isinstance(node, ast.Call) and "quote" in call_tail(node).lower()
+
+
+def _assigned_value(name: ast.Name, walk: Walk) -> ast.expr | None:
+    """The value of the one plain assignment to ``name`` before it in the same function."""
+    values = [
+        node.value
+        for node in _scope_statements(walk.function, walk.src)
+        if isinstance(node, ast.Assign)
+        and getattr(node, "lineno", name.lineno) < name.lineno
+        and any(isinstance(t, ast.Name) and t.id == name.id for t in node.targets)
+    ]
+    return values[0] if len(values) == 1 else None
+
+
+def _only_quoted_identifiers(node: ast.AST, walk: Walk) -> bool:
+    """Every value pasted into the statement is a literal or an identifier quoted by the backend."""
+    values = _pasted_values(node)
+    if len(values) == 1 and isinstance(values[0], ast.Name) and isinstance(node, ast.BinOp):
+        bound = _assigned_value(values[0], walk)
+        if isinstance(bound, ast.Dict):  # "DROP DATABASE %(name)s" % params
+            values = [v for v in bound.values if v is not None]
+    if not values:
+        return False
+    for value in values:
+        if isinstance(value, ast.Name):
+            value = _assigned_value(value, walk) or value
+        if not (is_constant_string(value) or _is_quoting_call(value)):
+            return False
+    return True
+
+
 def _looks_like_sql(node: ast.AST) -> bool:
     return SQL_SHAPE.match(_literal_text(node)) is not None
 
@@ -117,6 +175,8 @@ class SqlBuiltString(Rule):
     change the query: read other rows, bypass a login check or drop a table (SQL injection).
     Example:
         cursor.execute(f"SELECT * FROM users WHERE name = '{name}'")
+    Values that are all identifiers quoted by the database backend (quote_name(...),
+    directly or through a name assigned once in the function) are not reported.
     Fix: keep the statement constant and pass values as parameters:
     cursor.execute("SELECT * FROM users WHERE name = %s", (name,)); for table or column
     names, check them against a fixed allow-list (or use sqlalchemy's quoting) first.
@@ -142,7 +202,7 @@ class SqlBuiltString(Rule):
         if isinstance(node, ast.Call) and (name := _sql_sink_name(node, walk.src)):
             yield from self._check_sink(node, name, walk)
             return
-        if not _is_built(node) or not _looks_like_sql(node):
+        if not _is_built(node) or not _looks_like_sql(node) or _only_quoted_identifiers(node, walk):
             return
         parent = walk.parent(node)
         if _is_string_part(node, parent) and parent is not None and _looks_like_sql(parent):
@@ -160,7 +220,9 @@ class SqlBuiltString(Rule):
     def _check_sink(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         for value in _statement_arguments(call):
             if _is_built(value):
-                yield self.finding(call, f"{name} gets SQL built from run-time values", walk.src, scope=walk.scope_name)
+                if not _only_quoted_identifiers(value, walk):
+                    yield self.finding(call, f"{name} gets SQL built from run-time values", walk.src,
+                                       scope=walk.scope_name)  # fmt: skip
                 return
             if isinstance(value, ast.Name) and _assigned_built_string(value, walk):
                 yield self.finding(
@@ -212,7 +274,7 @@ def _assigned_built_string(name: ast.Name, walk: Walk) -> bool:
         if getattr(node, "lineno", line) >= line:
             continue
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name.id for t in node.targets):
-            if _is_built(node.value):
+            if _is_built(node.value) and not _only_quoted_identifiers(node.value, walk):
                 return True
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name.id:
             if is_built_string(node.value):

@@ -351,7 +351,9 @@ def findings_for(
     through = f" through {', '.join(s.message[6:] for s in hops[:3])}" if hops else ""
     severity = rule.severity
     if source_kind == "local" and severity > Severity.LOW:
-        severity = Severity(severity - 1)  # argv, environment and console belong to whoever runs the program
+        # argv, environment and console belong to whoever runs the program: a defect only
+        # when someone less trusted starts it (setuid, a service passing on request data).
+        severity = Severity.LOW
     message = f"{label} ({where}) reaches {callee} at line {line}{through} without {rule.missing}"
     if kind in KIND_CWE:
         message += f" ({kind})"

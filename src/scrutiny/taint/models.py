@@ -37,6 +37,7 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     [[guard]]           # a check that clears taint on the branch where it holds
     method = "isdigit"            # applies to the receiver, or call = "re.fullmatch" + arg
     arg = 1
+    keyword = "pattern"           # the checked argument when passed by name
     clears = ["all"]
     requires = "realpath"         # only for flows that carry this marker
     membership = true   # applies when the call's result (or its attribute) is tested with ``in``
@@ -132,6 +133,7 @@ class Guard:
     arg: int = 0
     requires: str = ""
     membership: bool = False
+    keyword: str = ""  # the same argument passed by name
 
 
 TABLE_KEYS: dict[str, frozenset[str]] = {
@@ -139,7 +141,7 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
     "sink": frozenset({"kind", "call", "method", "args", "requires_keyword", "list_first", "fixed_host_safe"}),
     "sanitizer": frozenset({"call", "method", "attribute", "clears", "marks"}),
     "propagator": frozenset({"call", "method", "from", "into"}),
-    "guard": frozenset({"call", "method", "arg", "clears", "requires", "membership"}),
+    "guard": frozenset({"call", "method", "arg", "keyword", "clears", "requires", "membership"}),
     "exit": frozenset({"call"}),
 }
 TOP_KEYS = frozenset({"description", *TABLE_KEYS})
@@ -320,6 +322,7 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             arg,
             _str(where, entry, "requires"),
             membership,
+            _str(where, entry, "keyword"),
         )
         if guard.call:
             models.guard_calls[guard.call] = guard
