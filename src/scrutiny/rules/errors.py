@@ -14,6 +14,10 @@ SECURITY_WORDS = re.compile(
     r"(auth|permission|allowed|is_admin|admin|role|owner|token|password|csrf|signature|verified|trusted|policy)",
     re.IGNORECASE,
 )
+# Parser vocabulary that contains a security word without being about security.
+PARSER_WORDS = re.compile(
+    r"\btokens?_(start|end|type|kind|pos|index|string|value|name|id)\b|\btokens\b|TAG_(START|END)", re.IGNORECASE
+)
 BROAD_EXCEPTIONS = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
 
 
@@ -58,7 +62,7 @@ class AssertUsedAsCheck(Rule):
         if _is_type_narrowing(node.test):
             return
         text = ast.unparse(node.test)
-        if SECURITY_WORDS.search(text):
+        if SECURITY_WORDS.search(PARSER_WORDS.sub("", text)):
             yield self.finding(
                 node,
                 f"security-relevant condition `{text[:80]}` is enforced only by assert",
@@ -140,3 +144,54 @@ class BroadExceptionSwallowed(Rule):
             if dotted in BROAD_EXCEPTIONS:
                 return dotted.rsplit(".", 1)[-1]
         return None
+
+
+TRACEBACK_CALLS = frozenset(
+    {"traceback.format_exc", "traceback.format_exception", "traceback.format_tb", "traceback.format_stack"}
+)
+# Calls that build an HTTP response body (Django, Flask, Starlette/FastAPI, aiohttp, webob).
+RESPONSE_CALLS = frozenset(
+    {
+        "HttpResponse", "HttpResponseServerError", "HttpResponseBadRequest", "JsonResponse", "Response",
+        "jsonify", "make_response", "HTMLResponse", "PlainTextResponse", "JSONResponse", "json_response",
+        "HTTPInternalServerError", "HTTPBadRequest", "abort",
+    }
+)  # fmt: skip
+
+
+class TracebackToClient(Rule):
+    """Exception traceback sent to the client in an HTTP response
+
+    What: traceback.format_exc/format_exception/format_tb/format_stack used in the body
+    of an HTTP response (HttpResponse, JsonResponse, Response, jsonify, make_response,
+    Starlette responses, webob errors, abort).
+    Why: a traceback shows file paths, library versions, code and local values (SQL,
+    keys, internal host names) to whoever triggered the error, which helps an attacker
+    aim the next request.
+    Example:
+        except Exception:
+            return JsonResponse({"error": traceback.format_exc()}, status=500)
+    Fix: log the traceback on the server (logger.exception) and return a generic
+    message with an error id the operator can look up.
+    """
+
+    id = "SCR610"
+    name = "traceback-to-client"
+    category = Category.ERROR_HANDLING
+    cwe = 209
+    severity = Severity.MEDIUM
+    confidence = Confidence.HIGH
+    node_types = (ast.Call,)
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        assert isinstance(node, ast.Call)
+        func = node.func
+        tail = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if tail not in RESPONSE_CALLS:
+            return
+        for argument in [*node.args, *(kw.value for kw in node.keywords)]:
+            for inner in ast.walk(argument):
+                if isinstance(inner, ast.Call) and walk.src.qualname(inner.func) in TRACEBACK_CALLS:
+                    yield self.finding(node, f"{tail} sends a traceback to the client", walk.src,
+                                       scope=walk.scope_name)  # fmt: skip
+                    return

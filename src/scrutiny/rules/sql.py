@@ -123,11 +123,34 @@ def _only_quoted_identifiers(node: ast.AST, walk: Walk) -> bool:
     if not values:
         return False
     for value in values:
+        if _is_sql_fragment(value):
+            continue
         if isinstance(value, ast.Name):
             value = _assigned_value(value, walk) or value
-        if not (is_constant_string(value) or _is_quoting_call(value)):
+        if not (is_constant_string(value) or _is_quoting_call(value) or _is_placeholder_list(value)):
             return False
     return True
+
+
+def _is_sql_fragment(node: ast.AST) -> bool:
+    """A name saying it holds compiled SQL (sql, inner_sql, where_sql): composing statements
+    from fragments whose values travel as parameters, as ORMs do."""
+    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    return name.lower() == "sql" or name.lower().endswith("_sql")
+
+
+def _is_placeholder_list(node: ast.AST) -> bool:
+    """ ", ".join(["%s"] * n) and ", ".join("?" for _ in rows): a list of parameter markers."""
+    if not (isinstance(node, ast.Call) and call_tail(node) == "join" and len(node.args) == 1):
+        return False
+    items = node.args[0]
+    if isinstance(items, ast.BinOp) and isinstance(items.op, ast.Mult):
+        items = items.left if isinstance(items.left, ast.List | ast.Tuple) else items.right
+    if isinstance(items, ast.List | ast.Tuple):
+        return all(is_constant_string(e) for e in items.elts)
+    if isinstance(items, ast.GeneratorExp | ast.ListComp):
+        return is_constant_string(items.elt)
+    return False
 
 
 def _looks_like_sql(node: ast.AST) -> bool:
@@ -175,8 +198,10 @@ class SqlBuiltString(Rule):
     change the query: read other rows, bypass a login check or drop a table (SQL injection).
     Example:
         cursor.execute(f"SELECT * FROM users WHERE name = '{name}'")
-    Values that are all identifiers quoted by the database backend (quote_name(...),
-    directly or through a name assigned once in the function) are not reported.
+    Statements whose pasted values are all identifiers quoted by the database backend
+    (quote_name(...), directly or through a name assigned once in the function), lists of
+    parameter markers (", ".join(["%s"] * n)) or SQL fragments named so (sql, where_sql)
+    are not reported.
     Fix: keep the statement constant and pass values as parameters:
     cursor.execute("SELECT * FROM users WHERE name = %s", (name,)); for table or column
     names, check them against a fixed allow-list (or use sqlalchemy's quoting) first.
