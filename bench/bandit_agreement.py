@@ -54,8 +54,8 @@ DELIBERATE = {
     "B601": "fixed command string",
     "B603": "literal program, no shell",
     "B606": "literal program or document",
-    "B610": "extra() with literals or names bound to literals",
-    "B611": "RawSQL with a name bound to a literal",
+    "B610": "extra() with literals, names bound to literals, or literal % literal",
+    "B611": "RawSQL with a name bound to a literal, or literal % literal",
     "B701": "autoescape= chosen at run time",
     "B704": "Markup(bleach.clean(...)): sanitised",
 }
