@@ -164,7 +164,8 @@ class TracebackToClient(Rule):
 
     What: traceback.format_exc/format_exception/format_tb/format_stack used in the body
     of an HTTP response (HttpResponse, JsonResponse, Response, jsonify, make_response,
-    Starlette responses, webob errors, abort).
+    Starlette responses, webob errors, abort). A traceback chosen only when a DEBUG
+    setting is on (traceback.format_exc() if settings.DEBUG else "...") is not reported.
     Why: a traceback shows file paths, library versions, code and local values (SQL,
     keys, internal host names) to whoever triggered the error, which helps an attacker
     aim the next request.
@@ -192,6 +193,23 @@ class TracebackToClient(Rule):
         for argument in [*node.args, *(kw.value for kw in node.keywords)]:
             for inner in ast.walk(argument):
                 if isinstance(inner, ast.Call) and walk.src.qualname(inner.func) in TRACEBACK_CALLS:
+                    if _debug_only(inner, walk):
+                        continue
                     yield self.finding(node, f"{tail} sends a traceback to the client", walk.src,
                                        scope=walk.scope_name)  # fmt: skip
                     return
+
+
+def _debug_only(node: ast.AST, walk: Walk) -> bool:
+    """The value is chosen only when a DEBUG setting is on (x if settings.DEBUG else y)."""
+    current: ast.AST | None = node
+    while current is not None:
+        parent = walk.parent(current)
+        if (
+            isinstance(parent, ast.IfExp | ast.If)
+            and current is not parent.test
+            and "DEBUG" in ast.unparse(parent.test)
+        ):
+            return current in (parent.body if isinstance(parent, ast.If) else [parent.body])
+        current = parent
+    return False

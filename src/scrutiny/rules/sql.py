@@ -133,8 +133,11 @@ def _only_quoted_identifiers(node: ast.AST, walk: Walk) -> bool:
 
 
 def _is_sql_fragment(node: ast.AST) -> bool:
-    """A name saying it holds compiled SQL (sql, inner_sql, where_sql): composing statements
+    """A name saying it holds compiled SQL (sql, inner_sql, where_sql, sql_suffix()): composing statements
     from fragments whose values travel as parameters, as ORMs do."""
+    if isinstance(node, ast.Call):
+        tail = call_tail(node).lower()
+        return tail.startswith("sql_") or tail.endswith("_sql")
     name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
     return name.lower() == "sql" or name.lower().endswith("_sql")
 
