@@ -86,3 +86,13 @@ def test_direction_mark_in_a_string_is_low_and_an_override_high() -> None:
     code = 'SHORT_DATE_FORMAT = "d\\u200f/m\\u200f/Y"\nTEXT = "abc\\u202edef"\n'
     raw = code.encode().decode("unicode_escape")
     assert severities(raw, "SCR604") == [(1, Severity.LOW), (2, Severity.HIGH)]
+
+
+def test_sql_with_names_pasted_is_low_and_with_data_pasted_medium() -> None:
+    code = """
+        def copy(cursor, table, columns, name, limit):
+            cursor.execute("INSERT INTO %s (%s) SELECT %s FROM old" % (table, columns, columns))
+            cursor.execute(f"SELECT * FROM users WHERE name = '{name}'")
+            cursor.execute("SELECT %s FROM t LIMIT %s" % (columns, limit))
+    """
+    assert severities(code, "SCR105") == [(3, Severity.LOW), (4, Severity.MEDIUM), (5, Severity.MEDIUM)]

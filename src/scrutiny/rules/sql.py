@@ -156,6 +156,34 @@ def _is_placeholder_list(node: ast.AST) -> bool:
     return False
 
 
+PRINTF_FIELD = re.compile(r"%(?:\([^)]*\))?[sdrif]")
+FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
+# What comes right before a pasted value that is data, not a name: a comparison, a list of
+# values, a LIMIT, or a condition.
+VALUE_CONTEXT = re.compile(
+    r"(?:[=<>]|\bLIKE|\bIN\s*\(|\bVALUES\s*\(|\bLIMIT|\bOFFSET|\bBETWEEN|\bWHERE|\bAND|\bOR|\bHAVING|\bTHEN|\bELSE)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _names_only(node: ast.AST) -> bool:
+    """Every pasted value sits where SQL takes a name or a fragment (a table, a column list,
+    a function, a clause keyword), never inside quotes or after a comparison, where data goes."""
+    text = _literal_text(node).replace("%%", "")
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        text = PRINTF_FIELD.sub("?", text)
+    elif isinstance(node, ast.Call):
+        text = FORMAT_FIELD.sub("?", text)
+    positions = [i for i, ch in enumerate(text) if ch == "?"]
+    if not positions:
+        return False
+    for index in positions:
+        before = text[:index]
+        if before.count("'") % 2 == 1 or VALUE_CONTEXT.search(before):
+            return False
+    return True
+
+
 def _looks_like_sql(node: ast.AST) -> bool:
     return SQL_SHAPE.match(_literal_text(node)) is not None
 
@@ -204,7 +232,9 @@ class SqlBuiltString(Rule):
     Statements whose pasted values are all identifiers quoted by the database backend
     (quote_name(...), directly or through a name assigned once in the function), lists of
     parameter markers (", ".join(["%s"] * n)) or SQL fragments named so (sql, where_sql)
-    are not reported.
+    are not reported. Statements whose pasted values all sit where SQL takes a name or a
+    fragment (FROM %s, INSERT INTO %s (%s), SELECT %s), never in quotes or after a
+    comparison, VALUES, IN, LIMIT or WHERE, are low: bind parameters cannot go there.
     Fix: keep the statement constant and pass values as parameters:
     cursor.execute("SELECT * FROM users WHERE name = %s", (name,)); for table or column
     names, check them against a fixed allow-list (or use sqlalchemy's quoting) first.
@@ -243,12 +273,19 @@ class SqlBuiltString(Rule):
             walk.src,
             scope=walk.scope_name,
             confidence=Confidence.LOW,
+            severity=Severity.LOW if _names_only(node) else None,
         )
 
     def _check_sink(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         for value in _statement_arguments(call):
             if _is_built(value):
-                if not _only_quoted_identifiers(value, walk):
+                if _only_quoted_identifiers(value, walk):
+                    return
+                if _names_only(value):
+                    yield self.finding(call, f"{name} gets SQL with run-time names or fragments pasted where no "
+                                       "bind parameter can go; check they are quoted or fixed", walk.src,
+                                       scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+                else:
                     yield self.finding(call, f"{name} gets SQL built from run-time values", walk.src,
                                        scope=walk.scope_name)  # fmt: skip
                 return
