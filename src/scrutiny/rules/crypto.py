@@ -71,10 +71,54 @@ class WeakHash(CallRule):
             algorithm = WEAK_HASH_NAMES.get((string_value(argument(call, "name", 0)) or "").lower())
         else:
             algorithm = WEAK_HASH_CALLS.get(name)
-        if algorithm:
+        if not algorithm:
+            return
+        naming = _naming_use(call, walk, algorithm)
+        if naming:
+            yield self.finding(call, f"{name} ({algorithm}) {naming}; collisions matter less there, but "
+                               "usedforsecurity=False should say so", walk.src, scope=walk.scope_name,
+                               severity=Severity.LOW, confidence=Confidence.MEDIUM)  # fmt: skip
+        else:
             yield self.finding(
                 call, f"{name} uses the broken hash algorithm {algorithm}", walk.src, scope=walk.scope_name
             )
+
+
+# Name parts saying a digest names or identifies data (a cache file, a fingerprint shown
+# to people), rather than protecting it.
+NAMING_WORDS = frozenset(
+    {"cache", "cached", "fname", "filename", "fingerprint", "fingerprints", "fp", "etag", "dedup", "shard", "bucket"}
+)
+PROTECTING_WORDS = frozenset(
+    {"password", "passwd", "pwd", "secret", "token", "key", "sign", "signature", "auth", "verify", "hmac", "mac"}
+)
+SIZE_ATTRIBUTES = frozenset({"digest_size", "block_size", "name"})
+
+
+def _naming_use(call: ast.Call, walk: Walk, algorithm: str) -> str:
+    """Why a weak digest looks like a name or identifier, or '' when it may protect something."""
+    function = walk.function
+    wanted = algorithm.lower().replace("-", "").split()[0]
+    parts = set(name_parts(function.name)) if function is not None else set()
+    if function is not None and wanted in parts and not parts & PROTECTING_WORDS:
+        return f"is what {function.name}() promises its callers (an {algorithm} function, not a protection)"
+    parent = walk.parent(call)
+    if isinstance(parent, ast.Attribute) and parent.attr in SIZE_ATTRIBUTES:
+        return f"is only asked for its {parent.attr}"
+    if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) and parent.func.attr == "fingerprint":
+        return "computes a certificate or key fingerprint"
+    node: ast.AST | None = parent
+    while isinstance(node, ast.Attribute | ast.Call):
+        node = walk.parent(node)
+    names: list[str] = []
+    if isinstance(node, ast.Assign):
+        names.extend(filter(None, (target_name(t) for t in node.targets)))
+    if function is not None:
+        names.append(function.name)
+    for name in names:
+        if NAMING_WORDS & set(name_parts(name)):
+            return f"builds a name or fingerprint ({name})"
+    return ""
 
 
 RANDOM_FUNCTIONS = (

@@ -1,12 +1,13 @@
-"""Filesystem rules (4xx): temporary files created unsafely."""
+"""Filesystem rules (4xx): temporary files created unsafely or at predictable paths."""
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
 
+from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Walk
+from scrutiny.rules.base import CallRule, Rule, Walk, call_tail, note, string_value
 
 
 class TempfileMktemp(CallRule):
@@ -38,3 +39,84 @@ class TempfileMktemp(CallRule):
         yield self.finding(
             call, f"{name} returns a file name without creating the file (race)", walk.src, scope=walk.scope_name
         )
+
+
+# Directories every local user can write to.
+SHARED_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")  # noqa: S108  (the directories this rule looks for)
+# Calls that create or write the file or directory they are given.
+CREATING_CALLS = frozenset(
+    {
+        "open", "os.open", "io.open", "os.mkdir", "os.makedirs", "os.mkfifo", "os.symlink", "os.link",
+        "shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.copytree", "shutil.move", "os.rename",
+        "os.replace", "sqlite3.connect", "logging.FileHandler",
+    }
+)  # fmt: skip
+# Calls that test a path rather than use it.
+COMPARING_METHODS = frozenset({"startswith", "endswith", "find", "index", "count", "replace", "split"})
+
+
+def _shared_temp_path(text: str, more: bool = False) -> bool:
+    """True for "/tmp/name"; ``more`` says the literal is followed by f-string values."""
+    return any(text.startswith(f"{top}/") and (more or len(text) > len(top) + 1) for top in SHARED_TEMP_DIRS)
+
+
+class HardcodedTempPath(Rule):
+    """File path in a shared temporary directory written into the code
+
+    What: a string literal (or the literal start of an f-string) naming a path below
+    /tmp, /var/tmp or /dev/shm. Medium when the path goes straight to a call that
+    creates or writes it (open, os.mkdir, shutil.copy...), low elsewhere. Docstrings,
+    comparisons and str methods such as startswith are not reported.
+    Why: every local user can create files in these directories. A fixed name is known
+    in advance, so another user can create it first, as a symlink to a file the program
+    will overwrite, or as a file the program will read back (CWE-377 / CWE-59); two
+    copies of the program also clobber each other's files.
+    Example:
+        with open("/tmp/report.csv", "w") as out: ...
+    Fix: create temporary files with tempfile.NamedTemporaryFile / mkstemp, or a private
+    directory with tempfile.mkdtemp / TemporaryDirectory; keep data that must persist in
+    a directory the application owns.
+    """
+
+    id = "SCR407"
+    name = "hardcoded-temp-path"
+    category = Category.FILESYSTEM
+    cwe = 377
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.Constant, ast.JoinedStr)
+    bandit = ("B108",)
+    ruff = ("S108",)
+    context = {
+        FileKind.TEST: note("tests commonly use fixed scratch paths that are never created on a shared host"),
+        FileKind.EXAMPLE: note("example code uses fixed paths for the reader to replace"),
+        FileKind.DOCS: note("documentation code uses fixed paths for the reader to replace"),
+    }
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        parent = walk.parent(node)
+        if isinstance(node, ast.JoinedStr):
+            text = string_value(node.values[0]) if node.values else None
+            more = len(node.values) > 1
+        elif isinstance(parent, ast.JoinedStr):
+            return  # reported on the whole f-string
+        else:
+            text, more = string_value(node), False
+        if not text or not _shared_temp_path(text, more) or any(ch.isspace() for ch in text):
+            return
+        if isinstance(parent, ast.Expr | ast.Compare) or (isinstance(parent, ast.Dict) and node in parent.keys):
+            return
+        if isinstance(parent, ast.Call) and node in parent.args and call_tail(parent) in COMPARING_METHODS:
+            return
+        if isinstance(parent, ast.Attribute) and parent.attr in COMPARING_METHODS:
+            return
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        creates = (
+            isinstance(parent, ast.Call) and node in parent.args and walk.src.qualname(parent.func) in CREATING_CALLS
+        )
+        if creates:
+            message = f"file created at the fixed shared path {shown!r}"
+        else:
+            message = f"fixed path {shown!r} in a directory every local user can write to"
+        yield self.finding(node, message, walk.src, scope=walk.scope_name,
+                           severity=None if creates else Severity.LOW)  # fmt: skip

@@ -33,7 +33,7 @@ DESCRIPTIVE_SUFFIXES = frozenset(
 )  # fmt: skip
 TEMPLATE = re.compile(r"\{[^{}]*\}|%[(sdr]|\$\{|^\$\w+$|\{\{")
 CONSTANT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
-IDENTIFIER_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]*$")
+IDENTIFIER_LIKE = re.compile(r"^_*[A-Za-z][A-Za-z0-9_.:-]*$")
 DOTTED_PATH = re.compile(r"^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)+$")
 # Values that are placeholders or switches, not credentials.
 PLACEHOLDERS = frozenset(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from scrutiny.context import FileKind
@@ -254,12 +255,22 @@ class ExecUsed(_BuiltinCodeRun):
 AUTOESCAPE_POSITION = {"Environment": 16, "Template": 17}
 
 
+# Signs that a module renders web pages: HTML file names or markup, or a web framework.
+HTML_SIGNS = re.compile(
+    r"\.html?\b|<(?:html|div|p|a|span|body|table|script)\b|text/html"
+    r"|^\s*(?:from|import)\s+(?:flask|django|fastapi|starlette|aiohttp|pyramid|tornado|bottle|quart|sanic|falcon)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
 class Jinja2AutoescapeOff(CallRule):
     """Jinja2 templates rendered without HTML autoescaping
 
     What: jinja2.Environment (or SandboxedEnvironment) created without autoescape= or
     with autoescape=False, and jinja2.Template built directly, which escapes nothing
-    unless told to.
+    unless told to. Environments in a module with no sign of HTML (no .html names or
+    markup, no web framework import) are low: text templates (config files, e-mails in
+    plain text) need no HTML escaping.
     Why: without autoescaping, a value rendered into an HTML template keeps its <, > and
     quotes, so text from a user can add script to the page (cross-site scripting). This
     is CWE-79 rather than CWE-1336: the template itself is trusted, the defect is output
@@ -307,6 +318,11 @@ class Jinja2AutoescapeOff(CallRule):
                 severity=Severity.MEDIUM,
                 confidence=Confidence.LOW,
             )
+            return
+        if not HTML_SIGNS.search(walk.src.text):
+            yield self.finding(call, f"{name} created {problem}; nothing in the file suggests the templates are "
+                               "HTML, so escaping may not apply", walk.src, scope=walk.scope_name,
+                               severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
             return
         yield self.finding(
             call,

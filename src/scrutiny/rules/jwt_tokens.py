@@ -84,3 +84,37 @@ class JwtSignatureNotVerified(CallRule):
         elif _allows_none(keyword(call, "algorithms")):
             yield self.finding(call, f"{name} accepts the 'none' algorithm (unsigned tokens)", src, scope=scope,
                                cwe=327)  # fmt: skip
+
+
+JWT_ENCODE = ("jwt.encode", "jwt.api_jwt.encode", "jwt.api_jws.encode", "jose.jwt.encode", "jose.jws.sign")
+
+
+class JwtUnsignedToken(CallRule):
+    """JSON Web Token issued without a signature (alg "none")
+
+    What: PyJWT jwt.encode or python-jose jwt.encode/jws.sign called with
+    algorithm="none" (any letter case).
+    Why: an unsigned token proves nothing about who issued it; a service that accepts
+    it lets anyone change the claims, and issuing such tokens pushes the verifying side
+    to accept "none" as well.
+    Example:
+        token = jwt.encode({"sub": user_id}, None, algorithm="none")
+    Fix: sign with a key and a fixed algorithm: jwt.encode(claims, private_key,
+    algorithm="RS256") (or HS256 with a random secret of 32+ bytes).
+    """
+
+    id = "SCR355"
+    name = "jwt-unsigned-token"
+    category = Category.CRYPTOGRAPHY
+    cwe = 347
+    severity = Severity.HIGH
+    confidence = Confidence.HIGH
+    calls = JWT_ENCODE
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        algorithm = keyword(call, "algorithm")
+        if algorithm is None and len(call.args) >= 3:
+            algorithm = call.args[2]
+        if (string_value(algorithm) or "").lower() == "none":
+            yield self.finding(call, f"{name} issues a token with the 'none' algorithm (no signature)", walk.src,
+                               scope=walk.scope_name)  # fmt: skip

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk
+from scrutiny.rules.base import Rule, Walk, call_tail
 from scrutiny.source import SourceFile
 
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "audit", "trace"}
@@ -271,3 +271,75 @@ class SecretInLog(Rule):
                         confidence=Confidence.LOW,
                     )
                     return
+
+
+# Request attributes that carry credentials: headers (Authorization, cookies), the WSGI
+# environment, cookies and bodies (login forms, API payloads).
+REQUEST_SECRET_PARTS = frozenset(
+    {"headers", "META", "COOKIES", "cookies", "body", "POST", "form", "data", "json", "environ", "get_json"}
+)
+WEB_IMPORT = re.compile(
+    r"^\s*(?:from|import)\s+(?:webob|flask|django|falcon|pyramid|aiohttp|starlette|fastapi|tornado|bottle|quart)\b",
+    re.MULTILINE,
+)
+
+
+def _request_parts(node: ast.AST, names: frozenset[str]) -> Iterator[tuple[ast.AST, str]]:
+    """Whole request objects and their credential-carrying parts used in ``node``."""
+    for current in ast.walk(node):
+        if isinstance(current, ast.Attribute) and current.attr in REQUEST_SECRET_PARTS:
+            base = current.value
+            if isinstance(base, ast.Name) and base.id in names:
+                yield current, "part"
+        elif isinstance(current, ast.Name) and current.id in names:
+            yield current, "whole"
+
+
+class RequestInLog(Rule):
+    """Request headers, cookies or body written to a log
+
+    What: a logging call whose message or arguments include a web request's headers,
+    META/environ, cookies or body (request.headers, request.META, request.COOKIES,
+    request.body, request.POST, request.form, request.json...) as a whole (medium; one
+    named header or field is left to SCR701, which judges it by its name), or the request
+    object itself (low: what it prints depends on the framework; webob prints every
+    header). `request` counts everywhere, `req` in modules that import a web framework.
+    extra={"request": request}, which hands the request to handlers, is not reported.
+    Why: headers carry Authorization tokens, session cookies and API keys, and bodies
+    carry passwords from login forms; logs are read by far more people than those
+    secrets were meant for.
+    Example:
+        LOG.debug("incoming request %s with headers %s", req.path, req.headers)
+    Fix: log the fields needed for debugging (method, path, a request id, the user id)
+    and never the header set, cookies or body; mask credentials if headers must be kept.
+    """
+
+    id = "SCR702"
+    name = "request-in-log"
+    category = Category.LOGGING
+    cwe = 532
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.Call,)
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        assert isinstance(node, ast.Call)
+        if not _is_log_call(node):
+            return
+        names = frozenset({"request", "req"} if WEB_IMPORT.search(walk.src.text) else {"request"})
+        whole: list[str] = []
+        for argument in node.args:
+            for found, how in _request_parts(argument, names):
+                if how == "part" and not isinstance(walk.parent(found), ast.Subscript | ast.Attribute):
+                    yield self.finding(node, f"log call writes {ast.unparse(found)} (credentials travel there)",
+                                       walk.src, scope=walk.scope_name)  # fmt: skip
+                    return
+                if how == "part":
+                    continue  # one header or field, named: SCR701 judges it by its name
+                parent = walk.parent(found)
+                printed = parent is node or isinstance(parent, ast.FormattedValue | ast.Tuple)
+                if printed or (isinstance(parent, ast.Call) and call_tail(parent) in ("str", "repr")):
+                    whole.append(ast.unparse(found))
+        if whole:
+            yield self.finding(node, f"log call writes the whole request object {whole[0]}", walk.src,
+                               scope=walk.scope_name, severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip

@@ -102,6 +102,8 @@ class SslUnverifiedContext(Rule):
     ssl._create_default_https_context, setting <context>.check_hostname = False or
     <context>.verify_mode = ssl.CERT_NONE, or passing cert_reqs=ssl.CERT_NONE
     (or the string "CERT_NONE") to ssl, urllib3 or similar APIs.
+    check_hostname = False is low when the same function loads a dedicated CA file into
+    the context (certificates are still checked, against that CA only).
     Why: a connection that accepts any certificate, or a certificate for any host name,
     can be intercepted by anyone on the network path.
     Example:
@@ -145,11 +147,34 @@ class SslUnverifiedContext(Rule):
                     yield self.finding(node, "every HTTPS connection of the process now skips certificate checks",
                                        src, scope=scope)  # fmt: skip
             elif target.attr == "check_hostname" and is_false(node.value):
-                yield self.finding(node, f"{owner}.check_hostname = False accepts certificates for any host",
-                                   src, scope=scope, cwe=297)  # fmt: skip
+                if _loads_dedicated_ca(walk, owner):
+                    yield self.finding(node, f"{owner}.check_hostname = False: any certificate from the CA loaded "
+                                       "for this context is accepted for any host", src, scope=scope, cwe=297,
+                                       severity=Severity.LOW, confidence=Confidence.MEDIUM)  # fmt: skip
+                else:
+                    yield self.finding(node, f"{owner}.check_hostname = False accepts certificates for any host",
+                                       src, scope=scope, cwe=297)  # fmt: skip
             elif target.attr == "verify_mode" and _is_cert_none(node.value, src):
                 yield self.finding(node, f"{owner}.verify_mode = CERT_NONE accepts any certificate", src,
                                    scope=scope)  # fmt: skip
+
+
+def _loads_dedicated_ca(walk: Walk, owner: str) -> bool:
+    """The same function loads its own CA file into the context: certificates are still
+    checked, against a CA that usually signs only the deployment's own services."""
+    function = walk.function
+    if function is None:
+        return False
+    for node in ast.walk(function):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "load_verify_locations"
+            and (walk.src.qualname(node.func.value) or ast.unparse(node.func.value)) == owner
+            and (node.args or any(kw.arg in ("cafile", "capath", "cadata") for kw in node.keywords))
+        ):
+            return True
+    return False
 
 
 ALL_INTERFACES = frozenset({"0.0.0.0", "::"})  # noqa: S104  (the values this rule looks for)
@@ -179,7 +204,9 @@ class BindAllInterfaces(Rule):
 
     What: the address 0.0.0.0 (or ::) given as a host, bind or listen argument, assigned
     to a host/bind/listen/address name, or used as the host of a socket or server
-    address tuple; '' in a bind((host, port)) tuple means the same.
+    address tuple, or as the default= of a setting whose name says it is a host or listen
+    address (oslo.config StrOpt/HostAddressOpt, argparse-style options); '' in a
+    bind((host, port)) tuple means the same.
     Why: the service becomes reachable from every network the machine is on, not just
     the one it was meant for, which exposes admin and debug endpoints and unauthenticated
     services.
@@ -217,6 +244,10 @@ class BindAllInterfaces(Rule):
             for kw in node.keywords:
                 if _is_bind_name(kw.arg) and string_value(kw.value) in ALL_INTERFACES:
                     yield kw.value, f"passed as {kw.arg}= to {name}"
+                elif kw.arg == "default" and string_value(kw.value) in ALL_INTERFACES and node.args:
+                    option = string_value(node.args[0])
+                    if option and _is_bind_name(option):
+                        yield kw.value, f"as the default of the {option!r} setting"
             if not server or not node.args:
                 return
             first = node.args[0]

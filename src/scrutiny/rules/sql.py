@@ -6,14 +6,17 @@ import ast
 import re
 from collections.abc import Iterator
 
+from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import (
+    DEFAULT_CONTEXT,
     Rule,
     Walk,
     argument,
     call_tail,
     is_built_string,
     is_constant_string,
+    keep_lower,
     keyword,
     string_value,
 )
@@ -69,6 +72,118 @@ def _is_built(node: ast.AST | None) -> bool:
     return False
 
 
+def _pasted_values(node: ast.AST) -> list[ast.expr]:
+    """The run-time values pasted into a built string (f-string, %, +, .format)."""
+    if isinstance(node, ast.JoinedStr):
+        return [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        right = node.right
+        if isinstance(right, ast.Tuple):
+            return list(right.elts)
+        if isinstance(right, ast.Dict):
+            return [v for v in right.values if v is not None]
+        return [right]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return [
+            value
+            for side in (node.left, node.right)
+            for value in (_pasted_values(side) if is_built_string(side) else [side])
+            if not is_constant_string(value)
+        ]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return [*node.args, *(kw.value for kw in node.keywords)]
+    return []
+
+
+def _is_quoting_call(node: ast.AST) -> bool:
+    """quote_name(...), quote_name_unless_alias(...), quote_ident(...): an identifier quoted
+    by the database backend, which cannot carry SQL of its own."""
+    return isinstance(node, ast.Call) and "quote" in call_tail(node).lower()
+
+
+def _assigned_value(name: ast.Name, walk: Walk) -> ast.expr | None:
+    """The value of the one plain assignment to ``name`` before it in the same function."""
+    values = [
+        node.value
+        for node in _scope_statements(walk.function, walk.src)
+        if isinstance(node, ast.Assign)
+        and getattr(node, "lineno", name.lineno) < name.lineno
+        and any(isinstance(t, ast.Name) and t.id == name.id for t in node.targets)
+    ]
+    return values[0] if len(values) == 1 else None
+
+
+def _only_quoted_identifiers(node: ast.AST, walk: Walk) -> bool:
+    """Every value pasted into the statement is a literal or an identifier quoted by the backend."""
+    values = _pasted_values(node)
+    if len(values) == 1 and isinstance(values[0], ast.Name) and isinstance(node, ast.BinOp):
+        bound = _assigned_value(values[0], walk)
+        if isinstance(bound, ast.Dict):  # "DROP DATABASE %(name)s" % params
+            values = [v for v in bound.values if v is not None]
+    if not values:
+        return False
+    for value in values:
+        if _is_sql_fragment(value):
+            continue
+        if isinstance(value, ast.Name):
+            value = _assigned_value(value, walk) or value
+        if not (is_constant_string(value) or _is_quoting_call(value) or _is_placeholder_list(value)):
+            return False
+    return True
+
+
+def _is_sql_fragment(node: ast.AST) -> bool:
+    """A name saying it holds compiled SQL (sql, inner_sql, where_sql, sql_suffix()): composing statements
+    from fragments whose values travel as parameters, as ORMs do."""
+    if isinstance(node, ast.Call):
+        tail = call_tail(node).lower()
+        return tail.startswith("sql_") or tail.endswith("_sql")
+    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    return name.lower() == "sql" or name.lower().endswith("_sql")
+
+
+def _is_placeholder_list(node: ast.AST) -> bool:
+    """ ", ".join(["%s"] * n) and ", ".join("?" for _ in rows): a list of parameter markers."""
+    if not (isinstance(node, ast.Call) and call_tail(node) == "join" and len(node.args) == 1):
+        return False
+    items = node.args[0]
+    if isinstance(items, ast.BinOp) and isinstance(items.op, ast.Mult):
+        items = items.left if isinstance(items.left, ast.List | ast.Tuple) else items.right
+    if isinstance(items, ast.List | ast.Tuple):
+        return all(is_constant_string(e) for e in items.elts)
+    if isinstance(items, ast.GeneratorExp | ast.ListComp):
+        return is_constant_string(items.elt)
+    return False
+
+
+PRINTF_FIELD = re.compile(r"%(?:\([^)]*\))?[sdrif]")
+FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
+# What comes right before a pasted value that is data, not a name: a comparison, a list of
+# values, a LIMIT, or a condition.
+VALUE_CONTEXT = re.compile(
+    r"(?:[=<>]|\bLIKE|\bIN\s*\(|\bVALUES\s*\(|\bLIMIT|\bOFFSET|\bBETWEEN|\bWHERE|\bAND|\bOR|\bHAVING|\bTHEN|\bELSE)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _names_only(node: ast.AST) -> bool:
+    """Every pasted value sits where SQL takes a name or a fragment (a table, a column list,
+    a function, a clause keyword), never inside quotes or after a comparison, where data goes."""
+    text = _literal_text(node).replace("%%", "")
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        text = PRINTF_FIELD.sub("?", text)
+    elif isinstance(node, ast.Call):
+        text = FORMAT_FIELD.sub("?", text)
+    positions = [i for i, ch in enumerate(text) if ch == "?"]
+    if not positions:
+        return False
+    for index in positions:
+        before = text[:index]
+        if before.count("'") % 2 == 1 or VALUE_CONTEXT.search(before):
+            return False
+    return True
+
+
 def _looks_like_sql(node: ast.AST) -> bool:
     return SQL_SHAPE.match(_literal_text(node)) is not None
 
@@ -114,6 +229,12 @@ class SqlBuiltString(Rule):
     change the query: read other rows, bypass a login check or drop a table (SQL injection).
     Example:
         cursor.execute(f"SELECT * FROM users WHERE name = '{name}'")
+    Statements whose pasted values are all identifiers quoted by the database backend
+    (quote_name(...), directly or through a name assigned once in the function), lists of
+    parameter markers (", ".join(["%s"] * n)) or SQL fragments named so (sql, where_sql)
+    are not reported. Statements whose pasted values all sit where SQL takes a name or a
+    fragment (FROM %s, INSERT INTO %s (%s), SELECT %s), never in quotes or after a
+    comparison, VALUES, IN, LIMIT or WHERE, are low: bind parameters cannot go there.
     Fix: keep the statement constant and pass values as parameters:
     cursor.execute("SELECT * FROM users WHERE name = %s", (name,)); for table or column
     names, check them against a fixed allow-list (or use sqlalchemy's quoting) first.
@@ -128,12 +249,18 @@ class SqlBuiltString(Rule):
     node_types = (ast.Call, ast.JoinedStr, ast.BinOp)
     bandit = ("B608", "B610", "B611")
     ruff = ("S608", "S610", "S611")
+    context = {
+        **DEFAULT_CONTEXT,
+        FileKind.MIGRATION: keep_lower(
+            "in a schema migration, which operators run once with names from the code and the database settings"
+        ),
+    }
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         if isinstance(node, ast.Call) and (name := _sql_sink_name(node, walk.src)):
             yield from self._check_sink(node, name, walk)
             return
-        if not _is_built(node) or not _looks_like_sql(node):
+        if not _is_built(node) or not _looks_like_sql(node) or _only_quoted_identifiers(node, walk):
             return
         parent = walk.parent(node)
         if _is_string_part(node, parent) and parent is not None and _looks_like_sql(parent):
@@ -146,12 +273,21 @@ class SqlBuiltString(Rule):
             walk.src,
             scope=walk.scope_name,
             confidence=Confidence.LOW,
+            severity=Severity.LOW if _names_only(node) else None,
         )
 
     def _check_sink(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         for value in _statement_arguments(call):
             if _is_built(value):
-                yield self.finding(call, f"{name} gets SQL built from run-time values", walk.src, scope=walk.scope_name)
+                if _only_quoted_identifiers(value, walk):
+                    return
+                if _names_only(value):
+                    yield self.finding(call, f"{name} gets SQL with run-time names or fragments pasted where no "
+                                       "bind parameter can go; check they are quoted or fixed", walk.src,
+                                       scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+                else:
+                    yield self.finding(call, f"{name} gets SQL built from run-time values", walk.src,
+                                       scope=walk.scope_name)  # fmt: skip
                 return
             if isinstance(value, ast.Name) and _assigned_built_string(value, walk):
                 yield self.finding(
@@ -203,7 +339,7 @@ def _assigned_built_string(name: ast.Name, walk: Walk) -> bool:
         if getattr(node, "lineno", line) >= line:
             continue
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name.id for t in node.targets):
-            if _is_built(node.value):
+            if _is_built(node.value) and not _only_quoted_identifiers(node.value, walk):
                 return True
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name.id:
             if is_built_string(node.value):

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Location, Severity, TraceStep
-from scrutiny.rules.base import DEFAULT_CONTEXT, ContextPolicy, Rule, registered
+from scrutiny.rules.base import DEFAULT_CONTEXT, ContextPolicy, Rule, keep_lower, registered
 from scrutiny.source import SourceFile
 
 _NO_SOURCE = SourceFile("", "", ast.Module(body=[], type_ignores=[]))
@@ -26,7 +26,11 @@ class TaintRule(Rule):
     sinks: ClassVar[frozenset[str]] = frozenset()
     missing: ClassVar[str] = ""
     node_types = ()
-    context: ClassVar[Mapping[FileKind, ContextPolicy]] = DEFAULT_CONTEXT
+    # A command-line script's arguments, environment and stdin come from whoever runs it.
+    context: ClassVar[Mapping[FileKind, ContextPolicy]] = {
+        **DEFAULT_CONTEXT,
+        FileKind.SCRIPT: keep_lower("in a command-line script, whose inputs come from the person running it"),
+    }
 
     def taint_finding(
         self,
@@ -347,7 +351,9 @@ def findings_for(
     through = f" through {', '.join(s.message[6:] for s in hops[:3])}" if hops else ""
     severity = rule.severity
     if source_kind == "local" and severity > Severity.LOW:
-        severity = Severity(severity - 1)  # argv, environment and console belong to whoever runs the program
+        # argv, environment and console belong to whoever runs the program: a defect only
+        # when someone less trusted starts it (setuid, a service passing on request data).
+        severity = Severity.LOW
     message = f"{label} ({where}) reaches {callee} at line {line}{through} without {rule.missing}"
     if kind in KIND_CWE:
         message += f" ({kind})"

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, argument, string_value
+from scrutiny.rules.base import CallRule, Rule, Walk, argument, string_value
 
 # Protocol constants that select SSL 2/3 or TLS 1.0/1.1, all deprecated by RFC 8996.
 OLD_PROTOCOLS = frozenset(
@@ -22,6 +22,15 @@ OLD_PROTOCOLS = frozenset(
     }
 )  # fmt: skip
 OLD_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in OLD_PROTOCOLS)
+# pyOpenSSL's method constants, also reached through other import paths to its SSL module.
+OLD_METHODS = frozenset(name for name in OLD_NAMES if name.endswith("_METHOD"))
+
+
+def _old_protocol(name: str) -> bool:
+    if name in OLD_PROTOCOLS:
+        return True
+    module, _, tail = name.rpartition(".")
+    return tail in OLD_METHODS and module.rsplit(".", 1)[-1] == "SSL"
 
 
 class TlsOldProtocol(Rule):
@@ -30,6 +39,8 @@ class TlsOldProtocol(Rule):
     What: ssl.PROTOCOL_SSLv2/SSLv3/TLSv1/TLSv1_1, pyOpenSSL SSLv2/SSLv3/TLSv1/TLSv1_1
     _METHOD, or ssl.TLSVersion.SSLv3/TLSv1/TLSv1_1 used to create a context, wrap a
     socket, as a parameter default or as a context's minimum_version/maximum_version.
+    The method constants count under any module path ending in SSL. SSLv23_METHOD
+    (negotiate the best version both sides support) is not reported.
     Comparisons with these constants are not reported.
     Why: SSL 3.0 and TLS 1.0/1.1 have known attacks (POODLE, BEAST, weak MACs) and are
     deprecated (RFC 8996); a peer or attacker in the middle can make the connection use
@@ -56,7 +67,7 @@ class TlsOldProtocol(Rule):
         if tail not in OLD_NAMES or not isinstance(getattr(node, "ctx", None), ast.Load):
             return
         name = walk.src.qualname(node)
-        if name not in OLD_PROTOCOLS:
+        if not name or not _old_protocol(name):
             return
         parent = walk.parent(node)
         if isinstance(parent, ast.Attribute):
@@ -127,3 +138,36 @@ class TlsWeakCiphers(Rule):
         if weak:
             shown = ", ".join(weak[:3]) + (" ..." if len(weak) > 3 else "")
             yield self.finding(spec, f"cipher list enables weak suites: {shown}", walk.src, scope=walk.scope_name)
+
+
+class SslWrapSocket(CallRule):
+    """Socket wrapped by the removed ssl.wrap_socket helper
+
+    What: ssl.wrap_socket(...) without cert_reqs=ssl.CERT_REQUIRED. The helper was
+    deprecated in Python 3.7 and removed in 3.12. An explicit cert_reqs=CERT_NONE is
+    SCR304.
+    Why: its defaults check no certificate (cert_reqs=CERT_NONE) and, with no
+    ssl_version, accept whatever protocol the OpenSSL build allows, so anyone on the
+    path can read and change the traffic; code using it also breaks on Python 3.12+.
+    Example:
+        conn = ssl.wrap_socket(sock)
+    Fix: ctx = ssl.create_default_context(); conn = ctx.wrap_socket(sock,
+    server_hostname=host) (verifies the certificate and host name, TLS 1.2+).
+    """
+
+    id = "SCR354"
+    name = "ssl-wrap-socket"
+    category = Category.TLS_NETWORK
+    cwe = 295
+    severity = Severity.MEDIUM
+    confidence = Confidence.HIGH
+    calls = ("ssl.wrap_socket",)
+    bandit = ("B504",)
+    ruff = ("S504",)
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        reqs = walk.src.qualname(argument(call, "cert_reqs", 4)) or ""
+        if reqs.endswith(("CERT_REQUIRED", "CERT_NONE")):
+            return  # verified, or already reported by SCR304
+        yield self.finding(call, "ssl.wrap_socket checks no certificate by default and is gone in Python 3.12",
+                           walk.src, scope=walk.scope_name)  # fmt: skip

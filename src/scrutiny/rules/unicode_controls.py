@@ -128,7 +128,8 @@ class TrojanSource(Rule):
     characters, Hangul fillers, and joiners or variation selectors next to ASCII text)
     written raw in a comment, a string literal or an identifier. Joiners and a single
     variation selector between non-ASCII characters (emoji, Persian, Indic text) are not
-    reported. Bidi controls are CWE-451; invisible characters, which make different
+    reported. The marks alone inside a string literal are low: they cannot move code,
+    and right-to-left locale data needs them. Bidi controls are CWE-451; invisible characters, which make different
     strings or names look identical, are CWE-1007.
     Why: editors and code review tools display such a line in a different order, or with
     different content, than Python reads it: a statement can look like part of a comment,
@@ -184,11 +185,16 @@ class TrojanSource(Rule):
             reordering = any(ord(hit.char) in BIDI_REORDERING for hit in found)
             noun = "bidi control" if len(kinds) == 1 else "bidi controls"
             effect = "the line is displayed in a different order than Python reads it"
+            severity = Severity.HIGH if reordering else Severity.MEDIUM
+            if not reordering and where == {"a string literal"}:
+                # A mark only moves neutral characters next to it inside the string;
+                # right-to-left locale data needs them (date formats, separators).
+                severity, effect = Severity.LOW, "neutral characters in the string may display in another order"
             return self.finding(
                 location,
                 f"{noun} {shown} in {in_text}: {effect}",
                 src,
-                severity=Severity.HIGH if reordering else Severity.MEDIUM,
+                severity=severity,
                 confidence=Confidence.HIGH if reordering else Confidence.MEDIUM,
             )
         noun = "invisible character" if len(kinds) == 1 else "invisible characters"

@@ -23,7 +23,8 @@ ESCAPING_CALLS = frozenset(
     }
 )  # fmt: skip
 MARK_SAFE = ("django.utils.safestring.mark_safe", "django.utils.safestring.SafeString",
-             "django.utils.safestring.SafeText", "django.utils.safestring.SafeData")  # fmt: skip
+             "django.utils.safestring.SafeText", "django.utils.safestring.SafeData",
+             "django.utils.safestring.SafeUnicode", "django.utils.safestring.SafeBytes")  # fmt: skip
 FORMAT_HTML = ("django.utils.html.format_html",)
 
 
@@ -52,7 +53,8 @@ def _only_escaped_values(node: ast.AST) -> bool:
 class DjangoMarkSafe(CallRule):
     """HTML from run-time values marked safe, bypassing Django's escaping
 
-    What: mark_safe, SafeString or SafeText given a string built with an f-string, %,
+    What: mark_safe, SafeString or SafeText (SafeUnicode and SafeBytes in old Django
+    versions) given a string built with an f-string, %,
     .format or + (medium) or any other value that is not a literal or an escaping call
     (low), and format_html given a format string that was already formatted.
     Why: text marked safe is inserted into the page as markup; if any part of it comes
@@ -89,6 +91,51 @@ class DjangoMarkSafe(CallRule):
                                    scope=walk.scope_name)  # fmt: skip
         elif _call_tail(value) not in ESCAPING_CALLS:
             yield self.finding(call, f"{short} on a value not known to be escaped", walk.src, scope=walk.scope_name,
+                               severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
+
+
+MARKUP = ("markupsafe.Markup", "flask.Markup", "jinja2.Markup", "jinja2.utils.Markup")
+# HTML sanitizers whose output is meant to be wrapped in Markup.
+SANITIZING_CALLS = ESCAPING_CALLS | {"clean", "sanitize", "linkify"}
+
+
+class MarkupFromValues(CallRule):
+    """HTML from run-time values wrapped in markupsafe.Markup, bypassing autoescaping
+
+    What: markupsafe.Markup (also flask.Markup, jinja2.Markup) given a string built with
+    an f-string, %, .format or + (medium) or any other value that is not a literal, an
+    escaping call or an HTML sanitizer such as bleach.clean (low). Markup("<b>{}</b>")
+    .format(value) is not reported: Markup's own format escapes its arguments.
+    Why: Jinja2 and Flask insert Markup objects into pages without escaping them; if any
+    part of the text comes from a user, they can add script to the page (cross-site
+    scripting).
+    Example:
+        return Markup(f"<a href='{url}'>{title}</a>")
+    Fix: keep the markup a literal and let Markup escape the values:
+    Markup("<a href='{}'>{}</a>").format(url, title), or markupsafe.escape(value).
+    """
+
+    id = "SCR908"
+    name = "markup-from-values"
+    category = Category.INJECTION
+    cwe = 79
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    calls = MARKUP
+    bandit = ("B704",)
+    ruff = ("S704",)
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        value = argument(call, "object", 0)
+        if value is None or is_constant_string(value) or _call_tail(value) in SANITIZING_CALLS:
+            return
+        if isinstance(value, ast.Constant) and isinstance(value.value, bytes):
+            return
+        if is_built_string(value):
+            if not _only_escaped_values(value):
+                yield self.finding(call, "Markup on HTML built from run-time values", walk.src, scope=walk.scope_name)
+        else:
+            yield self.finding(call, "Markup on a value not known to be escaped", walk.src, scope=walk.scope_name,
                                severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
 
 

@@ -18,7 +18,11 @@ STDLIB_PARSE = tuple(
     f"{module}.{function}"
     for module in STDLIB_MODULES
     for function in ("parse", "parseString", "fromstring", "fromstringlist", "XML", "iterparse")
-) + ("xml.sax.parse", "xml.sax.parseString", "xml.sax.make_parser", "xml.dom.expatbuilder.parse")
+) + (
+    "xml.sax.parse", "xml.sax.parseString", "xml.sax.make_parser", "xml.sax.expatreader.create_parser",
+    "xml.dom.expatbuilder.parse", "xml.dom.expatbuilder.parseString",
+    "xml.etree.ElementTree.XMLParser", "xml.etree.cElementTree.XMLParser", "xml.etree.ElementTree.XMLPullParser",
+)  # fmt: skip
 LXML_PARSE = tuple(
     f"lxml.etree.{function}" for function in ("parse", "fromstring", "fromstringlist", "XML", "iterparse", "XMLID")
 )
@@ -34,7 +38,8 @@ EXTERNAL_FEATURES = frozenset(
 class XmlEntityExpansion(CallRule):
     """XML parsed by a parser that expands or fetches entities
 
-    What: xml.etree, xml.dom.minidom/pulldom and xml.sax parse functions, and lxml
+    What: xml.etree, xml.dom.minidom/pulldom/expatbuilder and xml.sax parse functions
+    and parser constructors (XMLParser, make_parser, create_parser), and lxml
     parse/fromstring/XML without a parser of its own (low: safe only with Expat 2.4.1+
     or lxml 5+); lxml XMLParser created with resolve_entities=True, load_dtd=True or
     no_network=False, or without resolve_entities=False, and xml.sax parsers with the

@@ -79,6 +79,9 @@ class Branches:
                     yield name, guard.clears, guard.requires
                     return
             guard_call = models.guard_calls.get(str(self.m.qualname(func)))
-            if guard_call is not None and not guard_call.membership and len(test.args) > guard_call.arg:
-                if (name := key_of(test.args[guard_call.arg])) is not None:
+            if guard_call is not None and not guard_call.membership:
+                checked = test.args[guard_call.arg] if len(test.args) > guard_call.arg else None
+                if checked is None and guard_call.keyword:
+                    checked = next((k.value for k in test.keywords if k.arg == guard_call.keyword), None)
+                if checked is not None and (name := key_of(checked)) is not None:
                     yield name, guard_call.clears, guard_call.requires

@@ -41,6 +41,7 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     [[guard]]           # a check that clears taint on the branch where it holds
     method = "isdigit"            # applies to the receiver, or call = "re.fullmatch" + arg
     arg = 1
+    keyword = "pattern"           # the checked argument when passed by name
     clears = ["all"]
     requires = "realpath"         # only for flows that carry this marker
     membership = true   # applies when the call's result (or its attribute) is tested with ``in``
@@ -143,6 +144,7 @@ class Guard:
     requires: str = ""
     membership: bool = False
     raises: bool = False
+    keyword: str = ""  # the same argument passed by name
 
 
 TABLE_KEYS: dict[str, frozenset[str]] = {
@@ -162,7 +164,7 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
     ),
     "sanitizer": frozenset({"call", "method", "attribute", "decorator", "params", "clears", "marks"}),
     "propagator": frozenset({"call", "method", "from", "into"}),
-    "guard": frozenset({"call", "method", "arg", "clears", "requires", "membership", "raises"}),
+    "guard": frozenset({"call", "method", "arg", "keyword", "clears", "requires", "membership", "raises"}),
     "exit": frozenset({"call"}),
 }
 TOP_KEYS = frozenset({"description", *TABLE_KEYS})
@@ -358,6 +360,7 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             _str(where, entry, "requires"),
             membership,
             raises,
+            _str(where, entry, "keyword"),
         )
         if guard.call:
             models.guard_calls[guard.call] = guard

@@ -1,0 +1,98 @@
+"""Rules that grade a finding down when the code shows the risk is smaller (precision on real code)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from scrutiny import source
+from scrutiny.findings import Severity
+from scrutiny.rules import RuleSet, all_rules
+
+
+def severities(code: str, rule_id: str, name: str = "service.py") -> list[tuple[int, Severity]]:
+    src = source.load(textwrap.dedent(code).encode(), name)
+    return [(f.location.line, f.severity) for f in RuleSet(all_rules()).run(src) if f.rule_id == rule_id]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("import hashlib\ndef sign(data):\n    return hashlib.sha1(data).hexdigest()\n", Severity.MEDIUM),
+        ("import hashlib\ndef get_cache_fname(i):\n    return hashlib.sha1(i).hexdigest()\n", Severity.LOW),
+        ("import hashlib\nfingerprint = hashlib.md5(key).hexdigest()\n", Severity.LOW),
+        ("import hashlib\nWIDTH = hashlib.sha1().digest_size\n", Severity.LOW),
+        ("from cryptography.hazmat.primitives import hashes\nfp = cert.fingerprint(hashes.SHA1())\n", Severity.LOW),
+    ],
+)
+def test_weak_hash_used_as_a_name_is_low(code: str, expected: Severity) -> None:
+    assert [s for _, s in severities(code, "SCR301")] == [expected]
+
+
+def test_check_hostname_off_with_a_dedicated_ca_is_low() -> None:
+    code = """
+        import ssl
+        def private(ca):
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.load_verify_locations(cafile=ca)
+            ctx.check_hostname = False
+        def public():
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+    """
+    assert severities(code, "SCR304") == [(6, Severity.LOW), (9, Severity.HIGH)]
+
+
+def test_jinja2_without_autoescape_is_high_only_where_html_is_rendered() -> None:
+    text_only = "import jinja2\nenv = jinja2.Environment(loader=jinja2.FileSystemLoader(path))\n"
+    html = text_only + 'page = env.get_template("index.html")\n'
+    assert severities(text_only, "SCR106") == [(2, Severity.LOW)]
+    assert severities(html, "SCR106") == [(2, Severity.HIGH)]
+
+
+def test_temp_path_is_medium_only_when_a_file_is_created_there() -> None:
+    code = 'import os\nopen("/tmp/out.txt", "w")\nLOG = "/tmp/app.log"\nos.path.join("/tmp", name)\n'
+    assert severities(code, "SCR407") == [(2, Severity.MEDIUM), (3, Severity.LOW)]
+
+
+def test_markup_on_a_variable_is_low_and_on_a_built_string_medium() -> None:
+    code = 'from markupsafe import Markup\nMarkup(html)\nMarkup(f"<b>{name}</b>")\nMarkup("<b>{}</b>").format(x)\n'
+    assert severities(code, "SCR908") == [(2, Severity.LOW), (3, Severity.MEDIUM)]
+
+
+def test_weak_hash_in_a_function_named_after_it_is_low_unless_it_protects_something() -> None:
+    code = """
+        import hashlib
+        def _sqlite_sha1(text):
+            return hashlib.sha1(text.encode()).hexdigest()
+        def hash_password_md5(password):
+            return hashlib.md5(password.encode()).hexdigest()
+    """
+    assert severities(code, "SCR301") == [(4, Severity.LOW), (6, Severity.MEDIUM)]
+
+
+def test_sql_with_only_quoted_identifiers_is_not_reported() -> None:
+    code = """
+        def count(connection, cursor, name, key):
+            table = connection.ops.quote_name(name)
+            cursor.execute("SELECT COUNT(*) FROM %s" % table)
+            cursor.execute("SELECT * FROM %s WHERE k = '%s'" % (table, key))
+    """
+    assert [line for line, _ in severities(code, "SCR105")] == [5]
+
+
+def test_direction_mark_in_a_string_is_low_and_an_override_high() -> None:
+    code = 'SHORT_DATE_FORMAT = "d\\u200f/m\\u200f/Y"\nTEXT = "abc\\u202edef"\n'
+    raw = code.encode().decode("unicode_escape")
+    assert severities(raw, "SCR604") == [(1, Severity.LOW), (2, Severity.HIGH)]
+
+
+def test_sql_with_names_pasted_is_low_and_with_data_pasted_medium() -> None:
+    code = """
+        def copy(cursor, table, columns, name, limit):
+            cursor.execute("INSERT INTO %s (%s) SELECT %s FROM old" % (table, columns, columns))
+            cursor.execute(f"SELECT * FROM users WHERE name = '{name}'")
+            cursor.execute("SELECT %s FROM t LIMIT %s" % (columns, limit))
+    """
+    assert severities(code, "SCR105") == [(3, Severity.LOW), (4, Severity.MEDIUM), (5, Severity.MEDIUM)]
