@@ -133,9 +133,11 @@ def compose(
     return review
 
 
-def _order(finding: Finding) -> tuple[str, int, int, str]:
+def _order(finding: Finding) -> tuple[str, int, int, str, str, str]:
+    # Message and trace break ties: findings arrive from a set, whose order changes with
+    # the hash seed, and the review must be the same bytes on every run.
     loc = finding.location
-    return (loc.path, loc.line, loc.col, finding.rule_id)
+    return (loc.path, loc.line, loc.col, finding.rule_id, finding.message, repr(finding.trace))
 
 
 def apply_context(findings: Iterable[Finding], context: FileContext | None, hidden: list[Suppressed]) -> list[Finding]:
