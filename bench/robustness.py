@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import sys
 import sysconfig
+import tempfile
 import time
 import traceback
 import warnings

@@ -194,6 +194,36 @@ def table(result: dict[str, object]) -> list[str]:
     return out + [""]
 
 
+def report(results: list[dict[str, object]], command: str, started: str, runs: int, loads: list[str]) -> str:
+    per_line = [
+        (r["name"], r["lines"], r["rows"][2].median / int(r["lines"]) * 1e6)  # type: ignore[index, call-overload]
+        for r in results
+    ]
+    git = ["git", "rev-parse", "--short", "HEAD"]
+    commit = subprocess.run(git, cwd=REPO, capture_output=True, text=True).stdout  # noqa: S603, S607  (fixed command)
+    out = [
+        "# Benchmark results",
+        "",
+        f"Made by `{command}` on {started} at commit {commit.strip() or 'unknown'}: {os.cpu_count()} cores, "
+        f"{platform.platform()}, Python {platform.python_version()}, {', '.join(PEERS)}, {runs} runs per command.",
+        f"Load average (1 min) before each tree and at the end: {' / '.join(loads)}. Other work on the machine "
+        "makes absolute figures noisy; the ratios within one tree were measured side by side.",
+        "",
+        "Ratios are median wall time over scrutiny cold's median wall time. CPU is user + system of the",
+        "command and every process it waited for; max RSS is the largest single process.",
+        "",
+    ]
+    for result in results:
+        out += table(result)
+    out += ["### Time per line (`--jobs 1`, one core)", "", "| tree | lines | us per line |", "|---|---:|---:|"]
+    out += [f"| {name} | {lines:,} | {rate:.1f} |" for name, lines, rate in per_line]
+    if len(per_line) > 1:
+        smallest, largest = min(per_line, key=lambda p: p[1]), max(per_line, key=lambda p: p[1])
+        slope = (largest[2] - smallest[2]) / smallest[2] * 100
+        out += ["", f"From the smallest to the largest tree the time per line changes by {slope:+.0f}%."]
+    return "\n".join(out) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
@@ -202,39 +232,19 @@ def main() -> int:
     names = [n.strip() for n in args.trees.split(",") if n.strip()]
     CACHE.mkdir(exist_ok=True)
     peers = peers_venv()
-    load_before = os.getloadavg()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    with tempfile.TemporaryDirectory(prefix="scrutiny-bench-") as work:
-        results = [bench_tree(name, TREES[name], args.runs, peers, Path(work)) for name in names]
-    load_after = os.getloadavg()
     command = "python bench/run.py" + (f" --runs {args.runs}" if args.runs != 3 else "")
     command += f" --trees {args.trees}" if names != list(TREES) else ""
-    per_line = [
-        (r["name"], r["lines"], r["rows"][2].median / int(r["lines"]) * 1e6)  # type: ignore[index, call-overload]
-        for r in results
-    ]
-    report = [
-        "# Benchmark results",
-        "",
-        f"Made by `{command}` on {started}: {os.cpu_count()} cores, {platform.platform()}, "
-        f"Python {platform.python_version()}, {', '.join(PEERS)}, {args.runs} runs per command.",
-        f"Load average before/after: {load_before[0]:.1f} / {load_after[0]:.1f} (other work on the machine "
-        "makes absolute figures noisy; the ratios within one tree were measured side by side).",
-        "",
-        "Ratios are median wall time over scrutiny cold's median wall time. CPU is user + system of the",
-        "command and every process it waited for; max RSS is the largest single process.",
-        "",
-    ]
-    for result in results:
-        report += table(result)
-    report += ["### Time per line (`--jobs 1`, one core)", "", "| tree | lines | us per line |", "|---|---:|---:|"]
-    report += [f"| {name} | {lines:,} | {rate:.1f} |" for name, lines, rate in per_line]
-    if len(per_line) > 1:
-        smallest, largest = min(per_line, key=lambda p: p[1]), max(per_line, key=lambda p: p[1])
-        slope = (largest[2] - smallest[2]) / smallest[2] * 100
-        report += ["", f"From the smallest to the largest tree the time per line changes by {slope:+.0f}%."]
-    (BENCH / "RESULTS.md").write_text("\n".join(report) + "\n")
-    print("\n".join(report))
+    results: list[dict[str, object]] = []
+    loads: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="scrutiny-bench-") as work:
+        for name in names:
+            loads.append(f"{os.getloadavg()[0]:.1f}")
+            results.append(bench_tree(name, TREES[name], args.runs, peers, Path(work)))
+            # Written after every tree, so a long run interrupted late still leaves its figures.
+            text = report(results, command, started, args.runs, [*loads, f"{os.getloadavg()[0]:.1f}"])
+            (BENCH / "RESULTS.md").write_text(text)
+    print(text)
     return 0
 
 

@@ -142,7 +142,7 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from scrutiny.api import Config, scan
+    from scrutiny.api import Config, render, scan
 
     try:
         min_severity = Severity.parse(args.min_severity)
@@ -173,7 +173,7 @@ def _review(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     try:
-        _emit(FORMATS[args.format](review), args.output)
+        _emit(render(review, args.format), args.output)
     except OSError as exc:
         print(f"scrutiny: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
