@@ -85,6 +85,10 @@ def run_generated(count: int) -> int:
             crashes.append(f"two reviews differ:\n{code}")
         if first.error is not None and first.error.kind == "internal":
             crashes.append(f"{first.error.message}:\n{code}")
+        done = sum(tried.values())
+        if done % 250 == 0:
+            # Progress, so a run stopped early still tells how far it got.
+            print(f"  {done:,} programs: {dict(sorted(tried.items()))}, crashes {len(crashes)}", flush=True)
 
     started = time.perf_counter()
     check()
