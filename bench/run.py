@@ -7,8 +7,9 @@ Run from the repository root with the project's virtualenv (one command does eve
 It installs the pinned peers (Bandit, Ruff) with pip into a bench-only virtualenv under
 the git-ignored bench/cache/, fetches the pinned sdists with scrutiny's own fetcher
 (sha256 checked, never built) into bench/cache/sdists/, then for every tree times, in
-this one run: scrutiny cold (empty result cache, one process per core), warm (unchanged
-tree, cache filled), ``--jobs 1 --no-cache``, a one-file review (the tree's median-sized
+this one run, round by round (each command once per round, so load changes on a shared
+machine fall on every command alike): scrutiny cold (empty result cache, one process per
+core), warm (unchanged tree, cache filled), ``--jobs 1 --no-cache``, a one-file review (the tree's median-sized
 file, ``--no-cache``), Bandit, Ruff's S rules, and the floor (read + ast.parse, and read +
 parse + ast.walk, on one core). Each command runs inside a small wrapper process, so
 ``getrusage(RUSAGE_CHILDREN)`` of that wrapper gives the command's own CPU time and peak
@@ -90,16 +91,19 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[int,
     return int(code), float(wall), float(cpu), int(rss)
 
 
-def timed(row: Row, runs: int, command: list[str], env: dict[str, str], before: Callable[[], None]) -> Row:
-    for _ in range(runs):
-        before()
-        code, wall, cpu, rss = measure(command, env)
-        row.walls.append(wall)
-        row.cpus.append(cpu)
-        row.rss_kib = max(row.rss_kib, rss)
-        row.codes.add(code)
-    print(f"bench:   {row.name}: median {row.median:.2f} s", file=sys.stderr)
-    return row
+def timed(plan: list[tuple[Row, list[str], Callable[[], None]]], runs: int, env: dict[str, str]) -> list[Row]:
+    """Run every command once per round, ``runs`` rounds: a change in the machine's load
+    during the run then falls on every command alike, not on whichever ran at that time."""
+    for round_number in range(runs):
+        for row, command, before in plan:
+            before()
+            code, wall, cpu, rss = measure(command, env)
+            row.walls.append(wall)
+            row.cpus.append(cpu)
+            row.rss_kib = max(row.rss_kib, rss)
+            row.codes.add(code)
+            print(f"bench:   round {round_number + 1}: {row.name}: {wall:.2f} s", file=sys.stderr)
+    return [row for row, _, _ in plan]
 
 
 def median_file(tree: Path) -> Path:
@@ -125,26 +129,22 @@ def bench_tree(name: str, version: str, runs: int, peers: Path, work: Path) -> d
         pass
 
     outputs = {key: results / f"{key}.json" for key in ("cold", "warm", "serial")}
-    rows = [
-        timed(Row("scrutiny cold"), runs, [*scrutiny, "-o", str(outputs["cold"]), str(tree)], env, empty_cache),
-        timed(Row("scrutiny warm"), runs, [*scrutiny, "-o", str(outputs["warm"]), str(tree)], env, nothing),
-        timed(
-            Row("scrutiny --jobs 1"),
-            runs,
-            [*scrutiny, "--jobs", "1", "--no-cache", "-o", str(outputs["serial"]), str(tree)],
-            env,
-            nothing,
-        ),
-    ]
     one = median_file(tree)
-    rows.append(timed(Row("scrutiny one file"), runs, [*scrutiny, "--no-cache", str(one)], env, nothing))
     bandit = [str(peers / "bin" / "bandit"), "-r", "-q", "-f", "json", "-o", str(results / "bandit.json"), str(tree)]
-    rows.append(timed(Row("bandit -r -q -f json"), runs, bandit, env, nothing))
     ruff = [str(peers / "bin" / "ruff"), "check", "--isolated", "--select", "S", "--no-cache", "--exit-zero"]
-    rows.append(timed(Row("ruff check --select S"), runs, [*ruff, "--output-format", "json", str(tree)], env, nothing))
     floor = [sys.executable, str(BENCH / "floor.py")]
-    rows.append(timed(Row("floor: read + parse"), runs, [*floor, "parse", str(tree)], env, nothing))
-    rows.append(timed(Row("floor: read + parse + walk"), runs, [*floor, "walk", str(tree)], env, nothing))
+    serial = [*scrutiny, "--jobs", "1", "--no-cache", "-o", str(outputs["serial"]), str(tree)]
+    plan = [
+        (Row("scrutiny cold"), [*scrutiny, "-o", str(outputs["cold"]), str(tree)], empty_cache),
+        (Row("scrutiny warm"), [*scrutiny, "-o", str(outputs["warm"]), str(tree)], nothing),
+        (Row("scrutiny --jobs 1"), serial, nothing),
+        (Row("scrutiny one file"), [*scrutiny, "--no-cache", str(one)], nothing),
+        (Row("bandit -r -q -f json"), bandit, nothing),
+        (Row("ruff check --select S"), [*ruff, "--output-format", "json", str(tree)], nothing),
+        (Row("floor: read + parse"), [*floor, "parse", str(tree)], nothing),
+        (Row("floor: read + parse + walk"), [*floor, "walk", str(tree)], nothing),
+    ]
+    rows = timed(plan, runs, env)
     review = json.loads(outputs["cold"].read_text())
     texts = {key: path.read_bytes() for key, path in outputs.items()}
     return {
@@ -194,6 +194,36 @@ def table(result: dict[str, object]) -> list[str]:
     return out + [""]
 
 
+def report(results: list[dict[str, object]], command: str, started: str, runs: int, loads: list[str]) -> str:
+    per_line = [
+        (r["name"], r["lines"], r["rows"][2].median / int(r["lines"]) * 1e6)  # type: ignore[index, call-overload]
+        for r in results
+    ]
+    git = ["git", "rev-parse", "--short", "HEAD"]
+    commit = subprocess.run(git, cwd=REPO, capture_output=True, text=True).stdout  # noqa: S603, S607  (fixed command)
+    out = [
+        "# Benchmark results",
+        "",
+        f"Made by `{command}` on {started} at commit {commit.strip() or 'unknown'}: {os.cpu_count()} cores, "
+        f"{platform.platform()}, Python {platform.python_version()}, {', '.join(PEERS)}, {runs} runs per command.",
+        f"Load average (1 min) before each tree and at the end: {' / '.join(loads)}. Other work on the machine "
+        "makes absolute figures noisy; the ratios within one tree were measured side by side.",
+        "",
+        "Ratios are median wall time over scrutiny cold's median wall time. CPU is user + system of the",
+        "command and every process it waited for; max RSS is the largest single process.",
+        "",
+    ]
+    for result in results:
+        out += table(result)
+    out += ["### Time per line (`--jobs 1`, one core)", "", "| tree | lines | us per line |", "|---|---:|---:|"]
+    out += [f"| {name} | {lines:,} | {rate:.1f} |" for name, lines, rate in per_line]
+    if len(per_line) > 1:
+        smallest, largest = min(per_line, key=lambda p: p[1]), max(per_line, key=lambda p: p[1])
+        slope = (largest[2] - smallest[2]) / smallest[2] * 100
+        out += ["", f"From the smallest to the largest tree the time per line changes by {slope:+.0f}%."]
+    return "\n".join(out) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
@@ -202,39 +232,19 @@ def main() -> int:
     names = [n.strip() for n in args.trees.split(",") if n.strip()]
     CACHE.mkdir(exist_ok=True)
     peers = peers_venv()
-    load_before = os.getloadavg()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    with tempfile.TemporaryDirectory(prefix="scrutiny-bench-") as work:
-        results = [bench_tree(name, TREES[name], args.runs, peers, Path(work)) for name in names]
-    load_after = os.getloadavg()
     command = "python bench/run.py" + (f" --runs {args.runs}" if args.runs != 3 else "")
     command += f" --trees {args.trees}" if names != list(TREES) else ""
-    per_line = [
-        (r["name"], r["lines"], r["rows"][2].median / int(r["lines"]) * 1e6)  # type: ignore[index, call-overload]
-        for r in results
-    ]
-    report = [
-        "# Benchmark results",
-        "",
-        f"Made by `{command}` on {started}: {os.cpu_count()} cores, {platform.platform()}, "
-        f"Python {platform.python_version()}, {', '.join(PEERS)}, {args.runs} runs per command.",
-        f"Load average before/after: {load_before[0]:.1f} / {load_after[0]:.1f} (other work on the machine "
-        "makes absolute figures noisy; the ratios within one tree were measured side by side).",
-        "",
-        "Ratios are median wall time over scrutiny cold's median wall time. CPU is user + system of the",
-        "command and every process it waited for; max RSS is the largest single process.",
-        "",
-    ]
-    for result in results:
-        report += table(result)
-    report += ["### Time per line (`--jobs 1`, one core)", "", "| tree | lines | us per line |", "|---|---:|---:|"]
-    report += [f"| {name} | {lines:,} | {rate:.1f} |" for name, lines, rate in per_line]
-    if len(per_line) > 1:
-        smallest, largest = min(per_line, key=lambda p: p[1]), max(per_line, key=lambda p: p[1])
-        slope = (largest[2] - smallest[2]) / smallest[2] * 100
-        report += ["", f"From the smallest to the largest tree the time per line changes by {slope:+.0f}%."]
-    (BENCH / "RESULTS.md").write_text("\n".join(report) + "\n")
-    print("\n".join(report))
+    results: list[dict[str, object]] = []
+    loads: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="scrutiny-bench-") as work:
+        for name in names:
+            loads.append(f"{os.getloadavg()[0]:.1f}")
+            results.append(bench_tree(name, TREES[name], args.runs, peers, Path(work)))
+            # Written after every tree, so a long run interrupted late still leaves its figures.
+            text = report(results, command, started, args.runs, [*loads, f"{os.getloadavg()[0]:.1f}"])
+            (BENCH / "RESULTS.md").write_text(text)
+    print(text)
     return 0
 
 

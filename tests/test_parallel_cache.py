@@ -92,6 +92,45 @@ def test_a_warm_review_loads_every_file_from_the_cache(
     for jobs in (1, 2):
         warm = api.scan([str(tree)], api.Config(cache=True, jobs=jobs))
         assert warm == cold
+        # Without the whole-review entry, each file's entry is loaded and linked again.
+        shutil.rmtree(cache_dir.with_name("runs"))
+        assert api.scan([str(tree)], api.Config(cache=True, jobs=jobs)) == cold
+
+
+def _age(root: Path) -> None:
+    """Date every file a minute back: the stat index ignores files changed in the last seconds."""
+    past = time.time() - 60
+    for path in root.rglob("*"):
+        os.utime(path, (past, past), follow_symlinks=False)
+
+
+def test_a_warm_review_of_an_unchanged_tree_reads_no_file(
+    tree: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _age(tree)
+    cold = api.scan([str(tree)], api.Config(cache=True, jobs=2))
+
+    def no_read(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError("an unchanged file was read")
+
+    monkeypatch.setattr(api, "read_input", no_read)
+    assert api.scan([str(tree)], api.Config(cache=True, jobs=2)) == cold
+    (review,) = [p for p in cache_dir.with_name("runs").iterdir() if not p.name.startswith("index-")]
+    review.unlink()
+    # Whole review gone, stat index kept: the per-file entries are found without reading.
+    assert api.scan([str(tree)], api.Config(cache=True, jobs=1)) == cold
+
+
+def test_a_file_changed_since_the_index_was_written_is_read_again(tree: Path, cache_dir: Path) -> None:
+    target = tree / "rules" / "SCR101.py"
+    _age(tree)
+    first = api.scan([str(tree)], api.Config(cache=True))
+    # Same size, new content: only the stat signature (mtime, ctime) tells it changed.
+    original = target.read_bytes()
+    target.write_bytes(original.replace(b"subprocess.run(f", b"subprocess.ran(f", 1))
+    second = api.scan([str(tree)], api.Config(cache=True))
+    assert len(target.read_bytes()) == len(original) and second != first
+    assert second == api.scan([str(tree)], api.Config(cache=False))
 
 
 def test_a_changed_file_or_setting_misses_and_a_damaged_entry_is_rewritten(tree: Path, cache_dir: Path) -> None:
@@ -108,6 +147,8 @@ def test_a_changed_file_or_setting_misses_and_a_damaged_entry_is_rewritten(tree:
     # A truncated entry (say, from a crashed older version) is a miss, then rewritten.
     target.write_text(target.read_text().split("\nimport os\n")[0])
     entry.write_bytes(entry.read_bytes()[:20])
+    # The whole review of the first run is still cached; without it the file's own entry is read.
+    shutil.rmtree(cache_dir.with_name("runs"))
     assert api.scan([str(target)], config) == first
     assert unpickle(entry.read_bytes()) == first_result(target)
 
@@ -157,6 +198,9 @@ def test_taint_summaries_are_cached_and_linked_after_every_file(
     cold = api.scan([str(tree)], api.Config(cache=True, jobs=2))
     reviewed = sorted(f.path for f in cold.files if f.error is None)
     monkeypatch.setattr(taint, "summarize", lambda src, context: pytest.fail("summarize ran on a cached file"))
+    api.scan([str(tree)], api.Config(cache=True, jobs=2))
+    assert len(linked) == 1, "an unchanged tree's whole review is cached: no link"
+    shutil.rmtree(cache_dir.with_name("runs"))
     api.scan([str(tree)], api.Config(cache=True, jobs=2))
     assert len(linked) == 2
     assert sorted(s.path for s in linked[0]) == reviewed

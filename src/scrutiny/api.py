@@ -10,12 +10,12 @@ import stat
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from scrutiny import baseline as baselines
 from scrutiny import pypi, source, suppress, taint
 from scrutiny.baseline import Baseline
-from scrutiny.cache import ResultCache, abandon_write, results_dir, rules_fingerprint
+from scrutiny.cache import UNCACHED_ERRORS, ResultCache, abandon_write, results_dir, rules_fingerprint
 from scrutiny.config import FilePolicy, Plan, Settings, every_rule
 from scrutiny.context import classify
 from scrutiny.discover import Input, discover
@@ -120,6 +120,7 @@ def review_data(
         policy = policy or every_rule()
         result.findings, result.suppressed = suppress.settle(src, [*rules.run(src), *taint_findings], policy)
         result.observations = observe(src, result.context)
+        result.has_suppressions = bool(src.suppressions) or bool(suppress.nosec_lines(src))
     except source.SourceError as exc:
         result.error = FileError(item.display, exc.kind, exc.message, exc.line)
     except OSError as exc:
@@ -155,6 +156,16 @@ def scan(
     items, errors = discover(resolved.paths, config.excludes, stdin_name=config.stdin_name)
     items = [_rebase(item, resolved.display_roots) for item in items]
     items = plan.narrow(items, targets)
+    # A whole-review cache entry spares the link and compose phases on an unchanged tree
+    # (not with a baseline, whose content the key does not cover).
+    whole = _whole_review_key(items, config, resolved, errors, plan) if config.cache and baseline is None else None
+    global _WHOLE
+    if whole is not None:
+        cached = whole[0].load_review(whole[1])
+        if isinstance(cached, Review):
+            progress(len(items), len(items))
+            _WHOLE = (cached, *whole)
+            return cached
     results = review_all(items, config.max_bytes, config.jobs, config.cache, progress, plan=plan)
     # The cross-module taint phase needs every file's summary, cached or fresh; its findings
     # then pass through their sink file's suppressions like any other.
@@ -165,6 +176,9 @@ def scan(
                      floors=plan.floors(items), enabled=plan.enabled)  # fmt: skip
     if baseline is not None:
         baselines.note(review, baseline, hidden)
+    elif whole is not None and not any(r.error is not None and r.error.kind in UNCACHED_ERRORS for r in results):
+        whole[0].store_review(whole[1], review)
+        _WHOLE = (review, *whole)
     return review
 
 
@@ -180,6 +194,64 @@ def reloader(items: list[Input], max_bytes: int) -> Callable[[str], source.Sourc
             return None
 
     return reload
+
+
+# The last review scan() found in or stored to the cache, with its cache and key.
+_WHOLE: tuple[Review, ResultCache, str] | None = None
+
+
+def render(review: Review, format_name: str) -> str:
+    """``FORMATS[format_name](review)``, kept beside a cached review so a warm run does not render it again."""
+    from scrutiny.report import FORMATS
+
+    if _WHOLE is None or _WHOLE[0] is not review:
+        return FORMATS[format_name](review)
+    _, cache, key = _WHOLE
+    text = cache.load_review(f"{key}.{format_name}")
+    if not isinstance(text, str):
+        text = FORMATS[format_name](review)
+        cache.store_review(f"{key}.{format_name}", text)
+    return text
+
+
+def _whole_review_key(
+    items: list[Input], config: Config, resolved: _Targets, errors: list[FileError], plan: Plan
+) -> tuple[ResultCache, str] | None:
+    """The cache and the key of the review of exactly these files and settings, if all are readable."""
+    cache = _open_cache(config.max_bytes, plan)
+    entries = []
+    for item in items:
+        entry = _entry_key(item, config.max_bytes, cache)[0]
+        if entry is None:
+            return None
+        entries.append(entry)
+    cache.save_index()
+    # Every setting except how the work is done (jobs, cache) can change the review.
+    settings = repr((replace(config, jobs=0, cache=True), resolved.inputs, resolved.errors, errors))
+    return cache, cache.review_key(entries, settings)
+
+
+def _open_cache(max_bytes: int, plan: Plan) -> ResultCache:
+    settings = f"max_bytes={max_bytes}\nconfig={plan.settings.fingerprint()}\ntaint={taint.enabled()}"
+    return ResultCache(results_dir(), rules_fingerprint(sorted(plan.enabled), settings))
+
+
+def _entry_key(item: Input, max_bytes: int, cache: ResultCache) -> tuple[str | None, bytes | None]:
+    """The file's cache key (from the stat index when the file is unchanged, else by reading
+    and hashing it) and its bytes if they had to be read; (None, None) if it cannot be read."""
+    signature = None
+    if item.path is not None and item.data is None:
+        known, signature = cache.known_key(str(item.path), item.display, item.in_package)
+        if known is not None:
+            return known, None
+    try:
+        data = read_input(item, max_bytes)
+    except OSError:
+        return None, None
+    entry = cache.key(data, item.display, item.in_package)
+    if item.path is not None and item.data is None:
+        cache.remember_key(str(item.path), item.display, item.in_package, signature, entry)
+    return entry, data
 
 
 def review_all(
@@ -198,10 +270,7 @@ def review_all(
     """
     plan = plan or Plan()
     plan.use_models()
-    cache = None
-    if use_cache:
-        settings = f"max_bytes={max_bytes}\nconfig={plan.settings.fingerprint()}\ntaint={taint.enabled()}"
-        cache = ResultCache(results_dir(), rules_fingerprint(sorted(plan.enabled), settings))
+    cache = _open_cache(max_bytes, plan) if use_cache else None
     jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
     total = len(items)
     results: list[FileResult | None] = [None] * total
@@ -262,26 +331,38 @@ def _lookup(item: Input, max_bytes: int, cache: ResultCache | None) -> tuple[Fil
     try:
         if cache is None:
             return None, (len(item.data) if item.data is not None else os.stat(item.path or "").st_size)
-        data = read_input(item, max_bytes)
     except OSError:
         return None, 0
-    return cache.load(cache.key(data, item.display, item.in_package)), len(data)
+    entry, data = _entry_key(item, max_bytes, cache)
+    if entry is None:
+        return None, 0
+    hit = cache.load(entry)
+    if hit is None and data is None:
+        try:
+            return None, os.stat(item.path or "").st_size
+        except OSError:
+            return None, 0
+    return hit, len(data) if data is not None else 0
 
 
 def _review_cached(item: Input, plan: Plan, max_bytes: int, cache: ResultCache | None, *, lookup: bool) -> FileResult:
     """Read once, then a cached result or a fresh review (stored under the bytes just read)."""
+    data = None
+    if cache is not None and lookup:
+        entry, data = _entry_key(item, max_bytes, cache)
+        result = cache.load(entry) if entry is not None else None
+        if result is not None:
+            return result
     try:
-        data = read_input(item, max_bytes)
+        data = read_input(item, max_bytes) if data is None else data
     except OSError as exc:
         return FileResult(item.display, error=FileError(item.display, "unreadable", exc.strerror or str(exc)))
     policy = plan.policy(item.path, item.display)
     if cache is None:
         return review_data(item, data, plan.rules(policy), max_bytes, policy)
     entry = cache.key(data, item.display, item.in_package)
-    result = cache.load(entry) if lookup else None
-    if result is None:
-        result = review_data(item, data, plan.rules(policy), max_bytes, policy)
-        cache.store(entry, result)
+    result = review_data(item, data, plan.rules(policy), max_bytes, policy)
+    cache.store(entry, result)
     return result
 
 

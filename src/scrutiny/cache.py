@@ -9,6 +9,11 @@ all shape a result, so any edit to them invalidates the cache) and the settings 
 change a per-file result. ``--min-severity`` and ``--exclude`` act after the per-file
 review, so they are not part of the key and do not empty the cache.
 
+A stat index (path, size, mtime, ctime, inode -> entry key) lets a warm run find a file's
+entry without reading it, and a whole-review entry, keyed by every file's entry key and
+the run's settings, spares the cross-module link and composing the review when nothing
+changed: a warm re-review of an unchanged tree only stats its files.
+
 Entries are written to a temporary file and renamed into place, so an interrupted run
 never leaves a broken entry; an entry that cannot be read is a miss, never an error.
 The cache lives in the user's cache directory (created private, mode 0700), and only
@@ -22,8 +27,10 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from scrutiny import __version__
 from scrutiny.findings import FileResult
@@ -81,6 +88,9 @@ class ResultCache:
         self.root = root
         self.run_fingerprint = run_fingerprint
         self.usable = True
+        self.runs = root.with_name("runs")  # stat indexes and whole reviews, beside the per-file entries
+        self._stat_index: dict[str, tuple[tuple[int, ...], str]] | None = None
+        self._index_changed = False
 
     def _path(self, entry: str) -> Path:
         return self.root / entry[:2] / entry[2:]
@@ -99,17 +109,21 @@ class ResultCache:
         return result if isinstance(result, FileResult) else None
 
     def store(self, entry: str, result: FileResult) -> None:
-        global _writing
-        if not self.usable or (result.error is not None and result.error.kind in UNCACHED_ERRORS):
+        if result.error is not None and result.error.kind in UNCACHED_ERRORS:
             return
-        target = self._path(entry)
+        self._write(self._path(entry), result)
+
+    def _write(self, target: Path, value: object) -> None:
+        global _writing
+        if not self.usable:
+            return
         try:
             if not target.parent.is_dir():
-                _make_private(self.root)
+                _make_private(self.runs if target.parent == self.runs else self.root)
                 target.parent.mkdir(exist_ok=True)
             handle, _writing = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(handle, "wb") as out:
-                pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(_writing, target)
             _writing = ""
         except OSError:
@@ -117,6 +131,68 @@ class ResultCache:
             self.usable = False
         finally:
             abandon_write()
+
+    def _read(self, target: Path) -> Any:
+        try:
+            with open(target, "rb") as handle:
+                return pickle.load(handle)  # noqa: S301  (our own entries, in a private directory)
+        except Exception:  # noqa: BLE001  (missing or damaged: a miss)
+            return None
+
+    # The stat index ------------------------------------------------------------------
+
+    def _index_path(self) -> Path:
+        return self.runs / f"index-{self.run_fingerprint[:32]}"
+
+    def _index(self) -> dict[str, tuple[tuple[int, ...], str]]:
+        if self._stat_index is None:
+            loaded = self._read(self._index_path())
+            self._stat_index = loaded if isinstance(loaded, dict) else {}
+        return self._stat_index
+
+    def known_key(self, path: str, display: str, in_package: bool) -> tuple[str | None, tuple[int, ...] | None]:
+        """The entry key recorded for an unchanged file, and the file's stat signature."""
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None, None
+        signature = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+        known = self._index().get(_index_name(path, display, in_package))
+        return (known[1] if known is not None and known[0] == signature else None), signature
+
+    def remember_key(
+        self, path: str, display: str, in_package: bool, signature: tuple[int, ...] | None, entry: str
+    ) -> None:
+        """Record ``entry`` for the file whose stat, taken before reading it, was ``signature``."""
+        # A file changed within the clock's resolution of being read could keep its
+        # signature; such recent files are not indexed (the way git treats "racily clean").
+        if signature is None or signature[1] > time.time_ns() - 2_000_000_000:
+            return
+        self._index()[_index_name(path, display, in_package)] = (signature, entry)
+        self._index_changed = True
+
+    def save_index(self) -> None:
+        if self._index_changed:
+            self._write(self._index_path(), self._stat_index)
+            self._index_changed = False
+
+    # Whole reviews -------------------------------------------------------------------
+
+    def review_key(self, entries: list[str], settings: str) -> str:
+        digest = hashlib.sha256(f"review\0{self.run_fingerprint}\0{settings}\0".encode())
+        for entry in entries:
+            digest.update(entry.encode() + b"\0")
+        return digest.hexdigest()
+
+    def load_review(self, key: str) -> Any:
+        return self._read(self.runs / key)
+
+    def store_review(self, key: str, review: object) -> None:
+        self._write(self.runs / key, review)
+
+
+def _index_name(path: str, display: str, in_package: bool) -> str:
+    return f"{path}\0{display}\0{int(in_package)}"
 
 
 # The temporary file being written, so a worker stopped mid-write can remove it.

@@ -154,7 +154,7 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from scrutiny.api import Config
+    from scrutiny.api import Config, render
     from scrutiny.terminal import Progress, colour_text_review, use_colour
 
     # Settings are read and checked before anything is reviewed or written.
@@ -195,7 +195,7 @@ def _review(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     # --- end of change review and baselines ---
-    text = FORMATS[args.format](review)
+    text = render(review, args.format)
     if args.format == "text" and not args.output and use_colour(args.color, sys.stdout):
         text = colour_text_review(text)
     try:

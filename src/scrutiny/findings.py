@@ -188,3 +188,6 @@ class FileResult:
     suppressed: list[Suppressed] = field(default_factory=list)
     error: FileError | None = None
     summary: ModuleSummary | None = None  # for the cross-module taint phase
+    # Whether the file has inline suppressions or # nosec comments: only then must the
+    # cross-module phase read it again to settle its findings.
+    has_suppressions: bool = False

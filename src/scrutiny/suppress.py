@@ -127,7 +127,7 @@ def settle_linked(
         policy = plan.policy(item.path, item.display) if item is not None else every_rule()
         group = [f for f in group if f.rule_id in policy.enabled]
         result = by_result[path]
-        src = load(path) if group else None
+        src = load(path) if group and result.has_suppressions else None
         if src is None:
             result.findings.extend(group)
             continue

@@ -206,17 +206,31 @@ class Walk:
         self.node: ast.AST = src.tree
         self.parents = src.index.parents
         self.qualname = ""  # of the call being checked, for CallRule
+        # Scope chains by the node whose scope they are (a node's own chain includes it
+        # when it is a scope node): rules ask for the scope of most nodes they see, and
+        # siblings share their parent's chain, so each ancestor is climbed once per file.
+        self._chains: dict[ast.AST | None, tuple[ast.AST, ...]] = {None: ()}
+        self._names: dict[ast.AST | None, str] = {}  # by the innermost scope node
+
+    def _chain(self, node: ast.AST | None) -> tuple[ast.AST, ...]:
+        """The scope nodes from the module down to ``node`` (itself included if it is one)."""
+        chains, parents = self._chains, self.parents
+        climbed: list[ast.AST] = []
+        while node not in chains:
+            assert node is not None
+            climbed.append(node)
+            node = parents.get(node)
+        chain = chains[node]
+        for step in reversed(climbed):
+            if isinstance(step, SCOPE_NODES):
+                chain = (*chain, step)
+            chains[step] = chain
+        return chain
 
     @property
     def scope(self) -> tuple[ast.AST, ...]:
         """Enclosing functions, classes and lambdas of the current node, outermost first."""
-        chain: list[ast.AST] = []
-        node = self.parents.get(self.node)
-        while node is not None:
-            if isinstance(node, SCOPE_NODES):
-                chain.append(node)
-            node = self.parents.get(node)
-        return tuple(reversed(chain))
+        return self._chain(self.parents.get(self.node))
 
     @property
     def function(self) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
@@ -224,7 +238,12 @@ class Walk:
 
     @property
     def scope_name(self) -> str:
-        return ".".join(getattr(node, "name", "<lambda>") for node in self.scope)
+        chain = self.scope
+        innermost = chain[-1] if chain else None
+        name = self._names.get(innermost)
+        if name is None:
+            name = self._names[innermost] = ".".join(getattr(node, "name", "<lambda>") for node in chain)
+        return name
 
     def parent(self, node: ast.AST) -> ast.AST | None:
         return self.parents.get(node)

@@ -240,16 +240,16 @@ class BindAllInterfaces(Rule):
     def _bound_values(self, node: ast.AST) -> Iterator[tuple[ast.expr, str]]:
         if isinstance(node, ast.Call):
             server = _is_server_call(node)
-            name = ast.unparse(node.func)
             for kw in node.keywords:
                 if _is_bind_name(kw.arg) and string_value(kw.value) in ALL_INTERFACES:
-                    yield kw.value, f"passed as {kw.arg}= to {name}"
+                    yield kw.value, f"passed as {kw.arg}= to {ast.unparse(node.func)}"
                 elif kw.arg == "default" and string_value(kw.value) in ALL_INTERFACES and node.args:
                     option = string_value(node.args[0])
                     if option and _is_bind_name(option):
                         yield kw.value, f"as the default of the {option!r} setting"
             if not server or not node.args:
                 return
+            name = ast.unparse(node.func)  # only for calls that bind an address
             first = node.args[0]
             if string_value(first) in ALL_INTERFACES:
                 yield first, f"passed to {name}"

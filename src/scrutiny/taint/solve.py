@@ -54,9 +54,11 @@ class Resolver:
         self.cache: dict[tuple[str, str], str | None] = {}
 
     def _index(self, name: str) -> None:
-        parts = name.split(".")
-        for start in range(1, len(parts) - 1):
-            self.suffixes[".".join(parts[start:])].append(name)
+        # Names keep every directory of their path, so indexing every dotted suffix costs
+        # the square of their length; the last two parts narrow the search as well.
+        tail = name.rsplit(".", 2)
+        if len(tail) == 3:
+            self.suffixes[f"{tail[1]}.{tail[2]}"].append(name)
 
     def _full(self, name: str, module: str, depth: int = 0) -> str | None:
         full = self._known(name, module)
@@ -67,7 +69,12 @@ class Resolver:
     def _known(self, name: str, module: str) -> str | None:
         if name in self.functions or name in self.bases or name in self.exports:
             return name
-        found = sorted(set(self.suffixes.get(name, ())))
+        # Names that end with ``name`` at a dot, ``name`` being at least two parts.
+        tail = name.rsplit(".", 2)
+        if len(tail) < 2:
+            return None
+        ending = "." + name
+        found = sorted({f for f in self.suffixes.get(f"{tail[-2]}.{tail[-1]}", ()) if f.endswith(ending)})
         if not found:
             return None
         # The closest in the tree to the caller: the longest shared leading path.
