@@ -67,6 +67,11 @@ NOT_SECRET_SUFFIXES = {
     "store",
     "backend",
 }
+# Local names worth resolving as aliases of a logger method (log_method = logger.debug).
+LOG_ALIAS = re.compile(r"log|warn|debug|info|error|critical", re.IGNORECASE)
+# Attributes of a request that hold every header or cookie at once, Authorization included.
+REQUEST_DATA = {"headers", "META", "environ", "cookies", "COOKIES"}
+REQUEST_NAME = re.compile(r"(^|_)(request|req|http_request|rq)$", re.IGNORECASE)
 MASKING_CALL = re.compile(r"(mask|redact|sanitiz|scrub|hash|obfuscat|censor|hide|strip_password)", re.IGNORECASE)
 PLACEHOLDER_AFTER_SECRET = re.compile(
     r"\b(password|passwd|token|secret|api[_ ]?key|private[_ ]?key)\b"
@@ -85,8 +90,7 @@ def is_secret_name(name: str) -> bool:
     return any(pair in SECRET_PAIRS for pair in zip(lowered, lowered[1:], strict=False))
 
 
-def _is_log_call(call: ast.Call) -> bool:
-    func = call.func
+def _is_logger_method(func: ast.expr) -> bool:
     if not isinstance(func, ast.Attribute) or func.attr not in LOG_METHODS:
         return False
     receiver = func.value
@@ -95,6 +99,56 @@ def _is_log_call(call: ast.Call) -> bool:
     if isinstance(receiver, ast.Attribute):
         return bool(LOGGER_NAME.search(receiver.attr))
     return False
+
+
+def _is_log_call(call: ast.Call, function: ast.AST | None) -> bool:
+    """A logger method call, or a call of a local name bound to one (log = logger.warning)."""
+    if _is_logger_method(call.func):
+        return True
+    if not isinstance(call.func, ast.Name) or function is None:
+        return False
+    callee = call.func.id
+    if not LOG_ALIAS.search(callee):
+        return False
+    return any(
+        isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == callee for t in node.targets)
+        and _is_logger_method(node.value)
+        for node in ast.walk(function)
+    )
+
+
+def _whole_request_data(node: ast.AST) -> list[str]:
+    """Whole header mappings, WSGI environs or cookie jars of a request used as one value."""
+    found: list[str] = []
+    stack: list[tuple[ast.AST, ast.AST | None]] = [(node, None)]
+    while stack:
+        current, parent = stack.pop()
+        if isinstance(current, ast.Call) and MASKING_CALL.search(ast.unparse(current.func)):
+            continue
+        # request.headers["X"], request.headers.get("X") and len(request.headers) read a part.
+        whole = not isinstance(parent, ast.Attribute | ast.Subscript) and not (
+            isinstance(parent, ast.Call) and ast.unparse(parent.func) in ("len", "bool", "type")
+        )
+        if whole and _is_request_data(current):
+            found.append(ast.unparse(current))
+            continue
+        stack.extend((child, current) for child in ast.iter_child_nodes(current))
+    return found
+
+
+def _is_request_data(node: ast.AST) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id in ("environ", "wsgi_environ")
+    if not isinstance(node, ast.Attribute):
+        return False
+    if node.attr == "environ" and isinstance(node.value, ast.Name) and node.value.id == "os":
+        return True
+    if node.attr not in REQUEST_DATA:
+        return False
+    receiver = node.value
+    owner = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", "")
+    return bool(REQUEST_NAME.search(owner))
 
 
 def _secret_references(node: ast.AST) -> list[str]:
@@ -126,14 +180,18 @@ class SecretInLog(Rule):
 
     What: a logging call whose message or arguments include a variable, attribute or
     key named like a secret (password, token, secret, api_key, private_key, cookie),
-    or whose format string prints one ("password: %s").
+    or whose format string prints one ("password: %s"); also a whole request header
+    mapping, cookie jar, Django request.META or WSGI/OS environ passed to a log call
+    (request.headers, dict(self.request.headers), f"{environ}"), including through a
+    local name bound to a logger method (log = logger.error).
     Why: logs are copied to aggregators, tickets and support bundles and are read by
     many more people than the secret was meant for; a logged token or password is a
     leaked one.
     Example:
         LOG.debug("login with %s/%s", user, password)
     Fix: leave the secret out, or log a masked form (oslo_utils.strutils.mask_password,
-    a fingerprint, or the last four characters).
+    a fingerprint, or the last four characters); for headers log an allowlist of the
+    ones needed (User-Agent, Referer), never the whole mapping.
     """
 
     id = "SCR701"
@@ -148,7 +206,7 @@ class SecretInLog(Rule):
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.Call)
-        if not _is_log_call(node):
+        if not _is_log_call(node, walk.function):
             return
         arguments: list[ast.expr] = [*node.args, *(kw.value for kw in node.keywords if kw.arg != "exc_info")]
         secrets = sorted({name for argument in arguments for name in _secret_references(argument)})
@@ -156,6 +214,15 @@ class SecretInLog(Rule):
             yield self.finding(
                 node,
                 f"log call writes {', '.join(secrets[:3])} to the log",
+                walk.src,
+                scope=walk.scope_name,
+            )
+            return
+        wholes = sorted({text for argument in arguments for text in _whole_request_data(argument)})
+        if wholes:
+            yield self.finding(
+                node,
+                f"log call writes all of {', '.join(wholes[:3])}, which carries Authorization and Cookie values",
                 walk.src,
                 scope=walk.scope_name,
             )
