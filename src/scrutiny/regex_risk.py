@@ -74,6 +74,7 @@ class _Pattern:
     def chars(self, item: Item) -> frozenset[int] | None:
         """The code points one single-character item matches, None if it is not one."""
         op, av = str(item[0]), item[1]
+        members: frozenset[int] | None
         if op == "LITERAL":
             members = frozenset(c for c in self.universe if self._fold(c) & {av})
         elif op == "NOT_LITERAL":

@@ -195,7 +195,7 @@ class ModeNarrowedAfterWrite(Rule):
             target, mode_node = _chmod_target(call, name, tail)
             creation = created.get(target) if target else None
             mode = _known_mode(mode_node, src)
-            if creation is None or mode is None or mode & stat.S_IROTH:
+            if target is None or creation is None or mode is None or mode & stat.S_IROTH:
                 continue
             private = not mode & 0o077
             yield self.finding(

@@ -42,10 +42,24 @@ def flag_value(node: ast.expr | None, walk: Walk) -> int | None:
     return None
 
 
+def _literal_pattern(node: ast.expr | None, walk: Walk) -> ast.expr | None:
+    """The pattern literal itself, or the literal a module-level name is bound to exactly once."""
+    if not isinstance(node, ast.Name):
+        return node
+    bound = [
+        statement.value
+        for statement in walk.src.tree.body
+        if isinstance(statement, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == node.id for t in statement.targets)
+    ]
+    return bound[0] if len(bound) == 1 else None
+
+
 class BacktrackingRegex(CallRule):
     """Regular expression with catastrophic backtracking (ReDoS)
 
-    What: a literal pattern given to re/regex compile, match, search, fullmatch, findall,
+    What: a literal pattern (or a module constant bound once to one) given to re/regex
+    compile, match, search, fullmatch, findall,
     finditer, sub, subn or split that the backtracking engine can match in exponentially
     many ways: an unbounded repetition inside another one where one iteration's text can
     be split between two ((a+)+, (\\w+\\s?)*), or a repeated alternation whose branches
@@ -74,13 +88,13 @@ class BacktrackingRegex(CallRule):
     context = {
         FileKind.TEST: note("tests match their own input, not a client's"),
         FileKind.EXAMPLE: keep_lower("in example code"),
-        FileKind.DOCS: keep_lower("in documentation code"),
+        FileKind.DOCS: note("documentation tooling matches the project's own text"),
     }
     bandit = ()
     ruff = ()
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
-        pattern_node = argument(call, "pattern", 0)
+        pattern_node = _literal_pattern(argument(call, "pattern", 0), walk)
         if not isinstance(pattern_node, ast.Constant) or not isinstance(pattern_node.value, str | bytes):
             return
         function = name.rsplit(".", 1)[-1]
