@@ -74,12 +74,13 @@ def test_unicode_categories_by_representative() -> None:
     ("pattern", "options", "expected"),
     [
         (r"\s*.*\s*$", {}, {POLYNOMIAL}),
-        (r"\d+\w+x", {}, {POLYNOMIAL}),
-        (r"^\s*.*\s*$", {}, set()),  # anchored at the start
-        (r"\d+\w+x", {"anchored": True}, set()),  # re.match
-        (r"\d+\s+x", {}, set()),  # disjoint characters
-        (r"\d+\w+", {}, set()),  # nothing after can fail
-        (r"\d+\w+", {"full": True}, {POLYNOMIAL}),  # fullmatch must reach the end
+        (r"^\s*.*\s*$", {}, {POLYNOMIAL}),  # cubic even from one start
+        (r"\d+\w*:?\w+x", {}, {POLYNOMIAL}),  # optional parts between do not separate them
+        (r"\d+\w+x", {}, set()),  # a pair is only quadratic
+        (r"\d+\s*\w+x", {}, set()),  # \d and \s do not overlap: no chain of three
+        (r"\d+x\w+\w+", {}, set()),
+        (r"\s*.*\s*", {}, set()),  # nothing after can fail
+        (r"\s*.*\s*", {"full": True}, {POLYNOMIAL}),  # fullmatch must reach the end
     ],
 )
 def test_polynomial_shapes(pattern: str, options: dict[str, bool], expected: set[str]) -> None:

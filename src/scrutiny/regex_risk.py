@@ -9,8 +9,8 @@ builds a tree and runs nothing) and three shapes are looked for:
 - exponential, ambiguous alternation: an unbounded repetition of branches where one branch
   matches what another matches, or what a sequence of branches matches (``(\\w|\\d)+``,
   ``(\\r\\n|\\r|\\n)+``);
-- polynomial: two adjacent unbounded repetitions of overlapping single characters with
-  nothing required between them (``\\s*.*\\s*``), in a pattern not anchored at its start.
+- polynomial: three unbounded repetitions of overlapping single characters in a row with
+  nothing required between them (``\\s*.*\\s*``), cubic or worse in the input length.
 
 Each needs something after the repetition that can fail (more pattern, an anchor, or a
 full match); otherwise the first attempt succeeds and nothing is retried.
@@ -39,6 +39,7 @@ EXPONENTIAL, POLYNOMIAL = "exponential", "polynomial"
 UNICODE_SAMPLES = (0xA0, 0xB2, 0xE9, 0x131, 0x3B1, 0x660, 0x1680, 0x2000, 0x200B, 0x2028, 0x212A, 0x3000, 0x4E2D,
                    0x1F600, 0x10FFFF)  # fmt: skip
 ASCII_SPACE = frozenset(b" \t\n\r\v\f")
+CHAIN = 3  # overlapping repetitions in a row that make the polynomial cost worth reporting
 SMALL_FIXED = 8  # longest {n} expanded when comparing fixed-width branches
 Item = tuple[Any, Any]
 
@@ -240,11 +241,11 @@ def _spelt_by_others(shape: list[frozenset[int]], others: list[list[frozenset[in
     return reach.get(len(shape), 0) >= 2
 
 
-def analyse(pattern: str | bytes, flags: int = 0, *, anchored: bool = False, full: bool = False) -> list[Risk]:
+def analyse(pattern: str | bytes, flags: int = 0, *, full: bool = False) -> list[Risk]:
     """The backtracking hazards of ``pattern``; [] when it does not parse.
 
-    ``anchored``: the caller matches only at the start (re.match); ``full``: the whole
-    string must match (re.fullmatch), which makes the end a point that can fail.
+    ``full``: the whole string must match (re.fullmatch), which makes the end a point that
+    can fail.
     """
     try:
         tree = _parser.parse(pattern, flags)
@@ -253,26 +254,18 @@ def analyse(pattern: str | bytes, flags: int = 0, *, anchored: bool = False, ful
     parsed = _Pattern(tree, isinstance(pattern, bytes))
     risks: list[Risk] = []
     start = list(tree)
-    starts_anchored = anchored or _anchored_at_start(parsed, start)
-    _scan(parsed, start, [[("AT", "AT_END_STRING")]] if full else [], risks, starts_anchored)
+    _scan(parsed, start, [[("AT", "AT_END_STRING")]] if full else [], risks)
     unique: dict[tuple[str, str], Risk] = {}
     for risk in risks:
         unique.setdefault((risk.kind, risk.fragment), risk)
     return list(unique.values())
 
 
-def _anchored_at_start(pattern: _Pattern, items: list[Item]) -> bool:
-    if not items or str(items[0][0]) != "AT":
-        return False
-    at = str(items[0][1])
-    return at == "AT_BEGINNING_STRING" or (at == "AT_BEGINNING" and not pattern.flags & FLAG_MULTILINE)
-
-
 def _can_fail(tails: list[list[Item]]) -> bool:
     return any(not _may_be_empty(item) for tail in tails for item in tail)
 
 
-def _scan(pattern: _Pattern, items: list[Item], tails: list[list[Item]], risks: list[Risk], anchored: bool) -> None:
+def _scan(pattern: _Pattern, items: list[Item], tails: list[list[Item]], risks: list[Risk]) -> None:
     """Look at every repetition in ``items``; ``tails`` are what must follow, innermost first."""
     work: list[tuple[list[Item], list[list[Item]]]] = [(items, tails)]
     while work:
@@ -282,8 +275,7 @@ def _scan(pattern: _Pattern, items: list[Item], tails: list[list[Item]], risks: 
             op, av = str(item[0]), item[1]
             if _is_unbounded(item) and _can_fail(tail):
                 _check_repeat(pattern, item, risks)
-                if not anchored:
-                    _check_adjacent(pattern, sequence, index, tail, risks)
+                _check_adjacent(pattern, sequence, index, tail, risks)
             if op in ("MAX_REPEAT", "MIN_REPEAT", "SUBPATTERN"):
                 work.append((list(av[-1]), tail))
             elif op == "BRANCH":
@@ -320,21 +312,35 @@ def _only_branch(body: list[Item]) -> list[list[Item]] | None:
 
 def _check_adjacent(pattern: _Pattern, sequence: list[Item], index: int, tail: list[list[Item]],
                     risks: list[Risk]) -> None:  # fmt: skip
-    """An unbounded single-character repetition followed, with only optional parts between, by
-    another one over overlapping characters: each split point is retried at each start."""
+    """Three unbounded single-character repetitions in a row, each overlapping the next, with
+    only optional parts between: a failing match retries every pair of split points (cubic in
+    the input, worse when searched), which hurts at a few hundred characters. A pair alone is
+    quadratic and needs inputs far longer than most size limits allow, so it is not reported."""
+    chain = [index]
+    while len(chain) < CHAIN:
+        after = _next_overlapping(pattern, sequence, chain[-1])
+        if after is None:
+            return
+        chain.append(after)
+    if _can_fail([sequence[chain[-1] + 1 :], *tail[1:]]):
+        risks.append(Risk(POLYNOMIAL, _unparse_seq(sequence[chain[0] : chain[-1] + 1]),
+                          f"{CHAIN} unbounded repetitions of overlapping characters follow each other with nothing "
+                          "required between them; a failing match retries every way to share the text"))  # fmt: skip
+
+
+def _next_overlapping(pattern: _Pattern, sequence: list[Item], index: int) -> int | None:
+    """The next unbounded repetition overlapping sequence[index], past optional parts only."""
     first = _repeated_chars(pattern, sequence[index])
     if first is None:
-        return
-    for later in sequence[index + 1 :]:
+        return None
+    for position in range(index + 1, len(sequence)):
+        later = sequence[position]
         second = _repeated_chars(pattern, later) if _is_unbounded(later) else None
         if second is not None and first & second:
-            if _can_fail([sequence[sequence.index(later) + 1 :], *tail[1:]]):
-                risks.append(Risk(POLYNOMIAL, _unparse_seq([sequence[index], later]),
-                                  "two unbounded repetitions of overlapping characters meet with nothing "
-                                  "required between them; a failing match retries every split point"))  # fmt: skip
-            return
+            return position
         if not _may_be_empty(later):
-            return
+            return None
+    return None
 
 
 def _repeated_chars(pattern: _Pattern, item: Item) -> frozenset[int] | None:

@@ -21,8 +21,9 @@ EXPONENTIAL_FIX = (
     "Python 3.11+ use an atomic group (?>...) or a possessive quantifier (++, *+); limit the input length."
 )
 POLYNOMIAL_FIX = (
-    "Let adjacent repetitions match disjoint characters (e.g. \\S+ or [^=]* instead of .*), anchor the "
-    "pattern, use a possessive quantifier on Python 3.11+, or limit the input length before matching."
+    "Let adjacent repetitions match disjoint characters (e.g. \\S+ or [^=]* instead of .*), drop the ones "
+    "that add nothing (strip the text instead), use a possessive quantifier on Python 3.11+, or limit the "
+    "input length before matching."
 )
 
 
@@ -63,10 +64,10 @@ class BacktrackingRegex(CallRule):
     finditer, sub, subn or split that the backtracking engine can match in exponentially
     many ways: an unbounded repetition inside another one where one iteration's text can
     be split between two ((a+)+, (\\w+\\s?)*), or a repeated alternation whose branches
-    spell the same text ((\\r\\n|\\r|\\n)+). At low severity: two adjacent unbounded
-    repetitions of overlapping characters in an unanchored pattern (\\s*.*\\s*), which
-    costs polynomial time. Each needs something after it that can fail. The pattern is
-    read with the standard library's regex parser, never run.
+    spell the same text ((\\r\\n|\\r|\\n)+). At low severity: three unbounded repetitions
+    of overlapping characters in a row (\\s*.*\\s*), which cost cubic time or worse.
+    Each needs something after it that can fail. The pattern is read with the standard
+    library's regex parser, never run.
     Why: when a match fails, the engine retries every way of dividing the text between the
     repetitions before giving up; a few dozen crafted characters then hold a CPU for
     minutes (exponential), or a long line for seconds (polynomial), a denial of service
@@ -101,7 +102,7 @@ class BacktrackingRegex(CallRule):
         flags = flag_value(argument(call, "flags", FLAG_POSITION[function]), walk)
         if flags is None:
             return
-        risks = analyse(pattern_node.value, flags, anchored=function == "match", full=function == "fullmatch")
+        risks = analyse(pattern_node.value, flags, full=function == "fullmatch")
         if not risks:
             return
         # One finding per call: the worst hazard, which is the one to fix first.
