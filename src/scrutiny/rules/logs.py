@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk
+from scrutiny.rules.base import Rule, Walk, parameters
 
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "audit", "trace"}
 LOGGER_NAME = re.compile(r"(^|_)(log|logger|logging|LOG|LOGGER|_log|_logger)$", re.IGNORECASE)
@@ -118,8 +118,10 @@ def _is_log_call(call: ast.Call, function: ast.AST | None) -> bool:
     )
 
 
-def _whole_request_data(node: ast.AST) -> list[str]:
-    """Whole header mappings, WSGI environs or cookie jars of a request used as one value."""
+def _whole_request_data(node: ast.AST, wsgi: bool) -> list[str]:
+    """Whole header mappings, WSGI environs or cookie jars of a request used as one value.
+
+    ``wsgi``: the function is a WSGI callable, so a bare ``environ`` is the request's."""
     found: list[str] = []
     stack: list[tuple[ast.AST, ast.AST | None]] = [(node, None)]
     while stack:
@@ -130,16 +132,16 @@ def _whole_request_data(node: ast.AST) -> list[str]:
         whole = not isinstance(parent, ast.Attribute | ast.Subscript) and not (
             isinstance(parent, ast.Call) and ast.unparse(parent.func) in ("len", "bool", "type")
         )
-        if whole and _is_request_data(current):
+        if whole and _is_request_data(current, wsgi):
             found.append(ast.unparse(current))
             continue
         stack.extend((child, current) for child in ast.iter_child_nodes(current))
     return found
 
 
-def _is_request_data(node: ast.AST) -> bool:
+def _is_request_data(node: ast.AST, wsgi: bool) -> bool:
     if isinstance(node, ast.Name):
-        return node.id in ("environ", "wsgi_environ")
+        return node.id == "wsgi_environ" or (wsgi and node.id == "environ")
     if not isinstance(node, ast.Attribute):
         return False
     if node.attr == "environ" and isinstance(node.value, ast.Name) and node.value.id == "os":
@@ -181,7 +183,8 @@ class SecretInLog(Rule):
     What: a logging call whose message or arguments include a variable, attribute or
     key named like a secret (password, token, secret, api_key, private_key, cookie),
     or whose format string prints one ("password: %s"); also a whole request header
-    mapping, cookie jar, Django request.META or WSGI/OS environ passed to a log call
+    mapping, cookie jar, Django request.META, os.environ or a WSGI callable's environ
+    passed to a log call
     (request.headers, dict(self.request.headers), f"{environ}"), including through a
     local name bound to a logger method (log = logger.error).
     Why: logs are copied to aggregators, tickets and support bundles and are read by
@@ -218,7 +221,8 @@ class SecretInLog(Rule):
                 scope=walk.scope_name,
             )
             return
-        wholes = sorted({text for argument in arguments for text in _whole_request_data(argument)})
+        wsgi = "start_response" in parameters(walk.function)
+        wholes = sorted({text for argument in arguments for text in _whole_request_data(argument, wsgi)})
         if wholes:
             yield self.finding(
                 node,
