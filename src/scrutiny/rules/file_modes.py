@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+import re
 import stat
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, argument
+from scrutiny.rules.base import Rule, Walk, argument, call_tail, string_value
 from scrutiny.source import SourceFile
 
 # (call, position of the mode argument); chmod-style calls set the mode as given.
@@ -100,3 +101,171 @@ class PermissiveFileMode(Rule):
         else:
             yield self.finding(node, f"{tail} sets mode {value:#o}: every local user can write it{temp}", src,
                                scope=walk.scope_name)  # fmt: skip
+
+
+OPEN_CALLS = ("open", "io.open", "builtins.open", "codecs.open")
+OPEN_MODE = re.compile(r"^[rwxabt+U]{1,4}$")
+# An identifier that spells its octal value: o600, MODE_0600, S_0o644.
+MODE_NAME = re.compile(r"(?:^|_|[oO])0?[oO]?([0-7]{3})$")
+TEMP_FACTORIES = ("mkstemp", "NamedTemporaryFile", "TemporaryFile", "mkdtemp")
+CHMOD_TAILS = ("chmod", "lchmod", "fchmod")
+
+
+def _known_mode(node: ast.AST | None, src: SourceFile) -> int | None:
+    """A mode from literals and stat names, a module constant, or a name that spells it (o600)."""
+    value = mode_value(node, src)
+    if value is not None or not isinstance(node, ast.Name | ast.Attribute):
+        return value
+    name = node.id if isinstance(node, ast.Name) else node.attr
+    for statement in src.tree.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and statement.targets[0].id == name
+        ):
+            return mode_value(statement.value, src)
+    spelled = MODE_NAME.search(name)
+    return int(spelled.group(1), 8) if spelled else None
+
+
+def _bound_name(call: ast.Call, walk: Walk) -> str | None:
+    """The name a created file's object or descriptor is kept under (with ... as f, f = open())."""
+    parent = walk.parent(call)
+    if isinstance(parent, ast.withitem) and isinstance(parent.optional_vars, ast.Name):
+        return parent.optional_vars.id
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+        return parent.targets[0].id
+    return None
+
+
+class ModeNarrowedAfterWrite(Rule):
+    """File created with the default mode and made private only afterwards
+
+    What: in one function, a file is created for writing with the default permissions
+    (open(p, "w"/"x"/"a"), Path.write_text/write_bytes, Path.open("w"), os.open with
+    O_CREAT and no mode) and later os.chmod/Path.chmod on the same path, or os.fchmod on
+    its descriptor, takes read access away from other users (0o600, 0o640, 0o400 ...).
+    Quiet when os.umask is set first, when the path comes from tempfile (already private),
+    or when the chmod does not narrow others' access.
+    Why: until the chmod runs, the file has the umask's mode, usually readable by every
+    local user; another process can open it in that window and keep reading through its
+    descriptor after the chmod, so the key or token written there leaks anyway.
+    Example:
+        with open(key_path, "w") as f:
+            os.chmod(key_path, 0o600)
+            f.write(private_key)
+    Fix: create it private from the start:
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600) and
+    os.fdopen(fd, "w"), or set a restrictive os.umask around the creation.
+    """
+
+    id = "SCR981"
+    name = "mode-narrowed-after-write"
+    category = Category.FILESYSTEM
+    cwe = 276
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.FunctionDef, ast.AsyncFunctionDef)
+    bandit = ()
+    ruff = ()
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        src = walk.src
+        function_of = src.index.function_of
+        calls = [n for n in ast.walk(node) if isinstance(n, ast.Call) and function_of.get(n) is node]
+        calls.sort(key=lambda c: (c.lineno, c.col_offset))
+        created: dict[str, ast.Call] = {}  # path text or descriptor name -> creating call
+        temporary = _temporary_names(node)
+        for call in calls:
+            name = src.qualname(call.func) or ""
+            tail = call_tail(call)
+            if name == "os.umask":
+                return
+            path = _created_path(call, name, tail)
+            if path is not None and path.split(".")[0] not in temporary:
+                created.setdefault(path, call)
+                bound = _bound_name(call, walk)
+                if bound:
+                    created.setdefault(f"fd:{bound}", call)
+                continue
+            if tail not in CHMOD_TAILS:
+                continue
+            target, mode_node = _chmod_target(call, name, tail)
+            creation = created.get(target) if target else None
+            mode = _known_mode(mode_node, src)
+            if target is None or creation is None or mode is None or mode & stat.S_IROTH:
+                continue
+            private = not mode & 0o077
+            yield self.finding(
+                creation,
+                f"{ast.unparse(creation.func)}() creates the file with the default mode; the "
+                f"{tail}({mode:#o}) at line {call.lineno} removes others' access only after it exists",
+                src,
+                scope=walk.scope_name,
+                severity=Severity.MEDIUM if private else Severity.LOW,
+            )
+            del created[target]
+
+
+def _temporary_names(function: ast.AST) -> set[str]:
+    """Names bound from tempfile factories, whose files are already private to the owner."""
+    names: set[str] = set()
+    for node in ast.walk(function):
+        value = node.value if isinstance(node, ast.Assign) else None
+        if isinstance(value, ast.Call) and call_tail(value) in TEMP_FACTORIES:
+            assert isinstance(node, ast.Assign)
+            names.update(n.id for target in node.targets for n in ast.walk(target) if isinstance(n, ast.Name))
+        if isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Call):
+            if call_tail(node.context_expr) in TEMP_FACTORIES and isinstance(node.optional_vars, ast.Name):
+                names.add(node.optional_vars.id)
+    return names
+
+
+def _created_path(call: ast.Call, name: str, tail: str) -> str | None:
+    """The path text of a call that creates a file with the default mode, else None."""
+    if name in OPEN_CALLS:
+        mode = string_value(argument(call, "mode", 1))
+        path = argument(call, "file", 0)
+        if mode and OPEN_MODE.match(mode) and set(mode) & set("wxa") and path is not None:
+            return ast.unparse(path)
+        return None
+    if name == "os.open":
+        flags, path = argument(call, "flags", 1), argument(call, "path", 0)
+        if flags is not None and path is not None and argument(call, "mode", 2) is None:
+            return ast.unparse(path) if "O_CREAT" in ast.unparse(flags) else None
+        return None
+    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    if receiver is None or name.startswith(("os.", "io.", "codecs.")):
+        return None
+    if tail in ("write_text", "write_bytes"):
+        return _path_text(receiver)
+    if tail == "open" and call.args:
+        mode = string_value(call.args[0])
+        if mode and OPEN_MODE.match(mode) and set(mode) & set("wxa"):
+            return _path_text(receiver)
+    return None
+
+
+def _path_text(node: ast.expr) -> str:
+    """The text of a path, seeing through Path(p) so that Path(p) and p compare equal."""
+    if isinstance(node, ast.Call) and call_tail(node) in ("Path", "PurePath", "PosixPath") and len(node.args) == 1:
+        return ast.unparse(node.args[0])
+    return ast.unparse(node)
+
+
+def _chmod_target(call: ast.Call, name: str, tail: str) -> tuple[str | None, ast.expr | None]:
+    """(path text or fd:name, mode expression) of a chmod-style call."""
+    if name in ("os.chmod", "os.lchmod"):
+        path = argument(call, "path", 0)
+        return (ast.unparse(path) if path is not None else None), argument(call, "mode", 1)
+    if name == "os.fchmod":
+        fd = argument(call, "fd", 0)
+        if isinstance(fd, ast.Call) and call_tail(fd) == "fileno" and isinstance(fd.func, ast.Attribute):
+            fd = fd.func.value
+        return (f"fd:{fd.id}" if isinstance(fd, ast.Name) else None), argument(call, "mode", 1)
+    if tail == "chmod" and isinstance(call.func, ast.Attribute) and len(call.args) == 1 and not call.keywords:
+        if not name.startswith("os."):
+            return _path_text(call.func.value), call.args[0]
+    return None, None

@@ -83,6 +83,8 @@ NOT_SECRET_SUFFIXES = {
     "start",
     "end",
 }
+# Local names worth resolving as aliases of a logger method (log_method = logger.debug).
+LOG_ALIAS = re.compile(r"log|warn|debug|info|error|critical", re.IGNORECASE)
 # Methods of str: password.strip() is still the password, token.contents is a field of an object.
 STR_METHODS = frozenset(name for name in dir(str) if not name.startswith("_"))
 MASKING_CALL = re.compile(r"(mask|redact|sanitiz|scrub|hash|obfuscat|censor|hide|strip_password)", re.IGNORECASE)
@@ -103,7 +105,17 @@ def is_secret_name(name: str) -> bool:
     return any(pair in SECRET_PAIRS for pair in zip(lowered, lowered[1:], strict=False))
 
 
-def _is_log_call(call: ast.Call) -> bool:
+def _is_log_call(call: ast.Call, function: ast.AST | None = None) -> bool:
+    """A logger method call, or a call of a local name bound to one (log = logger.warning)."""
+    if isinstance(call.func, ast.Name) and function is not None and LOG_ALIAS.search(call.func.id):
+        callee = call.func.id
+        return any(
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == callee for t in node.targets)
+            and isinstance(node.value, ast.Attribute)
+            and _is_log_call(ast.Call(node.value, [], []))
+            for node in ast.walk(function)
+        )
     func = call.func
     if not isinstance(func, ast.Attribute) or func.attr not in LOG_METHODS:
         return False
@@ -238,7 +250,7 @@ class SecretInLog(Rule):
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.Call)
-        if not _is_log_call(node):
+        if not _is_log_call(node, walk.function):
             return
         arguments: list[ast.expr] = [*node.args, *(kw.value for kw in node.keywords if kw.arg != "exc_info")]
         secrets = sorted({name for argument in arguments for name in secret_references(argument)})
@@ -324,7 +336,7 @@ class RequestInLog(Rule):
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.Call)
-        if not _is_log_call(node):
+        if not _is_log_call(node, walk.function):
             return
         names = frozenset({"request", "req"} if WEB_IMPORT.search(walk.src.text) else {"request"})
         whole: list[str] = []

@@ -1,0 +1,119 @@
+"""Regular expressions whose backtracking grows exponentially or polynomially with the input."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from scrutiny.context import FileKind
+from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.regex_risk import EXPONENTIAL, analyse
+from scrutiny.rules.base import CallRule, Walk, argument, keep_lower, note
+
+# Position of the flags argument of each matching function (the pattern is always first).
+FLAG_POSITION = {"compile": 1, "match": 2, "search": 2, "fullmatch": 2, "findall": 2, "finditer": 2, "sub": 4,
+                 "subn": 4, "split": 3}  # fmt: skip
+FLAG_VALUES = {"I": 2, "IGNORECASE": 2, "L": 4, "LOCALE": 4, "M": 8, "MULTILINE": 8, "S": 16, "DOTALL": 16,
+               "U": 32, "UNICODE": 32, "X": 64, "VERBOSE": 64, "A": 256, "ASCII": 256, "NOFLAG": 0}  # fmt: skip
+EXPONENTIAL_FIX = (
+    "Make each repetition unambiguous (the repeated part must not be able to match what the next iteration "
+    "or a neighbouring part matches, e.g. (\\w+\\s)* instead of (\\w+\\s?)*), bound it ({1,64}), or on "
+    "Python 3.11+ use an atomic group (?>...) or a possessive quantifier (++, *+); limit the input length."
+)
+POLYNOMIAL_FIX = (
+    "Let adjacent repetitions match disjoint characters (e.g. \\S+ or [^=]* instead of .*), drop the ones "
+    "that add nothing (strip the text instead), use a possessive quantifier on Python 3.11+, or limit the "
+    "input length before matching."
+)
+
+
+def flag_value(node: ast.expr | None, walk: Walk) -> int | None:
+    """The flags an expression stands for (re.I | re.X ...), None when not known from the text."""
+    if node is None:
+        return 0
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr | ast.Add):
+        left, right = flag_value(node.left, walk), flag_value(node.right, walk)
+        return None if left is None or right is None else left | right
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    name = walk.src.qualname(node) if isinstance(node, ast.Attribute | ast.Name) else None
+    if name and name.split(".")[0] in ("re", "regex"):
+        tail = name.rsplit(".", 1)[-1].removeprefix("RegexFlag.")
+        return FLAG_VALUES.get(tail)
+    return None
+
+
+def _literal_pattern(node: ast.expr | None, walk: Walk) -> ast.expr | None:
+    """The pattern literal itself, or the literal a module-level name is bound to exactly once."""
+    if not isinstance(node, ast.Name):
+        return node
+    bound = [
+        statement.value
+        for statement in walk.src.tree.body
+        if isinstance(statement, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == node.id for t in statement.targets)
+    ]
+    return bound[0] if len(bound) == 1 else None
+
+
+class BacktrackingRegex(CallRule):
+    """Regular expression with catastrophic backtracking (ReDoS)
+
+    What: a literal pattern (or a module constant bound once to one) given to re/regex
+    compile, match, search, fullmatch, findall,
+    finditer, sub, subn or split that the backtracking engine can match in exponentially
+    many ways: an unbounded repetition inside another one where one iteration's text can
+    be split between two ((a+)+, (\\w+\\s?)*), or a repeated alternation whose branches
+    spell the same text ((\\r\\n|\\r|\\n)+). At low severity: three unbounded repetitions
+    of overlapping characters in a row (\\s*.*\\s*), which cost cubic time or worse.
+    Each needs something after it that can fail. The pattern is read with the standard
+    library's regex parser, never run.
+    Why: when a match fails, the engine retries every way of dividing the text between the
+    repetitions before giving up; a few dozen crafted characters then hold a CPU for
+    minutes (exponential), or a long line for seconds (polynomial), a denial of service
+    for any server that matches client text.
+    Example:
+        WORDS = re.compile(r"^(\\w+\\s?)*$")
+    Fix: make each repetition unambiguous (^(\\w+\\s)*\\w*$), bound it, or on Python 3.11+
+    use an atomic group (?>...) or a possessive quantifier (\\w++); for the polynomial form
+    let neighbours match disjoint characters; cap the input length before matching.
+    """
+
+    id = "SCR980"
+    name = "regex-catastrophic-backtracking"
+    category = Category.INPUT_VALIDATION
+    cwe = 1333
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    calls = tuple(f"{module}.{function}" for module in ("re", "regex") for function in FLAG_POSITION)
+    context = {
+        FileKind.TEST: note("tests match their own input, not a client's"),
+        FileKind.EXAMPLE: keep_lower("in example code"),
+        FileKind.DOCS: note("documentation tooling matches the project's own text"),
+    }
+    bandit = ()
+    ruff = ()
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        pattern_node = _literal_pattern(argument(call, "pattern", 0), walk)
+        if not isinstance(pattern_node, ast.Constant) or not isinstance(pattern_node.value, str | bytes):
+            return
+        function = name.rsplit(".", 1)[-1]
+        flags = flag_value(argument(call, "flags", FLAG_POSITION[function]), walk)
+        if flags is None:
+            return
+        risks = analyse(pattern_node.value, flags, full=function == "fullmatch")
+        if not risks:
+            return
+        # One finding per call: the worst hazard, which is the one to fix first.
+        risk = next((r for r in risks if r.kind == EXPONENTIAL), risks[0])
+        exponential = risk.kind == EXPONENTIAL
+        yield self.finding(
+            call,
+            f"{risk.kind} backtracking in {risk.fragment!r}: {risk.reason}",
+            walk.src,
+            scope=walk.scope_name,
+            severity=None if exponential else Severity.LOW,
+            confidence=None if exponential else Confidence.LOW,
+            fix=EXPONENTIAL_FIX if exponential else POLYNOMIAL_FIX,
+        )
