@@ -83,13 +83,30 @@ def _guards_access(node: ast.Compare, function: ast.FunctionDef | ast.AsyncFunct
         return True
     if _words(node) & REQUEST_WORDS:
         return True
-    # secret = request.args.get("s"); ...; secret == self.secret
+    # secret = request.args.get("s"); ...; secret == self.secret, also through a few
+    # assignments (creds = b64decode(request.auth); user, password = creds.split(":")).
     names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-    for assign in ast.walk(function) if function is not None else ():
-        if isinstance(assign, ast.Assign) and any(getattr(t, "id", None) in names for t in assign.targets):
-            if _words(assign.value) & REQUEST_WORDS:
-                return True
-    return False
+    return function is not None and bool(names & _request_derived(function))
+
+
+def _request_derived(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Local names whose value is computed from the request, followed to a fixed point."""
+    assigns = [(a.targets, a.value) for a in ast.walk(function) if isinstance(a, ast.Assign)]
+    derived: set[str] = set()
+    for _ in range(4):  # a handful of hops is what real code needs; the bound keeps it cheap
+        grown = False
+        for targets, value in assigns:
+            used = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+            if not (_words(value) & REQUEST_WORDS or used & derived):
+                continue
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name) and name.id not in derived:
+                        derived.add(name.id)
+                        grown = True
+        if not grown:
+            break
+    return derived
 
 
 def _words(node: ast.AST) -> set[str]:
