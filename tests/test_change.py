@@ -225,7 +225,7 @@ def test_no_python_change_is_nothing_to_review(repo: Repo, capsys: pytest.Captur
     assert "touches no Python file" in document["verdict"]["text"]
 
 
-@pytest.mark.parametrize("fmt", ["text", "markdown", "sarif"])
+@pytest.mark.parametrize("fmt", ["text", "markdown", "sarif", "html", "gerrit"])
 def test_every_format_shows_the_change(repo: Repo, fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
     repo.write("app.py", CHANGED_APP)
     repo.commit("add a shell call")
@@ -240,6 +240,19 @@ def test_every_format_shows_the_change(repo: Repo, fmt: str, capsys: pytest.Capt
         results = json.loads(out)["runs"][0]["results"]
         states = sorted((r["ruleId"], r["baselineState"]) for r in results)
         assert states == [("SCR101", "new"), ("SCR130", "absent")]
+    elif fmt == "gerrit":
+        document = json.loads(out)
+        posted = [
+            (c["properties"]["rule_id"], c["line"], c["properties"]["change"])
+            for comments in document["robot_comments"].values()
+            for c in comments
+        ]
+        assert posted == [("SCR101", 9, "introduced")]
+        assert "Introduced 1, fixed 1, unchanged 0" in document["message"]
+    elif fmt == "html":
+        assert '<p id="change-counts">Introduced 1, fixed 1, unchanged 0.</p>' in out
+        assert out.count('data-change="introduced"') == 1 and out.count('data-change="fixed"') == 1
+        assert '<a href="#change">Change</a>' in out
     else:
         assert "Introduced 1, fixed 1, unchanged 0." in out
         assert "introduced" in out.lower() and "fixed" in out.lower()

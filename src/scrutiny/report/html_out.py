@@ -268,12 +268,42 @@ def _header(review: Review) -> list[str]:
         out.append(f'<p class="chips">{"".join(chips)}</p>')
     out.append("</section>")
     out.append(
-        '<nav><a href="#overview">What the code is</a><a href="#findings">Findings</a>'
+        "<nav>"
+        + ('<a href="#change">Change</a>' if review.change is not None else "")
+        + '<a href="#overview">What the code is</a><a href="#findings">Findings</a>'
         '<a href="#details">Details</a><a href="#aspects">Aspects</a>'
         + ('<a href="#errors">Files not reviewed</a>' if review.errors else "")
         + "</nav>"
     )
     out.append("</header>")
+    return out
+
+
+def _change(review: Review) -> list[str]:
+    """What the change introduces and fixes, when the review is of a change (--diff, --patch)."""
+    change = review.change
+    if change is None:
+        return []
+    counts = change.counts
+    out = [
+        '<section id="change">',
+        f"<h2>{text(change.title())}</h2>",
+        f'<p id="change-counts">Introduced {counts["introduced"]}, fixed {counts["fixed"]}, '
+        f"unchanged {counts['unchanged']}.</p>",
+        '<ul class="changed-files">',
+        *(f'<li class="mono">{text(f.describe())}</li>' for f in change.files),
+        "</ul>",
+    ]
+    listed = [("introduced", f) for f in change.introduced] + [("fixed", f) for f in change.fixed]
+    if listed:
+        out.append('<ul class="change-findings">')
+        for state, finding in listed:
+            out.append(
+                f'<li data-change="{state}"><strong>{state}</strong> <span class="mono">'
+                f"{text(finding.rule_id)} {text(_location(finding))}</span>: {text(finding.message)}</li>"
+            )
+        out.append("</ul>")
+    out.append("</section>")
     return out
 
 
@@ -466,6 +496,7 @@ def render(review: Review) -> str:
     body: list[str] = []
     body.extend(_header(review))
     body.append("<main>")
+    body.extend(_change(review))
     body.extend(_overview(review))
     # Findings come before the aspects: they are what a reader looks for first, and each
     # table row links to its details just below; the aspects then say what else was checked.
