@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from scrutiny.pickling import quick_state
+
 if TYPE_CHECKING:
     from scrutiny.source import SourceFile
 
@@ -27,6 +29,7 @@ class FileKind(enum.Enum):
     DOCS = "docs"
 
 
+@quick_state
 @dataclass(frozen=True, slots=True)
 class EntryPoint:
     """A function through which untrusted input enters the code."""
@@ -39,6 +42,7 @@ class EntryPoint:
     evidence: str
 
 
+@quick_state
 @dataclass(frozen=True, slots=True)
 class FileContext:
     kind: FileKind

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scrutiny.context import FileContext
+from scrutiny.pickling import quick_state
 
 if TYPE_CHECKING:
     from scrutiny.taint import ModuleSummary
@@ -83,6 +84,7 @@ CATEGORY_TITLES = {
 }
 
 
+@quick_state
 @dataclass(frozen=True, slots=True)
 class Location:
     """A span in a file; lines are 1-based, columns 0-based like ``ast``."""
@@ -98,6 +100,7 @@ class Location:
         return max(self.line, self.end_line)
 
 
+@quick_state
 @dataclass(frozen=True, slots=True)
 class TraceStep:
     """One step of a taint path, from where the data enters to where it is used."""
@@ -108,6 +111,7 @@ class TraceStep:
     message: str = ""
 
 
+@quick_state
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One defect (or, at INFO, one note) a rule reports at one place."""
@@ -135,6 +139,7 @@ class Finding:
         return self.severity > Severity.INFO
 
 
+@quick_state
 @dataclass(frozen=True, slots=True)
 class Citation:
     """Lines an aspect statement rests on, with the role they play."""
@@ -167,6 +172,7 @@ class FileError:
     line: int = 0
 
 
+@quick_state
 @dataclass(frozen=True, slots=True)
 class Suppressed:
     """A finding hidden by context or by an inline suppression, kept for the record."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from scrutiny import __version__
 from scrutiny.context import FileContext, FileKind
 from scrutiny.findings import Category, Citation, FileError, FileResult, Finding, Observation, Severity, Suppressed
+from scrutiny.pickling import quick_state
 from scrutiny.report import aspects as aspect_writers
 from scrutiny.rules import registered
 
@@ -36,6 +37,7 @@ class InputInfo:
     sha256: str = ""
 
 
+@quick_state
 @dataclass(frozen=True, slots=True)
 class Statement:
     text: str
@@ -58,6 +60,7 @@ class Aspect:
         return self.category.title
 
 
+@quick_state
 @dataclass(frozen=True, slots=True)
 class FileSummary:
     path: str
