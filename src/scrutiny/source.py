@@ -134,6 +134,15 @@ class TreeIndex:
             return self.by_type.get(types[0], [])
         return [node for t in types for node in self.by_type.get(t, [])]
 
+    @cached_property
+    def calls_by_function(self) -> dict[FunctionNode | None, list[ast.Call]]:
+        """The calls made directly in each function (not in functions nested in it), in source order."""
+        calls: dict[FunctionNode | None, list[ast.Call]] = {}
+        function_of = self.function_of
+        for node in self.by_type.get(ast.Call, []):
+            calls.setdefault(function_of[node], []).append(node)  # type: ignore[arg-type]
+        return calls
+
     def functions(self) -> list[FunctionNode]:
         found = [f for f in self.of_type(ast.FunctionDef, ast.AsyncFunctionDef) if isinstance(f, FunctionNode)]
         return sorted(found, key=lambda f: (f.lineno, f.col_offset))
@@ -211,6 +220,18 @@ class SourceFile:
         ``sp.run`` after ``import subprocess as sp`` gives ``subprocess.run``; a call in the
         chain is kept as ``()`` so ``ssl.create_default_context().check_hostname`` resolves.
         """
+        # Memoised per node: dozens of rules ask for the same call's name.
+        memo = self._qualnames
+        if node in memo:
+            return memo[node]
+        name = memo[node] = self._qualname(node)
+        return name
+
+    @cached_property
+    def _qualnames(self) -> dict[ast.AST | None, str | None]:
+        return {}
+
+    def _qualname(self, node: ast.AST | None) -> str | None:
         parts: list[str] = []
         while True:
             if isinstance(node, ast.Attribute):

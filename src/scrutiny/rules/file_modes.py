@@ -173,9 +173,10 @@ class ModeNarrowedAfterWrite(Rule):
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         src = walk.src
-        function_of = src.index.function_of
-        calls = [n for n in ast.walk(node) if isinstance(n, ast.Call) and function_of.get(n) is node]
-        calls.sort(key=lambda c: (c.lineno, c.col_offset))
+        calls = src.index.calls_by_function.get(node, [])
+        if not any(call_tail(call) in CHMOD_TAILS for call in calls):
+            return  # most functions: nothing narrows a mode, so nothing to pair
+        calls = sorted(calls, key=lambda c: (c.lineno, c.col_offset))
         created: dict[str, ast.Call] = {}  # path text or descriptor name -> creating call
         temporary = _temporary_names(node)
         for call in calls:
