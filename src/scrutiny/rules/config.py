@@ -79,7 +79,7 @@ class DebugEnabled(Rule):
     }
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
-        src, scope = walk.src, walk.scope_name
+        src = walk.src
         if isinstance(node, ast.Call):
             yield from self._check_call(node, walk)
             return
@@ -88,7 +88,9 @@ class DebugEnabled(Rule):
             return
         for target in node.targets:
             if isinstance(target, ast.Attribute) and target.attr == "debug" and _is_app(target.value, src):
-                yield self.finding(node, f"{ast.unparse(target)} = True turns on the debugger", src, scope=scope)
+                yield self.finding(
+                    node, f"{ast.unparse(target)} = True turns on the debugger", src, scope=walk.scope_name
+                )
             elif (
                 isinstance(target, ast.Subscript)
                 and string_value(target.slice) == "DEBUG"
@@ -96,24 +98,26 @@ class DebugEnabled(Rule):
                 and target.value.attr == "config"
                 and _is_app(target.value.value, src)
             ):
-                yield self.finding(node, f"{ast.unparse(target)} = True turns on the debugger", src, scope=scope)
+                yield self.finding(
+                    node, f"{ast.unparse(target)} = True turns on the debugger", src, scope=walk.scope_name
+                )
             elif (
                 isinstance(target, ast.Name)
                 and target.id == "DEBUG"
                 and node in src.tree.body
                 and _is_django_settings(src)
             ):
-                yield self.finding(node, "Django settings set DEBUG = True", src, scope=scope,
+                yield self.finding(node, "Django settings set DEBUG = True", src, scope=walk.scope_name,
                                    severity=Severity.MEDIUM, confidence=Confidence.HIGH)  # fmt: skip
 
     def _check_call(self, call: ast.Call, walk: Walk) -> Iterator[Finding]:
-        src, scope = walk.src, walk.scope_name
+        src = walk.src
         func = call.func
         if isinstance(func, ast.Attribute):
             receiver = func.value
             if func.attr == "run" and is_true(keyword(call, "debug")) and _is_app(receiver, src):
                 yield self.finding(call, f"{ast.unparse(func)}(debug=True) runs the interactive debugger", src,
-                                   scope=scope)  # fmt: skip
+                                   scope=walk.scope_name)  # fmt: skip
                 return
             if (
                 func.attr in ("update", "from_mapping")
@@ -122,10 +126,12 @@ class DebugEnabled(Rule):
                 and receiver.attr == "config"
                 and _is_app(receiver.value, src)
             ):
-                yield self.finding(call, f"{ast.unparse(func)}(DEBUG=True) turns on the debugger", src, scope=scope)
+                yield self.finding(
+                    call, f"{ast.unparse(func)}(DEBUG=True) turns on the debugger", src, scope=walk.scope_name
+                )
                 return
         tail = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         if tail == "run_simple" and src.qualname(func) in RUN_SIMPLE:
             if is_true(argument(call, "use_debugger", 4)):
                 yield self.finding(call, "run_simple(use_debugger=True) serves the interactive debugger", src,
-                                   scope=scope)  # fmt: skip
+                                   scope=walk.scope_name)  # fmt: skip

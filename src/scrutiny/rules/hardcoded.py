@@ -6,6 +6,7 @@ import ast
 import ipaddress
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from itertools import pairwise
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -45,6 +46,7 @@ PLACEHOLDERS = frozenset(
 REGEX = re.compile(r"\\[wdsbWDSB]|^\^|\[[^\]]+\][*+?{]")
 
 
+@lru_cache(maxsize=8192)  # called for every assignment, argument and key; names repeat
 def _secret_kind(name: str | None) -> str:
     """'password', 'secret' or '' for a name that does not hold a credential."""
     if not name:
@@ -266,6 +268,12 @@ def _namespace_host(host: str) -> bool:
     return any(host == h or host.endswith("." + h) for h in NAMESPACE_HOSTS)
 
 
+def _could_name_host(text: str) -> bool:
+    # The cheap half of _host_kind, tried before the literal's place is worked out: most
+    # string constants are messages with spaces.
+    return not any(ch.isspace() for ch in text) and text not in ("0.0.0.0", "::")  # noqa: S104
+
+
 def _host_kind(text: str, place: Place) -> str:
     """What kind of host the literal names, or '' when it is not one worth reporting.
 
@@ -327,7 +335,7 @@ class HardcodedHost(Rule):
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.Constant)
-        if not isinstance(node.value, str) or not node.value:
+        if not isinstance(node.value, str) or not node.value or not _could_name_host(node.value):
             return
         place = _place(node, walk)
         if place is None:

@@ -125,17 +125,19 @@ class SslUnverifiedContext(Rule):
     ruff = ("S323", "S501")
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
-        src, scope = walk.src, walk.scope_name
+        src = walk.src
         if isinstance(node, ast.Call):
             func = node.func
             tail = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if tail == "_create_unverified_context" and src.qualname(func) == "ssl._create_unverified_context":
                 yield self.finding(node, "ssl._create_unverified_context() skips all certificate checks", src,
-                                   scope=scope)  # fmt: skip
+                                   scope=walk.scope_name)  # fmt: skip
             for kw in node.keywords:
                 if kw.arg == "cert_reqs" and _is_cert_none(kw.value, src):
                     name = src.qualname(func) or ast.unparse(func)
-                    yield self.finding(kw.value, f"{name} is called with cert_reqs=CERT_NONE", src, scope=scope)
+                    yield self.finding(
+                        kw.value, f"{name} is called with cert_reqs=CERT_NONE", src, scope=walk.scope_name
+                    )
             return
         assert isinstance(node, ast.Assign)
         for target in node.targets:
@@ -145,18 +147,18 @@ class SslUnverifiedContext(Rule):
             if target.attr == "_create_default_https_context":
                 if src.qualname(node.value) == "ssl._create_unverified_context":
                     yield self.finding(node, "every HTTPS connection of the process now skips certificate checks",
-                                       src, scope=scope)  # fmt: skip
+                                       src, scope=walk.scope_name)  # fmt: skip
             elif target.attr == "check_hostname" and is_false(node.value):
                 if _loads_dedicated_ca(walk, owner):
                     yield self.finding(node, f"{owner}.check_hostname = False: any certificate from the CA loaded "
-                                       "for this context is accepted for any host", src, scope=scope, cwe=297,
+                                       "for this context is accepted for any host", src, scope=walk.scope_name, cwe=297,
                                        severity=Severity.LOW, confidence=Confidence.MEDIUM)  # fmt: skip
                 else:
                     yield self.finding(node, f"{owner}.check_hostname = False accepts certificates for any host",
-                                       src, scope=scope, cwe=297)  # fmt: skip
+                                       src, scope=walk.scope_name, cwe=297)  # fmt: skip
             elif target.attr == "verify_mode" and _is_cert_none(node.value, src):
                 yield self.finding(node, f"{owner}.verify_mode = CERT_NONE accepts any certificate", src,
-                                   scope=scope)  # fmt: skip
+                                   scope=walk.scope_name)  # fmt: skip
 
 
 def _loads_dedicated_ca(walk: Walk, owner: str) -> bool:
