@@ -19,6 +19,7 @@ from scrutiny.rules.base import (
     is_false,
     keyword,
 )
+from scrutiny.rules.code_guards import names_vetted, regex_vetted
 from scrutiny.source import SourceFile
 
 SUBPROCESS_CALLS = (
@@ -192,6 +193,8 @@ class _BuiltinCodeRun(CallRule):
                 severity=Severity.LOW,
             )
             return
+        if regex_vetted(call, code, walk) or names_vetted(call, code, walk):
+            return  # what the text can name was checked against an allow-list first
         built = "a string built at run time" if is_built_string(code) else "a value that is not a fixed string"
         yield self.finding(call, f"{self.builtin}() runs {built} as Python code", walk.src, scope=walk.scope_name)
 
@@ -201,7 +204,10 @@ class EvalUsed(_BuiltinCodeRun):
 
     What: the builtin eval (or builtins.eval) called on anything other than a literal
     string. Methods that happen to be named eval (model.eval(), driver.eval(js)) are not
-    the builtin and are left alone.
+    the builtin and are left alone, and so is text vetted by an allow-list before it runs:
+    every variable in it matched by an anchored regular expression on that branch, or the
+    compiled code's co_names checked with a raise for any name not allowed (restricted
+    globals alone do not count).
     Why: eval runs any Python expression with the caller's globals, so a value that an
     attacker can influence can import modules, open files or start processes (code
     injection). Passing restricted globals does not make it safe.

@@ -1,0 +1,108 @@
+"""Guards that make a run-time string safe to hand to eval/exec.
+
+Two idioms vet what the evaluated text can name before it runs:
+
+- an anchored regular expression over every variable the text is built from, on the branch
+  where it matched (``if re.fullmatch(r"\\\\\\w+", value): eval(f'"{value}"')``);
+- the compiled code's names checked against an allow-list, with anything else rejected by a
+  raise, before the code runs (``for name in code.co_names: if name not in allowed: raise``).
+
+Restricted globals alone (``{"__builtins__": {}}``) are not a guard: attribute chains reach
+builtins again.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from scrutiny.rules.base import Walk, string_value
+
+MATCH_CALLS = frozenset({"re.match", "re.fullmatch", "re.search"})
+MATCH_METHODS = frozenset({"match", "fullmatch", "search"})
+
+
+def _anchored(pattern: str, method: str) -> bool:
+    end = pattern.endswith(("$", r"\Z")) and not pattern.endswith(r"\$")
+    if method == "fullmatch":
+        return True
+    if method == "match":
+        return end
+    return pattern.startswith("^") and end
+
+
+def _compiled_pattern(name: str, walk: Walk) -> str | None:
+    """The literal of a module-level ``NAME = re.compile(literal)``."""
+    for statement in walk.src.tree.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets)
+            and isinstance(statement.value, ast.Call)
+            and walk.src.qualname(statement.value.func) == "re.compile"
+            and statement.value.args
+        ):
+            return string_value(statement.value.args[0])
+    return None
+
+
+def _matched_name(test: ast.expr, walk: Walk) -> str | None:
+    """The variable an anchored regex test checks, if ``test`` is one."""
+    if not isinstance(test, ast.Call) or not test.args:
+        return None
+    name = walk.src.qualname(test.func) or ""
+    if name in MATCH_CALLS and len(test.args) >= 2:
+        pattern, subject, method = string_value(test.args[0]), test.args[1], name.rsplit(".", 1)[-1]
+    elif isinstance(test.func, ast.Attribute) and test.func.attr in MATCH_METHODS:
+        owner = test.func.value
+        pattern = _compiled_pattern(owner.id, walk) if isinstance(owner, ast.Name) else None
+        subject, method = test.args[0], test.func.attr
+    else:
+        return None
+    if pattern is None or not isinstance(subject, ast.Name) or not _anchored(pattern, method):
+        return None
+    return subject.id
+
+
+def regex_vetted(call: ast.Call, code: ast.expr, walk: Walk) -> bool:
+    """Every variable in ``code`` was matched by an anchored regex on the branch holding ``call``."""
+    variables = {n.id for n in ast.walk(code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if not variables:
+        return False
+    vetted: set[str] = set()
+    child: ast.AST = call
+    parent = walk.parent(call)
+    while parent is not None and not isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module):
+        if isinstance(parent, ast.If) and any(child is s for s in parent.body):
+            tests = parent.test.values if isinstance(parent.test, ast.BoolOp) and isinstance(
+                parent.test.op, ast.And) else [parent.test]  # fmt: skip
+            vetted.update(n for t in tests if (n := _matched_name(t, walk)))
+        child, parent = parent, walk.parent(parent)
+    return variables <= vetted
+
+
+def names_vetted(call: ast.Call, code: ast.expr, walk: Walk) -> bool:
+    """Before ``call``, the code's ``co_names`` are looped over with a raise for names not allowed."""
+    function = walk.src.index.function_of.get(call)
+    if function is None:
+        return False
+    compiled = {ast.unparse(code)}
+    for node in ast.walk(function):
+        # code = compile(<the same text>, ...): the names of ``code`` are the text's names.
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and walk.src.qualname(node.value.func) == "compile"
+            and node.value.args
+            and ast.unparse(node.value.args[0]) in compiled
+        ):
+            compiled.update(ast.unparse(t) for t in node.targets)
+    for node in ast.walk(function):
+        if (
+            isinstance(node, ast.For)
+            and node.lineno < call.lineno
+            and isinstance(node.iter, ast.Attribute)
+            and node.iter.attr == "co_names"
+            and ast.unparse(node.iter.value) in compiled
+            and any(isinstance(inner, ast.Raise) for inner in ast.walk(node))
+        ):
+            return True
+    return False
