@@ -36,7 +36,7 @@ SOURCE_FAMILIES = {
     "http.server": r"\(http\.server\)",
     "file": r"^source: ",  # any source naming a path; the path must then pass through open()
     "flask": r"^source: (Flask request|the Flask request|parameter \w+ of route)",
-    "django": r"^source: (Django request|parameter \w+ of view)",
+    "django": r"^source: (Django request|Django URL parameters|parameter \w+ of view)",
     "fastapi": r"^source: (parameter \w+ of route|Starlette|request\.\w+ \(Starlette/FastAPI\))",
     "aiohttp": r"^source: aiohttp",
     "webob": r"^source: (webob|parameter \w+ of api-controller)",

@@ -113,6 +113,12 @@ ROUTE_DECORATORS = {"route", "get", "post", "put", "patch", "delete", "head", "o
 WSGI_DECORATORS = {"response", "action", "expected_errors", "schema", "query_schema", "expose", "wsgify"}
 CONTROLLER_METHODS = {"index", "show", "create", "update", "delete", "detail", "get_all", "get_one", "post", "put"}
 HTTP_HANDLER_METHODS = re.compile(r"^do_[A-Z]+$")
+# Methods of Django class-based views that run for a request: the verbs, the REST
+# framework actions, and the generic views' hooks, which read self.kwargs (URL parameters).
+DJANGO_VIEW_METHODS = frozenset(
+    {"get", "post", "put", "patch", "delete", "list", "retrieve", "create", "update", "partial_update", "destroy",
+     "dispatch", "get_context_data", "get_object", "get_queryset", "get_template_names", "form_valid"}
+)  # fmt: skip
 CLI_MODULES = {"argparse", "click", "typer", "optparse", "sys", "oslo_config"}
 
 
@@ -289,7 +295,7 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
             add(function, "http-handler", qualified)
             return
         if owner and is_django and any(b.endswith(("View", "ViewSet", "APIView")) for b in bases):
-            if function.name in {"get", "post", "put", "patch", "delete", "list", "retrieve", "create", "update"}:
+            if function.name in DJANGO_VIEW_METHODS:
                 add(function, "view", qualified)
                 return
         if not owner and is_django and positional[:1] == ["request"]:

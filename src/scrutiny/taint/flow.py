@@ -344,7 +344,7 @@ class Function(Branches):
             self._sink(sink, shown or name, node, args, keywords, env)
         if method and name not in models.sink_calls:
             for sink in models.sink_methods.get(method, ()):
-                self._sink(sink, shown or f".{method}()", node, args, keywords, env)
+                self._sink(sink, shown or f".{method}()", node, args, keywords, env, receiver)
         source = (
             models.source_calls.get(name)
             or (models.source_methods.get(method) if method else None)
@@ -404,7 +404,14 @@ class Function(Branches):
         return union(*parts)
 
     def _sink(
-        self, sink: Sink, name: str, node: ast.Call, args: list[Taint], keywords: dict[str | None, Taint], env: Env
+        self,
+        sink: Sink,
+        name: str,
+        node: ast.Call,
+        args: list[Taint],
+        keywords: dict[str | None, Taint],
+        env: Env,
+        receiver: Taint | None = None,
     ) -> None:
         if sink.requires_keyword:
             flag = next((k.value for k in node.keywords if k.arg == sink.requires_keyword), None)
@@ -426,6 +433,8 @@ class Function(Branches):
                     values.append(self.head(argument, env))
                 else:
                     values.append(args[position])
+            elif position == "self" and receiver:
+                values.append(receiver)  # the object the method is called on (path.read_text())
             elif isinstance(position, str) and position in keywords:
                 values.append(keywords[position])
         taint = union(*values)

@@ -19,7 +19,8 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     kind = "shell"      # see SINK_KINDS
     call = "os.system"  # a fully qualified function, or
     method = "execute"  # a method name on any receiver
-    args = [0, "command"]        # positions or keywords that count; empty: every argument
+    args = [0, "command"]        # positions or keywords that count ("self": the object a method is
+                                 # called on); empty: every argument
     requires_keyword = "shell"   # only when this keyword is literally True
     list_first = true   # a list or tuple literal counts by its first element (the program)
     fixed_host_safe = true       # a string that starts with a literal "scheme://host/" is safe
