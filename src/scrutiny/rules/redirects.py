@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, call_tail, note, string_value
+from scrutiny.rules.base import Rule, Walk, call_tail, drop, note, string_value
 from scrutiny.taint import models
 
 # Attributes holding the path exactly as the client sent it (not an absolute URL, which
@@ -125,7 +125,7 @@ class RedirectToRequestPath(Rule):
     confidence = Confidence.MEDIUM
     node_types = (ast.Call,)
     context = {
-        FileKind.TEST: note("tests build redirects from the paths they request"),
+        FileKind.TEST: drop("tests build redirects from the paths they request"),
         FileKind.EXAMPLE: note("example code redirects without hardening"),
         FileKind.DOCS: note("documentation code redirects without hardening"),
     }
