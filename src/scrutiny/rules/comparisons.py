@@ -123,3 +123,78 @@ class PrefixMatchThroughZip(Rule):
         compares = any(isinstance(n, ast.Compare) for n in ast.walk(loop))
         rejects = any(isinstance(n, ast.Return) and _is_constant(n.value, False) for n in ast.walk(loop))
         return compares and rejects
+
+
+# Abstract collection types a str is an instance of.
+STR_SUPERTYPES = frozenset({"Sequence", "Iterable", "Collection", "Container", "Reversible"})
+
+
+def _collection_check(test: ast.expr, walk: Walk) -> str | None:
+    """The name tested with isinstance(name, Sequence-like), unless str is ruled out in the same test."""
+    parts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+    found: str | None = None
+    for part in parts:
+        negated = isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.Not)
+        call = part.operand if negated and isinstance(part, ast.UnaryOp) else part
+        if not (isinstance(call, ast.Call) and call_tail(call) == "isinstance" and len(call.args) == 2):
+            continue
+        kinds = call.args[1].elts if isinstance(call.args[1], ast.Tuple) else [call.args[1]]
+        names = {(walk.src.qualname(k) or "").rsplit(".", 1)[-1] for k in kinds}
+        if "str" in names:
+            return None  # str is named (ruled out or handled) in this test
+        if not negated and names & STR_SUPERTYPES and isinstance(call.args[0], ast.Name):
+            found = call.args[0].id
+    return found
+
+
+class StrTreatedAsCollection(Rule):
+    """Membership test on a value that may be a str, after isinstance(value, Sequence)
+
+    What: code that branches on isinstance(value, Sequence) (or Iterable, Collection,
+    Container) and then tests membership with `x in value` / `x not in value`, without
+    ruling out str. A str is a Sequence, so a single allowed value written as a string
+    turns the exact match into a substring match.
+    Why: when the allowed value is a string ("https://issuer.example"), any claim,
+    origin or name that is a substring of it ("https://issuer", "") passes the check,
+    which is how token issuer and audience checks have been bypassed.
+    Example:
+        if isinstance(issuer, Sequence):
+            if payload["iss"] not in issuer:
+                raise InvalidIssuerError()
+    Fix: test for str first: if isinstance(issuer, str): compare with == / !=,
+    otherwise use membership in the collection.
+    """
+
+    id = "SCR938"
+    name = "str-treated-as-collection"
+    category = Category.INPUT_VALIDATION
+    cwe = 697
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.If,)
+    context = {
+        FileKind.TEST: drop("tests compare values they built themselves"),
+        FileKind.EXAMPLE: note("example code skips the str case"),
+        FileKind.DOCS: note("documentation code skips the str case"),
+    }
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        assert isinstance(node, ast.If)
+        name = _collection_check(node.test, walk)
+        if name is None:
+            return
+        for statement in node.body:
+            for inner in ast.walk(statement):
+                if (
+                    isinstance(inner, ast.Compare)
+                    and any(isinstance(op, ast.In | ast.NotIn) for op in inner.ops)
+                    and any(isinstance(c, ast.Name) and c.id == name for c in inner.comparators)
+                ):
+                    yield self.finding(
+                        node.test,
+                        f"{ast.unparse(node.test)} is true for a str, so '{ast.unparse(inner)}' at line "
+                        f"{inner.lineno} matches substrings when {name} is one string",
+                        walk.src,
+                        scope=walk.scope_name,
+                    )
+                    return
