@@ -39,7 +39,8 @@ class PermissiveFileMode(Rule):
 
     What: os.chmod/lchmod/fchmod or Path.chmod with a mode that grants write to others
     (0o777, 0o666, stat.S_IWOTH ...), os.umask with a mask that keeps others' write
-    bit (os.umask(0)), and, at low severity, os.open/mkdir/makedirs/mkfifo or
+    bit (os.umask(0); not when the next statement puts the old mask back, the only way to
+    read it), and, at low severity, os.open/mkdir/makedirs/mkfifo or
     Path.mkdir/touch asking for world-writable modes (still narrowed by the umask).
     Why: any local account or compromised service can then replace the file's content:
     configuration, scripts that run later, sockets, or temporary files another process
@@ -70,7 +71,7 @@ class PermissiveFileMode(Rule):
         name = src.qualname(func) or ""
         if name == "os.umask":
             mask = mode_value(argument(node, "mask", 0), src)
-            if mask is not None and not mask & stat.S_IWOTH:
+            if mask is not None and not mask & stat.S_IWOTH and not _umask_read(node, walk):
                 yield self.finding(node, f"os.umask({mask:#o}) lets every new file be world-writable", src,
                                    scope=walk.scope_name)  # fmt: skip
             return
@@ -208,6 +209,28 @@ class ModeNarrowedAfterWrite(Rule):
                 severity=Severity.MEDIUM if private else Severity.LOW,
             )
             del created[target]
+
+
+def _umask_read(call: ast.Call, walk: Walk) -> bool:
+    """``old = os.umask(0)`` followed at once by ``os.umask(old)``: the only way to read the
+    mask, which is put back before anything can be created."""
+    statement = walk.parent(call)
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+        return False
+    target = statement.targets[0]
+    block = getattr(walk.parent(statement), "body", None)
+    if not isinstance(target, ast.Name) or not isinstance(block, list) or statement not in block:
+        return False
+    position = block.index(statement)
+    following = block[position + 1] if position + 1 < len(block) else None
+    restore = following.value if isinstance(following, ast.Expr) else None
+    return (
+        isinstance(restore, ast.Call)
+        and walk.src.qualname(restore.func) == "os.umask"
+        and bool(restore.args)
+        and isinstance(restore.args[0], ast.Name)
+        and restore.args[0].id == target.id
+    )
 
 
 def _temporary_names(function: ast.AST) -> set[str]:
