@@ -96,3 +96,40 @@ def test_sql_with_names_pasted_is_low_and_with_data_pasted_medium() -> None:
             cursor.execute("SELECT %s FROM t LIMIT %s" % (columns, limit))
     """
     assert severities(code, "SCR105") == [(3, Severity.LOW), (4, Severity.MEDIUM), (5, Severity.MEDIUM)]
+
+
+def test_code_the_operator_supplies_is_low_and_other_code_stays_high() -> None:
+    code = """
+        import os
+        import sys
+
+        class Command(BaseCommand):
+            def handle(self, **options):
+                if options["command"]:
+                    exec(options["command"], globals())
+                exec(sys.stdin.read(), globals())
+                startup = os.environ.get("PYTHONSTARTUP")
+                with open(startup) as handle:
+                    source = handle.read()
+                exec(compile(source, startup, "exec"), {})
+
+        def ask():
+            code = input()
+            return eval(code, {}, {})
+
+        def run(request):
+            return eval(request.body)
+
+        class Handler:
+            def handle(self, **options):
+                return eval(options["expr"])
+    """
+    found = severities(code, "SCR104") + severities(code, "SCR103")
+    assert found == [
+        (8, Severity.LOW),
+        (9, Severity.LOW),
+        (13, Severity.LOW),
+        (17, Severity.LOW),
+        (20, Severity.HIGH),
+        (24, Severity.HIGH),
+    ]

@@ -106,3 +106,53 @@ def names_vetted(call: ast.Call, code: ast.expr, walk: Walk) -> bool:
         ):
             return True
     return False
+
+
+# Where a command-line program's operator hands it text: the console, piped input, the
+# environment (PYTHONSTARTUP and the like) and the program's own options.
+OPERATOR_CALLS = frozenset({"input", "sys.stdin.read", "sys.stdin.readline", "os.environ.get", "os.getenv"})
+
+
+def _operator_value(node: ast.AST, walk: Walk, command: bool) -> bool:
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Call) and walk.src.qualname(inner.func) in OPERATOR_CALLS:
+            return True
+        if isinstance(inner, ast.Subscript) and walk.src.qualname(inner.value) == "os.environ":
+            return True
+        # options["command"] in a management command's handle(): a command-line argument.
+        if command and isinstance(inner, ast.Subscript | ast.Call):
+            base = inner.value if isinstance(inner, ast.Subscript) else inner.func
+            if isinstance(base, ast.Attribute) and base.attr == "get":
+                base = base.value
+            if isinstance(base, ast.Name) and base.id == "options":
+                return True
+    return False
+
+
+def operator_supplied(call: ast.Call, code: ast.expr, walk: Walk) -> bool:
+    """The text comes from the operator of a command-line program, a few assignments back:
+    typed at a prompt, piped in, named by the environment, or given as the command's option."""
+    function = walk.src.index.function_of.get(call)
+    if function is None:
+        return False
+    owner = walk.parent(function)
+    command = isinstance(owner, ast.ClassDef) and any(
+        ast.unparse(base).rsplit(".", 1)[-1].endswith("Command") for base in owner.bases
+    )
+    pending, seen = [code], 0
+    while pending and seen < 12:
+        node = pending.pop()
+        seen += 1
+        if _operator_value(node, walk, command):
+            return True
+        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        for statement in ast.walk(function):
+            if isinstance(statement, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id in names for t in statement.targets
+            ):
+                pending.append(statement.value)
+            elif isinstance(statement, ast.With):
+                for item in statement.items:
+                    if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id in names:
+                        pending.append(item.context_expr)
+    return False

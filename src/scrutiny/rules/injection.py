@@ -19,7 +19,7 @@ from scrutiny.rules.base import (
     is_false,
     keyword,
 )
-from scrutiny.rules.code_guards import names_vetted, regex_vetted
+from scrutiny.rules.code_guards import names_vetted, operator_supplied, regex_vetted
 from scrutiny.source import SourceFile
 
 SUBPROCESS_CALLS = (
@@ -195,6 +195,17 @@ class _BuiltinCodeRun(CallRule):
             return
         if regex_vetted(call, code, walk) or names_vetted(call, code, walk):
             return  # what the text can name was checked against an allow-list first
+        if operator_supplied(call, code, walk):
+            yield self.finding(
+                call,
+                f"{self.builtin}() runs code the program's operator supplies (console, piped input, environment "
+                "or command option), which is what the command is for",
+                walk.src,
+                scope=walk.scope_name,
+                severity=Severity.LOW,
+                confidence=Confidence.LOW,
+            )
+            return
         built = "a string built at run time" if is_built_string(code) else "a value that is not a fixed string"
         yield self.finding(call, f"{self.builtin}() runs {built} as Python code", walk.src, scope=walk.scope_name)
 
@@ -207,7 +218,9 @@ class EvalUsed(_BuiltinCodeRun):
     the builtin and are left alone, and so is text vetted by an allow-list before it runs:
     every variable in it matched by an anchored regular expression on that branch, or the
     compiled code's co_names checked with a raise for any name not allowed (restricted
-    globals alone do not count).
+    globals alone do not count). Code the operator of a command-line program supplies
+    (typed at input(), piped on stdin, named by the environment, or a management
+    command's option) is low: running it is the program's purpose.
     Why: eval runs any Python expression with the caller's globals, so a value that an
     attacker can influence can import modules, open files or start processes (code
     injection). Passing restricted globals does not make it safe.
