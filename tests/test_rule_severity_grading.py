@@ -108,10 +108,10 @@ def test_code_the_operator_supplies_is_low_and_other_code_stays_high() -> None:
                 if options["command"]:
                     exec(options["command"], globals())
                 exec(sys.stdin.read(), globals())
-                startup = os.environ.get("PYTHONSTARTUP")
-                with open(startup) as handle:
-                    source = handle.read()
-                exec(compile(source, startup, "exec"), {})
+                for startup in [os.environ.get("PYTHONSTARTUP"), "~/.pythonrc.py"]:
+                    with open(startup) as handle:
+                        source = handle.read()
+                    exec(compile(source, startup, "exec"), {})
 
         def ask():
             code = input()

@@ -151,6 +151,10 @@ def operator_supplied(call: ast.Call, code: ast.expr, walk: Walk) -> bool:
                 isinstance(t, ast.Name) and t.id in names for t in statement.targets
             ):
                 pending.append(statement.value)
+            elif isinstance(statement, ast.For) and any(
+                isinstance(t, ast.Name) and t.id in names for t in ast.walk(statement.target)
+            ):
+                pending.append(statement.iter)
             elif isinstance(statement, ast.With):
                 for item in statement.items:
                     if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id in names:

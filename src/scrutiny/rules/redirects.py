@@ -42,8 +42,14 @@ def _request_path(node: ast.AST) -> ast.Attribute | None:
 
 
 def _is_redirect(call: ast.Call) -> bool:
-    tail = call_tail(call).lower()
-    return "redirect" in tail or tail in ("httpfound", "httpmovedpermanently", "httpseeother")
+    """redirect(), a ...Redirect response class, or a redirect class passed in; not helpers
+    such as redirect_to_login(next=...), whose target is fixed."""
+    tail = call_tail(call)
+    return (
+        tail.lower() == "redirect"
+        or tail.endswith(("Redirect", "redirect_class"))
+        or tail in ("HTTPFound", "HTTPMovedPermanently", "HTTPSeeOther")
+    )
 
 
 def _is_guard(node: ast.Call) -> bool:
