@@ -266,6 +266,8 @@ class RuleSet:
             else:
                 for node_type in rule.node_types:
                     self.by_type.setdefault(node_type, []).append(rule)
+        # The last segment of every call name a rule takes, built once per rule set, not per file.
+        self.call_tails = frozenset(name.rsplit(".", 1)[-1] for name in self.by_call)
 
     def run(self, src: SourceFile) -> list[Finding]:
         findings: list[Finding] = []
@@ -281,7 +283,7 @@ class RuleSet:
         by_call, by_method = self.by_call, self.by_method
         # The last segment of a call's name is cheap to read; only calls whose last segment
         # some rule names get their full name resolved through the imports.
-        tails = {name.rsplit(".", 1)[-1] for name in by_call}
+        tails = self.call_tails
         aliases = src.aliases
         for call in index.by_type.get(ast.Call, ()):
             assert isinstance(call, ast.Call)
