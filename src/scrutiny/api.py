@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import errno
-import multiprocessing
 import os
 import signal
 import stat
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 
 from scrutiny import baseline as baselines
@@ -296,6 +293,11 @@ def review_all(
             done += 1
             progress(done, total)
         return [r for r in results if r is not None]
+    # Imported here: a one-file or warm review never starts workers and skips their import cost.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     pending.sort(key=lambda p: (-p[0], p[1]))
     tasks = [(index, items[index]) for _, index in pending]
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)

@@ -13,11 +13,8 @@ import json
 import os
 import re
 import shutil
-import tarfile
 import tempfile
 import urllib.parse
-import urllib.request
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +66,8 @@ def _release_key(version: str) -> tuple[int, ...] | None:
 
 def _sdists(name: str, index: str) -> dict[str, dict[str, object]]:
     """Version -> index entry of its sdist."""
+    import urllib.request  # imported on use: a local review never downloads and starts faster
+
     url = f"{index.rstrip('/')}/{_normalise(name)}/"
     request = urllib.request.Request(url, headers={"Accept": "application/vnd.pypi.simple.v1+json"})  # noqa: S310
     try:
@@ -125,6 +124,8 @@ def _is_sdist_of(filename: str, name: str, version: str) -> bool:
 
 
 def _download(url: str, destination: Path, expected_sha256: str) -> None:
+    import urllib.request
+
     digest = hashlib.sha256()
     handle, partial = tempfile.mkstemp(dir=destination.parent, prefix=".part-")
     try:
@@ -151,6 +152,9 @@ def sha256_of(path: Path) -> str:
 
 
 def _unpack(name: str, version: str, archive: Path, *, cached: bool) -> Fetched:
+    import tarfile
+    import zipfile
+
     target = archive.parent / f"{_normalise(name)}-{version}.unpacked"
     if not target.is_dir():
         staging = Path(tempfile.mkdtemp(dir=archive.parent, prefix=".unpack-"))
@@ -173,6 +177,8 @@ def _unpack(name: str, version: str, archive: Path, *, cached: bool) -> Fetched:
 
 
 def _unzip(archive: Path, destination: Path) -> None:
+    import zipfile
+
     base = destination.resolve()
     with zipfile.ZipFile(archive) as bundle:
         for member in bundle.infolist():

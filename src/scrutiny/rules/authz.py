@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Location, Severity
-from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, drop, name_parts
+from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, drop, name_parts, walk_function
 from scrutiny.rules.handlers import FunctionNode, Handler, handlers, id_reads, reads_request_field
 from scrutiny.source import SourceFile
 
@@ -167,7 +167,7 @@ class Module:
         for default in defaults:
             if self._auth_dependency(default):
                 found.append((default, _shown(default)))
-        for node in ast.walk(function):
+        for node in walk_function(function):
             if isinstance(node, ast.Call) and _is_check_call(node):
                 found.append((node, _shown(node)))
             elif _raises_forbidden(node) and not self._in_except(node):
@@ -207,7 +207,7 @@ class Module:
     def delegates(self, function: FunctionNode) -> bool:
         """Calls a method we cannot see (inherited, super()): it may check there."""
         owner = self.owner.get(function)
-        return any(self.callee(n, owner) is True for n in ast.walk(function) if isinstance(n, ast.Call))
+        return any(self.callee(n, owner) is True for n in walk_function(function) if isinstance(n, ast.Call))
 
 
 _LAST: list[Module] = []
@@ -224,7 +224,7 @@ def resource_inputs(handler: Handler) -> list[ast.AST]:
     """Uses of request input that names a resource, as arguments of calls."""
     names = set(handler.path_params)
     found: list[ast.AST] = []
-    for node in ast.walk(handler.function):
+    for node in walk_function(handler.function):
         if isinstance(node, ast.Call) and _tail(node) not in ("_", "str", "int", "len", "isinstance"):
             for argument in [*node.args, *(kw.value for kw in node.keywords)]:
                 if isinstance(argument, ast.Name) and argument.id in names:
@@ -321,7 +321,7 @@ class MissingAuthorization(Rule):
 
 
 def _calls_in_order(function: FunctionNode) -> list[ast.Call]:
-    nodes = [n for n in ast.walk(function) if isinstance(n, ast.Call)]
+    nodes = [n for n in walk_function(function) if isinstance(n, ast.Call)]
     return sorted(nodes, key=lambda n: (n.lineno, n.col_offset))
 
 
@@ -334,7 +334,7 @@ def _derived_names(handler: Handler) -> set[str]:
     """Path parameters and names assigned, in order, from them or from request ids."""
     names = set(handler.path_params)
     ids = {id(n) for n in id_reads(handler)}
-    assigns = sorted((n for n in ast.walk(handler.function) if isinstance(n, ast.Assign)), key=lambda n: n.lineno)
+    assigns = sorted((n for n in walk_function(handler.function) if isinstance(n, ast.Assign)), key=lambda n: n.lineno)
     for assign in assigns:
         used = {n.id for n in ast.walk(assign.value) if isinstance(n, ast.Name)}
         if used & names or any(id(n) in ids for n in ast.walk(assign.value)):
@@ -416,7 +416,7 @@ def _target_argument(call: ast.Call) -> ast.expr | None:
 def _request_names(handler: Handler) -> dict[str, ast.AST]:
     """Names assigned from the body or a request container, with the assignment."""
     found: dict[str, ast.AST] = {}
-    for node in ast.walk(handler.function):
+    for node in walk_function(handler.function):
         if isinstance(node, ast.Assign) and reads_request_field(node.value, handler):
             for target in node.targets:
                 if isinstance(target, ast.Name):
@@ -454,7 +454,7 @@ class AuthorizationTargetFromRequest(Rule):
     def check_file(self, src: SourceFile) -> Iterator[Finding]:
         for handler in handlers(src):
             assigned = _request_names(handler)
-            calls = [n for n in ast.walk(handler.function) if isinstance(n, ast.Call)]
+            calls = [n for n in walk_function(handler.function) if isinstance(n, ast.Call)]
             checks = [c for c in calls if _is_check_call(c)]
             inside = {id(n) for c in checks for n in ast.walk(c)}
             actions = [c for c in calls if id(c) not in inside]
@@ -484,7 +484,7 @@ class AuthorizationTargetFromRequest(Rule):
 
     def _role_decisions(self, handler: Handler, assigned: dict[str, ast.AST], src: SourceFile) -> Iterator[Finding]:
         """if body.get("is_admin"): / if request.headers["X-Role"] == "admin": the caller says who they are."""
-        for node in ast.walk(handler.function):
+        for node in walk_function(handler.function):
             if not isinstance(node, ast.If | ast.IfExp):
                 continue
             test = node.test

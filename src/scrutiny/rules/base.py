@@ -266,6 +266,8 @@ class RuleSet:
             else:
                 for node_type in rule.node_types:
                     self.by_type.setdefault(node_type, []).append(rule)
+        # The last segment of every call name a rule takes, built once per rule set, not per file.
+        self.call_tails = frozenset(name.rsplit(".", 1)[-1] for name in self.by_call)
 
     def run(self, src: SourceFile) -> list[Finding]:
         findings: list[Finding] = []
@@ -281,7 +283,7 @@ class RuleSet:
         by_call, by_method = self.by_call, self.by_method
         # The last segment of a call's name is cheap to read; only calls whose last segment
         # some rule names get their full name resolved through the imports.
-        tails = {name.rsplit(".", 1)[-1] for name in by_call}
+        tails = self.call_tails
         aliases = src.aliases
         for call in index.by_type.get(ast.Call, ()):
             assert isinstance(call, ast.Call)
@@ -437,3 +439,17 @@ def parameters(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | N
     if args.kwarg:
         names.append(args.kwarg.arg)
     return [n for n in names if n not in ("self", "cls")]
+
+
+_WALKED: dict[ast.AST, tuple[ast.AST, ...]] = {}
+
+
+def walk_function(function: ast.AST) -> tuple[ast.AST, ...]:
+    """``tuple(ast.walk(function))``, memoised: several rules walk the same handler or helper
+    function again and again, and a stored tuple reads far faster than a fresh walk."""
+    found = _WALKED.get(function)
+    if found is None:
+        if len(_WALKED) > 512:  # bounded: keeps only the functions of the file under review
+            _WALKED.clear()
+        found = _WALKED[function] = tuple(ast.walk(function))
+    return found

@@ -80,7 +80,14 @@ class PrefixMatchThroughZip(Rule):
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        function_of = walk.src.index.function_of
+        index = walk.src.index
+        # Cheap pre-filter from the per-function call index: most functions loop over no zip().
+        if not any(
+            call_tail(call) == "zip" and isinstance(index.parents.get(call), ast.For)
+            for call in index.calls_by_function.get(node, ())
+        ):
+            return
+        function_of = index.function_of
         returns_true = [
             n.lineno for n in ast.walk(node)
             if isinstance(n, ast.Return) and _is_constant(n.value, True) and function_of.get(n) is node

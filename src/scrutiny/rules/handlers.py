@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from scrutiny.context import CONTROLLER_METHODS, ROUTE_DECORATORS
-from scrutiny.rules.base import string_value
+from scrutiny.rules.base import string_value, walk_function
 from scrutiny.source import SourceFile
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -139,7 +139,7 @@ def reads_request_field(node: ast.AST, handler: Handler) -> bool:
 def id_reads(handler: Handler) -> list[ast.expr]:
     """Reads of id-like keys from request input: body['server_id'], request.args.get('id')."""
     found: list[ast.expr] = []
-    for node in ast.walk(handler.function):
+    for node in walk_function(handler.function):
         key: str | None = None
         if isinstance(node, ast.Subscript):
             key, container = string_value(node.slice), node.value

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, Walk, is_built_string, note
+from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, Walk, is_built_string, note, walk_function
 from scrutiny.rules.handlers import handler_of
 from scrutiny.rules.logs import STR_METHODS, masking_helper, secret_references
 from scrutiny.source import SourceFile
@@ -166,7 +166,7 @@ def _objects_in(function: ast.AST | None) -> set[str]:
         return set()
     return {
         n.value.id
-        for n in ast.walk(function)
+        for n in walk_function(function)
         if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.attr not in STR_METHODS
     }
 

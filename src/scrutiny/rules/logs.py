@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, call_tail
+from scrutiny.rules.base import Rule, Walk, call_tail, walk_function
 from scrutiny.source import SourceFile
 
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "audit", "trace"}
@@ -114,7 +114,7 @@ def _is_log_call(call: ast.Call, function: ast.AST | None = None) -> bool:
             and any(isinstance(t, ast.Name) and t.id == callee for t in node.targets)
             and isinstance(node.value, ast.Attribute)
             and _is_log_call(ast.Call(node.value, [], []))
-            for node in ast.walk(function)
+            for node in walk_function(function)
         )
     func = call.func
     if not isinstance(func, ast.Attribute) or func.attr not in LOG_METHODS:
@@ -196,7 +196,7 @@ def _built_with_secret(name: str, call: ast.Call, src: SourceFile) -> tuple[str,
 def _secret_assignments(function: ast.AST) -> dict[str, list[tuple[str, int]]]:
     """Names assigned a list, f-string or concatenation that holds a secret, per name."""
     found: dict[str, list[tuple[str, int]]] = {}
-    for node in ast.walk(function):
+    for node in walk_function(function):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.List | ast.Tuple | ast.JoinedStr | ast.BinOp):
             secrets = secret_references(node.value)
             if secrets:
