@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk
+from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, Walk, drop
 
 
 def _key_name(loop: ast.For) -> str | None:
@@ -66,7 +67,7 @@ class SetattrFromData(Rule):
     What: a loop over a mapping's items() (or keys()) that calls setattr(obj, key, value)
     with the key as the attribute name, and nothing in the loop tests or validates that
     key first. Loops over the function's own ``**kwargs`` are left alone: those names
-    come from the calling code.
+    come from the calling code, and so are tests, whose mappings the test wrote.
     Why: when the mapping comes from a document, a request or a file, its author picks
     which attributes change, including dunder and private ones (``__class__``,
     ``__dict__``, ``_is_admin``) or methods the program calls later; deserializers that did
@@ -86,6 +87,8 @@ class SetattrFromData(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.LOW
     node_types = (ast.For,)
+    # Tests fill fakes from dicts they wrote themselves: no outside party picks the names.
+    context = {**DEFAULT_CONTEXT, FileKind.TEST: drop("in test code, whose mappings the test itself wrote")}
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.For)
