@@ -35,6 +35,21 @@ def _mapping_is_kwargs(loop: ast.For, walk: Walk) -> bool:
     return isinstance(it.func.value, ast.Name) and it.func.value.id == function.args.kwarg.arg
 
 
+def _mapping_is_constant(loop: ast.For, walk: Walk) -> bool:
+    """A module-level mapping or an UPPER_CASE class constant is written in the code itself."""
+    it = loop.iter
+    assert isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute)
+    owner = it.func.value
+    if isinstance(owner, ast.Attribute):
+        return owner.attr.isupper()
+    if not isinstance(owner, ast.Name):
+        return False
+    return owner.id.isupper() or any(
+        isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == owner.id for t in stmt.targets)
+        for stmt in walk.src.tree.body
+    )
+
+
 def _uses(node: ast.AST, name: str) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
 
@@ -67,7 +82,8 @@ class SetattrFromData(Rule):
     What: a loop over a mapping's items() (or keys()) that calls setattr(obj, key, value)
     with the key as the attribute name, and nothing in the loop tests or validates that
     key first. Loops over the function's own ``**kwargs`` are left alone: those names
-    come from the calling code, and so are tests, whose mappings the test wrote.
+    come from the calling code, and so are module-level and UPPER_CASE constant
+    mappings and tests, whose mappings the test wrote.
     Why: when the mapping comes from a document, a request or a file, its author picks
     which attributes change, including dunder and private ones (``__class__``,
     ``__dict__``, ``_is_admin``) or methods the program calls later; deserializers that did
@@ -93,7 +109,7 @@ class SetattrFromData(Rule):
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.For)
         key = _key_name(node)
-        if key is None or _mapping_is_kwargs(node, walk):
+        if key is None or _mapping_is_kwargs(node, walk) or _mapping_is_constant(node, walk):
             return
         for stmt in node.body:
             if isinstance(stmt, ast.If | ast.While) and _uses(stmt.test, key):
