@@ -94,13 +94,16 @@ class SetattrFromData(Rule):
     Fix: check each name before setting it: accept only an allowlist of fields, or at least
     reject names that start with an underscore or name methods
     (``if key.startswith("_"): raise ValueError(key)``).
+    Low: the rule cannot tell a document's keys from names the program chose itself
+    (ORM annotations, settings tables), so it is a prompt to check where the mapping
+    comes from.
     """
 
     id = "SCR970"
     name = "setattr-from-data"
     category = Category.INPUT_VALIDATION
     cwe = 915
-    severity = Severity.MEDIUM
+    severity = Severity.LOW
     confidence = Confidence.LOW
     node_types = (ast.For,)
     # Tests fill fakes from dicts they wrote themselves: no outside party picks the names.
