@@ -326,3 +326,44 @@ class ShellTrueElsewhere(Rule):
             scope=walk.scope_name,
             severity=Severity.LOW if fixed else None,
         )
+
+
+class FixedProgramStarted(CallRule):
+    """Note: a fixed program is started without a shell
+
+    What: a subprocess call without a shell, os.exec*, os.spawn*, os.posix_spawn or
+    os.startfile whose program is a literal. Reported as a note only: it is not a
+    defect and does not change the verdict.
+    Why: the list of programs a project starts is part of what it trusts; the note
+    lets a reader see each one. A program chosen at run time is SCR130, a program
+    looked up in PATH is SCR131, and a shell is SCR101.
+    Example:
+        subprocess.run(["/usr/bin/uptime"])
+    Fix: nothing to fix; keep data out of the program position and prefer absolute
+    paths.
+    """
+
+    id = "SCR137"
+    name = "fixed-program-started"
+    category = Category.INJECTION
+    cwe = 78
+    severity = Severity.INFO
+    confidence = Confidence.HIGH
+    calls = (*ARGV_CALLS, *OS_EXEC)
+    bandit = ("B603", "B606")
+    ruff = ("S603", "S606")
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        if name in ARGV_CALLS and shell_flag(call):
+            return  # a shell: SCR101 and SCR134 report it
+        program = _program(call, name)
+        if program is None:
+            return
+        fixed = string_value(program)
+        if fixed is None and isinstance(program, ast.Name) and _bound_to_literal(program, walk):
+            fixed = program.id
+        if fixed is None:
+            return  # chosen at run time: SCR130
+        shown = fixed if len(fixed) <= 40 else fixed[:37] + "..."
+        yield self.finding(call, f"{name} starts the fixed program '{shown}' without a shell", walk.src,
+                           scope=walk.scope_name)  # fmt: skip

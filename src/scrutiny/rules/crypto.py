@@ -242,3 +242,33 @@ class InsecureRandomSecret(CallRule):
                 return ""
             child, node = node, walk.parent(node)
         return ""
+
+
+class RandomModuleUsed(InsecureRandomSecret):
+    """Note: the predictable random module is used
+
+    What: a call of the random module (random(), randint, choice, sample, shuffle,
+    uniform, triangular, getrandbits, Random() ...) whose result does not visibly
+    become a secret. Reported as a note only: it is not a defect and does not change
+    the verdict.
+    Why: random is predictable once a few hundred outputs are seen. That is fine for
+    jitter, sampling and shuffling, but a value that reaches a token or key under a
+    name the secret check does not recognise (SCR302) would be guessable; the note
+    lets a reader confirm each use.
+    Example:
+        delay = random.uniform(0.5, 1.5)
+    Fix: nothing to fix for simulation or jitter; use the secrets module for
+    anything an attacker must not guess.
+    """
+
+    id = "SCR305"
+    name = "random-module-used"
+    severity = Severity.INFO
+    confidence = Confidence.HIGH
+    calls = (*InsecureRandomSecret.calls, "random.triangular", "random.Random")
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        if name in InsecureRandomSecret.calls and self._secret_destination(call, walk):
+            return  # SCR302 reports it
+        yield self.finding(call, f"{name}() is predictable: fine for jitter or sampling, not for a secret",
+                           walk.src, scope=walk.scope_name)  # fmt: skip
