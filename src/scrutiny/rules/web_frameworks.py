@@ -76,8 +76,10 @@ def _constant_names(function: ast.AST | None) -> set[str]:
             for target in targets:
                 if isinstance(target, ast.Name):
                     (constant if fixed else other).add(target.id)
-        elif isinstance(node, ast.For | ast.AsyncFor | ast.With | ast.AsyncWith | ast.comprehension):
-            other |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+            other |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            other |= {n.id for n in ast.walk(node.optional_vars) if isinstance(n, ast.Name)}
     return constant - other - set(parameters(function))  # type: ignore[arg-type]
 
 
