@@ -19,6 +19,7 @@ from scrutiny.rules.base import (
     keep_lower,
     keyword,
     string_value,
+    walk_function,
 )
 from scrutiny.source import SourceFile
 
@@ -113,6 +114,36 @@ def _assigned_value(name: ast.Name, walk: Walk) -> ast.expr | None:
     return values[0] if len(values) == 1 else None
 
 
+def _is_counter_attribute(node: ast.AST, walk: Walk) -> bool:
+    """``self.NAME`` where the enclosing class sets NAME to an integer literal in its body and
+    only ever changes it with ``+=``/``-=`` of integer literals: a number, which cannot carry SQL."""
+    if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"):
+        return False
+    classes = [s for s in walk.scope if isinstance(s, ast.ClassDef)]
+    if not classes:
+        return False
+    cls, attr, initialised = classes[-1], node.attr, False
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == attr for t in stmt.targets):
+            if not (isinstance(stmt.value, ast.Constant) and type(stmt.value.value) is int):
+                return False
+            initialised = True
+    for child in walk_function(cls):
+        targets: list[ast.expr] = []
+        if isinstance(child, ast.Assign):
+            targets = child.targets
+        elif isinstance(child, ast.AnnAssign | ast.NamedExpr):
+            targets = [child.target]
+        elif isinstance(child, ast.AugAssign):
+            int_step = isinstance(child.value, ast.Constant) and type(child.value.value) is int
+            if not (int_step and isinstance(child.op, ast.Add | ast.Sub)):
+                targets = [child.target]
+        for target in targets:
+            if isinstance(target, ast.Attribute) and target.attr == attr:
+                return False
+    return initialised
+
+
 def _only_quoted_identifiers(node: ast.AST, walk: Walk) -> bool:
     """Every value pasted into the statement is a literal or an identifier quoted by the backend."""
     values = _pasted_values(node)
@@ -127,7 +158,12 @@ def _only_quoted_identifiers(node: ast.AST, walk: Walk) -> bool:
             continue
         if isinstance(value, ast.Name):
             value = _assigned_value(value, walk) or value
-        if not (is_constant_string(value) or _is_quoting_call(value) or _is_placeholder_list(value)):
+        if not (
+            is_constant_string(value)
+            or _is_quoting_call(value)
+            or _is_placeholder_list(value)
+            or _is_counter_attribute(value, walk)
+        ):
             return False
     return True
 
@@ -231,9 +267,10 @@ class SqlBuiltString(Rule):
         cursor.execute(f"SELECT * FROM users WHERE name = '{name}'")
     Statements whose pasted values are all identifiers quoted by the database backend
     (quote_name(...), directly or through a name assigned once in the function), lists of
-    parameter markers (", ".join(["%s"] * n)) or SQL fragments named so (sql, where_sql)
-    are not reported. Statements whose pasted values all sit where SQL takes a name or a
-    fragment (FROM %s, INSERT INTO %s (%s), SELECT %s), never in quotes or after a
+    parameter markers (", ".join(["%s"] * n)), SQL fragments named so (sql, where_sql) or
+    integer counters of the class (self.n set to an integer in the class body and only
+    changed by += or -= of integers) are not reported. Statements whose pasted values all
+    sit where SQL takes a name or a fragment (FROM %s, INSERT INTO %s (%s), SELECT %s), never in quotes or after a
     comparison, VALUES, IN, LIMIT or WHERE, are low: bind parameters cannot go there.
     Fix: keep the statement constant and pass values as parameters:
     cursor.execute("SELECT * FROM users WHERE name = %s", (name,)); for table or column

@@ -11,7 +11,17 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Rule, Walk, argument, is_built_string, is_constant_string, note
+from scrutiny.rules.base import (
+    CallRule,
+    Rule,
+    Walk,
+    argument,
+    is_built_string,
+    is_constant_string,
+    note,
+    parameters,
+    walk_function,
+)
 from scrutiny.source import SourceFile
 
 # Calls whose result is already escaped HTML; marking it safe is what they are for.
@@ -35,8 +45,47 @@ def _call_tail(node: ast.AST) -> str:
     return ""
 
 
-def _only_escaped_values(node: ast.AST) -> bool:
-    """A built string whose every pasted value is an escaping call."""
+# Translation calls: given a literal, they return the literal's translation, which the
+# project's translators wrote, not a user.
+TRANSLATION_CALLS = frozenset(
+    {"_", "gettext", "gettext_lazy", "ugettext", "ugettext_lazy", "pgettext", "pgettext_lazy", "_lazy"}
+)
+
+
+def _is_translated_literal(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and _call_tail(node) in TRANSLATION_CALLS
+        and bool(node.args)
+        and all(is_constant_string(a) for a in node.args)
+    )
+
+
+def _constant_names(function: ast.AST | None) -> set[str]:
+    """Local names whose every assignment in the function is a literal or a translated literal."""
+    if function is None:
+        return set()
+    constant: set[str] = set()
+    other: set[str] = set()
+    for node in walk_function(function):
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = node.value
+            fixed = value is not None and not isinstance(node, ast.AugAssign) and (
+                is_constant_string(value) or _is_translated_literal(value))  # fmt: skip
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    (constant if fixed else other).add(target.id)
+        elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+            other |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            other |= {n.id for n in ast.walk(node.optional_vars) if isinstance(n, ast.Name)}
+    return constant - other - set(parameters(function))  # type: ignore[arg-type]
+
+
+def _only_escaped_values(node: ast.AST, constants: frozenset[str] | set[str] = frozenset()) -> bool:
+    """A built string whose every pasted value is an escaping call, a translated literal
+    or a local name that only ever holds one of those."""
     values: list[ast.expr] = []
     if isinstance(node, ast.JoinedStr):
         values = [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
@@ -47,7 +96,13 @@ def _only_escaped_values(node: ast.AST) -> bool:
         values = list(node.args) + [kw.value for kw in node.keywords]
     elif isinstance(node, ast.BinOp):
         values = [node.left, node.right]
-    return bool(values) and all(is_constant_string(v) or _call_tail(v) in ESCAPING_CALLS for v in values)
+    return bool(values) and all(
+        is_constant_string(v)
+        or _call_tail(v) in ESCAPING_CALLS
+        or _is_translated_literal(v)
+        or (isinstance(v, ast.Name) and v.id in constants)
+        for v in values
+    )
 
 
 class DjangoMarkSafe(CallRule):
@@ -56,7 +111,9 @@ class DjangoMarkSafe(CallRule):
     What: mark_safe, SafeString or SafeText (SafeUnicode and SafeBytes in old Django
     versions) given a string built with an f-string, %,
     .format or + (medium) or any other value that is not a literal or an escaping call
-    (low), and format_html given a format string that was already formatted.
+    (low), and format_html given a format string that was already formatted. Pasted values
+    that are literals, translations of a literal (gettext("...")) or local names only ever
+    assigned those are not run-time input and are not reported.
     Why: text marked safe is inserted into the page as markup; if any part of it comes
     from a user, they can add script to the page (cross-site scripting).
     Example:
@@ -80,13 +137,14 @@ class DjangoMarkSafe(CallRule):
         short = name.rsplit(".", 1)[-1]
         if value is None or is_constant_string(value):
             return
+        constants = _constant_names(walk.function) if is_built_string(value) else set()
         if name in FORMAT_HTML:
-            if is_built_string(value) and not _only_escaped_values(value):
+            if is_built_string(value) and not _only_escaped_values(value, constants):
                 yield self.finding(call, "format_html gets a format string that was formatted before escaping",
                                    walk.src, scope=walk.scope_name)  # fmt: skip
             return
         if is_built_string(value):
-            if not _only_escaped_values(value):
+            if not _only_escaped_values(value, constants):
                 yield self.finding(call, f"{short} on HTML built from run-time values", walk.src,
                                    scope=walk.scope_name)  # fmt: skip
         elif _call_tail(value) not in ESCAPING_CALLS:
