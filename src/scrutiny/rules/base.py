@@ -425,6 +425,15 @@ def is_built_string(node: ast.AST | None) -> bool:
     return False
 
 
+def values_bound(name: str, statements: Iterable[ast.AST]) -> list[ast.expr]:
+    """The values of the plain assignments ``name = value`` among ``statements``, in order."""
+    return [
+        s.value
+        for s in statements
+        if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in s.targets)
+    ]
+
+
 def names_in(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 
-from scrutiny.rules.base import Walk, string_value
+from scrutiny.rules.base import Walk, string_value, values_bound
 
 MATCH_CALLS = frozenset({"re.match", "re.fullmatch", "re.search"})
 MATCH_METHODS = frozenset({"match", "fullmatch", "search"})
@@ -32,15 +32,9 @@ def _anchored(pattern: str, method: str) -> bool:
 
 def _compiled_pattern(name: str, walk: Walk) -> str | None:
     """The literal of a module-level ``NAME = re.compile(literal)``."""
-    for statement in walk.src.tree.body:
-        if (
-            isinstance(statement, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets)
-            and isinstance(statement.value, ast.Call)
-            and walk.src.qualname(statement.value.func) == "re.compile"
-            and statement.value.args
-        ):
-            return string_value(statement.value.args[0])
+    for value in values_bound(name, walk.src.tree.body):
+        if isinstance(value, ast.Call) and walk.src.qualname(value.func) == "re.compile" and value.args:
+            return string_value(value.args[0])
     return None
 
 

@@ -18,6 +18,7 @@ from scrutiny.rules.base import (
     is_constant_string,
     note,
     string_value,
+    values_bound,
 )
 from scrutiny.rules.injection import SHELL_CALLS, SUBPROCESS_CALLS, shell_flag
 from scrutiny.source import SourceFile
@@ -103,11 +104,7 @@ class ProgramFromVariable(CallRule):
 def _bound_to_literal(name: ast.Name, walk: Walk) -> bool:
     """True when every assignment of ``name`` in the same scope is a literal string or list."""
     scope = walk.function or walk.src.tree
-    values = [
-        node.value
-        for node in ast.walk(scope)
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name.id for t in node.targets)
-    ]
+    values = values_bound(name.id, ast.walk(scope))
 
     def literal(value: ast.expr) -> bool:
         if isinstance(value, ast.List | ast.Tuple):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, call_tail, drop, note
+from scrutiny.rules.base import Rule, Walk, call_tail, drop, note, values_bound
 
 
 def _message_field(value: ast.AST, params: set[str]) -> str | None:
@@ -88,16 +88,8 @@ class DispatchOnMessageField(Rule):
         if field is None and isinstance(chosen, ast.Name):
             if _allow_listed(function, chosen.id):
                 return
-            field = next(
-                (
-                    found
-                    for statement in ast.walk(function)
-                    if isinstance(statement, ast.Assign)
-                    and any(isinstance(t, ast.Name) and t.id == chosen.id for t in statement.targets)
-                    and (found := _message_field(statement.value, params))
-                ),
-                None,
-            )
+            bound = values_bound(chosen.id, ast.walk(function))
+            field = next((found for value in bound if (found := _message_field(value, params))), None)
         if field is None:
             return
         yield self.finding(

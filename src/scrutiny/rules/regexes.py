@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.regex_risk import EXPONENTIAL, analyse
-from scrutiny.rules.base import CallRule, Walk, argument, keep_lower, note
+from scrutiny.rules.base import CallRule, Walk, argument, keep_lower, note, values_bound
 
 # Position of the flags argument of each matching function (the pattern is always first).
 FLAG_POSITION = {"compile": 1, "match": 2, "search": 2, "fullmatch": 2, "findall": 2, "finditer": 2, "sub": 4,
@@ -47,12 +47,7 @@ def _literal_pattern(node: ast.expr | None, walk: Walk) -> ast.expr | None:
     """The pattern literal itself, or the literal a module-level name is bound to exactly once."""
     if not isinstance(node, ast.Name):
         return node
-    bound = [
-        statement.value
-        for statement in walk.src.tree.body
-        if isinstance(statement, ast.Assign)
-        and any(isinstance(t, ast.Name) and t.id == node.id for t in statement.targets)
-    ]
+    bound = values_bound(node.id, walk.src.tree.body)
     return bound[0] if len(bound) == 1 else None
 
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, call_tail, drop, note, string_value
+from scrutiny.rules.base import Rule, Walk, call_tail, drop, note, string_value, values_bound
+from scrutiny.rules.code_guards import MATCH_CALLS, MATCH_METHODS
 
-MATCH_METHODS = frozenset({"match", "fullmatch", "search"})
 # An unbounded quantifier not escaped: *, + or {n,}.
 UNBOUNDED = re.compile(r"(?<!\\)(?:[*+]|\{\d+,\})")
 VALIDATOR_PREFIXES = ("validate", "is_valid", "clean")
@@ -50,14 +50,10 @@ def _derived_names(function: ast.AST, value: str) -> set[str]:
 
 def _bound_literal(name: str, body: list[ast.stmt]) -> str | None:
     """The first string argument of ``name = something(r"...")`` among ``body``'s statements."""
-    for statement in body:
-        if isinstance(statement, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == name for t in statement.targets
-        ):
-            value = statement.value
-            if isinstance(value, ast.Call) and value.args:
-                return string_value(value.args[0])
-            return string_value(value)
+    for value in values_bound(name, body)[:1]:
+        if isinstance(value, ast.Call) and value.args:
+            return string_value(value.args[0])
+        return string_value(value)
     return None
 
 
@@ -65,7 +61,7 @@ def _pattern(call: ast.Call, walk: Walk, function: ast.AST) -> str | None:
     """The pattern text a match call uses, when it is written in the module or class."""
     receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
     module = walk.src.tree.body
-    if walk.src.qualname(call.func) in ("re.match", "re.fullmatch", "re.search"):
+    if walk.src.qualname(call.func) in MATCH_CALLS:
         first = call.args[0]
         return string_value(first) if not isinstance(first, ast.Name) else _bound_literal(first.id, module)
     if isinstance(receiver, ast.Name):
