@@ -53,6 +53,10 @@ class ChangeSection:
     def _introduced(self) -> frozenset[str]:
         return frozenset(f.fingerprint for f in self.introduced)
 
+    def introduced_and_fixed(self) -> list[tuple[str, Finding]]:
+        """What the change did, as (state, finding): the introduced findings, then the fixed."""
+        return [("introduced", f) for f in self.introduced] + [("fixed", f) for f in self.fixed]
+
     def state(self, finding: Finding) -> str:
         """introduced or unchanged, for a finding of the review (after the change)."""
         return "introduced" if finding.fingerprint in self._introduced else "unchanged"

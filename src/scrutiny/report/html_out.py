@@ -294,7 +294,7 @@ def _change(review: Review) -> list[str]:
         *(f'<li class="mono">{text(f.describe())}</li>' for f in change.files),
         "</ul>",
     ]
-    listed = [("introduced", f) for f in change.introduced] + [("fixed", f) for f in change.fixed]
+    listed = change.introduced_and_fixed()
     if listed:
         out.append('<ul class="change-findings">')
         for state, finding in listed:

@@ -116,7 +116,7 @@ def _change(review: Review) -> list[str]:
     out.extend(f"- {text(f.describe())}" for f in change.files[:MAX_ERRORS_LISTED])
     if len(change.files) > MAX_ERRORS_LISTED:
         out.append(f"- and {len(change.files) - MAX_ERRORS_LISTED} more file(s)")
-    listed = [("introduced", f) for f in change.introduced] + [("fixed", f) for f in change.fixed]
+    listed = change.introduced_and_fixed()
     if listed:
         out.append("")
     for state, finding in listed[:MAX_ERRORS_LISTED]:
