@@ -54,7 +54,10 @@ def _matcher(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]
 
 
 def _excluded(name: str, rel: str, patterns: tuple[str, ...]) -> bool:
-    match = _matcher(patterns)
+    return _excluded_by(_matcher(patterns), name, rel)
+
+
+def _excluded_by(match: Callable[[str], re.Match[str] | None], name: str, rel: str) -> bool:
     return bool(match(os.path.normcase(name)) or match(os.path.normcase(rel)))
 
 
@@ -102,33 +105,55 @@ def discover(
 def _walk(root: Path, patterns: tuple[str, ...]) -> tuple[list[Input], list[FileError]]:
     inputs: list[Input] = []
     errors: list[FileError] = []
-
-    def report(exc: OSError) -> None:
-        errors.append(FileError(_display(exc.filename or str(root)), "unreadable", exc.strerror or str(exc)))
-
-    # followlinks=False: a symlink loop cannot make the walk run forever.
-    for directory, subdirs, files in os.walk(root, onerror=report, followlinks=False):
-        rel_dir = os.path.relpath(directory, root)
-        subdirs[:] = sorted(
-            d for d in subdirs if not _excluded(d, os.path.normpath(os.path.join(rel_dir, d)), patterns)
-        )
-        in_package = "__init__.py" in files
-        for name in sorted(files):
+    match = _matcher(patterns)
+    top = os.fspath(root)
+    # Paths shown the way pathlib writes them ("x/a.py" under ".", not "./x/a.py") without
+    # building a Path per directory: a warm review is mostly this walk.
+    shown_top = "" if top == os.curdir else top
+    # (directory as os.walk would name it, path relative to the root or "" for the root)
+    pending: list[tuple[str, str]] = [(top, "")]
+    while pending:
+        directory, rel_dir = pending.pop()
+        try:
+            with os.scandir(directory) as scan:
+                entries = list(scan)
+        except OSError as exc:
+            errors.append(FileError(_display(exc.filename or directory), "unreadable", exc.strerror or str(exc)))
+            continue
+        files: list[os.DirEntry[str]] = []
+        for entry in entries:
+            name = entry.name
+            rel = f"{rel_dir}{os.sep}{name}" if rel_dir else name
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                # A symlinked directory is not entered, so a symlink loop cannot make the walk run forever.
+                if not entry.is_symlink() and not _excluded_by(match, name, rel):
+                    pending.append((os.path.join(directory, name), rel))
+            else:
+                files.append(entry)
+        in_package = any(entry.name == "__init__.py" for entry in files)
+        for entry in files:
+            name = entry.name
             if not name.endswith(".py"):
                 continue
-            rel = os.path.normpath(os.path.join(rel_dir, name))
-            if _excluded(name, rel, patterns):
+            rel = f"{rel_dir}{os.sep}{name}" if rel_dir else name
+            if _excluded_by(match, name, rel):
                 continue
-            full = Path(directory) / name
+            shown = os.path.join(shown_top, rel) if shown_top else rel
             try:
-                mode = full.lstat().st_mode
-                if stat.S_ISLNK(mode):
-                    mode = full.stat().st_mode
+                # The directory entry knows a plain file without a system call; a symlink is
+                # followed, so a dangling one is reported with the system's reason.
+                regular = entry.is_file(follow_symlinks=False) or (
+                    entry.is_symlink() and stat.S_ISREG(os.stat(entry.path).st_mode)
+                )
             except OSError as exc:
-                errors.append(FileError(_display(str(full)), "unreadable", exc.strerror or str(exc)))
+                errors.append(FileError(_display(shown), "unreadable", exc.strerror or str(exc)))
                 continue
-            if not stat.S_ISREG(mode):
-                errors.append(FileError(_display(str(full)), "unreadable", "not a regular file"))
+            if not regular:
+                errors.append(FileError(_display(shown), "unreadable", "not a regular file"))
                 continue
-            inputs.append(Input(_display(str(full)), full, in_package=in_package))
+            inputs.append(Input(_display(shown), Path(shown), in_package=in_package))
     return inputs, errors
