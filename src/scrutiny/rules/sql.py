@@ -294,7 +294,7 @@ class SqlBuiltString(Rule):
     }
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
-        if isinstance(node, ast.Call) and (name := _sql_sink_name(node, walk.src)):
+        if isinstance(node, ast.Call) and (name := sql_sink_name(node, walk.src)):
             yield from self._check_sink(node, name, walk)
             return
         if not _is_built(node) or not _looks_like_sql(node) or _only_quoted_identifiers(node, walk):
@@ -312,6 +312,10 @@ class SqlBuiltString(Rule):
             confidence=Confidence.LOW,
             severity=Severity.LOW if _names_only(node) else None,
         )
+
+    def reports_sink(self, call: ast.Call, name: str, walk: Walk) -> bool:
+        """Whether this rule reports the SQL passed to the sink ``call``."""
+        return next(self._check_sink(call, name, walk), None) is not None
 
     def _check_sink(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         for value in _statement_arguments(call):
@@ -339,7 +343,7 @@ class SqlBuiltString(Rule):
         """True when the sink check already reports this string (directly or via a name)."""
         while isinstance(parent, ast.List | ast.Tuple | ast.Set | ast.Dict | ast.keyword):
             parent = walk.parent(parent)
-        if isinstance(parent, ast.Call) and _sql_sink_name(parent, walk.src):
+        if isinstance(parent, ast.Call) and sql_sink_name(parent, walk.src):
             return any(value is node for value in _statement_arguments(parent))
         if isinstance(parent, ast.Assign | ast.AnnAssign | ast.AugAssign):
             targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
@@ -348,7 +352,7 @@ class SqlBuiltString(Rule):
         return False
 
 
-def _sql_sink_name(call: ast.Call, src: SourceFile) -> str:
+def sql_sink_name(call: ast.Call, src: SourceFile) -> str:
     """'cursor.execute'-style name when ``call`` sends its argument to a database, else ''."""
     tail = call_tail(call)
     if isinstance(call.func, ast.Attribute) and tail in SQL_METHODS:
@@ -392,7 +396,7 @@ def _name_reaches_sink(names: set[str], assignment: ast.stmt, walk: Walk) -> boo
     for node in _scope_statements(walk.function, walk.src):
         if not isinstance(node, ast.Call) or node.lineno <= assignment.lineno:
             continue
-        if _sql_sink_name(node, walk.src) and any(
+        if sql_sink_name(node, walk.src) and any(
             isinstance(v, ast.Name) and v.id in names for v in _statement_arguments(node)
         ):
             return True
