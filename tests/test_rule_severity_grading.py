@@ -133,3 +133,51 @@ def test_code_the_operator_supplies_is_low_and_other_code_stays_high() -> None:
         (20, Severity.HIGH),
         (24, Severity.HIGH),
     ]
+
+
+def test_a_pickle_round_trip_through_an_in_memory_dict_is_a_note() -> None:
+    code = """
+        import pickle
+        _stores = {}
+        class MemoryCache:
+            def __init__(self, name):
+                self._store = _stores.setdefault(name, {})
+            def set(self, key, value):
+                self._store[key] = pickle.dumps(value)
+            def get(self, key):
+                blob = self._store[key]
+                return pickle.loads(blob)
+            def incr(self, key):
+                blob = self._store[key]
+                value = pickle.loads(blob) + 1
+                blob = pickle.dumps(value)
+                self._store[key] = blob
+        class SharedCache:
+            def __init__(self, client):
+                self._store = client.connect()
+            def set(self, key, value):
+                self._store[key] = pickle.dumps(value)
+            def get(self, key):
+                return pickle.loads(self._store[key])
+        class NeverPickles:
+            def __init__(self):
+                self._store = {}
+            def get(self, key):
+                return pickle.loads(self._store[key])
+    """
+    assert severities(code, "SCR201") == [
+        (11, Severity.INFO),
+        (14, Severity.INFO),
+        (23, Severity.MEDIUM),
+        (28, Severity.MEDIUM),
+    ]
+
+
+def test_an_assert_on_a_length_is_not_an_access_decision() -> None:
+    code = """
+        def compare(token, secret, user):
+            assert len(token) == SECRET_LENGTH
+            assert token == secret
+            assert user.is_authenticated
+    """
+    assert severities(code, "SCR601") == [(3, Severity.LOW), (4, Severity.MEDIUM), (5, Severity.MEDIUM)]

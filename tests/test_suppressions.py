@@ -40,15 +40,16 @@ def test_a_suppression_covers_the_whole_statement_it_ends() -> None:
         ")  # scrutiny: ignore[SCR101] cmd comes from the fixed table\n"
     )
     kept, hidden = settled(code)
-    assert kept == [] and hidden == [(3, "SCR101", "inline")]
+    # Only the info note on the import (SCR339) is left.
+    assert kept == [(1, "SCR339")] and hidden == [(3, "SCR101", "inline")]
     # The same comment two statements later covers nothing, and says so.
     kept, hidden = settled(code.replace(")  # scrutiny", ")\nx = 1\ny = 2  # scrutiny"))
-    assert kept == [(3, "SCR101"), (8, "SCR605")] and hidden == []
+    assert kept == [(1, "SCR339"), (3, "SCR101"), (8, "SCR605")] and hidden == []
 
 
 def test_a_suppression_on_the_first_line_of_a_statement_covers_it() -> None:
     code = "import subprocess\n\nsubprocess.run(  # scrutiny: ignore[SCR101] fixed table\n    cmd, shell=True)\n"
-    assert settled(code) == ([], [(3, "SCR101", "inline")])
+    assert settled(code) == ([(1, "SCR339")], [(3, "SCR101", "inline")])
 
 
 def test_unused_suppressions_name_the_rule_and_skip_rules_switched_off() -> None:

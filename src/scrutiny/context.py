@@ -266,8 +266,12 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
     is_django = "django" in roots or "rest_framework" in roots
     cli_file = bool(roots & CLI_MODULES) and _has_main_guard(src) or "click" in roots or "typer" in roots
 
-    def add(function: ast.FunctionDef | ast.AsyncFunctionDef, kind: str, qualified: str) -> None:
+    def add(
+        function: ast.FunctionDef | ast.AsyncFunctionDef, kind: str, qualified: str, url_view: bool = False
+    ) -> None:
         params = tuple(a.arg for a in function.args.args + function.args.kwonlyargs if a.arg not in ("self", "cls"))
+        if url_view:
+            params = _url_captures(function, params)
         found.append(EntryPoint(qualified, function.lineno, function.end_lineno or function.lineno, kind, params, ""))
 
     def visit_function(function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None) -> None:
@@ -299,7 +303,7 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
                 add(function, "view", qualified)
                 return
         if not owner and is_django and positional[:1] == ["request"]:
-            add(function, "view", qualified)
+            add(function, "view", qualified, url_view=True)
             return
         if owner and _is_rpc_endpoint(src, owner) and not function.name.startswith("_"):
             add(function, "rpc-handler", qualified)
@@ -315,6 +319,24 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                     visit_function(item, node)
     return found
+
+
+STR_ATTRIBUTES = frozenset(dir(str))
+
+
+def _url_captures(function: ast.FunctionDef | ast.AsyncFunctionDef, params: tuple[str, ...]) -> tuple[str, ...]:
+    """A Django function view's parameters that can be URL captures: the request, then text
+    (or converted numbers) from the path. One whose data attributes the body reads
+    (``page.content``) is an object some caller passes (``render_page(request, page)``)."""
+    objects = {
+        node.value.id
+        for node in ast.walk(function)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in params[1:]
+        and node.attr not in STR_ATTRIBUTES
+    }
+    return tuple(p for p in params if p not in objects)
 
 
 def _is_rpc_endpoint(src: SourceFile, owner: ast.ClassDef) -> bool:

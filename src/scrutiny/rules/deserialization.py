@@ -6,7 +6,15 @@ import ast
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Walk, argument, is_constant_string, string_value
+from scrutiny.rules.base import (
+    CallRule,
+    Walk,
+    argument,
+    is_constant_string,
+    string_value,
+    values_bound,
+    walk_function,
+)
 from scrutiny.source import SourceFile
 
 PICKLE_MODULES = ("pickle", "cPickle", "_pickle", "dill", "cloudpickle")
@@ -39,6 +47,8 @@ class PickleLoad(CallRule):
     Fix: store data as JSON (json.loads) or another data-only format; if pickle must stay,
     read it only from storage the attacker cannot write and sign it with hmac, checking the
     signature before loading.
+    Bytes a class pickles into a dict it keeps in memory (an in-process cache) and reads
+    back from it never come from outside: that round trip is an info note.
     """
 
     id = "SCR201"
@@ -61,6 +71,16 @@ class PickleLoad(CallRule):
                 severity=Severity.LOW,
             )
             return
+        if name.endswith("loads") and (store := in_memory_store(call, walk)):
+            yield self.finding(
+                call,
+                f"{name} reads back bytes this class pickled into {store}, a dict held in memory; "
+                "they never leave the process",
+                walk.src,
+                scope=walk.scope_name,
+                severity=Severity.INFO,
+            )
+            return
         what = "opens a pickle-backed shelf" if name.startswith("shelve.") else "deserializes pickle data"
         yield self.finding(
             call,
@@ -68,6 +88,93 @@ class PickleLoad(CallRule):
             walk.src,
             scope=walk.scope_name,
         )
+
+
+def in_memory_store(call: ast.Call, walk: Walk) -> str:
+    """``self.NAME`` when the unpickled bytes come from ``self.NAME[key]`` and the class fills
+    that attribute only with dicts made in memory (and pickles into it); else ''."""
+    function = walk.function
+    owner = walk.parent(function) if function is not None else None
+    if function is None or not isinstance(owner, ast.ClassDef):
+        return ""
+    data = argument(call, "data", 0)
+    reads = values_bound(data.id, walk_function(function)) if isinstance(data, ast.Name) else [data]
+    # The name may also hold bytes the function pickled itself (incr: load, add, dump again).
+    own = [r for r in reads if isinstance(r, ast.Call) and (walk.src.qualname(r.func) or "").endswith("pickle.dumps")]
+    attrs = {_self_item(read) for read in reads if read not in own}
+    if len(attrs) != 1 or not (attr := attrs.pop()):
+        return ""
+    class_nodes = [node for node in ast.walk(owner)]
+    bindings = [
+        node.value
+        for node in class_nodes
+        if isinstance(node, ast.Assign) and any(_is_self_attr(target, attr) for target in node.targets)
+    ]
+    module_dicts = _module_dicts(walk.src.tree)
+    if not bindings or not all(_made_in_memory(value, module_dicts) for value in bindings):
+        return ""
+    pickles = any(
+        isinstance(node, ast.Call) and (walk.src.qualname(node.func) or "").endswith("pickle.dumps")
+        for node in class_nodes
+    )
+    return f"self.{attr}" if pickles else ""
+
+
+def _is_self_attr(node: ast.AST, attr: str) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == attr
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
+
+
+def _self_item(node: ast.AST | None) -> str:
+    """NAME for ``self.NAME[key]`` or ``self.NAME.get(key)``; '' for anything else."""
+    if isinstance(node, ast.Subscript):
+        base = node.value
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+        base = node.func.value
+    else:
+        return ""
+    if isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.value.id == "self":
+        return base.attr
+    return ""
+
+
+IN_MEMORY_MAPPINGS = frozenset({"dict", "OrderedDict", "defaultdict", "collections.OrderedDict"})
+
+
+def _module_dicts(tree: ast.Module) -> set[str]:
+    """Module-level names bound to an empty or literal dict."""
+    return {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign) and _made_in_memory(node.value, set())
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def _made_in_memory(value: ast.AST, module_dicts: set[str]) -> bool:
+    """A dict literal, dict()/OrderedDict(), or a module dict's setdefault(key, such a dict)."""
+    if isinstance(value, ast.Dict):
+        return True
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    if name in IN_MEMORY_MAPPINGS and not value.args:
+        return True
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr == "setdefault"
+        and isinstance(func.value, ast.Name)
+        and func.value.id in module_dicts
+        and len(value.args) == 2
+    ):
+        return _made_in_memory(value.args[1], module_dicts)
+    return False
 
 
 class MarshalLoad(CallRule):

@@ -62,7 +62,7 @@ class AssertUsedAsCheck(Rule):
         if _is_type_narrowing(node.test):
             return
         text = ast.unparse(node.test)
-        if SECURITY_WORDS.search(PARSER_WORDS.sub("", text)):
+        if not _is_length_invariant(node.test) and SECURITY_WORDS.search(PARSER_WORDS.sub("", text)):
             yield self.finding(
                 node,
                 f"security-relevant condition `{text[:80]}` is enforced only by assert",
@@ -75,6 +75,18 @@ class AssertUsedAsCheck(Rule):
             yield self.finding(
                 node, f"assert `{text[:80]}` disappears under python -O", walk.src, scope=walk.scope_name
             )
+
+
+def _is_length_invariant(test: ast.expr) -> bool:
+    """``len(token) == TOKEN_LENGTH``: a size precondition, not an access decision (a value
+    of the wrong size then fails the check that follows instead of passing it)."""
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return False
+    sides = [test.left, *test.comparators]
+    sized = [s for s in sides if isinstance(s, ast.Call) and isinstance(s.func, ast.Name) and s.func.id == "len"]
+    return len(sized) == 1 and all(
+        isinstance(s, ast.Constant | ast.Name | ast.Attribute) for s in sides if s is not sized[0]
+    )
 
 
 def _handler_swallows(handler: ast.ExceptHandler) -> str:

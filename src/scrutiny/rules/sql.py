@@ -154,7 +154,7 @@ def _only_quoted_identifiers(node: ast.AST, walk: Walk) -> bool:
     if not values:
         return False
     for value in values:
-        if _is_sql_fragment(value):
+        if _is_sql_fragment(value) or _wrapped_identifier(value, walk):
             continue
         if isinstance(value, ast.Name):
             value = _assigned_value(value, walk) or value
@@ -168,6 +168,29 @@ def _only_quoted_identifiers(node: ast.AST, walk: Walk) -> bool:
     return True
 
 
+def _wrapped_identifier(node: ast.AST, walk: Walk) -> bool:
+    """A name whose every assignment in the function is a quoted identifier, or a literal
+    wrapped around the name's previous value (value = "TO_CHAR(%s)" % value)."""
+    if not isinstance(node, ast.Name):
+        return False
+    bound = [
+        n.value
+        for n in _scope_statements(walk.function, walk.src)
+        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets)
+    ]
+
+    def wraps_itself(value: ast.expr) -> bool:
+        return (
+            isinstance(value, ast.BinOp)
+            and isinstance(value.op, ast.Mod)
+            and is_constant_string(value.left)
+            and isinstance(value.right, ast.Name)
+            and value.right.id == node.id
+        )
+
+    return any(_is_quoting_call(v) for v in bound) and all(_is_quoting_call(v) or wraps_itself(v) for v in bound)
+
+
 def _is_sql_fragment(node: ast.AST) -> bool:
     """A name saying it holds compiled SQL (sql, inner_sql, where_sql, sql_suffix()): composing statements
     from fragments whose values travel as parameters, as ORMs do."""
@@ -175,7 +198,13 @@ def _is_sql_fragment(node: ast.AST) -> bool:
         tail = call_tail(node).lower()
         return tail.startswith("sql_") or tail.endswith("_sql")
     name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    if _is_self_attribute(node) and name.lower().endswith(("_suffix", "_prefix", "_clause")):
+        return True  # the class's own fragment (self.bare_select_suffix), not a request value
     return name.lower() == "sql" or name.lower().endswith("_sql")
+
+
+def _is_self_attribute(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
 
 
 def _is_placeholder_list(node: ast.AST) -> bool:

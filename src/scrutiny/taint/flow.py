@@ -253,7 +253,7 @@ class Function(Branches):
         if isinstance(node, ast.Subscript):
             base = self.expr(node.value, env)
             self.expr(node.slice, env)
-            return base
+            return {} if base and self._clean_key(node.value, node.slice) else base
         if isinstance(node, ast.BinOp):
             return union(self.expr(node.left, env), self.expr(node.right, env))
         if isinstance(node, ast.JoinedStr | ast.BoolOp | ast.Tuple | ast.List | ast.Set):
@@ -384,9 +384,32 @@ class Function(Branches):
             result: Taint = {(("c", index), frozenset()): ((*here, f"returned by {short_name}()"),)}
             # A method of a tainted value keeps its taint even if the tree also defines the name.
             return union(result, receiver)
+        if (
+            method == "get"
+            and receiver
+            and node.args
+            and isinstance(func, ast.Attribute)
+            and self._clean_key(func.value, node.args[0])
+        ):
+            return union(*args[1:])  # only the default can carry taint
         if method and receiver:
             return receiver  # a method of a tainted value (str.strip, dict.get) returns tainted data
         return {}
+
+    def _clean_key(self, mapping: ast.expr, key: ast.expr) -> bool:
+        """Whether mapping[key] reads a literal key that the mapping's source model calls clean."""
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            return False
+        if not isinstance(mapping, ast.Name | ast.Attribute):
+            return False
+        dotted = self.m.qualname(mapping)
+        if not isinstance(dotted, str):
+            return False
+        models = self.m.models
+        source = models.source_attrs.get(dotted)
+        if source is None and self.entry_kind:
+            source = models.scoped_attrs.get(self.entry_kind, {}).get(dotted)
+        return source is not None and not source.reads_outside_data(key.value)
 
     def _pick(
         self, chosen: tuple[int | str, ...], receiver: Taint, args: list[Taint], keywords: dict[str | None, Taint]

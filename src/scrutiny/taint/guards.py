@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from scrutiny.taint.models import ALL
+from scrutiny.taint.models import ALL, Guard
 from scrutiny.taint.values import Env, Module, clear, key_of
 
 
@@ -79,9 +79,17 @@ class Branches:
                     yield name, guard.clears, guard.requires
                     return
             guard_call = models.guard_calls.get(str(self.m.qualname(func)))
+            if guard_call is None:
+                guard_call = _named_predicate(func, models.guard_patterns)
             if guard_call is not None and not guard_call.membership:
                 checked = test.args[guard_call.arg] if len(test.args) > guard_call.arg else None
                 if checked is None and guard_call.keyword:
                     checked = next((k.value for k in test.keywords if k.arg == guard_call.keyword), None)
                 if checked is not None and (name := key_of(checked)) is not None:
                     yield name, guard_call.clears, guard_call.requires
+
+
+def _named_predicate(func: ast.expr, patterns: list[Guard]) -> Guard | None:
+    """The pattern guard whose pattern the called function's own name matches."""
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return next((guard for guard in patterns if guard.pattern is not None and guard.pattern.fullmatch(name)), None)

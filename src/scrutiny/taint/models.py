@@ -14,6 +14,7 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     method = "recv"     # the result of this method on any receiver, or
     attr = "flask.request.args"   # reading this name (or anything under it) is tainted
     within = "http-handler"       # only inside entry points of this kind (self.path)
+    keys = "HTTP_.*|QUERY_STRING" # attr mappings: literal keys that hold outside data (others are clean)
 
     [[sink]]            # where tainted data must not arrive
     kind = "shell"      # see SINK_KINDS
@@ -40,7 +41,8 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     into = "result"     # or "receiver" (list.append, dict.update)
 
     [[guard]]           # a check that clears taint on the branch where it holds
-    method = "isdigit"            # applies to the receiver, or call = "re.fullmatch" + arg
+    method = "isdigit"            # applies to the receiver, or call = "re.fullmatch" + arg,
+                                  # or pattern = "is_valid_.*" (a predicate's name) + arg
     arg = 1
     keyword = "pattern"           # the checked argument when passed by name
     clears = ["all"]
@@ -57,6 +59,7 @@ are read after the package's own, so they add to them.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -98,6 +101,12 @@ class Source:
     attr: str = ""
     method: str = ""
     within: str = ""
+    # For a mapping source: the literal keys that hold outside data; any other literal
+    # key (request.META["CSRF_COOKIE"], set by the framework itself) reads clean data.
+    keys: re.Pattern[str] | None = None
+
+    def reads_outside_data(self, key: str) -> bool:
+        return self.keys is None or self.keys.fullmatch(key) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +155,13 @@ class Guard:
     membership: bool = False
     raises: bool = False
     keyword: str = ""  # the same argument passed by name
+    # A function or method whose name matches (``_is_callback``, ``check_for_language``),
+    # for predicates the models cannot list one by one.
+    pattern: re.Pattern[str] | None = None
 
 
 TABLE_KEYS: dict[str, frozenset[str]] = {
-    "source": frozenset({"kind", "label", "call", "attr", "method", "within"}),
+    "source": frozenset({"kind", "label", "call", "attr", "method", "within", "keys"}),
     "sink": frozenset(
         {
             "kind",
@@ -165,7 +177,7 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
     ),
     "sanitizer": frozenset({"call", "method", "attribute", "decorator", "params", "clears", "marks"}),
     "propagator": frozenset({"call", "method", "from", "into"}),
-    "guard": frozenset({"call", "method", "arg", "keyword", "clears", "requires", "membership", "raises"}),
+    "guard": frozenset({"call", "method", "pattern", "arg", "keyword", "clears", "requires", "membership", "raises"}),
     "exit": frozenset({"call"}),
 }
 TOP_KEYS = frozenset({"description", *TABLE_KEYS})
@@ -189,6 +201,7 @@ class Models:
     propagator_methods: dict[str, Propagator] = field(default_factory=dict)
     guard_calls: dict[str, Guard] = field(default_factory=dict)
     guard_methods: dict[str, Guard] = field(default_factory=dict)
+    guard_patterns: list[Guard] = field(default_factory=list)
     exits: set[str] = field(default_factory=set)
     files: list[str] = field(default_factory=list)
 
@@ -202,6 +215,16 @@ class Models:
         return frozenset(
             [*self.source_calls, *self.sink_calls, *self.sanitizer_calls, *self.propagator_calls, *self.guard_calls]
         )
+
+
+def _pattern(where: str, table: dict[str, object], key: str) -> re.Pattern[str] | None:
+    text = _str(where, table, key)
+    if not text:
+        return None
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise ModelError(f"{where}: {key} is not a regular expression ({exc})") from None
 
 
 def _check_keys(where: str, table: dict[str, object], allowed: frozenset[str]) -> None:
@@ -276,9 +299,12 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             _str(where, entry, "attr"),
             _str(where, entry, "method"),
             _str(where, entry, "within"),
+            _pattern(where, entry, "keys"),
         )
         if source.within and not source.attr:
             raise ModelError(f"{where}: within applies to attr sources only")
+        if source.keys is not None and not source.attr:
+            raise ModelError(f"{where}: keys applies to attr sources only")
         if source.call:
             models.source_calls[source.call] = source
         elif source.method:
@@ -345,7 +371,7 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
         else:
             models.propagator_methods[propagator.method] = propagator
     elif table_name == "guard":
-        _one_of(where, entry, "call", "method")
+        _one_of(where, entry, "call", "method", "pattern")
         arg = entry.get("arg", 0)
         membership = entry.get("membership", False)
         raises = entry.get("raises", False)
@@ -362,8 +388,13 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             membership,
             raises,
             _str(where, entry, "keyword"),
+            _pattern(where, entry, "pattern"),
         )
-        if guard.call:
+        if guard.pattern is not None:
+            if membership or raises:
+                raise ModelError(f"{where}: a pattern guard is a predicate tested in a branch")
+            models.guard_patterns.append(guard)
+        elif guard.call:
             models.guard_calls[guard.call] = guard
         else:
             models.guard_methods[guard.method] = guard
