@@ -223,8 +223,16 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     out.parent.mkdir()
     env = dict(os.environ, SCRUTINY_CACHE_DIR=str(tmp_path / "cache"))
     command = [sys.executable, "-m", "scrutiny", "review", "--jobs", "2", "-o", str(out), str(root)]
+    # A shell's background job starts with SIGINT ignored, and Python then installs no
+    # KeyboardInterrupt handler; give the child the default disposition a terminal gives it.
     process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     stored = tmp_path / "cache" / "results"
     deadline = time.monotonic() + 60
