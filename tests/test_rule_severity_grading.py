@@ -23,6 +23,8 @@ def severities(code: str, rule_id: str, name: str = "service.py") -> list[tuple[
         ("import hashlib\ndef get_cache_fname(i):\n    return hashlib.sha1(i).hexdigest()\n", Severity.LOW),
         ("import hashlib\nfingerprint = hashlib.md5(key).hexdigest()\n", Severity.LOW),
         ("import hashlib\nWIDTH = hashlib.sha1().digest_size\n", Severity.LOW),
+        ("import hashlib\ndef generate_hash(values):\n    return hashlib.sha1(values).hexdigest()\n", Severity.LOW),
+        ("import hashlib\ndef hash_password(pw):\n    return hashlib.sha1(pw).hexdigest()\n", Severity.MEDIUM),
         ("from cryptography.hazmat.primitives import hashes\nfp = cert.fingerprint(hashes.SHA1())\n", Severity.LOW),
     ],
 )

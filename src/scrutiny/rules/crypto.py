@@ -92,6 +92,9 @@ NAMING_WORDS = frozenset(
 PROTECTING_WORDS = frozenset(
     {"password", "passwd", "pwd", "secret", "token", "key", "sign", "signature", "auth", "verify", "hmac", "mac"}
 )
+# A helper named for what it returns (generate_hash, checksum_of) hashes for identity; one
+# that protects something says so with a protecting word (hash_password, sign_digest).
+DIGEST_WORDS = frozenset({"hash", "digest", "checksum"})
 SIZE_ATTRIBUTES = frozenset({"digest_size", "block_size", "name"})
 
 
@@ -102,6 +105,8 @@ def _naming_use(call: ast.Call, walk: Walk, algorithm: str) -> str:
     parts = set(name_parts(function.name)) if function is not None else set()
     if function is not None and wanted in parts and not parts & PROTECTING_WORDS:
         return f"is what {function.name}() promises its callers (an {algorithm} function, not a protection)"
+    if function is not None and parts & DIGEST_WORDS and not parts & PROTECTING_WORDS:
+        return f"is what {function.name}() promises its callers (a digest of its input, not a protection)"
     parent = walk.parent(call)
     if isinstance(parent, ast.Attribute) and parent.attr in SIZE_ATTRIBUTES:
         return f"is only asked for its {parent.attr}"

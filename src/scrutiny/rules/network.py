@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, is_false, note, string_value, target_name
+from scrutiny.rules.base import Rule, Walk, is_false, note, string_value, target_name, walk_function
 from scrutiny.source import SourceFile
 
 HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
@@ -234,12 +234,27 @@ class BindAllInterfaces(Rule):
     }
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
-        for value, how in self._bound_values(node):
+        for value, how in self._bound_values(node, walk.function):
             address = string_value(value)
             shown = f"'{address}'" if address else "'' (any address)"
             yield self.finding(value, f"{shown} {how} binds every interface", walk.src, scope=walk.scope_name)
 
-    def _bound_values(self, node: ast.AST) -> Iterator[tuple[ast.expr, str]]:
+    @staticmethod
+    def _only_shown(target: ast.expr, function: ast.AST | None) -> bool:
+        """A local name used only inside f-strings: an address shown to people (a startup
+        message), not one a server binds."""
+        if function is None or not isinstance(target, ast.Name):
+            return False
+        nodes = walk_function(function)
+        loads = sum(1 for n in nodes if isinstance(n, ast.Name) and n.id == target.id and isinstance(n.ctx, ast.Load))
+        shown = sum(
+            1
+            for n in nodes
+            if isinstance(n, ast.FormattedValue) and isinstance(n.value, ast.Name) and n.value.id == target.id
+        )
+        return loads > 0 and loads == shown
+
+    def _bound_values(self, node: ast.AST, function: ast.AST | None) -> Iterator[tuple[ast.expr, str]]:
         if isinstance(node, ast.Call):
             server = _is_server_call(node)
             for kw in node.keywords:
@@ -263,7 +278,7 @@ class BindAllInterfaces(Rule):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if node.value is not None and string_value(node.value) in ALL_INTERFACES:
                 for target in targets:
-                    if _is_bind_name(bound := target_name(target)):
+                    if _is_bind_name(bound := target_name(target)) and not self._only_shown(target, function):
                         yield node.value, f"assigned to {bound}"
                         return
         elif isinstance(node, ast.Dict):
