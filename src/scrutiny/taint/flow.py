@@ -35,6 +35,10 @@ from scrutiny.taint.values import (
 
 __all__ = ["Env", "Function", "Module", "Step", "Taint"]
 
+# Text after one of these in a URL is its query or fragment.
+QUERY_MARKS = ("?", "&", "#")
+REDIRECT_ONLY = frozenset({"redirect"})
+
 
 class Function(Branches):
     """Abstract interpretation of one function body over taint environments."""
@@ -256,7 +260,9 @@ class Function(Branches):
             return {} if base and self._clean_key(node.value, node.slice) else base
         if isinstance(node, ast.BinOp):
             return union(self.expr(node.left, env), self.expr(node.right, env))
-        if isinstance(node, ast.JoinedStr | ast.BoolOp | ast.Tuple | ast.List | ast.Set):
+        if isinstance(node, ast.JoinedStr):
+            return self._joined(node, env)
+        if isinstance(node, ast.BoolOp | ast.Tuple | ast.List | ast.Set):
             parts = node.values if isinstance(node, ast.JoinedStr | ast.BoolOp) else node.elts
             return union(*(self.expr(v, env) for v in parts))
         if isinstance(node, ast.FormattedValue | ast.Starred | ast.Await):
@@ -395,6 +401,19 @@ class Function(Branches):
         if method and receiver:
             return receiver  # a method of a tainted value (str.strip, dict.get) returns tainted data
         return {}
+
+    def _joined(self, node: ast.JoinedStr, env: Env) -> Taint:
+        """An f-string's taint; what follows a literal ?, & or # is in a URL's query or
+        fragment, where it cannot choose where a redirect goes."""
+        parts: list[Taint] = []
+        in_query = False
+        for value in node.values:
+            if isinstance(value, ast.Constant):
+                in_query = in_query or any(mark in str(value.value) for mark in QUERY_MARKS)
+                continue
+            taint = self.expr(value, env)
+            parts.append(clear(taint, REDIRECT_ONLY) if in_query and taint else taint)
+        return union(*parts)
 
     def _clean_key(self, mapping: ast.expr, key: ast.expr) -> bool:
         """Whether mapping[key] reads a literal key that the mapping's source model calls clean."""
