@@ -163,6 +163,7 @@ def _only_quoted_identifiers(node: ast.AST, walk: Walk) -> bool:
             or _is_quoting_call(value)
             or _is_placeholder_list(value)
             or _is_counter_attribute(value, walk)
+            or _from_model_metadata(value)
         ):
             return False
     return True
@@ -189,6 +190,19 @@ def _wrapped_identifier(node: ast.AST, walk: Walk) -> bool:
         )
 
     return any(_is_quoting_call(v) for v in bound) and all(_is_quoting_call(v) or wraps_itself(v) for v in bound)
+
+
+def _from_model_metadata(node: ast.AST) -> bool:
+    """A name read from an ORM model's metadata (``model._meta.db_table``), directly or through
+    a helper given only such names: the schema as the code defines it, not input."""
+    if isinstance(node, ast.Call):
+        arguments = [*node.args, *(k.value for k in node.keywords)]
+        return bool(arguments) and all(_from_model_metadata(a) for a in arguments)
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return "_meta" in parts[1:]
 
 
 def _is_sql_fragment(node: ast.AST) -> bool:
@@ -298,7 +312,9 @@ class SqlBuiltString(Rule):
     (quote_name(...), directly or through a name assigned once in the function), lists of
     parameter markers (", ".join(["%s"] * n)), SQL fragments named so (sql, where_sql) or
     integer counters of the class (self.n set to an integer in the class body and only
-    changed by += or -= of integers) are not reported. Statements whose pasted values all
+    changed by += or -= of integers), names read from an ORM model's metadata
+    (model._meta.db_table, directly or through a helper given only such names) and the
+    class's own fragments (self.bare_select_suffix) are not reported. Statements whose pasted values all
     sit where SQL takes a name or a fragment (FROM %s, INSERT INTO %s (%s), SELECT %s), never in quotes or after a
     comparison, VALUES, IN, LIMIT or WHERE, are low: bind parameters cannot go there.
     Fix: keep the statement constant and pass values as parameters:
