@@ -77,3 +77,19 @@ def test_failure_path_rules_stay_silent_in_tests(tmp_path: Path, capsys: pytest.
 def test_tool_table_decides_from_the_argument_words(argv: list[str], reported: bool) -> None:
     words = [Word(text, text) for text in argv]
     assert (check_command(words, tool_table()) is not None) is reported
+
+
+def test_a_clean_aspect_lists_the_rules_that_file_findings_under_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SCR339's import notes are filed where the module's risk lies (deserialization,
+    # injection, TLS), so those aspects list it as checked and configuration does not.
+    target = _write(tmp_path, "service/plain.py", "import json\n\nVALUE = json.dumps({})\n")
+    _, review = review_json(capsys, "--no-cache", str(target))
+
+    def checked(category: str) -> str:
+        return " ".join(s["text"] for s in aspect(review, category)["statements"])
+
+    title = "Module whose every use needs care imported"
+    assert title in checked("injection") and title in checked("deserialization")
+    assert title not in checked("configuration")

@@ -129,7 +129,7 @@ def write(
             statements.extend(writer(result, own, own_findings))
         statements.extend(_finding_statements(own_findings))
     if not findings and not statements:
-        titles = sorted({rule.title() for rule in registered().values() if rule.category is category})
+        titles = sorted({rule.title() for rule in registered().values() if category in rule.categories()})
         checked = "; ".join(titles) if titles else "no rule of this category yet"
         statements.append(_statement(f"Checked ({checked}); nothing found."))
     elif not findings and writer is None:

@@ -229,7 +229,8 @@ def _aspects(
     rule_ids: dict[Category, list[str]] = defaultdict(list)
     for rule_id, rule in registered().items():
         if enabled is None or rule_id in enabled:
-            rule_ids[rule.category].append(rule_id)
+            for category in rule.categories():
+                rule_ids[category].append(rule_id)
     dropped = Counter(s.finding.category for s in hidden)
     reviewed = [r for r in results if r.error is None]
 

@@ -75,6 +75,9 @@ class Rule:
     # Node types this rule wants from the walk; CallRule fills this in itself.
     node_types: ClassVar[tuple[type[ast.AST], ...]] = ()
     context: ClassVar[Mapping[FileKind, ContextPolicy]] = DEFAULT_CONTEXT
+    # Further aspects this rule's findings may be filed under (a note on an import files
+    # itself where the module's risk lies); the review lists the rule as checked in each.
+    also_categories: ClassVar[tuple[Category, ...]] = ()
     # Equivalent checks in peer tools, for the rules table.
     bandit: ClassVar[tuple[str, ...]] = ()
     ruff: ClassVar[tuple[str, ...]] = ()
@@ -89,6 +92,10 @@ class Rule:
             _REGISTRY[cls.id] = cls
 
     # Documentation ----------------------------------------------------------------
+
+    @classmethod
+    def categories(cls) -> tuple[Category, ...]:
+        return (cls.category, *cls.also_categories)
 
     @classmethod
     def title(cls) -> str:

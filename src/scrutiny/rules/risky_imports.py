@@ -89,8 +89,9 @@ class RiskyModuleImported(Rule):
 
     id = "SCR339"
     name = "risky-module-imported"
-    category = Category.CONFIGURATION
-    cwe = 1104
+    category = Category.DESERIALIZATION
+    also_categories = (Category.INJECTION, Category.TLS_NETWORK)
+    cwe = 502
     severity = Severity.INFO
     confidence = Confidence.HIGH
     node_types = (ast.Import, ast.ImportFrom, ast.Call)
