@@ -127,9 +127,8 @@ DYNAMIC_IMPORTS = frozenset({"__import__", "importlib.import_module", "importlib
 def _dynamic_import(call: ast.Call, walk: Walk) -> list[tuple[str, list[str]]]:
     """The module a call such as importlib.import_module("pickle") loads, when its name is a literal."""
     func = call.func
-    if not (isinstance(func, ast.Name) and func.id == "__import__") and not (
-        isinstance(func, ast.Attribute) and func.attr in ("import_module", "__import__")
-    ):
+    tail = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    if tail not in ("import_module", "__import__"):
         return []
     if walk.src.qualname(func) not in DYNAMIC_IMPORTS:
         return []
