@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import shutil
@@ -64,6 +65,34 @@ def test_output_is_byte_identical_for_any_number_of_jobs(
     assert entries(cache_dir)
     assert run(capsys, "--jobs", "2", str(tree)) == (code, serial)
     assert run(capsys, "--jobs", "1", str(tree)) == (code, serial)
+
+
+def test_the_cycle_collector_is_paused_only_while_a_file_is_reviewed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bool] = []
+    real_classify = api.classify
+
+    def classify(src: object) -> object:
+        seen.append(gc.isenabled())
+        return real_classify(src)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api, "classify", classify)
+    rules = api.RuleSet(api.all_rules())
+    item = Input("m.py", None, b"x = 1\n")
+    assert gc.isenabled()
+    assert api.review_data(item, item.data or b"", rules).error is None
+    assert seen == [False] and gc.isenabled()
+    # A file that fails part-way (here: bad syntax) must not leave the collector off.
+    assert api.review_data(item, b"def broken(:\n", rules).error is not None
+    assert gc.isenabled()
+    # A caller that turned the collector off itself keeps it off.
+    gc.disable()
+    try:
+        api.review_data(item, item.data or b"", rules)
+        assert seen[-1] is False and not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_file_results_survive_pickling(tree: Path) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import signal
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from scrutiny import baseline as baselines
@@ -31,6 +33,25 @@ class Config:
     jobs: int = 1  # worker processes; 0 means one per core, 1 reviews in this process
     cache: bool = False  # read and write the per-file result cache (the CLI turns it on)
     settings: Settings | None = None  # the project's configuration (rules, overrides, nosec, models)
+
+
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Pause CPython's cycle collector for one file's review (or one cross-module link).
+
+    A review allocates millions of short-lived objects (the syntax tree, its index, taint
+    values) that plain reference counting frees; the cycle collector would scan them again
+    and again as they are made, about a fifth of a cold review's CPU. It resumes afterwards,
+    so any cycle a review leaves behind is still collected.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @dataclass
@@ -110,14 +131,8 @@ def review_data(
     """
     result = FileResult(item.display)
     try:
-        src = source.load(data, item.display, in_package=item.in_package, max_bytes=max_bytes)
-        result.lines = src.line_count
-        result.context = classify(src)
-        result.summary, taint_findings = taint.summarize(src, result.context)
-        policy = policy or every_rule()
-        result.findings, result.suppressed = suppress.settle(src, [*rules.run(src), *taint_findings], policy)
-        result.observations = observe(src, result.context)
-        result.has_suppressions = bool(src.suppressions) or bool(suppress.nosec_lines(src))
+        with cycle_collection_paused():
+            _review_into(result, item, data, rules, max_bytes, policy or every_rule())
     except source.SourceError as exc:
         result.error = FileError(item.display, exc.kind, exc.message, exc.line)
     except OSError as exc:
@@ -134,6 +149,18 @@ def review_data(
         result.suppressed.clear()
         result.summary = None
     return result
+
+
+def _review_into(
+    result: FileResult, item: Input, data: bytes, rules: RuleSet, max_bytes: int, policy: FilePolicy
+) -> None:
+    src = source.load(data, item.display, in_package=item.in_package, max_bytes=max_bytes)
+    result.lines = src.line_count
+    result.context = classify(src)
+    result.summary, taint_findings = taint.summarize(src, result.context)
+    result.findings, result.suppressed = suppress.settle(src, [*rules.run(src), *taint_findings], policy)
+    result.observations = observe(src, result.context)
+    result.has_suppressions = bool(src.suppressions) or bool(suppress.nosec_lines(src))
 
 
 def scan(
@@ -166,7 +193,8 @@ def scan(
     results = review_all(items, config.max_bytes, config.jobs, config.cache, progress, plan=plan)
     # The cross-module taint phase needs every file's summary, cached or fresh; its findings
     # then pass through their sink file's suppressions like any other.
-    linked = taint.link([r.summary for r in results if r.summary is not None])
+    with cycle_collection_paused():
+        linked = taint.link([r.summary for r in results if r.summary is not None])
     suppress.settle_linked(linked, results, items, plan, reloader(items, config.max_bytes))
     hidden = baselines.apply(baseline, results) if baseline is not None else 0
     review = compose(results, resolved.errors + errors, resolved.inputs, config.min_severity,
