@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, argument, keyword, name_parts, string_value
+from scrutiny.rules.base import Rule, Walk, argument, exactly, keyword, name_parts, string_value
 from scrutiny.source import SourceFile
 
 TAR_FACTORIES = frozenset(
@@ -69,6 +69,7 @@ class TarExtractWithoutFilter(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.HIGH
     node_types = (ast.Call,)
+    call_filter = exactly("extractall", "extract")
     bandit = ("B202",)
     ruff = ("S202",)
 

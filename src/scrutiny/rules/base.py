@@ -75,6 +75,15 @@ class Rule:
     # Node types this rule wants from the walk; CallRule fills this in itself.
     node_types: ClassVar[tuple[type[ast.AST], ...]] = ()
     context: ClassVar[Mapping[FileKind, ContextPolicy]] = DEFAULT_CONTEXT
+    # Cheap filters, as data, that the walk applies before offering a node (None: every
+    # node). A Call is offered when ``call_filter`` finds its last name (as written or as
+    # imported) or ``keyword_filter`` finds one of its keyword names; a Name or Attribute
+    # when ``name_filter`` finds its name. A filter may let through more than check()
+    # reports on, never less: most calls interest a handful of rules, and offering each
+    # to every rule costs more than the rules' own work.
+    call_filter: ClassVar[re.Pattern[str] | None] = None
+    keyword_filter: ClassVar[re.Pattern[str] | None] = None
+    name_filter: ClassVar[re.Pattern[str] | None] = None
     # Further aspects this rule's findings may be filed under (a note on an import files
     # itself where the module's risk lies); the review lists the rule as checked in each.
     also_categories: ClassVar[tuple[Category, ...]] = ()
@@ -190,6 +199,17 @@ class CallRule(Rule):
         yield self.finding(call, f"call to {name}", walk.src, scope=walk.scope_name)
 
 
+def exactly(*names: Iterable[str] | str) -> re.Pattern[str]:
+    """A filter pattern that finds exactly the given names (strings or collections of them)."""
+    words = sorted({n for group in names for n in ([group] if isinstance(group, str) else group)})
+    return re.compile("^(?:" + "|".join(re.escape(word) for word in words) + ")$")
+
+
+def tails(qualified: Iterable[str]) -> set[str]:
+    """The last names of dotted names: what a call filter sees of ``django.db.models.RawSQL``."""
+    return {name.rsplit(".", 1)[-1] for name in qualified}
+
+
 def _dedent_join(lines: list[str]) -> str:
     while lines and not lines[-1].strip():
         lines.pop()
@@ -275,6 +295,51 @@ class RuleSet:
                     self.by_type.setdefault(node_type, []).append(rule)
         # The last segment of every call name a rule takes, built once per rule set, not per file.
         self.call_tails = frozenset(name.rsplit(".", 1)[-1] for name in self.by_call)
+        # The node-type rules' filters, decided once per distinct name (names repeat).
+        self._takers_by_name: dict[tuple[type[ast.AST], str, str], tuple[Rule, ...]] = {}
+        self._takers_by_keyword: dict[str, frozenset[Rule]] = {}
+        self._keyword_rules = [r for r in self.by_type.get(ast.Call, []) if r.keyword_filter is not None]
+
+    def _takers(self, node_type: type[ast.AST], name: str, imported: str) -> tuple[Rule, ...]:
+        """The rules of ``node_type`` whose name filter lets ``name`` (or ``imported``) through."""
+        key = (node_type, name, imported)
+        found = self._takers_by_name.get(key)
+        if found is None:
+            if len(self._takers_by_name) > 100_000:  # bounded over a long run
+                self._takers_by_name.clear()
+            found = self._takers_by_name[key] = tuple(
+                rule for rule in self.by_type.get(node_type, []) if _lets_through(rule, node_type, name, imported)
+            )
+        return found
+
+    def _keyword_takers(self, keyword: str) -> frozenset[Rule]:
+        found = self._takers_by_keyword.get(keyword)
+        if found is None:
+            if len(self._takers_by_keyword) > 100_000:
+                self._takers_by_keyword.clear()
+            found = self._takers_by_keyword[keyword] = frozenset(
+                rule for rule in self._keyword_rules if rule.keyword_filter and rule.keyword_filter.search(keyword)
+            )
+        return found
+
+    def _call_takers(self, call: ast.Call, aliases: Mapping[str, str]) -> tuple[Rule, ...]:
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            takers = self._takers(ast.Call, func.attr, func.attr)
+        elif isinstance(func, ast.Name):
+            takers = self._takers(ast.Call, func.id, aliases.get(func.id, func.id).rsplit(".", 1)[-1])
+        else:
+            takers = self._takers(ast.Call, "", "")
+        if self._keyword_rules and call.keywords:
+            extra: set[Rule] = set()
+            for kw in call.keywords:
+                if kw.arg is not None:
+                    extra.update(self._keyword_takers(kw.arg))
+            if extra and not extra.issubset(takers):
+                # Keep the rule set's order, so findings come out in the same order.
+                extra.update(takers)
+                takers = tuple(rule for rule in self.by_type[ast.Call] if rule in extra)
+        return takers
 
     def run(self, src: SourceFile) -> list[Finding]:
         findings: list[Finding] = []
@@ -282,16 +347,32 @@ class RuleSet:
             findings.extend(rule.check_file(src))
         walk = Walk(src)
         index = src.index
+        aliases = src.aliases
         for node_type, rules in self.by_type.items():
-            for node in index.by_type.get(node_type, ()):
+            nodes = index.by_type.get(node_type, ())
+            if node_type is ast.Call:
+                for node in nodes:
+                    assert isinstance(node, ast.Call)
+                    offered = self._call_takers(node, aliases)
+                    if offered:
+                        walk.node = node
+                        for rule in offered:
+                            findings.extend(rule.check(node, walk))
+                continue
+            filtered = node_type is ast.Name or node_type is ast.Attribute
+            for node in nodes:
                 walk.node = node
+                if filtered:
+                    name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
+                    for rule in self._takers(node_type, name, name):
+                        findings.extend(rule.check(node, walk))
+                    continue
                 for rule in rules:
                     findings.extend(rule.check(node, walk))
         by_call, by_method = self.by_call, self.by_method
         # The last segment of a call's name is cheap to read; only calls whose last segment
         # some rule names get their full name resolved through the imports.
         tails = self.call_tails
-        aliases = src.aliases
         for call in index.by_type.get(ast.Call, ()):
             assert isinstance(call, ast.Call)
             func = call.func
@@ -318,6 +399,14 @@ class RuleSet:
             for call_rule in takers:
                 findings.extend(call_rule.check_call(call, name, walk))
         return findings
+
+
+def _lets_through(rule: Rule, node_type: type[ast.AST], name: str, imported: str) -> bool:
+    if node_type is ast.Call:
+        if rule.call_filter is None:
+            return rule.keyword_filter is None  # keyword-only filters are applied per call
+        return bool(rule.call_filter.search(name) or (imported != name and rule.call_filter.search(imported)))
+    return rule.name_filter is None or bool(rule.name_filter.search(name))
 
 
 # Small helpers rules share ----------------------------------------------------------

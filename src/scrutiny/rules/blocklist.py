@@ -8,7 +8,7 @@ import ast
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Rule, Walk, argument, keyword, string_value
+from scrutiny.rules.base import CallRule, Rule, Walk, argument, exactly, keyword, string_value, tails
 
 
 def _imported_modules(node: ast.Import | ast.ImportFrom) -> list[tuple[str, list[str]]]:
@@ -82,6 +82,7 @@ class CleartextProtocol(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.HIGH
     node_types = (ast.Import, ast.ImportFrom, ast.Call)
+    call_filter = exactly(tails(CLEARTEXT_CALLS))
     bandit = ("B312", "B321", "B401", "B402", "B415")
     ruff = ("S312", "S321", "S401", "S402", "S415")
 

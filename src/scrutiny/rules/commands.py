@@ -14,6 +14,7 @@ from scrutiny.rules.base import (
     Rule,
     Walk,
     argument,
+    exactly,
     is_built_string,
     is_constant_string,
     note,
@@ -304,6 +305,7 @@ class ShellTrueElsewhere(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.LOW
     node_types = (ast.Call,)
+    keyword_filter = exactly("shell")
     bandit = ("B604",)
     ruff = ("S604",)
 

@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, argument, is_true, keyword, note, string_value
+from scrutiny.rules.base import Rule, Walk, argument, exactly, is_true, keyword, note, string_value
 from scrutiny.source import SourceFile
 
 APP_NAME = re.compile(r"(^|_)app(lication)?(_|$)|app$", re.IGNORECASE)
@@ -70,6 +70,7 @@ class DebugEnabled(Rule):
     severity = Severity.HIGH
     confidence = Confidence.MEDIUM
     node_types = (ast.Call, ast.Assign)
+    call_filter = exactly("run", "update", "from_mapping", "run_simple")
     bandit = ("B201",)
     ruff = ("S201",)
     context = {

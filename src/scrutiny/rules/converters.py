@@ -15,7 +15,7 @@ from functools import lru_cache
 from importlib import resources
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, call_tail, keyword, names_in, parameters, string_value
+from scrutiny.rules.base import Rule, Walk, call_tail, exactly, keyword, names_in, parameters, string_value
 from scrutiny.source import SourceFile
 
 # Calls that run a program from an argument list: subprocess style (one list) or
@@ -231,6 +231,7 @@ class ConverterFormatGuessed(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.MEDIUM
     node_types = (ast.Call,)
+    call_filter = exactly(RUNNERS)
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.Call)
@@ -270,6 +271,7 @@ class ImageOpenAnyFormat(Rule):
     severity = Severity.LOW
     confidence = Confidence.MEDIUM
     node_types = (ast.Call,)
+    call_filter = exactly("open")
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.Call)

@@ -18,7 +18,7 @@ from typing import ClassVar
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, is_false, keyword, name_parts, note, string_value
+from scrutiny.rules.base import Rule, Walk, exactly, is_false, keyword, name_parts, note, string_value
 from scrutiny.source import SourceFile
 
 SET_COOKIE = frozenset({"set_cookie", "set_signed_cookie"})
@@ -85,6 +85,7 @@ class CookieFlagRule(Rule):
     category = Category.CONFIGURATION
     confidence = Confidence.MEDIUM
     node_types = (ast.Call, ast.Assign)
+    call_filter = exactly(SET_COOKIE)
     context = COOKIE_CONTEXT
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:

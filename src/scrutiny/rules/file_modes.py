@@ -8,7 +8,7 @@ import stat
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, argument, call_tail, string_value
+from scrutiny.rules.base import Rule, Walk, argument, call_tail, exactly, string_value
 from scrutiny.source import SourceFile
 
 # (call, position of the mode argument); chmod-style calls set the mode as given.
@@ -32,6 +32,10 @@ def mode_value(node: ast.AST | None, src: SourceFile) -> int | None:
     if name and name.startswith("stat.S_I"):
         return STAT_BITS.get(name[5:])
     return None
+
+
+# Calls that take or set a file mode, by their last name.
+MODE_CALLS = frozenset({"chmod", "lchmod", "fchmod", "umask", "open", "mkdir", "makedirs", "mkfifo", "mknod", "touch"})
 
 
 class PermissiveFileMode(Rule):
@@ -58,6 +62,7 @@ class PermissiveFileMode(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.HIGH
     node_types = (ast.Call,)
+    call_filter = exactly(MODE_CALLS)
     bandit = ("B103",)
     ruff = ("S103",)
 
@@ -65,7 +70,7 @@ class PermissiveFileMode(Rule):
         assert isinstance(node, ast.Call)
         func = node.func
         tail = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        if tail not in ("chmod", "lchmod", "fchmod", "umask", "open", "mkdir", "makedirs", "mkfifo", "mknod", "touch"):
+        if tail not in MODE_CALLS:
             return
         src = walk.src
         name = src.qualname(func) or ""

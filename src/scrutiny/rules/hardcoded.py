@@ -109,6 +109,7 @@ class HardcodedPassword(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.MEDIUM
     node_types = (ast.Assign, ast.AnnAssign, ast.Call, ast.arguments, ast.Dict, ast.Compare)
+    keyword_filter = re.compile(".")  # a call is only read for its keyword arguments
     bandit = ("B105", "B106", "B107")
     ruff = ("S105", "S106", "S107")
     context = {

@@ -86,6 +86,8 @@ NOT_SECRET_SUFFIXES = {
 # Local names worth resolving as aliases of a logger method (log_method = logger.debug).
 LOG_ALIAS = re.compile(r"log|warn|debug|info|error|critical", re.IGNORECASE)
 # Methods of str: password.strip() is still the password, token.contents is a field of an object.
+# What _is_log_call can accept, as a filter on the call's last name.
+LOG_CALL_FILTER = re.compile(f"^(?:{'|'.join(sorted(LOG_METHODS))})$|{LOG_ALIAS.pattern}", re.IGNORECASE)
 STR_METHODS = frozenset(name for name in dir(str) if not name.startswith("_"))
 MASKING_CALL = re.compile(r"(mask|redact|sanitiz|scrub|hash|obfuscat|censor|hide|strip_password)", re.IGNORECASE)
 PLACEHOLDER_AFTER_SECRET = re.compile(
@@ -245,6 +247,7 @@ class SecretInLog(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.MEDIUM
     node_types = (ast.Call,)
+    call_filter = LOG_CALL_FILTER
     bandit = ()
     ruff = ()
 
@@ -338,6 +341,7 @@ class RequestInLog(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.MEDIUM
     node_types = (ast.Call,)
+    call_filter = LOG_CALL_FILTER
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.Call)

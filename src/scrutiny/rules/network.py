@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, is_false, note, string_value, target_name, walk_function
+from scrutiny.rules.base import Rule, Walk, exactly, is_false, note, string_value, target_name, walk_function
 from scrutiny.source import SourceFile
 
 HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
@@ -54,6 +55,7 @@ class TlsVerifyDisabled(Rule):
     severity = Severity.HIGH
     confidence = Confidence.HIGH
     node_types = (ast.Call, ast.Assign)
+    keyword_filter = exactly("verify")
     bandit = ("B501",)
     ruff = ("S501",)
 
@@ -121,6 +123,8 @@ class SslUnverifiedContext(Rule):
     severity = Severity.HIGH
     confidence = Confidence.HIGH
     node_types = (ast.Call, ast.Assign)
+    call_filter = exactly("_create_unverified_context")
+    keyword_filter = exactly("cert_reqs")
     bandit = ("B323", "B501")
     ruff = ("S323", "S501")
 
@@ -225,6 +229,8 @@ class BindAllInterfaces(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.MEDIUM
     node_types = (ast.Call, ast.Assign, ast.AnnAssign, ast.Dict, ast.arguments)
+    call_filter = re.compile(exactly(SERVER_CALLS).pattern + "|(?i:serve|listen|bind)")  # see _is_server_call
+    keyword_filter = re.compile(".")  # any keyword may name the address
     bandit = ("B104",)
     ruff = ("S104",)
     context = {

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, call_tail, is_true, keyword, note, string_value
+from scrutiny.rules.base import Rule, Walk, call_tail, exactly, is_true, keyword, note, string_value
 from scrutiny.source import SourceFile
 
 WEBSOCKETS_SERVE = frozenset(
@@ -51,6 +51,10 @@ def _is_wildcard(node: ast.AST | None) -> bool:
     return isinstance(node, ast.List | ast.Tuple | ast.Set) and any(string_value(e) == "*" for e in node.elts)
 
 
+WEBSOCKET_SERVER_TAILS = frozenset({"serve", "unix_serve", "SocketIO", "Server", "AsyncServer", "ProtocolTypeRouter"})
+CORS_TAILS = frozenset({"CORS", "cross_origin", "add_middleware", "Middleware", "CORSMiddleware"})
+
+
 class WebSocketAnyOrigin(Rule):
     """WebSocket handshake accepted from any Origin
 
@@ -78,6 +82,7 @@ class WebSocketAnyOrigin(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.MEDIUM
     node_types = (ast.Call, ast.ClassDef)
+    call_filter = exactly(WEBSOCKET_SERVER_TAILS, "WebSocketResponse")
     context = ORIGIN_CONTEXT
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
@@ -87,7 +92,7 @@ class WebSocketAnyOrigin(Rule):
             return
         assert isinstance(node, ast.Call)
         tail = call_tail(node)
-        if tail not in ("serve", "unix_serve", "SocketIO", "Server", "AsyncServer", "ProtocolTypeRouter"):
+        if tail not in WEBSOCKET_SERVER_TAILS:
             if tail == "WebSocketResponse":
                 yield from self._aiohttp(node, walk)
             return
@@ -160,6 +165,7 @@ class CorsAnyOriginWithCredentials(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.HIGH
     node_types = (ast.Call, ast.Module)
+    call_filter = exactly(CORS_TAILS)
     context = ORIGIN_CONTEXT
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
@@ -168,7 +174,7 @@ class CorsAnyOriginWithCredentials(Rule):
             yield from self._django_settings(node, src)
             return
         assert isinstance(node, ast.Call)
-        if call_tail(node) not in ("CORS", "cross_origin", "add_middleware", "Middleware", "CORSMiddleware"):
+        if call_tail(node) not in CORS_TAILS:
             return
         name = src.qualname(node.func) or ""
         if name in FLASK_CORS:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, Walk, drop
+from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, Walk, drop, exactly, tails
 from scrutiny.rules.sql import SqlBuiltString, sql_sink_name
 
 RAW_SQL_CALLS = frozenset({"django.db.models.expressions.RawSQL", "django.db.models.RawSQL"})
@@ -40,6 +40,7 @@ class RawSqlApi(Rule):
     severity = Severity.INFO
     confidence = Confidence.HIGH
     node_types = (ast.Call,)
+    call_filter = exactly("extra", tails(RAW_SQL_CALLS))
     bandit = ("B610", "B611")
     ruff = ("S610", "S611")
     context = {**DEFAULT_CONTEXT, FileKind.TEST: drop("fixed SQL in test code")}

@@ -130,6 +130,9 @@ class RedirectToRequestPath(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.MEDIUM
     node_types = (ast.Call,)
+    call_filter = re.compile(
+        r"^(?i:redirect)$|(?:Redirect|redirect_class)$|^(?:HTTPFound|HTTPMovedPermanently|HTTPSeeOther)$"
+    )  # _is_redirect
     context = {
         FileKind.TEST: drop("tests build redirects from the paths they request"),
         FileKind.EXAMPLE: note("example code redirects without hardening"),

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, Walk, argument, drop, string_value
+from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, Walk, argument, drop, exactly, string_value
 from scrutiny.rules.blocklist import FTP_SAFE_NAMES
 
 
@@ -95,6 +95,7 @@ class RiskyModuleImported(Rule):
     severity = Severity.INFO
     confidence = Confidence.HIGH
     node_types = (ast.Import, ast.ImportFrom, ast.Call)
+    call_filter = exactly("import_module", "__import__")
     bandit = ("B402", "B403", "B404", "B405", "B406", "B407", "B408", "B409", "B410", "B411")
     ruff = ("S402", "S403", "S404", "S405", "S406", "S407", "S408", "S409", "S410", "S411")
     context = {

@@ -292,6 +292,7 @@ class HighEntropySecret(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.MEDIUM
     node_types = (ast.Assign, ast.AnnAssign, ast.Call, ast.arguments, ast.Dict)
+    keyword_filter = re.compile(".")  # a call is only read for its keyword arguments
     context = SECRET_CONTEXT
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:

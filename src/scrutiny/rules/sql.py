@@ -14,6 +14,7 @@ from scrutiny.rules.base import (
     Walk,
     argument,
     call_tail,
+    exactly,
     is_built_string,
     is_constant_string,
     keep_lower,
@@ -329,6 +330,7 @@ class SqlBuiltString(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.MEDIUM
     node_types = (ast.Call, ast.JoinedStr, ast.BinOp)
+    call_filter = exactly(SQL_METHODS, "text", "RawSQL", "format", "replace")  # sinks, built strings
     bandit = ("B608", "B610", "B611")
     ruff = ("S608", "S610", "S611")
     context = {

@@ -18,6 +18,7 @@ from scrutiny.rules.base import (
     Walk,
     argument,
     call_tail,
+    exactly,
     is_constant_string,
     is_false,
     is_true,
@@ -65,6 +66,7 @@ class FixedNameInTempDir(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.MEDIUM
     node_types = (ast.Call, ast.BinOp, ast.JoinedStr)
+    call_filter = exactly("join")  # BinOp and JoinedStr nodes are not filtered
     context = TEMP_CONTEXT
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:

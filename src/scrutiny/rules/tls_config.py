@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Rule, Walk, argument, string_value
+from scrutiny.rules.base import CallRule, Rule, Walk, argument, exactly, string_value
 
 # Protocol constants that select SSL 2/3 or TLS 1.0/1.1, all deprecated by RFC 8996.
 OLD_PROTOCOLS = frozenset(
@@ -59,6 +59,7 @@ class TlsOldProtocol(Rule):
     severity = Severity.HIGH
     confidence = Confidence.HIGH
     node_types = (ast.Attribute, ast.Name)
+    name_filter = exactly(OLD_NAMES)
     bandit = ("B502", "B503")
     ruff = ("S502", "S503")
 
@@ -121,6 +122,8 @@ class TlsWeakCiphers(Rule):
     severity = Severity.HIGH
     confidence = Confidence.HIGH
     node_types = (ast.Call,)
+    call_filter = exactly("set_ciphers", "set_cipher_list")
+    keyword_filter = exactly("ciphers")
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.Call)

@@ -16,10 +16,12 @@ from scrutiny.rules.base import (
     Rule,
     Walk,
     argument,
+    exactly,
     is_built_string,
     is_constant_string,
     note,
     parameters,
+    tails,
     walk_function,
 )
 from scrutiny.source import SourceFile
@@ -223,6 +225,7 @@ class CsrfExempt(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.MEDIUM
     node_types = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Call)
+    call_filter = exactly(tails(CSRF_EXEMPT), "exempt")
     context = {
         FileKind.TEST: note("test views are exempted to post without a token"),
         FileKind.EXAMPLE: note("example views are exempted for brevity"),
