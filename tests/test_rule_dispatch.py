@@ -89,3 +89,33 @@ def test_helpers_build_exact_patterns() -> None:
     pattern = exactly("a.b", ["run"], tails(["django.db.RawSQL"]))
     assert pattern.search("a.b") and pattern.search("run") and pattern.search("RawSQL")
     assert not pattern.search("axb") and not pattern.search("rerun") and not pattern.search("running")
+
+
+def test_every_secret_format_match_contains_its_anchor() -> None:
+    from scrutiny.rules.secret_formats import ANY_FORMAT, FORMATS
+
+    body = "aB3dE5gH7jK9mN1pQ2rS4tU6vW8xY0zA" * 3
+    samples = {
+        "AWS access key id": "AKIA" + "QWERTYUIOP123456",
+        "GitHub token": "ghp_" + body[:36],
+        "GitHub fine-grained token": "github_pat_" + body[:60],
+        "GitLab token": "glpat-" + body[:20],
+        "Slack token": "xoxb-" + body[:10],
+        "Slack webhook URL": "https://hooks.slack.com/services/T0001/B0001/" + body[:16],
+        "Stripe live key": "sk_live_" + body[:16],
+        "Stripe test key": "rk_test_" + body[:16],
+        "Twilio API key": "SK" + "0123456789abcdef" * 2,
+        "Google API key": "AIza" + body[:35],
+        "Google OAuth client secret": "GOCSPX-" + body[:28],
+        "SendGrid API key": "SG." + body[:22] + "." + body[:43],
+        "npm token": "npm_" + body[:36],
+        "PyPI upload token": "pypi-AgEIcHlwaS5vcmc" + body[:50],
+        "private key block": "-----BEGIN RSA PRIVATE KEY-----\n" + body[:64],
+        "JSON Web Token": "eyJ" + body[:10] + ".eyJ" + body[:10] + "." + body[:16],
+    }
+    assert set(samples) == {fmt.what for fmt in FORMATS}
+    for fmt in FORMATS:
+        match = fmt.pattern.search("x = '" + samples[fmt.what] + "'")
+        assert match is not None, fmt.what
+        assert re.search(fmt.anchor, match.group(0)), fmt.what
+        assert ANY_FORMAT.search(match.group(0))

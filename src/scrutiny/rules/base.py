@@ -295,19 +295,22 @@ class RuleSet:
                     self.by_type.setdefault(node_type, []).append(rule)
         # The last segment of every call name a rule takes, built once per rule set, not per file.
         self.call_tails = frozenset(name.rsplit(".", 1)[-1] for name in self.by_call)
-        # The node-type rules' filters, decided once per distinct name (names repeat).
-        self._takers_by_name: dict[tuple[type[ast.AST], str, str], tuple[Rule, ...]] = {}
+        # The node-type rules' filters, decided once per node type and distinct name
+        # (a name, or for a call of an imported name the pair of written and imported names).
+        self._takers_by_name: dict[type[ast.AST], dict[str | tuple[str, str], tuple[Rule, ...]]] = {}
         self._takers_by_keyword: dict[str, frozenset[Rule]] = {}
         self._keyword_rules = [r for r in self.by_type.get(ast.Call, []) if r.keyword_filter is not None]
+        self._call_cache = self._takers_by_name.setdefault(ast.Call, {})
 
     def _takers(self, node_type: type[ast.AST], name: str, imported: str) -> tuple[Rule, ...]:
         """The rules of ``node_type`` whose name filter lets ``name`` (or ``imported``) through."""
-        key = (node_type, name, imported)
-        found = self._takers_by_name.get(key)
+        cache = self._takers_by_name.setdefault(node_type, {})
+        key = name if imported == name else (name, imported)
+        found = cache.get(key)
         if found is None:
-            if len(self._takers_by_name) > 100_000:  # bounded over a long run
-                self._takers_by_name.clear()
-            found = self._takers_by_name[key] = tuple(
+            if len(cache) > 100_000:  # bounded over a long run
+                cache.clear()
+            found = cache[key] = tuple(
                 rule for rule in self.by_type.get(node_type, []) if _lets_through(rule, node_type, name, imported)
             )
         return found
@@ -325,7 +328,8 @@ class RuleSet:
     def _call_takers(self, call: ast.Call, aliases: Mapping[str, str]) -> tuple[Rule, ...]:
         func = call.func
         if isinstance(func, ast.Attribute):
-            takers = self._takers(ast.Call, func.attr, func.attr)
+            found = self._call_cache.get(func.attr)
+            takers = found if found is not None else self._takers(ast.Call, func.attr, func.attr)
         elif isinstance(func, ast.Name):
             takers = self._takers(ast.Call, func.id, aliases.get(func.id, func.id).rsplit(".", 1)[-1])
         else:
@@ -359,14 +363,21 @@ class RuleSet:
                         for rule in offered:
                             findings.extend(rule.check(node, walk))
                 continue
-            filtered = node_type is ast.Name or node_type is ast.Attribute
+            if node_type is ast.Name or node_type is ast.Attribute:
+                field = "id" if node_type is ast.Name else "attr"
+                known = self._takers_by_name.setdefault(node_type, {})
+                for node in nodes:
+                    name = getattr(node, field)
+                    named = known.get(name)
+                    if named is None:
+                        named = self._takers(node_type, name, name)
+                    if named:
+                        walk.node = node
+                        for rule in named:
+                            findings.extend(rule.check(node, walk))
+                continue
             for node in nodes:
                 walk.node = node
-                if filtered:
-                    name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
-                    for rule in self._takers(node_type, name, name):
-                        findings.extend(rule.check(node, walk))
-                    continue
                 for rule in rules:
                     findings.extend(rule.check(node, walk))
         by_call, by_method = self.by_call, self.by_method

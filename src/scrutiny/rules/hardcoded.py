@@ -217,6 +217,13 @@ CONNECT_CALLS = frozenset(
 )  # fmt: skip
 
 
+# str.isspace's characters (re's \s tests the same Unicode property); one search beats a
+# generator over the characters of every literal.
+WHITE_SPACE = re.compile(r"\s")
+# What ipaddress.ip_address can accept: hex digits, dots and colons, then an IPv6 zone.
+ADDRESS_CHARACTERS = re.compile(r"[0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]*(?:%.*)?\Z", re.DOTALL)
+
+
 def _reserved_name(host: str) -> bool:
     host = host.lower().rstrip(".")
     if host.rsplit(".", 1)[-1] in RESERVED_TLDS:
@@ -226,6 +233,8 @@ def _reserved_name(host: str) -> bool:
 
 def _ip_kind(text: str) -> str:
     """'IPv4 address' / 'IPv6 address' for a routable literal address, '' otherwise."""
+    if not ADDRESS_CHARACTERS.match(text):
+        return ""  # cheaper than letting ipaddress raise on every word
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
@@ -272,7 +281,7 @@ def _namespace_host(host: str) -> bool:
 def _could_name_host(text: str) -> bool:
     # The cheap half of _host_kind, tried before the literal's place is worked out: most
     # string constants are messages with spaces.
-    return not any(ch.isspace() for ch in text) and text not in ("0.0.0.0", "::")  # noqa: S104
+    return not WHITE_SPACE.search(text) and text not in ("0.0.0.0", "::")  # noqa: S104
 
 
 def _host_kind(text: str, place: Place) -> str:
@@ -281,7 +290,7 @@ def _host_kind(text: str, place: Place) -> str:
     ``direct`` is False when the literal sits in a tuple or list: a plain word there is
     an element of a table, not a host name.
     """
-    if not text or any(ch.isspace() for ch in text) or text in ("0.0.0.0", "::"):  # noqa: S104
+    if not text or WHITE_SPACE.search(text) or text in ("0.0.0.0", "::"):  # noqa: S104
         return ""
     context, call_tail, direct, is_keyword = place
     parts = name_parts(context or "")
