@@ -95,6 +95,19 @@ def test_the_cycle_collector_is_paused_only_while_a_file_is_reviewed(
         gc.enable()
 
 
+def test_a_run_keeps_the_collector_paused_and_collects_young_objects_now_and_then(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    collected: list[tuple[int, bool]] = []
+    monkeypatch.setattr(api, "COLLECT_EVERY", 3)
+    monkeypatch.setattr(gc, "collect", lambda generation=2: collected.append((generation, gc.isenabled())) or 0)
+    items, _ = discover([str(tree)])
+    assert len(items) > 7
+    results = api.review_all(items, jobs=1)
+    assert len(results) == len(items) and gc.isenabled()
+    assert collected == [(0, False)] * (len(items) // 3)
+
+
 def test_file_results_survive_pickling(tree: Path) -> None:
     items, _ = discover([str(tree)])
     rules = api.RuleSet(api.all_rules())
