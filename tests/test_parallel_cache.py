@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
@@ -263,7 +264,8 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
         (root / f"m{n:03}.py").write_text(body)
     out = tmp_path / "out" / "review.json"
     out.parent.mkdir()
-    env = dict(os.environ, SCRUTINY_CACHE_DIR=str(tmp_path / "cache"))
+    # PYTHONFAULTHANDLER: if the run ever hangs, SIGABRT below makes it print every thread's stack.
+    env = dict(os.environ, SCRUTINY_CACHE_DIR=str(tmp_path / "cache"), PYTHONFAULTHANDLER="1")
     command = [sys.executable, "-m", "scrutiny", "review", "--jobs", "2", "-o", str(out), str(root)]
     # A shell's background job starts with SIGINT ignored, and Python then installs no
     # KeyboardInterrupt handler; give the child the default disposition a terminal gives it.
@@ -282,7 +284,14 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
         time.sleep(0.05)
     assert process.poll() is None, "the run ended before it could be interrupted"
     os.killpg(process.pid, signal.SIGINT)
-    _, err = process.communicate(timeout=60)
+    try:
+        _, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGABRT)
+        _, err = process.communicate(timeout=30)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail(f"still running 60 s after Ctrl-C; its threads:\n{err[-6000:]}")
     assert process.returncode == 130, err
     assert "Traceback" not in err and "interrupted" in err
     assert list(out.parent.iterdir()) == []

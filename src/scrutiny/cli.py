@@ -253,8 +253,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     handlers = {"review": _review, "rules": _rules, "explain": _explain, "baseline": _baseline}
+    from scrutiny import api  # here: --help and usage errors need none of it
+
     try:
-        return handlers[args.command](args)
+        # Paused for the whole command, report included: a review's objects form no
+        # cycles, and scanning every finding kept so far on each collection is pure cost.
+        with api.cycle_collection_paused():
+            return handlers[args.command](args)
     except KeyboardInterrupt:
         print("scrutiny: interrupted; no output was written", file=sys.stderr)
         return 130

@@ -13,6 +13,7 @@ import re
 import textwrap
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import ClassVar
 
 from scrutiny.context import FileKind
@@ -216,8 +217,15 @@ def _dedent_join(lines: list[str]) -> str:
     return "\n".join(lines).strip("\n")
 
 
-def registered() -> dict[str, type[Rule]]:
-    return dict(sorted(_REGISTRY.items()))
+def registered() -> Mapping[str, type[Rule]]:
+    """Every rule class by id, in id order (read-only: reports look rules up per finding)."""
+    global _BY_ID
+    if len(_BY_ID) != len(_REGISTRY):  # the registry only grows
+        _BY_ID = MappingProxyType(dict(sorted(_REGISTRY.items())))
+    return _BY_ID
+
+
+_BY_ID: Mapping[str, type[Rule]] = MappingProxyType({})
 
 
 # The walk -------------------------------------------------------------------------
