@@ -65,6 +65,7 @@ FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 # Statements that hold no other statement: each node belongs to at most one of them.
 SIMPLE_STATEMENTS = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Assert, ast.Raise, ast.Delete)
+_SIMPLE_STATEMENT_TYPES = frozenset(SIMPLE_STATEMENTS)
 _CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
 
 
@@ -93,13 +94,16 @@ class TreeIndex:
         nodes, by_type, parents, function_of = self.nodes, self.by_type, self.parents, self.function_of
         statement_nodes = self.statement_nodes
         node_class = ast.AST
+        function_types = (ast.FunctionDef, ast.AsyncFunctionDef)
         stack: list[tuple[ast.AST, FunctionNode | None, list[ast.AST] | None]] = [(tree, None, None)]
+        pop, push = stack.pop, stack.append
         # A hand-rolled walk: ast.iter_child_nodes costs a generator per node and this
-        # loop is the hottest in scrutiny.
+        # loop is the hottest in scrutiny. Children are pushed last-first so they pop in
+        # source order.
         while stack:
-            node, function, bucket = stack.pop()
+            node, function, bucket = pop()
             nodes.append(node)
-            node_type = type(node)
+            node_type = node.__class__
             found = by_type.get(node_type)
             if found is None:
                 by_type[node_type] = [node]
@@ -108,26 +112,23 @@ class TreeIndex:
             function_of[node] = function
             if bucket is not None:
                 bucket.append(node)
-            elif isinstance(node, SIMPLE_STATEMENTS):
-                bucket = statement_nodes[node] = [node]
-            inner = node if node_type is ast.FunctionDef or node_type is ast.AsyncFunctionDef else function
+            elif node_type in _SIMPLE_STATEMENT_TYPES:
+                bucket = statement_nodes[node] = [node]  # type: ignore[index]
+            inner = node if node_type in function_types else function
             fields = _CHILD_FIELDS.get(node_type)
             if fields is None:
                 fields = _child_fields(node_type)
-            children: list[ast.AST] = []
-            for name in fields:
+            for name in reversed(fields):
                 value = getattr(node, name, None)
                 if value.__class__ is list:
-                    # A plain loop: a generator expression per list field costs more than
-                    # the filtering itself (Dict.keys holds None for a ** spread).
-                    for item in value:
+                    # (Dict.keys holds None for a ** spread.)
+                    for item in reversed(value):
                         if isinstance(item, node_class):
-                            children.append(item)
+                            parents[item] = node
+                            push((item, inner, bucket))  # type: ignore[arg-type]
                 elif isinstance(value, node_class):
-                    children.append(value)
-            for child in reversed(children):
-                parents[child] = node
-                stack.append((child, inner, bucket))  # type: ignore[arg-type]
+                    parents[value] = node
+                    push((value, inner, bucket))  # type: ignore[arg-type]
 
     def of_type(self, *types: type[ast.AST]) -> list[ast.AST]:
         if len(types) == 1:
@@ -161,7 +162,7 @@ class SourceFile:
 
     @cached_property
     def comments(self) -> list[Comment]:
-        return read_comments(self.text, self.index)
+        return read_comments(self.lines, self.index)
 
     @cached_property
     def index(self) -> TreeIndex:
@@ -437,7 +438,10 @@ def _string_spans(
         if isinstance(node, ast.Constant) and not isinstance(node.value, str | bytes):
             continue
         first, last = node.lineno, node.end_lineno or node.lineno
-        if not any(line in lines_with_hash for line in range(first, last + 1)):
+        if first == last:  # most literals: one set lookup, no generator
+            if first not in lines_with_hash:
+                continue
+        elif not any(line in lines_with_hash for line in range(first, last + 1)):
             continue
         if last > first:
             opening = lines[first - 1][_char_col(lines[first - 1], node.col_offset) :].lstrip("rRbBuUfF")
@@ -452,13 +456,12 @@ def _string_spans(
     return spans, inner
 
 
-def read_comments(text: str, index: TreeIndex) -> list[Comment]:
+def read_comments(lines: list[str], index: TreeIndex) -> list[Comment]:
     """Comments: every '#' outside a string literal starts one.
 
     The parser already knows where every string is, so this avoids running the
     pure-Python tokenizer over the whole file (several times slower than parsing).
     """
-    lines = split_lines(text)
     lines_with_hash = {number for number, line in enumerate(lines, start=1) if "#" in line}
     if not lines_with_hash:
         return []
