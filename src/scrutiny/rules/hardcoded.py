@@ -279,9 +279,14 @@ def _namespace_host(host: str) -> bool:
 
 
 def _could_name_host(text: str) -> bool:
-    # The cheap half of _host_kind, tried before the literal's place is worked out: most
-    # string constants are messages with spaces.
-    return not WHITE_SPACE.search(text) and text not in ("0.0.0.0", "::")  # noqa: S104
+    """Whether _host_kind could report ``text`` in some place: its tests of the text alone,
+    tried before the literal's place is worked out (most literals are messages or names)."""
+    if WHITE_SPACE.search(text) or text in ("0.0.0.0", "::"):  # noqa: S104
+        return False
+    if "://" in text or ADDRESS_CHARACTERS.match(text):
+        return True
+    bare = PORT_SUFFIX.sub("", text) if text.count(":") == 1 else text
+    return bool(ADDRESS_CHARACTERS.match(bare) or SHORT_HOST.match(bare) or FQDN.match(bare) or PLAIN_HOST.match(bare))
 
 
 def _host_kind(text: str, place: Place) -> str:
