@@ -53,10 +53,13 @@ CREATING_CALLS = frozenset(
 )  # fmt: skip
 # Calls that test a path rather than use it.
 COMPARING_METHODS = frozenset({"startswith", "endswith", "find", "index", "count", "replace", "split"})
+SHARED_TEMP_PREFIXES = tuple(f"{top}/" for top in SHARED_TEMP_DIRS)
 
 
 def _shared_temp_path(text: str, more: bool = False) -> bool:
     """True for "/tmp/name"; ``more`` says the literal is followed by f-string values."""
+    if not text.startswith(SHARED_TEMP_PREFIXES):  # one C-level test rules out nearly every literal
+        return False
     return any(text.startswith(f"{top}/") and (more or len(text) > len(top) + 1) for top in SHARED_TEMP_DIRS)
 
 
@@ -94,16 +97,16 @@ class HardcodedTempPath(Rule):
     }
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
-        parent = walk.parent(node)
         if isinstance(node, ast.JoinedStr):
             text = string_value(node.values[0]) if node.values else None
             more = len(node.values) > 1
-        elif isinstance(parent, ast.JoinedStr):
-            return  # reported on the whole f-string
         else:
             text, more = string_value(node), False
         if not text or not _shared_temp_path(text, more) or any(ch.isspace() for ch in text):
             return
+        parent = walk.parent(node)
+        if not isinstance(node, ast.JoinedStr) and isinstance(parent, ast.JoinedStr):
+            return  # reported on the whole f-string
         if isinstance(parent, ast.Expr | ast.Compare) or (isinstance(parent, ast.Dict) and node in parent.keys):
             return
         if isinstance(parent, ast.Call) and node in parent.args and call_tail(parent) in COMPARING_METHODS:
