@@ -41,6 +41,19 @@ ACQUIRE_CALLS = {
     "tempfile.mkdtemp": ("shutil.rmtree", "temporary directory"),
 }
 
+# The last names of the calls _acquired looks for.
+ACQUIRE_TAILS = frozenset({"acquire", *(name.rsplit(".", 1)[-1] for name in ACQUIRE_CALLS)})
+
+
+def _could_acquire(call: ast.Call, aliases: dict[str, str]) -> bool:
+    """Whether the call's last name, as written or as imported, is one _acquired looks for."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr in ACQUIRE_TAILS
+    if isinstance(func, ast.Name):
+        return aliases.get(func.id, func.id).rsplit(".", 1)[-1] in ACQUIRE_TAILS
+    return False
+
 
 def _release_of(statement: ast.stmt, variable: str, release: str, src: SourceFile) -> bool:
     """Whether ``statement`` is the release of ``variable`` (x.close(), os.close(x), lock.release())."""
@@ -138,6 +151,10 @@ class ReleaseSkippedOnError(Rule):
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         src = walk.src
+        # Most functions call nothing that acquires: their blocks need no walk.
+        calls = src.index.calls_by_function.get(node, ())  # type: ignore[call-overload]
+        if not any(_could_acquire(call, src.aliases) for call in calls):
+            return
         scope = ".".join(filter(None, (walk.scope_name, getattr(node, "name", ""))))
         for block, cleanup in _blocks(node):
             if cleanup:
