@@ -120,9 +120,11 @@ class HardcodedPassword(Rule):
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         for name, value, how in self._candidates(node):
-            kind = _secret_kind(name)
             text = string_value(value)
-            if not kind or text is None or not _looks_like_credential(text, name):
+            if text is None:
+                continue
+            kind = _secret_kind(name)
+            if not kind or not _looks_like_credential(text, name):
                 continue
             what = "password" if kind == "password" else "secret"
             yield self.finding(

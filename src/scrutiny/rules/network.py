@@ -264,7 +264,7 @@ class BindAllInterfaces(Rule):
         if isinstance(node, ast.Call):
             server = _is_server_call(node)
             for kw in node.keywords:
-                if _is_bind_name(kw.arg) and string_value(kw.value) in ALL_INTERFACES:
+                if string_value(kw.value) in ALL_INTERFACES and _is_bind_name(kw.arg):
                     yield kw.value, f"passed as {kw.arg}= to {ast.unparse(node.func)}"
                 elif kw.arg == "default" and string_value(kw.value) in ALL_INTERFACES and node.args:
                     option = string_value(node.args[0])
@@ -289,12 +289,12 @@ class BindAllInterfaces(Rule):
                         return
         elif isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
-                if _is_bind_name(string_value(key)) and string_value(value) in ALL_INTERFACES:
+                if string_value(value) in ALL_INTERFACES and _is_bind_name(string_value(key)):
                     yield value, f"under key '{string_value(key)}'"
         elif isinstance(node, ast.arguments):
             positional = node.posonlyargs + node.args
             pairs = list(zip(positional[len(positional) - len(node.defaults) :], node.defaults, strict=True))
             pairs += [(arg, d) for arg, d in zip(node.kwonlyargs, node.kw_defaults, strict=True) if d is not None]
             for arg, default in pairs:
-                if _is_bind_name(arg.arg) and string_value(default) in ALL_INTERFACES:
+                if string_value(default) in ALL_INTERFACES and _is_bind_name(arg.arg):
                     yield default, f"as the default of parameter {arg.arg}"
