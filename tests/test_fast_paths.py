@@ -8,6 +8,7 @@ standard library's modules and on code written to hit the edge cases.
 from __future__ import annotations
 
 import ast
+import re
 import sysconfig
 from pathlib import Path
 
@@ -178,3 +179,32 @@ def test_commented_code_is_the_same_without_the_prose_filter(
     monkeypatch.setattr(commented, "_parsable_end", lambda kinds, index: len(kinds))
     assert [commented.find_commented_code(src) for src in files] == fast
     assert sum(len(found) for found in fast) > 10
+
+
+NOTES = """\
+x = 1  # TODO(someone): see bug 1234567 before changing
+# FIXME: this breaks, see
+# https://bugs.launchpad.net/nova/+bug/1825537
+
+# XXX no bug number here
+
+# XXX: see bug 55555
+
+# HACK around issue #42 and issue #4242
+
+# NOTE(user): bug 2000 is not a marker line
+
+# todo: lower case, bug 1234
+"""
+
+
+def test_bug_notes_are_the_same_without_the_text_checks(
+    files: list[source.SourceFile], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everything = [*files, source.load(NOTES.encode(), "notes.py")]
+    fast = [commented.find_bug_notes(src) for src in everything]
+    monkeypatch.setattr(commented, "_may_mark", lambda text: True)
+    monkeypatch.setattr(commented, "DIGIT", re.compile(""))
+    assert [commented.find_bug_notes(src) for src in everything] == fast
+    assert [note.bug for note in fast[-1]] == ["1234567", "1825537", "55555", "4242"]
+    assert sum(commented._may_mark(c.text) for src in files for c in src.comments) > 20
