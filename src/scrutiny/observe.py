@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from scrutiny.context import FileContext
 from scrutiny.findings import Category, Citation, Observation
@@ -52,6 +52,7 @@ _LOWERED = tuple(re.compile(p.pattern) for p in (ANY_WORD, CLEANUP_WORDS, ERROR_
 _FOLDED = (ANY_WORD, CLEANUP_WORDS, ERROR_WORDS, CLIENT_NAME)
 
 
+@lru_cache(maxsize=1 << 16)
 def _word_flags(word: str) -> int:
     lowered = word.lower()
     flags = ERROR_LITERAL if lowered == "error" else 0
