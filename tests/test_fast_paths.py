@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from scrutiny import commented, source
-from scrutiny.observe import CLEANUP_WORDS, CLIENT_NAME, ERROR_WORDS, Observer, is_assertion
+from scrutiny.observe_facts import CLEANUP_WORDS, CLIENT_NAME, ERROR_WORDS, Observer, is_assertion
 from scrutiny.source import SIMPLE_STATEMENTS
 
 EDGES = """\
