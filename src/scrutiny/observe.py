@@ -226,18 +226,24 @@ def _error_handling(observer: Observer) -> Iterator[Observation]:
             tuple(_cite(src, h, "handler") for h in handlers[:50]),
         )
     checks: dict[FunctionNode, list[Citation]] = {}
+    if not observer.assertions:
+        return  # a function is cited only for an assertion, with its waits for the error
     function_of = observer.index.function_of
+    asserted = set(observer.assertions)
     waits = [
         s
         for s in observer.error_waits()
-        if isinstance(s, ast.Expr | ast.Assign) and function_of[s] is not None and not is_assertion(s)
+        if isinstance(s, ast.Expr | ast.Assign) and function_of[s] is not None and s not in asserted
     ]
+    error_named: dict[FunctionNode, bool] = {}
     for statement in sorted([*observer.assertions, *waits], key=position):
         function = function_of[statement]
         assert function is not None
-        if is_assertion(statement):
-            error_path = ERROR_WORDS.search(function.name) or observer.has_words(statement, ERROR)
-            if error_path and not observer.has_words(statement, CLEANUP):
+        if statement in asserted:
+            named = error_named.get(function)
+            if named is None:
+                named = error_named[function] = bool(ERROR_WORDS.search(function.name))
+            if (named or observer.has_words(statement, ERROR)) and not observer.has_words(statement, CLEANUP):
                 checks.setdefault(function, []).append(_cite(src, statement, "error-assertion"))
         else:
             checks.setdefault(function, []).append(_cite(src, statement, "error-wait"))
