@@ -8,6 +8,7 @@ The text is only handed to ``ast.parse``; it is never run.
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 import textwrap
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ BUG_REFERENCE = re.compile(
     r"|\b(?:FIXME|TODO|XXX|HACK)\b.*?(?:bugs\.launchpad\.net/\S*?/(\d+)|#(\d{3,}))",
     re.IGNORECASE,
 )
+DIGIT = re.compile(r"\d")  # what BUG_REFERENCE calls a digit
 MARKER = re.compile(r"\b(FIXME|TODO|XXX|HACK)\b")
 SECURITY_CALL = re.compile(
     r"(authori[sz]e|enforce|permission|has_perm|verify|validate|saniti[sz]e|escape|csrf|login_required"
@@ -135,9 +137,39 @@ def _introduces_example(before: list[str]) -> bool:
     return bool(EXAMPLE_LEAD.search(prose[-1].rstrip()))
 
 
-def _code_run(texts: list[str], index: int) -> tuple[int, ast.Module] | None:
-    """The longest run of lines from ``index`` that parses as code: (end, tree)."""
-    for end in range(min(len(texts), index + MAX_CODE_LINES), index, -1):
+# Two names (or a number and a name) side by side, neither a keyword: a syntax error
+# wherever it stands outside a string ("the instance", "2013 Intel"). ASCII only, so no
+# name can normalise into a keyword.
+NAME_PAIR = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*|[0-9]+)[ \t]+(?=([A-Za-z_][A-Za-z0-9_]*)(?!\w))")
+KEYWORDS = frozenset([*keyword.kwlist, *keyword.softkwlist, "type"])
+PROSE, QUOTED = 1, 2
+
+
+def _line_kind(text: str) -> int:
+    """PROSE if the line cannot be part of code (unless a string is open), QUOTED if it
+    has a quote (from there on nothing is certain), else 0."""
+    if "'" in text or '"' in text:
+        return QUOTED
+    code = text.split("#", 1)[0]  # with no quote on the line, '#' starts a comment
+    for pair in NAME_PAIR.finditer(code):
+        if pair.group(1) not in KEYWORDS and pair.group(2) not in KEYWORDS:
+            return PROSE
+    return 0
+
+
+def _parsable_end(kinds: list[int], index: int) -> int:
+    """No run from ``index`` can parse past the first prose line met before any quote."""
+    for position in range(index, len(kinds)):
+        if kinds[position] == QUOTED:
+            break
+        if kinds[position] == PROSE:
+            return position
+    return len(kinds)
+
+
+def _code_run(texts: list[str], index: int, limit: int) -> tuple[int, ast.Module] | None:
+    """The longest run of lines from ``index`` (up to ``limit``) that parses as code: (end, tree)."""
+    for end in range(min(limit, index + MAX_CODE_LINES), index, -1):
         tree = _as_code(texts[index:end])
         if tree is not None:
             return end, tree
@@ -148,9 +180,15 @@ def find_commented_code(src: SourceFile) -> list[CommentedCode]:
     found: list[CommentedCode] = []
     for block in comment_blocks(src.comments):
         texts = [_uncomment(c) for c in block]
+        kinds: list[int] | None = None  # made when first needed: most blocks start no code
         index = 0
         while index < len(block):
-            run = _code_run(texts, index) if CODE_START.match(texts[index]) else None
+            run = None
+            if CODE_START.match(texts[index]):
+                if kinds is None:
+                    kinds = [_line_kind(text) for text in texts]
+                # Every run that would hold a prose line fails to parse: those are not tried.
+                run = _code_run(texts, index, _parsable_end(kinds, index))
             if run is None:
                 index += 1
                 continue
@@ -167,17 +205,25 @@ def find_commented_code(src: SourceFile) -> list[CommentedCode]:
     return found
 
 
+def _may_mark(text: str) -> bool:
+    """Whether MARKER can match: its words, looked for as plain text (a regex search costs more)."""
+    return "TODO" in text or "FIXME" in text or "XXX" in text or "HACK" in text
+
+
 def find_bug_notes(src: SourceFile) -> list[BugNote]:
     """FIXME/TODO blocks naming a bug; the block extends over its following comment lines."""
     notes: list[BugNote] = []
+    if not any(_may_mark(comment.text) for comment in src.comments):
+        return notes
     for block in comment_blocks(src.comments) + [[c] for c in src.comments if not c.own_line]:
         for position, comment in enumerate(block):
-            marker = MARKER.search(comment.text)
+            marker = MARKER.search(comment.text) if _may_mark(comment.text) else None
             if not marker:
                 continue
             # The sentence naming the bug may continue on the next comment line.
             joined = " ".join(c.text.lstrip("#").strip() for c in block[position : position + 3])
-            match = BUG_REFERENCE.search(joined)
+            # Every reference has digits; the search backtracks a lot on text without any.
+            match = BUG_REFERENCE.search(joined) if DIGIT.search(joined) else None
             if match:
                 bug = next(group for group in match.groups() if group)
                 notes.append(BugNote(comment.line, block[-1].line, marker.group(1), bug, comment.text.strip()))

@@ -248,7 +248,8 @@ def _frameworks(src: SourceFile) -> tuple[str, ...]:
     roots = _roots(src)
     found: list[str] = []
     for root, shown in FRAMEWORKS:
-        if any(r == root or (root.endswith("_") and r.startswith(root)) for r in roots):
+        # A root ending in "_" names a family of packages (oslo_config, oslo_log ...).
+        if root in roots or (root.endswith("_") and any(r.startswith(root) for r in roots)):
             found.append(shown)
     return tuple(found)
 
@@ -274,6 +275,16 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
             params = _url_captures(function, params)
         found.append(EntryPoint(qualified, function.lineno, function.end_lineno or function.lineno, kind, params, ""))
 
+    # A class's base names and whether it is an RPC endpoint, worked out once for all its methods.
+    classes: dict[ast.ClassDef, tuple[list[str], bool]] = {}
+
+    def class_facts(owner: ast.ClassDef) -> tuple[list[str], bool]:
+        facts = classes.get(owner)
+        if facts is None:
+            bases = [(src.qualname(b) or "").rsplit(".", 1)[-1] for b in owner.bases]
+            facts = classes[owner] = (bases, _is_rpc_endpoint(src, owner))
+        return facts
+
     def visit_function(function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None) -> None:
         qualified = f"{owner.name}.{function.name}" if owner else function.name
         for decorator in function.decorator_list:
@@ -289,7 +300,7 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
             if dotted.startswith(("click.", "typer.")) or attr == "command":
                 add(function, "cli-main", qualified)
                 return
-        bases = [(src.qualname(b) or "").rsplit(".", 1)[-1] for b in owner.bases] if owner else []
+        bases = class_facts(owner)[0] if owner else []
         positional = [a.arg for a in function.args.args]
         if owner and any(b.endswith("Controller") for b in bases) and function.name in CONTROLLER_METHODS:
             if "req" in positional or "request" in positional:
@@ -305,7 +316,7 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
         if not owner and is_django and positional[:1] == ["request"]:
             add(function, "view", qualified, url_view=True)
             return
-        if owner and _is_rpc_endpoint(src, owner) and not function.name.startswith("_"):
+        if owner and class_facts(owner)[1] and not function.name.startswith("_"):
             add(function, "rpc-handler", qualified)
             return
         if not owner and function.name == "main" and cli_file:

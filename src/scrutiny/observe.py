@@ -13,14 +13,21 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileContext
 from scrutiny.findings import Category, Citation, Observation
-from scrutiny.source import SIMPLE_STATEMENTS, SourceFile
+from scrutiny.observe_facts import (
+    CLEANUP,
+    CLIENT,
+    ERROR,
+    ERROR_WORDS,
+    Observer,
+    is_assertion,
+    last_name,
+    position,
+)
+from scrutiny.source import SourceFile
 
-CLIENT_NAME = re.compile(r"(^|_)(api|client|session|conn|connection|http|rpcapi|compute_api)$", re.IGNORECASE)
-ERROR_WORDS = re.compile(r"error|fault|fail|exception|raise", re.IGNORECASE)
-CLEANUP_WORDS = re.compile(r"alloc|usage|clean|leak|releas|quota|reserv|provider|orphan|dangling", re.IGNORECASE)
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
 LOGGER_RECEIVER = re.compile(r"^(log|logger|logging|_log|_logger|LOG|LOGGER)$", re.IGNORECASE)
-SKIP_CALLS = re.compile(r"(^|\.)(skip|skipTest|skipIf|skipUnless|xfail)$")
+SKIP_CALLS = frozenset({"skip", "skipTest", "skipIf", "skipUnless", "xfail"})  # the called name's last part
 HANDLE_CALLS = {
     "open": "file",
     "io.open": "file",
@@ -35,57 +42,8 @@ HANDLE_CALLS = {
     "tarfile.open": "archive",
     "requests.Session": "HTTP session",
 }
+HANDLE_TAILS = frozenset(name.rsplit(".", 1)[-1] for name in HANDLE_CALLS)
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-
-
-class Features:
-    """What one simple statement mentions: names, words (identifiers, attributes, strings), calls."""
-
-    __slots__ = ("names", "words", "calls", "_identifiers")
-
-    def __init__(self, nodes: list[ast.AST]) -> None:
-        names: set[str] = set()
-        words: list[str] = []
-        calls: list[ast.Call] = []
-        for node in nodes:
-            if isinstance(node, ast.Name):
-                names.add(node.id)
-                words.append(node.id)
-            elif isinstance(node, ast.Attribute):
-                words.append(node.attr)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
-                words.append(node.value)
-            elif isinstance(node, ast.Call):
-                calls.append(node)
-        self.names = names
-        self.words = " ".join(words)
-        self.calls = calls
-        self._identifiers = words
-
-    @property
-    def client(self) -> bool:
-        """Whether the statement mentions an API client, session or connection."""
-        return any(CLIENT_NAME.search(word) for word in self._identifiers if word.isidentifier())
-
-
-class Observer:
-    """Runs every aspect observer over one file, sharing the per-statement features."""
-
-    def __init__(self, src: SourceFile) -> None:
-        self.src = src
-        self.index = src.index
-        self._features: dict[ast.stmt, Features] = {}
-
-    def features(self, statement: ast.stmt) -> Features:
-        found = self._features.get(statement)
-        if found is None:
-            nodes = self.index.statement_nodes.get(statement) or list(ast.walk(statement))
-            found = self._features[statement] = Features(nodes)
-        return found
-
-    def simple_statements(self) -> list[ast.stmt]:
-        found = [n for n in self.index.of_type(*SIMPLE_STATEMENTS) if isinstance(n, ast.stmt)]
-        return sorted(found, key=lambda n: (n.lineno, n.col_offset))
 
 
 def observe(src: SourceFile, context: FileContext) -> list[Observation]:
@@ -100,14 +58,9 @@ def observe(src: SourceFile, context: FileContext) -> list[Observation]:
     return observations
 
 
-_TAILS: dict[int, frozenset[str]] = {}
-
-
-def _name_in(src: SourceFile, node: ast.AST, table: dict[str, str]) -> str | None:
-    """The dotted name of ``node`` if it is a key of ``table``; cheap for the rest."""
-    tails = _TAILS.get(id(table))
-    if tails is None:
-        tails = _TAILS[id(table)] = frozenset(name.rsplit(".", 1)[-1] for name in table)
+def _name_in(src: SourceFile, node: ast.AST, table: dict[str, str], tails: frozenset[str]) -> str | None:
+    """The dotted name of ``node`` if it is a key of ``table``; cheap for the rest, whose
+    last part is not in ``tails``."""
     if isinstance(node, ast.Attribute):
         if node.attr not in tails:
             return None
@@ -123,29 +76,6 @@ def _name_in(src: SourceFile, node: ast.AST, table: dict[str, str]) -> str | Non
 def _cite(src: SourceFile, node: ast.AST, role: str, detail: str = "") -> Citation:
     line = getattr(node, "lineno", 1)
     return Citation(src.path, line, getattr(node, "end_lineno", None) or line, role, detail)
-
-
-def _call_name(node: ast.Call) -> str:
-    """Dotted name of the called function as written (``self.assertEqual``), or ''."""
-    parts: list[str] = []
-    func: ast.AST = node.func
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if isinstance(func, ast.Name):
-        parts.append(func.id)
-    return ".".join(reversed(parts))
-
-
-def is_assertion(node: ast.AST) -> bool:
-    if isinstance(node, ast.Assert):
-        return True
-    if isinstance(node, ast.Expr):
-        node = node.value
-    if isinstance(node, ast.Call):
-        last = _call_name(node).rsplit(".", 1)[-1]
-        return last.startswith(("assert", "fail")) or last == "raises"
-    return False
 
 
 # Input validation ------------------------------------------------------------------
@@ -183,20 +113,17 @@ def _input_validation(observer: Observer, context: FileContext) -> Iterator[Obse
         (("sources", str(len(flow.sources))), ("sink_calls", str(flow.sink_calls))),
     )
     uses: dict[FunctionNode, list[Citation]] = {}
-    for statement in observer.simple_statements():
-        function = observer.index.function_of.get(statement)
-        if function is None:
-            continue
-        params = {a.arg for a in function.args.args + function.args.kwonlyargs} - {"self", "cls"}
-        features = observer.features(statement)
-        used = features.names & params
-        if not used:
-            continue
+    function_of = observer.index.function_of
+    for statement, used in observer.parameter_uses():
+        function = function_of[statement]
+        assert function is not None
         if is_assertion(statement):
             uses.setdefault(function, []).append(_cite(src, statement, "assertion", ",".join(sorted(used))))
-        elif features.calls and features.client:
+        elif observer.has_words(statement, CLIENT) and observer.has_call(statement):
             uses.setdefault(function, []).append(_cite(src, statement, "api-call", ",".join(sorted(used))))
-    calls_by_function = _calls_to_local_functions(observer) if uses else {}
+    # Only the call sites of functions that pass parameters to API calls are cited.
+    wanted = {f.name for f, citations in uses.items() if any(c.role == "api-call" for c in citations)}
+    calls_by_function = _calls_to_local_functions(observer, wanted) if wanted else {}
     owners = _owners(src)
     for function, citations in uses.items():
         if not any(c.role == "api-call" for c in citations):
@@ -246,10 +173,10 @@ def _owners(src: SourceFile) -> dict[FunctionNode, str]:
     return names
 
 
-def _calls_to_local_functions(observer: Observer) -> dict[str, list[Citation]]:
-    """Call sites of the file's own functions, each with where its arguments come from."""
+def _calls_to_local_functions(observer: Observer, defined: set[str]) -> dict[str, list[Citation]]:
+    """Call sites of the file's own functions named in ``defined``, each with where its
+    arguments come from."""
     src, index = observer.src, observer.index
-    defined = {f.name for f in index.functions()}
     assigned: dict[tuple[FunctionNode | None, str], ast.AST] = {}
     for statement in index.of_type(ast.Assign):
         assert isinstance(statement, ast.Assign)
@@ -259,7 +186,8 @@ def _calls_to_local_functions(observer: Observer) -> dict[str, list[Citation]]:
     sites: dict[str, list[Citation]] = {}
     for call in index.of_type(ast.Call):
         assert isinstance(call, ast.Call)
-        callee = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+        func = call.func
+        callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         if callee not in defined:
             continue
         function = index.function_of.get(call)
@@ -298,16 +226,26 @@ def _error_handling(observer: Observer) -> Iterator[Observation]:
             tuple(_cite(src, h, "handler") for h in handlers[:50]),
         )
     checks: dict[FunctionNode, list[Citation]] = {}
-    for statement in observer.simple_statements():
-        function = observer.index.function_of.get(statement)
-        if function is None or not isinstance(statement, ast.Expr | ast.Assign | ast.Assert):
-            continue
-        features = observer.features(statement)
-        if is_assertion(statement):
-            error_path = ERROR_WORDS.search(function.name) or ERROR_WORDS.search(features.words)
-            if error_path and not CLEANUP_WORDS.search(features.words):
+    if not observer.assertions:
+        return  # a function is cited only for an assertion, with its waits for the error
+    function_of = observer.index.function_of
+    asserted = set(observer.assertions)
+    waits = [
+        s
+        for s in observer.error_waits()
+        if isinstance(s, ast.Expr | ast.Assign) and function_of[s] is not None and s not in asserted
+    ]
+    error_named: dict[FunctionNode, bool] = {}
+    for statement in sorted([*observer.assertions, *waits], key=position):
+        function = function_of[statement]
+        assert function is not None
+        if statement in asserted:
+            named = error_named.get(function)
+            if named is None:
+                named = error_named[function] = bool(ERROR_WORDS.search(function.name))
+            if (named or observer.has_words(statement, ERROR)) and not observer.has_words(statement, CLEANUP):
                 checks.setdefault(function, []).append(_cite(src, statement, "error-assertion"))
-        elif _waits_for_error(features.calls):
+        else:
             checks.setdefault(function, []).append(_cite(src, statement, "error-wait"))
     for function, citations in checks.items():
         if any(c.role == "error-assertion" for c in citations):
@@ -318,18 +256,6 @@ def _error_handling(observer: Observer) -> Iterator[Observation]:
                 tuple(citations),
                 (("function", function.name),),
             )
-
-
-def _waits_for_error(calls: list[ast.Call]) -> bool:
-    """A call handed the literal 'error' (or ['error']): waiting for an error status."""
-    for call in calls:
-        for argument in call.args:
-            values = argument.elts if isinstance(argument, ast.List | ast.Tuple) else [argument]
-            if any(
-                isinstance(v, ast.Constant) and isinstance(v.value, str) and v.value.lower() == "error" for v in values
-            ):
-                return True
-    return False
 
 
 # Resource cleanup ---------------------------------------------------------------------
@@ -350,7 +276,7 @@ def _resource_cleanup(observer: Observer) -> Iterator[Observation]:
         managed.update(item.context_expr for item in node.items)
     for node in observer.index.of_type(ast.Call):
         assert isinstance(node, ast.Call)
-        name = _name_in(src, node.func, HANDLE_CALLS)
+        name = _name_in(src, node.func, HANDLE_CALLS, HANDLE_TAILS)
         if name is not None:
             role = "managed-handle" if node in managed else "unmanaged-handle"
             yield Observation(
@@ -359,7 +285,13 @@ def _resource_cleanup(observer: Observer) -> Iterator[Observation]:
                 f"{HANDLE_CALLS[name]} opened by {name}" + (" in a with block" if node in managed else ""),
                 (_cite(src, node, role, name),),
             )
-    for function in observer.index.functions():
+    # A run is cited only when it holds an assertion, so only functions with an assertion
+    # about resource state are walked.
+    function_of = observer.index.function_of
+    asserting = {function_of[s] for s in observer.assertions if observer.has_words(s, CLEANUP)}
+    for function in observer.index.functions() if asserting else ():
+        if function not in asserting:
+            continue
         for block in _blocks(function):
             yield from _cleanup_runs(observer, function, block)
 
@@ -383,7 +315,7 @@ def _cleanup_runs(observer: Observer, function: FunctionNode, block: list[ast.st
     src = observer.src
     run: list[ast.stmt] = []
     for statement in [*block, None]:
-        if isinstance(statement, SIMPLE_STATEMENTS) and CLEANUP_WORDS.search(observer.features(statement).words):
+        if statement is not None and observer.has_words(statement, CLEANUP):
             run.append(statement)
             continue
         asserts = [s for s in run if is_assertion(s)]
@@ -423,8 +355,11 @@ def _disabled_checks(src: SourceFile) -> Iterator[Observation]:
             "commented-out code",
             (Citation(src.path, code.start, code.end, "commented-out-code"),),
         )
-    for node in src.index.of_type(ast.Call, ast.If):
-        if isinstance(node, ast.Call) and SKIP_CALLS.search(_call_name(node)):
+    # In ASCII text every name is written as it is, so a file without the words has no such call.
+    text = src.text
+    may_skip = "skip" in text or "xfail" in text or not text.isascii()
+    for node in src.index.of_type(ast.Call, ast.If) if may_skip else src.index.of_type(ast.If):
+        if isinstance(node, ast.Call) and last_name(node) in SKIP_CALLS:
             yield Observation(
                 Category.DISABLED_CHECKS, "skipped-test", "test skipped", (_cite(src, node, "skipped-test"),)
             )
