@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -135,3 +136,17 @@ def test_stdin_is_reviewed_under_the_given_name(
     assert code == 1
     assert review["files"][0]["path"] == "service/app.py"
     assert review["findings"][0]["path"] == "service/app.py"
+
+
+def test_compiler_warnings_about_the_reviewed_code_stay_off_the_terminal(tmp_path: Path) -> None:
+    # A comment run tried as code ("1if"), an invalid escape and an "is" on a literal:
+    # the compiler warns about each; a review must print none of it.
+    (tmp_path / "m.py").write_text('# y = 1if z else 2\nx = "\\d"\nok = x is "a"\nimport os\nos.system(x)\n')
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-m", "scrutiny", "review", "-q", "--no-cache", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1 and "SCR102" in done.stdout
+    assert done.stderr == ""

@@ -14,6 +14,8 @@ import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from scrutiny.source import quiet_parse
+
 if TYPE_CHECKING:
     from scrutiny.source import Comment, SourceFile
 
@@ -107,7 +109,7 @@ def _as_code(lines: list[str]) -> ast.Module | None:
     if not text.strip() or text.lstrip().startswith(("#", "!")):
         return None
     try:
-        tree = ast.parse(text)
+        tree = quiet_parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     if not any(isinstance(node, ACTION_NODES) for node in ast.walk(tree)):

@@ -10,6 +10,7 @@ import io
 import re
 import sys
 import tokenize
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -374,9 +375,17 @@ TOO_DEEP_MESSAGES = {
 }
 
 
+def quiet_parse(text: str, filename: str = "<unknown>") -> ast.Module:
+    """ast.parse, without the compiler's warnings about the reviewed code (an invalid
+    escape, ``1if``) reaching the user's terminal: they are about code, not the review."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text, filename=filename)
+
+
 def parse(text: str, path: str) -> ast.Module:
     try:
-        return ast.parse(text, filename=path)
+        return quiet_parse(text, path)
     except SyntaxError as exc:
         hint = _newer_python_hint(exc, text)
         if hint:
