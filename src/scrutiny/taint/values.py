@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 
 from scrutiny.source import SourceFile
-from scrutiny.taint.models import ALL, Models, Sink
+from scrutiny.taint.models import ALL, Guard, Models, Propagator, Sanitizer, Sink, Source
 
 Origin = tuple[str, int]
 Step = tuple[int, int, str]
@@ -81,6 +82,8 @@ def same(a: Env | None, b: Env | None) -> bool:
 
 def key_of(node: ast.AST) -> str | None:
     """'x', 'self.name', 'a.b.c' for names and attribute chains; None otherwise."""
+    if type(node) is ast.Name:
+        return node.id  # the common case, without building a list
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -175,6 +178,18 @@ def instances_in(module: Module, src: SourceFile) -> dict[ast.AST | None, dict[s
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class CallModels:
+    """The models that apply to a call, by its qualified name and its method name."""
+
+    sinks: tuple[Sink, ...]  # by the call's name
+    method_sinks: tuple[Sink, ...]  # by the method name, when the name has no sink model
+    source: Source | None
+    guard: Guard | None
+    sanitizer: Sanitizer | None
+    propagator: Propagator | None
+
+
 class Module:
     """What the analysis of every function in one file shares: models, names, tables."""
 
@@ -199,6 +214,28 @@ class Module:
         self.instances: dict[str, str] = {}  # module-level names bound to a library call's result
         self.instances_by_function: dict[ast.AST | None, dict[str, str]] = {}
         self.fields = _fields(src, module)  # (class, attr) stored from something not constant
+        self._call_models: dict[tuple[str, str], CallModels] = {}
+
+    def call_models(self, name: str, method: str) -> CallModels:
+        """The models of a call named ``name`` (may be '') with method ``method`` (may be '').
+
+        Looked up once per file and pair: a file calls the same few names again and again.
+        """
+        key = (name, method)
+        found = self._call_models.get(key)
+        if found is None:
+            models = self.models
+            found = self._call_models[key] = CallModels(
+                tuple(models.sink_calls.get(name, ())) if name else (),
+                tuple(models.sink_methods.get(method, ())) if method and name not in models.sink_calls else (),
+                models.source_calls.get(name)
+                or (models.source_methods.get(method) if method else None)
+                or models.source_attrs.get(name),  # request.post() in aiohttp, request.json() in webob
+                models.guard_calls.get(name) if name else None,
+                models.sanitizer_calls.get(name) or (models.sanitizer_methods.get(method) if method else None),
+                models.propagator_calls.get(name) or (models.propagator_methods.get(method) if method else None),
+            )
+        return found
 
     def absolute(self, name: str) -> str:
         """A relative import's name made absolute from the file's own module path."""
