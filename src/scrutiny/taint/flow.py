@@ -94,77 +94,100 @@ class Function(Branches):
             env = self.statement(statement, env)
         return env
 
-    def statement(self, node: ast.stmt, env: Env) -> Env | None:  # noqa: C901  (one dispatch)
-        if isinstance(node, ast.Assign):
-            value = self.expr(node.value, env)
-            for target in node.targets:
-                self.assign(target, value, env, node.value)
-        elif isinstance(node, ast.AnnAssign):
-            if node.value is not None:
-                self.assign(node.target, self.expr(node.value, env), env, node.value)
-        elif isinstance(node, ast.AugAssign):
-            value = union(self.expr(node.target, env), self.expr(node.value, env))
-            self.assign(node.target, value, env, None, weak=True)
-        elif isinstance(node, ast.Expr):
-            self.expr(node.value, env)
-            if isinstance(node.value, ast.Call) and self.m.qualname(node.value.func) in self.m.models.exits:
-                return None
-        elif isinstance(node, ast.Return):
-            if node.value is not None:
-                self.fact(self.expr(node.value, env), ("ret",), (node.lineno, node.col_offset, "returned"))
+    def statement(self, node: ast.stmt, env: Env) -> Env | None:
+        """The environment after ``node``; None when control does not go on after it."""
+        handler = _STATEMENTS.get(type(node))  # exact type, as in expr()
+        return handler(self, node, env) if handler is not None else env
+
+    def _assign(self, node: ast.Assign, env: Env) -> Env | None:
+        value = self.expr(node.value, env)
+        for target in node.targets:
+            self.assign(target, value, env, node.value)
+        return env
+
+    def _annassign(self, node: ast.AnnAssign, env: Env) -> Env | None:
+        if node.value is not None:
+            self.assign(node.target, self.expr(node.value, env), env, node.value)
+        return env
+
+    def _augassign(self, node: ast.AugAssign, env: Env) -> Env | None:
+        value = union(self.expr(node.target, env), self.expr(node.value, env))
+        self.assign(node.target, value, env, None, weak=True)
+        return env
+
+    def _expression(self, node: ast.Expr, env: Env) -> Env | None:
+        self.expr(node.value, env)
+        if isinstance(node.value, ast.Call) and self.m.qualname(node.value.func) in self.m.models.exits:
             return None
-        elif isinstance(node, ast.Raise):
-            if node.exc is not None:
-                self.expr(node.exc, env)
-            return None
-        elif isinstance(node, ast.If):
-            self.expr(node.test, env)
-            yes, no = self.refine(node.test, env)
-            return join_env(self.block(node.body, yes), self.block(node.orelse, no))
-        elif isinstance(node, ast.While):
-            return self.loop(node, env, None)
-        elif isinstance(node, ast.For | ast.AsyncFor):
-            return self.loop(node, env, self.expr(node.iter, env))
-        elif isinstance(node, ast.With | ast.AsyncWith):
-            for item in node.items:
-                value = self.expr(item.context_expr, env)
-                if item.optional_vars is not None:
-                    self.assign(item.optional_vars, value, env, item.context_expr)
-            return self.block(node.body, env)
-        elif isinstance(node, ast.Try | ast.TryStar):
-            after = self.block(node.body, dict(env))
-            handled: Env | None = None
-            for handler in node.handlers:
-                start = join_env(dict(env), after)
-                assert start is not None
-                handled = join_env(handled, self.block(handler.body, dict(start)))
-            out = join_env(self.block(node.orelse, after) if after is not None else None, handled)
-            if node.finalbody:
-                final = self.block(node.finalbody, dict(out if out is not None else env))
-                return final if out is not None else None
-            return out
-        elif isinstance(node, ast.Match):
-            self.expr(node.subject, env)
-            out_env: Env | None = None
-            for case in node.cases:
-                out_env = join_env(out_env, self.block(case.body, dict(env)))
-            return join_env(out_env, env)
-        elif isinstance(node, ast.Continue):
-            if self.loops:
-                self.loops[-1][0].append(dict(env))
-            return None
-        elif isinstance(node, ast.Break):
-            if self.loops:
-                self.loops[-1][1].append(dict(env))
-            return None
-        elif isinstance(node, ast.Assert):
-            self.expr(node.test, env)
-            return self.refine(node.test, env)[0]
-        elif isinstance(node, ast.Delete):
-            for target in node.targets:
-                name = key_of(target)
-                if name is not None:
-                    env.pop(name, None)
+        return env
+
+    def _return(self, node: ast.Return, env: Env) -> Env | None:
+        if node.value is not None:
+            self.fact(self.expr(node.value, env), ("ret",), (node.lineno, node.col_offset, "returned"))
+        return None
+
+    def _raise(self, node: ast.Raise, env: Env) -> Env | None:
+        if node.exc is not None:
+            self.expr(node.exc, env)
+        return None
+
+    def _if(self, node: ast.If, env: Env) -> Env | None:
+        self.expr(node.test, env)
+        yes, no = self.refine(node.test, env)
+        return join_env(self.block(node.body, yes), self.block(node.orelse, no))
+
+    def _while(self, node: ast.While, env: Env) -> Env | None:
+        return self.loop(node, env, None)
+
+    def _for(self, node: ast.For | ast.AsyncFor, env: Env) -> Env | None:
+        return self.loop(node, env, self.expr(node.iter, env))
+
+    def _with(self, node: ast.With | ast.AsyncWith, env: Env) -> Env | None:
+        for item in node.items:
+            value = self.expr(item.context_expr, env)
+            if item.optional_vars is not None:
+                self.assign(item.optional_vars, value, env, item.context_expr)
+        return self.block(node.body, env)
+
+    def _try(self, node: ast.Try | ast.TryStar, env: Env) -> Env | None:
+        after = self.block(node.body, dict(env))
+        handled: Env | None = None
+        for handler in node.handlers:
+            start = join_env(dict(env), after)
+            assert start is not None
+            handled = join_env(handled, self.block(handler.body, dict(start)))
+        out = join_env(self.block(node.orelse, after) if after is not None else None, handled)
+        if node.finalbody:
+            final = self.block(node.finalbody, dict(out if out is not None else env))
+            return final if out is not None else None
+        return out
+
+    def _match(self, node: ast.Match, env: Env) -> Env | None:
+        self.expr(node.subject, env)
+        out_env: Env | None = None
+        for case in node.cases:
+            out_env = join_env(out_env, self.block(case.body, dict(env)))
+        return join_env(out_env, env)
+
+    def _continue(self, node: ast.Continue, env: Env) -> Env | None:
+        if self.loops:
+            self.loops[-1][0].append(dict(env))
+        return None
+
+    def _break(self, node: ast.Break, env: Env) -> Env | None:
+        if self.loops:
+            self.loops[-1][1].append(dict(env))
+        return None
+
+    def _assert(self, node: ast.Assert, env: Env) -> Env | None:
+        self.expr(node.test, env)
+        return self.refine(node.test, env)[0]
+
+    def _delete(self, node: ast.Delete, env: Env) -> Env | None:
+        for target in node.targets:
+            name = key_of(target)
+            if name is not None:
+                env.pop(name, None)
         return env
 
     def loop(self, node: ast.While | ast.For | ast.AsyncFor, env: Env, items: Taint | None) -> Env | None:
@@ -225,7 +248,8 @@ class Function(Branches):
             self.fact(value, ("field", field), (line, col, f"stored in {name}"))
         if weak and name in env:
             stepped = union(env[name], stepped)
-        for key in [k for k in env if k.startswith(name + ".")]:
+        prefix = name + "."
+        for key in [k for k in env if k.startswith(prefix)]:
             del env[key]
         if stepped:
             env[name] = stepped
@@ -355,13 +379,16 @@ class Function(Branches):
     def call(self, node: ast.Call, env: Env) -> Taint:
         m = self.m
         func = node.func
-        receiver: Taint = self.expr(func.value, env) if isinstance(func, ast.Attribute) else {}
+        attribute = type(func) is ast.Attribute
+        receiver: Taint = self.expr(func.value, env) if attribute else {}  # type: ignore[attr-defined]
         args = [self.expr(a, env) for a in node.args]
-        keywords: dict[str | None, Taint] = {kw.arg: self.expr(kw.value, env) for kw in node.keywords if kw.arg}
-        for kw in node.keywords:
-            if kw.arg is None:
-                args.append(self.expr(kw.value, env))
-        method = func.attr if isinstance(func, ast.Attribute) else ""
+        keywords: dict[str | None, Taint] = {}
+        if node.keywords:
+            keywords = {kw.arg: self.expr(kw.value, env) for kw in node.keywords if kw.arg}
+            for kw in node.keywords:
+                if kw.arg is None:
+                    args.append(self.expr(kw.value, env))
+        method: str = func.attr if attribute else ""  # type: ignore[attr-defined]
         name = self.dotted(func)
         here = (node.lineno, node.col_offset)
         looked = m.call_models(name, method)
@@ -575,4 +602,26 @@ _EXPRESSIONS: dict[type[ast.AST], Callable[[Function, Any, Env], Taint]] = {
     ast.Compare: Function._compare,
     ast.UnaryOp: Function._unary,
     ast.Slice: Function._slice,
+}
+
+_STATEMENTS: dict[type[ast.AST], Callable[[Function, Any, Env], Env | None]] = {
+    ast.Assign: Function._assign,
+    ast.AnnAssign: Function._annassign,
+    ast.AugAssign: Function._augassign,
+    ast.Expr: Function._expression,
+    ast.Return: Function._return,
+    ast.Raise: Function._raise,
+    ast.If: Function._if,
+    ast.While: Function._while,
+    ast.For: Function._for,
+    ast.AsyncFor: Function._for,
+    ast.With: Function._with,
+    ast.AsyncWith: Function._with,
+    ast.Try: Function._try,
+    ast.TryStar: Function._try,
+    ast.Match: Function._match,
+    ast.Continue: Function._continue,
+    ast.Break: Function._break,
+    ast.Assert: Function._assert,
+    ast.Delete: Function._delete,
 }

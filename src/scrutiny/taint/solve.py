@@ -174,8 +174,7 @@ class Solver:
         functions = sorted(self.resolver.functions)
         dependents: dict[str, set[str]] = defaultdict(set)
         for name in functions:
-            summary, function = self.resolver.functions[name]
-            for callee in self._callees(summary, function).values():
+            for callee in self._prepare(name).callees.values():
                 if callee is not None:
                     dependents[callee].add(name)
         fields = sorted(f for f in dependents if f.endswith(FIELD))
@@ -192,7 +191,9 @@ class Solver:
                 attrs = {f.rsplit(".", 1)[-1] for f in self._fields_changed}
                 self._fields_changed.clear()
                 readers = {r for f in fields if f[: -len(FIELD)].rsplit(".", 1)[-1] in attrs for r in dependents[f]}
-            for caller in sorted(readers | (dependents.get(name, set()) if changed else set())):
+            if not readers and not changed:
+                continue  # most visits wake nobody
+            for caller in sorted((readers | dependents.get(name, set())) if changed else readers):
                 if caller not in queued and visits[caller] < MAX_VISITS:
                     queue.insert(0, caller)
                     queued.add(caller)
@@ -213,6 +214,9 @@ class Solver:
     def _prepare(self, name: str) -> _Prepared:
         """What _evaluate needs of a function that does not change between its visits."""
         summary, function = self.resolver.functions[name]
+        if not function.facts:  # a method kept only because it overrides its base's
+            prepared = self._prepared[name] = _Prepared(summary, {}, {}, {}, [])
+            return prepared
         path = summary.path
         callees = self._callees(summary, function)
         args: dict[int, list[tuple[int, tuple[str, int], frozenset[str], tuple[GStep, ...]]]] = defaultdict(list)
@@ -242,7 +246,9 @@ class Solver:
         return prepared
 
     def _evaluate(self, name: str) -> bool:  # noqa: C901  (the transfer function in one place)
-        prepared = self._prepared.get(name) or self._prepare(name)
+        prepared = self._prepared[name]  # made by run()
+        if not prepared.facts and not prepared.args:
+            return self._sink_changed.pop(name, False)
         summary, callees, args, call_steps = prepared.summary, prepared.callees, prepared.args, prepared.call_steps
         path = summary.path
         values: dict[int, dict[tuple[object, ...], tuple[GStep, ...]]] = defaultdict(dict)

@@ -34,8 +34,13 @@ def better(new: tuple[Step, ...], old: tuple[Step, ...]) -> bool:
 
 
 def union(*taints: Taint) -> Taint:
+    # Taints are never changed once made, so one that stands alone is returned as it is:
+    # most unions have at most one tainted part.
+    present = [taint for taint in taints if taint]
+    if len(present) < 2:
+        return present[0] if present else {}
     out: Taint = {}
-    for taint in taints:
+    for taint in present:
         for key, steps in taint.items():
             known = out.get(key)
             if known is None or better(steps, known):
@@ -122,28 +127,35 @@ def _fields(src: SourceFile, module: str) -> frozenset[tuple[str, str]]:
     followed, which keeps summaries small.
     """
     index = src.index
+    function_of, parents = index.function_of, index.parents
     classes = {id(n): n for n in src.tree.body if isinstance(n, ast.ClassDef)}
     found: set[tuple[str, str]] = set()
     stored: dict[str, set[str]] = {}
     used: dict[str, set[str]] = {}
+    owners: dict[ast.AST | None, str | None] = {None: None}  # function -> its class, if a method of the file's
+    # A hand-rolled loop over every attribute of the file, the owner looked up once per function.
     for node in index.of_type(ast.Attribute):
-        assert isinstance(node, ast.Attribute)
-        if not isinstance(node.value, ast.Name) or node.value.id not in ("self", "cls"):
+        value = node.value  # type: ignore[attr-defined]
+        if type(value) is not ast.Name or value.id not in ("self", "cls"):
             continue
-        function = index.function_of.get(node)
-        owner = index.parents.get(function) if function is not None else None
-        if owner is None or id(owner) not in classes:
+        function = function_of.get(node)
+        if function in owners:
+            name = owners[function]
+        else:
+            owner = parents.get(function)  # type: ignore[arg-type]
+            name = owners[function] = f"{module}.{owner.name}" if id(owner) in classes else None  # type: ignore[union-attr]
+        if name is None:
             continue
-        name = f"{module}.{owner.name}"  # type: ignore[attr-defined]
-        if not isinstance(node.ctx, ast.Store):
-            used.setdefault(name, set()).add(node.attr)
+        attr = node.attr  # type: ignore[attr-defined]
+        if type(node.ctx) is not ast.Store:  # type: ignore[attr-defined]
+            used.setdefault(name, set()).add(attr)
             continue
-        stored.setdefault(name, set()).add(node.attr)
-        parent = index.parents.get(node)
+        stored.setdefault(name, set()).add(attr)
+        parent = parents.get(node)
         value = getattr(parent, "value", None) if isinstance(parent, ast.Assign | ast.AnnAssign | ast.AugAssign) else 0
         if isinstance(value, ast.Constant) or (isinstance(value, ast.Call) and not value.args and not value.keywords):
             continue
-        found.add((name, node.attr))
+        found.add((name, attr))
     with_data = {attr for _, attr in found}
     for node in classes.values():
         name = f"{module}.{node.name}"
