@@ -35,17 +35,24 @@ def better(new: tuple[Step, ...], old: tuple[Step, ...]) -> bool:
 
 def union(*taints: Taint) -> Taint:
     # Taints are never changed once made, so one that stands alone is returned as it is:
-    # most unions have at most one tainted part.
-    present = [taint for taint in taints if taint]
-    if len(present) < 2:
-        return present[0] if present else {}
-    out: Taint = {}
-    for taint in present:
+    # most unions have at most one tainted part. Hand-rolled: this runs for every operator.
+    first: Taint | None = None
+    out: Taint | None = None
+    for taint in taints:
+        if not taint:
+            continue
+        if first is None:
+            first = taint
+            continue
+        if out is None:
+            out = dict(first)
         for key, steps in taint.items():
             known = out.get(key)
-            if known is None or better(steps, known):
+            if known is None or (len(steps), steps) < (len(known), known):  # better(steps, known)
                 out[key] = steps
-    return out
+    if out is not None:
+        return out
+    return first if first is not None else {}
 
 
 def with_step(taint: Taint, step: Step) -> Taint:
@@ -129,6 +136,8 @@ def _fields(src: SourceFile, module: str) -> frozenset[tuple[str, str]]:
     index = src.index
     function_of, parents = index.function_of, index.parents
     classes = {id(n): n for n in src.tree.body if isinstance(n, ast.ClassDef)}
+    if not classes:
+        return frozenset()
     found: set[tuple[str, str]] = set()
     stored: dict[str, set[str]] = {}
     used: dict[str, set[str]] = {}
