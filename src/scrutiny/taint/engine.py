@@ -222,7 +222,10 @@ def _solved(summary: ModuleSummary) -> Solver:
     global _SOLVED
     if _SOLVED is None or _SOLVED[0] is not summary:
         solver = Solver([summary])
-        solver.run()
+        # What is read of a file's own solver (findings, and parameters reaching the file's
+        # sinks) all ends at one of its sinks: without one, running it would find nothing.
+        if summary.sinks:
+            solver.run()
         _SOLVED = (summary, solver)
     return _SOLVED[1]
 
