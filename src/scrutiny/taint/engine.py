@@ -142,15 +142,11 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
             return
         function.block(body if isinstance(node, ast.Module) else node.body, env)
         if function.facts or owner is not None:  # a method without facts still overrides its base's
-            facts = tuple(
-                sorted(
-                    (
-                        (origin, tuple(sorted(cleared)), target, steps)
-                        for (origin, cleared, target), steps in function.facts.items()
-                    ),
-                    key=repr,
-                )
-            )
+            rows = [
+                (origin, tuple(sorted(cleared)) if cleared else (), target, steps)
+                for (origin, cleared, target), steps in function.facts.items()
+            ]
+            facts = tuple(sorted(rows, key=repr) if len(rows) > 1 else rows)
             functions.append(FunctionSummary(name, tuple(params), getattr(node, "lineno", 0), facts))
 
     run(src.tree, f"{module}.<module>", None)
@@ -226,7 +222,10 @@ def _solved(summary: ModuleSummary) -> Solver:
     global _SOLVED
     if _SOLVED is None or _SOLVED[0] is not summary:
         solver = Solver([summary])
-        solver.run()
+        # What is read of a file's own solver (findings, and parameters reaching the file's
+        # sinks) all ends at one of its sinks: without one, running it would find nothing.
+        if summary.sinks:
+            solver.run()
         _SOLVED = (summary, solver)
     return _SOLVED[1]
 

@@ -9,14 +9,15 @@ origins reach the return value, a sink, or an argument of such a call.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
+from typing import Any
 
-from scrutiny.taint.guards import Branches
 from scrutiny.taint.models import Sink
+from scrutiny.taint.statements import Statements
 from scrutiny.taint.values import (
     FIELD,
     FIXED_HOST,
     HEAD,
-    LOOP_ROUNDS,
     MAX_STEPS,
     Env,
     Module,
@@ -26,9 +27,7 @@ from scrutiny.taint.values import (
     _leading_text,
     better,
     clear,
-    join_env,
     key_of,
-    same,
     union,
     with_step,
 )
@@ -40,8 +39,8 @@ QUERY_MARKS = ("?", "&", "#")
 REDIRECT_ONLY = frozenset({"redirect"})
 
 
-class Function(Branches):
-    """Abstract interpretation of one function body over taint environments."""
+class Function(Statements):
+    """Abstract interpretation of one function body over taint environments (expressions here)."""
 
     def __init__(self, module: Module, owner: str | None, entry_kind: str) -> None:
         self.m = module
@@ -50,6 +49,8 @@ class Function(Branches):
         self.facts: dict[tuple[Origin, frozenset[str], tuple[object, ...]], tuple[Step, ...]] = {}
         self.loops: list[tuple[list[Env | None], list[Env | None]]] = []  # (continue states, break states)
         self.instances: dict[str, str] = dict(module.instances)  # name -> "pkg.Class()" it was made by
+        # Source attributes only this kind of entry point has (Flask's request in a route)
+        self.scoped = module.models.scoped_attrs.get(entry_kind) if entry_kind else None
 
     def note_instances(self, function: ast.AST) -> None:
         """Names bound to the result of a library call, so ``parser.parse_args`` resolves."""
@@ -81,118 +82,7 @@ class Function(Branches):
         assert isinstance(index, int)
         return self.m.sink_rows[index][0] in cleared
 
-    # Statements ---------------------------------------------------------------------------
-
-    def block(self, body: list[ast.stmt], env: Env | None) -> Env | None:
-        for statement in body:
-            if env is None:
-                return None
-            env = self.statement(statement, env)
-        return env
-
-    def statement(self, node: ast.stmt, env: Env) -> Env | None:  # noqa: C901  (one dispatch)
-        if isinstance(node, ast.Assign):
-            value = self.expr(node.value, env)
-            for target in node.targets:
-                self.assign(target, value, env, node.value)
-        elif isinstance(node, ast.AnnAssign):
-            if node.value is not None:
-                self.assign(node.target, self.expr(node.value, env), env, node.value)
-        elif isinstance(node, ast.AugAssign):
-            value = union(self.expr(node.target, env), self.expr(node.value, env))
-            self.assign(node.target, value, env, None, weak=True)
-        elif isinstance(node, ast.Expr):
-            self.expr(node.value, env)
-            if isinstance(node.value, ast.Call) and self.m.qualname(node.value.func) in self.m.models.exits:
-                return None
-        elif isinstance(node, ast.Return):
-            if node.value is not None:
-                self.fact(self.expr(node.value, env), ("ret",), (node.lineno, node.col_offset, "returned"))
-            return None
-        elif isinstance(node, ast.Raise):
-            if node.exc is not None:
-                self.expr(node.exc, env)
-            return None
-        elif isinstance(node, ast.If):
-            self.expr(node.test, env)
-            yes, no = self.refine(node.test, env)
-            return join_env(self.block(node.body, yes), self.block(node.orelse, no))
-        elif isinstance(node, ast.While):
-            return self.loop(node, env, None)
-        elif isinstance(node, ast.For | ast.AsyncFor):
-            return self.loop(node, env, self.expr(node.iter, env))
-        elif isinstance(node, ast.With | ast.AsyncWith):
-            for item in node.items:
-                value = self.expr(item.context_expr, env)
-                if item.optional_vars is not None:
-                    self.assign(item.optional_vars, value, env, item.context_expr)
-            return self.block(node.body, env)
-        elif isinstance(node, ast.Try | ast.TryStar):
-            after = self.block(node.body, dict(env))
-            handled: Env | None = None
-            for handler in node.handlers:
-                start = join_env(dict(env), after)
-                assert start is not None
-                handled = join_env(handled, self.block(handler.body, dict(start)))
-            out = join_env(self.block(node.orelse, after) if after is not None else None, handled)
-            if node.finalbody:
-                final = self.block(node.finalbody, dict(out if out is not None else env))
-                return final if out is not None else None
-            return out
-        elif isinstance(node, ast.Match):
-            self.expr(node.subject, env)
-            out_env: Env | None = None
-            for case in node.cases:
-                out_env = join_env(out_env, self.block(case.body, dict(env)))
-            return join_env(out_env, env)
-        elif isinstance(node, ast.Continue):
-            if self.loops:
-                self.loops[-1][0].append(dict(env))
-            return None
-        elif isinstance(node, ast.Break):
-            if self.loops:
-                self.loops[-1][1].append(dict(env))
-            return None
-        elif isinstance(node, ast.Assert):
-            self.expr(node.test, env)
-            return self.refine(node.test, env)[0]
-        elif isinstance(node, ast.Delete):
-            for target in node.targets:
-                name = key_of(target)
-                if name is not None:
-                    env.pop(name, None)
-        return env
-
-    def loop(self, node: ast.While | ast.For | ast.AsyncFor, env: Env, items: Taint | None) -> Env | None:
-        head: Env | None = dict(env)
-        breaks: list[Env | None] = []
-        for _ in range(LOOP_ROUNDS):
-            assert head is not None
-            body_env = dict(head)
-            if items is not None and isinstance(node, ast.For | ast.AsyncFor):
-                self.assign(node.target, items, body_env, node.iter)
-            elif isinstance(node, ast.While):
-                self.expr(node.test, body_env)
-                body_env = self.refine(node.test, body_env)[0]
-            self.loops.append(([], []))
-            end = self.block(node.body, body_env)
-            continues, breaks = self.loops.pop()
-            for extra in continues:
-                end = join_env(end, extra)
-            new_head = join_env(head, end)
-            if same(new_head, head):
-                break
-            head = new_head
-        exit_env = head
-        if isinstance(node, ast.While) and head is not None:
-            exit_env = self.refine(node.test, head)[1]
-            if isinstance(node.test, ast.Constant) and node.test.value:
-                exit_env = None  # while True: left only by break
-        if node.orelse and exit_env is not None:
-            exit_env = self.block(node.orelse, dict(exit_env))
-        for extra in breaks:
-            exit_env = join_env(exit_env, extra)
-        return exit_env
+    # Assignments ------------------------------------------------------------------------
 
     def assign(self, target: ast.AST, value: Taint, env: Env, origin: ast.AST | None, weak: bool = False) -> None:
         if isinstance(target, ast.Tuple | ast.List):
@@ -221,7 +111,8 @@ class Function(Branches):
             self.fact(value, ("field", field), (line, col, f"stored in {name}"))
         if weak and name in env:
             stepped = union(env[name], stepped)
-        for key in [k for k in env if k.startswith(name + ".")]:
+        prefix = name + "."
+        for key in [k for k in env if k.startswith(prefix)]:
             del env[key]
         if stepped:
             env[name] = stepped
@@ -247,128 +138,144 @@ class Function(Branches):
 
     # Expressions --------------------------------------------------------------------------
 
-    def expr(self, node: ast.AST, env: Env) -> Taint:  # noqa: C901  (one dispatch)
-        if isinstance(node, ast.Name | ast.Attribute):
-            return self.load(node, env)
-        if isinstance(node, ast.Constant):
-            return {}
-        if isinstance(node, ast.Call):
-            return self.call(node, env)
-        if isinstance(node, ast.Subscript):
-            base = self.expr(node.value, env)
-            self.expr(node.slice, env)
-            return {} if base and self._clean_key(node.value, node.slice) else base
-        if isinstance(node, ast.BinOp):
-            return union(self.expr(node.left, env), self.expr(node.right, env))
-        if isinstance(node, ast.JoinedStr):
-            return self._joined(node, env)
-        if isinstance(node, ast.BoolOp | ast.Tuple | ast.List | ast.Set):
-            parts = node.values if isinstance(node, ast.JoinedStr | ast.BoolOp) else node.elts
-            return union(*(self.expr(v, env) for v in parts))
-        if isinstance(node, ast.FormattedValue | ast.Starred | ast.Await):
-            return self.expr(node.value, env)
-        if isinstance(node, ast.Dict):
-            return union(*(self.expr(v, env) for v in [*node.keys, *node.values] if v is not None))
-        if isinstance(node, ast.IfExp):
-            self.expr(node.test, env)
-            yes, no = self.refine(node.test, env)  # x if x in ALLOWED else "en": each side under its guard
-            return union(self.expr(node.body, yes), self.expr(node.orelse, no))
-        if isinstance(node, ast.NamedExpr):
-            value = self.expr(node.value, env)
-            self.assign(node.target, value, env, node.value)
-            return value
-        if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
-            inner = dict(env)
-            for generator in node.generators:
-                self.assign(generator.target, self.expr(generator.iter, inner), inner, None)
-                for condition in generator.ifs:
-                    self.expr(condition, inner)
-                    inner = self.refine(condition, inner)[0]
-            if isinstance(node, ast.DictComp):
-                return union(self.expr(node.key, inner), self.expr(node.value, inner))
-            return self.expr(node.elt, inner)
-        if isinstance(node, ast.Compare):
-            for part in [node.left, *node.comparators]:
-                self.expr(part, env)
-            return {}
-        if isinstance(node, ast.UnaryOp):
-            value = self.expr(node.operand, env)
-            return {} if isinstance(node.op, ast.Not) else value
-        if isinstance(node, ast.Slice):
-            for bound in (node.lower, node.upper, node.step):
-                if bound is not None:
-                    self.expr(bound, env)
+    def expr(self, node: ast.AST, env: Env) -> Taint:
+        # Dispatch on the exact node type: this runs about a million times on a large tree,
+        # where a chain of isinstance tests cost more than the work behind it.
+        handler = _EXPRESSIONS.get(type(node))
+        return handler(self, node, env) if handler is not None else {}
+
+    def _subscript(self, node: ast.Subscript, env: Env) -> Taint:
+        base = self.expr(node.value, env)
+        self.expr(node.slice, env)
+        return {} if base and self._clean_key(node.value, node.slice) else base
+
+    def _binop(self, node: ast.BinOp, env: Env) -> Taint:
+        return union(self.expr(node.left, env), self.expr(node.right, env))
+
+    def _boolop(self, node: ast.BoolOp, env: Env) -> Taint:
+        return union(*[self.expr(v, env) for v in node.values])
+
+    def _sequence(self, node: ast.Tuple | ast.List | ast.Set, env: Env) -> Taint:
+        return union(*[self.expr(v, env) for v in node.elts])
+
+    def _wrapped(self, node: ast.FormattedValue | ast.Starred | ast.Await, env: Env) -> Taint:
+        return self.expr(node.value, env)
+
+    def _dict(self, node: ast.Dict, env: Env) -> Taint:
+        return union(*[self.expr(v, env) for v in [*node.keys, *node.values] if v is not None])
+
+    def _ifexp(self, node: ast.IfExp, env: Env) -> Taint:
+        self.expr(node.test, env)
+        yes, no = self.refine(node.test, env)  # x if x in ALLOWED else "en": each side under its guard
+        return union(self.expr(node.body, yes), self.expr(node.orelse, no))
+
+    def _named(self, node: ast.NamedExpr, env: Env) -> Taint:
+        value = self.expr(node.value, env)
+        self.assign(node.target, value, env, node.value)
+        return value
+
+    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, env: Env) -> Taint:
+        inner = dict(env)
+        for generator in node.generators:
+            self.assign(generator.target, self.expr(generator.iter, inner), inner, None)
+            for condition in generator.ifs:
+                self.expr(condition, inner)
+                inner = self.refine(condition, inner)[0]
+        if isinstance(node, ast.DictComp):
+            return union(self.expr(node.key, inner), self.expr(node.value, inner))
+        return self.expr(node.elt, inner)
+
+    def _compare(self, node: ast.Compare, env: Env) -> Taint:
+        self.expr(node.left, env)
+        for part in node.comparators:
+            self.expr(part, env)
+        return {}
+
+    def _unary(self, node: ast.UnaryOp, env: Env) -> Taint:
+        value = self.expr(node.operand, env)
+        return {} if isinstance(node.op, ast.Not) else value
+
+    def _slice(self, node: ast.Slice, env: Env) -> Taint:
+        for bound in (node.lower, node.upper, node.step):
+            if bound is not None:
+                self.expr(bound, env)
+        return {}
+
+    def _constant(self, node: ast.Constant, env: Env) -> Taint:
         return {}
 
     def field(self, name: str) -> str:
         """'pkg.mod.Class.attr' for self.attr or cls.attr inside a method of Class; '' otherwise."""
+        if not self.owner:
+            return ""
         root, dot, attr = name.partition(".")
-        if not dot or "." in attr or root not in ("self", "cls") or not self.owner:
+        if not dot or "." in attr or root not in ("self", "cls"):
             return ""
         return f"{self.owner}.{attr}" if (self.owner, attr) in self.m.fields else ""
 
     def load(self, node: ast.Name | ast.Attribute, env: Env) -> Taint:
-        name = key_of(node)
+        bare = type(node) is ast.Name
+        name = node.id if bare else key_of(node)  # type: ignore[union-attr]
         if name is not None and name in env:
             return env[name]
-        models = self.m.models
-        tail = node.attr if isinstance(node, ast.Attribute) else node.id
-        if tail in self.m.attr_tails or (self.entry_kind and self.entry_kind in models.scoped_attrs):
+        tail = node.id if bare else node.attr  # type: ignore[union-attr]
+        if tail in self.m.attr_tails or self.scoped:
             dotted = self.m.qualname(node)
-            source = models.source_attrs.get(dotted) if isinstance(dotted, str) else None
-            if source is None and self.entry_kind and isinstance(dotted, str):
-                source = models.scoped_attrs.get(self.entry_kind, {}).get(dotted)
+            source = self.m.models.source_attrs.get(dotted) if isinstance(dotted, str) else None
+            if source is None and self.scoped and isinstance(dotted, str):
+                source = self.scoped.get(dotted)
             if source is not None:
                 origin = self.m.source(source.kind, source.label, node)
                 return {(origin, frozenset()): ((node.lineno, node.col_offset, f"{source.label} ({dotted})"),)}
+        if bare:
+            return {}  # a bare name is neither a field nor an attribute of something tainted
+        assert isinstance(node, ast.Attribute)
         field = self.field(name) if name is not None else ""
         if field:
             index = self.m.call(field + FIELD, node)
             return {(("c", index), frozenset()): ((node.lineno, node.col_offset, f"read from {name}"),)}
-        if isinstance(node, ast.Attribute):
-            base = self.expr(node.value, env)
-            if base and node.attr in models.sanitizer_attributes:
-                return clear(base, models.sanitizer_attributes[node.attr].clears)
-            return base
-        return {}
+        base = self.expr(node.value, env)
+        if base and node.attr in self.m.models.sanitizer_attributes:
+            return clear(base, self.m.models.sanitizer_attributes[node.attr].clears)
+        return base
 
     def call(self, node: ast.Call, env: Env) -> Taint:
-        m, models = self.m, self.m.models
+        m = self.m
         func = node.func
-        receiver: Taint = self.expr(func.value, env) if isinstance(func, ast.Attribute) else {}
+        attribute = type(func) is ast.Attribute
+        receiver: Taint = self.expr(func.value, env) if attribute else {}  # type: ignore[attr-defined]
         args = [self.expr(a, env) for a in node.args]
-        keywords: dict[str | None, Taint] = {kw.arg: self.expr(kw.value, env) for kw in node.keywords if kw.arg}
-        for kw in node.keywords:
-            if kw.arg is None:
-                args.append(self.expr(kw.value, env))
-        method = func.attr if isinstance(func, ast.Attribute) else ""
+        keywords: dict[str | None, Taint] = {}
+        if node.keywords:
+            keywords = {kw.arg: self.expr(kw.value, env) for kw in node.keywords if kw.arg}
+            for kw in node.keywords:
+                if kw.arg is None:
+                    args.append(self.expr(kw.value, env))
+        method: str = func.attr if attribute else ""  # type: ignore[attr-defined]
         name = self.dotted(func)
         here = (node.lineno, node.col_offset)
-        shown = m.qualname(func)
-        shown = shown if isinstance(shown, str) else ""
-        for sink in models.sink_calls.get(name, ()) if name else ():
-            self._sink(sink, shown or name, node, args, keywords, env)
-        if method and name not in models.sink_calls:
-            for sink in models.sink_methods.get(method, ()):
+        looked = m.call_models(name, method)
+        if looked.sinks or looked.method_sinks:
+            shown = m.qualname(func)
+            shown = shown if isinstance(shown, str) else ""
+            for sink in looked.sinks:
+                self._sink(sink, shown or name, node, args, keywords, env)
+            for sink in looked.method_sinks:
                 self._sink(sink, shown or f".{method}()", node, args, keywords, env, receiver)
-        source = (
-            models.source_calls.get(name)
-            or (models.source_methods.get(method) if method else None)
-            or models.source_attrs.get(name)  # request.post() in aiohttp, request.json() in webob
-        )
+        source = looked.source
         if source is not None:
             origin = m.source(source.kind, source.label, node)
             return {(origin, frozenset()): ((*here, f"{source.label} ({name or method})"),)}
-        check = models.guard_calls.get(name) if name else None
+        check = looked.guard
         if check is not None and check.raises and len(node.args) > check.arg:
             checked = key_of(node.args[check.arg])  # the call raises unless the value is valid
             if checked is not None and checked in env:
                 env[checked] = clear(env[checked], check.clears, requires=check.requires)
-        sanitizer = models.sanitizer_calls.get(name) or (models.sanitizer_methods.get(method) if method else None)
+        sanitizer = looked.sanitizer
         if sanitizer is not None:
             value = union(receiver if sanitizer.method else {}, *args[:1], *keywords.values())
             return clear(value, sanitizer.clears, sanitizer.marks)
-        propagator = models.propagator_calls.get(name) or (models.propagator_methods.get(method) if method else None)
+        propagator = looked.propagator
         if propagator is not None:
             chosen = self._pick(propagator.sources, receiver, args, keywords)
             if propagator.into == "receiver":
@@ -531,3 +438,31 @@ class Function(Branches):
             if isinstance(root, ast.Name) and root.id in m.aliases and name and "()" not in name:
                 return m.absolute(name)  # module.function through an import
         return ""
+
+
+_EXPRESSIONS: dict[type[ast.AST], Callable[[Function, Any, Env], Taint]] = {
+    ast.Name: Function.load,
+    ast.Attribute: Function.load,
+    ast.Constant: Function._constant,
+    ast.Call: Function.call,
+    ast.Subscript: Function._subscript,
+    ast.BinOp: Function._binop,
+    ast.JoinedStr: Function._joined,
+    ast.BoolOp: Function._boolop,
+    ast.Tuple: Function._sequence,
+    ast.List: Function._sequence,
+    ast.Set: Function._sequence,
+    ast.FormattedValue: Function._wrapped,
+    ast.Starred: Function._wrapped,
+    ast.Await: Function._wrapped,
+    ast.Dict: Function._dict,
+    ast.IfExp: Function._ifexp,
+    ast.NamedExpr: Function._named,
+    ast.ListComp: Function._comprehension,
+    ast.SetComp: Function._comprehension,
+    ast.GeneratorExp: Function._comprehension,
+    ast.DictComp: Function._comprehension,
+    ast.Compare: Function._compare,
+    ast.UnaryOp: Function._unary,
+    ast.Slice: Function._slice,
+}

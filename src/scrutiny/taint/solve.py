@@ -9,6 +9,7 @@ recursion ends. A source that reaches a sink of a kind it was not sanitized for 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from scrutiny.findings import Finding, TraceStep
 from scrutiny.taint.engine import FunctionSummary, ModuleSummary
@@ -52,6 +53,7 @@ class Resolver:
                 self.exports[name] = target
                 self._index(name)
         self.cache: dict[tuple[str, str], str | None] = {}
+        self._classes: dict[tuple[str, str], list[str]] = {}  # classes_of, asked on every visit of a reader
 
     def _index(self, name: str) -> None:
         # Names keep every directory of their path, so indexing every dotted suffix costs
@@ -104,6 +106,10 @@ class Resolver:
 
     def classes_of(self, cls: str, module: str) -> list[str]:
         """The class and its bases in the reviewed tree, nearest first."""
+        key = (cls, module)
+        known = self._classes.get(key)
+        if known is not None:
+            return known
         out: list[str] = []
         todo = [cls]
         while todo and len(out) < 8:
@@ -115,6 +121,7 @@ class Resolver:
                 full = self._full(base, module)
                 if full is not None:
                     todo.append(full)
+        self._classes[key] = out
         return out
 
     def _method(self, cls: str, method: str, module: str, depth: int) -> str | None:
@@ -138,6 +145,17 @@ def _shared(name: str, module: str) -> int:
     return count
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A function's facts in the solver's terms, made once (a function is evaluated up to MAX_VISITS times)."""
+
+    summary: ModuleSummary
+    callees: dict[int, str | None]  # call index -> function of the tree it resolves to
+    args: dict[int, list[tuple[int, tuple[str, int], frozenset[str], tuple[GStep, ...]]]]  # (slot, origin, ...)
+    call_steps: dict[int, GStep]  # the step "calls f()" of each resolved call
+    facts: list[tuple[tuple[str, int], frozenset[str], tuple[object, ...], tuple[GStep, ...]]]  # ret, sink, field
+
+
 class Solver:
     def __init__(self, summaries: list[ModuleSummary]) -> None:
         self.resolver = Resolver(summaries)
@@ -147,6 +165,7 @@ class Solver:
         self._sink_changed: dict[str, bool] = {}
         self._fields_changed: set[str] = set()  # attribute names whose stored values grew
         self._callee_cache: dict[str, dict[int, str | None]] = {}
+        self._prepared: dict[str, _Prepared] = {}
         self.sink_kinds: dict[tuple[object, ...], str] = {
             (s.path, i): row[0] for s in summaries for i, row in enumerate(s.sinks)
         }
@@ -155,8 +174,7 @@ class Solver:
         functions = sorted(self.resolver.functions)
         dependents: dict[str, set[str]] = defaultdict(set)
         for name in functions:
-            summary, function = self.resolver.functions[name]
-            for callee in self._callees(summary, function).values():
+            for callee in self._prepare(name).callees.values():
                 if callee is not None:
                     dependents[callee].add(name)
         fields = sorted(f for f in dependents if f.endswith(FIELD))
@@ -173,7 +191,9 @@ class Solver:
                 attrs = {f.rsplit(".", 1)[-1] for f in self._fields_changed}
                 self._fields_changed.clear()
                 readers = {r for f in fields if f[: -len(FIELD)].rsplit(".", 1)[-1] in attrs for r in dependents[f]}
-            for caller in sorted(readers | (dependents.get(name, set()) if changed else set())):
+            if not readers and not changed:
+                continue  # most visits wake nobody
+            for caller in sorted((readers | dependents.get(name, set())) if changed else readers):
                 if caller not in queued and visits[caller] < MAX_VISITS:
                     queue.insert(0, caller)
                     queued.add(caller)
@@ -191,8 +211,12 @@ class Solver:
                     calls[index] = self.resolver.resolve(summary.calls[index][0], summary.module)
         return calls
 
-    def _evaluate(self, name: str) -> bool:  # noqa: C901  (the transfer function in one place)
+    def _prepare(self, name: str) -> _Prepared:
+        """What _evaluate needs of a function that does not change between its visits."""
         summary, function = self.resolver.functions[name]
+        if not function.facts:  # a method kept only because it overrides its base's
+            prepared = self._prepared[name] = _Prepared(summary, {}, {}, {}, [])
+            return prepared
         path = summary.path
         callees = self._callees(summary, function)
         args: dict[int, list[tuple[int, tuple[str, int], frozenset[str], tuple[GStep, ...]]]] = defaultdict(list)
@@ -207,6 +231,26 @@ class Solver:
                 slot = position if isinstance(position, int) else (params.index(position) if position in params else -1)
                 if isinstance(slot, int) and slot >= 0:
                     args[index].append((slot, origin, frozenset(cleared_arg), tuple((path, *s) for s in arg_steps)))
+        call_steps: dict[int, GStep] = {}
+        for index, callee in callees.items():
+            if callee is not None:
+                row = summary.calls[index]
+                call_steps[index] = (path, row[1], row[2], f"calls {callee.rsplit('.', 1)[-1]}()")
+        facts = [
+            (origin, frozenset(cleared), target, tuple((path, *s) for s in steps))
+            for origin, cleared, target, steps in function.facts
+            if target[0] in ("ret", "sink", "field")
+        ]
+        prepared = _Prepared(summary, callees, dict(args), call_steps, facts)
+        self._prepared[name] = prepared
+        return prepared
+
+    def _evaluate(self, name: str) -> bool:  # noqa: C901  (the transfer function in one place)
+        prepared = self._prepared[name]  # made by run()
+        if not prepared.facts and not prepared.args:
+            return self._sink_changed.pop(name, False)
+        summary, callees, args, call_steps = prepared.summary, prepared.callees, prepared.args, prepared.call_steps
+        path = summary.path
         values: dict[int, dict[tuple[object, ...], tuple[GStep, ...]]] = defaultdict(dict)
 
         def expand(origin: tuple[str, int]) -> dict[tuple[object, ...], tuple[GStep, ...]]:
@@ -218,11 +262,9 @@ class Solver:
 
         for _ in range(4):
             changed = False
-            for index, callee in callees.items():
-                if callee is None:
-                    continue
-                row = summary.calls[index]
-                step: GStep = (path, row[1], row[2], f"calls {callee.rsplit('.', 1)[-1]}()")
+            for index, step in call_steps.items():
+                callee = callees[index]
+                assert callee is not None
                 for (base, cleared_ret), steps_ret in self._returned(callee, summary.module):
                     assert isinstance(base, tuple) and isinstance(cleared_ret, frozenset)
                     if base[0] == "s":
@@ -238,9 +280,7 @@ class Solver:
             if not changed:
                 break
         changed = False
-        for origin, cleared_names, target, fact_steps in function.facts:
-            local = tuple((path, *s) for s in fact_steps)
-            cleared = frozenset(cleared_names)
+        for origin, cleared, target, local in prepared.facts:
             if target[0] == "ret":
                 for (b, cl), st in expand(origin).items():
                     assert isinstance(cl, frozenset)
@@ -253,8 +293,7 @@ class Solver:
         for index, entries in args.items():
             callee = callees[index]
             assert callee is not None
-            row = summary.calls[index]
-            call_step: GStep = (path, row[1], row[2], f"calls {callee.rsplit('.', 1)[-1]}()")
+            call_step = call_steps[index]
             for (param, cleared_g, sink), steps_g in list(self.sinks.get(callee, {}).items()):
                 for slot, origin, cleared0, steps0 in entries:
                     if slot != param:

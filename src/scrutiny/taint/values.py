@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 
 from scrutiny.source import SourceFile
-from scrutiny.taint.models import ALL, Models, Sink
+from scrutiny.taint.models import ALL, Guard, Models, Propagator, Sanitizer, Sink, Source
 
 Origin = tuple[str, int]
 Step = tuple[int, int, str]
@@ -33,13 +34,25 @@ def better(new: tuple[Step, ...], old: tuple[Step, ...]) -> bool:
 
 
 def union(*taints: Taint) -> Taint:
-    out: Taint = {}
+    # Taints are never changed once made, so one that stands alone is returned as it is:
+    # most unions have at most one tainted part. Hand-rolled: this runs for every operator.
+    first: Taint | None = None
+    out: Taint | None = None
     for taint in taints:
+        if not taint:
+            continue
+        if first is None:
+            first = taint
+            continue
+        if out is None:
+            out = dict(first)
         for key, steps in taint.items():
             known = out.get(key)
-            if known is None or better(steps, known):
+            if known is None or (len(steps), steps) < (len(known), known):  # better(steps, known)
                 out[key] = steps
-    return out
+    if out is not None:
+        return out
+    return first if first is not None else {}
 
 
 def with_step(taint: Taint, step: Step) -> Taint:
@@ -81,6 +94,8 @@ def same(a: Env | None, b: Env | None) -> bool:
 
 def key_of(node: ast.AST) -> str | None:
     """'x', 'self.name', 'a.b.c' for names and attribute chains; None otherwise."""
+    if type(node) is ast.Name:
+        return node.id  # the common case, without building a list
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -119,28 +134,37 @@ def _fields(src: SourceFile, module: str) -> frozenset[tuple[str, str]]:
     followed, which keeps summaries small.
     """
     index = src.index
+    function_of, parents = index.function_of, index.parents
     classes = {id(n): n for n in src.tree.body if isinstance(n, ast.ClassDef)}
+    if not classes:
+        return frozenset()
     found: set[tuple[str, str]] = set()
     stored: dict[str, set[str]] = {}
     used: dict[str, set[str]] = {}
+    owners: dict[ast.AST | None, str | None] = {None: None}  # function -> its class, if a method of the file's
+    # A hand-rolled loop over every attribute of the file, the owner looked up once per function.
     for node in index.of_type(ast.Attribute):
-        assert isinstance(node, ast.Attribute)
-        if not isinstance(node.value, ast.Name) or node.value.id not in ("self", "cls"):
+        value = node.value  # type: ignore[attr-defined]
+        if type(value) is not ast.Name or value.id not in ("self", "cls"):
             continue
-        function = index.function_of.get(node)
-        owner = index.parents.get(function) if function is not None else None
-        if owner is None or id(owner) not in classes:
+        function = function_of.get(node)
+        if function in owners:
+            name = owners[function]
+        else:
+            owner = parents.get(function)  # type: ignore[arg-type]
+            name = owners[function] = f"{module}.{owner.name}" if id(owner) in classes else None  # type: ignore[union-attr]
+        if name is None:
             continue
-        name = f"{module}.{owner.name}"  # type: ignore[attr-defined]
-        if not isinstance(node.ctx, ast.Store):
-            used.setdefault(name, set()).add(node.attr)
+        attr = node.attr  # type: ignore[attr-defined]
+        if type(node.ctx) is not ast.Store:  # type: ignore[attr-defined]
+            used.setdefault(name, set()).add(attr)
             continue
-        stored.setdefault(name, set()).add(node.attr)
-        parent = index.parents.get(node)
+        stored.setdefault(name, set()).add(attr)
+        parent = parents.get(node)
         value = getattr(parent, "value", None) if isinstance(parent, ast.Assign | ast.AnnAssign | ast.AugAssign) else 0
         if isinstance(value, ast.Constant) or (isinstance(value, ast.Call) and not value.args and not value.keywords):
             continue
-        found.add((name, node.attr))
+        found.add((name, attr))
     with_data = {attr for _, attr in found}
     for node in classes.values():
         name = f"{module}.{node.name}"
@@ -175,6 +199,18 @@ def instances_in(module: Module, src: SourceFile) -> dict[ast.AST | None, dict[s
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class CallModels:
+    """The models that apply to a call, by its qualified name and its method name."""
+
+    sinks: tuple[Sink, ...]  # by the call's name
+    method_sinks: tuple[Sink, ...]  # by the method name, when the name has no sink model
+    source: Source | None
+    guard: Guard | None
+    sanitizer: Sanitizer | None
+    propagator: Propagator | None
+
+
 class Module:
     """What the analysis of every function in one file shares: models, names, tables."""
 
@@ -199,6 +235,28 @@ class Module:
         self.instances: dict[str, str] = {}  # module-level names bound to a library call's result
         self.instances_by_function: dict[ast.AST | None, dict[str, str]] = {}
         self.fields = _fields(src, module)  # (class, attr) stored from something not constant
+        self._call_models: dict[tuple[str, str], CallModels] = {}
+
+    def call_models(self, name: str, method: str) -> CallModels:
+        """The models of a call named ``name`` (may be '') with method ``method`` (may be '').
+
+        Looked up once per file and pair: a file calls the same few names again and again.
+        """
+        key = (name, method)
+        found = self._call_models.get(key)
+        if found is None:
+            models = self.models
+            found = self._call_models[key] = CallModels(
+                tuple(models.sink_calls.get(name, ())) if name else (),
+                tuple(models.sink_methods.get(method, ())) if method and name not in models.sink_calls else (),
+                models.source_calls.get(name)
+                or (models.source_methods.get(method) if method else None)
+                or models.source_attrs.get(name),  # request.post() in aiohttp, request.json() in webob
+                models.guard_calls.get(name) if name else None,
+                models.sanitizer_calls.get(name) or (models.sanitizer_methods.get(method) if method else None),
+                models.propagator_calls.get(name) or (models.propagator_methods.get(method) if method else None),
+            )
+        return found
 
     def absolute(self, name: str) -> str:
         """A relative import's name made absolute from the file's own module path."""
