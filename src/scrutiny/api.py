@@ -364,6 +364,13 @@ def review_all(
         # only a temporary file, never a half-written result.
         for process in list(getattr(executor, "_processes", {}).values()):
             process.terminate()
+        # A worker stopped while sending a large result leaves half a message in the
+        # result pipe, and this process holds the pipe's other write end: the executor's
+        # reader thread would wait for the rest forever and shutdown() with it. Closing
+        # that end lets the reader see end-of-file once the workers are gone.
+        writer = getattr(getattr(executor, "_result_queue", None), "_writer", None)
+        if writer is not None:
+            writer.close()
         raise
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
