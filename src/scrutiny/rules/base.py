@@ -302,7 +302,7 @@ class RuleSet:
                 for node_type in rule.node_types:
                     self.by_type.setdefault(node_type, []).append(rule)
         # The last segment of every call name a rule takes, built once per rule set, not per file.
-        self.call_tails = frozenset(name.rsplit(".", 1)[-1] for name in self.by_call)
+        self.call_tails = frozenset(tails(self.by_call))
         # The node-type rules' filters, decided once per node type and distinct name
         # (a name, or for a call of an imported name the pair of written and imported names).
         self._takers_by_name: dict[type[ast.AST], dict[str | tuple[str, str], tuple[Rule, ...]]] = {}

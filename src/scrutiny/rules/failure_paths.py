@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, call_tail, drop, names_in, note
+from scrutiny.rules.base import Rule, Walk, call_tail, drop, names_in, note, tails
 from scrutiny.source import SourceFile
 
 FAILURE_CONTEXT = {
@@ -42,7 +42,7 @@ ACQUIRE_CALLS = {
 }
 
 # The last names of the calls _acquired looks for.
-ACQUIRE_TAILS = frozenset({"acquire", *(name.rsplit(".", 1)[-1] for name in ACQUIRE_CALLS)})
+ACQUIRE_TAILS = frozenset({"acquire", *tails(ACQUIRE_CALLS)})
 
 
 def _could_acquire(call: ast.Call, aliases: dict[str, str]) -> bool:

@@ -60,7 +60,7 @@ def _shared_temp_path(text: str, more: bool = False) -> bool:
     """True for "/tmp/name"; ``more`` says the literal is followed by f-string values."""
     if not text.startswith(SHARED_TEMP_PREFIXES):  # one C-level test rules out nearly every literal
         return False
-    return any(text.startswith(f"{top}/") and (more or len(text) > len(top) + 1) for top in SHARED_TEMP_DIRS)
+    return any(text.startswith(prefix) and (more or len(text) > len(prefix)) for prefix in SHARED_TEMP_PREFIXES)
 
 
 class HardcodedTempPath(Rule):

@@ -294,11 +294,9 @@ def _could_name_host(text: str) -> bool:
 def _host_kind(text: str, place: Place) -> str:
     """What kind of host the literal names, or '' when it is not one worth reporting.
 
-    ``direct`` is False when the literal sits in a tuple or list: a plain word there is
-    an element of a table, not a host name.
+    ``text`` is one _could_name_host accepted. ``direct`` is False when the literal sits
+    in a tuple or list: a plain word there is an element of a table, not a host name.
     """
-    if not text or WHITE_SPACE.search(text) or text in ("0.0.0.0", "::"):  # noqa: S104
-        return ""
     context, call_tail, direct, is_keyword = place
     parts = name_parts(context or "")
     if host := _url_host(text, parts):

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, call_tail, walk_function
+from scrutiny.rules.base import Rule, Walk, call_tail, exactly, walk_function
 from scrutiny.source import SourceFile
 
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "audit", "trace"}
@@ -87,7 +87,7 @@ NOT_SECRET_SUFFIXES = {
 LOG_ALIAS = re.compile(r"log|warn|debug|info|error|critical", re.IGNORECASE)
 # Methods of str: password.strip() is still the password, token.contents is a field of an object.
 # What _is_log_call can accept, as a filter on the call's last name.
-LOG_CALL_FILTER = re.compile(f"^(?:{'|'.join(sorted(LOG_METHODS))})$|{LOG_ALIAS.pattern}", re.IGNORECASE)
+LOG_CALL_FILTER = re.compile(f"{exactly(LOG_METHODS).pattern}|{LOG_ALIAS.pattern}", re.IGNORECASE)
 STR_METHODS = frozenset(name for name in dir(str) if not name.startswith("_"))
 MASKING_CALL = re.compile(r"(mask|redact|sanitiz|scrub|hash|obfuscat|censor|hide|strip_password)", re.IGNORECASE)
 PLACEHOLDER_AFTER_SECRET = re.compile(

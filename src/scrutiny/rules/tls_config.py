@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Rule, Walk, argument, exactly, string_value
+from scrutiny.rules.base import CallRule, Rule, Walk, argument, exactly, string_value, tails
 
 # Protocol constants that select SSL 2/3 or TLS 1.0/1.1, all deprecated by RFC 8996.
 OLD_PROTOCOLS = frozenset(
@@ -21,7 +21,7 @@ OLD_PROTOCOLS = frozenset(
         "OpenSSL.SSL.TLSv1_1_METHOD",
     }
 )  # fmt: skip
-OLD_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in OLD_PROTOCOLS)
+OLD_NAMES = frozenset(tails(OLD_PROTOCOLS))
 # pyOpenSSL's method constants, also reached through other import paths to its SSL module.
 OLD_METHODS = frozenset(name for name in OLD_NAMES if name.endswith("_METHOD"))
 
