@@ -115,16 +115,34 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
     functions: list[FunctionSummary] = []
     classes: list[tuple[str, tuple[str, ...]]] = []
 
-    def run(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Module, name: str, owner: str | None) -> None:
+    closures: dict[ast.AST, flow.Env] = {}  # a nested function -> the source taint its free names see
+
+    def run(
+        node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Module,
+        name: str,
+        owner: str | None,
+        scope: dict[str, str],
+    ) -> None:
         entry = entries.get(node.lineno) if not isinstance(node, ast.Module) else None
         function = flow.Function(m, owner, entry.kind if entry else "")
+        nested = _defined_in(node.body)
+        # Names of functions and classes defined in this function (and in those around it):
+        # a call to one of them is a call into the reviewed tree.
+        inner_scope = dict(scope)
+        if not isinstance(node, ast.Module):
+            for item in nested:
+                inner_scope[item.name] = f"{name}.{item.name}"
+        function.scope = inner_scope
+        function.closures = closures
         if not isinstance(node, ast.Module):
             function.note_instances(node)
-        env: flow.Env = {}
+        env: flow.Env = dict(closures.get(node, {}))
         params: list[str] = []
         if not isinstance(node, ast.Module):
             validated = _validated(src, node, entry is not None)
             params = _params(node, owner is not None)
+            for param in params:
+                env.pop(param, None)  # a parameter shadows the enclosing function's name
             for index, param in enumerate(params):
                 taint: flow.Taint = {(("p", index), frozenset()): ()}
                 if (
@@ -137,10 +155,12 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
                     origin = m.source(kind, label, node)
                     taint[(origin, frozenset())] = ((node.lineno, node.col_offset, label),)
                 env[param] = clear(taint, validated[param]) if param in validated else taint
-        body = [s for s in node.body if not isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
-        if isinstance(node, ast.Module) and not body:
-            return
-        function.block(body if isinstance(node, ast.Module) else node.body, env)
+        if isinstance(node, ast.Module):
+            body = [s for s in node.body if not isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+            if body:
+                function.block(body, env)
+        else:
+            function.block(node.body, env)
         if function.facts or owner is not None:  # a method without facts still overrides its base's
             rows = [
                 (origin, tuple(sorted(cleared)) if cleared else (), target, steps)
@@ -148,22 +168,34 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
             ]
             facts = tuple(sorted(rows, key=repr) if len(rows) > 1 else rows)
             functions.append(FunctionSummary(name, tuple(params), getattr(node, "lineno", 0), facts))
+        if isinstance(node, ast.Module):
+            return
+        for item in nested:
+            if isinstance(item, ast.ClassDef):
+                visit_class(item, f"{name}.{item.name}", inner_scope)
+            else:
+                run(item, f"{name}.{item.name}", None, inner_scope)
 
-    run(src.tree, f"{module}.<module>", None)
-    for node in src.tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            run(node, f"{module}.{node.name}", None)
-        elif isinstance(node, ast.ClassDef):
-            owner = f"{module}.{node.name}"
-            bases = []
-            for base in node.bases:
-                dotted = src.qualname(base)
-                if dotted:
+    def visit_class(node: ast.ClassDef, owner: str, scope: dict[str, str]) -> None:
+        bases = []
+        for base in node.bases:
+            dotted = src.qualname(base)
+            if dotted:
+                if dotted in scope:
+                    bases.append(scope[dotted])
+                else:
                     bases.append(f"{module}.{dotted}" if dotted in m.classes else m.absolute(dotted))
-            classes.append((owner, tuple(bases)))
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                    run(item, f"{owner}.{item.name}", owner)
+        classes.append((owner, tuple(bases)))
+        for item in node.body:
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                run(item, f"{owner}.{item.name}", owner, scope)
+
+    run(src.tree, f"{module}.<module>", None, {})
+    for node in _defined_in(src.tree.body):
+        if isinstance(node, ast.ClassDef):
+            visit_class(node, f"{module}.{node.name}", {})
+        else:
+            run(node, f"{module}.{node.name}", None, {})
     sinks = tuple((*row, src.line_text(row[2]).strip()) for row in m.sink_rows)
     return ModuleSummary(
         src.path,
@@ -175,6 +207,27 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
         tuple(classes),
         _exports(src, m) if src.path.replace("\\", "/").endswith("__init__.py") else (),
     )
+
+
+COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar)
+
+
+def _defined_in(body: list[ast.stmt]) -> list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
+    """Functions and classes a body defines, also inside its if/for/with/try blocks (not inside other defs)."""
+    out: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = []
+    todo = list(reversed(body))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            out.append(node)
+        elif isinstance(node, COMPOUND):
+            inner: list[ast.stmt] = [*node.body, *getattr(node, "orelse", ()), *getattr(node, "finalbody", ())]
+            for handler in getattr(node, "handlers", ()):
+                inner.extend(handler.body)
+            todo.extend(reversed(inner))
+        elif isinstance(node, ast.Match):
+            todo.extend(reversed([s for case in node.cases for s in case.body]))
+    return out
 
 
 def _exports(src: SourceFile, m: flow.Module) -> tuple[tuple[str, str], ...]:

@@ -51,6 +51,10 @@ class Function(Statements):
         self.instances: dict[str, str] = dict(module.instances)  # name -> "pkg.Class()" it was made by
         # Source attributes only this kind of entry point has (Flask's request in a route)
         self.scoped = module.models.scoped_attrs.get(entry_kind) if entry_kind else None
+        # Functions and classes defined in enclosing functions, by name -> qualified name.
+        self.scope: dict[str, str] = {}
+        # Nested function -> what its free names see of this function's sources (filled at its def).
+        self.closures: dict[ast.AST, Env] = {}
 
     def note_instances(self, function: ast.AST) -> None:
         """Names bound to the result of a library call, so ``parser.parse_args`` resolves."""
@@ -411,6 +415,8 @@ class Function(Statements):
         """The qualified name a call to the reviewed tree would have, or ''."""
         m = self.m
         if isinstance(func, ast.Name):
+            if func.id in self.scope:
+                return self.scope[func.id]
             if func.id in m.local_defs:
                 return f"{m.module}.{func.id}"
             return m.absolute(name) if func.id in m.aliases and "." in name else ""
@@ -418,6 +424,8 @@ class Function(Statements):
             base = func.value
             if isinstance(base, ast.Name) and base.id in ("self", "cls") and self.owner:
                 return f"{self.owner}.{func.attr}"
+            if isinstance(base, ast.Name) and base.id in self.scope:
+                return f"{self.scope[base.id]}.{func.attr}"
             if isinstance(base, ast.Name) and base.id in m.classes:
                 return f"{m.module}.{base.id}.{func.attr}"
             if isinstance(base, ast.Call) and isinstance(base.func, ast.Name):

@@ -18,6 +18,7 @@ class Statements(Branches):
     """Control flow over environments; None stands for "control does not reach here"."""
 
     loops: list[tuple[list[Env | None], list[Env | None]]]  # (continue states, break states)
+    closures: dict[ast.AST, Env]
 
     if TYPE_CHECKING:  # flow.Function defines these
 
@@ -132,6 +133,22 @@ class Statements(Branches):
                 env.pop(name, None)
         return env
 
+    def _define(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, env: Env) -> Env | None:
+        """A nested function sees the sources its enclosing function read so far (not its parameters,
+        whose meaning belongs to the enclosing function's callers)."""
+        seen = {}
+        for name, taint in env.items():
+            kept = {key: steps for key, steps in taint.items() if key[0][0] == "s"}
+            if kept:
+                seen[name] = kept
+        if seen:
+            targets = node.body if isinstance(node, ast.ClassDef) else [node]
+            for target in targets:
+                if isinstance(target, ast.FunctionDef | ast.AsyncFunctionDef):
+                    self.closures[target] = seen
+        env.pop(node.name, None)  # the name now holds the function or class
+        return env
+
     def loop(self, node: ast.While | ast.For | ast.AsyncFor, env: Env, items: Taint | None) -> Env | None:
         head: Env | None = dict(env)
         breaks: list[Env | None] = []
@@ -184,4 +201,7 @@ _STATEMENTS: dict[type[ast.AST], Callable[[Statements, Any, Env], Env | None]] =
     ast.Break: Statements._break,
     ast.Assert: Statements._assert,
     ast.Delete: Statements._delete,
+    ast.FunctionDef: Statements._define,
+    ast.AsyncFunctionDef: Statements._define,
+    ast.ClassDef: Statements._define,
 }
