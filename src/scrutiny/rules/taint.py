@@ -16,6 +16,7 @@ from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Location, Severity, TraceStep
 from scrutiny.rules.base import DEFAULT_CONTEXT, ContextPolicy, Rule, keep_lower, registered
 from scrutiny.source import SourceFile
+from scrutiny.taint.guards import UNREAD_CHECK
 
 _NO_SOURCE = SourceFile("", "", ast.Module(body=[], type_ignores=[]))
 
@@ -30,6 +31,8 @@ class TaintRule(Rule):
     context: ClassVar[Mapping[FileKind, ContextPolicy]] = {
         **DEFAULT_CONTEXT,
         FileKind.SCRIPT: keep_lower("in a command-line script, whose inputs come from the person running it"),
+        # A handler in a test serves the test's own client: the path is worth a look, not a defect.
+        FileKind.TEST: ContextPolicy(Severity.LOW, "in test code, where the request comes from the test itself"),
     }
 
     def taint_finding(
@@ -323,6 +326,7 @@ class TrustBoundary(TaintRule):
     missing = "validation before storing"
 
 
+UNMODELLED = "which has no model"  # the step the engine writes for a call it passes taint through
 KIND_CWE = {"xpath": 643, "template": 1336}
 
 
@@ -355,6 +359,11 @@ def findings_for(
         # when someone less trusted starts it (setuid, a service passing on request data).
         severity = Severity.LOW
     message = f"{label} ({where}) reaches {callee} at line {line}{through} without {rule.missing}"
+    assumed = [s.message.split("(", 1)[0].removeprefix("passed through ") for s in trace if s.message.endswith(UNMODELLED)]
+    if assumed:
+        # The path rests on calls no model describes: say so, and claim less.
+        shown = ", ".join(dict.fromkeys(f"{a}()" for a in assumed[:3]))
+        message += f"; the path assumes {shown} passes the data on (no model)"
     if kind in KIND_CWE:
         message += f" ({kind})"
     if trace and not trace[0].message.startswith("source: "):
@@ -369,7 +378,14 @@ def findings_for(
     ):
         steps = (*trace[:-1], sink_step)
     location = Location(sink_path, line, col, end_line, end_col)
+    unread = [s.message.split("(", 1)[0].removeprefix("checked by ") for s in trace if s.message.endswith(UNREAD_CHECK)]
+    if unread:
+        # A check the path passes could not be read: it may be exactly the allow-list needed.
+        message += f"; it passes {unread[0]}(), a check in another file scrutiny did not read, so it is reported as low"
+        severity = min(severity, Severity.LOW)
     finding = rule.taint_finding(location, message, code, steps, severity)
+    if assumed and finding.confidence > Confidence.LOW:
+        finding = replace(finding, confidence=Confidence(finding.confidence - 1))
     if kind in KIND_CWE:
         finding = replace(finding, cwe=KIND_CWE[kind])
     return [finding]

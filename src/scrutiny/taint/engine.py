@@ -19,7 +19,7 @@ from scrutiny.findings import Finding
 from scrutiny.source import SourceFile
 from scrutiny.taint import flow
 from scrutiny.taint.models import ALL, load
-from scrutiny.taint.values import clear, instances_in
+from scrutiny.taint.values import clear, instances_in, parameters
 
 if TYPE_CHECKING:
     from scrutiny.taint.solve import Solver
@@ -66,16 +66,6 @@ def module_name(path: str) -> tuple[str, str]:
         parts.pop()
         return ".".join(parts), ".".join(parts)
     return ".".join(parts), ".".join(parts[:-1])
-
-
-def _params(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> list[str]:
-    args = function.args
-    names = [a.arg for a in args.posonlyargs + args.args]
-    static = any(getattr(d, "id", getattr(d, "attr", "")) == "staticmethod" for d in function.decorator_list)
-    if method and names and not static:
-        names = names[1:]
-    names += [a.arg for a in args.kwonlyargs]
-    return names
 
 
 def _validated(
@@ -140,7 +130,7 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
         params: list[str] = []
         if not isinstance(node, ast.Module):
             validated = _validated(src, node, entry is not None)
-            params = _params(node, owner is not None)
+            params = parameters(node, owner is not None)
             for param in params:
                 env.pop(param, None)  # a parameter shadows the enclosing function's name
             for index, param in enumerate(params):
@@ -190,6 +180,18 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
             if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                 run(item, f"{owner}.{item.name}", owner, scope)
 
+    def collect(body: list[ast.stmt], prefix: str, scope: dict[str, str]) -> None:
+        """Every function by qualified name with the scope its body sees, so a caller can
+        read what a predicate checks."""
+        for item in _defined_in(body):
+            qualified = f"{prefix}.{item.name}"
+            functions = [(f"{qualified}.{f.name}", f, qualified) for f in item.body if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)] if isinstance(item, ast.ClassDef) else [(qualified, item, None)]
+            for name, function, owner in functions:
+                own = {**scope, **{n.name: f"{name}.{n.name}" for n in _defined_in(function.body)}}
+                m.defs[name] = (function, owner, own)
+                collect(function.body, name, own)
+
+    collect(src.tree.body, module, {})
     run(src.tree, f"{module}.<module>", None, {})
     for node in _defined_in(src.tree.body):
         if isinstance(node, ast.ClassDef):

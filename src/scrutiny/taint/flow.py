@@ -9,9 +9,11 @@ origins reach the return value, a sink, or an argument of such a call.
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Callable
 from typing import Any
 
+from scrutiny.taint.checks import Check, cleared, is_false, meet
 from scrutiny.taint.models import Sink
 from scrutiny.taint.statements import Statements
 from scrutiny.taint.values import (
@@ -28,6 +30,7 @@ from scrutiny.taint.values import (
     better,
     clear,
     key_of,
+    parameters,
     union,
     with_step,
 )
@@ -37,6 +40,7 @@ __all__ = ["Env", "Function", "Module", "Step", "Taint"]
 # Text after one of these in a URL is its query or fragment.
 QUERY_MARKS = ("?", "&", "#")
 REDIRECT_ONLY = frozenset({"redirect"})
+BUILTINS = frozenset(name for name in dir(builtins) if not name[:1].isupper())
 
 
 class Function(Statements):
@@ -55,6 +59,45 @@ class Function(Statements):
         self.scope: dict[str, str] = {}
         # Nested function -> what its free names see of this function's sources (filled at its def).
         self.closures: dict[ast.AST, Env] = {}
+        # Where the function returns (value, environment), collected only when reading a check.
+        self.exits: list[tuple[ast.expr | None, Env]] | None = None
+
+    def tree_check(self, qualified: str) -> Check | None:
+        """What the tree's function ``qualified`` checks about its arguments (None: not in this file)."""
+        m = self.m
+        if qualified in m.checks:
+            return m.checks[qualified]  # type: ignore[no-any-return]
+        found = m.defs.get(qualified)
+        if found is None:
+            return None
+        node, owner, scope = found
+        m.checks[qualified] = None  # a predicate that calls itself proves nothing about its argument
+        probe = Function(m, owner, "")
+        probe.scope = scope
+        probe.exits = []
+        params = parameters(node, owner is not None)
+        env: Env = {p: {(("p", i), frozenset()): ()} for i, p in enumerate(params)}
+        end = probe.block(node.body, env)
+        exits = [*probe.exits, *([(None, end)] if end is not None else [])]
+        when_true: list[frozenset[str]] = []
+        on_return: list[frozenset[str]] = []
+        for i, param in enumerate(params):
+            truthy = [cleared(probe.refine(v, e)[0], param, i) for v, e in exits if not is_false(v)]
+            when_true.append(meet(truthy))
+            on_return.append(meet([cleared(e, param, i) for _, e in exits]))
+        check = m.checks[qualified] = Check(tuple(params), tuple(when_true), tuple(on_return))
+        return check
+
+    def _validates(self, qualified: str) -> bool:
+        """Whether a function of this file can raise: only then can returning prove a check passed."""
+        m = self.m
+        known = m.raising.get(qualified)
+        if known is None:
+            found = m.defs.get(qualified)
+            known = m.raising[qualified] = found is not None and any(
+                isinstance(n, ast.Raise) for n in ast.walk(found[0])
+            )
+        return known
 
     def note_instances(self, function: ast.AST) -> None:
         """Names bound to the result of a library call, so ``parser.parse_args`` resolves."""
@@ -297,6 +340,12 @@ class Function(Statements):
             for keyword, value in keywords.items():
                 if value:
                     self.fact(value, ("arg", index, keyword))
+            if self._validates(callee):
+                check = self.tree_check(callee)
+                for argument, position in check.index(node) if check else ():
+                    kinds, checked = check.on_return[position], key_of(argument)  # type: ignore[union-attr]
+                    if kinds and checked is not None and checked in env:
+                        env[checked] = clear(env[checked], kinds)  # it raised unless the value passed
             short_name = callee.rsplit(".", 1)[-1]
             result: Taint = {(("c", index), frozenset()): ((*here, f"returned by {short_name}()"),)}
             # A method of a tainted value keeps its taint even if the tree also defines the name.
@@ -311,7 +360,38 @@ class Function(Statements):
             return union(*args[1:])  # only the default can carry taint
         if method and receiver:
             return receiver  # a method of a tainted value (str.strip, dict.get) returns tainted data
-        return {}
+        models = m.models
+        if method in models.lookup_methods or name in models.lookup_calls:
+            return {}  # a value looked up by the argument (a constant table's .get), not made of it
+        if looked.sinks or looked.method_sinks:
+            # The sink reported the defect; what the operation returns (rows, a response, a
+            # command's status) is its result, not the input passed on.
+            return {}
+        # The data is what is passed by position; keywords are options (source_path=, safe=),
+        # unless nothing is passed by position.
+        passed = union(*args) if node.args else union(*keywords.values())
+        if not passed or not self._passes_through(func):
+            return {}
+        # A call nothing models is taken to pass its input on (textwrap.dedent, a helper of a
+        # library): only a model of a conversion or a sanitizer clears taint.
+        shown = name or method or "a call"
+        return with_step(passed, (*here, f"passed through {shown}(), which has no model"))
+
+    def _passes_through(self, func: ast.expr) -> bool:
+        """Whether a call no model names is taken to pass its arguments' taint on: a function
+        of an imported module or a builtin. A method of an object of unknown type, a callable
+        held in a variable and a constructor (a CapWords name, by PEP 8) are not: what comes
+        back is a new object or the result of code that cannot be read."""
+        if isinstance(func, ast.Name):
+            if func.id in self.m.aliases:
+                return not func.id[:1].isupper()
+            return func.id in BUILTINS and func.id not in self.m.local_defs
+        if not isinstance(func, ast.Attribute) or func.attr[:1].isupper():
+            return False
+        root = func.value
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        return isinstance(root, ast.Name) and (root.id in self.m.aliases or root.id in self.instances)
 
     def _joined(self, node: ast.JoinedStr, env: Env) -> Taint:
         """An f-string's taint; what follows a literal ?, & or # is in a URL's query or
@@ -413,6 +493,11 @@ class Function(Statements):
 
     def _callee(self, func: ast.expr, name: str) -> str:
         """The qualified name a call to the reviewed tree would have, or ''."""
+        callee = self._tree_name(func, name)
+        relative = name.startswith(".")
+        return "" if callee and not relative and self.m.outside(callee) else callee
+
+    def _tree_name(self, func: ast.expr, name: str) -> str:
         m = self.m
         if isinstance(func, ast.Name):
             if func.id in self.scope:

@@ -9,15 +9,29 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from scrutiny.taint.models import ALL, Guard
-from scrutiny.taint.values import Env, Module, clear, key_of
+from scrutiny.taint.checks import Check
+from scrutiny.taint.models import ALL
+from scrutiny.taint.values import Env, Module, clear, key_of, with_step
+
+UNREAD_CHECK = "a check defined in another file"  # the step written where such a check holds
 
 
 class Branches:
     """The refinement half of the function analysis (flow.Function)."""
 
     m: Module
+
+    if TYPE_CHECKING:  # flow.Function defines these
+
+        def _callee(self, func: ast.expr, name: str) -> str: ...
+
+        def _tree_name(self, func: ast.expr, name: str) -> str: ...
+
+        def dotted(self, func: ast.expr) -> str: ...
+
+        def tree_check(self, qualified: str) -> Check | None: ...
 
     def refine(self, test: ast.expr, env: Env) -> tuple[Env, Env]:
         """Environments where ``test`` holds and where it does not."""
@@ -34,7 +48,20 @@ class Branches:
             for value in test.values:
                 no = self.refine(value, no)[1]
             return env, no
+        if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "bool" and len(test.args) == 1:
+            return self.refine(test.args[0], env)  # bool(check) holds where the check does
+        if (
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Is | ast.IsNot)
+            and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value is None
+        ):
+            yes, no = self.refine(test.left, env)  # a match object is None where the match failed
+            return (yes, no) if isinstance(test.ops[0], ast.IsNot) else (no, yes)
         yes = dict(env)
+        if isinstance(test, ast.Call):
+            self._note_unread_check(test, yes)
         for name, kinds, marks_needed in self._guards(test):
             if name in yes:
                 yes[name] = clear(yes[name], kinds, requires=marks_needed)
@@ -52,6 +79,35 @@ class Branches:
                         del no[name]
             return env, no
         return yes, env
+
+    def _note_unread_check(self, test: ast.Call, env: Env) -> None:
+        """A branch on a predicate of the reviewed tree that this file does not define
+        (``resolver._is_callback(view)``): what it checks cannot be read here, so the data is
+        not cleared, but its path says it passed the check (the finding is then demoted)."""
+        func = test.func
+        if self.m.call_models(self.dotted(func), func.attr if isinstance(func, ast.Attribute) else "").guard:
+            return
+        name = self.dotted(func)
+        callee = self._tree_name(func, name)
+        if not callee or callee in self.m.defs or (self.m.outside(callee) and not name.startswith(".")):
+            return
+        shown = callee.rsplit(".", 1)[-1]
+        for argument in [*test.args, *(k.value for k in test.keywords)]:
+            name = key_of(argument)
+            if name is not None and name in env:
+                step = (test.lineno, test.col_offset, f"checked by {shown}(), {UNREAD_CHECK}")
+                env[name] = with_step(env[name], step)
+
+    def _tree_predicate(self, test: ast.Call) -> Iterator[tuple[str, frozenset[str], str]]:
+        """Arguments a predicate of this file clears where it returns true, read from its body."""
+        callee = self._callee(test.func, self.dotted(test.func))
+        check = self.tree_check(callee) if callee else None
+        if check is None:
+            return
+        for argument, index in check.index(test):
+            kinds = check.when_true[index]
+            if kinds and (name := key_of(argument)) is not None:
+                yield name, kinds, ""
 
     def _guards(self, test: ast.expr) -> Iterator[tuple[str, frozenset[str], str]]:
         models = self.m.models
@@ -78,18 +134,14 @@ class Branches:
                 if (name := key_of(func.value)) is not None:
                     yield name, guard.clears, guard.requires
                     return
-            guard_call = models.guard_calls.get(str(self.m.qualname(func)))
+            guard_call = models.guard_calls.get(self.dotted(func))
             if guard_call is None:
-                guard_call = _named_predicate(func, models.guard_patterns)
-            if guard_call is not None and not guard_call.membership:
+                yield from self._tree_predicate(test)
+                return
+            if not guard_call.membership:
                 checked = test.args[guard_call.arg] if len(test.args) > guard_call.arg else None
                 if checked is None and guard_call.keyword:
                     checked = next((k.value for k in test.keywords if k.arg == guard_call.keyword), None)
                 if checked is not None and (name := key_of(checked)) is not None:
                     yield name, guard_call.clears, guard_call.requires
 
-
-def _named_predicate(func: ast.expr, patterns: list[Guard]) -> Guard | None:
-    """The pattern guard whose pattern the called function's own name matches."""
-    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-    return next((guard for guard in patterns if guard.pattern is not None and guard.pattern.fullmatch(name)), None)

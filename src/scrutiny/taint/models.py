@@ -42,7 +42,6 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
 
     [[guard]]           # a check that clears taint on the branch where it holds
     method = "isdigit"            # applies to the receiver, or call = "re.fullmatch" + arg,
-                                  # or pattern = "is_valid_.*" (a predicate's name) + arg
     arg = 1
     keyword = "pattern"           # the checked argument when passed by name
     clears = ["all"]
@@ -52,6 +51,13 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
 
     [[exit]]            # calls that never return (abort, sys.exit)
     call = "flask.abort"
+
+    [[lookup]]          # a result selected by the arguments, not made of them (dict.get on a
+    method = "get"      # constant table, a cache or ORM lookup): when nothing else models the
+                        # call and its receiver is not tainted, tainted arguments do not pass
+
+A call no model names passes the taint of its arguments on to its result: only a sanitizer,
+a conversion (int) or a lookup model stops it.
 
 Project model files (``taint-models`` in the configuration) follow the same schema and
 are read after the package's own, so they add to them.
@@ -155,9 +161,6 @@ class Guard:
     membership: bool = False
     raises: bool = False
     keyword: str = ""  # the same argument passed by name
-    # A function or method whose name matches (``_is_callback``, ``check_for_language``),
-    # for predicates the models cannot list one by one.
-    pattern: re.Pattern[str] | None = None
 
 
 TABLE_KEYS: dict[str, frozenset[str]] = {
@@ -177,8 +180,9 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
     ),
     "sanitizer": frozenset({"call", "method", "attribute", "decorator", "params", "clears", "marks"}),
     "propagator": frozenset({"call", "method", "from", "into"}),
-    "guard": frozenset({"call", "method", "pattern", "arg", "keyword", "clears", "requires", "membership", "raises"}),
+    "guard": frozenset({"call", "method", "arg", "keyword", "clears", "requires", "membership", "raises"}),
     "exit": frozenset({"call"}),
+    "lookup": frozenset({"call", "method"}),
 }
 TOP_KEYS = frozenset({"description", *TABLE_KEYS})
 
@@ -201,8 +205,9 @@ class Models:
     propagator_methods: dict[str, Propagator] = field(default_factory=dict)
     guard_calls: dict[str, Guard] = field(default_factory=dict)
     guard_methods: dict[str, Guard] = field(default_factory=dict)
-    guard_patterns: list[Guard] = field(default_factory=list)
     exits: set[str] = field(default_factory=set)
+    lookup_calls: set[str] = field(default_factory=set)
+    lookup_methods: set[str] = field(default_factory=set)
     files: list[str] = field(default_factory=list)
 
     @property
@@ -371,7 +376,7 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
         else:
             models.propagator_methods[propagator.method] = propagator
     elif table_name == "guard":
-        _one_of(where, entry, "call", "method", "pattern")
+        _one_of(where, entry, "call", "method")
         arg = entry.get("arg", 0)
         membership = entry.get("membership", False)
         raises = entry.get("raises", False)
@@ -388,16 +393,17 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             membership,
             raises,
             _str(where, entry, "keyword"),
-            _pattern(where, entry, "pattern"),
         )
-        if guard.pattern is not None:
-            if membership or raises:
-                raise ModelError(f"{where}: a pattern guard is a predicate tested in a branch")
-            models.guard_patterns.append(guard)
-        elif guard.call:
+        if guard.call:
             models.guard_calls[guard.call] = guard
         else:
             models.guard_methods[guard.method] = guard
+    elif table_name == "lookup":
+        _one_of(where, entry, "call", "method")
+        if entry.get("call"):
+            models.lookup_calls.add(_str(where, entry, "call"))
+        else:
+            models.lookup_methods.add(_str(where, entry, "method"))
     else:
         _one_of(where, entry, "call")
         models.exits.add(_str(where, entry, "call"))

@@ -19,6 +19,7 @@ class Statements(Branches):
 
     loops: list[tuple[list[Env | None], list[Env | None]]]  # (continue states, break states)
     closures: dict[ast.AST, Env]
+    exits: list[tuple[ast.expr | None, Env]] | None
 
     if TYPE_CHECKING:  # flow.Function defines these
 
@@ -65,6 +66,8 @@ class Statements(Branches):
         return env
 
     def _return(self, node: ast.Return, env: Env) -> Env | None:
+        if self.exits is not None:
+            self.exits.append((node.value, dict(env)))
         if node.value is not None:
             self.fact(self.expr(node.value, env), ("ret",), (node.lineno, node.col_offset, "returned"))
         return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from scrutiny.source import SourceFile
 from scrutiny.taint.models import ALL, Guard, Models, Propagator, Sanitizer, Sink, Source
@@ -115,6 +116,17 @@ def _leading_text(node: ast.AST) -> str:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
         node = node.func.value
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
+
+
+def parameters(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> list[str]:
+    """A function's parameter names as callers pass them (without self or cls)."""
+    args = function.args
+    names = [a.arg for a in args.posonlyargs + args.args]
+    static = any(getattr(d, "id", getattr(d, "attr", "")) == "staticmethod" for d in function.decorator_list)
+    if method and names and not static:
+        names = names[1:]
+    names += [a.arg for a in args.kwonlyargs]
+    return names
 
 
 def short(node: ast.AST, limit: int = 40) -> str:
@@ -220,6 +232,7 @@ class Module:
         self.aliases = src.aliases
         self.module = module
         self.package = package  # what a relative import's single dot names
+        self.segments = frozenset(module.split("."))  # a package of the tree is one of these
         body = src.tree.body
         local_defs = {n.name for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
         classes = {n.name for n in body if isinstance(n, ast.ClassDef)}
@@ -235,6 +248,10 @@ class Module:
         self.instances: dict[str, str] = {}  # module-level names bound to a library call's result
         self.instances_by_function: dict[ast.AST | None, dict[str, str]] = {}
         self.fields = _fields(src, module)  # (class, attr) stored from something not constant
+        # Every function of the file by qualified name: (node, owning class, enclosing scope).
+        self.defs: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, str | None, dict[str, str]]] = {}
+        self.raising: dict[str, bool] = {}  # qualified name -> whether its body has a raise
+        self.checks: dict[str, Any] = {}  # qualified name -> checks.Check, or None (made on first use)
         self._call_models: dict[tuple[str, str], CallModels] = {}
 
     def call_models(self, name: str, method: str) -> CallModels:
@@ -257,6 +274,11 @@ class Module:
                 models.propagator_calls.get(name) or (models.propagator_methods.get(method) if method else None),
             )
         return found
+
+    def outside(self, name: str) -> bool:
+        """Whether a qualified name is not the reviewed tree's: a package none of this file's
+        own path segments names (textwrap, flask, requests)."""
+        return name.partition(".")[0] not in self.segments
 
     def absolute(self, name: str) -> str:
         """A relative import's name made absolute from the file's own module path."""
