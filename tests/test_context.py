@@ -125,3 +125,31 @@ def test_test_files_have_no_entry_points() -> None:
     context = classified("app/tests/test_views.py", FLASK_APP)
     assert context.kind is FileKind.TEST
     assert context.entry_points == ()
+
+
+def test_a_test_like_name_alone_does_not_make_a_test() -> None:
+    """server_test.py that binds a socket and has no test, test import or tests/ folder is code."""
+    plain = "import socket\n\ns = socket.socket()\ns.bind(('0.0.0.0', 8080))\n"
+    assert classify(source.load(plain.encode(), "app/server_test.py")).kind is FileKind.PRODUCTION
+    with_test = plain + "\n\ndef test_bind():\n    assert s\n"
+    assert classify(source.load(with_test.encode(), "app/server_test.py")).kind is FileKind.TEST
+    under_tests = classify(source.load(plain.encode(), "tests/server_test.py"))
+    assert under_tests.kind is FileKind.TEST
+
+
+def test_handlers_anywhere_are_entry_points() -> None:
+    """Routes inside a factory, handlers registered by a call, class-based views, responders."""
+    text = (
+        "import falcon\nfrom flask import Flask\nfrom flask.views import MethodView\n\n"
+        "def create_app():\n    app = Flask(__name__)\n\n"
+        "    @app.route('/a/<x>')\n    def a(x):\n        return x\n\n"
+        "    def b(y):\n        return y\n\n"
+        "    app.add_url_rule('/b/<y>', view_func=b)\n    return app\n\n"
+        "class Items(MethodView):\n    def get(self, item_id):\n        return item_id\n\n"
+        "class Res:\n    def on_get(self, req, resp):\n        pass\n\n"
+        "def helper(z):\n    return z\n"
+    )
+    entries = classify(source.load(text.encode(), "app/views.py")).entry_points
+    assert {(e.name, e.kind) for e in entries} == {
+        ("create_app.a", "route"), ("create_app.b", "route"), ("Items.get", "view"), ("Res.on_get", "view")
+    }

@@ -41,6 +41,7 @@ SOURCE_FAMILIES = {
     "aiohttp": r"^source: aiohttp",
     "webob": r"^source: (webob|parameter \w+ of api-controller)",
     "pecan": r"^source: (pecan|parameter \w+ of api-controller)",
+    "handler": r"^source: parameter \w+ of (route|view|http-handler)",
 }
 SINK_KINDS = taint_models.SINK_KINDS
 NAMED_SINKS = ("sqlalchemy.text", ".raw", ".extra", "cursor.execute", "send_file", "shutil.", "requests.", "httpx.")

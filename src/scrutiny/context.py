@@ -10,9 +10,14 @@ from __future__ import annotations
 import ast
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+import functools
+import tomllib
+from importlib import resources
 
 from scrutiny.pickling import quick_state
 
@@ -182,7 +187,11 @@ def _test_signals(src: SourceFile, dirs: list[str], name: str) -> list[str]:
         reasons.append(f"imports test helpers from {test_helpers[0]}")
     elif imported and reasons:
         reasons.append(f"imports {', '.join(sorted(imported))}")
-    # Only the path or a test class makes a file a test; imports alone do not.
+    # Only the path or a test class makes a file a test; imports alone do not, and neither
+    # does a test-like name alone (app_test.py with no test, test import or tests/ folder).
+    structure = [r for r in reasons if not r.startswith(("imports", "file name"))]
+    if TEST_FILE.match(name) and not structure and not imported and not test_helpers:
+        return []
     return reasons if any(not r.startswith("imports") for r in reasons) else []
 
 
@@ -261,6 +270,80 @@ def _decorator_attr(src: SourceFile, decorator: ast.expr) -> tuple[str, str]:
     return dotted.rsplit(".", 1)[-1], dotted
 
 
+@dataclass(frozen=True)
+class Registration:
+    call: str  # the called name as written last (add_url_rule) or qualified (django.urls.path)
+    handler: tuple[int | str, ...]  # where the handler may be passed, first present wins
+    kind: str
+    module: str = ""  # the call must resolve into this module
+    url_view: bool = False
+
+
+@dataclass(frozen=True)
+class HandlerData:
+    registrations: dict[str, list[Registration]] = field(default_factory=dict)  # by last name
+    view_classes: dict[str, tuple[frozenset[str], str]] = field(default_factory=dict)  # base -> (methods, kind)
+    responders: dict[str, tuple[frozenset[str], str]] = field(default_factory=dict)  # module -> (methods, kind)
+
+
+@functools.cache
+def handler_data() -> HandlerData:
+    """frameworks/handlers.toml: registration calls and class-based views, per framework."""
+    text = resources.files("scrutiny.frameworks").joinpath("handlers.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    out = HandlerData()
+    for entry in data.get("registration", []):
+        reg = Registration(
+            entry["call"], tuple(entry["handler"]), entry["kind"], entry.get("module", ""), entry.get("url_view", False)
+        )
+        out.registrations.setdefault(reg.call, []).append(reg)
+    for entry in data.get("view_class", []):
+        for base in entry["bases"]:
+            out.view_classes[base] = (frozenset(entry["methods"]), entry["kind"])
+    for entry in data.get("responder", []):
+        out.responders[entry["module"]] = (frozenset(entry["methods"]), entry["kind"])
+    return out
+
+
+FunctionDefs = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _definitions(body: list[ast.stmt]) -> list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
+    """Functions and classes a body defines, also inside its compound statements (not inside other defs)."""
+    out: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = []
+    todo = list(reversed(body))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            out.append(node)
+            continue
+        inner: list[ast.stmt] = []
+        for name in ("body", "orelse", "finalbody"):
+            inner.extend(getattr(node, name, ()) if isinstance(node, ast.stmt) else ())
+        for handler in getattr(node, "handlers", ()):
+            inner.extend(handler.body)
+        for case in getattr(node, "cases", ()):
+            inner.extend(case.body)
+        todo.extend(reversed(inner))
+    return out
+
+
+def _functions_anywhere(tree: ast.Module) -> list[tuple[FunctionDefs, ast.ClassDef | None, str]]:
+    """Every function of the file at any depth: (function, class it is a method of, qualified name)."""
+    out: list[tuple[FunctionDefs, ast.ClassDef | None, str]] = []
+    todo: list[tuple[list[ast.stmt], ast.ClassDef | None, str]] = [(tree.body, None, "")]
+    while todo:
+        body, owner, prefix = todo.pop()
+        for node in _definitions(body):
+            qualified = f"{prefix}{node.name}"
+            if isinstance(node, ast.ClassDef):
+                todo.append((node.body, node, f"{qualified}."))
+            else:
+                out.append((node, owner, qualified))
+                todo.append((node.body, None, f"{qualified}."))
+    return sorted(out, key=lambda item: item[0].lineno)
+
+
 def _entry_points(src: SourceFile) -> list[EntryPoint]:
     found: list[EntryPoint] = []
     roots = _roots(src)
@@ -268,7 +351,10 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
     cli_file = bool(roots & CLI_MODULES) and _has_main_guard(src) or "click" in roots or "typer" in roots
 
     def add(
-        function: ast.FunctionDef | ast.AsyncFunctionDef, kind: str, qualified: str, url_view: bool = False
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        kind: str,
+        qualified: str,
+        url_view: bool = False,
     ) -> None:
         params = tuple(a.arg for a in function.args.args + function.args.kwonlyargs if a.arg not in ("self", "cls"))
         if url_view:
@@ -285,8 +371,24 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
             facts = classes[owner] = (bases, _is_rpc_endpoint(src, owner))
         return facts
 
-    def visit_function(function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None) -> None:
-        qualified = f"{owner.name}.{function.name}" if owner else function.name
+    data = handler_data()
+
+    def view_class_kind(owner: ast.ClassDef, method: str) -> str:
+        """The entry kind of a method of a class-based view or resource, or ''."""
+        for base in owner.bases:
+            dotted = src.qualname(base) or ""
+            methods, kind = data.view_classes.get(dotted, (frozenset(), ""))
+            if method in methods:
+                return kind
+        for module, (methods, kind) in data.responders.items():
+            if method in methods and module in roots:
+                return kind
+        return ""
+
+    def visit_function(function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None, qualified: str) -> None:
+        if owner and (kind := view_class_kind(owner, function.name)):
+            add(function, kind, qualified)
+            return
         for decorator in function.decorator_list:
             attr, dotted = _decorator_attr(src, decorator)
             if attr in ROUTE_DECORATORS and isinstance(decorator, ast.Call) and "." in dotted:
@@ -322,14 +424,63 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
         if not owner and function.name == "main" and cli_file:
             add(function, "cli-main", qualified)
 
-    for node in src.tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            visit_function(node, None)
-        elif isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                    visit_function(item, node)
-    return found
+    functions = _functions_anywhere(src.tree)
+    for function, owner, qualified in functions:
+        visit_function(function, owner, qualified)
+    _registered(src, functions, found, add)
+    lines: set[int] = set()
+    unique = []
+    for entry in found:
+        if entry.line not in lines:
+            lines.add(entry.line)
+            unique.append(entry)
+    return unique
+
+
+def _registered(
+    src: SourceFile,
+    functions: list[tuple[FunctionDefs, ast.ClassDef | None, str]],
+    found: list[EntryPoint],
+    add: Callable[..., None],
+) -> None:
+    """Handlers a registration call names (app.add_url_rule("/p", view_func=show), path("p/", view))."""
+    data = handler_data()
+    by_name: dict[str, list[tuple[FunctionDefs, str]]] = {}
+    for function, owner, qualified in functions:
+        if owner is None:
+            by_name.setdefault(function.name, []).append((function, qualified))
+    classes = {node.name: node for node in ast.walk(src.tree) if isinstance(node, ast.ClassDef)}
+    known = {e.line for e in found}
+    for call in src.index.of_type(ast.Call):
+        assert isinstance(call, ast.Call)
+        func = call.func
+        last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        for reg in data.registrations.get(last, ()):
+            if reg.module and not (src.qualname(func) or "").startswith(reg.module + "."):
+                continue
+            handler = _handler_argument(call, reg.handler)
+            if isinstance(handler, ast.Call):  # falcon: app.add_route("/p", Resource())
+                handler = handler.func
+            if isinstance(handler, ast.Attribute) and isinstance(handler.value, ast.Name) and handler.attr == "as_view":
+                handler = handler.value  # Django/Flask: SomeView.as_view()
+            if isinstance(handler, ast.Call) or not isinstance(handler, ast.Name):
+                continue
+            for function, qualified in by_name.get(handler.id, ()):
+                if function.lineno not in known:
+                    add(function, reg.kind, qualified, url_view=reg.url_view)
+                    known.add(function.lineno)
+            break
+
+
+def _handler_argument(call: ast.Call, places: tuple[int | str, ...]) -> ast.expr | None:
+    for place in places:
+        if isinstance(place, str):
+            for keyword in call.keywords:
+                if keyword.arg == place:
+                    return keyword.value
+        elif place < len(call.args):
+            return call.args[place]
+    return None
 
 
 STR_ATTRIBUTES = frozenset(dir(str))
