@@ -27,7 +27,11 @@ if TYPE_CHECKING:
 # (origin kind, index), cleared kinds, target, steps (line, col, message)
 FactRow = tuple[tuple[str, int], tuple[str, ...], tuple[object, ...], tuple[flow.Step, ...]]
 LOCAL_ENTRY_KINDS = {"cli-main": "local"}
-TYPED_PARAMS = {"int", "float", "bool", "uuid.UUID", "datetime.date", "datetime.datetime"}
+TYPED_PARAMS = {
+    "int", "float", "bool", "uuid.UUID", "datetime.date", "datetime.datetime", "datetime.time", "decimal.Decimal",
+    "pydantic.UUID1", "pydantic.UUID3", "pydantic.UUID4", "pydantic.UUID5", "pydantic.PositiveInt",
+    "pydantic.NegativeInt", "pydantic.NonNegativeInt", "pydantic.StrictInt", "pydantic.StrictBool",
+}  # fmt: skip
 CONVERTED = re.compile(r"<(?:int|float|uuid):(\w+)>")
 REMOTE_ENTRY_KINDS = {"route", "view", "api-controller", "http-handler"}
 
@@ -80,8 +84,7 @@ def _validated(
     decorators = load().sanitizer_decorators
     out: dict[str, frozenset[str]] = {}
     for arg in [*function.args.args, *function.args.kwonlyargs] if entry else []:
-        annotation = src.qualname(arg.annotation) if arg.annotation is not None else None
-        if annotation in TYPED_PARAMS:
+        if arg.annotation is not None and _converted(src, arg.annotation):
             out[arg.arg] = frozenset({ALL})
     for decorator in function.decorator_list:
         if entry and isinstance(decorator, ast.Call) and decorator.args and isinstance(decorator.args[0], ast.Constant):
@@ -93,6 +96,34 @@ def _validated(
                 for param in sanitizer.params:
                     out[param] = out.get(param, frozenset()) | sanitizer.clears
     return out
+
+
+def _converted(src: SourceFile, annotation: ast.expr) -> bool:
+    """Whether a framework converts a parameter so annotated to a value that cannot carry text:
+    int, UUID, a date, an Enum of the file; also inside Annotated[...], Optional[...] and X | None."""
+    if isinstance(annotation, ast.Constant):
+        return annotation.value is None
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return _converted(src, annotation.left) and _converted(src, annotation.right)
+    if isinstance(annotation, ast.Subscript):
+        wrapper = (src.qualname(annotation.value) or "").rsplit(".", 1)[-1]
+        inner = annotation.slice
+        if wrapper == "Annotated" and isinstance(inner, ast.Tuple) and inner.elts:
+            return _converted(src, inner.elts[0])
+        if wrapper == "Optional":
+            return _converted(src, inner)
+        return False
+    name = src.qualname(annotation) or ""
+    return name in TYPED_PARAMS or name in _enums(src)
+
+
+def _enums(src: SourceFile) -> frozenset[str]:
+    """Classes of the file that derive from an enum type (their values are a fixed set)."""
+    return frozenset(
+        node.name
+        for node in src.tree.body
+        if isinstance(node, ast.ClassDef) and any((src.qualname(b) or "").startswith("enum.") for b in node.bases)
+    )
 
 
 def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:

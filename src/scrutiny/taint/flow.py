@@ -40,6 +40,10 @@ __all__ = ["Env", "Function", "Module", "Step", "Taint"]
 # Text after one of these in a URL is its query or fragment.
 QUERY_MARKS = ("?", "&", "#")
 REDIRECT_ONLY = frozenset({"redirect"})
+def _text(node: ast.AST | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
 BUILTINS = frozenset(name for name in dir(builtins) if not name[:1].isupper())
 
 
@@ -319,6 +323,8 @@ class Function(Statements):
             if checked is not None and checked in env:
                 env[checked] = clear(env[checked], check.clears, requires=check.requires)
         sanitizer = looked.sanitizer
+        if sanitizer is not None and sanitizer.removes and not self._takes_out(node, sanitizer.removes):
+            sanitizer = None
         if sanitizer is not None:
             value = union(receiver if sanitizer.method else {}, *args[:1], *keywords.values())
             return clear(value, sanitizer.clears, sanitizer.marks)
@@ -376,6 +382,32 @@ class Function(Statements):
         # library): only a model of a conversion or a sanitizer clears taint.
         shown = name or method or "a call"
         return with_step(passed, (*here, f"passed through {shown}(), which has no model"))
+
+    def _takes_out(self, node: ast.Call, text: str) -> bool:
+        """Whether s.replace(old, new) or s.translate(table) surely removes ``text`` from s."""
+        args = node.args
+        method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        if method == "replace" and len(args) >= 2:
+            old, new = args[0], args[1]
+            return _text(old) == text and isinstance(_text(new), str) and text not in str(_text(new))
+        if method == "translate" and args:
+            table = args[0]
+            if isinstance(table, ast.Name):
+                table = self.m.constants.get(table.id, table)
+            if not isinstance(table, ast.Dict):
+                return False
+            for key, value in zip(table.keys, table.values, strict=False):
+                char = _text(key)
+                if isinstance(key, ast.Call) and isinstance(key.func, ast.Name) and key.func.id == "ord" and key.args:
+                    char = _text(key.args[0])
+                elif isinstance(key, ast.Constant) and isinstance(key.value, int):
+                    char = chr(key.value) if 0 <= key.value < 0x110000 else None
+                if char == text:
+                    replacement = _text(value)
+                    return (isinstance(value, ast.Constant) and value.value is None) or (
+                        isinstance(replacement, str) and text not in replacement
+                    )
+        return False
 
     def _passes_through(self, func: ast.expr) -> bool:
         """Whether a call no model names is taken to pass its arguments' taint on: a function

@@ -8,6 +8,7 @@ check holds, and only there.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -138,6 +139,8 @@ class Branches:
             if guard_call is None:
                 yield from self._tree_predicate(test)
                 return
+            if guard_call.anchored and not _anchored(test.args[0] if test.args else None):
+                return
             if not guard_call.membership:
                 checked = test.args[guard_call.arg] if len(test.args) > guard_call.arg else None
                 if checked is None and guard_call.keyword:
@@ -145,3 +148,14 @@ class Branches:
                 if checked is not None and (name := key_of(checked)) is not None:
                     yield name, guard_call.clears, guard_call.requires
 
+
+ANCHORED = re.compile(r"^(?:\^|\\A).*(?:(?<!\\)\$|\\Z)$", re.DOTALL)
+WIDE = re.compile(r"(?<!\\)\.|\\[SWD]|\[\^")  # '.', \S, \W, \D or a negated class lets anything through
+
+
+def _anchored(pattern: ast.expr | None) -> bool:
+    """A literal pattern that must match the whole value and admits only listed characters."""
+    if not (isinstance(pattern, ast.Constant) and isinstance(pattern.value, str)):
+        return False
+    text = pattern.value
+    return bool(ANCHORED.match(text)) and not WIDE.search(text) and "|" not in text

@@ -47,6 +47,7 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     clears = ["all"]
     requires = "realpath"         # only for flows that carry this marker
     membership = true   # applies when the call's result (or its attribute) is tested with ``in``
+    anchored = true     # only with a literal pattern anchored at both ends (re.match('^..$', v))
     raises = true       # a call that raises unless the check holds: clean after the call
 
     [[exit]]            # calls that never return (abort, sys.exit)
@@ -141,6 +142,9 @@ class Sanitizer:
     marks: frozenset[str] = frozenset()
     decorator: str = ""
     params: tuple[str, ...] = ()
+    # Only when the call takes this text out: str.replace(removes, <text without it>), or
+    # str.translate(<a constant table mapping it to text without it>).
+    removes: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +165,9 @@ class Guard:
     membership: bool = False
     raises: bool = False
     keyword: str = ""  # the same argument passed by name
+    # Only when the pattern (the first argument) is a literal anchored at both ends, so a
+    # match or search tests the whole value ('^[a-z0-9_-]+$').
+    anchored: bool = False
 
 
 TABLE_KEYS: dict[str, frozenset[str]] = {
@@ -178,9 +185,9 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
             "safe_values",
         }
     ),
-    "sanitizer": frozenset({"call", "method", "attribute", "decorator", "params", "clears", "marks"}),
+    "sanitizer": frozenset({"call", "method", "attribute", "decorator", "params", "clears", "marks", "removes"}),
     "propagator": frozenset({"call", "method", "from", "into"}),
-    "guard": frozenset({"call", "method", "arg", "keyword", "clears", "requires", "membership", "raises"}),
+    "guard": frozenset({"call", "method", "arg", "keyword", "clears", "requires", "membership", "raises", "anchored"}),
     "exit": frozenset({"call"}),
     "lookup": frozenset({"call", "method"}),
 }
@@ -352,6 +359,7 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             _kinds_free(where, entry, "marks"),
             _str(where, entry, "decorator"),
             tuple(sorted(_kinds_free(where, entry, "params"))),
+            _str(where, entry, "removes"),
         )
         if bool(sanitizer.decorator) != bool(sanitizer.params):
             raise ModelError(f"{where}: decorator and params go together")
@@ -393,6 +401,7 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             membership,
             raises,
             _str(where, entry, "keyword"),
+            entry.get("anchored", False) is True,
         )
         if guard.call:
             models.guard_calls[guard.call] = guard

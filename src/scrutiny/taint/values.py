@@ -233,6 +233,12 @@ class Module:
         self.module = module
         self.package = package  # what a relative import's single dot names
         self.segments = frozenset(module.split("."))  # a package of the tree is one of these
+        # Module-level NAME = <expression>, for tables a call reads (s.translate(TABLE)).
+        self.constants: dict[str, ast.expr] = {
+            n.targets[0].id: n.value
+            for n in src.tree.body
+            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+        }
         body = src.tree.body
         local_defs = {n.name for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
         classes = {n.name for n in body if isinstance(n, ast.ClassDef)}
