@@ -153,3 +153,17 @@ def test_handlers_anywhere_are_entry_points() -> None:
     assert {(e.name, e.kind) for e in entries} == {
         ("create_app.a", "route"), ("create_app.b", "route"), ("Items.get", "view"), ("Res.on_get", "view")
     }
+
+
+def test_dependencies_resources_and_aliased_decorators_are_entry_points() -> None:
+    text = (
+        "from fastapi import Depends, FastAPI, Header\nfrom flask import Flask\nfrom flask_restful import Resource\n\n"
+        "app = FastAPI()\nweb = Flask(__name__)\nroute = web.route\n\n"
+        "def current_user(token: str = Header()):\n    return token\n\n"
+        "@app.get('/me')\ndef me(user=Depends(current_user)):\n    return user\n\n"
+        "@route('/ping/<host>')\ndef ping(host):\n    return host\n\n"
+        "class Item(Resource):\n    def get(self, item_id):\n        return item_id\n\n"
+        "def unrelated(x):\n    return x\n"
+    )
+    entries = classify(source.load(text.encode(), "app/api.py")).entry_points
+    assert {e.name for e in entries} == {"current_user", "me", "ping", "Item.get"}

@@ -279,13 +279,14 @@ def test_two_sources_at_one_sink_are_ordered_whatever_the_hash_seed(tmp_path: Pa
 
 
 def test_what_a_finding_rests_on_is_said_and_weighed(reviewed) -> None:  # type: ignore[no-untyped-def]
-    """A path through a call without a model claims less; one past a check in a file not read is low."""
+    """A path through a call without a model, or past a check that cannot be read, claims less."""
     found = reviewed[CASES / "checks_by_evidence.py"]
     (through_helper,) = found[("checks_by_evidence.py", 62, "SCR501")]
     assert "assumes textwrap.dedent() passes the data on" in through_helper.message
     assert through_helper.confidence.label == "low"
     assert any("which has no model" in step.message for step in through_helper.trace)
     (unread,) = found[("checks_by_evidence.py", 76, "SCR501")]
-    assert "known_sku()" in unread.message and unread.severity.label == "low"
+    assert "known_sku(), a check scrutiny cannot read" in unread.message
+    assert unread.severity.label == "high" and unread.confidence.label == "low"
     (by_name,) = found[("checks_by_evidence.py", 36, "SCR501")]
     assert by_name.severity.label == "high" and by_name.confidence.label == "medium"

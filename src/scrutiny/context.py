@@ -114,7 +114,9 @@ FRAMEWORKS = (
     ("pyramid", "Pyramid"),
 )
 
-ROUTE_DECORATORS = {"route", "get", "post", "put", "patch", "delete", "head", "options", "websocket", "api_route"}
+ROUTE_DECORATORS = {
+    "route", "get", "post", "put", "patch", "delete", "head", "options", "websocket", "api_route", "view_config",
+}  # fmt: skip
 WSGI_DECORATORS = {"response", "action", "expected_errors", "schema", "query_schema", "expose", "wsgify"}
 CONTROLLER_METHODS = {"index", "show", "create", "update", "delete", "detail", "get_all", "get_one", "post", "put"}
 HTTP_HANDLER_METHODS = re.compile(r"^do_[A-Z]+$")
@@ -372,6 +374,16 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
         return facts
 
     data = handler_data()
+    # Module-level names bound to a routing method (route = app.route), used as decorators.
+    route_aliases = {
+        node.targets[0].id: node.value.attr
+        for node in src.tree.body
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr in ROUTE_DECORATORS
+    }
 
     def view_class_kind(owner: ast.ClassDef, method: str) -> str:
         """The entry kind of a method of a class-based view or resource, or ''."""
@@ -391,6 +403,8 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
             return
         for decorator in function.decorator_list:
             attr, dotted = _decorator_attr(src, decorator)
+            if isinstance(decorator, ast.Call) and dotted in route_aliases:
+                attr, dotted = route_aliases[dotted], f"{dotted}.{route_aliases[dotted]}"  # route = app.route
             if attr in ROUTE_DECORATORS and isinstance(decorator, ast.Call) and "." in dotted:
                 add(function, "route", qualified)
                 return

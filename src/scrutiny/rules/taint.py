@@ -381,10 +381,9 @@ def findings_for(
     unread = [s.message.split("(", 1)[0].removeprefix("checked by ") for s in trace if s.message.endswith(UNREAD_CHECK)]
     if unread:
         # A check the path passes could not be read: it may be exactly the allow-list needed.
-        message += f"; it passes {unread[0]}(), a check in another file scrutiny did not read, so it is reported as low"
-        severity = min(severity, Severity.LOW)
+        message += f"; it passes {unread[0]}(), a check scrutiny cannot read (in a library or another file)"
     finding = rule.taint_finding(location, message, code, steps, severity)
-    if assumed and finding.confidence > Confidence.LOW:
+    if (assumed or unread) and finding.confidence > Confidence.LOW:
         finding = replace(finding, confidence=Confidence(finding.confidence - 1))
     if kind in KIND_CWE:
         finding = replace(finding, cwe=KIND_CWE[kind])

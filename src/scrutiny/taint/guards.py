@@ -16,7 +16,8 @@ from scrutiny.taint.checks import Check
 from scrutiny.taint.models import ALL
 from scrutiny.taint.values import Env, Module, clear, key_of, with_step
 
-UNREAD_CHECK = "a check defined in another file"  # the step written where such a check holds
+UNREAD_CHECK = "a check scrutiny cannot read"  # the step written where such a check holds
+TYPE_TESTS = frozenset({"isinstance", "issubclass", "callable", "hasattr", "len", "bool", "any", "all"})
 
 
 class Branches:
@@ -82,22 +83,24 @@ class Branches:
         return yes, env
 
     def _note_unread_check(self, test: ast.Call, env: Env) -> None:
-        """A branch on a predicate of the reviewed tree that this file does not define
-        (``resolver._is_callback(view)``): what it checks cannot be read here, so the data is
-        not cleared, but its path says it passed the check (the finding is then demoted)."""
+        """A branch on a predicate scrutiny cannot read (a library call without a model, a
+        function of another file such as ``resolver._is_callback(view)``): the data is not
+        cleared, but its path says it passed the check, and the finding claims less."""
         func = test.func
-        if self.m.call_models(self.dotted(func), func.attr if isinstance(func, ast.Attribute) else "").guard:
-            return
         name = self.dotted(func)
-        callee = self._tree_name(func, name)
-        if not callee or callee in self.m.defs or (self.m.outside(callee) and not name.startswith(".")):
+        method = func.attr if isinstance(func, ast.Attribute) else ""
+        looked = self.m.call_models(name, method)
+        if looked.guard or looked.sanitizer or looked.source or (isinstance(func, ast.Name) and func.id in TYPE_TESTS):
             return
-        shown = callee.rsplit(".", 1)[-1]
+        callee = self._tree_name(func, name)
+        if callee in self.m.defs:
+            return  # read from its body (_tree_predicate)
+        shown = (callee or name or method or "a call").rsplit(".", 1)[-1]
         for argument in [*test.args, *(k.value for k in test.keywords)]:
-            name = key_of(argument)
-            if name is not None and name in env:
+            key = key_of(argument)
+            if key is not None and key in env:
                 step = (test.lineno, test.col_offset, f"checked by {shown}(), {UNREAD_CHECK}")
-                env[name] = with_step(env[name], step)
+                env[key] = with_step(env[key], step)
 
     def _tree_predicate(self, test: ast.Call) -> Iterator[tuple[str, frozenset[str], str]]:
         """Arguments a predicate of this file clears where it returns true, read from its body."""
