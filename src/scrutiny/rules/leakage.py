@@ -23,7 +23,7 @@ REVEALING = {"OSError", "IOError", "EnvironmentError", "CalledProcessError", "Pr
              "DBError", "DatabaseError", "OperationalError", "ProgrammingError", "InterfaceError", "ConnectionError",
              "SSLError", "TemplateError"}  # fmt: skip
 EXCEPTION_TEXT_ATTRS = {"args", "message", "strerror", "stderr", "stdout", "output", "cmd", "filename", "orig",
-                        "statement", "detail"}  # fmt: skip
+                        "statement", "detail", "__traceback__"}  # fmt: skip
 TRACEBACK_CALLS = re.compile(r"^traceback\.(format_exc|format_exception|format_exception_only|format_tb|format_stack|"
                              r"extract_tb)$|^sys\.exc_info$")  # fmt: skip
 RESPONSE_CALLS = {"jsonify", "JsonResponse", "HttpResponse", "HttpResponseBadRequest", "HttpResponseServerError",
@@ -51,9 +51,14 @@ def _caught(handler: ast.ExceptHandler, src: SourceFile) -> tuple[str, bool] | N
     return None
 
 
-def _exception_text(node: ast.AST, error: str | None, src: SourceFile) -> tuple[str, ast.AST] | None:
-    """How ``node`` puts the caught error's text or a traceback into a value, if it does."""
+def _exception_text(
+    node: ast.AST, error: str | None, src: SourceFile, held: dict[str, str] | None = None
+) -> tuple[str, ast.AST] | None:
+    """How ``node`` puts the caught error's text or a traceback into a value, if it does;
+    ``held``: names the except block assigned such a value to, with how."""
     for sub in ast.walk(node):
+        if held and isinstance(sub, ast.Name) and sub.id in held:
+            return f"{held[sub.id]} (held in {sub.id})", sub
         if isinstance(sub, ast.Call):
             name = src.qualname(sub.func) or ""
             if TRACEBACK_CALLS.search(name):
@@ -130,6 +135,13 @@ class ExceptionDetailInResponse(Rule):
         caught = _caught(node, src)
         error = node.name if caught else None
         handler = None
+        held: dict[str, str] = {}  # err = traceback.format_exc(): the name now carries it
+        for statement in node.body:
+            for sub in ast.walk(statement):
+                if isinstance(sub, ast.Assign) and len(sub.targets) == 1 and isinstance(sub.targets[0], ast.Name):
+                    found = _exception_text(sub.value, error, src, held)
+                    if found is not None:
+                        held[sub.targets[0].id] = found[0]
         for statement in node.body:
             for sub in ast.walk(statement):
                 sink = ""
@@ -143,7 +155,9 @@ class ExceptionDetailInResponse(Rule):
                         sink, value = f"the return value of handler {handler.name}", sub.value
                 if value is None:
                     continue
-                leak = _exception_text(value, error, src)
+                leak = _exception_text(value, error, src, held)
+                if leak is None and error and isinstance(sub, ast.Return) and _is_name(value, error):
+                    leak = (f"the exception object {error}", value)  # rendered as its text
                 if leak is None or _debug_only(leak[1], node, src):
                     continue
                 text = leak[0]
