@@ -107,7 +107,7 @@ def is_secret_name(name: str) -> bool:
     return any(pair in SECRET_PAIRS for pair in zip(lowered, lowered[1:], strict=False))
 
 
-def _is_log_call(call: ast.Call, function: ast.AST | None = None) -> bool:
+def _is_log_call(call: ast.Call, function: ast.AST | None = None, src: SourceFile | None = None) -> bool:
     """A logger method call, or a call of a local name bound to one (log = logger.warning)."""
     if isinstance(call.func, ast.Name) and function is not None and LOG_ALIAS.search(call.func.id):
         callee = call.func.id
@@ -122,10 +122,47 @@ def _is_log_call(call: ast.Call, function: ast.AST | None = None) -> bool:
     if not isinstance(func, ast.Attribute) or func.attr not in LOG_METHODS:
         return False
     receiver = func.value
+    if src is not None and _is_logger(receiver, src, function):
+        return True
     if isinstance(receiver, ast.Name):
         return bool(LOGGER_NAME.search(receiver.id))
     if isinstance(receiver, ast.Attribute):
         return bool(LOGGER_NAME.search(receiver.attr))
+    return False
+
+
+def _is_logger(node: ast.AST, src: SourceFile, function: ast.AST | None, depth: int = 0) -> bool:
+    """Whether ``node`` is a logger by how it was made: the logging module or logging.root,
+    logging.getLogger(...), a name bound to one (here or at module level), or a call of a
+    function of the file that returns one (get_logger())."""
+    if depth > 3:
+        return False
+    dotted = src.qualname(node) or ""
+    if dotted == "logging" or dotted == "logging.root":
+        return True
+    if isinstance(node, ast.Call):
+        made = src.qualname(node.func) or ""
+        if made in ("logging.getLogger", "logging.getLoggerClass"):
+            return True
+        if isinstance(node.func, ast.Name):
+            for definition in src.tree.body:
+                if isinstance(definition, ast.FunctionDef) and definition.name == node.func.id:
+                    returns = [r.value for r in ast.walk(definition) if isinstance(r, ast.Return) and r.value]
+                    return bool(returns) and all(_is_logger(r, src, definition, depth + 1) for r in returns)
+        return False
+    if isinstance(node, ast.Name):
+        scopes = [function] if function is not None else []
+        for scope in [*scopes, src.tree]:
+            body = walk_function(scope) if scope is function else scope.body  # type: ignore[union-attr]
+            for statement in body:
+                if (
+                    isinstance(statement, ast.Assign)
+                    and len(statement.targets) == 1
+                    and isinstance(statement.targets[0], ast.Name)
+                    and statement.targets[0].id == node.id
+                    and statement.value is not node
+                ):
+                    return _is_logger(statement.value, src, None, depth + 1)
     return False
 
 
@@ -253,7 +290,7 @@ class SecretInLog(Rule):
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.Call)
-        if not _is_log_call(node, walk.function):
+        if not _is_log_call(node, walk.function, walk.src):
             return
         arguments: list[ast.expr] = [*node.args, *(kw.value for kw in node.keywords if kw.arg != "exc_info")]
         secrets = sorted({name for argument in arguments for name in secret_references(argument)})
@@ -345,7 +382,7 @@ class RequestInLog(Rule):
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.Call)
-        if not _is_log_call(node, walk.function):
+        if not _is_log_call(node, walk.function, walk.src):
             return
         names = frozenset({"request", "req"} if _imports_web_framework(walk.src) else {"request"})
         whole: list[str] = []
