@@ -323,6 +323,31 @@ class TrustBoundary(TaintRule):
     missing = "validation before storing"
 
 
+class NoSqlInjection(TaintRule):
+    """Untrusted structured data becomes a MongoDB query
+
+    What: a value parsed from request data (json.loads of a parameter, a JSON request body)
+    reaches the filter of a pymongo collection method or mongoengine's ``__raw__``, or any
+    value from input is placed under ``$where`` (run as JavaScript on the server).
+    Why: a parsed object carries the operators the sender chose ({"$ne": null} matches every
+    document, {"$where": ...} runs code); a plain string used as a field's value cannot, so it
+    is not reported.
+    Example:
+        users.find({"name": json.loads(request.args["name"])})
+    Fix: check that each value has the expected type (str, int) before building the query,
+    or strip keys that start with $ (mongosanitizer.sanitize); never build $where from input.
+    """
+
+    id = "SCR515"
+    name = "tainted-nosql"
+    category = Category.INJECTION
+    cwe = 943
+    severity = Severity.HIGH
+    confidence = Confidence.MEDIUM
+    sinks = frozenset({"nosql"})
+    missing = "a type check of the parsed values or removal of $ operators"
+
+
 KIND_CWE = {"xpath": 643, "template": 1336}
 
 
