@@ -277,8 +277,8 @@ class Function(Statements):
         if looked.sinks or looked.method_sinks:
             shown = m.qualname(func)
             shown = shown if isinstance(shown, str) else ""
-            for sink in looked.sinks:
-                self._sink(sink, shown or name, node, args, keywords, env)
+            for sink in looked.sinks:  # an instance's method (conn.request) has a receiver too
+                self._sink(sink, shown or name, node, args, keywords, env, receiver)
             for sink in looked.method_sinks:
                 self._sink(sink, shown or f".{method}()", node, args, keywords, env, receiver)
         source = looked.source
