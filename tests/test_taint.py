@@ -162,6 +162,8 @@ def test_every_model_file_follows_the_schema() -> None:
         ('[[sink]]\nkind = "header"\nmethod = "add"\nmapping_keys = true\nlist_first = true\n', "at most one"),
         ('[[sink]]\nkind = "sql"\nmethod = "find"\nscript_keys = ["$where"]\n', "script_keys applies"),
         ('[[propagator]]\ncall = "json.loads"\nmarks = "structured"\n', "list of strings"),
+        ('[[sanitizer]]\nattribute = "environ"\nfirst_literal = "x"\nclears = ["all"]\n', "first_literal applies"),
+        ('[[sanitizer]]\nmethod = "replace"\nfirst_literal = "["\nclears = ["header"]\n', "not a regular expression"),
     ],
 )
 def test_bad_models_are_rejected(text: str, complaint: str) -> None:

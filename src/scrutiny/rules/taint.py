@@ -243,8 +243,12 @@ class LogInjection(TaintRule):
 class HeaderInjection(TaintRule):
     """Untrusted input is written into a response header or cookie
 
-    What: data from an untrusted source becomes the value of set_cookie, set_header or add_header.
+    What: data from an untrusted source becomes the value of set_cookie, set_header or add_header,
+    or the name of a header set through werkzeug/Flask (Headers.add/set/extend, headers[name] = ...,
+    make_response(body, headers), Response(headers=...)).
     Why: CR/LF in the value splits the response or sets headers the attacker chooses (CWE-113).
+    werkzeug rejects CR/LF in header values but not in names: a name from input still picks
+    which header is set (Set-Cookie, Location), and its CR/LF reach the server unchecked.
     Example:
         response.set_cookie("lang", request.args["lang"])
     Fix: check the value against an allow-list, or reject CR and LF before using it.

@@ -291,6 +291,11 @@ class Function(Statements):
             if checked is not None and checked in env:
                 env[checked] = clear(env[checked], check.clears, requires=check.requires)
         sanitizer = looked.sanitizer
+        if sanitizer is not None and sanitizer.first_literal is not None:
+            first = node.args[0] if node.args else None
+            literal = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+            if literal is None or not sanitizer.first_literal.search(literal):
+                sanitizer = None  # .replace("a", "b") removes nothing that matters here
         if sanitizer is not None:
             value = union(receiver if sanitizer.method else {}, *args[:1], *keywords.values())
             return clear(value, sanitizer.clears, sanitizer.marks)

@@ -40,6 +40,7 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     call = "shlex.quote"          # or method = "...", or attribute = "environ", or decorator
     clears = ["shell"]  # sink kinds, or "all"
     marks = ["realpath"]          # markers that guards can require
+    first_literal = "[\\r\\n]"     # only when the first argument is a string literal matching this
     decorator = "validation.schema"   # a function so decorated gets these parameters validated
     params = ["body"]   # (the decorator's name matches the end of its qualified name)
 
@@ -151,6 +152,8 @@ class Sanitizer:
     marks: frozenset[str] = frozenset()
     decorator: str = ""
     params: tuple[str, ...] = ()
+    # Only when the first argument is a string literal this pattern finds (.replace("\n", "")).
+    first_literal: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +198,9 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
             "on",
         }
     ),
-    "sanitizer": frozenset({"call", "method", "attribute", "decorator", "params", "clears", "marks"}),
+    "sanitizer": frozenset(
+        {"call", "method", "attribute", "decorator", "params", "clears", "marks", "first_literal"}
+    ),
     "propagator": frozenset({"call", "method", "from", "into", "marks"}),
     "guard": frozenset({"call", "method", "pattern", "arg", "keyword", "clears", "requires", "membership", "raises"}),
     "exit": frozenset({"call"}),
@@ -383,7 +388,10 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             _kinds_free(where, entry, "marks"),
             _str(where, entry, "decorator"),
             tuple(sorted(_kinds_free(where, entry, "params"))),
+            _pattern(where, entry, "first_literal"),
         )
+        if sanitizer.first_literal is not None and not (sanitizer.call or sanitizer.method):
+            raise ModelError(f"{where}: first_literal applies to call and method sanitizers")
         if bool(sanitizer.decorator) != bool(sanitizer.params):
             raise ModelError(f"{where}: decorator and params go together")
         if sanitizer.decorator:
