@@ -158,11 +158,25 @@ def test_every_model_file_follows_the_schema() -> None:
             '[[guard]]\ncall = "x.check"\nmembership = true\nraises = true\nclears = ["all"]\n',
             "raises is true or false",
         ),
+        ('[[sink]]\nkind = "header"\ncall = "h.add"\non = ["werkzeug.Headers()"]\n', "on applies to method sinks"),
+        ('[[sink]]\nkind = "header"\nmethod = "add"\nmapping_keys = 1\n', "must be true or false"),
+        ('[[sink]]\nkind = "header"\nmethod = "add"\nmapping_keys = true\nlist_first = true\n', "at most one"),
+        ('[[sink]]\nkind = "sql"\nmethod = "find"\nscript_keys = ["$where"]\n', "script_keys applies"),
+        ('[[propagator]]\ncall = "json.loads"\nmarks = "structured"\n', "list of strings"),
+        ('[[sanitizer]]\ncall = "str"\nremoves = "x"\nclears = ["all"]\n', "removes applies"),
     ],
 )
 def test_bad_models_are_rejected(text: str, complaint: str) -> None:
     with pytest.raises(ModelError, match=complaint):
         parse_model(text, "user.toml")
+
+
+def test_a_method_sink_on_receivers_becomes_one_call_model_per_receiver() -> None:
+    text = '[[sink]]\nkind = "header"\nmethod = "add"\non = ["a.Headers()", "b.Response().headers"]\nargs = [0]\n'
+    models = parse_model(text, "user.toml")
+    assert sorted(models.sink_calls) == ["a.Headers().add", "b.Response().headers.add"]
+    assert not models.sink_methods  # not a sink on any receiver's .add()
+    assert models.sink_calls["a.Headers().add"][0].args == (0,)
 
 
 def test_every_sink_kind_has_a_rule() -> None:

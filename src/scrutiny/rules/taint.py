@@ -246,8 +246,12 @@ class LogInjection(TaintRule):
 class HeaderInjection(TaintRule):
     """Untrusted input is written into a response header or cookie
 
-    What: data from an untrusted source becomes the value of set_cookie, set_header or add_header.
+    What: data from an untrusted source becomes the value of set_cookie, set_header or add_header,
+    or the name of a header set through werkzeug/Flask (Headers.add/set/extend, headers[name] = ...,
+    make_response(body, headers), Response(headers=...)).
     Why: CR/LF in the value splits the response or sets headers the attacker chooses (CWE-113).
+    werkzeug rejects CR/LF in header values but not in names: a name from input still picks
+    which header is set (Set-Cookie, Location), and its CR/LF reach the server unchecked.
     Example:
         response.set_cookie("lang", request.args["lang"])
     Fix: check the value against an allow-list, or reject CR and LF before using it.
@@ -324,6 +328,31 @@ class TrustBoundary(TaintRule):
     confidence = Confidence.MEDIUM
     sinks = frozenset({"trust"})
     missing = "validation before storing"
+
+
+class NoSqlInjection(TaintRule):
+    """Untrusted structured data becomes a MongoDB query
+
+    What: a value parsed from request data (json.loads of a parameter, a JSON request body)
+    reaches the filter of a pymongo collection method or mongoengine's ``__raw__``, or any
+    value from input is placed under ``$where`` (run as JavaScript on the server).
+    Why: a parsed object carries the operators the sender chose ({"$ne": null} matches every
+    document, {"$where": ...} runs code); a plain string used as a field's value cannot, so it
+    is not reported.
+    Example:
+        users.find({"name": json.loads(request.args["name"])})
+    Fix: check that each value has the expected type (str, int) before building the query,
+    or strip keys that start with $ (mongosanitizer.sanitize); never build $where from input.
+    """
+
+    id = "SCR515"
+    name = "tainted-nosql"
+    category = Category.INJECTION
+    cwe = 943
+    severity = Severity.HIGH
+    confidence = Confidence.MEDIUM
+    sinks = frozenset({"nosql"})
+    missing = "a type check of the parsed values or removal of $ operators"
 
 
 UNMODELLED = "which has no model"  # the step the engine writes for a call it passes taint through

@@ -13,8 +13,9 @@ import builtins
 from collections.abc import Callable
 from typing import Any
 
+from scrutiny.taint import shapes
 from scrutiny.taint.checks import Check, cleared, is_false, meet
-from scrutiny.taint.models import Sink
+from scrutiny.taint.models import REQUIRED_MARKS, Sink
 from scrutiny.taint.statements import Statements
 from scrutiny.taint.values import (
     FIELD,
@@ -171,14 +172,28 @@ class Function(Statements):
             env.pop(name, None)
         if not weak and origin is not None and isinstance(origin, ast.List | ast.Tuple | ast.BinOp):
             env[name + HEAD] = self.head(origin, env)
+        if not weak and origin is not None:
+            shapes.remember_names(self, name, origin, env)
 
     def _store_item(self, target: ast.Subscript, value: Taint, env: Env) -> None:
-        dotted = self.m.qualname(target.value)
-        if isinstance(dotted, str):
+        # response.headers[k] = v or headers[k] = v: what the instance was made by
+        bare = target.value.id if isinstance(target.value, ast.Name) else ""
+        dotted = self.instances.get(bare, "") if bare else ""
+        dotted = dotted or self.dotted(target.value)
+        key: Taint = {}
+        if dotted:
+            key = self.expr(target.slice, env)
+            shown = self.m.qualname(target.value) or dotted
             for sink in self.m.models.sink_calls.get(dotted + ".__setitem__", ()):
-                index = self.m.sink(sink, dotted + "[...]", target)
-                self.fact(value, ("sink", index), (target.lineno, target.col_offset, f"stored in {dotted}[...]"))
+                # args: 0 the key, 1 the value; none: both
+                every = not sink.args
+                stored = union(key if every or 0 in sink.args else {}, value if every or 1 in sink.args else {})
+                if stored:
+                    index = self.m.sink(sink, f"{shown}[...]", target)
+                    self.fact(stored, ("sink", index), (target.lineno, target.col_offset, f"stored in {shown}[...]"))
         name = key_of(target.value)
+        if name is not None and key:
+            shapes.add_name(name, key, env)
         field = self.field(name) if name is not None else ""
         if field and value:
             self.fact(value, ("field", field), (target.lineno, target.col_offset, f"stored in {name}[...]"))
@@ -277,7 +292,7 @@ class Function(Statements):
                 source = self.scoped.get(dotted)
             if source is not None:
                 origin = self.m.source(source.kind, source.label, node)
-                return {(origin, frozenset()): ((node.lineno, node.col_offset, f"{source.label} ({dotted})"),)}
+                return {(origin, source.marks): ((node.lineno, node.col_offset, f"{source.label} ({dotted})"),)}
         if bare:
             return {}  # a bare name is neither a field nor an attribute of something tainted
         assert isinstance(node, ast.Attribute)
@@ -309,14 +324,14 @@ class Function(Statements):
         if looked.sinks or looked.method_sinks:
             shown = m.qualname(func)
             shown = shown if isinstance(shown, str) else ""
-            for sink in looked.sinks:
-                self._sink(sink, shown or name, node, args, keywords, env)
+            for sink in looked.sinks:  # an instance's method (conn.request) has a receiver too
+                self._sink(sink, shown or name, node, args, keywords, env, receiver)
             for sink in looked.method_sinks:
                 self._sink(sink, shown or f".{method}()", node, args, keywords, env, receiver)
         source = looked.source
         if source is not None:
             origin = m.source(source.kind, source.label, node)
-            return {(origin, frozenset()): ((*here, f"{source.label} ({name or method})"),)}
+            return {(origin, source.marks): ((*here, f"{source.label} ({name or method})"),)}
         check = looked.guard
         if check is not None and check.raises and len(node.args) > check.arg:
             checked = key_of(node.args[check.arg])  # the call raises unless the value is valid
@@ -336,7 +351,7 @@ class Function(Statements):
                 if target is not None and chosen:
                     env[target] = union(env.get(target, {}), with_step(chosen, (*here, f"added to {target}")))
                 return {}
-            return chosen
+            return clear(chosen, frozenset(), propagator.marks) if propagator.marks and chosen else chosen
         callee = self._callee(func, name)
         if callee:
             index = m.call(callee, node)
@@ -496,16 +511,27 @@ class Function(Statements):
                     continue
                 if sink.list_first:
                     values.append(self.head(argument, env))
+                elif sink.mapping_keys or sink.script_keys:
+                    values.append(self._part(sink, argument, env))
                 else:
                     values.append(args[position])
             elif position == "self" and receiver:
                 values.append(receiver)  # the object the method is called on (path.read_text())
             elif isinstance(position, str) and position in keywords:
-                values.append(keywords[position])
+                if sink.mapping_keys or sink.script_keys:
+                    argument = next(k.value for k in node.keywords if k.arg == position)
+                    values.append(self._part(sink, argument, env))
+                else:
+                    values.append(keywords[position])
         taint = union(*values)
         if taint:
             index = self.m.sink(sink, name, node)
             self.fact(taint, ("sink", index), (node.lineno, node.col_offset, f"reaches {name}"))
+
+    def _part(self, sink: Sink, argument: ast.AST, env: Env) -> Taint:
+        if sink.mapping_keys:
+            return shapes.names(self, argument, env)
+        return shapes.scripted(self, argument, env, sink.script_keys, REQUIRED_MARKS[sink.kind])
 
     def head(self, node: ast.AST, env: Env) -> Taint:
         """The taint of a sequence's first item (the program of an argument list), if known."""

@@ -15,11 +15,13 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     attr = "flask.request.args"   # reading this name (or anything under it) is tainted
     within = "http-handler"       # only inside entry points of this kind (self.path)
     keys = "HTTP_.*|QUERY_STRING" # attr mappings: literal keys that hold outside data (others are clean)
+    marks = ["structured"]        # markers the data carries from the start (a parsed JSON body)
 
     [[sink]]            # where tainted data must not arrive
     kind = "shell"      # see SINK_KINDS
     call = "os.system"  # a fully qualified function, or
-    method = "execute"  # a method name on any receiver
+    method = "execute"  # a method name on any receiver, or on these receivers only:
+    on = ["werkzeug.datastructures.Headers()", "flask.Response().headers"]   # (each: call = on.method)
     args = [0, "command"]        # positions or keywords that count ("self": the object a method is
                                  # called on); empty: every argument
     requires_keyword = "shell"   # only when this keyword is literally True
@@ -27,11 +29,18 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     fixed_host_safe = true       # a string that starts with a literal "scheme://host/" is safe
     safe_keyword = "Loader"      # not a sink when this keyword names one of safe_values
     safe_values = ["yaml.SafeLoader"]
+    mapping_keys = true # a dict literal counts by its keys, a list of pairs by each pair's first
+                        # item (header names: werkzeug rejects CR/LF in values, not in names)
+    script_keys = ["$where"]     # in a dict literal, the value under these keys is run as code:
+                                 # it counts even without the marker its kind requires (below)
+    # call = "pkg.Class().attr.__setitem__" is also a store ``obj.attr[key] = value``;
+    # args 0 is the key, 1 the value.
 
     [[sanitizer]]       # the result no longer carries taint of the cleared kinds
     call = "shlex.quote"          # or method = "...", or attribute = "environ", or decorator
     clears = ["shell"]  # sink kinds, or "all"
     marks = ["realpath"]          # markers that guards can require
+    removes = "\n"      # only when the call surely takes this text out (str.replace, str.translate)
     decorator = "validation.schema"   # a function so decorated gets these parameters validated
     params = ["body"]   # (the decorator's name matches the end of its qualified name)
 
@@ -39,6 +48,7 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     call = "json.loads"           # or method = "..."
     from = ["receiver", 0]        # default: the receiver and every argument
     into = "result"     # or "receiver" (list.append, dict.update)
+    marks = ["structured"]        # the result carries these markers (json.loads: a structure)
 
     [[guard]]           # a check that clears taint on the branch where it holds
     method = "isdigit"            # applies to the receiver, or call = "re.fullmatch" + arg,
@@ -68,7 +78,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -90,10 +100,14 @@ SINK_KINDS = frozenset(
         "ldap",
         "xpath",
         "trust",
+        "nosql",
     }
 )
 SOURCE_KINDS = frozenset({"remote", "local"})
 ALL = "all"
+# Sink kinds that only data carrying a marker can exploit: a NoSQL query takes operators
+# ($ne, $where) only from a structure the sender shaped (parsed JSON), not from a string.
+REQUIRED_MARKS = {"nosql": "structured"}
 
 
 class ModelError(ValueError):
@@ -111,6 +125,7 @@ class Source:
     # For a mapping source: the literal keys that hold outside data; any other literal
     # key (request.META["CSRF_COOKIE"], set by the framework itself) reads clean data.
     keys: re.Pattern[str] | None = None
+    marks: frozenset[str] = frozenset()
 
     def reads_outside_data(self, key: str) -> bool:
         return self.keys is None or self.keys.fullmatch(key) is not None
@@ -127,6 +142,8 @@ class Sink:
     fixed_host_safe: bool = False
     safe_keyword: str = ""
     safe_values: frozenset[str] = frozenset()
+    mapping_keys: bool = False
+    script_keys: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -153,6 +170,7 @@ class Propagator:
     method: str = ""
     sources: tuple[int | str, ...] = ()  # "receiver", positions, keywords; empty: all
     into: str = "result"
+    marks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +189,7 @@ class Guard:
 
 
 TABLE_KEYS: dict[str, frozenset[str]] = {
-    "source": frozenset({"kind", "label", "call", "attr", "method", "within", "keys"}),
+    "source": frozenset({"kind", "label", "call", "attr", "method", "within", "keys", "marks"}),
     "sink": frozenset(
         {
             "kind",
@@ -183,10 +201,13 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
             "fixed_host_safe",
             "safe_keyword",
             "safe_values",
+            "mapping_keys",
+            "script_keys",
+            "on",
         }
     ),
     "sanitizer": frozenset({"call", "method", "attribute", "decorator", "params", "clears", "marks", "removes"}),
-    "propagator": frozenset({"call", "method", "from", "into"}),
+    "propagator": frozenset({"call", "method", "from", "into", "marks"}),
     "guard": frozenset({"call", "method", "arg", "keyword", "clears", "requires", "membership", "raises", "anchored"}),
     "exit": frozenset({"call"}),
     "lookup": frozenset({"call", "method"}),
@@ -312,6 +333,7 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             _str(where, entry, "method"),
             _str(where, entry, "within"),
             _pattern(where, entry, "keys"),
+            _kinds_free(where, entry, "marks"),
         )
         if source.within and not source.attr:
             raise ModelError(f"{where}: within applies to attr sources only")
@@ -332,8 +354,9 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             raise ModelError(f"{where}: unknown sink kind {kind!r}")
         list_first = entry.get("list_first", False)
         fixed_host = entry.get("fixed_host_safe", False)
-        if not isinstance(list_first, bool) or not isinstance(fixed_host, bool):
-            raise ModelError(f"{where}: list_first and fixed_host_safe must be true or false")
+        mapping_keys = entry.get("mapping_keys", False)
+        if not all(isinstance(flag, bool) for flag in (list_first, fixed_host, mapping_keys)):
+            raise ModelError(f"{where}: list_first, fixed_host_safe and mapping_keys must be true or false")
         sink = Sink(
             kind,
             _str(where, entry, "call"),
@@ -344,11 +367,25 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             fixed_host,
             _str(where, entry, "safe_keyword"),
             _kinds_free(where, entry, "safe_values"),
+            mapping_keys,
+            _kinds_free(where, entry, "script_keys"),
         )
         if bool(sink.safe_keyword) != bool(sink.safe_values):
             raise ModelError(f"{where}: safe_keyword and safe_values go together")
-        table = models.sink_calls if sink.call else models.sink_methods
-        table.setdefault(sink.call or sink.method, []).append(sink)
+        if sink.script_keys and kind not in REQUIRED_MARKS:
+            marked = ", ".join(REQUIRED_MARKS)
+            raise ModelError(f"{where}: script_keys applies to kinds that require a marker ({marked})")
+        if mapping_keys and list_first:
+            raise ModelError(f"{where}: give at most one of mapping_keys and list_first")
+        receivers = _kinds_free(where, entry, "on")
+        if receivers and not sink.method:
+            raise ModelError(f"{where}: on applies to method sinks")
+        for receiver in sorted(receivers):
+            call = f"{receiver}.{sink.method}"
+            models.sink_calls.setdefault(call, []).append(replace(sink, call=call, method=""))
+        if not receivers:
+            table = models.sink_calls if sink.call else models.sink_methods
+            table.setdefault(sink.call or sink.method, []).append(sink)
     elif table_name == "sanitizer":
         _one_of(where, entry, "call", "method", "attribute", "decorator")
         sanitizer = Sanitizer(
@@ -361,6 +398,8 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             tuple(sorted(_kinds_free(where, entry, "params"))),
             _str(where, entry, "removes"),
         )
+        if sanitizer.removes and not sanitizer.method:
+            raise ModelError(f"{where}: removes applies to method sanitizers (str.replace, str.translate)")
         if bool(sanitizer.decorator) != bool(sanitizer.params):
             raise ModelError(f"{where}: decorator and params go together")
         if sanitizer.decorator:
@@ -377,7 +416,11 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
         if into not in ("result", "receiver"):
             raise ModelError(f"{where}: into must be 'result' or 'receiver'")
         propagator = Propagator(
-            _str(where, entry, "call"), _str(where, entry, "method"), _positions(where, entry, "from"), into
+            _str(where, entry, "call"),
+            _str(where, entry, "method"),
+            _positions(where, entry, "from"),
+            into,
+            _kinds_free(where, entry, "marks"),
         )
         if propagator.call:
             models.propagator_calls[propagator.call] = propagator

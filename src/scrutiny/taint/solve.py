@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from scrutiny.findings import Finding, TraceStep
 from scrutiny.taint.engine import FunctionSummary, ModuleSummary
+from scrutiny.taint.models import REQUIRED_MARKS
 from scrutiny.taint.values import FIELD
 
 MAX_VISITS = 8
@@ -326,6 +327,9 @@ class Solver:
             if _keep(self.ret[sink[1] + FIELD], (base, cleared), steps):
                 self._fields_changed.add(sink[1])
         else:
+            needed = REQUIRED_MARKS.get(self.sink_kinds.get(sink, ""))
+            if needed and needed not in cleared:
+                return  # a plain string cannot reach this sink's operators
             key = (base, sink)
             _keep(self.found, key, steps)
 
