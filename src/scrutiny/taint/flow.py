@@ -12,6 +12,7 @@ import ast
 from collections.abc import Callable
 from typing import Any
 
+from scrutiny.taint import entries
 from scrutiny.taint.models import Sink
 from scrutiny.taint.statements import Statements
 from scrutiny.taint.values import (
@@ -374,6 +375,11 @@ class Function(Statements):
             chosen = next((k.value for k in node.keywords if k.arg == sink.safe_keyword), None)
             if chosen is not None and self.m.qualname(chosen) in sink.safe_values:
                 return
+        if sink.when_key and not entries.call_passes(sink, node):
+            return
+        if sink.item:
+            entries.report(self, sink, name, node, env)
+            return
         values: list[Taint] = []
         if not sink.args:
             values = [*args, *keywords.values()]

@@ -18,7 +18,7 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
 
     [[sink]]            # where tainted data must not arrive
     kind = "shell"      # see SINK_KINDS
-    call = "os.system"  # a fully qualified function, or
+    call = "os.system"  # a fully qualified function (or a list of them, one sink each), or
     method = "execute"  # a method name on any receiver
     args = [0, "command"]        # positions or keywords that count ("self": the object a method is
                                  # called on); empty: every argument
@@ -27,6 +27,12 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     fixed_host_safe = true       # a string that starts with a literal "scheme://host/" is safe
     safe_keyword = "Loader"      # not a sink when this keyword names one of safe_values
     safe_values = ["yaml.SafeLoader"]
+    item = "content"    # the argument is a list of dict literals (chat messages): only the value
+                        # of this key in each dict counts, and the finding points at it
+    when_key = "role"   # the literal under this key of the same dict (with item) or this keyword
+                        # of the call (without) decides whether the value counts:
+    when_values = ["system"]     # only when it is one of these (anything unknown does not count), or
+    unless_values = ["system"]   # unless it is one of these (anything unknown counts)
 
     [[sanitizer]]       # the result no longer carries taint of the cleared kinds
     call = "shlex.quote"          # or method = "...", or attribute = "environ", or decorator
@@ -83,6 +89,8 @@ SINK_KINDS = frozenset(
         "ldap",
         "xpath",
         "trust",
+        "prompt",
+        "user_prompt",
     }
 )
 SOURCE_KINDS = frozenset({"remote", "local"})
@@ -120,6 +128,10 @@ class Sink:
     fixed_host_safe: bool = False
     safe_keyword: str = ""
     safe_values: frozenset[str] = frozenset()
+    item: str = ""
+    when_key: str = ""
+    when_values: frozenset[str] = frozenset()
+    unless_values: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -173,6 +185,10 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
             "fixed_host_safe",
             "safe_keyword",
             "safe_values",
+            "item",
+            "when_key",
+            "when_values",
+            "unless_values",
         }
     ),
     "sanitizer": frozenset({"call", "method", "attribute", "decorator", "params", "clears", "marks"}),
@@ -322,21 +338,31 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
         fixed_host = entry.get("fixed_host_safe", False)
         if not isinstance(list_first, bool) or not isinstance(fixed_host, bool):
             raise ModelError(f"{where}: list_first and fixed_host_safe must be true or false")
-        sink = Sink(
-            kind,
-            _str(where, entry, "call"),
-            _str(where, entry, "method"),
-            _positions(where, entry, "args"),
-            _str(where, entry, "requires_keyword"),
-            list_first,
-            fixed_host,
-            _str(where, entry, "safe_keyword"),
-            _kinds_free(where, entry, "safe_values"),
-        )
-        if bool(sink.safe_keyword) != bool(sink.safe_values):
-            raise ModelError(f"{where}: safe_keyword and safe_values go together")
-        table = models.sink_calls if sink.call else models.sink_methods
-        table.setdefault(sink.call or sink.method, []).append(sink)
+        calls = entry.get("call", "")
+        if isinstance(calls, list):  # one sink per name: the same API on several clients
+            if not calls or not all(isinstance(c, str) and c for c in calls):
+                raise ModelError(f"{where}: call must be a name or a list of names")
+        else:
+            calls = [_str(where, entry, "call")]
+        for call in calls:
+            sink = Sink(
+                kind,
+                call,
+                _str(where, entry, "method"),
+                _positions(where, entry, "args"),
+                _str(where, entry, "requires_keyword"),
+                list_first,
+                fixed_host,
+                _str(where, entry, "safe_keyword"),
+                _kinds_free(where, entry, "safe_values"),
+                _str(where, entry, "item"),
+                _str(where, entry, "when_key"),
+                _kinds_free(where, entry, "when_values"),
+                _kinds_free(where, entry, "unless_values"),
+            )
+            _check_sink(where, sink)
+            table = models.sink_calls if sink.call else models.sink_methods
+            table.setdefault(sink.call or sink.method, []).append(sink)
     elif table_name == "sanitizer":
         _one_of(where, entry, "call", "method", "attribute", "decorator")
         sanitizer = Sanitizer(
@@ -401,6 +427,17 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
     else:
         _one_of(where, entry, "call")
         models.exits.add(_str(where, entry, "call"))
+
+
+def _check_sink(where: str, sink: Sink) -> None:
+    if bool(sink.safe_keyword) != bool(sink.safe_values):
+        raise ModelError(f"{where}: safe_keyword and safe_values go together")
+    if bool(sink.when_key) != (bool(sink.when_values) != bool(sink.unless_values)):
+        raise ModelError(f"{where}: when_key goes with exactly one of when_values and unless_values")
+    if sink.item and not sink.args:
+        raise ModelError(f"{where}: item needs args (the arguments that hold the list)")
+    if sink.item and sink.list_first:
+        raise ModelError(f"{where}: item and list_first exclude each other")
 
 
 def _kinds_free(where: str, table: dict[str, object], key: str) -> frozenset[str]:
