@@ -115,8 +115,9 @@ def sink_calls_on(path: Path, line: int) -> list[str]:
         if isinstance(node, ast.Call):
             name = src.qualname(node.func) or ""
             method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
-            on_instance = {call.rsplit(".", 1)[-1] for call in models.sink_calls if "()." in call}
-            if name in models.sink_calls or method in models.sink_methods or method in on_instance:
+            on_instance = {call.rsplit("().", 1)[-1] for call in models.sink_calls if "()." in call}
+            chain = name.partition(".")[2]  # client.chat.completions.create on a client made by a call
+            if name in models.sink_calls or method in models.sink_methods or {method, chain} & on_instance:
                 found.append(name or method)
         if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
             name = src.qualname(node.value) or ""

@@ -355,8 +355,50 @@ class NoSqlInjection(TaintRule):
     missing = "a type check of the parsed values or removal of $ operators"
 
 
+class PromptInjection(TaintRule):
+    """Untrusted input is written into the instructions of a language model
+
+    What: data from an untrusted source becomes part of what an LLM API takes as its
+    instructions: the system or developer message of a chat call (openai
+    chat.completions/responses, OpenRouter), Anthropic's system parameter, an assistant turn,
+    the instructions of an Assistant, run or realtime session, an openai-agents Agent's
+    instructions or handoff description, or the description of a tool or handoff the model
+    chooses from. Medium severity. Only data from the network counts: whoever runs a
+    command-line tool already chooses its prompts.
+    Also reported, at low severity (sink kind user_prompt): untrusted text as the user turn
+    (a user-role message, a message of unknown role, a prompt= parameter, agent input). That
+    is how a chat service is meant to work, so it is not a defect in itself, but the model
+    may follow instructions hidden in it: it marks where a review should check that the
+    model's tools, data access and output handling assume a hostile user. A message list the
+    analysis cannot read entry by entry (built elsewhere, appended to) counts as user turn.
+    Why: the model gives system, developer and earlier assistant text precedence over the
+    user; whoever writes it can lift the application's rules, reveal the prompt or steer tool
+    calls (CWE-1427).
+    Example:
+        client.chat.completions.create(model="gpt-4o", messages=[
+            {"role": "system", "content": "You talk like " + request.args["persona"]}])
+    Fix: keep instructions fixed; pick variable parts from a fixed allow-list, and pass
+    free text only as a user message.
+    """
+
+    id = "SCR514"
+    name = "tainted-prompt"
+    category = Category.INJECTION
+    cwe = 1427
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    sinks = frozenset({"prompt", "user_prompt"})
+    missing = "an allow-list of fixed instructions"
+
+
 UNMODELLED = "which has no model"  # the step the engine writes for a call it passes taint through
 KIND_CWE = {"xpath": 643, "template": 1336}
+# Sink kinds reported below their rule's severity, with what the finding then means.
+KIND_SEVERITY = {"user_prompt": Severity.LOW}
+KIND_NOTE = {"user_prompt": "as the model's user turn: check what the model may do for such a user"}
+# Sink kinds where data from the person running the program is no finding: whoever runs a
+# chat or agent tool is the very user the model serves, and could edit its prompt anyway.
+REMOTE_ONLY = frozenset({"prompt", "user_prompt"})
 
 
 def rule_for(kind: str) -> TaintRule | None:
@@ -379,6 +421,8 @@ def findings_for(
     if rule is None:
         return []
     source_kind, label, source_line, _ = source
+    if source_kind == "local" and kind in REMOTE_ONLY:
+        return []
     where = f"line {source_line}" if source_path == sink_path else f"{source_path}:{source_line}"
     hops = [s for s in trace[1:] if s.message.startswith("calls ")]
     through = f" through {', '.join(s.message[6:] for s in hops[:3])}" if hops else ""
@@ -387,7 +431,10 @@ def findings_for(
         # argv, environment and console belong to whoever runs the program: a defect only
         # when someone less trusted starts it (setuid, a service passing on request data).
         severity = Severity.LOW
+    severity = min(severity, KIND_SEVERITY.get(kind, severity))
     message = f"{label} ({where}) reaches {callee} at line {line}{through} without {rule.missing}"
+    if kind in KIND_NOTE:
+        message = f"{label} ({where}) reaches {callee} at line {line}{through} {KIND_NOTE[kind]}"
     assumed = [s.message.split("(", 1)[0].removeprefix("passed through ") for s in trace if s.message.endswith(UNMODELLED)]
     if assumed:
         # The path rests on calls no model describes: say so, and claim less.

@@ -13,7 +13,7 @@ import builtins
 from collections.abc import Callable
 from typing import Any
 
-from scrutiny.taint import shapes
+from scrutiny.taint import entries, shapes
 from scrutiny.taint.checks import Check, cleared, is_false, meet
 from scrutiny.taint.models import REQUIRED_MARKS, Sink
 from scrutiny.taint.statements import Statements
@@ -501,6 +501,11 @@ class Function(Statements):
             chosen = next((k.value for k in node.keywords if k.arg == sink.safe_keyword), None)
             if chosen is not None and self.m.qualname(chosen) in sink.safe_values:
                 return
+        if sink.when_key and not entries.call_passes(sink, node):
+            return
+        if sink.item:
+            entries.report(self, sink, name, node, env)
+            return
         values: list[Taint] = []
         if not sink.args:
             values = [*args, *keywords.values()]

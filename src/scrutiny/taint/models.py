@@ -19,7 +19,7 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
 
     [[sink]]            # where tainted data must not arrive
     kind = "shell"      # see SINK_KINDS
-    call = "os.system"  # a fully qualified function, or
+    call = "os.system"  # a fully qualified function (or a list of them, one sink each), or
     method = "execute"  # a method name on any receiver, or on these receivers only:
     on = ["werkzeug.datastructures.Headers()", "flask.Response().headers"]   # (each: call = on.method)
     args = [0, "command"]        # positions or keywords that count ("self": the object a method is
@@ -35,6 +35,12 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
                                  # it counts even without the marker its kind requires (below)
     # call = "pkg.Class().attr.__setitem__" is also a store ``obj.attr[key] = value``;
     # args 0 is the key, 1 the value.
+    item = "content"    # the argument is a list of dict literals (chat messages): only the value
+                        # of this key in each dict counts, and the finding points at it
+    when_key = "role"   # the literal under this key of the same dict (with item) or this keyword
+                        # of the call (without) decides whether the value counts:
+    when_values = ["system"]     # only when it is one of these (anything unknown does not count), or
+    unless_values = ["system"]   # unless it is one of these (anything unknown counts)
 
     [[sanitizer]]       # the result no longer carries taint of the cleared kinds
     call = "shlex.quote"          # or method = "...", or attribute = "environ", or decorator
@@ -101,6 +107,8 @@ SINK_KINDS = frozenset(
         "xpath",
         "trust",
         "nosql",
+        "prompt",
+        "user_prompt",
     }
 )
 SOURCE_KINDS = frozenset({"remote", "local"})
@@ -144,6 +152,10 @@ class Sink:
     safe_values: frozenset[str] = frozenset()
     mapping_keys: bool = False
     script_keys: frozenset[str] = frozenset()
+    item: str = ""
+    when_key: str = ""
+    when_values: frozenset[str] = frozenset()
+    unless_values: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -204,6 +216,10 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
             "mapping_keys",
             "script_keys",
             "on",
+            "item",
+            "when_key",
+            "when_values",
+            "unless_values",
         }
     ),
     "sanitizer": frozenset({"call", "method", "attribute", "decorator", "params", "clears", "marks", "removes"}),
@@ -357,33 +373,44 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
         mapping_keys = entry.get("mapping_keys", False)
         if not all(isinstance(flag, bool) for flag in (list_first, fixed_host, mapping_keys)):
             raise ModelError(f"{where}: list_first, fixed_host_safe and mapping_keys must be true or false")
-        sink = Sink(
-            kind,
-            _str(where, entry, "call"),
-            _str(where, entry, "method"),
-            _positions(where, entry, "args"),
-            _str(where, entry, "requires_keyword"),
-            list_first,
-            fixed_host,
-            _str(where, entry, "safe_keyword"),
-            _kinds_free(where, entry, "safe_values"),
-            mapping_keys,
-            _kinds_free(where, entry, "script_keys"),
-        )
-        if bool(sink.safe_keyword) != bool(sink.safe_values):
-            raise ModelError(f"{where}: safe_keyword and safe_values go together")
-        if sink.script_keys and kind not in REQUIRED_MARKS:
-            marked = ", ".join(REQUIRED_MARKS)
-            raise ModelError(f"{where}: script_keys applies to kinds that require a marker ({marked})")
-        if mapping_keys and list_first:
-            raise ModelError(f"{where}: give at most one of mapping_keys and list_first")
+        calls = entry.get("call", "")
+        if isinstance(calls, list):  # one sink per name: the same API on several clients
+            if not calls or not all(isinstance(c, str) and c for c in calls):
+                raise ModelError(f"{where}: call must be a name or a list of names")
+        else:
+            calls = [_str(where, entry, "call")]
         receivers = _kinds_free(where, entry, "on")
-        if receivers and not sink.method:
-            raise ModelError(f"{where}: on applies to method sinks")
-        for receiver in sorted(receivers):
-            call = f"{receiver}.{sink.method}"
-            models.sink_calls.setdefault(call, []).append(replace(sink, call=call, method=""))
-        if not receivers:
+        for call in calls:
+            sink = Sink(
+                kind,
+                call,
+                _str(where, entry, "method"),
+                _positions(where, entry, "args"),
+                _str(where, entry, "requires_keyword"),
+                list_first,
+                fixed_host,
+                _str(where, entry, "safe_keyword"),
+                _kinds_free(where, entry, "safe_values"),
+                mapping_keys,
+                _kinds_free(where, entry, "script_keys"),
+                _str(where, entry, "item"),
+                _str(where, entry, "when_key"),
+                _kinds_free(where, entry, "when_values"),
+                _kinds_free(where, entry, "unless_values"),
+            )
+            _check_sink(where, sink)
+            if sink.script_keys and kind not in REQUIRED_MARKS:
+                marked = ", ".join(REQUIRED_MARKS)
+                raise ModelError(f"{where}: script_keys applies to kinds that require a marker ({marked})")
+            if mapping_keys and (list_first or sink.item):
+                raise ModelError(f"{where}: give at most one of mapping_keys, list_first and item")
+            if receivers and not sink.method:
+                raise ModelError(f"{where}: on applies to method sinks")
+            for receiver in sorted(receivers):
+                on_call = f"{receiver}.{sink.method}"
+                models.sink_calls.setdefault(on_call, []).append(replace(sink, call=on_call, method=""))
+            if receivers:
+                continue
             table = models.sink_calls if sink.call else models.sink_methods
             table.setdefault(sink.call or sink.method, []).append(sink)
     elif table_name == "sanitizer":
@@ -459,6 +486,17 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
     else:
         _one_of(where, entry, "call")
         models.exits.add(_str(where, entry, "call"))
+
+
+def _check_sink(where: str, sink: Sink) -> None:
+    if bool(sink.safe_keyword) != bool(sink.safe_values):
+        raise ModelError(f"{where}: safe_keyword and safe_values go together")
+    if bool(sink.when_key) != (bool(sink.when_values) != bool(sink.unless_values)):
+        raise ModelError(f"{where}: when_key goes with exactly one of when_values and unless_values")
+    if sink.item and not sink.args:
+        raise ModelError(f"{where}: item needs args (the arguments that hold the list)")
+    if sink.item and sink.list_first:
+        raise ModelError(f"{where}: item and list_first exclude each other")
 
 
 def _kinds_free(where: str, table: dict[str, object], key: str) -> frozenset[str]:
