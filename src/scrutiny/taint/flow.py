@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -216,6 +217,27 @@ class Function(Statements):
         return {} if base and self._clean_key(node.value, node.slice) else base
 
     def _binop(self, node: ast.BinOp, env: Env) -> Taint:
+        left = node.left
+        if (
+            isinstance(node.op, ast.Mod)
+            and isinstance(left, ast.Constant)
+            and isinstance(left.value, str)
+            and isinstance(node.right, ast.Tuple)
+            and any(mark in left.value for mark in QUERY_MARKS)
+        ):
+            # "%s?%s" % (url, query): what fills a placeholder after a literal ?, & or # is in the
+            # URL's query or fragment, where it cannot choose where a redirect goes.
+            slots = re.findall(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdrifxXoeEgGc%]", left.value)
+            parts: list[Taint] = []
+            position, in_query = 0, False
+            text = left.value
+            for slot, value in zip([s for s in slots if s != "%%"], node.right.elts, strict=False):
+                at = text.find(slot, position)
+                in_query = in_query or any(mark in text[position:at] for mark in QUERY_MARKS)
+                position = at + len(slot)
+                taint = self.expr(value, env)
+                parts.append(clear(taint, REDIRECT_ONLY) if in_query and taint else taint)
+            return union(*parts)
         return union(self.expr(node.left, env), self.expr(node.right, env))
 
     def _boolop(self, node: ast.BoolOp, env: Env) -> Taint:
