@@ -179,7 +179,7 @@ class Suppressed:
 
     finding: Finding
     reason: str
-    by: str = "context"  # context, inline (scrutiny: ignore), nosec, min-severity or baseline
+    by: str = "context"  # context, duplicate, inline (scrutiny: ignore), nosec, min-severity or baseline
 
 
 @dataclass(slots=True)

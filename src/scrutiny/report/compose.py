@@ -130,7 +130,8 @@ def compose(
     hidden: list[Suppressed] = []
     for result in results:
         hidden.extend(result.suppressed)
-        for finding in apply_context(result.findings, result.context, hidden):
+        weighed = weigh_by_flow(result.findings, hidden, enabled)
+        for finding in apply_context(weighed, result.context, hidden):
             shown.append(finding)
     shown = fingerprint(sorted(set(shown), key=_order))
     below = [f for f in shown if f.severity < floors.get(f.location.path, min_severity)]
@@ -168,6 +169,31 @@ def _order(finding: Finding) -> tuple[object, ...]:
     # order, and with it each fingerprint's occurrence number, is the same in every run.
     trace = tuple((s.path, s.line, s.col, s.message) for s in finding.trace)
     return (loc.path, loc.line, loc.col, finding.rule_id, loc.end_line, loc.end_col, finding.message, trace)
+
+
+UNTRACED_NOTE = "no untrusted input was traced to it: a defect only if a caller passes one"
+
+
+def weigh_by_flow(findings: list[Finding], hidden: list[Suppressed], enabled: frozenset[str] | None) -> list[Finding]:
+    """A pattern finding whose defect a taint rule reports (a shell command built at run
+    time, SQL built from strings) rests on where the data comes from: where the taint
+    finding is on the same line, it is the same defect again and is hidden; where none is,
+    no untrusted input was traced to it and it is a low-severity hint."""
+    rules = registered()
+    traced = {(f.rule_id, line) for f in findings if f.trace for line in range(f.location.line, f.location.end_line + 1)}
+    kept: list[Finding] = []
+    for finding in findings:
+        rule = rules.get(finding.rule_id)
+        twin = rule.traced_by if rule is not None else ""
+        if not twin or (enabled is not None and twin not in enabled):
+            kept.append(finding)
+        elif (twin, finding.location.line) in traced:
+            hidden.append(Suppressed(finding, f"the same defect is reported by {twin} with the path of its data", "duplicate"))
+        elif finding.severity > Severity.LOW:
+            kept.append(replace(finding, severity=Severity.LOW, default_severity=finding.severity, context_note=UNTRACED_NOTE))
+        else:
+            kept.append(finding)
+    return kept
 
 
 def apply_context(findings: Iterable[Finding], context: FileContext | None, hidden: list[Suppressed]) -> list[Finding]:

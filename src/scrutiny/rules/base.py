@@ -76,6 +76,10 @@ class Rule:
     # Node types this rule wants from the walk; CallRule fills this in itself.
     node_types: ClassVar[tuple[type[ast.AST], ...]] = ()
     context: ClassVar[Mapping[FileKind, ContextPolicy]] = DEFAULT_CONTEXT
+    # The taint rule that reports this rule's defect with its source (SCR501 for a shell
+    # command): where it did, this finding is the same defect again; where the taint engine
+    # traced no untrusted input to the line, this finding is a low-severity hint.
+    traced_by: ClassVar[str] = ""
     # Cheap filters, as data, that the walk applies before offering a node (None: every
     # node). A Call is offered when ``call_filter`` finds its last name (as written or as
     # imported) or ``keyword_filter`` finds one of its keyword names; a Name or Attribute

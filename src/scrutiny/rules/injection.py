@@ -62,6 +62,7 @@ class SubprocessShellTrue(CallRule):
     """
 
     id = "SCR101"
+    traced_by = "SCR501"
     name = "subprocess-shell-true"
     category = Category.INJECTION
     cwe = 78
@@ -131,6 +132,7 @@ class OsCommandShell(CallRule):
     """
 
     id = "SCR102"
+    traced_by = "SCR501"
     name = "os-command-shell"
     category = Category.INJECTION
     cwe = 78
@@ -232,6 +234,7 @@ class EvalUsed(_BuiltinCodeRun):
     """
 
     id = "SCR103"
+    traced_by = "SCR502"
     name = "eval-used"
     category = Category.INJECTION
     cwe = 95
@@ -257,6 +260,7 @@ class ExecUsed(_BuiltinCodeRun):
     """
 
     id = "SCR104"
+    traced_by = "SCR502"
     name = "exec-used"
     category = Category.INJECTION
     cwe = 95

@@ -34,6 +34,7 @@ class RawSqlApi(Rule):
     """
 
     id = "SCR107"
+    traced_by = "SCR503"
     name = "raw-sql-api"
     category = Category.INJECTION
     cwe = 89

@@ -324,6 +324,7 @@ class SqlBuiltString(Rule):
     """
 
     id = "SCR105"
+    traced_by = "SCR503"
     name = "sql-built-string"
     category = Category.INJECTION
     cwe = 89

@@ -125,6 +125,7 @@ class DjangoMarkSafe(CallRule):
     """
 
     id = "SCR901"
+    traced_by = "SCR508"
     name = "django-mark-safe"
     category = Category.INJECTION
     cwe = 79
