@@ -24,6 +24,7 @@ by representatives for categories.
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -248,7 +249,9 @@ def analyse(pattern: str | bytes, flags: int = 0, *, full: bool = False) -> list
     can fail.
     """
     try:
-        tree = _parser.parse(pattern, flags)
+        with warnings.catch_warnings():  # the parser warns about the reviewed pattern ("nested set"): not ours
+            warnings.simplefilter("ignore")
+            tree = _parser.parse(pattern, flags)
     except Exception:  # noqa: BLE001 - any parse error means the pattern is not ours to judge
         return []
     parsed = _Pattern(tree, isinstance(pattern, bytes))
