@@ -153,8 +153,8 @@ class WeakKeySize(CallRule):
             if isinstance(size, ast.Constant) and isinstance(size.value, int) and not isinstance(size.value, bool):
                 if size.value < minimum:
                     severity = Severity.HIGH if size.value < 1024 else Severity.MEDIUM
-                    yield self.finding(call, f"{algorithm} key of {size.value} bits{via}; at least {minimum} are needed",
-                                       walk.src, scope=walk.scope_name, severity=severity)  # fmt: skip
+                    message = f"{algorithm} key of {size.value} bits{via}; at least {minimum} are needed"
+                    yield self.finding(call, message, walk.src, scope=walk.scope_name, severity=severity)
                     return
 
 
