@@ -9,22 +9,58 @@ from scrutiny.rules.base import argument, parameters, values_bound, walk_functio
 from scrutiny.source import SourceFile
 
 
-
 def module_value(node: ast.expr | None, src: SourceFile, function: ast.AST | None) -> tuple[ast.expr | None, str]:
     """What a bare name used in ``function`` (None: at module level) stands for when the
-    file says so once: a name the function neither receives nor assigns, bound exactly
-    once at module level, gives that value and the name. Anything else comes back as it
-    is, with ''."""
+    file says so: at module level, the value of the last plain assignment above the use
+    (none of the statements between storing it otherwise); in a function that neither
+    receives nor assigns it, the value it is bound to exactly once at module level. The
+    value comes with the name; anything else comes back as it is, with ''."""
     if not isinstance(node, ast.Name):
         return node, ""
-    if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) and (
-        node.id in parameters(function)
-        or any(isinstance(n, ast.Name) and n.id == node.id and isinstance(n.ctx, ast.Store)
-               for n in walk_function(function))
-    ):  # fmt: skip
-        return node, ""
+    if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+        if node.id in parameters(function) or any(
+            isinstance(n, ast.Name) and n.id == node.id and isinstance(n.ctx, ast.Store) for n in walk_function(function)
+        ):
+            return node, ""
+    elif function is None:
+        found = _last_assigned(node, src)
+        if found is not None:
+            return (found, node.id) if isinstance(found, ast.expr) else (node, "")
     bound = values_bound(node.id, src.tree.body)
     return (bound[0], node.id) if len(bound) == 1 else (node, "")
+
+
+def _last_assigned(use: ast.Name, src: SourceFile) -> ast.expr | bool | None:
+    """The value of the last top-level ``name = value`` before a module-level use; False
+    when a statement in between stores the name some other way; None when nothing above does."""
+    found: ast.expr | bool | None = None
+    for statement in src.tree.body:
+        if statement.lineno >= use.lineno:
+            break
+        if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == use.id
+                                                      for t in statement.targets):  # fmt: skip
+            found = statement.value
+        elif _stores(statement, use.id):
+            found = False
+    return found
+
+
+def _stores(statement: ast.stmt, name: str) -> bool:
+    """Whether a top-level statement binds ``name`` other than by a plain assignment
+    (a branch, loop, with, import, augmented assignment); bodies of definitions do not count."""
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return statement.name == name
+    if isinstance(statement, ast.Import | ast.ImportFrom):
+        return any((alias.asname or alias.name.split(".")[0]) == name for alias in statement.names)
+    stack: list[ast.AST] = [statement]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Name) and current.id == name and isinstance(current.ctx, ast.Store):
+            return True
+        if isinstance(current, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        stack.extend(ast.iter_child_nodes(current))
+    return False
 
 
 def callers_arguments(function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str, src: SourceFile
