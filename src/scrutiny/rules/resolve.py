@@ -18,9 +18,9 @@ def module_value(node: ast.expr | None, src: SourceFile, function: ast.AST | Non
     if not isinstance(node, ast.Name):
         return node, ""
     if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-        if node.id in parameters(function) or any(
-            isinstance(n, ast.Name) and n.id == node.id and isinstance(n.ctx, ast.Store) for n in walk_function(function)
-        ):
+        stored = any(isinstance(n, ast.Name) and n.id == node.id and isinstance(n.ctx, ast.Store)
+                     for n in walk_function(function))  # fmt: skip
+        if stored or node.id in parameters(function):
             return node, ""
     elif function is None:
         found = _last_assigned(node, src)
