@@ -218,13 +218,15 @@ class SourceFile:
                     for name in ast.walk(target):
                         if isinstance(name, ast.Name):
                             bound.setdefault(name.id, []).append(statement.value)
-            elif isinstance(statement, ast.AnnAssign | ast.AugAssign) and isinstance(statement.target, ast.Name):
-                bound.setdefault(statement.target.id, []).extend([statement.value] * 2 if statement.value else [])
+            elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value:
+                bound.setdefault(statement.target.id, []).append(statement.value)
+            elif isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
+                bound.setdefault(statement.target.id, []).extend([statement.value] * 2)  # rebound: not one value
         found: dict[str, str] = {}
         for local, values in bound.items():
-            value = values[0]
-            if len(values) != 1 or local in aliases or not isinstance(value, ast.Attribute):
+            if len(values) != 1 or local in aliases or not isinstance(values[0], ast.Attribute):
                 continue
+            value = values[0]
             parts: list[str] = []
             root: ast.expr = value
             while isinstance(root, ast.Attribute):
