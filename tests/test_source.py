@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import sysconfig
 import tokenize
@@ -103,3 +104,18 @@ def test_sample_code_introduced_by_prose_is_not_disabled_code() -> None:
     disabled = "# FIXME(dev): bug 42, re-enable when fixed:\n# self.assertEqual(a, b)\nx = 1\n"
     (code,) = source.load(disabled.encode(), "d.py").commented_code
     assert code.is_assertion and code.start == 2
+
+
+def test_references_are_module_names_bound_once_to_an_imported_attribute() -> None:
+    src = source.load(
+        b"import os\nfrom cryptography.hazmat.primitives.asymmetric import rsa\n"
+        b"gen = rsa.generate_private_key\nrun = os.system\nrun = print\ncount = os.sep\ncount += 'x'\n"
+        b"typed: object = os.path.join\nbare: int\nlocal = gen\n",
+        "m.py",
+    )
+    assert src.references == {
+        "gen": "cryptography.hazmat.primitives.asymmetric.rsa.generate_private_key",
+        "typed": "os.path.join",
+    }
+    call = next(n for n in ast.walk(src.tree) if isinstance(n, ast.Name) and n.id == "gen")
+    assert src.qualname(call) == "cryptography.hazmat.primitives.asymmetric.rsa.generate_private_key"

@@ -207,6 +207,41 @@ class SourceFile:
         return names
 
     @cached_property
+    def references(self) -> dict[str, str]:
+        """Module-level names bound once to an imported object's attribute chain, and what
+        they stand for: ``gen = rsa.generate_private_key`` makes ``gen(...)`` that call."""
+        aliases = self.aliases
+        bound: dict[str, list[ast.expr]] = {}
+        for statement in self.tree.body:
+            if isinstance(statement, ast.Assign):
+                for target in statement.targets:
+                    for name in ast.walk(target):
+                        if isinstance(name, ast.Name):
+                            bound.setdefault(name.id, []).append(statement.value)
+            elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value:
+                bound.setdefault(statement.target.id, []).append(statement.value)
+            elif isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
+                bound.setdefault(statement.target.id, []).extend([statement.value] * 2)  # rebound: not one value
+        found: dict[str, str] = {}
+        for local, values in bound.items():
+            if len(values) != 1 or local in aliases or not isinstance(values[0], ast.Attribute):
+                continue
+            value = values[0]
+            parts: list[str] = []
+            root: ast.expr = value
+            while isinstance(root, ast.Attribute):
+                parts.append(root.attr)
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in aliases:
+                found[local] = ".".join([aliases[root.id], *reversed(parts)])
+        return found
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        """Import aliases and module-level references together: how a bare name resolves."""
+        return {**self.references, **self.aliases} if self.references else self.aliases
+
+    @cached_property
     def imported_modules(self) -> frozenset[str]:
         modules: set[str] = set()
         for node in self.index.of_type(ast.Import, ast.ImportFrom):
@@ -243,7 +278,7 @@ class SourceFile:
                 parts.append("()")
                 node = node.func
             elif isinstance(node, ast.Name):
-                parts.append(self.aliases.get(node.id, node.id))
+                parts.append(self.names.get(node.id, node.id))
                 break
             else:
                 return None

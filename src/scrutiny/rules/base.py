@@ -363,7 +363,7 @@ class RuleSet:
             findings.extend(rule.check_file(src))
         walk = Walk(src)
         index = src.index
-        aliases = src.aliases
+        aliases = src.names
         for node_type, rules in self.by_type.items():
             nodes = index.by_type.get(node_type, ())
             if node_type is ast.Call:
@@ -581,3 +581,4 @@ def walk_function(function: ast.AST) -> tuple[ast.AST, ...]:
             _WALKED.clear()
         found = _WALKED[function] = tuple(ast.walk(function))
     return found
+

@@ -6,7 +6,8 @@ import ast
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Walk, argument
+from scrutiny.rules.base import CallRule, Walk, argument, default_pairs, parameters
+from scrutiny.rules.resolve import callers_arguments, module_value
 
 CRYPTO_PACKAGES = ("Crypto", "Cryptodome")
 HAZMAT = "cryptography.hazmat.primitives"
@@ -139,18 +140,38 @@ class WeakKeySize(CallRule):
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         if name == EC_CALL:
-            curve = argument(call, "curve", 0)
-            if isinstance(curve, ast.Call):
-                curve = curve.func  # ec.SECP192R1() as well as ec.SECP192R1
-            curve_name = (walk.src.qualname(curve) or "").rsplit(".", 1)[-1] if curve is not None else ""
-            if curve_name in WEAK_CURVES:
-                yield self.finding(call, f"elliptic-curve key on {curve_name}, a curve under 224 bits", walk.src,
-                                   scope=walk.scope_name)  # fmt: skip
+            for value, via in _values(argument(call, "curve", 0), walk):
+                curve = value.func if isinstance(value, ast.Call) else value  # ec.SECP192R1() or the class
+                curve_name = (walk.src.qualname(curve) or "").rsplit(".", 1)[-1] if curve is not None else ""
+                if curve_name in WEAK_CURVES:
+                    yield self.finding(call, f"elliptic-curve key on {curve_name}, a curve under 224 bits{via}",
+                                       walk.src, scope=walk.scope_name)  # fmt: skip
+                    return
             return
         keyword_name, position, minimum, algorithm = KEY_SIZE_CALLS[name]
-        size = argument(call, keyword_name, position)
-        if isinstance(size, ast.Constant) and isinstance(size.value, int) and not isinstance(size.value, bool):
-            if size.value < minimum:
-                severity = Severity.HIGH if size.value < 1024 else Severity.MEDIUM
-                yield self.finding(call, f"{algorithm} key of {size.value} bits; at least {minimum} are needed",
-                                   walk.src, scope=walk.scope_name, severity=severity)  # fmt: skip
+        for size, via in _values(argument(call, keyword_name, position), walk):
+            if isinstance(size, ast.Constant) and isinstance(size.value, int) and not isinstance(size.value, bool):
+                if size.value < minimum:
+                    severity = Severity.HIGH if size.value < 1024 else Severity.MEDIUM
+                    message = f"{algorithm} key of {size.value} bits{via}; at least {minimum} are needed"
+                    yield self.finding(call, message, walk.src, scope=walk.scope_name, severity=severity)
+                    return
+
+
+def _values(node: ast.expr | None, walk: Walk) -> Iterator[tuple[ast.expr | None, str]]:
+    """What an argument may be, with how it was found: itself, the module constant it
+    names, or, for a parameter of the enclosing function, its default and what the
+    function's callers in this file pass for it (each through module constants)."""
+    src, function = walk.src, walk.function
+    value, constant = module_value(node, src, function)
+    yield value, f" ({constant} = {ast.unparse(value)})" if constant and value is not None else ""
+    if not isinstance(node, ast.Name) or constant or function is None or node.id not in parameters(function):
+        return
+    for parameter, default in default_pairs(function.args):
+        if parameter == node.id:
+            resolved, name = module_value(default, src, None)
+            yield resolved, f" (the default of parameter {node.id}{', ' + name if name else ''})"
+    for caller, passed in callers_arguments(function, node.id, src):
+        resolved, name = module_value(passed, src, src.index.function_of.get(caller))
+        shown = f"{name} = {ast.unparse(resolved)}" if name and resolved else ast.unparse(passed)
+        yield resolved, f" ({function.name}() is called with {node.id}={shown} on line {caller.lineno})"

@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import Rule, Walk, argument, exactly, is_true, keyword, note, string_value
+from scrutiny.rules.resolve import module_value
 from scrutiny.source import SourceFile
 
 APP_NAME = re.compile(r"(^|_)app(lication)?(_|$)|app$", re.IGNORECASE)
@@ -36,6 +37,18 @@ def _is_app(node: ast.AST, src: SourceFile) -> bool:
     return bool(APP_NAME.search(last)) or (isinstance(node, ast.Name) and node.id in _flask_names(src))
 
 
+def _is_flask(node: ast.AST, src: SourceFile) -> bool:
+    """An application object by what it is, not its name: Flask(...) or a module-level name bound to one."""
+    if isinstance(node, ast.Call):
+        return src.qualname(node.func) in FLASK_FACTORIES
+    return isinstance(node, ast.Name) and node.id in _flask_names(src)
+
+
+def _truthy(node: ast.AST | None) -> bool:
+    """True, or a non-zero integer (debug=1): what bool() makes true without a doubt."""
+    return isinstance(node, ast.Constant) and type(node.value) in (bool, int) and bool(node.value)
+
+
 def _is_django_settings(src: SourceFile) -> bool:
     path = PurePosixPath(src.path.replace("\\", "/"))
     if path.name.startswith("settings") or "settings" in path.parts[:-1]:
@@ -49,7 +62,9 @@ def _is_django_settings(src: SourceFile) -> bool:
 class DebugEnabled(Rule):
     """Web framework debug mode switched on in code
 
-    What: app.run(debug=True) on a Flask application, werkzeug run_simple with
+    What: app.run(debug=True) on a Flask application (also debug= a module constant
+    that is True or a non-zero number where the call stands, and run = app.run;
+    run(debug=True) on an app made by Flask(...)), werkzeug run_simple with
     use_debugger=True, app.debug = True, app.config["DEBUG"] = True or
     app.config.update(DEBUG=True), and DEBUG = True at module level in a Django
     settings module.
@@ -71,6 +86,7 @@ class DebugEnabled(Rule):
     confidence = Confidence.MEDIUM
     node_types = (ast.Call, ast.Assign)
     call_filter = exactly("run", "update", "from_mapping", "run_simple")
+    keyword_filter = exactly("debug")  # an alias of app.run has a name of its own
     bandit = ("B201",)
     ruff = ("S201",)
     context = {
@@ -114,12 +130,26 @@ class DebugEnabled(Rule):
     def _check_call(self, call: ast.Call, walk: Walk) -> Iterator[Finding]:
         src = walk.src
         func = call.func
+        debug, constant = module_value(keyword(call, "debug"), src, walk.function)
+        if not _truthy(debug):
+            run = None
+        elif isinstance(func, ast.Attribute):
+            run = func if func.attr == "run" and _is_app(func.value, src) else None
+        else:
+            # run = app.run; run(debug=True): a module-level alias of a Flask app's run method
+            bound, alias = module_value(func, src, walk.function)
+            flask_run = isinstance(bound, ast.Attribute) and bound.attr == "run" and _is_flask(bound.value, src)
+            run = bound if alias and flask_run else None
+        if isinstance(run, ast.Attribute):
+            written = ast.unparse(keyword(call, "debug") or debug or call)
+            notes = [f"{constant} = {ast.unparse(debug)}"] if constant and debug is not None else []
+            notes += [f"an alias of {ast.unparse(run)}"] if run is not func else []
+            shown = f" ({'; '.join(notes)})" if notes else ""
+            yield self.finding(call, f"{ast.unparse(func)}(debug={written}) runs the interactive debugger{shown}",
+                               src, scope=walk.scope_name)  # fmt: skip
+            return
         if isinstance(func, ast.Attribute):
             receiver = func.value
-            if func.attr == "run" and is_true(keyword(call, "debug")) and _is_app(receiver, src):
-                yield self.finding(call, f"{ast.unparse(func)}(debug=True) runs the interactive debugger", src,
-                                   scope=walk.scope_name)  # fmt: skip
-                return
             if (
                 func.attr in ("update", "from_mapping")
                 and is_true(keyword(call, "DEBUG"))

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import Rule, Walk, argument, call_tail, exactly, string_value
+from scrutiny.rules.resolve import module_value
 from scrutiny.source import SourceFile
 
 # (call, position of the mode argument); chmod-style calls set the mode as given.
@@ -80,23 +81,14 @@ class PermissiveFileMode(Rule):
                 yield self.finding(node, f"os.umask({mask:#o}) lets every new file be world-writable", src,
                                    scope=walk.scope_name)  # fmt: skip
             return
-        if name in CHMOD_CALLS:
-            mode, created = argument(node, "mode", CHMOD_CALLS[name]), False
-        elif name in CREATE_CALLS:
-            mode, created = argument(node, "mode", CREATE_CALLS[name]), True
-        elif isinstance(func, ast.Attribute) and not name.startswith("os."):
-            # pathlib: p.chmod(mode), p.mkdir(mode=...), p.touch(mode=...)
-            if tail == "chmod" and len(node.args) == 1 and not node.keywords:
-                mode, created = node.args[0], False
-            elif tail in ("mkdir", "touch"):
-                mode, created = argument(node, "mode", 0), True
-            else:
-                return
-        else:
+        found = _mode_argument(node, name, tail)
+        if found is None:
             return
-        value = mode_value(mode, src)
-        if value is None or not value & stat.S_IWOTH:
-            return
+        mode, created = found
+        written, _ = module_value(mode, src, walk.function)
+        value = mode_value(written, src)
+        if value is None or not value & stat.S_IWOTH or _decimal_typo(written, value, src) is not None:
+            return  # a decimal typo is SCR805's finding
         subject = node.args[0] if name.startswith("os.") and node.args else getattr(func, "value", None)
         target = ast.unparse(subject) if subject is not None else ""
         temp = " (a temporary file other users can replace)" if any(w in target.lower() for w in TEMP_WORDS) else ""
@@ -107,6 +99,128 @@ class PermissiveFileMode(Rule):
         else:
             yield self.finding(node, f"{tail} sets mode {value:#o}: every local user can write it{temp}", src,
                                scope=walk.scope_name)  # fmt: skip
+
+
+def _mode_argument(call: ast.Call, name: str, tail: str) -> tuple[ast.expr | None, bool] | None:
+    """The mode argument of a call that sets or creates with a mode, and whether it
+    creates (the umask then still narrows the mode); None for other calls."""
+    if name in CHMOD_CALLS:
+        return argument(call, "mode", CHMOD_CALLS[name]), False
+    if name in CREATE_CALLS:
+        return argument(call, "mode", CREATE_CALLS[name]), True
+    if isinstance(call.func, ast.Attribute) and not name.startswith("os."):
+        # pathlib: p.chmod(mode), p.mkdir(mode=...), p.touch(mode=...)
+        if tail == "chmod" and len(call.args) == 1 and not call.keywords:
+            return call.args[0], False
+        if tail in ("mkdir", "touch"):
+            return argument(call, "mode", 0), True
+    return None
+
+
+# Permission digits a deliberate mode is made of: none, r, r-x, rw, rwx.
+USUAL_DIGITS = frozenset("04567")
+PERMISSION_BITS = 0o777
+
+
+def _usual(mode: int) -> bool:
+    """A mode whose owner, group and other digits are each a usual set, none wider than the one before."""
+    digits = f"{mode:03o}"
+    return mode <= PERMISSION_BITS and set(digits) <= USUAL_DIGITS and digits[0] >= digits[1] >= digits[2]
+
+
+def _widens_outward(mode: int) -> str | None:
+    """Who gets read or write a closer class is denied, as text; None when each class's
+    read and write are within the previous one's."""
+    owner, group, other = (mode >> 6) & 7, (mode >> 3) & 7, mode & 7
+    # Execute alone is left out: 0o701/0o711 let others pass through a directory on purpose.
+    if group & ~owner & 6:
+        return f"the group gets {_perm(group & ~owner)} the owner does not have"
+    if other & ~group & 6:
+        return f"other users get {_perm(other & ~group)} the group does not have"
+    return None
+
+
+def _perm(bits: int) -> str:
+    return "/".join(word for bit, word in ((4, "read"), (2, "write"), (1, "execute")) if bits & bit)
+
+
+def _decimal_typo(written: ast.expr | None, value: int, src: SourceFile) -> int | None:
+    """The octal mode a decimal literal's digits spell (400 -> 0o400) when that is a usual
+    mode and the decimal value is not one (420, which is 0o644, is left alone)."""
+    if not isinstance(written, ast.Constant):
+        return None
+    segment = ast.get_source_segment(src.text, written) or ""
+    if len(segment) != 3 or not set(segment) <= set("01234567"):
+        return None
+    meant = int(segment, 8)
+    return meant if _usual(meant) and not _usual(value) else None
+
+
+class SuspiciousFileMode(Rule):
+    """File mode that is probably not the one meant
+
+    What: a mode given to os.chmod/lchmod/fchmod, os.open, os.mkdir/makedirs/mkfifo/mknod
+    or Path.chmod/mkdir/touch that is written as a decimal number whose digits spell a
+    usual octal mode (400, 644, 755, 600: decimal 400 is 0o620, decimal 644 is 0o1204);
+    and, at low severity, one whose bits give the group a permission the owner lacks or
+    other users one the group lacks (0o704, 0o060, stat.S_IWGRP alone; execute alone, as in
+    0o701 for a directory others pass through, is left out), which is how a
+    dropped or misplaced digit or a lone stat constant reads. The mode is resolved from
+    literals, stat.S_I* names joined with | and module constants.
+    Why: the file ends up with permissions nobody chose: a decimal 644 makes the file
+    unreadable by its owner and sets the sticky bit, a decimal 400 lets the group write a
+    file meant to be read-only, 0o704 opens a file to every local user while shutting out
+    the group, and chmod(p, stat.S_IWGRP) takes every permission from the owner.
+    Example:
+        os.chmod(key_path, 400)
+    Fix: write modes in octal with the 0o prefix (0o400, 0o644), and combine stat
+    constants for every class you mean (stat.S_IRUSR | stat.S_IWUSR | stat.S_IWGRP).
+    """
+
+    id = "SCR805"
+    name = "suspicious-file-mode"
+    category = Category.FILESYSTEM
+    cwe = 732
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.Call,)
+    call_filter = exactly(MODE_CALLS)
+    bandit = ()
+    ruff = ()
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        assert isinstance(node, ast.Call)
+        src = walk.src
+        tail = call_tail(node)
+        name = src.qualname(node.func) or ""
+        found = _mode_argument(node, name, tail) if tail in MODE_CALLS and name != "os.umask" else None
+        if found is None or found[0] is None:
+            return
+        written, via = module_value(found[0], src, walk.function)
+        value = mode_value(written, src)
+        if value is None:
+            return
+        shown = f"{via} = " if via else ""
+        meant = _decimal_typo(written, value, src)
+        if meant is not None:
+            yield self.finding(
+                node,
+                f"{tail} mode {shown}{meant:o} is a decimal number, 0o{value:03o} in octal; 0o{meant:03o} was "
+                f"probably meant (the digits spell a usual octal mode)",
+                src,
+                scope=walk.scope_name,
+            )
+            return
+        wider = _widens_outward(value & PERMISSION_BITS)
+        if wider and not value & stat.S_IWOTH:  # others' write is SCR804's finding
+            yield self.finding(
+                node,
+                f"{tail} mode {shown}0o{value:03o}: {wider}, which reads as a misplaced digit or a missing "
+                f"stat constant",
+                src,
+                scope=walk.scope_name,
+                severity=Severity.LOW,
+            )
 
 
 OPEN_CALLS = ("open", "io.open", "builtins.open", "codecs.open")

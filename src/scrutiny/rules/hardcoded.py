@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import Rule, Walk, call_tail, default_pairs, name_parts, note, string_value, target_name
+from scrutiny.rules.resolve import module_value
+from scrutiny.source import SourceFile
 
 # SCR401 ---------------------------------------------------------------------------
 
@@ -86,13 +88,27 @@ def _looks_like_credential(value: str, name: str) -> bool:
     return True
 
 
+# Keyword arguments that are a password or the user name logged in with it, whatever the callee.
+CREDENTIAL_KEYWORDS = ("password", "passwd", "pwd", "passphrase")
+USER_KEYWORDS = frozenset({"user", "username", "user_name", "login_name"})
+
+
+def _used_as_credential(value: str | None) -> bool:
+    """A string a call really logs in with: not empty, a placeholder or a template."""
+    if not value or WHITE_SPACE.search(value) or TEMPLATE.search(value):
+        return False
+    return value.lower() not in PLACEHOLDERS and not set(value) <= {"*", "x", "."}
+
+
 class HardcodedPassword(Rule):
     """Password, token or key written into the code
 
     What: a non-empty string literal assigned, passed as a keyword, used as a parameter
     default, stored under a dict key or compared with a name that holds a password,
     secret, token, API/access/private key or credential. Field names, templates, paths,
-    constant names and placeholders are not reported.
+    constant names and placeholders are not reported. Also a module constant, whatever
+    its name, that a call receives as password= (and, at low severity, the constant
+    passed with it as user= or username=).
     Why: a secret in source code is in every clone, fork, backup and build artifact of
     the repository, cannot be rotated without a release, and is usually shared by every
     deployment.
@@ -134,6 +150,40 @@ class HardcodedPassword(Rule):
                 scope=walk.scope_name,
                 cwe=259 if kind == "password" else 798,
             )
+
+    def check_file(self, src: SourceFile) -> Iterator[Finding]:
+        """Module constants that reach a call as its password (and the user name passed
+        with it): the use says what the string is, whatever its name or look."""
+        reported: set[int] = set()
+        for call in src.index.by_type.get(ast.Call, ()):
+            assert isinstance(call, ast.Call)
+            if not any(kw.arg in CREDENTIAL_KEYWORDS for kw in call.keywords):
+                continue
+            function = src.index.function_of.get(call)
+            passed = {kw.arg: (kw.value, *module_value(kw.value, src, function)) for kw in call.keywords if kw.arg}
+            password = next((passed[k] for k in CREDENTIAL_KEYWORDS if k in passed), None)
+            if password is None or not _used_as_credential(string_value(password[1])):
+                continue
+            called = ast.unparse(call.func)
+            for keyword_name, (written, value, constant) in passed.items():
+                is_password = keyword_name in CREDENTIAL_KEYWORDS
+                if not constant or value is None or id(value) in reported:
+                    continue
+                if not (is_password or keyword_name in USER_KEYWORDS) or not _used_as_credential(string_value(value)):
+                    continue
+                text = string_value(value) or ""
+                if _secret_kind(constant) and _looks_like_credential(text, constant):
+                    continue  # the assignment is reported already, by its name
+                reported.add(id(value))
+                what, paired = ("password", "") if is_password else ("user name", ", with a hard-coded password")
+                yield self.finding(
+                    value,
+                    f"hard-coded {what} assigned to {constant} and passed as {keyword_name}= to {called}() on "
+                    f"line {call.lineno}{paired}",
+                    src,
+                    severity=None if is_password else Severity.LOW,
+                    cwe=259 if is_password else 798,
+                )
 
     def _candidates(self, node: ast.AST) -> Iterator[tuple[str, ast.expr, str]]:
         if isinstance(node, ast.Assign):

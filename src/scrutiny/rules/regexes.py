@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.regex_ranges import OVERLAP, REVERSED, range_problems
 from scrutiny.regex_risk import EXPONENTIAL, analyse
 from scrutiny.rules.base import CallRule, Walk, argument, keep_lower, note, values_bound
 
@@ -111,4 +112,60 @@ class BacktrackingRegex(CallRule):
             severity=None if exponential else Severity.LOW,
             confidence=None if exponential else Confidence.LOW,
             fix=EXPONENTIAL_FIX if exponential else POLYNOMIAL_FIX,
+        )
+
+
+class SuspiciousCharacterRange(CallRule):
+    """Character range in a regular expression that matches more or other than meant
+
+    What: a literal pattern (or a module constant bound once to one) given to re/regex
+    compile, match, search, sub and the other matching functions whose [...] set holds
+    a range between printable characters spelt as themselves that crosses from one kind
+    of character to another ([A-z] also takes [\\]^_ and a backtick, [.-_] takes the
+    digits and upper-case letters, [7-F] takes :;<=>?@); at low severity a range that
+    overlaps another range or a \\d \\w \\s class of the same set ([0-9a-fA-f], [0-9\\d]),
+    or a reversed range ([z-a]), with which the pattern does not compile. A range that
+    starts below 0 and ends above z ([!-~]) spans the printable set on purpose and is
+    left alone, as are ranges spelt with escapes (\\x00-\\x1f, \\u0400-\\u04FF) and a
+    '-' first or last in the set. The pattern text is read, never compiled.
+    Why: such a range is nearly always a typo or a misread '-' meant literally; a
+    validation pattern then lets through characters its author meant to refuse
+    (quotes, slashes, backslashes, angle brackets), which is how a check on a name,
+    path or URL stops checking.
+    Example:
+        USERNAME = re.compile(r"^[A-z0-9_]+$")
+    Fix: list each kind separately ([A-Za-z]), escape a '-' meant literally or move it
+    to the end of the set ([.\\-_] or [._-]), and drop the range another member already
+    covers.
+    """
+
+    id = "SCR982"
+    name = "regex-suspicious-character-range"
+    category = Category.INPUT_VALIDATION
+    cwe = 20
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    calls = BacktrackingRegex.calls
+    bandit = ()
+    ruff = ()
+
+    def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        pattern_node = _literal_pattern(argument(call, "pattern", 0), walk)
+        if not isinstance(pattern_node, ast.Constant) or not isinstance(pattern_node.value, str | bytes):
+            return
+        function = name.rsplit(".", 1)[-1]
+        flags = flag_value(argument(call, "flags", FLAG_POSITION[function]), walk) or 0
+        problems = range_problems(pattern_node.value, flags)
+        if not problems:
+            return
+        worst = problems[0]  # one finding per call: the reversed or widest range first
+        more = f" (and {len(problems) - 1} more set problem(s))" if len(problems) > 1 else ""
+        minor = worst.kind in (OVERLAP, REVERSED)
+        yield self.finding(
+            call,
+            f"{worst.reason}{more}",
+            walk.src,
+            scope=walk.scope_name,
+            severity=Severity.LOW if minor else None,
+            confidence=Confidence.HIGH if worst.kind == REVERSED else None,
         )

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Rule, Walk, argument, exactly, string_value, tails
+from scrutiny.rules.base import CallRule, Rule, Walk, argument, exactly, string_value, tails, walk_function
 
 # Protocol constants that select SSL 2/3 or TLS 1.0/1.1, all deprecated by RFC 8996.
 OLD_PROTOCOLS = frozenset(
@@ -174,3 +174,136 @@ class SslWrapSocket(CallRule):
             return  # verified, or already reported by SCR304
         yield self.finding(call, "ssl.wrap_socket checks no certificate by default and is gone in Python 3.12",
                            walk.src, scope=walk.scope_name)  # fmt: skip
+
+
+# pyOpenSSL methods that negotiate the version: whatever both sides and the build allow.
+NEGOTIATING_METHODS = frozenset({"SSLv23_METHOD", "TLS_METHOD", "TLS_CLIENT_METHOD", "TLS_SERVER_METHOD"})
+# The options that switch off each old version a negotiating context still offers.
+OLD_VERSION_OPTIONS = {"OP_NO_TLSv1": "TLS 1.0", "OP_NO_TLSv1_1": "TLS 1.1"}
+SAFE_FLOORS = frozenset({"TLS1_2_VERSION", "TLS1_3_VERSION"})
+
+
+def _in_ssl_module(name: str | None, tails_: frozenset[str] | set[str]) -> str:
+    """The last part of ``name`` when it is one of ``tails_`` in a module called SSL."""
+    module, _, tail = (name or "").rpartition(".")
+    return tail if tail in tails_ and module.rsplit(".", 1)[-1] == "SSL" else ""
+
+
+def _option_names(node: ast.AST, walk: Walk) -> set[str] | None:
+    """The SSL.OP_* names an options expression ORs together; None when one is not a name."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr | ast.Add):
+        left, right = _option_names(node.left, walk), _option_names(node.right, walk)
+        return None if left is None or right is None else left | right
+    name = walk.src.qualname(node) if isinstance(node, ast.Attribute | ast.Name) else None
+    tail = (name or "").rsplit(".", 1)[-1]
+    return {tail} if tail.startswith("OP_") else None
+
+
+class PyOpenSslNoVersionFloor(Rule):
+    """pyOpenSSL connection on a context that still offers TLS 1.0/1.1
+
+    What: OpenSSL.SSL.Connection(ctx, ...) where ctx, made in the same function (or
+    module) by SSL.Context(SSLv23_METHOD / TLS_METHOD / TLS_CLIENT_METHOD /
+    TLS_SERVER_METHOD), is never given set_min_proto_version(TLS1_2_VERSION or later)
+    nor set_options covering both OP_NO_TLSv1 and OP_NO_TLSv1_1 before the connection is
+    made. Quiet when the context is handed to any other call first (it may be configured
+    there) or an option cannot be read from the text.
+    Why: a negotiating method offers every version the OpenSSL build still allows;
+    where the system's security level does not refuse TLS 1.0/1.1, a peer or an attacker
+    in the middle can settle the connection on a deprecated protocol (RFC 8996).
+    Example:
+        ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
+        conn = SSL.Connection(ctx, sock)
+    Fix: ctx.set_min_proto_version(SSL.TLS1_2_VERSION) before making connections, or
+    ctx.set_options(SSL.OP_NO_SSLv2 | SSL.OP_NO_SSLv3 | SSL.OP_NO_TLSv1 | SSL.OP_NO_TLSv1_1).
+    """
+
+    id = "SCR356"
+    name = "pyopenssl-no-version-floor"
+    category = Category.TLS_NETWORK
+    cwe = 327
+    severity = Severity.MEDIUM
+    confidence = Confidence.MEDIUM
+    node_types = (ast.Call,)
+    call_filter = exactly("Connection")
+    bandit = ()
+    ruff = ()
+
+    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        assert isinstance(node, ast.Call)
+        src = walk.src
+        if not _in_ssl_module(src.qualname(node.func), {"Connection"}):
+            return
+        context = argument(node, "context", 0)
+        made, options = self._context(context, node, walk)
+        if made is None or options is None:
+            return
+        method = _in_ssl_module(src.qualname(argument(made, "method", 0)), NEGOTIATING_METHODS)
+        if not method:
+            return
+        still = [version for option, version in OLD_VERSION_OPTIONS.items() if option not in options]
+        if not still:
+            return
+        yield self.finding(
+            node,
+            f"connection on a context made with {method} that still offers {' and '.join(still)}: nothing "
+            f"before it sets a TLS 1.2 floor or OP_NO_ options (unless the system OpenSSL's security level "
+            f"refuses them)",
+            src,
+            scope=walk.scope_name,
+        )
+
+    def _context(
+        self, context: ast.expr | None, use: ast.Call, walk: Walk
+    ) -> tuple[ast.Call | None, set[str] | None]:
+        """The SSL.Context(...) call a connection's context comes from and the options
+        set on it before ``use``; (None, None) when that is not known from the text."""
+        src = walk.src
+        if isinstance(context, ast.Call):
+            return (context, set()) if _in_ssl_module(src.qualname(context.func), {"Context"}) else (None, None)
+        if not isinstance(context, ast.Name):
+            return None, None
+        nodes = walk_function(walk.function) if walk.function else _module_level(src.tree)
+        made: ast.Call | None = None
+        options: set[str] = set()
+        for item in nodes:
+            if isinstance(item, ast.Name) and item.id == context.id and isinstance(item.ctx, ast.Store):
+                parent = walk.parent(item)
+                value = parent.value if isinstance(parent, ast.Assign) else None
+                if made is not None or not isinstance(value, ast.Call):
+                    return None, None  # bound twice or from something else
+                if not _in_ssl_module(src.qualname(value.func), {"Context"}):
+                    return None, None
+                made = value
+            elif isinstance(item, ast.Call) and (item.lineno, item.col_offset) < (use.lineno, use.col_offset):
+                func = item.func
+                on_context = isinstance(func, ast.Attribute) and _is_name(func.value, context.id)
+                if on_context and func.attr == "set_min_proto_version":
+                    floor = src.qualname(argument(item, "version", 0)) or ""
+                    if floor.rsplit(".", 1)[-1] not in SAFE_FLOORS:
+                        return None, None
+                    options.update(OLD_VERSION_OPTIONS)
+                elif on_context and func.attr == "set_options":
+                    named = _option_names(argument(item, "options", 0) or item, walk)
+                    if named is None:
+                        return None, None
+                    options |= named
+                elif any(_is_name(a, context.id) for a in [*item.args, *(k.value for k in item.keywords)]):
+                    return None, None  # handed elsewhere first: may be configured there
+        return made, options
+
+
+def _is_name(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _module_level(tree: ast.Module) -> list[ast.AST]:
+    """The nodes of a module outside its function and class bodies."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return found
