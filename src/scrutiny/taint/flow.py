@@ -42,6 +42,20 @@ __all__ = ["Env", "Function", "Module", "Step", "Taint"]
 # Text after one of these in a URL is its query or fragment.
 QUERY_MARKS = ("?", "&", "#")
 REDIRECT_ONLY = frozenset({"redirect"})
+PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([a-zA-Z%])")
+
+
+def _formatted(node: ast.Call, args: list[Taint]) -> list[Taint]:
+    """The taint of the arguments a %-format message prints as text: all of them when the
+    message is not a literal, else those whose placeholder is %s or %a (not %r, %d ...)."""
+    message = _text(node.args[0])
+    extra = args[1 : len(node.args)]
+    if message is None:
+        return extra
+    kinds = [m.group(1) for m in PLACEHOLDER.finditer(message) if m.group(1) != "%"]
+    return [taint for taint, kind in zip(extra, kinds, strict=False) if kind in "sa"]
+
+
 def _text(node: ast.AST | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
@@ -550,6 +564,8 @@ class Function(Statements):
                     values.append(self._part(sink, argument, env))
                 else:
                     values.append(keywords[position])
+        if sink.format_args and len(node.args) > 1:
+            values.extend(_formatted(node, args))
         taint = union(*values)
         if taint:
             index = self.m.sink(sink, name, node)

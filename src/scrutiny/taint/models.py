@@ -27,6 +27,7 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     requires_keyword = "shell"   # only when this keyword is literally True
     list_first = true   # a list or tuple literal counts by its first element (the program)
     fixed_host_safe = true       # a string that starts with a literal "scheme://host/" is safe
+    format_args = true  # the args after the message fill its %-placeholders: %s/%a ones count
     safe_keyword = "Loader"      # not a sink when this keyword names one of safe_values
     safe_values = ["yaml.SafeLoader"]
     mapping_keys = true # a dict literal counts by its keys, a list of pairs by each pair's first
@@ -156,6 +157,9 @@ class Sink:
     when_key: str = ""
     when_values: frozenset[str] = frozenset()
     unless_values: frozenset[str] = frozenset()
+    # The arguments after the message fill its %-placeholders (logging's lazy formatting):
+    # each counts unless its placeholder converts it (%r, %d, %f ...).
+    format_args: bool = False
 
     @property
     def name(self) -> str:
@@ -216,6 +220,7 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
             "mapping_keys",
             "script_keys",
             "on",
+            "format_args",
             "item",
             "when_key",
             "when_values",
@@ -397,6 +402,7 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
                 _str(where, entry, "when_key"),
                 _kinds_free(where, entry, "when_values"),
                 _kinds_free(where, entry, "unless_values"),
+                entry.get("format_args", False) is True,
             )
             _check_sink(where, sink)
             if sink.script_keys and kind not in REQUIRED_MARKS:
