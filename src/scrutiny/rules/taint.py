@@ -454,7 +454,11 @@ def findings_for(
     ):
         steps = (*trace[:-1], sink_step)
     location = Location(sink_path, line, col, end_line, end_col)
-    unread = [s.message.split("(", 1)[0].removeprefix("checked by ") for s in trace if s.message.endswith(UNREAD_CHECK)]
+    unread = [
+        s.message.split("(", 1)[0].removeprefix("checked by ").rsplit(".", 1)[-1]
+        for s in trace
+        if s.message.endswith(UNREAD_CHECK)
+    ]
     if unread:
         # A check the path passes could not be read: it may be exactly the allow-list needed.
         message += f"; it passes {unread[0]}(), a check scrutiny cannot read (in a library or another file)"

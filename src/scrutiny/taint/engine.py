@@ -56,6 +56,9 @@ class ModuleSummary:
     functions: tuple[FunctionSummary, ...] = ()
     classes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # qualified class, qualified bases
     exports: tuple[tuple[str, str], ...] = ()  # a package's re-exported name, the name it imports
+    # Predicates of the file and what each clears of each parameter where it returns true,
+    # for checks other files make with them: (function, ((kind, ...) per parameter)).
+    checks: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()
 
 
 def module_name(path: str) -> tuple[str, str]:
@@ -239,7 +242,32 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
         tuple(functions),
         tuple(classes),
         _exports(src, m) if src.path.replace("\\", "/").endswith("__init__.py") else (),
+        _predicates(m),
     )
+
+
+def _predicates(m: flow.Module) -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
+    """What each predicate of the file checks, read from its body (only functions that return
+    a test: a comparison, a boolean operation, not, bool(...) or a True/False constant)."""
+    reader = flow.Function(m, None, "")
+    out = []
+    for name, (node, _, _) in sorted(m.defs.items()):
+        if not any(_is_test(r.value) for r in ast.walk(node) if isinstance(r, ast.Return) and r.value is not None):
+            continue
+        check = reader.tree_check(name)
+        if check is not None and any(check.when_true):
+            out.append((name, tuple(tuple(sorted(kinds)) for kinds in check.when_true)))
+    return tuple(out)
+
+
+def _is_test(value: ast.expr) -> bool:
+    if isinstance(value, ast.Compare | ast.BoolOp):
+        return True
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not):
+        return True
+    if isinstance(value, ast.Constant) and isinstance(value.value, bool):
+        return True
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "bool"
 
 
 COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar)

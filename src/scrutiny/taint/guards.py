@@ -95,11 +95,12 @@ class Branches:
         callee = self._tree_name(func, name)
         if callee in self.m.defs:
             return  # read from its body (_tree_predicate)
-        shown = (callee or name or method or "a call").rsplit(".", 1)[-1]
-        for argument in [*test.args, *(k.value for k in test.keywords)]:
+        shown = callee or name or method or "a call"
+        for position, argument in enumerate(test.args):
             key = key_of(argument)
             if key is not None and key in env:
-                step = (test.lineno, test.col_offset, f"checked by {shown}(), {UNREAD_CHECK}")
+                # The linker reads this step: a predicate of another file may clear the path.
+                step = (test.lineno, test.col_offset, f"checked by {shown}() as argument {position}, {UNREAD_CHECK}")
                 env[key] = with_step(env[key], step)
 
     def _tree_predicate(self, test: ast.Call) -> Iterator[tuple[str, frozenset[str], str]]:

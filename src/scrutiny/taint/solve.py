@@ -8,11 +8,13 @@ recursion ends. A source that reaches a sink of a kind it was not sanitized for 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
 from scrutiny.findings import Finding, TraceStep
 from scrutiny.taint.engine import FunctionSummary, ModuleSummary
+from scrutiny.taint.models import ALL
 from scrutiny.taint.models import REQUIRED_MARKS
 from scrutiny.taint.values import FIELD
 
@@ -334,6 +336,40 @@ class Solver:
             _keep(self.found, key, steps)
 
 
+UNREAD_STEP = re.compile(r"^checked by (?P<callee>[\w.]+)\(\) as argument (?P<position>\d+), ")
+
+
+class Predicates:
+    """The predicates of every summarized file, to read a check another file makes."""
+
+    def __init__(self, summaries: list[ModuleSummary], resolver: Resolver) -> None:
+        self.resolver = resolver
+        self.checks: dict[str, tuple[tuple[str, ...], ...]] = {}
+        self.by_last: dict[str, list[str]] = defaultdict(list)
+        for summary in summaries:
+            for name, kinds in summary.checks:
+                self.checks[name] = kinds
+                self.by_last[name.rsplit(".", 1)[-1]].append(name)
+
+    def clears(self, steps: tuple[GStep, ...], kind: str, modules: dict[str, str]) -> bool:
+        """Whether a check on the path that its own file could not read clears ``kind``: the
+        predicate resolves to a function of the tree (or is the only one of its name, for a
+        method of an object of unknown type) whose body clears it where it returns true."""
+        for path, _, _, message in steps:
+            match = UNREAD_STEP.match(message)
+            if match is None:
+                continue
+            callee, position = match["callee"], int(match["position"])
+            found = self.resolver.resolve(callee, modules.get(path, ""))
+            if found is None or found not in self.checks:
+                named = self.by_last.get(callee.rsplit(".", 1)[-1], [])
+                found = named[0] if len(named) == 1 else None
+            kinds = self.checks.get(found or "", ())
+            if position < len(kinds) and (ALL in kinds[position] or kind in kinds[position]):
+                return True
+        return False
+
+
 def solve(summaries: list[ModuleSummary], cross_module_only: bool, solver: Solver | None = None) -> list[Finding]:
     """Findings of ``summaries`` linked together (``solver``: the same summaries, already run)."""
     from scrutiny.rules.taint import findings_for
@@ -342,6 +378,8 @@ def solve(summaries: list[ModuleSummary], cross_module_only: bool, solver: Solve
         solver = Solver(summaries)
         solver.run()
     by_path = {s.path: s for s in summaries}
+    modules = {s.path: s.module for s in summaries}
+    predicates = Predicates(summaries, solver.resolver)
     out: list[Finding] = []
     for (base, sink), steps in sorted(solver.found.items(), key=repr):
         assert isinstance(base, tuple) and isinstance(sink, tuple)
@@ -352,6 +390,8 @@ def solve(summaries: list[ModuleSummary], cross_module_only: bool, solver: Solve
         if cross_module_only and all(step[0] == sink_path for step in steps) and source_path == sink_path:
             continue
         sink_row = by_path[sink_path].sinks[sink_index]
+        if predicates.clears(steps, sink_row[0], modules):
+            continue  # a predicate in another file, read now, admits only safe values
         source_row = by_path[source_path].sources[source_index]
         trace = tuple(TraceStep(p, line, col, message) for p, line, col, message in steps)
         out.extend(findings_for(sink_path, sink_row, source_path, source_row, trace))
