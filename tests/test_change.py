@@ -89,7 +89,7 @@ def test_diff_reports_the_added_shell_call_as_introduced_and_nothing_else(
     # The old low-severity finding on line 9 is there, but it is not the change's doing.
     assert [by_fingerprint(document)[p]["rule_id"] for p in document["change"]["unchanged"]] == ["SCR130"]
     assert document["change"]["files"] == [{"status": "modified", "old_path": "app.py", "new_path": "app.py"}]
-    assert document["verdict"]["text"] == "The change introduces 1 security defect: 1 high."
+    assert document["verdict"]["text"] == "The change introduces 1 security defect: 1 low."
 
 
 def test_reverting_the_change_reports_it_fixed_and_stays_honest(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
@@ -352,12 +352,12 @@ def test_github_annotations_cover_only_what_the_change_introduces(
 ) -> None:
     repo.write("app.py", CHANGED_APP)
     assert cli.main(["review", "--format", "github", "--quiet", "-j", "1", *WITHOUT_IMPORT_NOTES, "app.py"]) == 1
-    assert sorted(line.split(" ", 1)[0] for line in capsys.readouterr().out.splitlines()) == ["::error", "::notice"]
+    assert sorted(line.split(" ", 1)[0] for line in capsys.readouterr().out.splitlines()) == ["::notice", "::notice"]
     assert (
         cli.main(["review", "--format", "github", "--quiet", "-j", "1", *WITHOUT_IMPORT_NOTES, "--diff", "HEAD"]) == 1
     )
     out = capsys.readouterr().out
-    assert [line.split(" ", 1)[0] for line in out.splitlines()] == ["::error"] and "SCR101" in out
+    assert [line.split(" ", 1)[0] for line in out.splitlines()] == ["::notice"] and "SCR101" in out
 
 
 def test_a_git_patch_applies_from_a_subdirectory_with_new_renamed_and_deleted_files(

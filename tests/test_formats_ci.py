@@ -50,7 +50,7 @@ def test_one_annotation_per_finding_and_error(tree: Path) -> None:
     assert len(lines) == len(review.findings) + len(review.errors) == 3
     note, shell, error = (parse(line) for line in lines)
     level, props, message = shell
-    assert level == "error"
+    assert level == "notice"  # no untrusted input reaches cmd: a low finding
     assert props["file"] == "odd, name: 100%.py"
     assert (props["line"], props["endLine"]) == ("5", "5")
     source_line = APP.splitlines()[4]
@@ -80,7 +80,7 @@ def test_gerrit_robot_comments(tree: Path) -> None:
     assert all(isinstance(v, str) for v in shell["properties"].values())
     assert shell["properties"]["rule_id"] == "SCR101" and shell["properties"]["fingerprint"]
     assert shell["url"].endswith("/78.html") and shell["unresolved"] is True
-    assert shell["message"].startswith("[high] SCR101")
+    assert shell["message"].startswith("[low] SCR101")
     (error,) = comments["broken.py"]
     assert error["line"] == 2 and "syntax" in error["message"]
 

@@ -32,7 +32,7 @@ def test_verdict_first_then_table_checklist_and_details(evil: Path) -> None:
     review = scan(["evil.py"])
     text = FORMATS["markdown"](review)
     lines = text.splitlines()
-    assert lines[0].startswith("## ") and lines[2] == r"**1 security defect found\: 1 high.**"
+    assert lines[0].startswith("## ") and lines[2] == r"**1 security defect found\: 1 low.**"
     assert text.index("### Findings") < text.index("### Aspects") < text.index("### Details")
     assert text.count("\n- [") == len(review.aspects) == 12
     assert "- [ ] 7. Injection: defects found (1)" in text

@@ -35,5 +35,6 @@ def test_reviewing_code_that_would_write_a_marker_leaves_no_marker(tmp_path: Pat
     )
     review = json.loads(result.stdout)
     assert review["summary"]["files_reviewed"] == 5
-    assert any(f["rule_id"] == "SCR103" for f in review["findings"]), "the review did run its rules"
+    # eval(input()): the taint rule SCR502 reports it (SCR103, the same defect, is hidden as its duplicate).
+    assert any(f["rule_id"] in ("SCR103", "SCR502") for f in review["findings"]), "the review did run its rules"
     assert not marker.exists(), "reviewed code was executed"

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 CLEAN_VERDICT = "No security defects are detected in the code."
 # Statements kept per aspect; the rest are counted, so a huge tree stays readable.
 MAX_STATEMENTS = 200
-HIDDEN_BY = ("context", "inline", "nosec", "min-severity", "baseline")
+HIDDEN_BY = ("context", "duplicate", "inline", "nosec", "min-severity", "baseline")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +143,11 @@ def compose(
             why = f"below min-severity {floor.label} set for this file"
         hidden.append(Suppressed(finding, why, "min-severity"))
 
+    unstamped = [i for i, s in enumerate(hidden) if not s.finding.fingerprint]
+    if unstamped:  # hidden here (context, duplicates), not by the per-file suppression pass
+        stamped = fingerprint([hidden[i].finding for i in unstamped])
+        for i, finding in zip(unstamped, stamped, strict=True):
+            hidden[i] = replace(hidden[i], finding=finding)
     all_errors = sorted(errors + [r.error for r in results if r.error is not None], key=lambda e: (e.path, e.kind))
     files = [FileSummary(r.path, r.lines, r.context, r.error) for r in results]
     aspects = _aspects(results, shown, hidden, enabled)

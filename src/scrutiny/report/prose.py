@@ -103,7 +103,8 @@ def render(review: Review) -> str:
             out.extend(_wrap(f"{error.path}: {error.kind}: {error.message}", "    ", "  - "))
     if review.suppressed:
         out.append("")
-        words = {"context": "by file context", "inline": "by inline suppression", "nosec": "by # nosec",
+        words = {"context": "by file context", "duplicate": "as the same defect as a traced finding",
+                 "inline": "by inline suppression", "nosec": "by # nosec",
                  "min-severity": "below the minimum severity",
                  "baseline": "by the baseline"}  # fmt: skip
         parts = [f"{count} {words[by]}" for by, count in review.hidden_by.items() if count]
