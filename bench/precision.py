@@ -4,7 +4,7 @@ Run from the repository root with the project's virtualenv:
 
     .venv/bin/python bench/precision.py [--sample 30] [--seed 4] [--lost]
 
-Fetches the nova 34.0.0 sdist and the newest Django sdist from PyPI into the git-ignored
+Fetches the nova 34.0.0 and Django 5.1.4 sdists (pinned, so figures compare across runs) from PyPI into the git-ignored
 bench/cache/ (scrutiny's own sdist fetcher: PEP 691 JSON API, sha256 checked), runs
 scrutiny (``--format json``) and Bandit 1.9.4 (``-f json``, from the bench-only
 virtualenv that bench/bandit_agreement.py creates) on each tree, and prints:
@@ -31,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / "cache"
-TREES = ("nova==34.0.0", "django")
+TREES = ("nova==34.0.0", "django==5.1.4")
 SEVERITIES = ("high", "medium", "low", "info")
 PRODUCTION_KINDS = ("production",)
 TEST_KINDS = ("test",)

@@ -99,12 +99,33 @@ def test_the_review_counts_what_each_mechanism_hid(tmp_path: Path, capsys: pytes
     target = tmp_path / "app.py"
     target.write_text(NOSEC + "hashlib.sha1(b'')  # scrutiny: ignore[SCR301] fingerprint of a public file\n")
     _, result = review(capsys, "--honor-nosec", str(target))
-    assert result["summary"]["hidden_by"] == {"context": 0, "inline": 1, "nosec": 3, "min_severity": 0, "baseline": 0}
+    assert result["summary"]["hidden_by"] == {
+        "context": 0, "duplicate": 0, "inline": 1, "nosec": 3, "min_severity": 0, "baseline": 0
+    }  # fmt: skip
     assert sorted(s["hidden_by"] for s in result["suppressed"]) == ["inline", "nosec", "nosec", "nosec"]
     _, text = review(capsys, "--honor-nosec", str(target), fmt="text")
     assert "Hidden: 4 finding(s): 1 by inline suppression, 3 by # nosec." in text
     _, text = review(capsys, str(target), fmt="text")
     assert "by # nosec" not in text
+
+
+def test_a_pattern_finding_traced_by_taint_is_hidden_as_its_duplicate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """os.system on request data: SCR501 reports it with its path, SCR102 is the same defect;
+    os.system on a parameter nothing untrusted reaches: SCR102 alone, as a low hint."""
+    target = tmp_path / "app.py"
+    target.write_text(
+        "import os\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n\n"
+        "@app.route('/a')\ndef a():\n    os.system('ls ' + request.args['d'])\n\n\n"
+        "def b(d):\n    os.system('ls ' + d)\n"
+    )
+    _, result = review(capsys, str(target))
+    shown = {(f["rule_id"], f["line"], f["severity"]) for f in result["findings"] if f["rule_id"] in ("SCR102", "SCR501")}
+    assert shown == {("SCR501", 9, "high"), ("SCR102", 13, "low")}
+    (duplicate,) = [s for s in result["suppressed"] if s["hidden_by"] == "duplicate"]
+    assert duplicate["rule_id"] == "SCR102" and duplicate["line"] == 9 and "SCR501" in duplicate["reason"]
+    assert result["summary"]["hidden_by"]["duplicate"] == 1
 
 
 def _sink_case(tmp_path: Path) -> Path:
