@@ -463,7 +463,6 @@ def _registered(
     for function, owner, qualified in functions:
         if owner is None:
             by_name.setdefault(function.name, []).append((function, qualified))
-    classes = {node.name: node for node in ast.walk(src.tree) if isinstance(node, ast.ClassDef)}
     known = {e.line for e in found}
     for call in src.index.of_type(ast.Call):
         assert isinstance(call, ast.Call)

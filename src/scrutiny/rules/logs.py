@@ -122,13 +122,11 @@ def _is_log_call(call: ast.Call, function: ast.AST | None = None, src: SourceFil
     if not isinstance(func, ast.Attribute) or func.attr not in LOG_METHODS:
         return False
     receiver = func.value
-    if src is not None and _is_logger(receiver, src, function):
+    if isinstance(receiver, ast.Name) and LOGGER_NAME.search(receiver.id):
         return True
-    if isinstance(receiver, ast.Name):
-        return bool(LOGGER_NAME.search(receiver.id))
-    if isinstance(receiver, ast.Attribute):
-        return bool(LOGGER_NAME.search(receiver.attr))
-    return False
+    if isinstance(receiver, ast.Attribute) and LOGGER_NAME.search(receiver.attr):
+        return True
+    return src is not None and _is_logger(receiver, src, function)
 
 
 def _is_logger(node: ast.AST, src: SourceFile, function: ast.AST | None, depth: int = 0) -> bool:

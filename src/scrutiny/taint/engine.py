@@ -225,13 +225,18 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
                 m.defs[name] = (function, owner, own)
                 collect(function.body, name, own)
 
-    collect(src.tree.body, module, {})
-    run(src.tree, f"{module}.<module>", None, {})
-    for node in _defined_in(src.tree.body):
-        if isinstance(node, ast.ClassDef):
-            visit_class(node, f"{module}.{node.name}", {})
-        else:
-            run(node, f"{module}.{node.name}", None, {})
+    try:
+        collect(src.tree.body, module, {})
+        run(src.tree, f"{module}.<module>", None, {})
+        for node in _defined_in(src.tree.body):
+            if isinstance(node, ast.ClassDef):
+                visit_class(node, f"{module}.{node.name}", {})
+            else:
+                run(node, f"{module}.{node.name}", None, {})
+    finally:
+        # The three call one another through their closure cells: a reference cycle that
+        # would keep this file's tree and tables alive until the next full garbage collection.
+        del collect, run, visit_class
     sinks = tuple((*row, src.line_text(row[2]).strip()) for row in m.sink_rows)
     return ModuleSummary(
         src.path,
@@ -242,17 +247,26 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
         tuple(functions),
         tuple(classes),
         _exports(src, m) if src.path.replace("\\", "/").endswith("__init__.py") else (),
-        _predicates(m),
+        _predicates(m, src),
     )
 
 
-def _predicates(m: flow.Module) -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
+def _predicates(m: flow.Module, src: SourceFile) -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
     """What each predicate of the file checks, read from its body (only functions that return
     a test: a comparison, a boolean operation, not, bool(...) or a True/False constant)."""
+    index = src.index
+    function_of = index.function_of
+    testing = {
+        function_of.get(node)
+        for node in index.of_type(ast.Return)
+        if node.value is not None and _is_test(node.value)  # type: ignore[attr-defined]
+    }
+    if not testing - {None}:
+        return ()
     reader = flow.Function(m, None, "")
     out = []
     for name, (node, _, _) in sorted(m.defs.items()):
-        if not any(_is_test(r.value) for r in ast.walk(node) if isinstance(r, ast.Return) and r.value is not None):
+        if node not in testing:
             continue
         check = reader.tree_check(name)
         if check is not None and any(check.when_true):

@@ -111,13 +111,8 @@ class Function(Statements):
     def _validates(self, qualified: str) -> bool:
         """Whether a function of this file can raise: only then can returning prove a check passed."""
         m = self.m
-        known = m.raising.get(qualified)
-        if known is None:
-            found = m.defs.get(qualified)
-            known = m.raising[qualified] = found is not None and any(
-                isinstance(n, ast.Raise) for n in ast.walk(found[0])
-            )
-        return known
+        found = m.defs.get(qualified)
+        return found is not None and found[0] in m.raising
 
     def note_instances(self, function: ast.AST) -> None:
         """Names bound to the result of a library call, so ``parser.parse_args`` resolves."""

@@ -256,7 +256,9 @@ class Module:
         self.fields = _fields(src, module)  # (class, attr) stored from something not constant
         # Every function of the file by qualified name: (node, owning class, enclosing scope).
         self.defs: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, str | None, dict[str, str]]] = {}
-        self.raising: dict[str, bool] = {}  # qualified name -> whether its body has a raise
+        # Functions whose own body raises (a validator can only be one of these).
+        function_of = src.index.function_of
+        self.raising: set[ast.AST | None] = {function_of.get(n) for n in src.index.of_type(ast.Raise)}
         self.checks: dict[str, Any] = {}  # qualified name -> checks.Check, or None (made on first use)
         self._call_models: dict[tuple[str, str], CallModels] = {}
 
