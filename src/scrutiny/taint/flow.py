@@ -56,6 +56,12 @@ def _formatted(node: ast.Call, args: list[Taint]) -> list[Taint]:
     return [taint for taint, kind in zip(extra, kinds, strict=False) if kind in "sa"]
 
 
+def _names_key(key: ast.AST, names: frozenset[str]) -> bool:
+    """Whether a subscript's key is a literal naming one of ``names`` (any letter case)."""
+    text = _text(key)
+    return text is not None and text.lower() in {name.lower() for name in names}
+
+
 def _text(node: ast.AST | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
@@ -161,7 +167,7 @@ class Function(Statements):
                     self.assign(sub.value if isinstance(sub, ast.Starred) else sub, value, env, None)
             return
         if isinstance(target, ast.Subscript):
-            self._store_item(target, value, env)
+            self._store_item(target, value, env, origin)
             return
         name = key_of(target)
         if name is None:
@@ -185,7 +191,7 @@ class Function(Statements):
         if not weak and origin is not None:
             shapes.remember_names(self, name, origin, env)
 
-    def _store_item(self, target: ast.Subscript, value: Taint, env: Env) -> None:
+    def _store_item(self, target: ast.Subscript, value: Taint, env: Env, origin: ast.AST | None = None) -> None:
         # response.headers[k] = v or headers[k] = v: what the instance was made by
         bare = target.value.id if isinstance(target.value, ast.Name) else ""
         dotted = self.instances.get(bare, "") if bare else ""
@@ -195,6 +201,10 @@ class Function(Statements):
             key = self.expr(target.slice, env)
             shown = self.m.qualname(target.value) or dotted
             for sink in self.m.models.sink_calls.get(dotted + ".__setitem__", ()):
+                if sink.when_key == "key" and not _names_key(target.slice, sink.when_values):
+                    continue  # headers["Location"] = ...: only that key's value is this sink
+                if sink.fixed_host_safe and origin is not None and FIXED_HOST.match(_leading_text(origin)):
+                    continue
                 # args: 0 the key, 1 the value; none: both
                 every = not sink.args
                 stored = union(key if every or 0 in sink.args else {}, value if every or 1 in sink.args else {})
