@@ -20,6 +20,7 @@ import tomllib
 from importlib import resources
 
 from scrutiny.pickling import quick_state
+from scrutiny.source import defined_in
 
 if TYPE_CHECKING:
     from scrutiny.source import SourceFile
@@ -310,33 +311,13 @@ def handler_data() -> HandlerData:
 FunctionDefs = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-def _definitions(body: list[ast.stmt]) -> list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
-    """Functions and classes a body defines, also inside its compound statements (not inside other defs)."""
-    out: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = []
-    todo = list(reversed(body))
-    while todo:
-        node = todo.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            out.append(node)
-            continue
-        inner: list[ast.stmt] = []
-        for name in ("body", "orelse", "finalbody"):
-            inner.extend(getattr(node, name, ()) if isinstance(node, ast.stmt) else ())
-        for handler in getattr(node, "handlers", ()):
-            inner.extend(handler.body)
-        for case in getattr(node, "cases", ()):
-            inner.extend(case.body)
-        todo.extend(reversed(inner))
-    return out
-
-
 def _functions_anywhere(tree: ast.Module) -> list[tuple[FunctionDefs, ast.ClassDef | None, str]]:
     """Every function of the file at any depth: (function, class it is a method of, qualified name)."""
     out: list[tuple[FunctionDefs, ast.ClassDef | None, str]] = []
     todo: list[tuple[list[ast.stmt], ast.ClassDef | None, str]] = [(tree.body, None, "")]
     while todo:
         body, owner, prefix = todo.pop()
-        for node in _definitions(body):
+        for node in defined_in(body):
             qualified = f"{prefix}{node.name}"
             if isinstance(node, ast.ClassDef):
                 todo.append((node.body, node, f"{qualified}."))

@@ -529,3 +529,24 @@ def load(data: bytes, path: str, *, in_package: bool = False, max_bytes: int = D
     text = decode(data, path, max_bytes)
     tree = parse(text, path)
     return SourceFile(path=path, text=text, tree=tree, in_package=in_package)
+
+
+COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar)
+
+
+def defined_in(body: list[ast.stmt]) -> list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
+    """Functions and classes a body defines, also inside its if/for/with/try blocks (not inside other defs)."""
+    out: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = []
+    todo = list(reversed(body))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            out.append(node)
+        elif isinstance(node, COMPOUND):
+            inner: list[ast.stmt] = [*node.body, *getattr(node, "orelse", ()), *getattr(node, "finalbody", ())]
+            for handler in getattr(node, "handlers", ()):
+                inner.extend(handler.body)
+            todo.extend(reversed(inner))
+        elif isinstance(node, ast.Match):
+            todo.extend(reversed([s for case in node.cases for s in case.body]))
+    return out

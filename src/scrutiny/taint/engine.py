@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from scrutiny.context import FileContext
 from scrutiny.findings import Finding
-from scrutiny.source import SourceFile
+from scrutiny.source import SourceFile, defined_in
 from scrutiny.taint import flow
 from scrutiny.taint.models import ALL, load
 from scrutiny.taint.values import clear, instances_in, parameters
@@ -149,7 +149,7 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
     ) -> None:
         entry = entries.get(node.lineno) if not isinstance(node, ast.Module) else None
         function = flow.Function(m, owner, entry.kind if entry else "")
-        nested = _defined_in(node.body)
+        nested = defined_in(node.body)
         # Names of functions and classes defined in this function (and in those around it):
         # a call to one of them is a call into the reviewed tree.
         inner_scope = dict(scope)
@@ -217,18 +217,18 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
     def collect(body: list[ast.stmt], prefix: str, scope: dict[str, str]) -> None:
         """Every function by qualified name with the scope its body sees, so a caller can
         read what a predicate checks."""
-        for item in _defined_in(body):
+        for item in defined_in(body):
             qualified = f"{prefix}.{item.name}"
             functions = [(f"{qualified}.{f.name}", f, qualified) for f in item.body if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)] if isinstance(item, ast.ClassDef) else [(qualified, item, None)]
             for name, function, owner in functions:
-                own = {**scope, **{n.name: f"{name}.{n.name}" for n in _defined_in(function.body)}}
+                own = {**scope, **{n.name: f"{name}.{n.name}" for n in defined_in(function.body)}}
                 m.defs[name] = (function, owner, own)
                 collect(function.body, name, own)
 
     try:
         collect(src.tree.body, module, {})
         run(src.tree, f"{module}.<module>", None, {})
-        for node in _defined_in(src.tree.body):
+        for node in defined_in(src.tree.body):
             if isinstance(node, ast.ClassDef):
                 visit_class(node, f"{module}.{node.name}", {})
             else:
@@ -282,27 +282,6 @@ def _is_test(value: ast.expr) -> bool:
     if isinstance(value, ast.Constant) and isinstance(value.value, bool):
         return True
     return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "bool"
-
-
-COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar)
-
-
-def _defined_in(body: list[ast.stmt]) -> list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
-    """Functions and classes a body defines, also inside its if/for/with/try blocks (not inside other defs)."""
-    out: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = []
-    todo = list(reversed(body))
-    while todo:
-        node = todo.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            out.append(node)
-        elif isinstance(node, COMPOUND):
-            inner: list[ast.stmt] = [*node.body, *getattr(node, "orelse", ()), *getattr(node, "finalbody", ())]
-            for handler in getattr(node, "handlers", ()):
-                inner.extend(handler.body)
-            todo.extend(reversed(inner))
-        elif isinstance(node, ast.Match):
-            todo.extend(reversed([s for case in node.cases for s in case.body]))
-    return out
 
 
 def _exports(src: SourceFile, m: flow.Module) -> tuple[tuple[str, str], ...]:
