@@ -167,3 +167,12 @@ def test_dependencies_resources_and_aliased_decorators_are_entry_points() -> Non
     )
     entries = classify(source.load(text.encode(), "app/api.py")).entry_points
     assert {e.name for e in entries} == {"current_user", "me", "ping", "Item.get"}
+
+
+def test_a_web_app_that_runs_itself_is_not_a_script() -> None:
+    """A Flask module with app.run() under a __main__ guard serves requests: production code."""
+    app = FLASK_APP + "\n\nif __name__ == '__main__':\n    app.run()\n"
+    context = classify(source.load(app.encode(), "app.py"))
+    assert context.kind is FileKind.PRODUCTION and "web application" in context.reasons[-1]
+    tool = "import sys\n\n\ndef main():\n    print(sys.argv)\n\n\nif __name__ == '__main__':\n    main()\n"
+    assert classify(source.load(tool.encode(), "tool.py")).kind is FileKind.SCRIPT

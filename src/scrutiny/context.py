@@ -127,6 +127,7 @@ DJANGO_VIEW_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "list", "retrieve", "create", "update", "partial_update", "destroy",
      "dispatch", "get_context_data", "get_object", "get_queryset", "get_template_names", "form_valid"}
 )  # fmt: skip
+SERVED_KINDS = frozenset({"route", "view", "api-controller", "http-handler"})  # entry points a network reaches
 CLI_MODULES = {"argparse", "click", "typer", "optparse", "sys", "oslo_config"}
 
 
@@ -160,6 +161,12 @@ def classify(src: SourceFile) -> FileContext:
 
     frameworks = _frameworks(src)
     entry_points = () if kind is FileKind.TEST else tuple(_entry_points(src))
+    served = [e for e in entry_points if e.kind in SERVED_KINDS]
+    if kind is FileKind.SCRIPT and served and reasons[-1].startswith("runs as a program"):
+        # app.run() under a __main__ guard starts a server: its handlers take requests from
+        # the network, not arguments from whoever runs it.
+        kind = FileKind.PRODUCTION
+        reasons[-1] = f"a web application ({served[0].kind} {served[0].name}, line {served[0].line}) that can run itself"
     return FileContext(kind, tuple(subkinds), frameworks, tuple(reasons), entry_points)
 
 

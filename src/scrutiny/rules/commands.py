@@ -284,6 +284,10 @@ class SshCommandBuilt(CallRule):
                                scope=walk.scope_name, confidence=Confidence.LOW, severity=Severity.MEDIUM)  # fmt: skip
 
 
+# Builtins that only store their keywords (dict(shell=True) is data, not a call with a shell).
+DATA_BUILDERS = frozenset({"dict", "set", "frozenset", "list", "tuple", "collections.OrderedDict", "types.SimpleNamespace"})
+
+
 class ShellTrueElsewhere(Rule):
     """shell=True passed to a function that is not subprocess
 
@@ -316,6 +320,8 @@ class ShellTrueElsewhere(Rule):
         name = walk.src.qualname(node.func) or ast.unparse(node.func)
         if name in SUBPROCESS_CALLS:
             return  # SCR101
+        if name in DATA_BUILDERS:
+            return  # dict(shell=True, ...) builds options as data; the call that uses them is checked
         command = argument(node, "cmd", 0) or argument(node, "command", 0)
         fixed = command is not None and is_constant_string(command)
         yield self.finding(
