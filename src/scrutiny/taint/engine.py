@@ -33,6 +33,7 @@ TYPED_PARAMS = {
     "pydantic.NegativeInt", "pydantic.NonNegativeInt", "pydantic.StrictInt", "pydantic.StrictBool",
 }  # fmt: skip
 CONVERTED = re.compile(r"<(?:int|float|uuid):(\w+)>")
+FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
 REMOTE_ENTRY_KINDS = {"route", "view", "api-controller", "http-handler"}
 
 
@@ -149,14 +150,7 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
     ) -> None:
         entry = entries.get(node.lineno) if not isinstance(node, ast.Module) else None
         function = flow.Function(m, owner, entry.kind if entry else "")
-        nested = defined_in(node.body)
-        # Names of functions and classes defined in this function (and in those around it):
-        # a call to one of them is a call into the reviewed tree.
-        inner_scope = dict(scope)
-        if not isinstance(node, ast.Module):
-            for item in nested:
-                inner_scope[item.name] = f"{name}.{item.name}"
-        function.scope = inner_scope
+        function.scope = scope
         function.closures = closures
         if not isinstance(node, ast.Module):
             function.note_instances(node)
@@ -192,51 +186,12 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
             ]
             facts = tuple(sorted(rows, key=repr) if len(rows) > 1 else rows)
             functions.append(FunctionSummary(name, tuple(params), getattr(node, "lineno", 0), facts))
-        if isinstance(node, ast.Module):
-            return
-        for item in nested:
-            if isinstance(item, ast.ClassDef):
-                visit_class(item, f"{name}.{item.name}", inner_scope)
-            else:
-                run(item, f"{name}.{item.name}", None, inner_scope)
 
-    def visit_class(node: ast.ClassDef, owner: str, scope: dict[str, str]) -> None:
-        bases = []
-        for base in node.bases:
-            dotted = src.qualname(base)
-            if dotted:
-                if dotted in scope:
-                    bases.append(scope[dotted])
-                else:
-                    bases.append(f"{module}.{dotted}" if dotted in m.classes else m.absolute(dotted))
-        classes.append((owner, tuple(bases)))
-        for item in node.body:
-            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                run(item, f"{owner}.{item.name}", owner, scope)
-
-    def collect(body: list[ast.stmt], prefix: str, scope: dict[str, str]) -> None:
-        """Every function by qualified name with the scope its body sees, so a caller can
-        read what a predicate checks."""
-        for item in defined_in(body):
-            qualified = f"{prefix}.{item.name}"
-            functions = [(f"{qualified}.{f.name}", f, qualified) for f in item.body if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)] if isinstance(item, ast.ClassDef) else [(qualified, item, None)]
-            for name, function, owner in functions:
-                own = {**scope, **{n.name: f"{name}.{n.name}" for n in defined_in(function.body)}}
-                m.defs[name] = (function, owner, own)
-                collect(function.body, name, own)
-
-    try:
-        collect(src.tree.body, module, {})
-        run(src.tree, f"{module}.<module>", None, {})
-        for node in defined_in(src.tree.body):
-            if isinstance(node, ast.ClassDef):
-                visit_class(node, f"{module}.{node.name}", {})
-            else:
-                run(node, f"{module}.{node.name}", None, {})
-    finally:
-        # The three call one another through their closure cells: a reference cycle that
-        # would keep this file's tree and tables alive until the next full garbage collection.
-        del collect, run, visit_class
+    _collect(m, src, defined_in(src.tree.body), module, {}, classes)
+    run(src.tree, f"{module}.<module>", None, {})
+    # m.defs lists each function before those defined in it, whose closures its run fills.
+    for name, (node, owner, scope) in list(m.defs.items()):
+        run(node, name, owner, scope)
     sinks = tuple((*row, src.line_text(row[2]).strip()) for row in m.sink_rows)
     return ModuleSummary(
         src.path,
@@ -249,6 +204,38 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
         _exports(src, m) if src.path.replace("\\", "/").endswith("__init__.py") else (),
         _predicates(m, src),
     )
+
+
+def _collect(
+    m: flow.Module,
+    src: SourceFile,
+    items: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef],
+    prefix: str,
+    scope: dict[str, str],
+    classes: list[tuple[str, tuple[str, ...]]],
+) -> None:
+    """Every function at any depth into ``m.defs`` (before those defined in it), with the names
+    its body sees of functions and classes defined around it; every class with its bases."""
+    for item in items:
+        qualified = f"{prefix}.{item.name}"
+        if isinstance(item, ast.ClassDef):
+            bases = []
+            for base in item.bases:
+                dotted = src.qualname(base)
+                if dotted in scope:
+                    bases.append(scope[dotted])
+                elif dotted:
+                    bases.append(f"{m.module}.{dotted}" if dotted in m.classes else m.absolute(dotted))
+            classes.append((qualified, tuple(bases)))
+            members = [(f"{qualified}.{f.name}", f, qualified) for f in item.body if isinstance(f, FUNCTION_NODES)]
+        else:
+            members = [(qualified, item, None)]
+        for name, function, owner in members:
+            nested = defined_in(function.body)
+            # A call to a function or class defined here or around is a call into the tree.
+            own = {**scope, **{n.name: f"{name}.{n.name}" for n in nested}}
+            m.defs[name] = (function, owner, own)
+            _collect(m, src, nested, name, own, classes)
 
 
 def _predicates(m: flow.Module, src: SourceFile) -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
