@@ -237,26 +237,20 @@ class Function(Statements):
 
     def _binop(self, node: ast.BinOp, env: Env) -> Taint:
         left = node.left
-        if (
-            isinstance(node.op, ast.Mod)
-            and isinstance(left, ast.Constant)
-            and isinstance(left.value, str)
-            and isinstance(node.right, ast.Tuple)
-            and any(mark in left.value for mark in QUERY_MARKS)
-        ):
-            # "%s?%s" % (url, query): what fills a placeholder after a literal ?, & or # is in the
-            # URL's query or fragment, where it cannot choose where a redirect goes.
-            slots = re.findall(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdrifxXoeEgGc%]", left.value)
-            parts: list[Taint] = []
-            position, in_query = 0, False
-            text = left.value
-            for slot, value in zip([s for s in slots if s != "%%"], node.right.elts, strict=False):
-                at = text.find(slot, position)
-                in_query = in_query or any(mark in text[position:at] for mark in QUERY_MARKS)
-                position = at + len(slot)
-                taint = self.expr(value, env)
-                parts.append(clear(taint, REDIRECT_ONLY) if in_query and taint else taint)
-            return union(*parts)
+        if isinstance(node.op, ast.Mod) and isinstance(node.right, ast.Tuple) and _text(left) is not None:
+            # "%s?%s" % (url, query): the format's literal text between its placeholders.
+            text, pieces, position = str(_text(left)), [], 0
+            values = iter(node.right.elts)
+            for match in PLACEHOLDER.finditer(text):
+                if match.group(1) == "%":
+                    continue
+                value = next(values, None)
+                if value is None:
+                    break
+                pieces.extend([text[position : match.start()], value])
+                position = match.end()
+            pieces.extend(values)  # any the placeholders did not name (a * width) still count
+            return self._in_url(pieces, env)
         return union(self.expr(node.left, env), self.expr(node.right, env))
 
     def _boolop(self, node: ast.BoolOp, env: Env) -> Taint:
@@ -482,15 +476,19 @@ class Function(Statements):
         return isinstance(root, ast.Name) and (root.id in self.m.aliases or root.id in self.instances)
 
     def _joined(self, node: ast.JoinedStr, env: Env) -> Taint:
-        """An f-string's taint; what follows a literal ?, & or # is in a URL's query or
-        fragment, where it cannot choose where a redirect goes."""
+        """An f-string's taint."""
+        return self._in_url([str(v.value) if isinstance(v, ast.Constant) else v for v in node.values], env)
+
+    def _in_url(self, pieces: list[str | ast.AST], env: Env) -> Taint:
+        """The taint of a string built from literal text and values: what follows a literal ?,
+        & or # is in a URL's query or fragment, where it cannot choose where a redirect goes."""
         parts: list[Taint] = []
         in_query = False
-        for value in node.values:
-            if isinstance(value, ast.Constant):
-                in_query = in_query or any(mark in str(value.value) for mark in QUERY_MARKS)
+        for piece in pieces:
+            if isinstance(piece, str):
+                in_query = in_query or any(mark in piece for mark in QUERY_MARKS)
                 continue
-            taint = self.expr(value, env)
+            taint = self.expr(piece, env)
             parts.append(clear(taint, REDIRECT_ONLY) if in_query and taint else taint)
         return union(*parts)
 
