@@ -52,6 +52,15 @@ def _literal_pattern(node: ast.expr | None, walk: Walk) -> ast.expr | None:
     return bound[0] if len(bound) == 1 else None
 
 
+def pattern_and_flags(call: ast.Call, name: str, walk: Walk) -> tuple[str | bytes, int | None] | None:
+    """The literal pattern of a re/regex call and its flags (None when not known from the text)."""
+    pattern = _literal_pattern(argument(call, "pattern", 0), walk)
+    if not isinstance(pattern, ast.Constant) or not isinstance(pattern.value, str | bytes):
+        return None
+    flags = flag_value(argument(call, "flags", FLAG_POSITION[name.rsplit(".", 1)[-1]]), walk)
+    return pattern.value, flags
+
+
 class BacktrackingRegex(CallRule):
     """Regular expression with catastrophic backtracking (ReDoS)
 
@@ -91,14 +100,11 @@ class BacktrackingRegex(CallRule):
     ruff = ()
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
-        pattern_node = _literal_pattern(argument(call, "pattern", 0), walk)
-        if not isinstance(pattern_node, ast.Constant) or not isinstance(pattern_node.value, str | bytes):
+        found = pattern_and_flags(call, name, walk)
+        if found is None or found[1] is None:
             return
-        function = name.rsplit(".", 1)[-1]
-        flags = flag_value(argument(call, "flags", FLAG_POSITION[function]), walk)
-        if flags is None:
-            return
-        risks = analyse(pattern_node.value, flags, full=function == "fullmatch")
+        pattern, flags = found
+        risks = analyse(pattern, flags, full=name.rsplit(".", 1)[-1] == "fullmatch")
         if not risks:
             return
         # One finding per call: the worst hazard, which is the one to fix first.
@@ -150,12 +156,10 @@ class SuspiciousCharacterRange(CallRule):
     ruff = ()
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
-        pattern_node = _literal_pattern(argument(call, "pattern", 0), walk)
-        if not isinstance(pattern_node, ast.Constant) or not isinstance(pattern_node.value, str | bytes):
+        found = pattern_and_flags(call, name, walk)
+        if found is None:
             return
-        function = name.rsplit(".", 1)[-1]
-        flags = flag_value(argument(call, "flags", FLAG_POSITION[function]), walk) or 0
-        problems = range_problems(pattern_node.value, flags)
+        problems = range_problems(found[0], found[1] or 0)
         if not problems:
             return
         worst = problems[0]  # one finding per call: the reversed or widest range first
