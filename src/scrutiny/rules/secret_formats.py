@@ -17,7 +17,13 @@ from urllib.parse import unquote
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import Rule, Walk, default_pairs, name_parts, note, string_value, target_name
-from scrutiny.rules.hardcoded import DESCRIPTIVE_SUFFIXES, HardcodedPassword, _looks_like_credential, _secret_kind
+from scrutiny.rules.hardcoded import (
+    DESCRIPTIVE_SUFFIXES,
+    HardcodedPassword,
+    _looks_like_credential,
+    _secret_kind,
+    option_word,
+)
 
 SECRET_CONTEXT = {
     FileKind.TEST: note("credentials in tests are fixtures, expected to be fake"),
@@ -114,7 +120,7 @@ def reported_by_scr401(node: ast.Constant, walk: Walk) -> bool:
         return False
     for name, value, _ in HardcodedPassword()._candidates(owner):
         if value is node and _secret_kind(name) and _looks_like_credential(node.value, name):
-            return True
+            return not option_word(name, node.value, walk.src)
     return False
 
 
