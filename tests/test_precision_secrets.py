@@ -82,3 +82,12 @@ def test_self_attribute_assigned_only_numbers_is_not_compared_byte_by_byte() -> 
                 return self.token == other.token
     """
     assert findings(code, "SCR920") == []
+
+
+def test_word_in_an_argv_list_is_not_a_choice() -> None:
+    code = """
+        import subprocess
+        DB_PASSWORD = "letmein"
+        subprocess.run(["mysql", "--password", "letmein"])
+    """
+    assert [f.location.line for f in findings(code, "SCR401")] == [3]

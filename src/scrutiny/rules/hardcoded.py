@@ -104,8 +104,9 @@ _option_cache: list[tuple[ast.Module, OptionWords]] = []
 
 def _option_words(src: SourceFile) -> OptionWords:
     """Built once per file (the last file's is kept), on the first literal that needs it."""
-    if _option_cache and _option_cache[0][0] is src.tree:
-        return _option_cache[0][1]
+    cached = _option_cache[0] if _option_cache else None
+    if cached is not None and cached[0] is src.tree:
+        return cached[1]
     compared: dict[str, set[str]] = {}
     for node in src.index.by_type.get(ast.Compare, ()):
         assert isinstance(node, ast.Compare)
@@ -124,9 +125,10 @@ def _option_words(src: SourceFile) -> OptionWords:
     listed: set[str] = set()
     for node in src.index.of_type(ast.List, ast.Tuple, ast.Set):
         assert isinstance(node, ast.List | ast.Tuple | ast.Set)
-        words = [string_value(element) for element in node.elts]
-        if len(words) >= 2 and all(words):
-            listed.update(w for w in words if w and OPTION_WORD.match(w))
+        # Choices are words all alike; an argv list (["mysql", "-p", "letmein"]) is not.
+        words = [string_value(element) or "" for element in node.elts]
+        if len(words) >= 2 and all(OPTION_WORD.match(w) for w in words):
+            listed.update(words)
     found = OptionWords({k: frozenset(v) for k, v in compared.items()}, frozenset(listed))
     _option_cache[:] = [(src.tree, found)]
     return found
