@@ -88,6 +88,63 @@ def _looks_like_credential(value: str, name: str) -> bool:
     return True
 
 
+# A plain lowercase word (always, on_create): the shape of a mode or option value.
+OPTION_WORD = re.compile(r"^[a-z]+(?:[_-][a-z]+)*$")
+
+
+class OptionWords(NamedTuple):
+    """The file's evidence that a word is one value of an enumeration, not a secret."""
+
+    compared: dict[str, frozenset[str]]  # name -> the words it is compared with (==, !=, in)
+    listed: frozenset[str]  # words written together in a literal list, tuple or set (choices)
+
+
+_option_cache: list[tuple[ast.Module, OptionWords]] = []
+
+
+def _option_words(src: SourceFile) -> OptionWords:
+    """Built once per file (the last file's is kept), on the first literal that needs it."""
+    cached = _option_cache[0] if _option_cache else None
+    if cached is not None and cached[0] is src.tree:
+        return cached[1]
+    compared: dict[str, set[str]] = {}
+    for node in src.index.by_type.get(ast.Compare, ()):
+        assert isinstance(node, ast.Compare)
+        sides = [node.left, *node.comparators]
+        for op, left, right in zip(node.ops, sides, sides[1:], strict=False):
+            if isinstance(op, ast.In | ast.NotIn) and isinstance(right, ast.Tuple | ast.List | ast.Set):
+                pairs = [(left, element) for element in right.elts]
+            elif isinstance(op, ast.Eq | ast.NotEq):
+                pairs = [(left, right), (right, left)]
+            else:
+                continue
+            for side, other in pairs:
+                name, word = target_name(side), string_value(other)
+                if name and word and OPTION_WORD.match(word):
+                    compared.setdefault(name, set()).add(word)
+    listed: set[str] = set()
+    for node in src.index.of_type(ast.List, ast.Tuple, ast.Set):
+        assert isinstance(node, ast.List | ast.Tuple | ast.Set)
+        # Choices are words all alike; an argv list (["mysql", "-p", "letmein"]) is not.
+        words = [string_value(element) or "" for element in node.elts]
+        if len(words) >= 2 and all(OPTION_WORD.match(w) for w in words):
+            listed.update(words)
+    found = OptionWords({k: frozenset(v) for k, v in compared.items()}, frozenset(listed))
+    _option_cache[:] = [(src.tree, found)]
+    return found
+
+
+def option_word(name: str, text: str, src: SourceFile) -> bool:
+    """Whether ``text``, stored under or compared with ``name``, is a mode word rather than
+    a secret: a plain lowercase word that the file compares the same name with alongside
+    other words (mode == "always" ... mode != "on_create"), or lists among the choices of a
+    literal list, tuple or set."""
+    if not OPTION_WORD.match(text):
+        return False
+    words = _option_words(src)
+    return len(words.compared.get(name, ())) >= 2 or text in words.listed
+
+
 # Keyword arguments that are a password or the user name logged in with it, whatever the callee.
 CREDENTIAL_KEYWORDS = ("password", "passwd", "pwd", "passphrase")
 USER_KEYWORDS = frozenset({"user", "username", "user_name", "login_name"})
@@ -106,7 +163,10 @@ class HardcodedPassword(Rule):
     What: a non-empty string literal assigned, passed as a keyword, used as a parameter
     default, stored under a dict key or compared with a name that holds a password,
     secret, token, API/access/private key or credential. Field names, templates, paths,
-    constant names and placeholders are not reported. Also a module constant, whatever
+    constant names and placeholders are not reported, nor are mode words: a plain
+    lowercase word the file also lists among literal choices, or compares the same name
+    with alongside other words (update_password == "always" where "on_create" is the
+    other choice). Also a module constant, whatever
     its name, that a call receives as password= (and, at low severity, the constant
     passed with it as user= or username=).
     Why: a secret in source code is in every clone, fork, backup and build artifact of
@@ -140,7 +200,7 @@ class HardcodedPassword(Rule):
             if text is None:
                 continue
             kind = _secret_kind(name)
-            if not kind or not _looks_like_credential(text, name):
+            if not kind or not _looks_like_credential(text, name) or option_word(name, text, walk.src):
                 continue
             what = "password" if kind == "password" else "secret"
             yield self.finding(

@@ -17,7 +17,13 @@ from urllib.parse import unquote
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import Rule, Walk, default_pairs, name_parts, note, string_value, target_name
-from scrutiny.rules.hardcoded import DESCRIPTIVE_SUFFIXES, HardcodedPassword, _looks_like_credential, _secret_kind
+from scrutiny.rules.hardcoded import (
+    DESCRIPTIVE_SUFFIXES,
+    HardcodedPassword,
+    _looks_like_credential,
+    _secret_kind,
+    option_word,
+)
 
 SECRET_CONTEXT = {
     FileKind.TEST: note("credentials in tests are fixtures, expected to be fake"),
@@ -114,7 +120,7 @@ def reported_by_scr401(node: ast.Constant, walk: Walk) -> bool:
         return False
     for name, value, _ in HardcodedPassword()._candidates(owner):
         if value is node and _secret_kind(name) and _looks_like_credential(node.value, name):
-            return True
+            return not option_word(name, node.value, walk.src)
     return False
 
 
@@ -132,9 +138,12 @@ class KnownFormatSecret(Rule):
     What: a string literal anywhere in the code that contains an AWS access key id, a
     GitHub, GitLab, Slack, npm or PyPI token, a Stripe, Twilio, SendGrid or Google API
     key, a Google OAuth client secret, a private key block with its body, a signed JSON
-    Web Token, or a URL carrying a password (scheme://user:password@host). Placeholders
-    (EXAMPLE, xxxx, your_..., templates such as {password}) are skipped, and so are
-    literals SCR401 reports under a credential name.
+    Web Token, or a URL carrying a password (scheme://user:password@host) in a string the
+    code uses as a value. Placeholders (EXAMPLE, xxxx, your_..., templates such as
+    {password}) are skipped, and so are literals SCR401 reports under a credential name
+    and URLs in docstrings and bare string statements (prose: examples of the syntax).
+    A URL whose password is its user name (guest:guest) is a default account, not a
+    secret: low severity.
     Why: the format says what the value is whatever the variable is called: a key that
     reached the repository is in every clone and must be treated as leaked. Scanners
     harvest public repositories for exactly these prefixes within minutes of a push.
@@ -160,7 +169,7 @@ class KnownFormatSecret(Rule):
         text = _text(node)
         if not text or len(text) < 16:
             return
-        found = self._match(text)
+        found = self._match(text, in_prose=_prose(node, walk))
         if found is None or reported_by_scr401(node, walk):
             return
         what, severity, cwe = found
@@ -168,12 +177,15 @@ class KnownFormatSecret(Rule):
             node, f"{what} in a string literal", walk.src, scope=walk.scope_name, severity=severity, cwe=cwe
         )
 
-    def _match(self, text: str) -> tuple[str, Severity, int] | None:
+    def _match(self, text: str, in_prose: bool = False) -> tuple[str, Severity, int] | None:
+        """The credential ``text`` holds: a token of an issuer's format anywhere, or a URL
+        with a password unless the text is prose (a docstring or a bare string), where a
+        URL with a password is an example of the syntax written for the reader."""
         for fmt in FORMATS if ANY_FORMAT.search(text) else ():
             for match in fmt.pattern.finditer(text):
                 if not _placeholder(match.group(0).split("-----")[-1] if "-----" in match.group(0) else match.group(0)):
                     return fmt.what, fmt.severity, fmt.cwe
-        if "://" in text:
+        if "://" in text and not in_prose:
             for match in CREDENTIAL_URL.finditer(text):
                 password = unquote(match.group(3))
                 if (
@@ -184,8 +196,20 @@ class KnownFormatSecret(Rule):
                     or set(password) <= {"x", "X", "*", "."}
                 ):
                     continue
+                if unquote(match.group(2)) == password:
+                    # guest:guest, postgres:postgres: a default account anyone can name, not a secret.
+                    return f"{match.group(1)} URL whose password is its user name", Severity.LOW, 798
                 return f"{match.group(1)} URL with a password", Severity.MEDIUM, 259
         return None
+
+
+def _prose(node: ast.Constant, walk: Walk) -> bool:
+    """A string that is a statement of its own (a docstring or a bare string), or part of
+    an f-string that is: text for the reader, which the code never uses as a value."""
+    parent = walk.parent(node)
+    if isinstance(parent, ast.JoinedStr):
+        parent = walk.parent(parent)
+    return isinstance(parent, ast.Expr)
 
 
 # SCR452 ---------------------------------------------------------------------------

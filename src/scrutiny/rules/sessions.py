@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import DEFAULT_CONTEXT, CallRule, Rule, Walk, argument, drop, keyword, name_parts, string_value
 from scrutiny.rules.jwt_tokens import _dict_for
-from scrutiny.rules.logs import is_secret_name
+from scrutiny.rules.logs import SECRET_PAIRS, SECRET_WORDS
 from scrutiny.source import SourceFile
 
-# Words that name a value whose bytes an attacker must not learn one at a time.
-COMPARED_SECRET_WORDS = {"signature", "digest", "hmac", "hexdigest", "otp", "nonce", "csrf"}
+# Words that, heading a name (its last word), say the value itself is a secret whose
+# bytes an attacker must not learn one at a time. A nonce is not one: the server sends it
+# in the clear, and a counter or a size is a number, not a string compared byte by byte.
+SECRET_HEADS = frozenset(SECRET_WORDS | {"signature", "digest", "hmac", "hexdigest", "otp", "csrf"})
+SECRET_HEAD_PAIRS = frozenset(SECRET_PAIRS)
+# Last words that say how a value is held, not what it is: the head is the word before.
+REPRESENTATION_WORDS = frozenset(
+    "value str string bytes b64 hex raw text data encoded decoded plain plaintext candidate guess attempt".split()
+)
+# A hash or MAC of a secret (password_hash, token_digest) is compared like the secret.
+DERIVED_HEADS = frozenset({"hash", "digest", "hexdigest", "hmac", "sig"})
 DIGEST_METHODS = {"digest", "hexdigest"}
 SIGNING_METHODS = {"sign", "signature", "compute_signature", "make_signature"}
 # verify_signature, use_token: switches that say whether to check, not the secret.
@@ -23,15 +32,21 @@ FLAG_FIRST = {"verify", "check", "use", "enable", "require", "has", "is", "allow
 NOT_COMPARED_WORDS = {"config", "checksum", "md5", "sha1", "sha256", "etag", "image", "file", "os", "type", "algorithm"}
 
 
-# Facts about a secret (its size, position, id, kind) are not secret.
-NOT_COMPARED_LAST = frozenset(
-    "size len length count index idx pos position offset loc num id ids name type kind format version alg "
-    "status state ttl prefix expiry expires enabled required present set exists start end".split()
-)
-
-
 def _is_constant(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) or (isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant))
+
+
+def _names_secret(name: str) -> bool:
+    """Whether the head of ``name`` is a secret: link_token and stored api_key are;
+    password_min_days (a number of days), cookie_domain and api_key_given are not."""
+    parts = name_parts(name)
+    while len(parts) > 1 and parts[-1] in REPRESENTATION_WORDS:
+        parts = parts[:-1]
+    if not parts:
+        return False
+    if parts[-1] in SECRET_HEADS or tuple(parts[-2:]) in SECRET_HEAD_PAIRS:
+        return True
+    return parts[-1] in DERIVED_HEADS and len(parts) > 1 and parts[-2] in SECRET_HEADS
 
 
 def _compared_secret(node: ast.expr) -> str | None:
@@ -53,14 +68,91 @@ def _compared_secret(node: ast.expr) -> str | None:
         return None
     parts = name_parts(name)
     # Constants and classes (VIR_ERR_NO_SECRET, InvalidToken) name kinds of things, not values.
-    if not parts or name.lstrip("_")[:1].isupper() or set(parts) & NOT_COMPARED_WORDS:
+    if not parts or name.lstrip("_")[:1].isupper() or set(parts) & NOT_COMPARED_WORDS or parts[0] in FLAG_FIRST:
         return None
-    if parts[-1] in NOT_COMPARED_LAST or parts[0] in FLAG_FIRST:
-        return None
-    # digest_volume_frequency is a setting about digests; the secret word must end the name.
-    if is_secret_name(name) or (parts[-1] in COMPARED_SECRET_WORDS and not name.endswith(("_name", "_type", "_len"))):
-        return ast.unparse(node)[:60]
-    return None
+    return ast.unparse(node)[:60] if _names_secret(name) else None
+
+
+# Builtins whose result is a number or a bool, and annotations that say a value is one.
+SCALAR_CALLS = frozenset({"int", "float", "bool", "len", "abs", "round", "ord", "hash"})
+SCALAR_TYPES = frozenset({"int", "float", "bool", "None"})
+NUMERIC_OPERATORS = (ast.Sub, ast.Div, ast.FloorDiv, ast.Pow, ast.LShift, ast.RShift, ast.BitAnd, ast.BitXor)
+
+
+def _scalar(value: ast.expr) -> bool:
+    """A number, a bool or None by the expression's own form (42, x is None, not x, int(s))."""
+    if isinstance(value, ast.Constant):
+        return not isinstance(value.value, str | bytes)
+    if isinstance(value, ast.Compare):
+        return True
+    if isinstance(value, ast.UnaryOp):
+        return isinstance(value.op, ast.Not) or _scalar(value.operand)
+    if isinstance(value, ast.BoolOp):
+        return all(_scalar(v) for v in value.values)
+    if isinstance(value, ast.Call):
+        return isinstance(value.func, ast.Name) and value.func.id in SCALAR_CALLS
+    if isinstance(value, ast.BinOp):
+        if isinstance(value.op, NUMERIC_OPERATORS):
+            return True
+        return isinstance(value.op, ast.Add) and (_scalar(value.left) or _scalar(value.right))
+    return False
+
+
+def _scalar_annotation(annotation: ast.expr | None) -> bool:
+    if annotation is None:
+        return False
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):  # int | None
+        return _scalar_annotation(annotation.left) and _scalar_annotation(annotation.right)
+    return ast.unparse(annotation) in SCALAR_TYPES
+
+
+def _bindings_scalar(scope: ast.AST, matches: Callable[[ast.expr], bool]) -> bool:
+    """Whether every binding in ``scope`` of the target ``matches`` picks out gives it a
+    number, bool or None (and there is at least one). Any other binding (a loop target,
+    tuple unpacking, an unannotated parameter) leaves the type unknown."""
+    found = False
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if matches(target):
+                    found = True
+                    if not _scalar(node.value):
+                        return False
+                elif any(matches(inner) for inner in ast.walk(target) if inner is not target):
+                    return False
+        elif isinstance(node, ast.AnnAssign) and matches(node.target):
+            found = True
+            if not (_scalar_annotation(node.annotation) or (node.value is not None and _scalar(node.value))):
+                return False
+        elif isinstance(node, ast.AugAssign | ast.For | ast.AsyncFor | ast.comprehension | ast.NamedExpr):
+            if any(matches(inner) for inner in ast.walk(node.target)):
+                return False
+        elif isinstance(node, ast.arg) and matches(ast.Name(node.arg)):
+            found = True
+            if not _scalar_annotation(node.annotation):
+                return False
+    return found
+
+
+def _known_scalar(side: ast.expr, walk: Walk) -> bool:
+    """``side`` holds a number, a bool or None by the evidence of its bindings: a local
+    assigned only x is not None / int(...) / 0, a parameter annotated int, or self.attr
+    assigned only such values in its class."""
+    if _scalar(side):
+        return True
+    function = walk.function
+    if isinstance(side, ast.Name) and function is not None:
+        return _bindings_scalar(function, lambda t: isinstance(t, ast.Name) and t.id == side.id)
+    if isinstance(side, ast.Attribute) and isinstance(side.value, ast.Name) and side.value.id == "self":
+        owner = next((s for s in reversed(walk.scope) if isinstance(s, ast.ClassDef)), None)
+        if owner is None:
+            return False
+        return _bindings_scalar(
+            owner,
+            lambda t: (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+                       and t.attr == side.attr),
+        )  # fmt: skip
+    return False
 
 
 # password != password2: two values the same user typed, checked for a typo.
@@ -78,15 +170,17 @@ REQUEST_WORDS = {"request", "req", "headers", "header", "cookies", "cookie", "pa
                  "query", "provided", "given", "supplied", "received", "submitted"}  # fmt: skip
 
 
-def _guards_access(node: ast.Compare, function: ast.FunctionDef | ast.AsyncFunctionDef | None) -> bool:
+def _access_evidence(node: ast.Compare, function: ast.FunctionDef | ast.AsyncFunctionDef | None) -> str:
+    """Why the comparison decides access ('' when nothing says it does), for the message."""
     if function is not None and set(name_parts(function.name)) & ACCESS_WORDS:
-        return True
+        return f"in {function.name}()"
     if _words(node) & REQUEST_WORDS:
-        return True
+        return "against a value read from the request"
     # secret = request.args.get("s"); ...; secret == self.secret, also through a few
     # assignments (creds = b64decode(request.auth); user, password = creds.split(":")).
     names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-    return function is not None and bool(names & _request_derived(function))
+    derived = sorted(names & _request_derived(function)) if function is not None else []
+    return f"({derived[0]} comes from the request)" if derived else ""
 
 
 def _request_derived(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -130,13 +224,16 @@ def _class_constant(node: ast.expr, walk: Walk) -> bool:
 class SecretComparedInVariableTime(Rule):
     """Secret compared with == instead of a constant-time comparison
 
-    What: an == or != comparison where one side is a value named like a secret (token,
-    password, secret, api_key, signature, digest, hmac, otp, nonce) or a computed
-    MAC (hmac.new(...).hexdigest()) and the other side is not a literal, where the
-    comparison decides access: in a function named for authentication or verification
-    (auth, login, verify, check, token, signature...) or against a value read from the
-    request. Confirmation fields (password2), constants, __eq__ methods and checksums
-    of public data are left alone.
+    What: an == or != comparison where one side is a secret: a value whose name is
+    headed by a secret word (token, password, secret, api_key, signature, digest, hmac,
+    otp, csrf; link_token is one, token_expiry_days and cookie_domain are not) or
+    a computed MAC (hmac.new(...).hexdigest()), and the other side is not a literal,
+    where the comparison decides access: in a function named for authentication or
+    verification (auth, login, verify, check, token, signature...) or against a value
+    read from the request. Confirmation fields (password2), constants, __eq__ methods,
+    checksums of public data, nonces (sent in the clear) and values the code shows to
+    be numbers, bools or None (x is not None, int(...), a parameter annotated int) are
+    left alone.
     Why: == stops at the first differing byte, so the response time tells an attacker
     how many leading bytes of a guess are right; repeated guesses recover a signature
     or token byte by byte.
@@ -171,11 +268,15 @@ class SecretComparedInVariableTime(Rule):
             _class_constant(right, walk)
         ):  # fmt: skip
             return
-        if not _guards_access(node, function):
+        access = _access_evidence(node, function)
+        if not access:
+            return
+        # An int, a bool or None is not compared byte by byte: nothing leaks by timing.
+        if _known_scalar(left, walk) or _known_scalar(right, walk):
             return
         op = "==" if isinstance(node.ops[0], ast.Eq) else "!="
-        yield self.finding(node, f"{secret} is compared with {op}, which leaks by timing how much matched", walk.src,
-                           scope=walk.scope_name)  # fmt: skip
+        yield self.finding(node, f"{secret} is compared with {op} {access}, which leaks by timing how much matched",
+                           walk.src, scope=walk.scope_name)  # fmt: skip
 
 
 # Tokens without an expiry -----------------------------------------------------------
