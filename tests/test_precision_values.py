@@ -1,0 +1,71 @@
+"""Findings graded by what a value is, not by the shape of the code around it.
+
+The fixture pairs live in tests/fixtures/rules (SCR905, SCR701, SCR870, SCR983); these
+tests assert the severities the fixtures cannot: a finding lowered is still reported.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from scrutiny import source
+from scrutiny.findings import Confidence, Finding, Severity
+from scrutiny.rules import RuleSet, all_rules
+
+FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+
+
+def review(code: str, rule_id: str, path: str = "service.py") -> list[Finding]:
+    src = source.load(textwrap.dedent(code).encode(), path)
+    return [f for f in RuleSet(all_rules()).run(src) if f.rule_id == rule_id]
+
+
+def fixture_grades(rule_id: str) -> dict[str, tuple[Severity, Confidence]]:
+    """Severity and confidence of each finding of the rule's fixture, by the line's text."""
+    text = (FIXTURES / f"{rule_id}.py").read_text()
+    lines = text.splitlines()
+    # Reviewed under a production file name: the fixture folder would mark it test code.
+    return {lines[f.location.line - 1].split("#")[0].strip(): (f.severity, f.confidence) for f in review(text, rule_id)}
+
+
+def test_cookie_holding_a_preference_is_low_and_a_session_stays_medium() -> None:
+    grades = fixture_grades("SCR905")
+    low = [line for line, (severity, _) in grades.items() if severity == Severity.LOW]
+    medium = [line for line, (severity, _) in grades.items() if severity == Severity.MEDIUM]
+    assert sorted(low) == sorted([
+        'response.set_cookie("sort", request.args.get("sort"), httponly=True, samesite="Lax")',
+        'response.set_cookie("order", order, httponly=True, samesite="Lax")',
+        'response.set_cookie("theme", "dark", httponly=True, samesite="Lax")',
+    ])  # fmt: skip
+    assert 'response.set_cookie("sid", session_id, httponly=True, samesite="Lax")' in medium
+    # A literal the module tests when it reads the cookie back is trusted: medium.
+    assert 'response.set_cookie("role", "staff", httponly=True, samesite="Lax")' in medium
+    assert 'response.set_cookie("session", token, httponly=True, samesite="Lax")' in medium
+
+
+def test_cookie_messages_say_what_the_value_is() -> None:
+    (echoed,) = review(
+        """
+        from flask import request
+        def view(resp):
+            resp.set_cookie("order", request.args["order"])
+        """,
+        "SCR905",
+    )
+    assert "request data echoed back" in echoed.message and echoed.severity == Severity.LOW
+    (trusted,) = review(
+        """
+        from flask import request
+        def view(resp):
+            resp.set_cookie("admin", "1")
+        def guard():
+            flag = request.cookies.get("admin")
+            if flag:
+                return True
+        """,
+        "SCR905",
+    )
+    assert trusted.severity == Severity.MEDIUM and "reads back (line 7)" in trusted.message
+
+
