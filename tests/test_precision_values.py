@@ -69,3 +69,60 @@ def test_cookie_messages_say_what_the_value_is() -> None:
     assert trusted.severity == Severity.MEDIUM and "reads back (line 7)" in trusted.message
 
 
+def test_log_of_a_value_named_like_a_secret_needs_evidence_for_medium() -> None:
+    grades = fixture_grades("SCR701")
+    weak = (Severity.LOW, Confidence.LOW)
+    assert grades['LOG.debug("opened lock session %s", session_id)'] == weak
+    assert grades["LOG.warning(message)"] == weak
+    assert grades['LOG.info("reset token %s for %s", token, user)'][0] == Severity.MEDIUM
+    assert grades['LOG.debug("calling %s with %s", url, token)'][0] == Severity.MEDIUM
+    # Names only secrets wear, and a token parameter of a login function, stay medium.
+    assert grades['LOG.debug("login with %s/%s", user, password)'][0] == Severity.MEDIUM
+    assert grades['logger.info(f"issued token {token}")'][0] == Severity.MEDIUM
+
+
+def test_log_messages_say_what_the_grade_rests_on() -> None:
+    (weak,) = review(
+        """
+        import logging
+        LOG = logging.getLogger(__name__)
+        def page(cursor_token):
+            LOG.info("next page %s", cursor_token)
+        """,
+        "SCR701",
+    )
+    assert "only the name suggests a secret" in weak.message
+    (strong,) = review(
+        """
+        import logging, os
+        LOG = logging.getLogger(__name__)
+        def connect():
+            token = os.environ["SERVICE_TOKEN"]
+            LOG.info("using %s", token)
+        """,
+        "SCR701",
+    )
+    assert strong.severity == Severity.MEDIUM and "SERVICE_TOKEN" in strong.message
+    (header,) = review(
+        """
+        import logging
+        LOG = logging.getLogger(__name__)
+        def view(request):
+            LOG.info("caller %s", request.headers["X-Auth-Token"])
+        """,
+        "SCR701",
+    )
+    assert header.severity == Severity.MEDIUM
+
+
+def test_log_format_naming_only_a_token_is_low() -> None:
+    code = """
+        import logging
+        LOG = logging.getLogger(__name__)
+        def show(value, other):
+            LOG.info("token: %s", value)
+            LOG.info("password: %s", other)
+    """
+    assert [f.severity for f in review(code, "SCR701")] == [Severity.LOW, Severity.MEDIUM]
+
+
