@@ -126,3 +126,29 @@ def test_log_format_naming_only_a_token_is_low() -> None:
     assert [f.severity for f in review(code, "SCR701")] == [Severity.LOW, Severity.MEDIUM]
 
 
+PAGED = """
+    from flask import request
+    {imports}
+
+    def view():
+        limit = request.args.get("limit", type=int)
+        return {call}(limit=limit)
+"""
+
+
+def test_page_size_passed_to_the_projects_own_code_elsewhere_is_low() -> None:
+    for imports, call in (
+        ("from .store import Store", "Store().page"),
+        ("from shop.store import Store; store = Store()", "store.page"),
+    ):
+        (finding,) = review(PAGED.format(imports=imports, call=call), "SCR870", "src/shop/views.py")
+        assert (finding.severity, finding.confidence) == (Severity.LOW, Confidence.LOW)
+        assert "not visible here" in finding.message
+
+
+def test_page_size_passed_to_a_library_or_an_unknown_object_stays_medium() -> None:
+    for imports, call in (("import pymongo", "pymongo.MongoClient().db.items.find"), ("", "db.find")):
+        (finding,) = review(PAGED.format(imports=imports, call=call), "SCR870", "src/shop/views.py")
+        assert finding.severity == Severity.MEDIUM
+
+
