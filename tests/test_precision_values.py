@@ -152,3 +152,28 @@ def test_page_size_passed_to_a_library_or_an_unknown_object_stays_medium() -> No
         assert finding.severity == Severity.MEDIUM
 
 
+def test_url_substring_check_is_reported_only_where_it_decides_trust() -> None:
+    def lines(code: str) -> list[int]:
+        return [f.location.line for f in review(code, "SCR983")]
+
+    relabel = """
+        def spell(url):
+            if "github.com" in url and not url.startswith("git+"):
+                url = "git+" + url
+            kind = "github" if "github.com" in url else "other"
+            return url, kind
+    """
+    assert lines(relabel) == []
+    decides = """
+        def allowed(url):
+            return "example.com" in url
+        def guard(url):
+            if "example.com" not in url:
+                raise ValueError(url)
+        def flag(url):
+            trusted = False
+            if url.endswith("example.com"):
+                trusted = True
+            return trusted
+    """
+    assert sorted(lines(decides)) == [3, 5, 9]
