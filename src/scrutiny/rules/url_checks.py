@@ -111,6 +111,8 @@ def trust_decision(check: ast.AST, checked: ast.AST, walk: Walk) -> str | None:
         return None
     if isinstance(parent, ast.Return | ast.Lambda):
         return "the function returns it as a verdict"
+    if isinstance(parent, ast.Assert):
+        return "an assert stops on it"
     return "its result is kept as a verdict"
 
 
