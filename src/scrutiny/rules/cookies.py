@@ -140,7 +140,7 @@ def preference_kind(value: ast.AST, function: ast.AST | None, depth: int = 0) ->
         if tail in NUMBER_CALLS and isinstance(value.func, ast.Name):
             return "a number"
         if tail in KEEPING_CALLS:
-            inner = value.func.value if isinstance(value.func, ast.Attribute) else (value.args or [None])[0]
+            inner = value.func.value if isinstance(value.func, ast.Attribute) else next(iter(value.args), None)
             return preference_kind(inner, function, depth + 1) if inner is not None else None
         return None
     if isinstance(value, ast.Name) and function is not None:

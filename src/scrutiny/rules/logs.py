@@ -226,7 +226,7 @@ class SecretInLog(Rule):
     read from a credential header, the request cookies or a secret environment or
     configuration key, made by secrets.token_*/os.urandom or an authentication API, is
     a parameter of an authentication function, or is passed to an authentication,
-    signing or encryption API (or as token=/auth=, or in an Authorization header)
+    signing or encryption API (or as password=/auth=, or in an Authorization header)
     anywhere in the file; with the name as the only evidence, low severity and confidence.
     Fix: leave the secret out, or log a masked form (oslo_utils.strutils.mask_password,
     a fingerprint, or the last four characters); the finding names the masking helper

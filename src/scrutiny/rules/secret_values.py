@@ -205,8 +205,9 @@ def _collect(src: SourceFile) -> dict[Key, Evidence]:
             for arg in [*call.args, *(kw.value for kw in call.keywords)]:
                 note(_references(arg), f"passed to {api}()", call.lineno)
         for kw in call.keywords:
-            # The callee declares the parameter a credential: Client(token=...), get(auth=...).
-            if kw.arg and (kw.arg == "auth" or is_secret_name(kw.arg)):
+            # The callee declares the parameter a credential: connect(password=...), get(auth=...).
+            # A token= or session_id= keyword is a name like any other: weak, so not evidence.
+            if kw.arg and (kw.arg == "auth" or secret_name_strength(kw.arg) == "strong"):
                 note(_references(kw.value), f"passed as {kw.arg}= to {ast.unparse(call.func)}()", call.lineno)
     for node in src.index.of_type(ast.Dict):
         assert isinstance(node, ast.Dict)

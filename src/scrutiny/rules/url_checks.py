@@ -129,6 +129,12 @@ def _host_literal(node: ast.AST) -> tuple[str, str] | None:
     return node.value, host
 
 
+def _no_path(text: str) -> bool:
+    """A URL literal that stops at the host (or port), with no / after it."""
+    match = HOST.match(text)
+    return match is not None and match.group(3) is None
+
+
 class IncompleteUrlCheck(Rule):
     """URL checked by a substring a crafted URL also contains
 
@@ -190,11 +196,6 @@ class IncompleteUrlCheck(Rule):
         text, host = found
         if func.attr == "endswith" and not text.startswith((".", "/", "@")) and "://" not in text and "/" not in text:
             yield func.value, f'.endswith("{text}") is also true for another host ending in it, such as attacker{host}'
-        elif (
-            func.attr == "startswith"
-            and "://" in text
-            and text.rstrip("/") == text
-            and HOST.match(text).group(3) is None
-        ):  # type: ignore[union-attr]
+        elif func.attr == "startswith" and "://" in text and text.rstrip("/") == text and _no_path(text):
             yield func.value, (f'.startswith("{text}") is also true for {text}.attacker.example: '
                                "a URL prefix must end with the / after the host")  # fmt: skip
