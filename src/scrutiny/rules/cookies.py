@@ -8,6 +8,11 @@ without hiding the others.
 Flask/Werkzeug, Django, Starlette/FastAPI and aiohttp all spell the flags secure=,
 httponly= and samesite=. http.cookies morsels are checked through the keys assigned in
 the same function.
+
+The flags protect what a cookie carries. A value the code shows to be a literal, a number
+or request data echoed back (a sort order from the query string) is a preference the
+client already chose: the missing flag is reported at low severity, unless the module
+reads that cookie back into a condition, where the server trusts it.
 """
 
 from __future__ import annotations
@@ -18,7 +23,20 @@ from typing import ClassVar
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, exactly, is_false, keyword, name_parts, note, string_value
+from scrutiny.rules.base import (
+    Rule,
+    Walk,
+    argument,
+    call_tail,
+    exactly,
+    is_false,
+    keyword,
+    name_parts,
+    note,
+    string_value,
+    values_bound,
+    walk_function,
+)
 from scrutiny.source import SourceFile
 
 SET_COOKIE = frozenset({"set_cookie", "set_signed_cookie"})
@@ -76,6 +94,115 @@ def _simple_cookie_names(scope: ast.AST, src: SourceFile) -> set[str]:
     return names
 
 
+# Request fields a client fills in freely (query string, form, JSON body, path values).
+# Headers, cookies and credentials are left out: echoing a session cookie or an
+# Authorization header back into a cookie does carry a secret.
+ECHOED_FIELDS = frozenset(
+    {"args", "form", "values", "json", "get_json", "GET", "POST", "query_params", "query", "view_args",
+     "path_params", "match_info", "rel_url"}
+)  # fmt: skip
+ECHOED = "request data echoed back"
+# Conversions that keep a preference a preference: str(n), int(v), v.lower().
+KEEPING_CALLS = frozenset({"str", "int", "float", "bool", "round", "lower", "upper", "strip", "title"})
+NUMBER_CALLS = frozenset({"int", "float", "len", "round"})
+COOKIE_READS = frozenset({"cookies", "COOKIES"})
+
+
+def _echoed_request_field(node: ast.AST) -> bool:
+    """request.args.get("sort"), request.form["order"], request.GET.get(...): a value the client sent."""
+    while isinstance(node, ast.Call | ast.Subscript):
+        node = node.func if isinstance(node, ast.Call) else node.value
+        if isinstance(node, ast.Attribute) and node.attr == "get":
+            node = node.value
+    if not (isinstance(node, ast.Attribute) and node.attr in ECHOED_FIELDS):
+        return False
+    owner = node.value
+    if isinstance(owner, ast.Attribute) and owner.attr == "request":
+        return True  # self.request
+    return isinstance(owner, ast.Name) and owner.id in ("request", "req")
+
+
+def preference_kind(value: ast.AST, function: ast.AST | None, depth: int = 0) -> str | None:
+    """What the cookie value is shown to be when it carries no secret: "a literal",
+    "a number" or "request data echoed back"; None when it may carry a session or credential."""
+    if depth > 3:
+        return None
+    if isinstance(value, ast.Constant):
+        return "a number" if isinstance(value.value, int | float) else "a literal"
+    if isinstance(value, ast.JoinedStr | ast.BinOp):
+        parts = [p.value for p in value.values if isinstance(p, ast.FormattedValue)] if isinstance(
+            value, ast.JoinedStr) else [value.left, value.right]  # fmt: skip
+        return _combined({preference_kind(p, function, depth + 1) for p in parts})
+    if _echoed_request_field(value):
+        return ECHOED
+    if isinstance(value, ast.Call):
+        tail = call_tail(value)
+        if tail in NUMBER_CALLS and isinstance(value.func, ast.Name):
+            return "a number"
+        if tail in KEEPING_CALLS:
+            inner = value.func.value if isinstance(value.func, ast.Attribute) else next(iter(value.args), None)
+            return preference_kind(inner, function, depth + 1) if inner is not None else None
+        return None
+    if isinstance(value, ast.Name) and function is not None:
+        # Every value the function assigns the name must be a preference; a parameter is unknown.
+        bound = values_bound(value.id, walk_function(function))
+        if not bound:
+            return None
+        return _combined({preference_kind(b, function, depth + 1) for b in bound})
+    return None
+
+
+def _combined(kinds: set[str | None]) -> str | None:
+    """The kind of a value made of parts, or bound one of several ways: the least plain one."""
+    if None in kinds or not kinds:
+        return None
+    return next(kind for kind in (ECHOED, "a literal", "a number") if kind in kinds)
+
+
+def _read_into_condition(name: str, src: SourceFile) -> int:
+    """The line where the module reads cookie ``name`` back (request.cookies.get(name),
+    COOKIES[name]) and tests it, directly or through a local name (0: nowhere); the server
+    then trusts its value."""
+    for node in src.index.of_type(ast.Subscript, ast.Call):
+        container: ast.AST | None = None
+        if isinstance(node, ast.Subscript) and string_value(node.slice) == name:
+            container = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+            if node.args and string_value(node.args[0]) == name:
+                container = node.func.value
+        if not (isinstance(container, ast.Attribute) and container.attr in COOKIE_READS):
+            continue
+        if _in_condition(node, src):
+            return node.lineno  # type: ignore[attr-defined,no-any-return]
+        parent = src.index.parents.get(node)
+        function = src.index.function_of.get(node)
+        if isinstance(parent, ast.Assign) and function is not None:
+            held = {t.id for t in parent.targets if isinstance(t, ast.Name)}
+            for use in walk_function(function):
+                if isinstance(use, ast.Name) and use.id in held and isinstance(use.ctx, ast.Load):
+                    if _in_condition(use, src):
+                        return use.lineno
+    return 0
+
+
+def _in_condition(node: ast.AST, src: SourceFile) -> bool:
+    """``node`` is compared, or is part of the test of an if, while, assert or conditional expression."""
+    parents = src.index.parents
+    child, parent = node, parents.get(node)
+    while parent is not None and not isinstance(parent, ast.stmt | ast.IfExp):
+        if isinstance(parent, ast.Compare):
+            return True
+        child, parent = parent, parents.get(parent)
+    if isinstance(parent, ast.If | ast.While | ast.IfExp | ast.Assert):
+        return child is parent.test
+    return False
+
+
+def _cookie_name(call: ast.Call) -> str | None:
+    # key= in Flask, Django and Starlette; name= in aiohttp.
+    return string_value(argument(call, "key", 0) or keyword(call, "name"))
+
+
 class CookieFlagRule(Rule):
     """Shared check of the three cookie rules; subclasses name the flag."""
 
@@ -95,11 +222,30 @@ class CookieFlagRule(Rule):
             value = keyword(node, self.flag)
             if value is None or is_false(value) or (self.flag == "samesite" and _is_none(value)):
                 how = "without" if value is None else f"with {self.flag}={ast.unparse(value)}, i.e. without"
-                yield self.finding(node, f"cookie set {how} {self.flag}: {self.consequence}", walk.src,
-                                   scope=walk.scope_name)  # fmt: skip
+                message, severity = self._graded(f"cookie set {how} {self.flag}: {self.consequence}",
+                                                 argument(node, "value", 1), _cookie_name(node), walk)  # fmt: skip
+                yield self.finding(node, message, walk.src, scope=walk.scope_name, severity=severity)
             return
         assert isinstance(node, ast.Assign)
         yield from self._check_morsel(node, walk)
+
+    def _graded(self, message: str, value: ast.AST | None, name: str | None, walk: Walk) -> tuple[str, Severity | None]:
+        """The message and severity once the cookie's value is weighed (None: the rule's own)."""
+        if self.severity <= Severity.LOW:
+            return message, None
+        note_text, preference = self._value_note(value, name, walk)
+        return message + note_text, Severity.LOW if preference else None
+
+    @staticmethod
+    def _value_note(value: ast.AST | None, name: str | None, walk: Walk) -> tuple[str, bool]:
+        """What the message adds about the cookie's value, and whether the value is a preference."""
+        kind = preference_kind(value, walk.function) if value is not None else None
+        if kind is None or name is None:
+            return "", False
+        # A cookie read back into a condition is trusted by the server whatever it holds.
+        if line := _read_into_condition(name, walk.src):
+            return f"; its value is {kind}, but the module tests the cookie it reads back (line {line})", False
+        return f"; its value is {kind}, a preference rather than a session or credential", True
 
     def _check_morsel(self, node: ast.Assign, walk: Walk) -> Iterator[Finding]:
         """c["session"] = value on a SimpleCookie, with no c[...][flag] set in the function."""
@@ -114,8 +260,9 @@ class CookieFlagRule(Rule):
         if target.value.id not in _simple_cookie_names(scope, walk.src):
             return
         if self.morsel_flag not in _morsel_flags(scope):
-            yield self.finding(node, f"cookie morsel set without {self.morsel_flag}: {self.consequence}", walk.src,
-                               scope=walk.scope_name)  # fmt: skip
+            message, severity = self._graded(f"cookie morsel set without {self.morsel_flag}: {self.consequence}",
+                                             node.value, string_value(target.slice), walk)  # fmt: skip
+            yield self.finding(node, message, walk.src, scope=walk.scope_name, severity=severity)
 
 
 def _is_none(node: ast.AST) -> bool:
@@ -128,7 +275,11 @@ class CookieWithoutSecure(CookieFlagRule):
     What: set_cookie/set_signed_cookie on a Flask, Django, Starlette or aiohttp response
     without secure=True (or with secure=False), and http.cookies morsels with no
     "secure" attribute set in the same function. Deleting a cookie (max_age=0) and
-    flags passed through **options are not reported.
+    flags passed through **options are not reported. A cookie whose value the code shows
+    to be a literal, a number or request data echoed back (resp.set_cookie("sort",
+    request.args["sort"])) holds a preference, not a session: it is reported at low
+    severity, with the reason, unless the module reads that cookie back into a condition
+    (if request.cookies.get("role") == "admin"), where the server trusts what it holds.
     Why: without Secure the browser also sends the cookie over plain HTTP, where anyone
     on the network path can read it and take over the session.
     Example:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from pathlib import PurePath
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
@@ -89,7 +90,10 @@ class RequestSizedWork(Rule):
     bound of range(), the size of bytearray/os.urandom/a repeated string or list, the
     size of read()/recv(), the length of time.sleep(), or a query's limit (.limit(n),
     limit=/per_page=/page_size=), when the function never compares it with a maximum
-    or passes it through min().
+    or passes it through min(). A page size passed to a function of the same file that only
+    slices a sequence it holds or compares the size is not reported: the page can never
+    outgrow the sequence. Passed to this project's own code in another file (a relative
+    import, or a package on the file's path), whose use is not visible, it is low.
     Why: one request with n=10**9 makes the server loop, allocate or wait until memory
     or workers run out, and a page size without a cap lets a client dump a whole table
     in one query (CWE-770, CWE-606, CWE-400).
@@ -117,9 +121,17 @@ class RequestSizedWork(Rule):
         scope = ".".join(filter(None, (walk.scope_name, getattr(node, "name", ""))))
         for inner in _own_nodes(node):
             for sized, what, cwe in self._sinks(inner, src):
-                if sized is not None and self._unbounded(sized, tainted):
-                    yield self.finding(inner, f"{what} sized by request data ({ast.unparse(sized)[:40]}) "
-                                       "with no upper bound", src, scope=scope, cwe=cwe)  # fmt: skip
+                if sized is None or not self._unbounded(sized, tainted):
+                    continue
+                message = f"{what} sized by request data ({ast.unparse(sized)[:40]}) with no upper bound"
+                severity = confidence = None
+                if isinstance(inner, ast.Call) and (parameter := _page_keyword(inner, sized)) is not None:
+                    use = page_size_use(inner, parameter, src, node)
+                    if use == SLICED:
+                        continue  # the callee only slices a sequence it holds: bounded by that sequence
+                    if use is not None:
+                        message, severity, confidence = f"{message}; {use}", Severity.LOW, Confidence.LOW
+                yield self.finding(inner, message, src, scope=scope, cwe=cwe, severity=severity, confidence=confidence)
 
     @staticmethod
     def _unbounded(node: ast.AST, tainted: set[str]) -> bool:
@@ -159,6 +171,118 @@ class RequestSizedWork(Rule):
         for word in PAGE_KEYWORDS:
             if (value := keyword(node, word)) is not None:
                 yield value, "a page size", 770
+
+
+def _page_keyword(call: ast.Call, sized: ast.AST) -> str | None:
+    """The page-size keyword (limit=, per_page= ...) that passes ``sized`` to ``call``."""
+    return next((kw.arg for kw in call.keywords if kw.value is sized and kw.arg in PAGE_KEYWORDS), None)
+
+
+# Calls a bounded page size passes through and stays bounded: int(limit), min(limit, n).
+KEEPING_BOUNDS = BOUNDING_CALLS | {"int"}
+# page_size_use's answer when the callee only slices or compares the page size.
+SLICED = "sliced"
+# Uses of a parameter that bound what it can cost: a slice of a sequence already held, or
+# a comparison (limit is None, limit > total).
+_BOUNDING_PARENTS = (ast.Slice, ast.Compare)
+
+
+def page_size_use(call: ast.Call, parameter: str, src: SourceFile, caller: ast.AST) -> str | None:
+    """How the callee spends a page size: SLICED when it is a function of this file that
+    only slices or compares it, a note when it is the reviewed project's own code defined
+    in another file (what it does is not visible), None when it is a library or an unknown
+    object (a query or an external call is assumed)."""
+    callee = _local_callee(call, src, caller)
+    if callee is not None:
+        return SLICED if _only_bounds(callee, parameter, src) else None
+    module = _imported_from(call.func, src, caller)
+    if module is not None and _own_project(module, src.path):
+        name = ast.unparse(call.func).rsplit(".", 1)[-1]
+        return (f"{name}() is this project's code from {module.lstrip('.') or 'a sibling module'}, not in this "
+                "file: whether it sizes a query or slices a list it holds is not visible here")  # fmt: skip
+    return None
+
+
+def _local_callee(call: ast.Call, src: SourceFile, caller: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The function of this file that ``call`` runs: a module function by name, or a method
+    of the enclosing class (self.method) or of a class of this file the receiver was made from."""
+    func = call.func
+    defined = src.index.functions()
+    if isinstance(func, ast.Name):
+        return next((f for f in defined if f.name == func.id and src.index.function_of.get(f) is None
+                     and isinstance(src.index.parents.get(f), ast.Module)), None)  # fmt: skip
+    if not isinstance(func, ast.Attribute):
+        return None
+    owner: ast.ClassDef | None = None
+    receiver = func.value
+    if isinstance(receiver, ast.Name) and receiver.id in ("self", "cls"):
+        parent = src.index.parents.get(caller)
+        owner = parent if isinstance(parent, ast.ClassDef) else None
+    elif isinstance(receiver, ast.Name):
+        made = _made_by(receiver.id, src, caller)
+        if isinstance(made, ast.Name):
+            classes = [c for c in src.index.of_type(ast.ClassDef) if isinstance(c, ast.ClassDef)]
+            owner = next((c for c in classes if c.name == made.id), None)
+    if owner is None:
+        return None
+    methods = [f for f in owner.body if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)]
+    return next((f for f in methods if f.name == func.attr), None)
+
+
+def _made_by(name: str, src: SourceFile, caller: ast.AST) -> ast.expr | None:
+    """What a plain name was made by, when the caller or the module binds it once to a call."""
+    for scope in (caller, src.tree):
+        body = ast.walk(scope) if scope is caller else iter(src.tree.body)
+        values = [n.value for n in body if isinstance(n, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]  # fmt: skip
+        if len(values) == 1 and isinstance(values[0], ast.Call):
+            return values[0].func
+        if values:
+            return None
+    return None
+
+
+def _imported_from(func: ast.expr, src: SourceFile, caller: ast.AST, depth: int = 0) -> str | None:
+    """The module the callee comes from: its root name's import, or the import of the
+    class the receiver was made from (queue = JobQueue(); queue.page(limit=n))."""
+    if depth > 3:
+        return None
+    root: ast.expr = func
+    while isinstance(root, ast.Attribute | ast.Call):
+        root = root.value if isinstance(root, ast.Attribute) else root.func
+    if not isinstance(root, ast.Name):
+        return None
+    if root.id not in src.aliases:
+        made = _made_by(root.id, src, caller)
+        return None if made is None else _imported_from(made, src, caller, depth + 1)
+    qualified = src.aliases[root.id]
+    return qualified.rsplit(".", 1)[0] if "." in qualified.lstrip(".") else qualified
+
+
+def _own_project(module: str, path: str) -> bool:
+    """A relative import, or one whose top-level package is a folder on the reviewed file's path."""
+    if module.startswith("."):
+        return True
+    return module.split(".", 1)[0] in PurePath(path).parts[:-1]
+
+
+def _only_bounds(function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str, src: SourceFile) -> bool:
+    """Every read of ``parameter`` in ``function`` is a slice bound, a comparison or a test."""
+    parents = src.index.parents
+    reads = [n for n in ast.walk(function) if isinstance(n, ast.Name) and n.id == parameter]
+    reads = [n for n in reads if isinstance(n.ctx, ast.Load)]
+    for read in reads:
+        node: ast.AST = read
+        while (parent := parents.get(node)) is not None and (
+            isinstance(parent, ast.BinOp) or (isinstance(parent, ast.Call) and call_tail(parent) in KEEPING_BOUNDS)
+        ):
+            node = parent  # offset + limit, int(limit), min(limit, n)
+        while isinstance(parent, ast.BoolOp) or (isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not)):
+            node, parent = parent, parents.get(parent)  # if not limit: / if limit and ...:
+        tested = isinstance(parent, ast.If | ast.IfExp | ast.While) and parent.test is node
+        if not (tested or isinstance(parent, _BOUNDING_PARENTS)):
+            return False
+    return bool(reads)
 
 
 _last_file: list[tuple[SourceFile, set[ast.AST]]] = []

@@ -7,82 +7,12 @@ import re
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, call_tail, exactly, walk_function
+from scrutiny.rules.base import Rule, Walk, call_tail, exactly, string_value, walk_function
+from scrutiny.rules.secret_values import is_secret_name, secret_evidence, secret_name_strength
 from scrutiny.source import SourceFile
 
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "audit", "trace"}
 LOGGER_NAME = re.compile(r"(^|_)(log|logger|logging|LOG|LOGGER|_log|_logger)$", re.IGNORECASE)
-SECRET_WORDS = {
-    "password",
-    "passwd",
-    "pwd",
-    "token",
-    "secret",
-    "apikey",
-    "credential",
-    "credentials",
-    "passphrase",
-    "cookie",
-}
-SECRET_PAIRS = {
-    ("api", "key"),
-    ("private", "key"),
-    ("access", "key"),
-    ("secret", "key"),
-    ("auth", "header"),
-    ("session", "id"),
-    ("auth", "token"),
-}
-# Names that describe a secret rather than hold one.
-NOT_SECRET_SUFFIXES = {
-    "name",
-    "type",
-    "url",
-    "uri",
-    "path",
-    "file",
-    "len",
-    "length",
-    "count",
-    "expires",
-    "expiry",
-    "expiration",
-    "ttl",
-    "policy",
-    "field",
-    "header",
-    "required",
-    "enabled",
-    "format",
-    "prefix",
-    "valid",
-    "validity",
-    "age",
-    # References to a secret kept elsewhere (a key manager's UUID, a libvirt usage id).
-    "uuid",
-    "ref",
-    "href",
-    "usage",
-    "location",
-    "manager",
-    "store",
-    "backend",
-    # Messages and facts about a secret: error_messages["password_mismatch"], token_start.
-    "mismatch",
-    "incorrect",
-    "invalid",
-    "missing",
-    "error",
-    "message",
-    "messages",
-    "msg",
-    "help",
-    "label",
-    "hint",
-    "prompt",
-    "start",
-    "end",
-}
 # Local names worth resolving as aliases of a logger method (log_method = logger.debug).
 LOG_ALIAS = re.compile(r"log|warn|debug|info|error|critical", re.IGNORECASE)
 # Methods of str: password.strip() is still the password, token.contents is a field of an object.
@@ -95,16 +25,6 @@ PLACEHOLDER_AFTER_SECRET = re.compile(
     r"(?:\s*(?:is|was|=|:)\s*|\W{0,3})(%[-#0-9.]*[sr]|\{[^}]*\})",
     re.IGNORECASE,
 )
-
-
-def is_secret_name(name: str) -> bool:
-    parts = [p for p in re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", name) if p]
-    lowered = [p.lower() for p in parts]
-    if not lowered or lowered[-1] in NOT_SECRET_SUFFIXES:
-        return False
-    if any(p in SECRET_WORDS for p in lowered):
-        return True
-    return any(pair in SECRET_PAIRS for pair in zip(lowered, lowered[1:], strict=False))
 
 
 def _is_log_call(call: ast.Call, function: ast.AST | None = None, src: SourceFile | None = None) -> bool:
@@ -164,9 +84,10 @@ def _is_logger(node: ast.AST, src: SourceFile, function: ast.AST | None, depth: 
     return False
 
 
-def secret_references(node: ast.AST) -> list[str]:
-    """Names, attributes and string subscripts in ``node`` that hold secrets, skipping masked ones."""
-    found: list[str] = []
+def secret_reference_nodes(node: ast.AST) -> list[tuple[str, ast.AST]]:
+    """Names, attributes and string subscripts in ``node`` that hold secrets, as written
+    and as nodes, skipping masked ones."""
+    found: list[tuple[str, ast.AST]] = []
     stack: list[ast.AST] = [node]
     while stack:
         current = stack.pop()
@@ -175,9 +96,9 @@ def secret_references(node: ast.AST) -> list[str]:
             if MASKING_CALL.search(callee) or callee in ("len", "bool", "type"):
                 continue
         if isinstance(current, ast.Name) and is_secret_name(current.id):
-            found.append(current.id)
+            found.append((current.id, current))
         elif isinstance(current, ast.Attribute) and is_secret_name(current.attr):
-            found.append(ast.unparse(current))
+            found.append((ast.unparse(current), current))
             continue
         elif isinstance(current, ast.Attribute) and isinstance(current.value, ast.Name):
             if current.attr not in STR_METHODS:
@@ -185,10 +106,37 @@ def secret_references(node: ast.AST) -> list[str]:
         elif isinstance(current, ast.Subscript):
             key = current.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str) and is_secret_name(key.value):
-                found.append(ast.unparse(current))
+                found.append((ast.unparse(current), current))
                 continue
         stack.extend(ast.iter_child_nodes(current))
     return found
+
+
+def secret_references(node: ast.AST) -> list[str]:
+    """Names, attributes and string subscripts in ``node`` that hold secrets, skipping masked ones."""
+    return [text for text, _ in secret_reference_nodes(node)]
+
+
+def _secret_name(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return string_value(node.slice) or "" if isinstance(node, ast.Subscript) else ""
+
+
+def weigh_secrets(references: list[tuple[str, ast.AST]], src: SourceFile) -> tuple[str, bool]:
+    """What the finding adds about why the values are secrets, and whether that rests on
+    their names alone. A name only secrets wear (password, api_key) is enough; a token,
+    cookie or session id needs a credential source, a secret maker or an auth use."""
+    if any(secret_name_strength(_secret_name(node)) == "strong" for _, node in references):
+        return "", False
+    for text, node in references:
+        if (evidence := secret_evidence(node, src)) is not None:
+            why, line = evidence
+            return (f"; {text} is {why} (line {line})" if line else f"; the value is {why}"), False
+    return ("; only the name suggests a secret: no credential source, secret maker or "
+            "authentication use of the value is seen"), True  # fmt: skip
 
 
 MASKING_NAME = re.compile(r"^_?(mask|redact|sanitiz|scrub|obfuscat|censor)", re.IGNORECASE)
@@ -214,10 +162,12 @@ def masking_helper(src: SourceFile) -> str:
     return ""
 
 
-_BUILT: dict[ast.AST, dict[str, list[tuple[str, int]]]] = {}
+# Per function: names assigned a value built from secrets, with the secrets and the line.
+Built = tuple[list[tuple[str, ast.AST]], int]
+_BUILT: dict[ast.AST, dict[str, list[Built]]] = {}
 
 
-def _built_with_secret(name: str, call: ast.Call, src: SourceFile) -> tuple[str, int] | None:
+def _built_with_secret(name: str, call: ast.Call, src: SourceFile) -> Built | None:
     """A command line or message assigned to ``name`` earlier in the function from a secret."""
     function = src.index.function_of.get(call)
     if function is None:
@@ -227,19 +177,19 @@ def _built_with_secret(name: str, call: ast.Call, src: SourceFile) -> tuple[str,
         if len(_BUILT) > 256:
             _BUILT.clear()
         built = _BUILT[function] = _secret_assignments(function)
-    return next(((secret, line) for secret, line in built.get(name, ()) if line < call.lineno), None)
+    return next(((secrets, line) for secrets, line in built.get(name, ()) if line < call.lineno), None)
 
 
-def _secret_assignments(function: ast.AST) -> dict[str, list[tuple[str, int]]]:
+def _secret_assignments(function: ast.AST) -> dict[str, list[Built]]:
     """Names assigned a list, f-string or concatenation that holds a secret, per name."""
-    found: dict[str, list[tuple[str, int]]] = {}
+    found: dict[str, list[Built]] = {}
     for node in walk_function(function):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.List | ast.Tuple | ast.JoinedStr | ast.BinOp):
-            secrets = secret_references(node.value)
+            secrets = secret_reference_nodes(node.value)
             if secrets:
                 for target in node.targets:
                     if isinstance(target, ast.Name):
-                        found.setdefault(target.id, []).append((secrets[0], node.lineno))
+                        found.setdefault(target.id, []).append((secrets, node.lineno))
     return found
 
 
@@ -269,7 +219,15 @@ class SecretInLog(Rule):
     Example:
         LOG.debug("login with %s/%s", user, password)
     Also a command line or message assigned earlier in the function from such a value
-    (cmd = ["mysql", "-p" + password]) and then logged.
+    (cmd = ["mysql", "-p" + password]) and then logged. Names only secrets wear (password,
+    secret, api_key, private_key) are reported at medium severity. Tokens, cookies and
+    session ids share their names with lexer tokens, cookie dictionaries and lock
+    handles, so they are medium only with evidence, named in the message: the value is
+    read from a credential header, the request cookies or a secret environment or
+    configuration key, made by secrets.token_*/os.urandom or an authentication API, is
+    a parameter of an authentication function, or is passed to an authentication,
+    signing or encryption API (or as password=/auth=, or in an Authorization header)
+    anywhere in the file; with the name as the only evidence, low severity and confidence.
     Fix: leave the secret out, or log a masked form (oslo_utils.strutils.mask_password,
     a fingerprint, or the last four characters); the finding names the masking helper
     the module already uses, when it has one.
@@ -291,36 +249,49 @@ class SecretInLog(Rule):
         if not _is_log_call(node, walk.function, walk.src):
             return
         arguments: list[ast.expr] = [*node.args, *(kw.value for kw in node.keywords if kw.arg != "exc_info")]
-        secrets = sorted({name for argument in arguments for name in secret_references(argument)})
-        if secrets:
-            fix = _fix_with_helper(walk.src)
-            yield self.finding(
-                node,
-                f"log call writes {', '.join(secrets[:3])} to the log",
-                walk.src,
-                scope=walk.scope_name,
-                fix=fix,
-            )
+        references = sorted({text: sub for a in arguments for text, sub in secret_reference_nodes(a)}.items())
+        if references:
+            secrets = [text for text, _ in references]
+            why, by_name_only = weigh_secrets(references, walk.src)
+            yield self._graded(node, f"log call writes {', '.join(secrets[:3])} to the log{why}", by_name_only, walk)
             return
         for argument in arguments:
             for name in _logged_names(argument):
                 if built := _built_with_secret(name, node, walk.src):
-                    fix = _fix_with_helper(walk.src)
-                    yield self.finding(node, f"log call writes {name}, built with {built[0]} at line {built[1]}",
-                                       walk.src, scope=walk.scope_name, fix=fix)  # fmt: skip
+                    (first, _), line = built[0][0], built[1]
+                    why, by_name_only = weigh_secrets(built[0], walk.src)
+                    message = f"log call writes {name}, built with {first} at line {line}{why}"
+                    yield self._graded(node, message, by_name_only, walk)
                     return
         for argument in arguments:
             if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                 match = PLACEHOLDER_AFTER_SECRET.search(argument.value)
                 if match and len(node.args) > 1:
+                    word = match.group(1)
+                    # "token %s" alone is the weakest evidence there is: a word of the message.
+                    weak = secret_name_strength(word) == "weak"
                     yield self.finding(
                         node,
-                        f"log format prints a value after '{match.group(1)}'",
+                        f"log format prints a value after '{word}'"
+                        + ("; only that word suggests a secret" if weak else ""),
                         walk.src,
                         scope=walk.scope_name,
+                        severity=Severity.LOW if weak else None,
                         confidence=Confidence.LOW,
                     )
                     return
+
+    def _graded(self, node: ast.Call, message: str, by_name_only: bool, walk: Walk) -> Finding:
+        """The finding, at low severity and confidence when only a weak name says the value is a secret."""
+        return self.finding(
+            node,
+            message,
+            walk.src,
+            scope=walk.scope_name,
+            fix=_fix_with_helper(walk.src),
+            severity=Severity.LOW if by_name_only else None,
+            confidence=Confidence.LOW if by_name_only else None,
+        )
 
 
 # Request attributes that carry credentials: headers (Authorization, cookies), the WSGI

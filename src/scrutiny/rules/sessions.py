@@ -10,7 +10,7 @@ from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import DEFAULT_CONTEXT, CallRule, Rule, Walk, argument, drop, keyword, name_parts, string_value
 from scrutiny.rules.jwt_tokens import _dict_for
-from scrutiny.rules.logs import SECRET_PAIRS, SECRET_WORDS
+from scrutiny.rules.secret_values import SECRET_PAIRS, SECRET_WORDS
 from scrutiny.source import SourceFile
 
 # Words that, heading a name (its last word), say the value itself is a secret whose

@@ -7,11 +7,13 @@ import re
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk
+from scrutiny.rules.base import Rule, Walk, call_tail
 
 # A host name as a literal: labels of letters, digits and hyphens, ending in an alphabetic
 # top-level label (example.com, api.example.co.uk), optionally after a scheme.
-HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(:\d+)?(/.*)?$", re.I)
+HOST = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*://)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(:\d+)?(/.*)?$", re.I
+)
 # Top-level domains common enough in host checks: a dotted literal ending in anything else
 # is taken for a module path or a file name (django.contrib.sessions, disk.local, app.py).
 TLDS = frozenset({
@@ -20,6 +22,98 @@ TLDS = frozenset({
     "uk", "de", "fr", "jp", "cn", "ru", "br", "in", "au", "ca", "us", "eu", "nl", "ch", "se", "no", "es", "it", "pl",
     "be", "at", "dk", "fi", "cz", "kr", "tw", "hk", "sg", "nz", "za", "mx", "ar", "ie", "il", "tr", "ua", "gr",
 })  # fmt: skip
+
+
+# Calls a branch may make without acting on the URL: logging and text helpers.
+LOG_CALLS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "print"})
+TEXT_CALLS = frozenset(name for name in dir(str) if not name.startswith("_")) | {"str", "len", "repr", "format"}
+LEAVING = {ast.Return: "returns", ast.Raise: "raises", ast.Continue: "skips an item", ast.Break: "stops a loop"}
+
+
+def _mentions(node: ast.AST, checked: str) -> bool:
+    return any(isinstance(sub, ast.Name | ast.Attribute | ast.Subscript) and ast.unparse(sub) == checked
+               for sub in ast.walk(node))  # fmt: skip
+
+
+def _own_nodes(roots: list[ast.AST]) -> list[ast.AST]:
+    """The nodes under ``roots``, leaving out functions and classes defined there."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return found
+
+
+def _branch_acts(roots: list[ast.AST], checked: str, parents: dict[ast.AST, ast.AST]) -> str | None:
+    """What a branch does that makes the check a decision: it leaves (return, raise,
+    continue, break), sets a verdict (flag = True), passes the URL to a call, or calls
+    something for its effect. None when it only rewrites or labels the value."""
+    for node in _own_nodes(roots):
+        for kind, verb in LEAVING.items():
+            if isinstance(node, kind):
+                return verb
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            if (acts := _assignment_acts(node, checked)) is not None:
+                return acts
+        if not isinstance(node, ast.Call) or call_tail(node) in LOG_CALLS | TEXT_CALLS:
+            continue
+        statement = _statement_of(node, parents)
+        if isinstance(statement, ast.Assign) and any(ast.unparse(t) == checked for t in statement.targets):
+            continue  # url = normalize(url): the URL is rewritten, not acted on
+        if any(_mentions(arg, checked) for arg in [*node.args, *(kw.value for kw in node.keywords)]):
+            return f"passes it to {ast.unparse(node.func)}()"
+        if isinstance(statement, ast.Expr):
+            return f"calls {ast.unparse(node.func)}()"
+    return None
+
+
+def _assignment_acts(node: ast.Assign | ast.AnnAssign, checked: str) -> str | None:
+    """An assignment that decides: a verdict (ok = True), the URL handed to another name
+    (target = url), or the URL replaced by something else (url = DEFAULT). Rewriting the
+    URL from itself (url = "git+" + url) and labels (kind = "github") decide nothing."""
+    assert node.value is not None
+    targets = [ast.unparse(t) for t in (node.targets if isinstance(node, ast.Assign) else [node.target])]
+    uses_url = _mentions(node.value, checked)
+    if checked in targets:
+        return None if uses_url else "replaces it"
+    if isinstance(node.value, ast.Constant) and isinstance(node.value.value, bool):
+        return f"sets {targets[0]} = {node.value.value}"
+    return f"hands it to {targets[0]}" if uses_url else None
+
+
+def _statement_of(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> ast.AST | None:
+    current: ast.AST | None = node
+    while current is not None and not isinstance(current, ast.stmt):
+        current = parents.get(current)
+    return current
+
+
+def trust_decision(check: ast.AST, checked: ast.AST, walk: Walk) -> str | None:
+    """Why the outcome of ``check`` on ``checked`` decides what the code trusts, or None when
+    it only chooses how to rewrite or label the value (prefix "git+" to a GitHub URL)."""
+    parents = walk.src.index.parents
+    child, parent = check, parents.get(check)
+    while isinstance(parent, ast.BoolOp) or (isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not)):
+        child, parent = parent, parents.get(parent)
+    text = ast.unparse(checked)
+    if isinstance(parent, ast.If) and child is parent.test:
+        for branch, which in ((parent.body, "the branch it guards"), (parent.orelse, "its else branch")):
+            if (acts := _branch_acts(list(branch), text, parents)) is not None:
+                return f"{which} {acts}"
+        return None
+    if isinstance(parent, ast.IfExp) and child is parent.test:
+        for chosen in (parent.body, parent.orelse):
+            if (acts := _branch_acts([chosen], text, parents)) is not None and not acts.startswith("calls"):
+                return f"the value it chooses {acts}"
+        return None
+    if isinstance(parent, ast.Return | ast.Lambda):
+        return "the function returns it as a verdict"
+    if isinstance(parent, ast.Assert):
+        return "an assert stops on it"
+    return "its result is kept as a verdict"
 
 
 def _host_literal(node: ast.AST) -> tuple[str, str] | None:
@@ -35,13 +129,23 @@ def _host_literal(node: ast.AST) -> tuple[str, str] | None:
     return node.value, host
 
 
+def _no_path(text: str) -> bool:
+    """A URL literal that stops at the host (or port), with no / after it."""
+    match = HOST.match(text)
+    return match is not None and match.group(3) is None
+
+
 class IncompleteUrlCheck(Rule):
     """URL checked by a substring a crafted URL also contains
 
     What: a string is tested against a host name literal in a way that other hosts also
     pass: "example.com" in url (any position: https://evil.test/?example.com), or
     url.endswith("example.com") (also evilexample.com), or url.startswith("https://example.com")
-    with nothing after the host (https://example.com.evil.test/).
+    with nothing after the host (https://example.com.evil.test/). Reported where the test
+    decides something: a branch it controls returns, raises, skips, calls out, passes the
+    URL on, sets a verdict or replaces the URL, or its result is returned or kept (a
+    validator). A test whose branches only rewrite the URL from itself or set a label
+    (prefix "git+" to a GitHub URL) trusts nothing and is not reported.
     Why: such tests are how redirects, callbacks and fetches are restricted to trusted
     hosts; an attacker picks a URL that contains the expected text and points elsewhere
     (open redirect, SSRF, token leak).
@@ -64,14 +168,23 @@ class IncompleteUrlCheck(Rule):
     ruff = ()
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
-        src = walk.src
+        for checked, message in self._weak_checks(node):
+            decision = trust_decision(node, checked, walk)
+            if decision is not None:
+                yield self.finding(node, f"{message} ({decision})", walk.src, scope=walk.scope_name)
+
+    @staticmethod
+    def _weak_checks(node: ast.AST) -> Iterator[tuple[ast.AST, str]]:
+        """The value tested and what is wrong with the test, for a substring test of a host."""
         if isinstance(node, ast.Compare):
             if len(node.ops) == 1 and isinstance(node.ops[0], ast.In | ast.NotIn):
                 found = _host_literal(node.left)
-                if found is not None and "://" not in found[0] and not isinstance(node.comparators[0], ast.List | ast.Tuple | ast.Set | ast.Dict):
+                checked = node.comparators[0]
+                literal_collection = isinstance(checked, ast.List | ast.Tuple | ast.Set | ast.Dict)
+                if found is not None and "://" not in found[0] and not literal_collection:
                     text = found[0]
-                    yield self.finding(node, f'"{text}" in ... is true for any URL that has this text anywhere, '
-                                       f"such as https://attacker.example/?{text}", src, scope=walk.scope_name)  # fmt: skip
+                    yield checked, (f'"{text}" in ... is true for any URL that has this text anywhere, '
+                                    f"such as https://attacker.example/?{text}")  # fmt: skip
             return
         assert isinstance(node, ast.Call)
         func = node.func
@@ -82,8 +195,7 @@ class IncompleteUrlCheck(Rule):
             return
         text, host = found
         if func.attr == "endswith" and not text.startswith((".", "/", "@")) and "://" not in text and "/" not in text:
-            yield self.finding(node, f'.endswith("{text}") is also true for another host ending in it, such as '
-                               f"attacker{host}", src, scope=walk.scope_name)  # fmt: skip
-        elif func.attr == "startswith" and "://" in text and text.rstrip("/") == text and HOST.match(text).group(3) is None:  # type: ignore[union-attr]
-            yield self.finding(node, f'.startswith("{text}") is also true for {text}.attacker.example: '
-                               "a URL prefix must end with the / after the host", src, scope=walk.scope_name)  # fmt: skip
+            yield func.value, f'.endswith("{text}") is also true for another host ending in it, such as attacker{host}'
+        elif func.attr == "startswith" and "://" in text and text.rstrip("/") == text and _no_path(text):
+            yield func.value, (f'.startswith("{text}") is also true for {text}.attacker.example: '
+                               "a URL prefix must end with the / after the host")  # fmt: skip
