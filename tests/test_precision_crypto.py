@@ -128,3 +128,20 @@ def test_a_digest_compared_with_another_digest_made_here_is_a_content_comparison
 def test_used_for_security_false_and_crypt_are_unchanged() -> None:
     code = "import hashlib, crypt\nhashlib.md5(password, usedforsecurity=False)\ncrypt.crypt(w, crypt.METHOD_MD5)\n"
     assert [(f.location.line, f.severity) for f in weak_hashes(code)] == [(3, MEDIUM)]
+
+
+def test_a_random_source_is_not_read_as_a_credential_name() -> None:
+    code = textwrap.dedent(
+        """
+        import hashlib, secrets
+
+        def placeholder():
+            return hashlib.sha1(secrets.token_bytes(32)).hexdigest()
+
+        def salted(password):
+            return hashlib.sha1(secrets.token_bytes(8) + password).hexdigest()
+        """
+    )
+    placeholder, salted = weak_hashes(code)
+    assert placeholder.severity == LOW and "random bytes from secrets.token_bytes()" in placeholder.message
+    assert salted.severity == MEDIUM and "(the name 'password' says so)" in salted.message

@@ -35,7 +35,7 @@ WEAK_CRYPT_METHODS = {"crypt.METHOD_CRYPT": "DES crypt", "crypt.METHOD_MD5": "MD
 
 
 class WeakHash(CallRule):
-    """Broken hash algorithm (MD5, SHA-1, MD4) used where a digest protects something
+    """Broken hash algorithm (MD5, SHA-1, MD4)
 
     What: an MD5, SHA-1 or MD4 hash object from hashlib (including hashlib.new with one
     of those names), PyCryptodome or cryptography, unless usedforsecurity=False says

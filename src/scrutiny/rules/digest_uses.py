@@ -310,8 +310,14 @@ class _Reader:
 
     def _credential(self, value: ast.AST, depth: int) -> str:
         """How ``value`` shows it holds a credential, or ''."""
-        for node in ast.walk(value):
-            name = _node_name(node)
+        nodes = list(ast.walk(value))
+        # The names of a module or a random source (secrets.token_bytes) say nothing of the data.
+        unnamed = {id(node) for node in nodes if isinstance(node, ast.Name) and self._is_module(node.id)}
+        for node in nodes:
+            if isinstance(node, ast.Call) and (self.src.qualname(node.func) or "").startswith(RANDOM_SOURCES):
+                unnamed.update(id(part) for part in ast.walk(node.func))
+        for node in nodes:
+            name = _node_name(node) if id(node) not in unnamed else ""
             if name and _is_credential(name):
                 return f"the name '{name}' says so"
             if not isinstance(node, ast.Name) or depth >= 2:
@@ -324,6 +330,9 @@ class _Reader:
             if passed:
                 return f"{node.id} is also passed as {passed}"
         return ""
+
+    def _is_module(self, name: str) -> bool:
+        return self.src.names.get(name, "") in self.src.imported_modules
 
     def _random_source(self, value: ast.AST, depth: int) -> str:
         """The random function ``value`` is made from, or ''."""
