@@ -19,7 +19,9 @@ def severities(code: str, rule_id: str, name: str = "service.py") -> list[tuple[
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        ("import hashlib\ndef sign(data):\n    return hashlib.sha1(data).hexdigest()\n", Severity.MEDIUM),
+        ("import hashlib\ndef sign(data, secret):\n    return hashlib.sha1(secret + data).digest()\n", Severity.MEDIUM),
+        # A function's name is no evidence of a protection: no key goes in, so this signs nothing.
+        ("import hashlib\ndef sign(data):\n    return hashlib.sha1(data).hexdigest()\n", Severity.LOW),
         ("import hashlib\ndef get_cache_fname(i):\n    return hashlib.sha1(i).hexdigest()\n", Severity.LOW),
         ("import hashlib\nfingerprint = hashlib.md5(key).hexdigest()\n", Severity.LOW),
         ("import hashlib\nWIDTH = hashlib.sha1().digest_size\n", Severity.LOW),

@@ -16,7 +16,8 @@ import pytest
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 
-CODE = "import hashlib\n\n\ndef key(data):\n    return hashlib.md5(data).hexdigest()\n"
+# A medium finding: a password hashed with MD5 (a digest used only as a key would be low).
+CODE = "import hashlib\n\n\ndef store(password):\n    return hashlib.md5(password).hexdigest()\n"
 
 
 @pytest.fixture(scope="module")

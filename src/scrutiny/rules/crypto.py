@@ -8,6 +8,7 @@ from itertools import pairwise
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import CallRule, Walk, argument, keyword, name_parts, string_value, target_name
+from scrutiny.rules.digest_uses import Grade, read_hash
 
 # Constructor name -> algorithm, for hash objects that are broken for security use.
 WEAK_HASH_CALLS = {
@@ -28,9 +29,9 @@ WEAK_HASH_CALLS = {
     "cryptography.hazmat.primitives.hashes.SHA1": "SHA-1",
 }
 # Names hashlib.new accepts for the same algorithms, compared in lower case.
+WEAK_HASH_NAMES = {"md5": "MD5", "sha1": "SHA-1", "md4": "MD4", "md5-sha1": "MD5-SHA1", "sha": "SHA-1"}
 # crypt(3) methods that are broken for passwords (METHOD_BLOWFISH is bcrypt, which is not).
 WEAK_CRYPT_METHODS = {"crypt.METHOD_CRYPT": "DES crypt", "crypt.METHOD_MD5": "MD5 crypt"}
-WEAK_HASH_NAMES = {"md5": "MD5", "sha1": "SHA-1", "md4": "MD4", "md5-sha1": "MD5-SHA1", "sha": "SHA-1"}
 
 
 class WeakHash(CallRule):
@@ -39,7 +40,20 @@ class WeakHash(CallRule):
     What: an MD5, SHA-1 or MD4 hash object from hashlib (including hashlib.new with one
     of those names), PyCryptodome or cryptography, unless usedforsecurity=False says
     the digest protects nothing; also MD2, and crypt.crypt/mksalt with the DES or MD5
-    methods.
+    methods. The severity follows the use the code shows, and the message says which:
+    medium when the hashed input is a credential or certificate (a value the code hands
+    to a call as password=, or one whose own name says password, secret, token or
+    certificate, as CodeQL reads it; reported at the update() it enters through), when
+    the digest is compared with a value from elsewhere and a mismatch is rejected,
+    compared in constant time, signed, or used as key material or a MAC, and for crypt();
+    low otherwise, naming what the digest is used for when the code shows it (a file
+    name, a lookup or cache key, an ETag, a value returned or stored, a change checksum
+    compared without rejecting a mismatch). Also low: an algorithm picked by comparing
+    a protocol value with its name (HTTP Digest's algorithm=MD5), even where the
+    protocol hashes a password, since the code has no other choice; and a hash of
+    random bytes from os.urandom, secrets or uuid4, whose digest is a random value no
+    collision or preimage attack can use. That case stays a low finding rather than
+    none because secrets.token_hex() makes the same value without a broken hash.
     Why: collisions for these algorithms can be computed cheaply, so a digest used as a
     signature, integrity check, password hash or unique token can be forged or matched.
     Example:
@@ -63,67 +77,36 @@ class WeakHash(CallRule):
         flag = keyword(call, "usedforsecurity")
         if isinstance(flag, ast.Constant) and flag.value is False:
             return
+        hashed = argument(call, "data", 0) or keyword(call, "string")
         if name.startswith("crypt."):
             salt = argument(call, "salt", 1) if name == "crypt.crypt" else argument(call, "method", 0)
             method = (walk.src.qualname(salt) or "") if salt is not None else ""
             algorithm: str | None = WEAK_CRYPT_METHODS.get(method)
-        elif name == "hashlib.new":
+            if algorithm:  # crypt() exists to hash passwords: always a security use
+                yield self.finding(call, f"{name} uses the broken hash algorithm {algorithm}", walk.src,
+                                   scope=walk.scope_name)  # fmt: skip
+            return
+        if name == "hashlib.new":
             algorithm = WEAK_HASH_NAMES.get((string_value(argument(call, "name", 0)) or "").lower())
+            hashed = argument(call, "data", 1) or keyword(call, "string")
         else:
             algorithm = WEAK_HASH_CALLS.get(name)
         if not algorithm:
             return
-        naming = _naming_use(call, walk, algorithm)
-        if naming:
-            yield self.finding(call, f"{name} ({algorithm}) {naming}; collisions matter less there, but "
-                               "usedforsecurity=False should say so", walk.src, scope=walk.scope_name,
-                               severity=Severity.LOW, confidence=Confidence.MEDIUM)  # fmt: skip
-        else:
-            yield self.finding(
-                call, f"{name} uses the broken hash algorithm {algorithm}", walk.src, scope=walk.scope_name
-            )
-
-
-# Name parts saying a digest names or identifies data (a cache file, a fingerprint shown
-# to people), rather than protecting it.
-NAMING_WORDS = frozenset(
-    {"cache", "cached", "fname", "filename", "fingerprint", "fingerprints", "fp", "etag", "dedup", "shard", "bucket"}
-)
-PROTECTING_WORDS = frozenset(
-    {"password", "passwd", "pwd", "secret", "token", "key", "sign", "signature", "auth", "verify", "hmac", "mac"}
-)
-# A helper named for what it returns (generate_hash, checksum_of) hashes for identity; one
-# that protects something says so with a protecting word (hash_password, sign_digest).
-DIGEST_WORDS = frozenset({"hash", "digest", "checksum"})
-SIZE_ATTRIBUTES = frozenset({"digest_size", "block_size", "name"})
-
-
-def _naming_use(call: ast.Call, walk: Walk, algorithm: str) -> str:
-    """Why a weak digest looks like a name or identifier, or '' when it may protect something."""
-    function = walk.function
-    wanted = algorithm.lower().replace("-", "").split()[0]
-    parts = set(name_parts(function.name)) if function is not None else set()
-    if function is not None and wanted in parts and not parts & PROTECTING_WORDS:
-        return f"is what {function.name}() promises its callers (an {algorithm} function, not a protection)"
-    if function is not None and parts & DIGEST_WORDS and not parts & PROTECTING_WORDS:
-        return f"is what {function.name}() promises its callers (a digest of its input, not a protection)"
-    parent = walk.parent(call)
-    if isinstance(parent, ast.Attribute) and parent.attr in SIZE_ATTRIBUTES:
-        return f"is only asked for its {parent.attr}"
-    if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) and parent.func.attr == "fingerprint":
-        return "computes a certificate or key fingerprint"
-    node: ast.AST | None = parent
-    while isinstance(node, ast.Attribute | ast.Call):
-        node = walk.parent(node)
-    names: list[str] = []
-    if isinstance(node, ast.Assign):
-        names.extend(filter(None, (target_name(t) for t in node.targets)))
-    if function is not None:
-        names.append(function.name)
-    for name in names:
-        if NAMING_WORDS & set(name_parts(name)):
-            return f"builds a name or fingerprint ({name})"
-    return ""
+        reading = read_hash(call, hashed, algorithm, walk)
+        if reading.grade is Grade.SECURITY:
+            # Reported where the protected data is hashed, which may be an update() call.
+            made = f" (made on line {call.lineno})" if reading.node is not call else ""
+            yield self.finding(reading.node, f"{name}{made} uses the broken hash algorithm {algorithm} to protect "
+                               f"something: {reading.evidence}", walk.src, scope=walk.scope_name)  # fmt: skip
+            return
+        tail = {
+            Grade.PROTOCOL: "the weakness is the protocol's",
+            Grade.RANDOM: "collisions and preimages do not apply; secrets.token_hex() makes one without a broken hash",
+            Grade.PLAIN: "collisions matter little there, but usedforsecurity=False should say so",
+        }[reading.grade]
+        yield self.finding(call, f"{name} ({algorithm}): {reading.evidence}; {tail}", walk.src,
+                           scope=walk.scope_name, severity=Severity.LOW, confidence=Confidence.MEDIUM)  # fmt: skip
 
 
 RANDOM_FUNCTIONS = (

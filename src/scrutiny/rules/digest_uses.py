@@ -1,0 +1,512 @@
+"""What a weak hash is used for, read from the code around the hash call (for SCR301).
+
+MD5 and SHA-1 are broken where someone gains by forging or matching a digest: a
+credential hashed for storage, a digest compared with one somebody else supplies, a
+signature, a MAC or key material. They are fine as file names, cache keys, dedupe ids,
+ETags and change checksums. This module reads one hash call: what goes in (a credential,
+random bytes), whether a protocol value picks the algorithm, and where the digest goes
+(compared, signed, stored, returned, joined into a path). It returns the grade and the
+evidence as text for the finding's message; the rule makes the finding.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from enum import Enum
+from itertools import pairwise
+
+from scrutiny.rules.base import Walk, call_tail, name_parts, string_value, walk_function
+from scrutiny.source import SourceFile
+
+
+class Grade(Enum):
+    SECURITY = "security"  # the digest protects something: report at the rule's severity
+    PROTOCOL = "protocol"  # a protocol value picks the algorithm
+    RANDOM = "random"  # the input is random bytes: the digest is a random value
+    PLAIN = "plain"  # no security use seen
+
+
+@dataclass(frozen=True)
+class DigestReading:
+    grade: Grade
+    evidence: str
+    # Where the finding points: the hash call, or the update() a credential enters through.
+    node: ast.AST
+
+
+# Hash object methods that give the digest (copy gives the same object again).
+DIGEST_METHODS = frozenset({"hexdigest", "digest", "finalize", "copy"})
+# Calls that only change the digest's shape on its way to its use.
+RESHAPING_METHODS = frozenset(
+    {"encode", "decode", "upper", "lower", "strip", "rstrip", "lstrip", "zfill", "rjust", "ljust", "hex", "join",
+     "format"}
+)  # fmt: skip
+# Conversions by type, and the usual names of helpers that convert text and bytes.
+RESHAPING_FUNCTIONS = frozenset(
+    {"str", "bytes", "bytearray", "memoryview", "to_bytes", "to_text", "to_str", "to_native"}
+)
+RESHAPING_MODULES = ("base64.", "binascii.", "codecs.")
+PATH_CALLS = frozenset(
+    {
+        "os.path.join", "posixpath.join", "ntpath.join", "pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath",
+        "open", "os.makedirs", "os.mkdir", "os.rename", "os.replace", "shutil.move", "shutil.copy", "shutil.copyfile",
+    }
+)  # fmt: skip
+PATH_METHODS = frozenset({"joinpath", "with_name", "with_stem", "with_suffix"})
+# Libraries whose calls take a hash or digest as key material, a signature or a MAC.
+CRYPTO_MODULES = ("hmac.", "Crypto.", "Cryptodome.", "cryptography.", "nacl.", "rsa.", "ecdsa.", "OpenSSL.", "jwt.")
+SIGNING_METHODS = frozenset({"sign", "verify", "sign_digest", "verify_digest"})
+CONSTANT_TIME_COMPARES = frozenset({"hmac.compare_digest", "secrets.compare_digest"})
+RANDOM_SOURCES = ("os.urandom", "secrets.", "uuid.uuid4", "random.SystemRandom")
+SIZE_ATTRIBUTES = frozenset({"digest_size", "block_size", "name"})
+# Words that mark a value as a credential. A name is taken as evidence only of what the
+# hashed input holds (as CodeQL reads it), never of what the digest is used for.
+CREDENTIAL_WORDS = frozenset(
+    {
+        "password", "passwords", "passwd", "pwd", "pw", "passphrase", "passcode", "secret", "secrets",
+        "credential", "credentials", "creds", "apikey", "token", "certificate", "cert", "privkey",
+    }
+)  # fmt: skip
+CREDENTIAL_PAIRS = frozenset({("private", "key"), ("api", "key"), ("signing", "key"), ("access", "key")})
+# Names a protocol gives each weak algorithm (upper case, letters and digits only; a
+# trailing SESS, the session variant of HTTP Digest, is dropped before comparing).
+PROTOCOL_NAMES = {"MD5": {"MD5"}, "SHA-1": {"SHA", "SHA1"}, "MD4": {"MD4"}, "MD2": {"MD2"}, "MD5-SHA1": {"MD5SHA1"}}
+# Expressions the digest passes through unchanged in meaning: formatting, containers, and
+# a lambda that returns it (the lambda is then followed as the digest).
+PASS_THROUGH = (ast.BinOp, ast.JoinedStr, ast.FormattedValue, ast.List, ast.Tuple, ast.IfExp, ast.Lambda)
+FOLLOW_DEPTH = 3  # assignments followed from the hash call to the digest's uses
+MAX_VISITS = 40  # uses read per hash call, so one long function cannot make it slow
+
+
+def read_hash(call: ast.Call, hashed: ast.expr | None, algorithm: str, walk: Walk) -> DigestReading:
+    """Grade one weak hash call; ``hashed`` is the data passed to the constructor, if any."""
+    return _Reader(call, walk).read(hashed, algorithm)
+
+
+@dataclass
+class _Reader:
+    call: ast.Call
+    walk: Walk
+    uses: list[str] = field(default_factory=list)
+    protections: list[str] = field(default_factory=list)
+    updates: list[ast.Call] = field(default_factory=list)
+    visits: int = 0
+
+    @property
+    def src(self) -> SourceFile:
+        return self.walk.src
+
+    def read(self, hashed: ast.expr | None, algorithm: str) -> DigestReading:
+        call = self.call
+        # A protocol value naming the algorithm leaves this code no choice, even where the
+        # protocol hashes a password (HTTP Digest): the weakness is the protocol's.
+        chooser = _protocol_choice(call, self.walk, algorithm)
+        if chooser:
+            return DigestReading(Grade.PROTOCOL, f"the algorithm is chosen by the protocol peer ({chooser})", call)
+        self._follow_hash(call)
+        inputs = [(hashed, call)] if hashed is not None else []
+        inputs += [(argument, update) for update in self.updates for argument in update.args]
+        for value, where in inputs:
+            credential = self._credential(value, 0)
+            if credential:
+                evidence = f"its input {_text(value)} holds a credential or certificate ({credential})"
+                return DigestReading(Grade.SECURITY, evidence, where)
+        if self.protections:
+            return DigestReading(Grade.SECURITY, self.protections[0], call)
+        for value, _ in inputs:
+            source = self._random_source(value, 0)
+            if source:
+                evidence = f"its input holds random bytes from {source}(), so the digest is a random value"
+                return DigestReading(Grade.RANDOM, evidence, call)
+        seen = " and ".join(list(dict.fromkeys(self.uses))[:2])
+        return DigestReading(Grade.PLAIN, "no security use seen" + (f"; the digest is {seen}" if seen else ""), call)
+
+    # Where the digest goes ---------------------------------------------------------
+
+    def _follow_hash(self, call: ast.Call) -> None:
+        """Follow the hash object. An algorithm object of the cryptography package
+        (hashes.SHA1()) hashes nothing itself: follow the Hash() it is given to, and read
+        any other call it is given to (a signature, MAC or key derivation) as a protection."""
+        name = self.src.qualname(call.func) or ""
+        if not name.startswith("cryptography."):
+            self._follow(call, 0)
+            return
+        places: list[ast.AST] = [call]
+        parent = self.walk.parent(call)
+        if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+            places = list(_scope(self.walk, parent).reads.get(parent.targets[0].id, []))
+        for place in places:
+            user = self.walk.parent(place)
+            if isinstance(user, ast.keyword):
+                user = self.walk.parent(user)
+            if not isinstance(user, ast.Call) or user.func is place:
+                self._follow(place, 0)  # stored or returned: say where it went
+                continue
+            used_by = self.src.qualname(user.func) or call_tail(user)
+            if used_by.endswith("hashes.Hash"):
+                self._follow(user, 0)
+            elif call_tail(user) == "fingerprint":
+                self.uses.append("a certificate or key fingerprint")
+            else:
+                self.protections.append(f"it is the algorithm of {used_by}() (a signature, MAC or key derivation)")
+
+    def _follow(self, node: ast.AST, depth: int) -> None:
+        """Climb from an expression holding the hash object or digest to what consumes it."""
+        self.visits += 1
+        if self.visits > MAX_VISITS:
+            return
+        parent = self.walk.parent(node)
+        while parent is not None:
+            if isinstance(parent, ast.Attribute):
+                self._method_use(parent, depth)
+                return
+            if isinstance(parent, ast.Subscript):
+                if parent.value is not node:
+                    self.uses.append("used as a lookup key")
+                    return
+            elif isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Div):
+                self.uses.append("joined into a file path")
+                return
+            elif isinstance(parent, ast.Call):
+                # Calling a function that returns the digest (a lambda) gives the digest.
+                if parent.func is not node and not self._reshapes(parent):
+                    self._call_use(parent)
+                    return
+            elif isinstance(parent, ast.keyword):
+                self._keyword_use(parent)
+                return
+            elif isinstance(parent, ast.Compare):
+                self._compare_use(parent, node)
+                return
+            elif isinstance(parent, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr):
+                self._stored(parent, depth)
+                return
+            elif isinstance(parent, ast.Return | ast.Yield):
+                function = self.src.index.function_of.get(parent)
+                self.uses.append(f"returned by {function.name}()" if function is not None else "returned")
+                return
+            elif isinstance(parent, ast.Dict):
+                self._dict_use(parent, node)
+                return
+            elif not isinstance(parent, PASS_THROUGH):
+                return
+            node, parent = parent, self.walk.parent(parent)
+
+    def _method_use(self, attribute: ast.Attribute, depth: int) -> None:
+        outer = self.walk.parent(attribute)
+        if not (isinstance(outer, ast.Call) and outer.func is attribute):
+            if attribute.attr in SIZE_ATTRIBUTES:
+                self.uses.append(f"read only for its {attribute.attr}")
+            return  # m.update handed over as a callback: input this reading cannot see
+        if attribute.attr == "update":
+            self.updates.append(outer)
+        elif attribute.attr in DIGEST_METHODS or attribute.attr in RESHAPING_METHODS:
+            self._follow(outer, depth)
+        else:
+            self.uses.append(f"read by .{attribute.attr}()")
+
+    def _reshapes(self, call: ast.Call) -> bool:
+        func = call.func
+        name = self.src.qualname(func) or ""
+        if name in PATH_CALLS:
+            return False  # os.path.join is a use, "-".join a reshaping
+        if isinstance(func, ast.Attribute) and func.attr in RESHAPING_METHODS:
+            return True  # "-".join([...]), "{}.jpg".format(digest), digest.encode()
+        return name.startswith(RESHAPING_MODULES) or call_tail(call) in RESHAPING_FUNCTIONS
+
+    def _call_use(self, call: ast.Call) -> None:
+        name = self.src.qualname(call.func) or call_tail(call)
+        shown = f"{name}()" if name else "a call"
+        if name in CONSTANT_TIME_COMPARES:
+            self.protections.append(f"the digest is compared in constant time by {name}() (a verification)")
+        elif name.startswith(CRYPTO_MODULES):
+            self.protections.append(f"the hash is passed to {name}() (key material, a signature or a MAC)")
+        elif call_tail(call) in SIGNING_METHODS:
+            self.protections.append(f"the hash is passed to {shown} (a signature)")
+        elif name in PATH_CALLS or call_tail(call) in PATH_METHODS:
+            self.uses.append("joined into a file path")
+        elif name == "int":
+            self.uses.append("turned into a number")
+        else:
+            self.uses.append(f"passed to {shown}")
+
+    def _keyword_use(self, keyword: ast.keyword) -> None:
+        call = self.walk.parent(keyword)
+        assert isinstance(call, ast.Call)
+        name = self.src.qualname(call.func) or call_tail(call)
+        if name.startswith(CRYPTO_MODULES):
+            self.protections.append(f"the hash is passed to {name}() (key material, a signature or a MAC)")
+        elif keyword.arg and keyword.arg.lower() == "etag":
+            self.uses.append("sent as an ETag")
+        else:
+            self.uses.append(f"passed as {keyword.arg}= to {name or 'a call'}()")
+
+    def _dict_use(self, mapping: ast.Dict, node: ast.AST) -> None:
+        if any(key is node for key in mapping.keys):
+            self.uses.append("used as a dictionary key")
+            return
+        index = next((i for i, value in enumerate(mapping.values) if value is node), -1)
+        key = string_value(mapping.keys[index]) if index >= 0 else None
+        self.uses.append(_stored_under(key))
+
+    def _stored(self, statement: ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr, depth: int) -> None:
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        for target in targets:
+            if isinstance(target, ast.Name):
+                if depth < FOLLOW_DEPTH and not self._follow_name(target.id, statement, depth + 1):
+                    self.uses.append(f"kept in {target.id}")
+            elif isinstance(target, ast.Attribute):
+                self.uses.append(f"stored in {_text(target)}")
+            elif isinstance(target, ast.Subscript):
+                key = string_value(target.slice)
+                self.uses.append(_stored_under(key) if key is not None else f"stored in {_text(target)}")
+
+    def _follow_name(self, name: str, statement: ast.AST, depth: int) -> bool:
+        """Follow every later read of a local name; whether there was one."""
+        after = getattr(statement, "end_lineno", 0) or 0
+        function_of = self.src.index.function_of
+        home = function_of.get(statement)
+        reads = [
+            node
+            for node in _scope(self.walk, statement).reads.get(name, [])
+            if node.lineno > after or function_of.get(node) is not home  # a closure reads it later
+        ]
+        for read in reads:
+            self._follow(read, depth)
+        return bool(reads)
+
+    def _compare_use(self, compare: ast.Compare, node: ast.AST) -> None:
+        operands = [compare.left, *compare.comparators]
+        others = [operand for operand in operands if operand is not node]
+        if any(isinstance(op, ast.In | ast.NotIn) for op in compare.ops):
+            self.uses.append("looked up in a collection (a dedupe or cache check)")
+            return
+        other = others[0] if others else None
+        if other is None or isinstance(other, ast.Constant):
+            self.uses.append("compared with a fixed value")
+            return
+        if self._is_digest(other):
+            self.uses.append("compared with another digest computed here")
+            return
+        verdict = _verification(compare, self.walk)
+        if verdict:
+            self.protections.append(f"the digest is compared with {_text(other)} {verdict} (an integrity check)")
+        else:
+            self.uses.append(f"compared with {_text(other)} without rejecting a mismatch")
+
+    def _is_digest(self, value: ast.AST, depth: int = 0) -> bool:
+        """A value computed by a hashlib call in this scope, directly or through a local
+        name or two (the other side of a comparison of two contents)."""
+        for node in ast.walk(value):
+            if isinstance(node, ast.Call) and (self.src.qualname(node.func) or "").startswith("hashlib."):
+                return True
+            if isinstance(node, ast.Name) and depth < 2:
+                if any(self._is_digest(assigned, depth + 1) for assigned in _assigned(node.id, self.walk, node)):
+                    return True
+        return False
+
+    # What goes in --------------------------------------------------------------------
+
+    def _credential(self, value: ast.AST, depth: int) -> str:
+        """How ``value`` shows it holds a credential, or ''."""
+        nodes = list(ast.walk(value))
+        # The names of a module or a random source (secrets.token_bytes) say nothing of the data.
+        unnamed = {id(node) for node in nodes if isinstance(node, ast.Name) and self._is_module(node.id)}
+        for node in nodes:
+            if isinstance(node, ast.Call) and (self.src.qualname(node.func) or "").startswith(RANDOM_SOURCES):
+                unnamed.update(id(part) for part in ast.walk(node.func))
+        for node in nodes:
+            name = _node_name(node) if id(node) not in unnamed else ""
+            if name and _is_credential(name):
+                return f"the name '{name}' says so"
+            if not isinstance(node, ast.Name) or depth >= 2:
+                continue
+            for assigned in _assigned(node.id, self.walk, node):
+                inner = self._credential(assigned, depth + 1)
+                if inner:
+                    return f"{node.id} = {_text(assigned)}; {inner}"
+            passed = _scope(self.walk, node).credential_arguments.get(node.id)
+            if passed:
+                return f"{node.id} is also passed as {passed}"
+        return ""
+
+    def _is_module(self, name: str) -> bool:
+        return self.src.names.get(name, "") in self.src.imported_modules
+
+    def _random_source(self, value: ast.AST, depth: int) -> str:
+        """The random function ``value`` is made from, or ''."""
+        for node in ast.walk(value):
+            if isinstance(node, ast.Call):
+                name = self.src.qualname(node.func) or ""
+                if name.startswith(RANDOM_SOURCES):
+                    return name
+            elif isinstance(node, ast.Name) and depth < 2:
+                for assigned in _assigned(node.id, self.walk, node):
+                    source = self._random_source(assigned, depth + 1)
+                    if source:
+                        return source
+        return ""
+
+
+@dataclass
+class _Scope:
+    """The local names of one function (or of the module), read in one pass over it."""
+
+    values: dict[str, list[ast.expr]] = field(default_factory=dict)  # given by =, +=, :=
+    reads: dict[str, list[ast.Name]] = field(default_factory=dict)
+    credential_arguments: dict[str, str] = field(default_factory=dict)  # name -> "password= to login()"
+
+
+_SCOPES: dict[ast.AST, _Scope] = {}
+
+
+def _scope(walk: Walk, near: ast.AST) -> _Scope:
+    """The names of the function around ``near`` (the module's at module level), memoised:
+    every hash call in a function asks about the same names."""
+    function = walk.src.index.function_of.get(near)
+    owner: ast.AST = function if function is not None else walk.src.tree
+    scope = _SCOPES.get(owner)
+    if scope is not None:
+        return scope
+    if len(_SCOPES) > 256:  # bounded: keeps only the scopes of the file under review
+        _SCOPES.clear()
+    scope = _SCOPES[owner] = _Scope()
+    for node in walk_function(owner):
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                scope.reads.setdefault(node.id, []).append(node)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    scope.values.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign | ast.NamedExpr):
+            if isinstance(node.target, ast.Name) and node.value is not None:
+                scope.values.setdefault(node.target.id, []).append(node.value)
+        elif isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                value = keyword.value
+                if keyword.arg and isinstance(value, ast.Name) and _is_credential(keyword.arg):
+                    callee = walk.src.qualname(node.func) or call_tail(node)
+                    scope.credential_arguments.setdefault(value.id, f"{keyword.arg}= to {callee}()")
+    return scope
+
+
+def _assigned(name: str, walk: Walk, near: ast.AST) -> list[ast.expr]:
+    """The values a local name is given in the scope of ``near``."""
+    return _scope(walk, near).values.get(name, [])
+
+
+def _node_name(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Subscript):
+        return string_value(node.slice) or ""
+    return ""
+
+
+def _is_credential(name: str) -> bool:
+    parts = name_parts(name)
+    return any(part in CREDENTIAL_WORDS for part in parts) or any(pair in CREDENTIAL_PAIRS for pair in pairwise(parts))
+
+
+def _stored_under(key: str | None) -> str:
+    if key is None:
+        return "stored in a mapping"
+    if key.lower() == "etag":
+        return "sent as an ETag"
+    return f"stored under '{key}'"
+
+
+def _verification(compare: ast.Compare, walk: Walk) -> str:
+    """How the code acts on a mismatch when that is a rejection (assert, raise, return
+    False, or returning the comparison itself); '' when a mismatch is let through."""
+    node: ast.AST = compare
+    parent = walk.parent(node)
+    mismatch_when_true = all(isinstance(op, ast.NotEq | ast.IsNot) for op in compare.ops)
+    while isinstance(parent, ast.BoolOp | ast.UnaryOp):
+        if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
+            mismatch_when_true = not mismatch_when_true
+        node, parent = parent, walk.parent(parent)
+    if isinstance(parent, ast.Assert):
+        return "and asserted to match"
+    if isinstance(parent, ast.Return):
+        return "and the result returned"
+    if not isinstance(parent, ast.If) or parent.test is not node:
+        return ""
+    if mismatch_when_true:
+        branch = parent.body
+    else:
+        branch = list(parent.orelse)
+        if not branch and parent.body and isinstance(parent.body[-1], ast.Return | ast.Raise | ast.Continue):
+            branch = _next_statements(parent, walk)[:1]
+    return "and a mismatch rejected" if any(_rejects(statement) for statement in branch) else ""
+
+
+def _next_statements(statement: ast.stmt, walk: Walk) -> list[ast.stmt]:
+    parent = walk.parent(statement)
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(parent, name, None)
+        if isinstance(block, list) and statement in block:
+            return block[block.index(statement) + 1 :]
+    return []
+
+
+def _rejects(statement: ast.stmt) -> bool:
+    """A raise, or a return of nothing, None or False: the mismatched data goes no further."""
+    if isinstance(statement, ast.Raise):
+        return True
+    if not isinstance(statement, ast.Return):
+        return False
+    value = statement.value
+    return value is None or (isinstance(value, ast.Constant) and value.value in (None, False))
+
+
+def _protocol_choice(call: ast.Call, walk: Walk, algorithm: str) -> str:
+    """The test or table entry that picks this algorithm by its protocol name, or ''."""
+    names = PROTOCOL_NAMES.get(algorithm, set())
+    child: ast.AST = call
+    node = walk.parent(call)
+    while node is not None:
+        if isinstance(node, ast.If | ast.IfExp):
+            chosen = child in node.body if isinstance(node, ast.If) else child is node.body
+            if chosen and _compares_with_name(node.test, names):
+                return _text(node.test)
+        elif isinstance(node, ast.Dict):
+            index = next((i for i, value in enumerate(node.values) if value is child), -1)
+            key = string_value(node.keys[index]) if index >= 0 else None
+            if key is not None and _protocol_name(key) in names:
+                return f"the entry '{key}' of a table of algorithms"
+        elif isinstance(node, ast.match_case) and child in node.body:
+            pattern = node.pattern
+            if isinstance(pattern, ast.MatchValue) and _protocol_name(string_value(pattern.value) or "") in names:
+                return f"case {_text(pattern.value)}"
+        child, node = node, walk.parent(node)
+    return ""
+
+
+def _compares_with_name(test: ast.expr, names: set[str]) -> bool:
+    """Whether ``test`` compares a value with a literal naming the algorithm."""
+    for node in ast.walk(test):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        if all(isinstance(operand, ast.Constant) for operand in operands):
+            continue
+        for operand in operands:
+            literals = operand.elts if isinstance(operand, ast.Tuple | ast.List | ast.Set) else [operand]
+            if any(_protocol_name(string_value(literal) or "") in names for literal in literals):
+                return True
+    return False
+
+
+def _protocol_name(text: str) -> str:
+    name = "".join(ch for ch in text.upper() if ch.isalnum())
+    return name.removesuffix("SESS") if name != "SESS" else name
+
+
+def _text(node: ast.AST, limit: int = 60) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
