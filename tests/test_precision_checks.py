@@ -1,0 +1,77 @@
+"""Checks in plain sight: a finding the code's own check answers is dropped or claims less.
+
+Each case reads the check from what the code does (a loader's bases, a containment helper's
+body, an escape on every path, a negated isinstance, an assert's evidence), not from names.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from scrutiny import source
+from scrutiny.findings import Confidence, Finding, Severity
+from scrutiny.rules import RuleSet, all_rules
+
+
+def findings(code: str, rule_id: str, name: str = "service.py") -> list[Finding]:
+    src = source.load(textwrap.dedent(code).encode(), name)
+    return [f for f in RuleSet(all_rules()).run(src) if f.rule_id == rule_id]
+
+
+# SCR203: YAML loaders assembled from parts -------------------------------------------
+
+
+def test_loader_built_on_a_safe_constructor_of_the_file_is_not_reported() -> None:
+    code = """
+        import yaml
+        from yaml.constructor import SafeConstructor
+        from yaml.cyaml import CParser
+        from yaml.resolver import Resolver
+
+        class TagConstructor(SafeConstructor):
+            pass
+
+        class TagLoader(CParser, TagConstructor, Resolver):
+            def __init__(self, stream):
+                CParser.__init__(self, stream)
+                TagConstructor.__init__(self)
+                Resolver.__init__(self)
+
+        def count(text):
+            return len(list(yaml.load_all(text, Loader=TagLoader)))
+    """
+    assert findings(code, "SCR203") == []
+
+
+def test_loader_built_on_the_full_constructor_is_reported_at_medium_with_its_base() -> None:
+    code = """
+        import yaml
+        from yaml.constructor import FullConstructor
+        from yaml.cyaml import CParser
+        from yaml.resolver import Resolver
+
+        class TagConstructor(FullConstructor):
+            pass
+
+        class TagLoader(CParser, TagConstructor, Resolver):
+            pass
+
+        def count(text):
+            return len(list(yaml.load_all(text, Loader=TagLoader)))
+    """
+    [found] = findings(code, "SCR203")
+    assert found.severity == Severity.MEDIUM and found.confidence == Confidence.HIGH
+    assert "yaml.constructor.FullConstructor" in found.message
+
+
+def test_loader_that_cannot_be_resolved_is_reported_with_low_confidence_and_says_so() -> None:
+    code = """
+        import yaml
+        from .loaders import ProjectLoader
+
+        def parse(text):
+            return yaml.load(text, Loader=ProjectLoader)
+    """
+    [found] = findings(code, "SCR203")
+    assert found.confidence == Confidence.LOW
+    assert "could not be resolved" in found.message and "another module" in found.message
