@@ -75,3 +75,49 @@ def test_loader_that_cannot_be_resolved_is_reported_with_low_confidence_and_says
     [found] = findings(code, "SCR203")
     assert found.confidence == Confidence.LOW
     assert "could not be resolved" in found.message and "another module" in found.message
+
+
+# SCR802: tar members checked to stay under the destination ----------------------------
+
+CONTAINED = """
+    import os
+    import tarfile
+
+    def inside(base, target):
+        return os.path.realpath(target).startswith(os.path.realpath(base) + os.sep)
+
+    def unpack(upload, dest):
+        with tarfile.open(upload) as archive:
+            for member in archive.getmembers():
+                if not inside(dest, os.path.join(dest, member.name)){links}:
+                    raise ValueError(member.name)
+            archive.extractall(dest)
+"""
+
+
+def test_members_and_links_checked_by_a_helper_of_the_file_are_not_reported() -> None:
+    assert findings(CONTAINED.format(links=" or member.issym() or member.islnk()"), "SCR802") == []
+
+
+def test_members_checked_by_name_only_are_low_and_the_message_says_links_are_not() -> None:
+    [found] = findings(CONTAINED.format(links=""), "SCR802")
+    assert found.severity == Severity.LOW
+    assert "inside() (line 5)" in found.message and "link targets" in found.message
+
+
+def test_member_check_in_another_module_claims_less_and_names_it() -> None:
+    code = """
+        import os
+        import tarfile
+        from .paths import is_subpath
+
+        def unpack(upload, dest):
+            with tarfile.open(upload) as archive:
+                for member in archive:
+                    if not is_subpath(os.path.join(dest, member.name), dest):
+                        raise ValueError(member.name)
+                    archive.extract(member, dest)
+    """
+    [found] = findings(code, "SCR802")
+    assert found.severity == Severity.MEDIUM and found.confidence == Confidence.MEDIUM
+    assert "is_subpath()" in found.message and "cannot read" in found.message
