@@ -121,3 +121,46 @@ def test_member_check_in_another_module_claims_less_and_names_it() -> None:
     [found] = findings(code, "SCR802")
     assert found.severity == Severity.MEDIUM and found.confidence == Confidence.MEDIUM
     assert "is_subpath()" in found.message and "cannot read" in found.message
+
+
+# SCR908: values escaped above the Markup call ------------------------------------------
+
+
+def test_value_escaped_above_on_every_path_is_not_reported() -> None:
+    code = """
+        from markupsafe import Markup, escape
+
+        def banner(title, bold):
+            title = escape(title)
+            if bold:
+                return Markup(f"<b>{title}</b>")
+            return Markup(title)
+    """
+    assert findings(code, "SCR908") == []
+
+
+def test_value_escaped_on_one_branch_only_is_reported_at_medium() -> None:
+    code = """
+        from markupsafe import Markup, escape
+
+        def banner(title, trusted):
+            if not trusted:
+                title = escape(title)
+            return Markup(f"<b>{title}</b>")
+    """
+    [found] = findings(code, "SCR908")
+    assert found.severity == Severity.MEDIUM and found.confidence == Confidence.MEDIUM
+
+
+def test_value_from_a_helper_of_another_module_claims_less_and_names_it() -> None:
+    code = """
+        from flask import url_for
+        from markupsafe import Markup
+        from . import texts
+
+        def error_link(error, uuid):
+            error = texts.render_escaped(error)
+            return Markup(f"{error} - <a href=\\"{url_for('edit', uuid=uuid)}\\">edit</a>")
+    """
+    [found] = findings(code, "SCR908")
+    assert found.confidence == Confidence.LOW and "texts.render_escaped()" in found.message
