@@ -164,3 +164,64 @@ def test_value_from_a_helper_of_another_module_claims_less_and_names_it() -> Non
     """
     [found] = findings(code, "SCR908")
     assert found.confidence == Confidence.LOW and "texts.render_escaped()" in found.message
+
+
+# SCR601: an assert is an access decision only by evidence -----------------------------
+
+
+def severity_of_asserts(code: str) -> list[Severity]:
+    return [f.severity for f in findings(code, "SCR601")]
+
+
+def test_assert_on_a_setting_or_an_invariant_is_the_low_generic_finding() -> None:
+    code = """
+        class FTPStore:
+            FTP_PASSWORD = None
+
+            def __init__(self, uri, policy, auth):
+                assert self.FTP_PASSWORD
+                assert policy
+                assert {"type", "raw_auth"} == auth.keys()
+                self.uri = uri
+    """
+    assert severity_of_asserts(code) == [Severity.LOW] * 3
+
+
+def test_assert_on_what_the_file_denies_access_on_is_medium_and_says_where() -> None:
+    code = """
+        class PermissionDenied(Exception):
+            pass
+
+        def archive(user, report):
+            if not user.is_admin:
+                raise PermissionDenied()
+            report.archive()
+
+        def restore(user, report):
+            assert user.is_admin
+            report.restore()
+    """
+    [found] = findings(code, "SCR601")
+    assert found.severity == Severity.MEDIUM and "line 6 denies access on user.is_admin" in found.message
+
+
+def test_assert_on_an_authorization_call_a_digest_or_request_data_in_a_handler_is_medium() -> None:
+    code = """
+        import hashlib
+        import hmac
+        from flask import Flask, request
+
+        app = Flask(__name__)
+
+        def delete_post(request, post):
+            assert request.user.has_perm("blog.delete_post")
+
+        def verify(body, signature, key):
+            assert signature == hmac.new(key, body, hashlib.sha256).hexdigest()
+
+        @app.route("/hook", methods=["POST"])
+        def hook():
+            assert request.headers.get("X-Token") == app.config["HOOK_TOKEN"]
+            return "ok"
+    """
+    assert severity_of_asserts(code) == [Severity.MEDIUM] * 3
