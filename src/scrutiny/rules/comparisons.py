@@ -150,21 +150,17 @@ def _tested_types(kinds: ast.expr, src: SourceFile) -> list[ast.expr]:
     return list(kinds.elts) if isinstance(kinds, ast.Tuple) else [kinds]
 
 
-def _is_str_type(kind: ast.expr, src: SourceFile) -> bool:
+def _is_str_type(kind: ast.expr, src: SourceFile, depth: int = 0) -> bool:
     """str itself, six's text_type/string_types (wherever six is vendored), or a
     module-level name bound once to one of those."""
     name = src.qualname(kind) or ""
     module, _, last = name.rpartition(".")
     if name in STR_NAMES or (last in SIX_STR_NAMES and module.rpartition(".")[2] == "six"):
         return True
-    if isinstance(kind, ast.Name) and name == kind.id:
+    if isinstance(kind, ast.Name) and name == kind.id and depth < 4:
         bound = values_bound(kind.id, src.tree.body)
         alias = bound[0] if len(bound) == 1 else None
-        return (
-            isinstance(alias, ast.Name | ast.Attribute)
-            and not (isinstance(alias, ast.Name) and alias.id == kind.id)
-            and _is_str_type(alias, src)
-        )
+        return isinstance(alias, ast.Name | ast.Attribute) and _is_str_type(alias, src, depth + 1)
     return False
 
 

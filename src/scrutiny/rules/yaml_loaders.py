@@ -61,14 +61,16 @@ def yaml_part(name: str) -> str:
     return "text" if last in TEXT_PARTS else ""
 
 
-def loader_verdict(loader: ast.expr, src: SourceFile, scope: Iterable[ast.AST] = ()) -> Verdict:
+def loader_verdict(loader: ast.expr, src: SourceFile, scope: Iterable[ast.AST] = (), depth: int = 0) -> Verdict:
     """Whether the object passed as ``Loader=`` builds only plain data; ``scope`` holds the
     statements around the call, where a local name may have been bound to the loader."""
+    if depth > MAX_DEPTH:
+        return Verdict(None, f"{ast.unparse(loader)} is bound through too many names")
     if isinstance(loader, ast.IfExp):
-        return _every((loader.body, loader.orelse), src, scope)
+        return _every((loader.body, loader.orelse), src, scope, depth)
     if isinstance(loader, ast.BoolOp) and isinstance(loader.op, ast.Or):
         # getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader: a missing C loader falls through.
-        return _every([_present(value) for value in loader.values[:-1]] + loader.values[-1:], src, scope)
+        return _every([_present(value) for value in loader.values[:-1]] + loader.values[-1:], src, scope, depth)
     if isinstance(loader, ast.Call) and src.qualname(loader.func) == "getattr":
         # getattr(yaml, "CSafeLoader", yaml.SafeLoader): the C loader when it is built.
         module = src.qualname(loader.args[0]) if loader.args else None
@@ -77,20 +79,20 @@ def loader_verdict(loader: ast.expr, src: SourceFile, scope: Iterable[ast.AST] =
             return Verdict(None, f"{ast.unparse(loader)} picks the loader by a name computed at run time")
         chosen = _named(f"{module}.{named}", src, set(), 0)
         fallback = argument(loader, "", 2)
-        return loader_verdict(fallback, src, scope) if chosen.safe and fallback is not None else chosen
+        return loader_verdict(fallback, src, scope, depth + 1) if chosen.safe and fallback is not None else chosen
     name = src.qualname(loader)
     if name is None:
         return Verdict(None, f"{ast.unparse(loader)} is computed at run time")
     if isinstance(loader, ast.Name) and name == loader.id and name not in _classes(src):
         bound = values_bound(name, scope) or values_bound(name, src.tree.body)
         if bound and not any(isinstance(value, ast.Name) and value.id == name for value in bound):
-            return _every(bound, src, ())
+            return _every(bound, src, (), depth)
     return _named(name, src, set(), 0)
 
 
-def _every(loaders: Iterable[ast.expr], src: SourceFile, scope: Iterable[ast.AST]) -> Verdict:
+def _every(loaders: Iterable[ast.expr], src: SourceFile, scope: Iterable[ast.AST], depth: int) -> Verdict:
     """Safe when every loader the expression may give is; unsafe when one is."""
-    verdicts = [loader_verdict(loader, src, scope) for loader in loaders]
+    verdicts = [loader_verdict(loader, src, scope, depth + 1) for loader in loaders]
     unsafe = next((v for v in verdicts if v.safe is False), None)
     unknown = next((v for v in verdicts if v.safe is None), None)
     return unsafe or unknown or verdicts[-1]
