@@ -49,6 +49,18 @@ def _ending(chain: str) -> str:
     return ".".join(chain.split(".")[-2:])
 
 
+def _chains(test: ast.expr) -> list[str]:
+    """The whole attribute chains and called names in ``test`` (request.user.is_admin, not
+    also request.user), by their last two parts."""
+    inner = {id(n.value) for n in ast.walk(test) if isinstance(n, ast.Attribute)}
+    inner |= {id(n.func) for n in ast.walk(test) if isinstance(n, ast.Call)}
+    return [
+        _ending(chain)
+        for n in ast.walk(test)
+        if isinstance(n, ast.Attribute | ast.Call) and id(n) not in inner and "." in (chain := _chain(n))
+    ]
+
+
 def access_guards(src: SourceFile) -> dict[str, int]:
     """What the file tests before denying access (if not user.is_admin: raise
     PermissionDenied; if token != expected: abort(403)), by chain ending, with the line."""
@@ -57,11 +69,10 @@ def access_guards(src: SourceFile) -> dict[str, int]:
     found: dict[str, int] = {}
     for node in src.index.of_type(ast.If):
         assert isinstance(node, ast.If)
-        if not any(raises_forbidden(n) for stmt in node.body for n in ast.walk(stmt)):
+        if not any(raises_forbidden(n) for stmt in node.body + node.orelse for n in ast.walk(stmt)):
             continue
-        for sub in ast.walk(node.test):
-            if isinstance(sub, ast.Attribute | ast.Call) and "." in (chain := _chain(sub)):
-                found.setdefault(_ending(chain), node.lineno)
+        for ending in _chains(node.test):
+            found.setdefault(ending, node.lineno)
     _GUARDS[:] = [(src, found)]
     return found
 
@@ -94,8 +105,8 @@ def access_evidence(test: ast.expr, function: ast.AST | None, src: SourceFile) -
         elif isinstance(node, ast.Compare) and any(_digest(side, src) for side in [node.left, *node.comparators]):
             return "it compares with a digest computed in sight"
     guards = access_guards(src)
-    for node in ast.walk(test):
-        if isinstance(node, ast.Attribute | ast.Call) and (ending := _ending(_chain(node))) in guards:
+    for ending in _chains(test):
+        if ending in guards:
             return f"line {guards[ending]} denies access on {ending}"
     handler = handler_of(function, src) if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) else None
     if handler is not None and reads_request_field(test, handler):
