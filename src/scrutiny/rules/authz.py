@@ -81,7 +81,8 @@ def _is_auth_name(name: str) -> bool:
     return name not in NOT_AUTH_DECORATORS and bool(set(name_parts(name)) & AUTH_WORDS)
 
 
-def _raises_forbidden(node: ast.AST) -> bool:
+def raises_forbidden(node: ast.AST) -> bool:
+    """A raise of a forbidden or unauthorized error, or abort(401/403): an access denial."""
     if isinstance(node, ast.Raise) and node.exc is not None:
         return bool(FORBIDDEN_ERRORS.search(_tail(node.exc)))
     if isinstance(node, ast.Call) and _tail(node) == "abort" and node.args:
@@ -170,7 +171,7 @@ class Module:
         for node in walk_function(function):
             if isinstance(node, ast.Call) and _is_check_call(node):
                 found.append((node, _shown(node)))
-            elif _raises_forbidden(node) and not self._in_except(node):
+            elif raises_forbidden(node) and not self._in_except(node):
                 raised = _tail(node.exc) if isinstance(node, ast.Raise) and node.exc is not None else "abort(403)"
                 found.append((node, f"a conditional {raised}"))
             elif isinstance(node, ast.Call):

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, call_tail, drop, keyword, name_parts, note
+from scrutiny.rules.base import Rule, Walk, call_tail, drop, keyword, name_parts, note, values_bound
+from scrutiny.source import SourceFile
 
 # Names that say the match decides access: a prefix match there lets another site, host
 # or path through.
@@ -134,24 +135,96 @@ class PrefixMatchThroughZip(Rule):
 
 # Abstract collection types a str is an instance of.
 STR_SUPERTYPES = frozenset({"Sequence", "Iterable", "Collection", "Container", "Reversible"})
+# The text type under other names: Python 2's, and the compatibility names six gives it.
+STR_NAMES = frozenset({"str", "builtins.str", "basestring", "unicode"})
+SIX_STR_NAMES = frozenset({"text_type", "string_types"})
+
+
+def _tested_types(kinds: ast.expr, src: SourceFile) -> list[ast.expr]:
+    """The classes isinstance's second argument names: a tuple's items, or those of a
+    module-level name bound once to a tuple (TEXT = (str, bytes))."""
+    if isinstance(kinds, ast.Name):
+        bound = values_bound(kinds.id, src.tree.body)
+        if len(bound) == 1 and isinstance(bound[0], ast.Tuple):
+            kinds = bound[0]
+    return list(kinds.elts) if isinstance(kinds, ast.Tuple) else [kinds]
+
+
+def _is_str_type(kind: ast.expr, src: SourceFile, depth: int = 0) -> bool:
+    """str itself, six's text_type/string_types (wherever six is vendored), or a
+    module-level name bound once to one of those."""
+    name = src.qualname(kind) or ""
+    module, _, last = name.rpartition(".")
+    if name in STR_NAMES or (last in SIX_STR_NAMES and module.rpartition(".")[2] == "six"):
+        return True
+    if isinstance(kind, ast.Name) and name == kind.id and depth < 4:
+        bound = values_bound(kind.id, src.tree.body)
+        alias = bound[0] if len(bound) == 1 else None
+        return isinstance(alias, ast.Name | ast.Attribute) and _is_str_type(alias, src, depth + 1)
+    return False
+
+
+def _isinstance_parts(test: ast.expr) -> list[tuple[bool, ast.Call]]:
+    """(negated, call) for each isinstance(name, kinds) joined by ``and`` in ``test``."""
+    parts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+    out = []
+    for part in parts:
+        negated = isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.Not)
+        call = part.operand if isinstance(part, ast.UnaryOp) and negated else part
+        if isinstance(call, ast.Call) and call_tail(call) == "isinstance" and len(call.args) == 2:
+            out.append((negated, call))
+    return out
+
+
+def _tests_str(test: ast.expr, name: str, src: SourceFile) -> bool:
+    """``test`` holds only where ``name`` is a str: isinstance(name, str) (alone or with and)."""
+    return any(
+        not negated
+        and isinstance(call.args[0], ast.Name)
+        and call.args[0].id == name
+        and all(_is_str_type(k, src) for k in _tested_types(call.args[1], src))
+        for negated, call in _isinstance_parts(test)
+    )
 
 
 def _collection_check(test: ast.expr, walk: Walk) -> str | None:
-    """The name tested with isinstance(name, Sequence-like), unless str is ruled out in the same test."""
-    parts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+    """The name tested with isinstance(name, Sequence-like), unless str is ruled out in the
+    same test: named among the classes (isinstance(x, (str, list))) or excluded by a negated
+    isinstance (not isinstance(x, (bytes, str)))."""
+    src = walk.src
     found: str | None = None
-    for part in parts:
-        negated = isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.Not)
-        call = part.operand if negated and isinstance(part, ast.UnaryOp) else part
-        if not (isinstance(call, ast.Call) and call_tail(call) == "isinstance" and len(call.args) == 2):
-            continue
-        kinds = call.args[1].elts if isinstance(call.args[1], ast.Tuple) else [call.args[1]]
-        names = {(walk.src.qualname(k) or "").rsplit(".", 1)[-1] for k in kinds}
-        if "str" in names:
+    for negated, call in _isinstance_parts(test):
+        kinds = _tested_types(call.args[1], src)
+        if any(_is_str_type(k, src) for k in kinds):
             return None  # str is named (ruled out or handled) in this test
+        names = {(src.qualname(k) or "").rsplit(".", 1)[-1] for k in kinds}
         if not negated and names & STR_SUPERTYPES and isinstance(call.args[0], ast.Name):
             found = call.args[0].id
     return found
+
+
+def _str_handled_before(node: ast.If, name: str, walk: Walk) -> bool:
+    """A str ``name`` never reaches ``node``: it is the elif of an isinstance(name, str)
+    branch, or an earlier statement of its block handles that case and leaves it
+    (if isinstance(name, str): name = [name] / return / raise)."""
+    parent = walk.parent(node)
+    if isinstance(parent, ast.If) and parent.orelse == [node] and _tests_str(parent.test, name, walk.src):
+        return True
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(parent, field, None)
+        if not isinstance(block, list) or node not in block:
+            continue
+        for earlier in block[: block.index(node)]:
+            if isinstance(earlier, ast.If) and not earlier.orelse and _tests_str(earlier.test, name, walk.src):
+                last = earlier.body[-1]
+                if isinstance(last, ast.Return | ast.Raise | ast.Continue | ast.Break) or any(
+                    isinstance(t, ast.Name) and t.id == name
+                    for stmt in earlier.body
+                    if isinstance(stmt, ast.Assign)
+                    for t in stmt.targets
+                ):
+                    return True
+    return False
 
 
 class StrTreatedAsCollection(Rule):
@@ -160,7 +233,11 @@ class StrTreatedAsCollection(Rule):
     What: code that branches on isinstance(value, Sequence) (or Iterable, Collection,
     Container) and then tests membership with `x in value` / `x not in value`, without
     ruling out str. A str is a Sequence, so a single allowed value written as a string
-    turns the exact match into a substring match.
+    turns the exact match into a substring match. str is ruled out when the same test
+    names it (also as six's text_type/string_types or a module tuple of types), in
+    particular by `not isinstance(value, (bytes, str))`, or when an earlier branch handles
+    it: the elif of `isinstance(value, str)`, or a preceding `if isinstance(value, str):`
+    that rebinds value or leaves.
     Why: when the allowed value is a string ("https://issuer.example"), any claim,
     origin or name that is a substring of it ("https://issuer", "") passes the check,
     which is how token issuer and audience checks have been bypassed.
@@ -188,7 +265,7 @@ class StrTreatedAsCollection(Rule):
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         assert isinstance(node, ast.If)
         name = _collection_check(node.test, walk)
-        if name is None:
+        if name is None or _str_handled_before(node, name, walk):
             return
         for statement in node.body:
             for inner in ast.walk(statement):

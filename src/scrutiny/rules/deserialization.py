@@ -11,10 +11,10 @@ from scrutiny.rules.base import (
     Walk,
     argument,
     is_constant_string,
-    string_value,
     values_bound,
     walk_function,
 )
+from scrutiny.rules.yaml_loaders import loader_verdict
 from scrutiny.source import SourceFile
 
 PICKLE_MODULES = ("pickle", "cPickle", "_pickle", "dill", "cloudpickle")
@@ -209,14 +209,8 @@ class MarshalLoad(CallRule):
         yield self.finding(call, f"{name} deserializes data that may not be trusted", walk.src, scope=walk.scope_name)
 
 
-YAML_SAFE_LOADERS = frozenset(
-    f"yaml.{module}{loader}"
-    for module in ("", "loader.", "cyaml.")
-    for loader in ("SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader")
-)
-YAML_FULL_LOADERS = frozenset(
-    {"yaml.FullLoader", "yaml.loader.FullLoader", "yaml.CFullLoader", "yaml.cyaml.CFullLoader"}
-)
+# Parts that, from PyYAML 5.4 on, refuse the python/object/apply tags but still build objects.
+YAML_FULL_PARTS = frozenset({"FullLoader", "CFullLoader", "FullConstructor"})
 YAML_ALWAYS_UNSAFE = {
     "yaml.unsafe_load": "UnsafeLoader",
     "yaml.unsafe_load_all": "UnsafeLoader",
@@ -225,36 +219,17 @@ YAML_ALWAYS_UNSAFE = {
 }
 
 
-def _is_safe_loader(loader: ast.expr, src: SourceFile) -> bool | None:
-    """True for a safe loader, False for an unsafe one, None when it cannot be told."""
-    if isinstance(loader, ast.Call) and src.qualname(loader.func) == "getattr":
-        # getattr(yaml, "CSafeLoader", yaml.SafeLoader): the C loader when it is built.
-        named = string_value(argument(loader, "", 1))
-        fallback = argument(loader, "", 2)
-        if named is None or f"yaml.{named}" not in YAML_SAFE_LOADERS:
-            return False if named is not None else None
-        return fallback is None or _is_safe_loader(fallback, src)
-    name = src.qualname(loader)
-    if name is None:
-        return None
-    if name in YAML_SAFE_LOADERS:
-        return True
-    if name.startswith("yaml."):
-        return False
-    # A loader class defined in this file inherits its safety from its bases.
-    for node in src.tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == name and node.bases:
-            verdicts = [_is_safe_loader(base, src) for base in node.bases]
-            return True if all(verdicts) else (False if False in verdicts else None)
-    return None
-
-
 class YamlUnsafeLoad(CallRule):
     """YAML parsed with a loader that can build Python objects
 
     What: yaml.load or yaml.load_all without a safe Loader (SafeLoader, CSafeLoader,
     BaseLoader), with Loader, UnsafeLoader or FullLoader, and yaml.unsafe_load,
-    yaml.full_load and their _all forms.
+    yaml.full_load and their _all forms. A loader class of the file is judged by its
+    bases, followed through the file's classes: one assembled from parser and resolver
+    parts and a SafeConstructor (directly or through a class of its own) is safe; one that
+    registers an unsafe constructor's method is not. A loader that cannot be resolved (a
+    parameter, a class of another module or with such a base) is reported with low
+    confidence, and the message says why.
     Why: the full and unsafe loaders turn tags such as !!python/object/apply into calls of
     arbitrary Python functions, so a crafted document runs code when it is parsed.
     FullLoader blocks the worst tags only from PyYAML 5.4 on and still builds Python
@@ -295,23 +270,26 @@ class YamlUnsafeLoad(CallRule):
                 call, f"{name} called without a Loader (unsafe in older PyYAML)", walk.src, scope=walk.scope_name
             )
             return
-        verdict = _is_safe_loader(loader, walk.src)
-        if verdict:
+        function = walk.function
+        scope = walk_function(function) if function is not None else walk.src.tree.body
+        verdict = loader_verdict(loader, walk.src, scope)
+        if verdict.safe:
             return
         shown = walk.src.qualname(loader) or ast.unparse(loader)
-        if verdict is None:
+        if verdict.safe is None:
             yield self.finding(
                 call,
-                f"{name} called with Loader {shown}, which is not known to be a safe loader",
+                f"{name} called with Loader {shown}, which could not be resolved to a safe loader ({verdict.because})",
                 walk.src,
                 scope=walk.scope_name,
                 confidence=Confidence.LOW,
             )
             return
-        full = shown in YAML_FULL_LOADERS
+        full = verdict.part.rpartition(".")[2] in YAML_FULL_PARTS
+        why = "" if verdict.part == shown else f" ({verdict.because})"
         yield self.finding(
             call,
-            f"{name} called with {shown}, which can build Python objects from tags",
+            f"{name} called with {shown}, which can build Python objects from tags{why}",
             walk.src,
             scope=walk.scope_name,
             severity=Severity.MEDIUM if full else Severity.HIGH,

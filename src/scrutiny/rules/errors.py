@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.rules.authz import CHECK_CALLS, raises_forbidden
 from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, Walk, drop, note
+from scrutiny.rules.handlers import handler_of, reads_request_field
+from scrutiny.source import SourceFile
 
-SECURITY_WORDS = re.compile(
-    r"(auth|permission|allowed|is_admin|admin|role|owner|token|password|csrf|signature|verified|trusted|policy)",
-    re.IGNORECASE,
-)
-# Parser vocabulary that contains a security word without being about security.
-PARSER_WORDS = re.compile(
-    r"\btokens?_(start|end|type|kind|pos|index|string|value|name|id)\b|\btokens\b|TAG_(START|END)", re.IGNORECASE
-)
+# Library calls and attributes that decide access: the authorization idioms the authz
+# rules read, Django/Flask-Login user state, password and constant-time digest checks.
+AUTH_CALLS = frozenset(CHECK_CALLS | {"check_password", "verify_password", "compare_digest", "check_password_hash"})
+AUTH_ATTRIBUTES = frozenset({"is_authenticated", "is_anonymous", "is_staff", "is_superuser"})
+# Calls whose result is a digest or signature: comparing with one is checking a token.
+DIGEST_CALLS = frozenset({"hexdigest", "digest", "sign", "signature"})
+DIGEST_MODULES = ("hmac.", "hashlib.")
 BROAD_EXCEPTIONS = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
 
 
@@ -30,15 +31,106 @@ def _is_type_narrowing(test: ast.expr) -> bool:
     return False
 
 
+def _chain(node: ast.AST) -> str:
+    """The dotted name of an attribute or a call's function, without a leading self/cls."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name) and node.id not in ("self", "cls"):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _ending(chain: str) -> str:
+    """The last two parts of a chain (user.is_admin), what two spellings of one check share."""
+    return ".".join(chain.split(".")[-2:])
+
+
+def _chains(test: ast.expr) -> list[str]:
+    """The whole attribute chains and called names in ``test`` (request.user.is_admin, not
+    also request.user), by their last two parts."""
+    inner = {id(n.value) for n in ast.walk(test) if isinstance(n, ast.Attribute)}
+    inner |= {id(n.func) for n in ast.walk(test) if isinstance(n, ast.Call)}
+    return [
+        _ending(chain)
+        for n in ast.walk(test)
+        if isinstance(n, ast.Attribute | ast.Call) and id(n) not in inner and "." in (chain := _chain(n))
+    ]
+
+
+def access_guards(src: SourceFile) -> dict[str, int]:
+    """What the file tests before denying access (if not user.is_admin: raise
+    PermissionDenied; if token != expected: abort(403)), by chain ending, with the line."""
+    if _GUARDS and _GUARDS[0][0] is src:  # asked for every assert of the file
+        return _GUARDS[0][1]
+    found: dict[str, int] = {}
+    for node in src.index.of_type(ast.If):
+        assert isinstance(node, ast.If)
+        if not any(raises_forbidden(n) for stmt in node.body + node.orelse for n in ast.walk(stmt)):
+            continue
+        for ending in _chains(node.test):
+            found.setdefault(ending, node.lineno)
+    _GUARDS[:] = [(src, found)]
+    return found
+
+
+_GUARDS: list[tuple[SourceFile, dict[str, int]]] = []
+
+
+def _digest(node: ast.AST, src: SourceFile) -> bool:
+    """A digest or signature computed in sight (hmac.new(...).hexdigest(), hashlib.sha256(...))."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            name = src.qualname(sub.func) or ""
+            if name.startswith(DIGEST_MODULES) or (isinstance(sub.func, ast.Attribute) and sub.func.attr in DIGEST_CALLS):
+                return True
+    return False
+
+
+def access_evidence(test: ast.expr, function: ast.AST | None, src: SourceFile) -> str:
+    """Why an asserted condition decides access ('' when nothing shows it does): it calls an
+    authorization or password check, reads a user's authentication state, compares with a
+    digest or signature, tests what the file elsewhere denies access on, or reads request
+    data in a request handler."""
+    for node in ast.walk(test):
+        if isinstance(node, ast.Call):
+            tail = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if tail in AUTH_CALLS:
+                return f"{tail}() is an authorization check"
+        elif isinstance(node, ast.Attribute) and node.attr in AUTH_ATTRIBUTES:
+            return f"{node.attr} is the user's authentication state"
+        elif isinstance(node, ast.Compare) and any(_digest(side, src) for side in [node.left, *node.comparators]):
+            return "it compares with a digest computed in sight"
+    guards = access_guards(src)
+    for ending in _chains(test):
+        if ending in guards:
+            return f"line {guards[ending]} denies access on {ending}"
+    handler = handler_of(function, src) if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) else None
+    if handler is not None and reads_request_field(test, handler):
+        return f"request handler {handler.name} tests request data"
+    return ""
+
+
 class AssertUsedAsCheck(Rule):
     """assert used to enforce a condition in production code
 
     What: an assert statement outside tests that checks a run-time condition.
     Why: python -O and PYTHONOPTIMIZE strip every assert, so the check silently
     disappears in optimised deployments; a security decision made by assert is skipped.
+    The finding is medium, as an authorization check, only when the code shows the
+    condition decides access: it calls an authorization or password check (has_perm,
+    check_password, compare_digest), reads a user's authentication state
+    (is_authenticated, is_staff), compares with a digest computed in sight, tests what the
+    file elsewhere denies access on (the condition of a raise PermissionDenied or
+    abort(403)), or tests request data in a request handler. Asserts on a setting being
+    present, a type, a length or the object's state are the low, generic finding.
     Example:
-        assert user.is_admin, "admins only"
-    Fix: raise an explicit exception: if not user.is_admin: raise PermissionDenied().
+        assert request.user.has_perm("blog.delete_post")
+    Fix: raise an explicit exception: if not request.user.has_perm(...): raise
+    PermissionDenied().
     """
 
     id = "SCR601"
@@ -62,10 +154,11 @@ class AssertUsedAsCheck(Rule):
         if _is_type_narrowing(node.test):
             return
         text = ast.unparse(node.test)
-        if not _is_length_invariant(node.test) and SECURITY_WORDS.search(PARSER_WORDS.sub("", text)):
+        evidence = access_evidence(node.test, walk.function, walk.src)
+        if evidence:
             yield self.finding(
                 node,
-                f"security-relevant condition `{text[:80]}` is enforced only by assert",
+                f"access decision `{text[:80]}` is enforced only by assert ({evidence})",
                 walk.src,
                 scope=walk.scope_name,
                 severity=Severity.MEDIUM,
@@ -75,18 +168,6 @@ class AssertUsedAsCheck(Rule):
             yield self.finding(
                 node, f"assert `{text[:80]}` disappears under python -O", walk.src, scope=walk.scope_name
             )
-
-
-def _is_length_invariant(test: ast.expr) -> bool:
-    """``len(token) == TOKEN_LENGTH``: a size precondition, not an access decision (a value
-    of the wrong size then fails the check that follows instead of passing it)."""
-    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
-        return False
-    sides = [test.left, *test.comparators]
-    sized = [s for s in sides if isinstance(s, ast.Call) and isinstance(s.func, ast.Name) and s.func.id == "len"]
-    return len(sized) == 1 and all(
-        isinstance(s, ast.Constant | ast.Name | ast.Attribute) for s in sides if s is not sized[0]
-    )
 
 
 def _handler_swallows(handler: ast.ExceptHandler) -> str:

@@ -24,7 +24,9 @@ from scrutiny.rules.base import (
     tails,
     walk_function,
 )
+from scrutiny.rules.reaching import reaching_values
 from scrutiny.source import SourceFile
+from scrutiny.taint.models import load
 
 # Calls whose result is already escaped HTML; marking it safe is what they are for.
 ESCAPING_CALLS = frozenset(
@@ -85,19 +87,24 @@ def _constant_names(function: ast.AST | None) -> set[str]:
     return constant - other - set(parameters(function))  # type: ignore[arg-type]
 
 
+def _pasted(node: ast.AST) -> list[ast.expr]:
+    """The values a built string pastes in: f-string fields, % operands, format arguments."""
+    if isinstance(node, ast.JoinedStr):
+        return [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        right = node.right
+        return list(right.elts) if isinstance(right, ast.Tuple) else [right]
+    if isinstance(node, ast.Call):
+        return list(node.args) + [kw.value for kw in node.keywords]
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    return []
+
+
 def _only_escaped_values(node: ast.AST, constants: frozenset[str] | set[str] = frozenset()) -> bool:
     """A built string whose every pasted value is an escaping call, a translated literal
     or a local name that only ever holds one of those."""
-    values: list[ast.expr] = []
-    if isinstance(node, ast.JoinedStr):
-        values = [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
-    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
-        right = node.right
-        values = list(right.elts) if isinstance(right, ast.Tuple) else [right]
-    elif isinstance(node, ast.Call):
-        values = list(node.args) + [kw.value for kw in node.keywords]
-    elif isinstance(node, ast.BinOp):
-        values = [node.left, node.right]
+    values = _pasted(node)
     return bool(values) and all(
         is_constant_string(v)
         or _call_tail(v) in ESCAPING_CALLS
@@ -156,6 +163,8 @@ class DjangoMarkSafe(CallRule):
 
 
 MARKUP = ("markupsafe.Markup", "flask.Markup", "jinja2.Markup", "jinja2.utils.Markup")
+# URL builders that percent-encode what they paste: their result holds no quote or angle bracket.
+URL_BUILDERS = frozenset({"flask.url_for", "flask.helpers.url_for"})
 # HTML sanitizers whose output is meant to be wrapped in Markup.
 SANITIZING_CALLS = ESCAPING_CALLS | {"clean", "sanitize", "linkify"}
 
@@ -166,7 +175,11 @@ class MarkupFromValues(CallRule):
     What: markupsafe.Markup (also flask.Markup, jinja2.Markup) given a string built with
     an f-string, %, .format or + (medium) or any other value that is not a literal, an
     escaping call or an HTML sanitizer such as bleach.clean (low). Markup("<b>{}</b>")
-    .format(value) is not reported: Markup's own format escapes its arguments.
+    .format(value) is not reported: Markup's own format escapes its arguments. Neither is
+    a local name that holds an escaped value on every path to the call (title =
+    escape(title) above it, in every branch that reaches it), nor flask.url_for's result,
+    which is percent-encoded. A value that comes from a function of another module of the
+    tree, which scrutiny cannot read, is reported with low confidence and named.
     Why: Jinja2 and Flask insert Markup objects into pages without escaping them; if any
     part of the text comes from a user, they can add script to the page (cross-site
     scripting).
@@ -188,16 +201,78 @@ class MarkupFromValues(CallRule):
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         value = argument(call, "object", 0)
-        if value is None or is_constant_string(value) or _call_tail(value) in SANITIZING_CALLS:
+        src = walk.src
+        if value is None or is_constant_string(value) or _escapes(value, src):
             return
         if isinstance(value, ast.Constant) and isinstance(value.value, bytes):
             return
-        if is_built_string(value):
-            if not _only_escaped_values(value):
-                yield self.finding(call, "Markup on HTML built from run-time values", walk.src, scope=walk.scope_name)
-        else:
-            yield self.finding(call, "Markup on a value not known to be escaped", walk.src, scope=walk.scope_name,
-                               severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
+        if not is_built_string(value):
+            if not (isinstance(value, ast.Name) and _escaped_on_every_path(value.id, call, src)):
+                yield self.finding(call, "Markup on a value not known to be escaped", src, scope=walk.scope_name,
+                                   severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
+            return
+        names = {v.id for v in _pasted(value) if isinstance(v, ast.Name)}
+        escaped = {n for n in names if _escaped_on_every_path(n, call, src)}
+        if all(_pasted_safely(v, escaped, src) for v in _pasted(value)):
+            return
+        unread = [
+            (n, helper)
+            for n in sorted(names - escaped)
+            if (helper := _from_tree_helper(n, call, src))
+        ]
+        raw = [v for v in _pasted(value) if not _pasted_safely(v, escaped | {n for n, _ in unread}, src)]
+        if unread and not raw:
+            # Each unescaped value comes out of a function of another module: it may escape.
+            shown = ", ".join(f"{n} from {helper}()" for n, helper in unread)
+            yield self.finding(call, f"Markup on HTML built from run-time values ({shown}, in another module that "
+                               "scrutiny cannot read)", src, scope=walk.scope_name,
+                               confidence=Confidence.LOW)  # fmt: skip
+            return
+        yield self.finding(call, "Markup on HTML built from run-time values", src, scope=walk.scope_name)
+
+
+def _escapes(value: ast.AST, src: SourceFile) -> bool:
+    """An escaping call (html.escape, markupsafe.escape, an HTML sanitizer), also inside str()."""
+    if isinstance(value, ast.Call) and _call_tail(value) == "str" and len(value.args) == 1:
+        value = value.args[0]
+    if not isinstance(value, ast.Call):
+        return False
+    sanitizer = load().sanitizer_calls.get(src.qualname(value.func) or "")
+    return _call_tail(value) in SANITIZING_CALLS or (sanitizer is not None and "xss" in sanitizer.clears)
+
+
+def _pasted_safely(value: ast.expr, names: set[str], src: SourceFile) -> bool:
+    return (
+        is_constant_string(value)
+        or _call_tail(value) in ESCAPING_CALLS
+        or _is_translated_literal(value)
+        or (isinstance(value, ast.Name) and value.id in names)
+        or (isinstance(value, ast.Call) and src.qualname(value.func) in URL_BUILDERS)
+    )
+
+
+def _escaped_on_every_path(name: str, node: ast.AST, src: SourceFile) -> bool:
+    """``name`` holds an escaped value wherever ``node`` reads it: every assignment that can
+    reach it is an escaping call or a string built only from escaped values."""
+    values = reaching_values(name, node, src)
+    return bool(values) and all(
+        _escapes(v, src) or is_constant_string(v) or (is_built_string(v) and _only_escaped_values(v))
+        for v in values  # type: ignore[union-attr]
+    )
+
+
+def _from_tree_helper(name: str, node: ast.AST, src: SourceFile) -> str:
+    """The function of another module of the reviewed tree whose result ``name`` holds at
+    ``node`` on every path ('' otherwise): imported relatively, or from the package the
+    file itself sits in."""
+    values = reaching_values(name, node, src)
+    if not values or len(values) != 1 or not isinstance(values[0], ast.Call):
+        return ""
+    callee = src.qualname(values[0].func) or ""
+    root = callee.split(".", 1)[0]
+    directories = src.path.replace("\\", "/").split("/")[:-1]
+    tree = callee.startswith(".") or (root in directories and "." in callee)
+    return ast.unparse(values[0].func) if tree else ""
 
 
 CSRF_EXEMPT = frozenset({"django.views.decorators.csrf.csrf_exempt"})
