@@ -3,9 +3,12 @@ decides the kind and every signal weighed is a reason; receivers are typed from 
 
 from __future__ import annotations
 
+import json
 import textwrap
+from pathlib import Path
+from typing import Any
 
-from scrutiny import source
+from scrutiny import cli, source
 from scrutiny.context import FileKind, classify
 
 
@@ -128,3 +131,59 @@ def test_a_pytest_style_test_class_backs_a_test_file_name() -> None:
     assert kind_of("t/unit/contrib/test_thing.py", tests, in_package=True)[0] is FileKind.TEST
     helper = "class Client:\n    def test_connection(self):\n        return True\n"
     assert kind_of("proj/contrib/client.py", helper, in_package=True)[0] is FileKind.PRODUCTION
+
+
+def reviewed(tmp_path: Path, relative: str, text: str) -> list[dict[str, Any]]:
+    """The shown findings of a review of one file written at ``relative`` (no __init__.py)."""
+    path = tmp_path / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    code = cli.main(["review", "--format", "json", "--quiet", "--no-cache", "-o", str(tmp_path / "out.json"), str(path)])
+    assert code in (0, 1)
+    return list(json.loads((tmp_path / "out.json").read_text())["findings"])
+
+
+def test_remote_input_in_a_script_is_never_said_to_come_from_the_person_running_it(tmp_path: Path) -> None:
+    script = """
+        import os
+        import socket
+        import sys
+
+
+        def serve(conn):
+            os.system("echo " + conn.recv(1024).decode())
+
+
+        def local():
+            os.system("echo " + sys.argv[1])
+
+
+        if __name__ == "__main__":
+            serve(socket.create_connection(("example.org", 7)))
+    """
+    findings = [f for f in reviewed(tmp_path, "tool.py", script) if f["rule_id"] == "SCR501"]
+    by_line = {f["line"]: f for f in findings}
+    assert by_line[8]["severity"] == "high" and "socket" in by_line[8]["message"]
+    assert by_line[12]["severity"] == "low"
+    assert not any("person running" in f["context_note"] for f in findings)
+
+
+def test_a_flask_app_that_runs_itself_keeps_its_request_findings_high(tmp_path: Path) -> None:
+    app = """
+        import os
+        from flask import Flask, request
+
+        app = Flask(__name__)
+
+
+        @app.route("/ping")
+        def ping():
+            os.system("ping -c1 " + request.args["host"])
+            return "ok"
+
+
+        if __name__ == "__main__":
+            app.run()
+    """
+    findings = [f for f in reviewed(tmp_path, "scripts/app.py", app) if f["rule_id"] == "SCR501"]
+    assert [(f["line"], f["severity"], f["context_note"]) for f in findings] == [(10, "high", "")]
