@@ -3,6 +3,7 @@ decides the kind and every signal weighed is a reason; receivers are typed from 
 
 from __future__ import annotations
 
+import ast
 import json
 import textwrap
 from pathlib import Path
@@ -245,3 +246,94 @@ def test_a_file_path_a_function_receives_is_not_the_project_own_file() -> None:
         (9, Severity.LOW), (13, Severity.HIGH), (18, Severity.HIGH)
     ]
     assert found[0][2].startswith("exec() runs the project's own file plugin.py")
+
+
+def test_a_local_requests_session_is_not_taken_for_flask_session() -> None:
+    code = """
+        import requests
+        from flask import session
+
+
+        def check_version():
+            session = requests.Session()
+            session.verify = False
+            return session.post("https://example.org/v", verify=False)
+
+
+        def configure(client):
+            client.verify = False
+
+
+        session.verify = False
+    """
+    src = source.load(textwrap.dedent(code).encode(), "app.py")
+    found = sorted((f.location.line, f.confidence.label, f.message) for f in RuleSet(all_rules()).run(src)
+                   if f.rule_id == "SCR303")  # fmt: skip
+    assert found == [
+        (8, "high", "session.verify = False turns off certificate checks "
+                    "(session is the requests.Session() made at line 7)"),
+        (9, "high", "session.post is called with verify=False (session is the requests.Session() made at line 7)"),
+        (13, "medium", "client.verify = False turns off certificate checks (the type of client is not known from the code)"),
+        (16, "high", "session.verify = False turns off certificate checks (session is flask.session, as imported)"),
+    ]  # fmt: skip
+
+
+def test_a_local_name_hides_an_import_of_the_same_name() -> None:
+    code = "from flask import session\n\ndef f():\n    session = make()\n    return session.get\n\ng = session.get\n"
+    src = source.load(code.encode(), "app.py")
+    uses = [n for n in src.index.of_type(ast.Attribute) if isinstance(n, ast.Attribute) and n.attr == "get"]
+    assert [src.qualname(n) for n in uses] == ["session.get", "flask.session.get"]
+
+
+TLS_TESTS = """
+    import requests
+
+    from tests.testserver.server import TLSServer
+
+
+    def test_own_server():
+        s = requests.Session()
+        server = TLSServer(requests_to_handle=1)
+        with server as (host, port):
+            url = f"https://{host}:{port}"
+            assert s.get(url, verify=False)
+
+
+    def test_fixture(httpbin_secure):
+        requests.Session().get(httpbin_secure("get"), verify=False)
+
+
+    def test_loopback():
+        requests.get("https://127.0.0.1:8443/", verify=False)
+
+
+    def test_remote():
+        requests.get("https://example.com/", verify=False)
+"""
+
+
+def test_a_test_turning_tls_checks_off_against_its_own_server_is_low(tmp_path: Path) -> None:
+    found = [f for f in reviewed(tmp_path, "tests/test_tls.py", TLS_TESTS) if f["rule_id"] == "SCR303"]
+    own = "a test turning certificate checks off against its own server (a fixture or a server it starts)"
+    assert [(f["line"], f["severity"], f["context_note"]) for f in found] == [
+        (12, "low", own), (16, "low", own), (20, "low", ""), (24, "medium", "in test code, which does not run in production")
+    ]  # fmt: skip
+    assert "comes from the with block on server (line 10)" in found[0]["message"]
+    assert "built from the parameter httpbin_secure" in found[1]["message"]
+    assert "names this machine (127.0.0.1)" in found[2]["message"]
+
+
+def test_a_url_from_a_parameter_is_no_evidence_outside_tests(tmp_path: Path) -> None:
+    code = """
+        import requests
+
+
+        def fetch(url):
+            return requests.get(url, verify=False, timeout=5)
+
+
+        def health():
+            return requests.get("https://localhost:8443/health", verify=False, timeout=5)
+    """
+    found = [f for f in reviewed(tmp_path, "service/client.py", code) if f["rule_id"] == "SCR303"]
+    assert [(f["line"], f["severity"]) for f in found] == [(6, "high"), (10, "low")]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 
-from scrutiny.rules.base import Walk, parameters, string_value, values_bound, walk_function
+from scrutiny.rules.base import Walk, module_level_nodes, parameters, string_value, values_bound, walk_function
 
 MATCH_CALLS = frozenset({"re.match", "re.fullmatch", "re.search"})
 MATCH_METHODS = frozenset({"match", "fullmatch", "search"})
@@ -179,19 +179,7 @@ def project_file(code: ast.expr, walk: Walk) -> str:
 def _scope_statements(walk: Walk) -> tuple[ast.AST, ...]:
     if walk.function is not None:
         return walk_function(walk.function)
-    return _scope_statements_of_module(walk)
-
-
-def _scope_statements_of_module(walk: Walk) -> tuple[ast.AST, ...]:
-    found: list[ast.AST] = []
-    todo: list[ast.AST] = list(walk.src.tree.body)
-    while todo:  # the module's own statements, not the bodies of its definitions
-        node = todo.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            continue
-        found.append(node)
-        todo.extend(ast.iter_child_nodes(node))
-    return tuple(found)
+    return module_level_nodes(walk.src.tree)
 
 
 def _plain_values(name: str, scope: tuple[ast.AST, ...]) -> list[ast.expr] | None:
@@ -229,7 +217,7 @@ def _shown_path(path: ast.expr, walk: Walk, scope: tuple[ast.AST, ...]) -> str:
     """The literal parts of a fixed path joined with /, the way the file is named on disk."""
     parts: list[str] = []
     todo: list[ast.AST] = [path]
-    module = _scope_statements_of_module(walk)
+    module = module_level_nodes(walk.src.tree)
     steps = 0
     while todo and len(parts) < 8 and steps < 64:  # a name bound to itself must not loop
         steps += 1
@@ -267,7 +255,7 @@ def _fixed_path(node: ast.expr, walk: Walk, scope: tuple[ast.AST, ...], budget: 
             return True
         values = _plain_values(node.id, scope)
         if values == [] and walk.function is not None and node.id not in parameters(walk.function):
-            values = _plain_values(node.id, _scope_statements_of_module(walk))
+            values = _plain_values(node.id, module_level_nodes(walk.src.tree))
         return bool(values) and all(_fixed_path(v, walk, scope, budget - 1) for v in values or ())
     if isinstance(node, ast.JoinedStr):
         return all(_fixed_path(v.value if isinstance(v, ast.FormattedValue) else v, walk, scope, budget)
