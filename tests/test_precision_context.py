@@ -337,3 +337,16 @@ def test_a_url_from_a_parameter_is_no_evidence_outside_tests(tmp_path: Path) -> 
     """
     found = [f for f in reviewed(tmp_path, "service/client.py", code) if f["rule_id"] == "SCR303"]
     assert [(f["line"], f["severity"]) for f in found] == [(6, "high"), (10, "low")]
+
+
+def test_the_file_shown_is_the_one_the_with_block_around_exec_opened() -> None:
+    code = """
+        with open("pkg/__version__.py") as f:
+            exec(f.read(), about)
+
+        with open("README.md") as f:
+            readme = f.read()
+    """
+    found = rule_severities("setup.py", code, "SCR104")
+    assert [(line, severity) for line, severity, _ in found] == [(3, Severity.LOW)]
+    assert found[0][2].startswith("setup script runs the project's own file pkg/__version__.py:")

@@ -232,15 +232,32 @@ def _shown_path(path: ast.expr, walk: Walk, scope: tuple[ast.AST, ...]) -> str:
 
 
 def _opened_file(handle: ast.expr, walk: Walk, scope: tuple[ast.AST, ...]) -> ast.expr | None:
-    """The path argument of the open() call ``handle`` is (or is bound to by with/assignment)."""
-    opened: ast.expr | None = _bound_once(handle, scope)
+    """The path argument of the open() call ``handle`` is: the with block around its use that
+    binds it, else its one binding in the scope (a with or an assignment)."""
+    opened: ast.expr | None = handle
     if isinstance(handle, ast.Name):
-        for node in scope:
-            if isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name):
-                if node.optional_vars.id == handle.id:
-                    opened = node.context_expr
+        opened = _enclosing_with_value(handle, walk)
+        if opened is None:
+            bindings = [n.context_expr for n in scope if isinstance(n, ast.withitem) and _binds(n, handle.id)]
+            bindings += values_bound(handle.id, scope)
+            opened = bindings[0] if len(bindings) == 1 else None
     if isinstance(opened, ast.Call) and walk.src.qualname(opened.func) in OPEN_CALLS and opened.args:
         return opened.args[0]
+    return None
+
+
+def _binds(item: ast.withitem, name: str) -> bool:
+    return isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name
+
+
+def _enclosing_with_value(use: ast.Name, walk: Walk) -> ast.expr | None:
+    node: ast.AST | None = walk.parent(use)
+    while node is not None and not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module):
+        if isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                if _binds(item, use.id):
+                    return item.context_expr
+        node = walk.parent(node)
     return None
 
 
