@@ -100,7 +100,8 @@ def test_a_web_app_in_a_scripts_folder_is_production() -> None:
     """
     kind, reasons = kind_of("scripts/server.py", app, in_package=False)
     assert kind is FileKind.PRODUCTION
-    assert reasons[0] == "a web application (route run, line 8) (firm production signal, decides)"
+    assert reasons[0] == "makes a web application object with flask.Flask() at line 4 (firm production signal, decides)"
+    assert "a web application (route run, line 8) (firm production signal, agrees)" in reasons
     assert "runs as a program (__main__ guard at line 12) outside a package (firm script signal, outweighed)" in reasons
     assert "under a scripts/ directory (weak script signal, outweighed)" in reasons
 
@@ -350,3 +351,12 @@ def test_the_file_shown_is_the_one_the_with_block_around_exec_opened() -> None:
     found = rule_severities("setup.py", code, "SCR104")
     assert [(line, severity) for line, severity, _ in found] == [(3, Severity.LOW)]
     assert found[0][2].startswith("setup script runs the project's own file pkg/__version__.py:")
+
+
+def test_a_module_making_a_web_app_object_is_production_even_without_routes() -> None:
+    app = "from flask import Flask\n\napp = Flask(__name__)\n\nif __name__ == '__main__':\n    app.run()\n"
+    kind, reasons = kind_of("serve.py", app, in_package=False)
+    assert kind is FileKind.PRODUCTION
+    assert reasons[0] == "makes a web application object with flask.Flask() at line 3 (firm production signal, decides)"
+    runner = "import sys\n\nif __name__ == '__main__':\n    print(sys.argv)\n"
+    assert kind_of("serve.py", runner, in_package=False)[0] is FileKind.SCRIPT

@@ -71,6 +71,13 @@ CLI_PARSERS = {"argparse", "click", "typer", "optparse", "docopt", "fire"}
 TEST_FILE = re.compile(r"^(test_.*|.*_tests?|conftest)\.py$")
 # Fakes and stubs are test doubles shipped beside production code (nova/virt/fake.py).
 TEST_DOUBLE_FILE = re.compile(r"^(fake|fakes|stub|stubs)(_\w+)?\.py$|^\w+_(fake|fakes|stubs?)\.py$")
+# Constructors of web application objects: a module that makes one serves requests, even
+# when its routes are registered elsewhere.
+WEB_APP_CLASSES = frozenset(
+    {"flask.Flask", "fastapi.FastAPI", "starlette.applications.Starlette", "aiohttp.web.Application",
+     "quart.Quart", "sanic.Sanic", "falcon.App", "falcon.asgi.App", "bottle.Bottle", "tornado.web.Application",
+     "django.core.wsgi.get_wsgi_application", "django.core.asgi.get_asgi_application"}
+)  # fmt: skip
 # The hooks PEP 517 asks of a build backend.
 BUILD_HOOKS = frozenset({"build_wheel", "build_sdist"})
 SETUP_CALLS = frozenset({"setuptools.setup", "distutils.core.setup"})
@@ -205,6 +212,12 @@ def program_signals(src: SourceFile) -> list[Signal]:
     if BUILD_HOOKS <= defined:
         text = "defines build_wheel and build_sdist, the hooks of a build backend"
         found.append(Signal(FileKind.SCRIPT, Strength.FIRM, text, "packaging"))
+    for statement in src.tree.body:
+        if isinstance(statement, ast.Assign | ast.AnnAssign) and isinstance(statement.value, ast.Call):
+            if (made := src.qualname(statement.value.func) or "") in WEB_APP_CLASSES:
+                text = f"makes a web application object with {made}() at line {statement.lineno}"
+                found.append(Signal(FileKind.PRODUCTION, Strength.FIRM, text))
+                break
     builds = any(s.subkind == "packaging" for s in found)
     if src.in_package and not builds:
         # Installed with the package and importable by its other modules, whatever the
