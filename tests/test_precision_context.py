@@ -69,18 +69,29 @@ def test_a_release_tool_with_test_named_functions_is_a_script_not_a_test() -> No
     assert kind is FileKind.SCRIPT
     assert reasons[0] == "runs as a program (__main__ guard at line 16) outside a package (firm script signal, decides)"
     assert "module-level test function test_built_artifact (line 6) (weak test signal, outweighed)" in reasons
-    assert "parses its command line with argparse (noted)" in reasons
+    program = "a command-line program (argparse, __main__ guard at line 16) under packaging/"
+    assert f"{program} (firm script signal, agrees)" in reasons
     # With a test framework imported, a test_ function is a test.
     kind, reasons = kind_of("packaging/release.py", "import pytest\n" + textwrap.dedent(RELEASE_TOOL), in_package=False)
     assert kind is FileKind.TEST
     assert reasons[0].startswith("module-level test function test_built_artifact (line 7) with pytest imported")
 
 
-def test_a_tools_program_is_a_script_alone_and_production_inside_a_package() -> None:
+def test_a_command_line_program_in_a_tools_folder_is_a_script_even_inside_a_package() -> None:
     assert kind_of("tools/release.py", RELEASE_TOOL, in_package=False)[0] is FileKind.SCRIPT
     kind, reasons = kind_of("tools/release.py", RELEASE_TOOL, in_package=True)
-    assert kind is FileKind.PRODUCTION
-    assert "can also run as a program (__main__ guard at line 16) (noted)" in reasons
+    assert kind is FileKind.SCRIPT
+    program = "a command-line program (argparse, __main__ guard at line 16) under tools/"
+    assert reasons[0] == f"{program} (firm script signal, decides)"
+    assert (
+        "a module of an importable package (an __init__.py sits beside it) that can also run as a program "
+        "(__main__ guard at line 16) (weak production signal, outweighed)"
+    ) in reasons
+    # Outside a script folder, a package's command module is installed code (nova-manage).
+    command = RELEASE_TOOL.replace("test_built_artifact", "install")
+    assert kind_of("proj/cmd/manage.py", command, in_package=True)[0] is FileKind.PRODUCTION
+    # A library module in tools/ is production.
+    assert kind_of("proj/tools/helpers.py", LIBRARY_MODULE, in_package=True)[0] is FileKind.PRODUCTION
 
 
 def test_a_web_app_in_a_scripts_folder_is_production() -> None:

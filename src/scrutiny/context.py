@@ -125,7 +125,7 @@ def classify(src: SourceFile) -> FileContext:
         *kinds.test_signals(src, dirs, name),
         *kinds.path_signals(src, dirs, name),
         *kinds.migration_signals(src, dirs),
-        *kinds.program_signals(src),
+        *kinds.program_signals(src, dirs),
     ]
     entry_points: tuple[EntryPoint, ...] = ()
     if kinds.decide(signals)[0] is not FileKind.TEST:  # a test's handlers serve the test's own client

@@ -191,17 +191,21 @@ def migration_signals(src: SourceFile, dirs: list[str]) -> list[Signal]:
     return found
 
 
-def program_signals(src: SourceFile) -> list[Signal]:
+def program_signals(src: SourceFile, dirs: list[str]) -> list[Signal]:
     """Whether the file runs as a program, builds the package, or is a module others import."""
     found: list[Signal] = []
     guard = main_guard_line(src)
+    parsers = sorted(roots(src) & CLI_PARSERS) if guard else []
+    folder = sorted(set(dirs) & (SCRIPT_DIRS | PACKAGING_DIRS))
     if guard and not src.in_package:
         text = f"runs as a program (__main__ guard at line {guard}) outside a package"
         found.append(Signal(FileKind.SCRIPT, Strength.FIRM, text))
-    elif guard:
-        text = f"can also run as a program (__main__ guard at line {guard})"
-        found.append(Signal(FileKind.SCRIPT, Strength.NOTED, text))
-    if guard and (parsers := sorted(roots(src) & CLI_PARSERS)):
+    if parsers and folder:
+        # The folder word backed by code: a command-line program in tools/ or packaging/
+        # is a script even where an __init__.py makes the folder importable.
+        text = f"a command-line program ({parsers[0]}, __main__ guard at line {guard}) under {folder[0]}/"
+        found.append(Signal(FileKind.SCRIPT, Strength.FIRM, text))
+    elif parsers:
         found.append(Signal(FileKind.SCRIPT, Strength.NOTED, f"parses its command line with {parsers[0]}"))
     for call in _top_level_calls(src.tree.body):
         if (name := src.qualname(call.func) or "") in SETUP_CALLS:
@@ -221,9 +225,12 @@ def program_signals(src: SourceFile) -> list[Signal]:
     builds = any(s.subkind == "packaging" for s in found)
     if src.in_package and not builds:
         # Installed with the package and importable by its other modules, whatever the
-        # folder is called (django/contrib/, a package's bin/ of command modules).
+        # folder is called (django/contrib/, a package's bin/ of command modules); one that
+        # also runs as a program is less plainly a library.
         text = "a module of an importable package (an __init__.py sits beside it)"
-        found.append(Signal(FileKind.PRODUCTION, Strength.FIRM, text))
+        if guard:
+            text += f" that can also run as a program (__main__ guard at line {guard})"
+        found.append(Signal(FileKind.PRODUCTION, Strength.WEAK if guard else Strength.FIRM, text))
     return found
 
 
