@@ -81,8 +81,7 @@ def classified(path: str, text: str, in_package: bool = True):
         ("pkg/checks.py", PYTEST_FILE, FileKind.TEST, ()),
         ("nova/tests/fixtures/nova.py", "import fixtures\n", FileKind.TEST, ("fixture",)),
         ("nova/db/main/migrations/versions/abc_add.py", ALEMBIC, FileKind.MIGRATION, ()),
-        ("tools/release.py", CLI_MAIN, FileKind.SCRIPT, ()),
-        ("setup.py", "import setuptools\nsetuptools.setup()\n", FileKind.SCRIPT, ()),
+        ("setup.py", "import setuptools\nsetuptools.setup()\n", FileKind.SCRIPT, ("packaging",)),
         ("examples/demo_app.py", FLASK_APP, FileKind.EXAMPLE, ()),
         ("doc/source/conf.py", "extensions = []\n", FileKind.DOCS, ()),
         ("nova/compute/api.py", "import os\n", FileKind.PRODUCTION, ()),
@@ -173,6 +172,6 @@ def test_a_web_app_that_runs_itself_is_not_a_script() -> None:
     """A Flask module with app.run() under a __main__ guard serves requests: production code."""
     app = FLASK_APP + "\n\nif __name__ == '__main__':\n    app.run()\n"
     context = classify(source.load(app.encode(), "app.py"))
-    assert context.kind is FileKind.PRODUCTION and "web application" in context.reasons[-1]
+    assert context.kind is FileKind.PRODUCTION and "web application" in context.reasons[0]
     tool = "import sys\n\n\ndef main():\n    print(sys.argv)\n\n\nif __name__ == '__main__':\n    main()\n"
     assert classify(source.load(tool.encode(), "tool.py")).kind is FileKind.SCRIPT

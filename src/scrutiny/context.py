@@ -1,14 +1,14 @@
 """What a file is: test, production code, script, migration, example or docs.
 
-``classify`` reads the path and the syntax tree only. The kind decides how the composer
-weighs findings (a hard-coded host is fine in a test, not in a service), the frameworks
-and entry points say where untrusted input enters.
+``classify`` reads the path and the syntax tree only. The kind, decided by the strongest
+of the signals scrutiny.kinds collects (each one kept as a reason), decides how the
+composer weighs findings (a hard-coded host is fine in a test, not in a service); the
+frameworks and entry points say where untrusted input enters.
 """
 
 from __future__ import annotations
 
 import ast
-import enum
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -19,20 +19,13 @@ import functools
 import tomllib
 from importlib import resources
 
+from scrutiny import kinds
+from scrutiny.kinds import TEST_DOUBLE_FILE, FileKind, main_guard_line
 from scrutiny.pickling import quick_state
 from scrutiny.source import defined_in
 
 if TYPE_CHECKING:
     from scrutiny.source import SourceFile
-
-
-class FileKind(enum.Enum):
-    PRODUCTION = "production"
-    TEST = "test"
-    SCRIPT = "script"
-    MIGRATION = "migration"
-    EXAMPLE = "example"
-    DOCS = "docs"
 
 
 @quick_state
@@ -77,23 +70,14 @@ KIND_NOUNS = {
     FileKind.DOCS: "documentation code",
 }
 
-TEST_DIRS = {"tests", "test", "testing", "unittests", "functional_tests", "testcases"}
+BUG_DOCSTRING = re.compile(r"\b(?:test|regression test)s? for (?:bug|issue)\s*#?\s*(\d+)", re.IGNORECASE)
+REGRESSION_FILE = re.compile(r"^test_bug_?\d+")
 TEST_SUBKIND_DIRS = {
     "functional": "functional",
     "unit": "unit",
     "integration": "integration",
     "regressions": "regression",
 }
-SCRIPT_DIRS = {"scripts", "bin", "tools", "devtools", "contrib", "utils-scripts"}
-EXAMPLE_DIRS = {"examples", "example", "samples", "sample", "demo", "demos"}
-DOCS_DIRS = {"doc", "docs", "api-ref", "releasenotes"}
-MIGRATION_DIRS = {"migrations", "migrate_repo", "alembic"}
-TEST_MODULES = {"unittest", "pytest", "testtools", "mock", "fixtures", "hypothesis", "oslotest", "testscenarios"}
-TEST_FILE = re.compile(r"^(test_.*|.*_tests?|conftest)\.py$")
-# Fakes and stubs are test doubles shipped beside production code (nova/virt/fake.py).
-TEST_DOUBLE_FILE = re.compile(r"^(fake|fakes|stub|stubs)(_\w+)?\.py$|^\w+_(fake|fakes|stubs?)\.py$")
-REGRESSION_FILE = re.compile(r"^test_bug_?\d+")
-BUG_DOCSTRING = re.compile(r"\b(?:test|regression test)s? for (?:bug|issue)\s*#?\s*(\d+)", re.IGNORECASE)
 
 FRAMEWORKS = (
     # (import root, name shown); the first match in the file names the framework.
@@ -132,77 +116,30 @@ CLI_MODULES = {"argparse", "click", "typer", "optparse", "sys", "oslo_config"}
 
 
 def classify(src: SourceFile) -> FileContext:
+    """The file's kind from the strongest of its signals (see scrutiny.kinds), its
+    frameworks, and the functions through which untrusted input enters it."""
     path = PurePosixPath(src.path.replace("\\", "/"))
     dirs = [part.lower() for part in path.parts[:-1]]
     name = path.name.lower()
-    reasons: list[str] = []
-    subkinds: list[str] = []
-
-    test_reasons = _test_signals(src, dirs, name)
-    kind = FileKind.PRODUCTION
-    if test_reasons:
-        kind = FileKind.TEST
-        reasons.extend(test_reasons)
+    signals = [
+        *kinds.test_signals(src, dirs, name),
+        *kinds.path_signals(src, dirs, name),
+        *kinds.migration_signals(src, dirs),
+        *kinds.program_signals(src, dirs),
+    ]
+    entry_points: tuple[EntryPoint, ...] = ()
+    if kinds.decide(signals)[0] is not FileKind.TEST:  # a test's handlers serve the test's own client
+        entry_points = tuple(_entry_points(src))
+        if served := [e for e in entry_points if e.kind in SERVED_KINDS]:
+            # Handlers take requests from the network, whatever folder the module sits in
+            # and whether or not app.run() under a __main__ guard can also start it.
+            text = f"a web application ({served[0].kind} {served[0].name}, line {served[0].line})"
+            signals.append(kinds.Signal(FileKind.PRODUCTION, kinds.Strength.FIRM, text))
+    kind, reasons = kinds.decide(signals)
+    subkinds = kinds.subkinds_of(kind, signals)
+    if kind is FileKind.TEST:
         subkinds.extend(_test_subkinds(src, dirs, name, reasons))
-    elif migration := _migration_signal(src, dirs):
-        kind = FileKind.MIGRATION
-        reasons.append(migration)
-    elif found := set(dirs) & DOCS_DIRS or (name == "conf.py" and "sphinx" in _roots(src)):
-        kind = FileKind.DOCS
-        reasons.append(f"under {sorted(found)[0]}/" if isinstance(found, set) else "Sphinx conf.py")
-    elif found := set(dirs) & EXAMPLE_DIRS:
-        kind = FileKind.EXAMPLE
-        reasons.append(f"under {sorted(found)[0]}/")
-    elif script := _script_signal(src, dirs, name):
-        kind = FileKind.SCRIPT
-        reasons.append(script)
-    else:
-        reasons.append("no test, script, migration, example or docs signal")
-
-    frameworks = _frameworks(src)
-    entry_points = () if kind is FileKind.TEST else tuple(_entry_points(src))
-    served = [e for e in entry_points if e.kind in SERVED_KINDS]
-    if kind is FileKind.SCRIPT and served and reasons[-1].startswith("runs as a program"):
-        # app.run() under a __main__ guard starts a server: its handlers take requests from
-        # the network, not arguments from whoever runs it.
-        kind = FileKind.PRODUCTION
-        reasons[-1] = f"a web application ({served[0].kind} {served[0].name}, line {served[0].line}) that can run itself"
-    return FileContext(kind, tuple(subkinds), frameworks, tuple(reasons), entry_points)
-
-
-def _roots(src: SourceFile) -> set[str]:
-    return {module.split(".", 1)[0] for module in src.imported_modules}
-
-
-def _test_signals(src: SourceFile, dirs: list[str], name: str) -> list[str]:
-    reasons: list[str] = []
-    if TEST_FILE.match(name):
-        reasons.append(f"file name {name} follows the test naming convention")
-    elif TEST_DOUBLE_FILE.match(name):
-        reasons.append(f"file name {name} names a test double (fake or stub)")
-    if found := sorted(set(dirs) & TEST_DIRS):
-        reasons.append(f"under a {found[0]}/ directory")
-    for node in src.tree.body:
-        if isinstance(node, ast.ClassDef):
-            for base in node.bases:
-                base_name = (src.qualname(base) or "").rsplit(".", 1)[-1]
-                if base_name.endswith(("TestCase", "TestBase")) or base_name == "TestCase":
-                    reasons.append(f"class {node.name} (line {node.lineno}) derives from {base_name}")
-                    break
-        elif isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-            reasons.append(f"module-level test function {node.name} (line {node.lineno})")
-    imported = _roots(src) & TEST_MODULES
-    test_helpers = sorted(m for m in src.imported_modules if ".tests." in f".{m}." or m.endswith(".tests"))
-    if test_helpers:
-        reasons.append(f"imports test helpers from {test_helpers[0]}")
-    elif imported and reasons:
-        reasons.append(f"imports {', '.join(sorted(imported))}")
-    # Only the path or a test class makes a file a test; imports alone do not, and neither
-    # does a test-like name alone (app_test.py with no test, test import or tests/ folder).
-    structure = [r for r in reasons if not r.startswith(("imports", "file name"))]
-    if TEST_FILE.match(name) and not structure and not imported and not test_helpers:
-        return []
-    return reasons if any(not r.startswith("imports") for r in reasons) else []
+    return FileContext(kind, tuple(subkinds), _frameworks(src), tuple(reasons), entry_points)
 
 
 def _test_subkinds(src: SourceFile, dirs: list[str], name: str, reasons: list[str]) -> list[str]:
@@ -230,41 +167,8 @@ def _test_subkinds(src: SourceFile, dirs: list[str], name: str, reasons: list[st
     return found
 
 
-def _migration_signal(src: SourceFile, dirs: list[str]) -> str:
-    if found := sorted(set(dirs) & MIGRATION_DIRS):
-        return f"under a {found[0]}/ directory"
-    if "versions" in dirs and "alembic" in _roots(src):
-        return "an alembic revision"
-    for node in src.tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == "Migration":
-            if any((src.qualname(b) or "").endswith("migrations.Migration") for b in node.bases):
-                return f"class Migration (line {node.lineno}) derives from migrations.Migration"
-    return ""
-
-
-def _has_main_guard(src: SourceFile) -> int:
-    for node in src.tree.body:
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Compare):
-            names = {getattr(n, "id", None) for n in ast.walk(node.test)}
-            values = {getattr(n, "value", None) for n in ast.walk(node.test)}
-            if "__name__" in names and "__main__" in values:
-                return node.lineno
-    return 0
-
-
-def _script_signal(src: SourceFile, dirs: list[str], name: str) -> str:
-    if found := sorted(set(dirs) & SCRIPT_DIRS):
-        return f"under a {found[0]}/ directory"
-    if name == "setup.py":
-        return "packaging script setup.py"
-    guard = _has_main_guard(src)
-    if guard and not src.in_package:
-        return f"runs as a program (__main__ guard at line {guard}) outside a package"
-    return ""
-
-
 def _frameworks(src: SourceFile) -> tuple[str, ...]:
-    roots = _roots(src)
+    roots = kinds.roots(src)
     found: list[str] = []
     for root, shown in FRAMEWORKS:
         # A root ending in "_" names a family of packages (oslo_config, oslo_log ...).
@@ -336,9 +240,9 @@ def _functions_anywhere(tree: ast.Module) -> list[tuple[FunctionDefs, ast.ClassD
 
 def _entry_points(src: SourceFile) -> list[EntryPoint]:
     found: list[EntryPoint] = []
-    roots = _roots(src)
+    roots = kinds.roots(src)
     is_django = "django" in roots or "rest_framework" in roots
-    cli_file = bool(roots & CLI_MODULES) and _has_main_guard(src) or "click" in roots or "typer" in roots
+    cli_file = bool(roots & CLI_MODULES) and main_guard_line(src) or "click" in roots or "typer" in roots
 
     def add(
         function: ast.FunctionDef | ast.AsyncFunctionDef,

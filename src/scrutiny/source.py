@@ -278,12 +278,55 @@ class SourceFile:
                 parts.append("()")
                 node = node.func
             elif isinstance(node, ast.Name):
-                parts.append(self.names.get(node.id, node.id))
+                resolved = self.names.get(node.id)
+                if resolved is not None and self._shadowed(node):
+                    resolved = None  # a local of the same name hides the import here
+                parts.append(resolved or node.id)
                 break
             else:
                 return None
         dotted = ".".join(reversed(parts))
         return dotted.replace(".()", "()")
+
+    def _shadowed(self, name: ast.Name) -> bool:
+        """Whether the function using ``name`` (or one enclosing it) binds that name itself,
+        so the use is the local (``session = requests.Session()``), not the import."""
+        function = self.index.function_of.get(name)
+        while function is not None:
+            if name.id in self._function_locals.get(function, ()):
+                return True
+            function = self.index.function_of.get(function)
+        return False
+
+    @cached_property
+    def _function_locals(self) -> dict[ast.AST, set[str]]:
+        """The names each function binds other than by importing: parameters, assignment and
+        loop targets, with and except names, nested definitions (one pass over the index)."""
+        index = self.index
+        bound: dict[ast.AST, set[str]] = {}
+        imported: dict[ast.AST, set[str]] = {}
+
+        def add(table: dict[ast.AST, set[str]], node: ast.AST, name: str | None) -> None:
+            function = index.function_of.get(node)
+            if function is not None and name:
+                table.setdefault(function, set()).add(name)
+
+        for node in index.of_type(ast.Name):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                add(bound, node, node.id)
+        for node in index.of_type(ast.arg):
+            # A lambda's parameters are its own; the function holding the lambda keeps its names.
+            if not isinstance(index.parents.get(index.parents.get(node, node)), ast.Lambda):
+                add(bound, node, getattr(node, "arg", None))
+        for node in index.of_type(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler):
+            add(bound, node, getattr(node, "name", None))
+        for node in index.of_type(ast.alias):
+            assert isinstance(node, ast.alias)
+            add(imported, node, node.asname or node.name.split(".", 1)[0])
+        for node in index.of_type(ast.Global, ast.Nonlocal):
+            for name in getattr(node, "names", ()):
+                add(imported, node, name)  # rebinds the outer name: not a local of its own
+        return {function: names - imported.get(function, set()) for function, names in bound.items()}
 
     def call_name(self, call: ast.Call) -> str | None:
         return self.qualname(call.func)

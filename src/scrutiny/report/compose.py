@@ -207,7 +207,7 @@ def apply_context(findings: Iterable[Finding], context: FileContext | None, hidd
     kept: list[Finding] = []
     for finding in findings:
         kind = context.kind if context else FileKind.PRODUCTION
-        policy = rules[finding.rule_id].context.get(kind) if finding.rule_id in rules else None
+        policy = rules[finding.rule_id].context_policy(finding, kind) if finding.rule_id in rules else None
         if policy is None:
             kept.append(finding)
             continue

@@ -105,6 +105,12 @@ class Rule:
                 raise ValueError(f"{cls.__name__}: rule id {cls.id} is already used by {_REGISTRY[cls.id].__name__}")
             _REGISTRY[cls.id] = cls
 
+    @classmethod
+    def context_policy(cls, finding: Finding, kind: FileKind) -> ContextPolicy | None:
+        """How a kind of file weighs one of this rule's findings. By the kind alone, unless a
+        rule knows more from what its finding found (a test's request to its own server)."""
+        return cls.context.get(kind)
+
     # Documentation ----------------------------------------------------------------
 
     @classmethod
@@ -582,3 +588,16 @@ def walk_function(function: ast.AST) -> tuple[ast.AST, ...]:
         found = _WALKED[function] = tuple(ast.walk(function))
     return found
 
+
+
+def module_level_nodes(tree: ast.Module) -> tuple[ast.AST, ...]:
+    """The nodes of a module outside its function, class and lambda bodies."""
+    found: list[ast.AST] = []
+    todo: list[ast.AST] = list(reversed(tree.body))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        found.append(node)
+        todo.extend(reversed(list(ast.iter_child_nodes(node))))
+    return tuple(found)

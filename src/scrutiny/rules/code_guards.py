@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 
-from scrutiny.rules.base import Walk, string_value, values_bound
+from scrutiny.rules.base import Walk, module_level_nodes, parameters, string_value, values_bound, walk_function
 
 MATCH_CALLS = frozenset({"re.match", "re.fullmatch", "re.search"})
 MATCH_METHODS = frozenset({"match", "fullmatch", "search"})
@@ -153,4 +153,141 @@ def operator_supplied(call: ast.Call, code: ast.expr, walk: Walk) -> bool:
                 for item in statement.items:
                     if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id in names:
                         pending.append(item.context_expr)
+    return False
+
+
+# Reading a file the project ships: open() on a path fixed in the code, or a pathlib read.
+OPEN_CALLS = frozenset({"open", "io.open", "codecs.open"})
+READ_METHODS = frozenset({"read", "read_text", "read_bytes"})
+PATH_CALLS = frozenset(
+    {"os.path.join", "os.path.dirname", "os.path.abspath", "os.path.realpath", "os.path.normpath",
+     "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "str"}
+)  # fmt: skip
+PATH_METHODS = frozenset({"resolve", "absolute", "joinpath", "with_name", "with_suffix"})
+LOOKUPS = 6  # names followed back through assignments before giving up
+
+
+def project_file(code: ast.expr, walk: Walk) -> str:
+    """The path expression of the file whose text ``code`` is, when that path is fixed in the
+    code (string literals and ``__file__`` joined by os.path or pathlib): the project's own
+    file, not text from outside (``exec(open(os.path.join(here, "pkg/__version__.py")).read())``).
+    '' when the code is anything else."""
+    scope = _scope_statements(walk)
+    return _read_path(code, walk, scope, LOOKUPS)
+
+
+def _scope_statements(walk: Walk) -> tuple[ast.AST, ...]:
+    if walk.function is not None:
+        return walk_function(walk.function)
+    return module_level_nodes(walk.src.tree)
+
+
+def _plain_values(name: str, scope: tuple[ast.AST, ...]) -> list[ast.expr] | None:
+    """The values ``name`` is assigned in ``scope``; None when it is also bound another way
+    (a loop, a with, unpacking), which this reading does not follow."""
+    values = values_bound(name, scope)
+    stores = sum(1 for n in scope if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store))
+    return values if stores == len(values) else None
+
+
+def _bound_once(node: ast.expr, scope: tuple[ast.AST, ...]) -> ast.expr:
+    if isinstance(node, ast.Name):
+        values = values_bound(node.id, scope)
+        if len(values) == 1:
+            return values[0]
+    return node
+
+
+def _read_path(code: ast.expr, walk: Walk, scope: tuple[ast.AST, ...], budget: int) -> str:
+    node = _bound_once(code, scope)
+    if budget <= 0 or not isinstance(node, ast.Call):
+        return ""
+    if walk.src.qualname(node.func) == "compile" and node.args:
+        return _read_path(node.args[0], walk, scope, budget - 1)
+    func = node.func
+    if not isinstance(func, ast.Attribute) or func.attr not in READ_METHODS:
+        return ""
+    owner = _opened_file(func.value, walk, scope)
+    if owner is None and func.attr != "read":
+        owner = func.value  # Path(...).read_text()
+    return _shown_path(owner, walk, scope) if owner is not None and _fixed_path(owner, walk, scope, budget) else ""
+
+
+def _shown_path(path: ast.expr, walk: Walk, scope: tuple[ast.AST, ...]) -> str:
+    """The literal parts of a fixed path joined with /, the way the file is named on disk."""
+    parts: list[str] = []
+    todo: list[ast.AST] = [path]
+    module = module_level_nodes(walk.src.tree)
+    steps = 0
+    while todo and len(parts) < 8 and steps < 64:  # a name bound to itself must not loop
+        steps += 1
+        node = todo.pop(0)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            parts.append(node.value.strip("/"))
+        elif isinstance(node, ast.Name):
+            todo[:0] = (_plain_values(node.id, scope) or _plain_values(node.id, module) or [])[:1]
+        else:
+            todo[:0] = list(ast.iter_child_nodes(node))
+    return "/".join(p for p in parts if p) or ast.unparse(path)
+
+
+def _opened_file(handle: ast.expr, walk: Walk, scope: tuple[ast.AST, ...]) -> ast.expr | None:
+    """The path argument of the open() call ``handle`` is: the with block around its use that
+    binds it, else its one binding in the scope (a with or an assignment)."""
+    opened: ast.expr | None = handle
+    if isinstance(handle, ast.Name):
+        opened = _enclosing_with_value(handle, walk)
+        if opened is None:
+            bindings = [n.context_expr for n in scope if isinstance(n, ast.withitem) and _binds(n, handle.id)]
+            bindings += values_bound(handle.id, scope)
+            opened = bindings[0] if len(bindings) == 1 else None
+    if isinstance(opened, ast.Call) and walk.src.qualname(opened.func) in OPEN_CALLS and opened.args:
+        return opened.args[0]
+    return None
+
+
+def _binds(item: ast.withitem, name: str) -> bool:
+    return isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name
+
+
+def _enclosing_with_value(use: ast.Name, walk: Walk) -> ast.expr | None:
+    node: ast.AST | None = walk.parent(use)
+    while node is not None and not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module):
+        if isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                if _binds(item, use.id):
+                    return item.context_expr
+        node = walk.parent(node)
+    return None
+
+
+def _fixed_path(node: ast.expr, walk: Walk, scope: tuple[ast.AST, ...], budget: int) -> bool:
+    """Built only from string literals and ``__file__`` through path joins and names bound to such."""
+    if budget <= 0:
+        return False
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.Name):
+        if node.id == "__file__":
+            return True
+        values = _plain_values(node.id, scope)
+        if values == [] and walk.function is not None and node.id not in parameters(walk.function):
+            values = _plain_values(node.id, module_level_nodes(walk.src.tree))
+        return bool(values) and all(_fixed_path(v, walk, scope, budget - 1) for v in values or ())
+    if isinstance(node, ast.JoinedStr):
+        return all(_fixed_path(v.value if isinstance(v, ast.FormattedValue) else v, walk, scope, budget)
+                   for v in node.values)  # fmt: skip
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Div):
+        return _fixed_path(node.left, walk, scope, budget) and _fixed_path(node.right, walk, scope, budget)
+    if isinstance(node, ast.Attribute) and node.attr in ("parent", "parents"):
+        return _fixed_path(node.value, walk, scope, budget)
+    if isinstance(node, ast.Subscript):
+        return _fixed_path(node.value, walk, scope, budget) and isinstance(node.slice, ast.Constant)
+    if isinstance(node, ast.Call) and not node.keywords:
+        name = walk.src.qualname(node.func) or ""
+        args = all(_fixed_path(a, walk, scope, budget) for a in node.args)
+        if name in PATH_CALLS:
+            return args
+        if isinstance(node.func, ast.Attribute) and node.func.attr in PATH_METHODS:
+            return args and _fixed_path(node.func.value, walk, scope, budget)
     return False

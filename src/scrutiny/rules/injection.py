@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from pathlib import PurePosixPath
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
@@ -19,7 +20,7 @@ from scrutiny.rules.base import (
     is_false,
     keyword,
 )
-from scrutiny.rules.code_guards import names_vetted, operator_supplied, regex_vetted
+from scrutiny.rules.code_guards import names_vetted, operator_supplied, project_file, regex_vetted
 from scrutiny.source import SourceFile
 
 SUBPROCESS_CALLS = (
@@ -197,6 +198,18 @@ class _BuiltinCodeRun(CallRule):
             return
         if regex_vetted(call, code, walk) or names_vetted(call, code, walk):
             return  # what the text can name was checked against an allow-list first
+        if path := project_file(code, walk):
+            # setup.py reading its own version file: code the project ships, like a fixed string.
+            setup = PurePosixPath(walk.src.path.replace("\\", "/")).name == "setup.py"
+            who = "setup script runs" if setup else f"{self.builtin}() runs"
+            yield self.finding(
+                call,
+                f"{who} the project's own file {path}: its path is fixed in the code, so the text is not from outside",
+                walk.src,
+                scope=walk.scope_name,
+                severity=Severity.LOW,
+            )
+            return
         if operator_supplied(call, code, walk):
             yield self.finding(
                 call,
@@ -222,7 +235,8 @@ class EvalUsed(_BuiltinCodeRun):
     compiled code's co_names checked with a raise for any name not allowed (restricted
     globals alone do not count). Code the operator of a command-line program supplies
     (typed at input(), piped on stdin, named by the environment, or a management
-    command's option) is low: running it is the program's purpose.
+    command's option) is low: running it is the program's purpose; so is the text of a
+    file named by a path fixed in the code (literals and __file__), which the project ships.
     Why: eval runs any Python expression with the caller's globals, so a value that an
     attacker can influence can import modules, open files or start processes (code
     injection). Passing restricted globals does not make it safe.
@@ -250,6 +264,9 @@ class ExecUsed(_BuiltinCodeRun):
     """Python code run with exec()
 
     What: the builtin exec (or builtins.exec) called on source code or a code object.
+    The text of a file named by a path fixed in the code (string literals and __file__
+    joined by os.path or pathlib, as setup.py runs its own version file) is low: it is
+    code the project ships, like a fixed string.
     Why: exec runs whole statements: any text that reaches it can define functions,
     import modules and run commands with the program's rights (code injection). Even a
     fixed string hides code from linters, type checkers and reviewers.

@@ -8,7 +8,20 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, exactly, is_false, note, string_value, target_name, walk_function
+from scrutiny.rules.base import (
+    ContextPolicy,
+    Rule,
+    Walk,
+    argument,
+    exactly,
+    is_false,
+    note,
+    string_value,
+    target_name,
+    walk_function,
+)
+from scrutiny.rules.receivers import Receiver, receiver_of
+from scrutiny.rules.url_targets import TEST_SERVER_MARKS, url_target
 from scrutiny.source import SourceFile
 
 HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
@@ -39,7 +52,12 @@ class TlsVerifyDisabled(Rule):
 
     What: verify=False passed to requests or httpx (module functions, Session, Client,
     AsyncClient) or to get/post/.../request/send on an object that is plainly an HTTP
-    session or client; also setting <session>.verify = False.
+    session or client; also setting <session>.verify = False. The message names the
+    receiver's type as the code shows it (the constructor call, annotation, with
+    statement or import it comes from) or says it is not known; an assignment to an
+    object of unknown type is medium confidence. A request whose URL names this machine
+    (localhost, 127.0.0.1, ::1) is low; in a test, so is one whose URL comes from a
+    parameter (a fixture) or from a with block the test enters (the server it starts).
     Why: without verification any host on the network path can present its own
     certificate and read or change the traffic, credentials and tokens included.
     Example:
@@ -63,9 +81,16 @@ class TlsVerifyDisabled(Rule):
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Attribute) and target.attr == "verify" and is_false(node.value):
-                    owner = walk.src.qualname(target.value) or "object"
+                    shown = ast.unparse(target.value)
+                    receiver = receiver_of(target.value, walk)
+                    # A receiver made on the spot (requests.Session().verify) shows its own type.
+                    typed = "" if isinstance(target.value, ast.Call) else _typed(shown, receiver)
                     yield self.finding(
-                        node, f"{owner}.verify = False turns off certificate checks", walk.src, scope=walk.scope_name
+                        node,
+                        f"{shown}.verify = False turns off certificate checks{typed}",
+                        walk.src,
+                        scope=walk.scope_name,
+                        confidence=None if receiver.known else Confidence.MEDIUM,
                     )
             return
         assert isinstance(node, ast.Call)
@@ -73,7 +98,26 @@ class TlsVerifyDisabled(Rule):
         if not is_false(verify) or not self._is_http_call(node, walk):
             return
         name = walk.src.qualname(node.func) or ast.unparse(node.func)
-        yield self.finding(node, f"{name} is called with verify=False", walk.src, scope=walk.scope_name)
+        typed = ""
+        receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+        if receiver is not None and not isinstance(receiver, ast.Call) and not name.startswith(("requests.", "httpx.")):
+            typed = _typed(ast.unparse(receiver), receiver_of(receiver, walk))
+        message = f"{name} is called with verify=False{typed}"
+        target = url_target(_url_argument(node, name), walk)
+        if target.kind == "local":
+            # Loopback traffic crosses no network: there is no one on the path to impersonate the server.
+            message += f"; its URL {target.text}, so no network lies between client and server"
+            yield self.finding(node, message, walk.src, scope=walk.scope_name, severity=Severity.LOW)
+            return
+        if target.kind:
+            message += f"; its URL {target.text}"
+        yield self.finding(node, message, walk.src, scope=walk.scope_name)
+
+    @classmethod
+    def context_policy(cls, finding: Finding, kind: FileKind) -> ContextPolicy | None:
+        if kind is FileKind.TEST and any(mark in finding.message for mark in TEST_SERVER_MARKS):
+            return TEST_OWN_SERVER
+        return super().context_policy(finding, kind)
 
     def _is_http_call(self, call: ast.Call, walk: Walk) -> bool:
         name = walk.src.qualname(call.func) or ""
@@ -88,6 +132,28 @@ class TlsVerifyDisabled(Rule):
         if isinstance(receiver, ast.Name):
             return _bound_to_http_client(receiver.id, walk.function or walk.src.tree, walk.src)
         return False
+
+
+# A test that turns checks off against the server it runs (a fixture, or one it starts).
+TEST_OWN_SERVER = ContextPolicy(
+    Severity.LOW, "a test turning certificate checks off against its own server (a fixture or a server it starts)"
+)
+
+
+def _url_argument(call: ast.Call, name: str) -> ast.expr | None:
+    """The URL a request call is given: the first argument, the second for request(method, url)."""
+    last = name.rsplit(".", 1)[-1]
+    if last not in HTTP_VERBS and last != "stream":
+        return None  # a Session or Client, or send(prepared)
+    return argument(call, "url", 1 if last in ("request", "stream") else 0)
+
+
+def _typed(shown: str, receiver: Receiver) -> str:
+    """What the message says of the receiver: its type and the code showing it, or that the
+    code does not show it (never a framework object guessed from the variable's name)."""
+    if receiver.known:
+        return f" ({shown} is {receiver.evidence})"
+    return f" (the type of {shown} is not known from the code)"
 
 
 def _is_cert_none(node: ast.AST | None, src: SourceFile) -> bool:

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Location, Severity, TraceStep
-from scrutiny.rules.base import DEFAULT_CONTEXT, ContextPolicy, Rule, keep_lower, registered
+from scrutiny.rules.base import DEFAULT_CONTEXT, ContextPolicy, Rule, registered
 from scrutiny.source import SourceFile
 from scrutiny.taint.guards import UNREAD_CHECK
 
@@ -27,10 +27,11 @@ class TaintRule(Rule):
     sinks: ClassVar[frozenset[str]] = frozenset()
     missing: ClassVar[str] = ""
     node_types = ()
-    # A command-line script's arguments, environment and stdin come from whoever runs it.
+    # No script policy: a path from argv, the environment or stdin is already low where it
+    # is found (findings_for), and a path from a request or a socket is remote input in a
+    # script as much as anywhere, never "from the person running it".
     context: ClassVar[Mapping[FileKind, ContextPolicy]] = {
         **DEFAULT_CONTEXT,
-        FileKind.SCRIPT: keep_lower("in a command-line script, whose inputs come from the person running it"),
         # A handler in a test serves the test's own client: the path is worth a look, not a defect.
         FileKind.TEST: ContextPolicy(Severity.LOW, "in test code, where the request comes from the test itself"),
     }
