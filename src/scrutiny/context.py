@@ -321,7 +321,7 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
             if function.name in DJANGO_VIEW_METHODS:
                 add(function, "view", qualified)
                 return
-        if not owner and is_django and positional[:1] == ["request"]:
+        if not owner and is_django and positional[:1] == ["request"] and _makes_response(function):
             add(function, "view", qualified, url_view=True)
             return
         if owner and class_facts(owner)[1] and not function.name.startswith("_"):
@@ -410,5 +410,21 @@ def _is_rpc_endpoint(src: SourceFile, owner: ast.ClassDef) -> bool:
     for item in owner.body:
         if isinstance(item, ast.Assign) and any(getattr(t, "id", "") == "target" for t in item.targets):
             if isinstance(item.value, ast.Call) and (src.qualname(item.value.func) or "").endswith("Target"):
+                return True
+    return False
+
+
+# Calls whose result is an HTTP response: a function taking `request` first is a Django
+# view when it makes one (django.contrib.auth.login(request, user) takes a request and
+# returns nothing; it is a helper views call, not a view).
+RESPONSE_MAKERS = frozenset({"render", "redirect", "render_to_response", "render_to_string"})
+
+
+def _makes_response(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name.endswith("Response") or name.startswith("HttpResponse") or name in RESPONSE_MAKERS:
                 return True
     return False

@@ -87,6 +87,8 @@ class Function(Statements):
         self.closures: dict[ast.AST, Env] = {}
         # Where the function returns (value, environment), collected only when reading a check.
         self.exits: list[tuple[ast.expr | None, Env]] | None = None
+        # Names bound to a check's result (ok = is_safe(url)), so that `if ok:` refines like the check.
+        self.held_tests: dict[str, ast.expr] = {}
 
     def tree_check(self, qualified: str) -> Check | None:
         """What the tree's function ``qualified`` checks about its arguments (None: not in this file)."""

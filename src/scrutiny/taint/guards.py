@@ -27,6 +27,8 @@ class Branches:
 
     if TYPE_CHECKING:  # flow.Function defines these
 
+        held_tests: dict[str, ast.expr]
+
         def _callee(self, func: ast.expr, name: str) -> str: ...
 
         def _tree_name(self, func: ast.expr, name: str) -> str: ...
@@ -50,6 +52,8 @@ class Branches:
             for value in test.values:
                 no = self.refine(value, no)[1]
             return env, no
+        if isinstance(test, ast.Name) and test.id in self.held_tests:
+            return self.refine(self.held_tests[test.id], env)  # a name that holds a check's result
         if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "bool" and len(test.args) == 1:
             return self.refine(test.args[0], env)  # bool(check) holds where the check does
         if (

@@ -23,6 +23,8 @@ class Statements(Branches):
 
     if TYPE_CHECKING:  # flow.Function defines these
 
+        held_tests: dict[str, ast.expr]
+
         def expr(self, node: ast.AST, env: Env) -> Taint: ...
 
         def assign(
@@ -47,6 +49,13 @@ class Statements(Branches):
         value = self.expr(node.value, env)
         for target in node.targets:
             self.assign(target, value, env, node.value)
+            if isinstance(target, ast.Name):
+                # ok = url_has_allowed_host_and_scheme(url) ... `url if ok else ""`: a branch on
+                # ok is a branch on the check it holds (guards.refine reads it from here).
+                if isinstance(node.value, ast.Call | ast.Compare | ast.BoolOp | ast.UnaryOp):
+                    self.held_tests[target.id] = node.value
+                else:
+                    self.held_tests.pop(target.id, None)
         return env
 
     def _annassign(self, node: ast.AnnAssign, env: Env) -> Env | None:
