@@ -109,8 +109,8 @@ HTTP_HANDLER_METHODS = re.compile(r"^do_[A-Z]+$")
 # framework actions, and the generic views' hooks, which read self.kwargs (URL parameters).
 DJANGO_VIEW_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "list", "retrieve", "create", "update", "partial_update", "destroy",
-     "dispatch", "get_context_data", "get_object", "get_queryset", "get_template_names", "form_valid"}
-)  # fmt: skip
+     "dispatch", "get_context_data", "get_object", "get_queryset", "get_template_names"}
+)  # fmt: skip  (not form_valid: the view calls it with a form that has passed its validation)
 SERVED_KINDS = frozenset({"route", "view", "api-controller", "http-handler"})  # entry points a network reaches
 CLI_MODULES = {"argparse", "click", "typer", "optparse", "sys", "oslo_config"}
 
