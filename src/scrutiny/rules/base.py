@@ -601,3 +601,28 @@ def module_level_nodes(tree: ast.Module) -> tuple[ast.AST, ...]:
         found.append(node)
         todo.extend(reversed(list(ast.iter_child_nodes(node))))
     return tuple(found)
+
+
+def chosen_by_caller(node: ast.AST, walk: Walk) -> str | None:
+    """The test of an enclosing ``if`` that reads a parameter of the enclosing function
+    (``if verify is False:``), as source text; None when no such branch encloses ``node``.
+
+    A risky setting made only on that branch is the caller's choice: a library that turns
+    certificate checks off when its caller passes verify=False is doing what it was asked."""
+    function = walk.src.index.function_of.get(node)
+    if function is None:
+        return None
+    params = {a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)}
+    params.discard("self")
+    params.discard("cls")
+    if function.args.vararg:
+        params.add(function.args.vararg.arg)
+    if function.args.kwarg:
+        params.add(function.args.kwarg.arg)
+    child, parent = node, walk.parents.get(node)
+    while parent is not None and parent is not function:
+        if isinstance(parent, ast.If | ast.IfExp) and child is not parent.test:
+            if any(isinstance(n, ast.Name) and n.id in params for n in ast.walk(parent.test)):
+                return ast.unparse(parent.test)
+        child, parent = parent, walk.parents.get(parent)
+    return None

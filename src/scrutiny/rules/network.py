@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Iterator
 
@@ -10,6 +11,7 @@ from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import (
     ContextPolicy,
+    chosen_by_caller,
     Rule,
     Walk,
     argument,
@@ -47,6 +49,21 @@ def _bound_to_http_client(name: str, scope: ast.AST, src: SourceFile) -> bool:
     return False
 
 
+def caller_choice(findings: Iterator[Finding], node: ast.AST, walk: Walk) -> Iterator[Finding]:
+    """Lower a check turned off only on a branch the function's caller chooses (if verify is False:)."""
+    test = None
+    for finding in findings:
+        if finding.severity in (Severity.HIGH, Severity.MEDIUM):
+            test = test or chosen_by_caller(node, walk)
+            if test:
+                finding = dataclasses.replace(
+                    finding,
+                    severity=Severity.LOW,
+                    message=f"{finding.message}, only on the branch the caller asks for ({test})",
+                )
+        yield finding
+
+
 class TlsVerifyDisabled(Rule):
     """TLS certificate verification turned off in an HTTP client
 
@@ -62,6 +79,8 @@ class TlsVerifyDisabled(Rule):
     certificate and read or change the traffic, credentials and tokens included.
     Example:
         resp = requests.get(url, verify=False)
+    Set only on a branch that tests a parameter of the function (if insecure: ...), the
+    setting is the caller's choice and is low, with the branch named.
     Fix: leave verify at its default; for a private CA pass its bundle path,
     verify="/etc/ssl/certs/internal-ca.pem", or set REQUESTS_CA_BUNDLE.
     """
@@ -78,6 +97,9 @@ class TlsVerifyDisabled(Rule):
     ruff = ("S501",)
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        yield from caller_choice(self._check(node, walk), node, walk)
+
+    def _check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Attribute) and target.attr == "verify" and is_false(node.value):
@@ -171,7 +193,8 @@ class SslUnverifiedContext(Rule):
     <context>.verify_mode = ssl.CERT_NONE, or passing cert_reqs=ssl.CERT_NONE
     (or the string "CERT_NONE") to ssl, urllib3 or similar APIs.
     check_hostname = False is low when the same function loads a dedicated CA file into
-    the context (certificates are still checked, against that CA only).
+    the context (certificates are still checked, against that CA only), and low on a
+    branch that tests a parameter of the function (if verify is False: ...): the caller chose it.
     Why: a connection that accepts any certificate, or a certificate for any host name,
     can be intercepted by anyone on the network path.
     Example:
@@ -195,6 +218,9 @@ class SslUnverifiedContext(Rule):
     ruff = ("S323", "S501")
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        yield from caller_choice(self._check(node, walk), node, walk)
+
+    def _check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         src = walk.src
         if isinstance(node, ast.Call):
             func = node.func
