@@ -48,7 +48,9 @@ class PickleLoad(CallRule):
     read it only from storage the attacker cannot write and sign it with hmac, checking the
     signature before loading.
     Bytes a class pickles into a dict it keeps in memory (an in-process cache) and reads
-    back from it never come from outside: that round trip is an info note.
+    back from it never come from outside: that round trip is an info note. A class that
+    also writes what it reads with pickle.dump/dumps keeps its own store (a cache, a queue, a state file): the load is low, and the finding says
+    that whoever can write that store runs code in the process.
     """
 
     id = "SCR201"
@@ -82,12 +84,38 @@ class PickleLoad(CallRule):
             )
             return
         what = "opens a pickle-backed shelf" if name.startswith("shelve.") else "deserializes pickle data"
+        if writes := pickle_writes(walk):
+            writer, dump = writes
+            yield self.finding(
+                call,
+                f"{name} reads back what {writer} writes with pickle at line {dump.lineno} (a store of its own); "
+                "whoever can write that store runs code in this process",
+                walk.src,
+                scope=walk.scope_name,
+                severity=Severity.LOW,
+            )
+            return
         yield self.finding(
             call,
             f"{name} {what}, which can run code if the data is not trusted",
             walk.src,
             scope=walk.scope_name,
         )
+
+
+PICKLE_WRITERS = frozenset(f"{module}.{function}" for module in PICKLE_MODULES for function in ("dump", "dumps"))
+
+
+def pickle_writes(walk: Walk) -> tuple[str, ast.Call] | None:
+    """The enclosing class and its first pickle.dump/dumps call, if it has one."""
+    function = walk.function
+    owner = walk.parent(function) if function is not None else None
+    if not isinstance(owner, ast.ClassDef):
+        return None
+    for node in ast.walk(owner):
+        if isinstance(node, ast.Call) and walk.src.qualname(node.func) in PICKLE_WRITERS:
+            return f"class {owner.name}", node
+    return None
 
 
 def in_memory_store(call: ast.Call, walk: Walk) -> str:
