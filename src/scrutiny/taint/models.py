@@ -13,7 +13,8 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     call = "input"      # the result of this call is tainted, or
     method = "recv"     # the result of this method on any receiver, or
     attr = "flask.request.args"   # reading this name (or anything under it) is tainted
-    within = "http-handler"       # only inside entry points of this kind (self.path)
+    within = "django-request"     # an attr on a bare name (request.GET, self.path): only where that
+                                  # name is this object (an [[object]] of this file or one read before)
     keys = "HTTP_.*|QUERY_STRING" # attr mappings: literal keys that hold outside data (others are clean)
     marks = ["structured"]        # markers the data carries from the start (a parsed JSON body)
 
@@ -70,6 +71,14 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     [[exit]]            # calls that never return (abort, sys.exit)
     call = "flask.abort"
 
+    [[object]]          # what shows that a bare name is one framework's object, for sources
+    name = "django-request"       # written on the name (attr = "request.GET", within = this name)
+    classes = ["django.http.HttpRequest"]   # the name's annotation or constructor is one of these
+                        # (for self: its class derives from one); another type rules it out
+    entries = ["view"]  # the name is a parameter of an entry point of these kinds (self: the
+                        # method is one)
+    modules = ["django"]          # weaker: the file imports one of these packages
+
     [[lookup]]          # a result selected by the arguments, not made of them (dict.get on a
     method = "get"      # constant table, a cache or ORM lookup): when nothing else models the
                         # call and its receiver is not tainted, tainted arguments do not pass
@@ -117,6 +126,8 @@ ALL = "all"
 # Sink kinds that only data carrying a marker can exploit: a NoSQL query takes operators
 # ($ne, $where) only from a structure the sender shaped (parsed JSON), not from a string.
 REQUIRED_MARKS = {"nosql": "structured"}
+# The kinds of entry point context.py finds (an [[object]]'s entries name some of them).
+ENTRY_KINDS = frozenset({"route", "view", "api-controller", "rpc-handler", "cli-main", "http-handler"})
 
 
 class ModelError(ValueError):
@@ -138,6 +149,18 @@ class Source:
 
     def reads_outside_data(self, key: str) -> bool:
         return self.keys is None or self.keys.fullmatch(key) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectModel:
+    """What shows that a bare name (request, req, self) is one framework's object: a source
+    written on the name counts only with one of these, and never when the name's annotation
+    or constructor is another class."""
+
+    name: str
+    classes: frozenset[str] = frozenset()
+    entries: frozenset[str] = frozenset()
+    modules: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +228,7 @@ class Guard:
 
 
 TABLE_KEYS: dict[str, frozenset[str]] = {
+    "object": frozenset({"name", "classes", "entries", "modules"}),  # first: sources name them
     "source": frozenset({"kind", "label", "call", "attr", "method", "within", "keys", "marks"}),
     "sink": frozenset(
         {
@@ -243,7 +267,10 @@ class Models:
     source_calls: dict[str, Source] = field(default_factory=dict)
     source_attrs: dict[str, Source] = field(default_factory=dict)
     source_methods: dict[str, Source] = field(default_factory=dict)
-    scoped_attrs: dict[str, dict[str, Source]] = field(default_factory=dict)  # entry kind -> attr -> source
+    # Sources on a bare name, by attribute: each counts only where its object (``within``)
+    # has evidence; several frameworks may read the same spelling (request.headers).
+    object_attrs: dict[str, list[Source]] = field(default_factory=dict)
+    objects: dict[str, ObjectModel] = field(default_factory=dict)
     sink_calls: dict[str, list[Sink]] = field(default_factory=dict)
     sink_methods: dict[str, list[Sink]] = field(default_factory=dict)
     sanitizer_calls: dict[str, Sanitizer] = field(default_factory=dict)
@@ -262,7 +289,7 @@ class Models:
     @property
     def attr_tails(self) -> frozenset[str]:
         """Last segments of source attributes: only names ending so are resolved."""
-        return frozenset(name.rsplit(".", 1)[-1] for name in self.source_attrs)
+        return frozenset(name.rsplit(".", 1)[-1] for name in [*self.source_attrs, *self.object_attrs])
 
     @property
     def modelled_calls(self) -> frozenset[str]:
@@ -358,6 +385,8 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
         )
         if source.within and not source.attr:
             raise ModelError(f"{where}: within applies to attr sources only")
+        if source.within and source.within not in models.objects:
+            raise ModelError(f"{where}: within names no [[object]] of this file or one read before ({source.within})")
         if source.keys is not None and not source.attr:
             raise ModelError(f"{where}: keys applies to attr sources only")
         if source.call:
@@ -365,7 +394,7 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
         elif source.method:
             models.source_methods[source.method] = source
         elif source.within:
-            models.scoped_attrs.setdefault(source.within, {})[source.attr] = source
+            models.object_attrs.setdefault(source.attr, []).append(source)
         else:
             models.source_attrs[source.attr] = source
     elif table_name == "sink":
@@ -483,6 +512,22 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             models.guard_calls[guard.call] = guard
         else:
             models.guard_methods[guard.method] = guard
+    elif table_name == "object":
+        name = _str(where, entry, "name")
+        if not name:
+            raise ModelError(f"{where}: an object needs a name")
+        found = ObjectModel(
+            name,
+            _kinds_free(where, entry, "classes"),
+            _kinds_free(where, entry, "entries"),
+            _kinds_free(where, entry, "modules"),
+        )
+        unknown = sorted(found.entries - ENTRY_KINDS)
+        if unknown:
+            raise ModelError(f"{where}: unknown entry kind(s) {', '.join(unknown)}")
+        if not (found.classes or found.entries or found.modules):
+            raise ModelError(f"{where}: an object needs classes, entries or modules")
+        models.objects[name] = found
     elif table_name == "lookup":
         _one_of(where, entry, "call", "method")
         if entry.get("call"):

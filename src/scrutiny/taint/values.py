@@ -260,6 +260,10 @@ class Module:
         function_of = src.index.function_of
         self.raising: set[ast.AST | None] = {function_of.get(n) for n in src.index.of_type(ast.Raise)}
         self.checks: dict[str, Any] = {}  # qualified name -> checks.Check, or None (made on first use)
+        # Every class of the file (qualified) with its bases as resolved (filled with m.defs).
+        self.class_bases: dict[str, tuple[str, ...]] = {}
+        # Packages the file imports from (django for "from django.http import ..."), not relative ones.
+        self.imported_roots = frozenset(v.partition(".")[0] for v in self.aliases.values() if v[:1] != ".")
         self._call_models: dict[tuple[str, str], CallModels] = {}
 
     def call_models(self, name: str, method: str) -> CallModels:
@@ -276,12 +280,16 @@ class Module:
                 tuple(models.sink_methods.get(method, ())) if method and name not in models.sink_calls else (),
                 models.source_calls.get(name)
                 or (models.source_methods.get(method) if method else None)
-                or models.source_attrs.get(name),  # request.post() in aiohttp, request.json() in webob
+                or models.source_attrs.get(name),  # a resolved attribute called (flask.request.get_json)
                 models.guard_calls.get(name) if name else None,
                 models.sanitizer_calls.get(name) or (models.sanitizer_methods.get(method) if method else None),
                 models.propagator_calls.get(name) or (models.propagator_methods.get(method) if method else None),
             )
         return found
+
+    def local_class(self, name: str) -> str:
+        """A top-level class of the file by its qualified name; any other name as it is."""
+        return f"{self.module}.{name}" if name in self.classes else name
 
     def outside(self, name: str) -> bool:
         """Whether a qualified name is not the reviewed tree's: a package none of this file's
