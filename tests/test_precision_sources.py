@@ -1,9 +1,8 @@
-"""Taint sources on bare names (request.GET, self.path) need evidence that the name is the
-framework's object.
+"""Taint sources on bare names need evidence, and sandboxed templates are not SSTI sinks.
 
 The pairs themselves (each reported case with its unreported twin) are taint fixture cases
-(tests/fixtures/taint/request_objects/), checked exactly by test_taint.py; these tests check
-what the findings say and the model schema.
+(tests/fixtures/taint/request_objects/, sandboxed_templates.py), checked exactly by
+test_taint.py; these tests check what the findings say and the model schema.
 """
 
 from __future__ import annotations
@@ -121,6 +120,7 @@ def test_a_constructor_of_another_class_rules_the_name_out_in_a_framework_file(t
         ('[[source]]\nkind = "remote"\nattr = "request.GET"\nwithin = "nowhere"\n', "within names no"),
         ('[[object]]\nname = "x"\nentries = ["controller"]\n', "unknown entry kind"),
         ('[[object]]\nname = "x"\n', "needs classes, entries or modules"),
+        ('[[sink]]\nkind = "template"\ncall = "t.render"\nsafe_on = ["t.Sandbox()"]\n', "safe_on applies"),
     ],
 )
 def test_bad_object_models_are_rejected(text: str, complaint: str) -> None:

@@ -23,6 +23,9 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     call = "os.system"  # a fully qualified function (or a list of them, one sink each), or
     method = "execute"  # a method name on any receiver, or on these receivers only:
     on = ["werkzeug.datastructures.Headers()", "flask.Response().headers"]   # (each: call = on.method)
+    safe_on = ["jinja2.sandbox.SandboxedEnvironment()"]   # a method sink on any receiver but an
+                                 # object made by one of these (directly, through a variable,
+                                 # or by a function of the file that returns one)
     args = [0, "command"]        # positions or keywords that count ("self": the object a method is
                                  # called on); empty: every argument
     requires_keyword = "shell"   # only when this keyword is literally True
@@ -183,6 +186,9 @@ class Sink:
     # The arguments after the message fill its %-placeholders (logging's lazy formatting):
     # each counts unless its placeholder converts it (%r, %d, %f ...).
     format_args: bool = False
+    # A method sink that does not hold on objects these calls made (a sandboxed template
+    # environment's from_string).
+    safe_on: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -244,6 +250,7 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
             "mapping_keys",
             "script_keys",
             "on",
+            "safe_on",
             "format_args",
             "item",
             "when_key",
@@ -432,6 +439,7 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
                 _kinds_free(where, entry, "when_values"),
                 _kinds_free(where, entry, "unless_values"),
                 entry.get("format_args", False) is True,
+                _kinds_free(where, entry, "safe_on"),
             )
             _check_sink(where, sink)
             if sink.script_keys and kind not in REQUIRED_MARKS:
@@ -441,6 +449,10 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
                 raise ModelError(f"{where}: give at most one of mapping_keys, list_first and item")
             if receivers and not sink.method:
                 raise ModelError(f"{where}: on applies to method sinks")
+            if sink.safe_on and not sink.method:
+                raise ModelError(f"{where}: safe_on applies to method sinks")
+            if receivers and sink.safe_on:
+                raise ModelError(f"{where}: give at most one of on and safe_on")
             for receiver in sorted(receivers):
                 on_call = f"{receiver}.{sink.method}"
                 models.sink_calls.setdefault(on_call, []).append(replace(sink, call=on_call, method=""))
