@@ -1,8 +1,9 @@
-"""Taint sources on bare names need evidence, and sandboxed templates are not SSTI sinks.
+"""Taint sources on bare names need evidence, sandboxed templates are not SSTI sinks, and
+building a pathlib path is not opening it.
 
 The pairs themselves (each reported case with its unreported twin) are taint fixture cases
-(tests/fixtures/taint/request_objects/, sandboxed_templates.py), checked exactly by
-test_taint.py; these tests check what the findings say and the model schema.
+(tests/fixtures/taint/request_objects/, sandboxed_templates.py, pathlib_paths.py), checked
+exactly by test_taint.py; these tests check what the findings say and the model schema.
 """
 
 from __future__ import annotations
@@ -114,6 +115,58 @@ def test_a_constructor_of_another_class_rules_the_name_out_in_a_framework_file(t
     assert sorted(found) == [("fetch.py", 15)]
 
 
+def test_the_final_component_clears_only_a_pathlib_path(tmp_path: Path) -> None:
+    # An uploaded file's .name is whatever the client sent; a Path's .name has no separator.
+    found = _review(
+        tmp_path,
+        {
+            "upload.py": """
+            import os
+            from pathlib import Path
+
+            from flask import Flask, request
+
+            app = Flask(__name__)
+
+
+            @app.route("/a", methods=["POST"])
+            def keep_name():
+                upload = request.files["file"]
+                return open(os.path.join("/srv", upload.name), "wb")
+
+
+            @app.route("/b", methods=["POST"])
+            def keep_path_name():
+                upload = request.files["file"]
+                return open(os.path.join("/srv", Path(upload.filename).name), "wb")
+            """
+        },
+    )
+    assert sorted(found) == [("upload.py", 13)]
+
+
+def test_a_method_other_types_share_is_a_path_sink_only_on_a_pathlib_path(tmp_path: Path) -> None:
+    found = _review(
+        tmp_path,
+        {
+            "rename.py": """
+            from pathlib import Path
+
+            from flask import Flask, request
+
+            app = Flask(__name__)
+
+
+            @app.route("/a", methods=["POST"])
+            def move():
+                Path("/srv/inbox/new").rename(request.form["to"])
+                return request.form["to"].replace("/", "-")
+            """
+        },
+    )
+    assert sorted(found) == [("rename.py", 11)]
+
+
 @pytest.mark.parametrize(
     "text, complaint",
     [
@@ -121,6 +174,7 @@ def test_a_constructor_of_another_class_rules_the_name_out_in_a_framework_file(t
         ('[[object]]\nname = "x"\nentries = ["controller"]\n', "unknown entry kind"),
         ('[[object]]\nname = "x"\n', "needs classes, entries or modules"),
         ('[[sink]]\nkind = "template"\ncall = "t.render"\nsafe_on = ["t.Sandbox()"]\n', "safe_on applies"),
+        ('[[sanitizer]]\ncall = "x"\nclears = ["path"]\nrequires = "path-object"\n', "requires applies"),
     ],
 )
 def test_bad_object_models_are_rejected(text: str, complaint: str) -> None:

@@ -343,7 +343,8 @@ class Function(Statements):
             return {(("c", index), frozenset()): ((node.lineno, node.col_offset, f"read from {name}"),)}
         base = self.expr(node.value, env)
         if base and node.attr in self.m.models.sanitizer_attributes:
-            return clear(base, self.m.models.sanitizer_attributes[node.attr].clears)
+            sanitizer = self.m.models.sanitizer_attributes[node.attr]
+            return clear(base, sanitizer.clears, requires=sanitizer.requires)
         return base
 
     def on_object(self, dotted: str) -> tuple[Source | None, str]:

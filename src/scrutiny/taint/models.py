@@ -52,6 +52,7 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     clears = ["shell"]  # sink kinds, or "all"
     marks = ["realpath"]          # markers that guards can require
     removes = "\n"      # only when the call surely takes this text out (str.replace, str.translate)
+    requires = "path-object"      # attribute sanitizers: only for flows that carry this marker
     decorator = "validation.schema"   # a function so decorated gets these parameters validated
     params = ["body"]   # (the decorator's name matches the end of its qualified name)
 
@@ -207,6 +208,8 @@ class Sanitizer:
     # Only when the call takes this text out: str.replace(removes, <text without it>), or
     # str.translate(<a constant table mapping it to text without it>).
     removes: str = ""
+    # An attribute sanitizer only for flows that carry this marker (a pathlib path's .name).
+    requires: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +261,9 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
             "unless_values",
         }
     ),
-    "sanitizer": frozenset({"call", "method", "attribute", "decorator", "params", "clears", "marks", "removes"}),
+    "sanitizer": frozenset(
+        {"call", "method", "attribute", "decorator", "params", "clears", "marks", "removes", "requires"}
+    ),
     "propagator": frozenset({"call", "method", "from", "into", "marks"}),
     "guard": frozenset({"call", "method", "arg", "keyword", "clears", "requires", "membership", "raises", "anchored"}),
     "exit": frozenset({"call"}),
@@ -471,9 +476,12 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             _str(where, entry, "decorator"),
             tuple(sorted(_kinds_free(where, entry, "params"))),
             _str(where, entry, "removes"),
+            _str(where, entry, "requires"),
         )
         if sanitizer.removes and not sanitizer.method:
             raise ModelError(f"{where}: removes applies to method sanitizers (str.replace, str.translate)")
+        if sanitizer.requires and not sanitizer.attribute:
+            raise ModelError(f"{where}: requires applies to attribute sanitizers")
         if bool(sanitizer.decorator) != bool(sanitizer.params):
             raise ModelError(f"{where}: decorator and params go together")
         if sanitizer.decorator:
