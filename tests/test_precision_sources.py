@@ -211,3 +211,27 @@ def test_a_parameter_typed_as_the_request_class_is_read_whatever_its_name(tmp_pa
     )
     assert sorted(found) == [("typed.py", 8)]
     assert "(req is annotated starlette.requests.Request)" in found[("typed.py", 8)].message
+
+
+def test_a_name_annotated_as_the_request_class_reads_its_sources_whatever_the_name(tmp_path: Path) -> None:
+    found = _review(
+        tmp_path,
+        {
+            "views.py": """
+            import subprocess
+
+            from django.http import HttpRequest
+            from crawler.http import Page
+
+
+            def helper(r: HttpRequest):
+                subprocess.run("ping " + r.GET["host"], shell=True)
+
+
+            def other(r: Page):
+                subprocess.run("ping " + r.GET["host"], shell=True)
+            """
+        },
+    )
+    assert sorted(found) == [("views.py", 9)]
+    assert found[("views.py", 9)].message.startswith("Django request.GET (r is annotated django.http.HttpRequest)")

@@ -351,11 +351,12 @@ class Function(Statements):
         """The source a bare name's attribute reads (request.GET), with its label and the
         evidence that the name is that framework's object; (None, '') without evidence.
 
-        A parameter annotated with a class reads that class's attributes first, whatever
-        its name (req: starlette.requests.Request makes req.url Request.url)."""
+        A name annotated (or made) as a class reads that class's sources first, whatever the
+        name (req: starlette.requests.Request makes req.url Request.url; r: HttpRequest makes
+        r.GET Django's request.GET)."""
         root, _, rest = dotted.partition(".")
         for declared, how in self.declared_types(root) or ():
-            typed = self.m.models.source_attrs.get(f"{declared}.{rest}")
+            typed = self.m.models.source_attrs.get(f"{declared}.{rest}") or objects.member(self.m, declared, rest)
             if typed is not None:
                 return typed, f"{typed.label} ({root} is {how} {declared})"
         candidates = self.m.models.object_attrs.get(dotted)

@@ -283,6 +283,8 @@ class Models:
     # has evidence; several frameworks may read the same spelling (request.headers).
     object_attrs: dict[str, list[Source]] = field(default_factory=dict)
     objects: dict[str, ObjectModel] = field(default_factory=dict)
+    # The same sources by object, then by the attribute read on the name (GET of request.GET).
+    object_members: dict[str, dict[str, Source]] = field(default_factory=dict)
     sink_calls: dict[str, list[Sink]] = field(default_factory=dict)
     sink_methods: dict[str, list[Sink]] = field(default_factory=dict)
     sanitizer_calls: dict[str, Sanitizer] = field(default_factory=dict)
@@ -407,6 +409,7 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             models.source_methods[source.method] = source
         elif source.within:
             models.object_attrs.setdefault(source.attr, []).append(source)
+            models.object_members.setdefault(source.within, {})[source.attr.partition(".")[2]] = source
         else:
             models.source_attrs[source.attr] = source
     elif table_name == "sink":

@@ -21,7 +21,7 @@ import ast
 import builtins
 from typing import TYPE_CHECKING
 
-from scrutiny.taint.models import ObjectModel
+from scrutiny.taint.models import ObjectModel, Source
 
 if TYPE_CHECKING:
     from scrutiny.taint.flow import Function
@@ -59,6 +59,17 @@ def evidence(function: Function, root: str, wanted: ObjectModel) -> Evidence | N
     if root in function.entry_params and function.entry_kind in wanted.entries:
         return ENTRY, f"{root} is a parameter of {function.entry_kind} {function.entry_name}"
     return _imported(m, wanted)
+
+
+def member(m: Module, declared: str, attribute: str) -> Source | None:
+    """The source an object model gives ``attribute`` of a value of class ``declared`` (the
+    GET of a name annotated HttpRequest), or None."""
+    models = m.models
+    for name, members in models.object_members.items():
+        source = members.get(attribute)
+        if source is not None and derives_from(m, declared, models.objects[name].classes):
+            return source
+    return None
 
 
 def _imported(m: Module, wanted: ObjectModel) -> Evidence | None:
