@@ -207,7 +207,10 @@ class CrossSiteScripting(TaintRule):
     What: data from an untrusted source is written into an HTML response, marked safe
     (Markup, mark_safe) or compiled as a template (render_template_string, jinja2.Template).
     Why: script in the data runs in the victim's browser (XSS); as template source it runs
-    template code on the server (server-side template injection).
+    template code on the server (server-side template injection). A Jinja2 sandboxed
+    environment (SandboxedEnvironment, ImmutableSandboxedEnvironment, made directly, through
+    a variable or by a function of the file that returns one) refuses unsafe attributes and
+    calls, so its from_string is not reported.
     Example:
         return render_template_string("<h1>" + request.args["q"] + "</h1>")
     Fix: render a fixed template with the value as a variable (autoescaped), or escape it

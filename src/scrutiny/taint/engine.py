@@ -150,6 +150,9 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
     ) -> None:
         entry = entries.get(node.lineno) if not isinstance(node, ast.Module) else None
         function = flow.Function(m, owner, entry.kind if entry else "")
+        if entry is not None:
+            function.entry_name, function.entry_params = entry.name, entry.params
+        function.node = node if not isinstance(node, ast.Module) else None
         function.scope = scope
         function.closures = closures
         if not isinstance(node, ast.Module):
@@ -227,6 +230,7 @@ def _collect(
                 elif dotted:
                     bases.append(f"{m.module}.{dotted}" if dotted in m.classes else m.absolute(dotted))
             classes.append((qualified, tuple(bases)))
+            m.class_bases[qualified] = tuple(bases)
             members = [(f"{qualified}.{f.name}", f, qualified) for f in item.body if isinstance(f, FUNCTION_NODES)]
         else:
             members = [(qualified, item, None)]

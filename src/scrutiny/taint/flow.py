@@ -14,9 +14,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from scrutiny.taint import entries, shapes
+from scrutiny.taint import entries, objects, shapes
 from scrutiny.taint.checks import Check, cleared, is_false, meet
-from scrutiny.taint.models import REQUIRED_MARKS, Sink
+from scrutiny.taint.models import REQUIRED_MARKS, Sink, Source
 from scrutiny.taint.statements import Statements
 from scrutiny.taint.values import (
     FIELD,
@@ -79,8 +79,13 @@ class Function(Statements):
         self.facts: dict[tuple[Origin, frozenset[str], tuple[object, ...]], tuple[Step, ...]] = {}
         self.loops: list[tuple[list[Env | None], list[Env | None]]] = []  # (continue states, break states)
         self.instances: dict[str, str] = dict(module.instances)  # name -> "pkg.Class()" it was made by
-        # Source attributes only this kind of entry point has (Flask's request in a route)
-        self.scoped = module.models.scoped_attrs.get(entry_kind) if entry_kind else None
+        # The entry point this function is (its name and the parameters a client fills), and
+        # its definition (None: the module's top level): evidence for sources on bare names.
+        self.entry_name = ""
+        self.entry_params: tuple[str, ...] = ()
+        self.node: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+        self.evidence: dict[tuple[str, str], objects.Evidence | None] = {}  # (name, object) -> why
+        self.declared: dict[str, list[tuple[str, str]] | None] = {}  # name -> [(class, how it is said)]
         # Functions and classes defined in enclosing functions, by name -> qualified name.
         self.scope: dict[str, str] = {}
         # Nested function -> what its free names see of this function's sources (filled at its def).
@@ -322,14 +327,15 @@ class Function(Statements):
         if name is not None and name in env:
             return env[name]
         tail = node.id if bare else node.attr  # type: ignore[union-attr]
-        if tail in self.m.attr_tails or self.scoped:
+        if tail in self.m.attr_tails:
             dotted = self.m.qualname(node)
             source = self.m.models.source_attrs.get(dotted) if isinstance(dotted, str) else None
-            if source is None and self.scoped and isinstance(dotted, str):
-                source = self.scoped.get(dotted)
+            label = source.label if source is not None else ""
+            if source is None and isinstance(dotted, str):
+                source, label = self.on_object(dotted)
             if source is not None:
-                origin = self.m.source(source.kind, source.label, node)
-                return {(origin, source.marks): ((node.lineno, node.col_offset, f"{source.label} ({dotted})"),)}
+                origin = self.m.source(source.kind, label, node)
+                return {(origin, source.marks): ((node.lineno, node.col_offset, f"{label} ({dotted})"),)}
         if bare:
             return {}  # a bare name is neither a field nor an attribute of something tainted
         assert isinstance(node, ast.Attribute)
@@ -339,8 +345,44 @@ class Function(Statements):
             return {(("c", index), frozenset()): ((node.lineno, node.col_offset, f"read from {name}"),)}
         base = self.expr(node.value, env)
         if base and node.attr in self.m.models.sanitizer_attributes:
-            return clear(base, self.m.models.sanitizer_attributes[node.attr].clears)
+            sanitizer = self.m.models.sanitizer_attributes[node.attr]
+            return clear(base, sanitizer.clears, requires=sanitizer.requires)
         return base
+
+    def on_object(self, dotted: str) -> tuple[Source | None, str]:
+        """The source a bare name's attribute reads (request.GET), with its label and the
+        evidence that the name is that framework's object; (None, '') without evidence.
+
+        A name annotated (or made) as a class reads that class's sources first, whatever the
+        name (req: starlette.requests.Request makes req.url Request.url; r: HttpRequest makes
+        r.GET Django's request.GET)."""
+        root, _, rest = dotted.partition(".")
+        for declared, how in self.declared_types(root) or ():
+            typed = self.m.models.source_attrs.get(f"{declared}.{rest}") or objects.member(self.m, declared, rest)
+            if typed is not None:
+                return typed, f"{typed.label} ({root} is {how} {declared})"
+        candidates = self.m.models.object_attrs.get(dotted)
+        if not candidates:
+            return None, ""
+        best: tuple[objects.Evidence, Source] | None = None
+        for source in candidates:
+            key = (root, source.within)
+            if key not in self.evidence:
+                wanted = self.m.models.objects[source.within]
+                self.evidence[key] = objects.evidence(self, root, wanted)
+            found = self.evidence[key]
+            if found is not None and (best is None or found[0] > best[0][0]):
+                best = (found, source)
+        if best is None:
+            return None, ""
+        (_, why), source = best
+        return source, f"{source.label} ({why})"
+
+    def declared_types(self, name: str) -> list[tuple[str, str]] | None:
+        """What the name's annotation or constructor says it is (see objects.declared_types)."""
+        if name not in self.declared:
+            self.declared[name] = objects.declared_types(self, name)
+        return self.declared[name]
 
     def call(self, node: ast.Call, env: Env) -> Taint:
         m = self.m
@@ -365,10 +407,12 @@ class Function(Statements):
                 self._sink(sink, shown or name, node, args, keywords, env, receiver)
             for sink in looked.method_sinks:
                 self._sink(sink, shown or f".{method}()", node, args, keywords, env, receiver)
-        source = looked.source
+        source, label = looked.source, looked.source.label if looked.source is not None else ""
+        if source is None and name in m.models.object_attrs:
+            source, label = self.on_object(name)  # request.post() in aiohttp, req.json() in webob
         if source is not None:
-            origin = m.source(source.kind, source.label, node)
-            return {(origin, source.marks): ((*here, f"{source.label} ({name or method})"),)}
+            origin = m.source(source.kind, label, node)
+            return {(origin, source.marks): ((*here, f"{label} ({name or method})"),)}
         check = looked.guard
         if check is not None and check.raises and len(node.args) > check.arg:
             checked = key_of(node.args[check.arg])  # the call raises unless the value is valid
@@ -503,10 +547,7 @@ class Function(Statements):
         dotted = self.m.qualname(mapping)
         if not isinstance(dotted, str):
             return False
-        models = self.m.models
-        source = models.source_attrs.get(dotted)
-        if source is None and self.entry_kind:
-            source = models.scoped_attrs.get(self.entry_kind, {}).get(dotted)
+        source = self.m.models.source_attrs.get(dotted) or self.on_object(dotted)[0]
         return source is not None and not source.reads_outside_data(key.value)
 
     def _pick(

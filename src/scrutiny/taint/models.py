@@ -13,7 +13,8 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     call = "input"      # the result of this call is tainted, or
     method = "recv"     # the result of this method on any receiver, or
     attr = "flask.request.args"   # reading this name (or anything under it) is tainted
-    within = "http-handler"       # only inside entry points of this kind (self.path)
+    within = "django-request"     # an attr on a bare name (request.GET, self.path): only where that
+                                  # name is this object (an [[object]] of this file or one read before)
     keys = "HTTP_.*|QUERY_STRING" # attr mappings: literal keys that hold outside data (others are clean)
     marks = ["structured"]        # markers the data carries from the start (a parsed JSON body)
 
@@ -22,6 +23,9 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     call = "os.system"  # a fully qualified function (or a list of them, one sink each), or
     method = "execute"  # a method name on any receiver, or on these receivers only:
     on = ["werkzeug.datastructures.Headers()", "flask.Response().headers"]   # (each: call = on.method)
+    safe_on = ["jinja2.sandbox.SandboxedEnvironment()"]   # a method sink on any receiver but an
+                                 # object made by one of these (directly, through a variable,
+                                 # or by a function of the file that returns one)
     args = [0, "command"]        # positions or keywords that count ("self": the object a method is
                                  # called on); empty: every argument
     requires_keyword = "shell"   # only when this keyword is literally True
@@ -48,6 +52,7 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     clears = ["shell"]  # sink kinds, or "all"
     marks = ["realpath"]          # markers that guards can require
     removes = "\n"      # only when the call surely takes this text out (str.replace, str.translate)
+    requires = "path-object"      # attribute sanitizers: only for flows that carry this marker
     decorator = "validation.schema"   # a function so decorated gets these parameters validated
     params = ["body"]   # (the decorator's name matches the end of its qualified name)
 
@@ -69,6 +74,14 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
 
     [[exit]]            # calls that never return (abort, sys.exit)
     call = "flask.abort"
+
+    [[object]]          # what shows that a bare name is one framework's object, for sources
+    name = "django-request"       # written on the name (attr = "request.GET", within = this name)
+    classes = ["django.http.HttpRequest"]   # the name's annotation or constructor is one of these
+                        # (for self: its class derives from one); another type rules it out
+    entries = ["view"]  # the name is a parameter of an entry point of these kinds (self: the
+                        # method is one)
+    modules = ["django"]          # weaker: the file imports one of these packages
 
     [[lookup]]          # a result selected by the arguments, not made of them (dict.get on a
     method = "get"      # constant table, a cache or ORM lookup): when nothing else models the
@@ -117,6 +130,8 @@ ALL = "all"
 # Sink kinds that only data carrying a marker can exploit: a NoSQL query takes operators
 # ($ne, $where) only from a structure the sender shaped (parsed JSON), not from a string.
 REQUIRED_MARKS = {"nosql": "structured"}
+# The kinds of entry point context.py finds (an [[object]]'s entries name some of them).
+ENTRY_KINDS = frozenset({"route", "view", "api-controller", "rpc-handler", "cli-main", "http-handler"})
 
 
 class ModelError(ValueError):
@@ -141,6 +156,18 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class ObjectModel:
+    """What shows that a bare name (request, req, self) is one framework's object: a source
+    written on the name counts only with one of these, and never when the name's annotation
+    or constructor is another class."""
+
+    name: str
+    classes: frozenset[str] = frozenset()
+    entries: frozenset[str] = frozenset()
+    modules: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class Sink:
     kind: str
     call: str = ""
@@ -160,6 +187,9 @@ class Sink:
     # The arguments after the message fill its %-placeholders (logging's lazy formatting):
     # each counts unless its placeholder converts it (%r, %d, %f ...).
     format_args: bool = False
+    # A method sink that does not hold on objects these calls made (a sandboxed template
+    # environment's from_string).
+    safe_on: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -178,6 +208,8 @@ class Sanitizer:
     # Only when the call takes this text out: str.replace(removes, <text without it>), or
     # str.translate(<a constant table mapping it to text without it>).
     removes: str = ""
+    # An attribute sanitizer only for flows that carry this marker (a pathlib path's .name).
+    requires: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +237,7 @@ class Guard:
 
 
 TABLE_KEYS: dict[str, frozenset[str]] = {
+    "object": frozenset({"name", "classes", "entries", "modules"}),  # first: sources name them
     "source": frozenset({"kind", "label", "call", "attr", "method", "within", "keys", "marks"}),
     "sink": frozenset(
         {
@@ -220,6 +253,7 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
             "mapping_keys",
             "script_keys",
             "on",
+            "safe_on",
             "format_args",
             "item",
             "when_key",
@@ -227,7 +261,9 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
             "unless_values",
         }
     ),
-    "sanitizer": frozenset({"call", "method", "attribute", "decorator", "params", "clears", "marks", "removes"}),
+    "sanitizer": frozenset(
+        {"call", "method", "attribute", "decorator", "params", "clears", "marks", "removes", "requires"}
+    ),
     "propagator": frozenset({"call", "method", "from", "into", "marks"}),
     "guard": frozenset({"call", "method", "arg", "keyword", "clears", "requires", "membership", "raises", "anchored"}),
     "exit": frozenset({"call"}),
@@ -243,7 +279,12 @@ class Models:
     source_calls: dict[str, Source] = field(default_factory=dict)
     source_attrs: dict[str, Source] = field(default_factory=dict)
     source_methods: dict[str, Source] = field(default_factory=dict)
-    scoped_attrs: dict[str, dict[str, Source]] = field(default_factory=dict)  # entry kind -> attr -> source
+    # Sources on a bare name, by attribute: each counts only where its object (``within``)
+    # has evidence; several frameworks may read the same spelling (request.headers).
+    object_attrs: dict[str, list[Source]] = field(default_factory=dict)
+    objects: dict[str, ObjectModel] = field(default_factory=dict)
+    # The same sources by object, then by the attribute read on the name (GET of request.GET).
+    object_members: dict[str, dict[str, Source]] = field(default_factory=dict)
     sink_calls: dict[str, list[Sink]] = field(default_factory=dict)
     sink_methods: dict[str, list[Sink]] = field(default_factory=dict)
     sanitizer_calls: dict[str, Sanitizer] = field(default_factory=dict)
@@ -262,7 +303,7 @@ class Models:
     @property
     def attr_tails(self) -> frozenset[str]:
         """Last segments of source attributes: only names ending so are resolved."""
-        return frozenset(name.rsplit(".", 1)[-1] for name in self.source_attrs)
+        return frozenset(name.rsplit(".", 1)[-1] for name in [*self.source_attrs, *self.object_attrs])
 
     @property
     def modelled_calls(self) -> frozenset[str]:
@@ -358,6 +399,8 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
         )
         if source.within and not source.attr:
             raise ModelError(f"{where}: within applies to attr sources only")
+        if source.within and source.within not in models.objects:
+            raise ModelError(f"{where}: within names no [[object]] of this file or one read before ({source.within})")
         if source.keys is not None and not source.attr:
             raise ModelError(f"{where}: keys applies to attr sources only")
         if source.call:
@@ -365,7 +408,8 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
         elif source.method:
             models.source_methods[source.method] = source
         elif source.within:
-            models.scoped_attrs.setdefault(source.within, {})[source.attr] = source
+            models.object_attrs.setdefault(source.attr, []).append(source)
+            models.object_members.setdefault(source.within, {})[source.attr.partition(".")[2]] = source
         else:
             models.source_attrs[source.attr] = source
     elif table_name == "sink":
@@ -403,6 +447,7 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
                 _kinds_free(where, entry, "when_values"),
                 _kinds_free(where, entry, "unless_values"),
                 entry.get("format_args", False) is True,
+                _kinds_free(where, entry, "safe_on"),
             )
             _check_sink(where, sink)
             if sink.script_keys and kind not in REQUIRED_MARKS:
@@ -412,6 +457,10 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
                 raise ModelError(f"{where}: give at most one of mapping_keys, list_first and item")
             if receivers and not sink.method:
                 raise ModelError(f"{where}: on applies to method sinks")
+            if sink.safe_on and not sink.method:
+                raise ModelError(f"{where}: safe_on applies to method sinks")
+            if receivers and sink.safe_on:
+                raise ModelError(f"{where}: give at most one of on and safe_on")
             for receiver in sorted(receivers):
                 on_call = f"{receiver}.{sink.method}"
                 models.sink_calls.setdefault(on_call, []).append(replace(sink, call=on_call, method=""))
@@ -430,9 +479,12 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             _str(where, entry, "decorator"),
             tuple(sorted(_kinds_free(where, entry, "params"))),
             _str(where, entry, "removes"),
+            _str(where, entry, "requires"),
         )
         if sanitizer.removes and not sanitizer.method:
             raise ModelError(f"{where}: removes applies to method sanitizers (str.replace, str.translate)")
+        if sanitizer.requires and not sanitizer.attribute:
+            raise ModelError(f"{where}: requires applies to attribute sanitizers")
         if bool(sanitizer.decorator) != bool(sanitizer.params):
             raise ModelError(f"{where}: decorator and params go together")
         if sanitizer.decorator:
@@ -483,6 +535,22 @@ def _add(models: Models, table_name: str, where: str, entry: dict[str, object]) 
             models.guard_calls[guard.call] = guard
         else:
             models.guard_methods[guard.method] = guard
+    elif table_name == "object":
+        name = _str(where, entry, "name")
+        if not name:
+            raise ModelError(f"{where}: an object needs a name")
+        found = ObjectModel(
+            name,
+            _kinds_free(where, entry, "classes"),
+            _kinds_free(where, entry, "entries"),
+            _kinds_free(where, entry, "modules"),
+        )
+        unknown = sorted(found.entries - ENTRY_KINDS)
+        if unknown:
+            raise ModelError(f"{where}: unknown entry kind(s) {', '.join(unknown)}")
+        if not (found.classes or found.entries or found.modules):
+            raise ModelError(f"{where}: an object needs classes, entries or modules")
+        models.objects[name] = found
     elif table_name == "lookup":
         _one_of(where, entry, "call", "method")
         if entry.get("call"):

@@ -186,9 +186,11 @@ def _fields(src: SourceFile, module: str) -> frozenset[tuple[str, str]]:
 
 
 def instances_in(module: Module, src: SourceFile) -> dict[ast.AST | None, dict[str, str]]:
-    """Per function (None: module level), names bound to the result of a library or local class call."""
+    """Per function (None: module level), names bound to the result of a library or local class
+    call, or of a function of the file that always returns such a result (a factory)."""
     found: dict[ast.AST | None, dict[str, str]] = {}
     index = src.index
+    by_factory: list[tuple[ast.AST | None, list[str], str]] = []  # (function, names, factory called)
     for node in index.of_type(ast.Assign, ast.withitem):
         value = node.value if isinstance(node, ast.Assign) else node.context_expr  # type: ignore[attr-defined]
         if not isinstance(value, ast.Call):
@@ -197,18 +199,61 @@ def instances_in(module: Module, src: SourceFile) -> dict[ast.AST | None, dict[s
         names = [t.id for t in targets if isinstance(t, ast.Name)]
         if not names:
             continue
-        made = module.qualname(value.func)
-        root = value.func
-        while isinstance(root, ast.Attribute):
-            root = root.value
-        if not isinstance(made, str) or not isinstance(root, ast.Name):
-            continue
-        if root.id not in module.aliases and made not in module.classes:
+        made = _made_by(module, value)
+        if not made and isinstance(value.func, ast.Name) and value.func.id in module.local_defs:
+            by_factory.append((index.function_of.get(node), names, value.func.id))
+        if not made:
             continue
         bucket = found.setdefault(index.function_of.get(node), {})
         for name in names:
-            bucket[name] = made + "()"
+            bucket[name] = made
+    if by_factory:
+        factories = _factories(module, src, found)
+        for function, names, called in by_factory:
+            if called in factories:
+                found.setdefault(function, {}).update(dict.fromkeys(names, factories[called]))
     return found
+
+
+def _made_by(module: Module, call: ast.Call) -> str:
+    """'pkg.Class()' for a call of an imported name or a class of the file; '' otherwise."""
+    made = module.qualname(call.func)
+    root = call.func
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not isinstance(made, str) or not isinstance(root, ast.Name):
+        return ""
+    if root.id not in module.aliases and made not in module.classes:
+        return ""
+    return made + "()"
+
+
+def _factories(module: Module, src: SourceFile, found: dict[ast.AST | None, dict[str, str]]) -> dict[str, str]:
+    """Top-level functions of the file whose every return gives what one library call made
+    (return Env(...), or env = Env(...); ...; return env): name -> 'pkg.Class()'."""
+    top = {id(n): n.name for n in src.tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    returned: dict[str, set[str]] = {}
+    function_of = src.index.function_of
+    for node in src.index.of_type(ast.Return):
+        function = function_of.get(node)
+        name = top.get(id(function))
+        if name is None:
+            continue
+        value = node.value  # type: ignore[attr-defined]
+        made = ""
+        if isinstance(value, ast.Call):
+            made = _made_by(module, value)
+        elif isinstance(value, ast.Name):
+            made = found.get(function, {}).get(value.id, "")
+        returned.setdefault(name, set()).add(made)
+    return {name: made.pop() for name, made in returned.items() if len(made) == 1 and "" not in made}
+
+
+def _method_sinks(models: Models, name: str, method: str) -> tuple[Sink, ...]:
+    """The sinks of ``method`` on any receiver, but those not held on the object ``name`` is
+    a method of (a sandboxed environment's from_string)."""
+    receiver = name[: -len(method) - 1] if name.endswith("." + method) else ""
+    return tuple(s for s in models.sink_methods.get(method, ()) if not (receiver and receiver in s.safe_on))
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +305,10 @@ class Module:
         function_of = src.index.function_of
         self.raising: set[ast.AST | None] = {function_of.get(n) for n in src.index.of_type(ast.Raise)}
         self.checks: dict[str, Any] = {}  # qualified name -> checks.Check, or None (made on first use)
+        # Every class of the file (qualified) with its bases as resolved (filled with m.defs).
+        self.class_bases: dict[str, tuple[str, ...]] = {}
+        # Packages the file imports from (django for "from django.http import ..."), not relative ones.
+        self.imported_roots = frozenset(v.partition(".")[0] for v in self.aliases.values() if v[:1] != ".")
         self._call_models: dict[tuple[str, str], CallModels] = {}
 
     def call_models(self, name: str, method: str) -> CallModels:
@@ -273,15 +322,19 @@ class Module:
             models = self.models
             found = self._call_models[key] = CallModels(
                 tuple(models.sink_calls.get(name, ())) if name else (),
-                tuple(models.sink_methods.get(method, ())) if method and name not in models.sink_calls else (),
+                _method_sinks(models, name, method) if method and name not in models.sink_calls else (),
                 models.source_calls.get(name)
                 or (models.source_methods.get(method) if method else None)
-                or models.source_attrs.get(name),  # request.post() in aiohttp, request.json() in webob
+                or models.source_attrs.get(name),  # a resolved attribute called (flask.request.get_json)
                 models.guard_calls.get(name) if name else None,
                 models.sanitizer_calls.get(name) or (models.sanitizer_methods.get(method) if method else None),
                 models.propagator_calls.get(name) or (models.propagator_methods.get(method) if method else None),
             )
         return found
+
+    def local_class(self, name: str) -> str:
+        """A top-level class of the file by its qualified name; any other name as it is."""
+        return f"{self.module}.{name}" if name in self.classes else name
 
     def outside(self, name: str) -> bool:
         """Whether a qualified name is not the reviewed tree's: a package none of this file's
