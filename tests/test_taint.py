@@ -272,8 +272,8 @@ def test_two_sources_at_one_sink_are_ordered_whatever_the_hash_seed(tmp_path: Pa
     import sys
 
     (tmp_path / "handler.py").write_text(
-        "import logging\n\nLOG = logging.getLogger(__name__)\n\n\n"
-        "def handle(req):\n    a = req.headers.get('A')\n    b = req.headers.get('B')\n"
+        "import logging\n\nimport webob\nLOG = logging.getLogger(__name__)\n\n\n"
+        "def handle(req: webob.Request):\n    a = req.headers.get('A')\n    b = req.headers.get('B')\n"
         "    LOG.error('bad %s %s' % (a, b))\n"
     )
     outputs = set()
@@ -287,7 +287,7 @@ def test_two_sources_at_one_sink_are_ordered_whatever_the_hash_seed(tmp_path: Pa
             check=False,
         )
         findings = [f for f in json.loads(done.stdout)["findings"] if f["rule_id"] == "SCR509"]
-        assert [f["trace"][0]["line"] for f in findings] == [7, 8]
+        assert [f["trace"][0]["line"] for f in findings] == [8, 9]
         outputs.add(done.stdout)
     assert len(outputs) == 1
 
