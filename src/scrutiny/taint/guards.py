@@ -153,8 +153,25 @@ class Branches:
                 checked = test.args[guard_call.arg] if len(test.args) > guard_call.arg else None
                 if checked is None and guard_call.keyword:
                     checked = next((k.value for k in test.keywords if k.arg == guard_call.keyword), None)
-                if checked is not None and (name := key_of(checked)) is not None:
+                if checked is not None and (name := key_of(_unfolded(checked))) is not None:
                     yield name, guard_call.clears, guard_call.requires
+
+
+# A pattern that accepts x.lower() (or x.strip()) accepts x up to case and surrounding
+# blanks: what it rules out of the copy (a slash, "..", a line break) is not in x either.
+FOLDS = frozenset({"lower", "upper", "casefold", "strip"})
+
+
+def _unfolded(checked: ast.expr) -> ast.expr:
+    if (
+        isinstance(checked, ast.Call)
+        and isinstance(checked.func, ast.Attribute)
+        and checked.func.attr in FOLDS
+        and not checked.args
+        and not checked.keywords
+    ):
+        return checked.func.value
+    return checked
 
 
 ANCHORED = re.compile(r"^(?:\^|\\A).*(?:(?<!\\)\$|\\Z)$", re.DOTALL)
