@@ -129,10 +129,11 @@ def compose(
     results = sorted(results, key=lambda r: r.path)
     shown: list[Finding] = []
     hidden: list[Suppressed] = []
+    twins = corroboration.twins()
     for result in results:
         kept, suppressed = _stamped(result)
         weighed = weigh_by_flow(kept, [*kept, *(s.finding for s in suppressed)], enabled)
-        defects, records = corroboration.fold(weighed, suppressed)
+        defects, records = corroboration.fold(weighed, suppressed, twins)
         hidden.extend(records)
         shown.extend(apply_context(defects, result.context, hidden))
     shown = sorted(set(shown), key=_order)
@@ -172,12 +173,13 @@ def _stamped(result: FileResult) -> tuple[list[Finding], list[Suppressed]]:
     when a suppression hides another, and when it is folded into the report of its defect
     (the change review matches a defect by the fingerprints of all its reports).
     """
-    kept = sorted(set(result.findings), key=_order)
-    raw = sorted({*kept, *(s.finding for s in result.suppressed)}, key=_order)
-    stamps = {finding: stamped.fingerprint for finding, stamped in zip(raw, fingerprint(raw), strict=True)}
+    if not result.suppressed:
+        return fingerprint(sorted(set(result.findings), key=_order)), []
+    raw = sorted({*result.findings, *(s.finding for s in result.suppressed)}, key=_order)
+    stamped = dict(zip(raw, fingerprint(raw), strict=True))
     return (
-        [replace(f, fingerprint=stamps[f]) for f in kept],
-        [replace(s, finding=replace(s.finding, fingerprint=stamps[s.finding])) for s in result.suppressed],
+        sorted({stamped[f] for f in result.findings}, key=_order),
+        [replace(s, finding=stamped[s.finding]) for s in result.suppressed],
     )
 
 

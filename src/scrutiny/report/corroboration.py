@@ -125,19 +125,24 @@ def corroboration(finding: Finding) -> Corroboration:
     )
 
 
-def fold(kept: list[Finding], suppressed: list[Suppressed]) -> tuple[list[Finding], list[Suppressed]]:
+def fold(
+    kept: list[Finding], suppressed: list[Suppressed], twin_of: dict[str, str] | None = None
+) -> tuple[list[Finding], list[Suppressed]]:
     """One file's findings, one per defect, and its suppressed records.
 
     ``kept`` are the findings that stand, ``suppressed`` those hidden so far. Each group of
     reports of one defect becomes its most specific report with the others attached; the
     others are recorded as hidden duplicates of it. A group with a report the user
-    suppressed is hidden as a whole, for that suppression's reason.
+    suppressed is hidden as a whole, for that suppression's reason. ``twin_of`` is
+    ``twins()``, passed in by a caller that folds many files.
     """
+    if len(kept) + len(suppressed) < 2:
+        return list(kept), list(suppressed)
     by_user = [s for s in suppressed if s.by in USER_SUPPRESSIONS]
     records = [s for s in suppressed if s.by not in USER_SUPPRESSIONS]
     members: list[tuple[Finding, Suppressed | None]] = [(f, None) for f in kept] + [(s.finding, s) for s in by_user]
     shown: list[Finding] = []
-    for group in groups([finding for finding, _ in members], twins()):
+    for group in groups([finding for finding, _ in members], twins() if twin_of is None else twin_of):
         if len(group) == 1:
             finding, record = members[group[0]]
             if record is None:
