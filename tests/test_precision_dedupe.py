@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -328,6 +329,21 @@ def test_the_most_severe_source_is_shown_and_the_rest_follow_by_severity_then_pl
     assert corroboration.summary(shown) == (
         "2 more sources: Flask request.form at views.py:20 (high), command-line arguments at views.py:30 (low)"
     )
+
+
+def test_a_pattern_rule_that_does_not_defer_to_data_flow_keeps_its_severity() -> None:
+    """pickle.loads is a risk whatever feeds it: a traced report of a low-severity source
+    does not lower it, while a more severe traced report is shown first."""
+    pattern = replace(
+        _report("SCR201", 0, Severity.MEDIUM), rule_name="pickle-load", cwe=502, trace=(), message="pickle.loads"
+    )
+    low = replace(_report("SCR505", 10, Severity.LOW, "standard input"), cwe=502)
+    (shown,), _ = corroboration.fold([low, pattern], [])
+    assert (shown.rule_id, shown.severity) == ("SCR201", Severity.MEDIUM)
+    assert [(c.rule_id, c.severity) for c in shown.corroborated_by] == [("SCR505", Severity.LOW)]
+    high = replace(low, severity=Severity.HIGH)
+    (shown,), _ = corroboration.fold([pattern, high], [])
+    assert (shown.rule_id, shown.severity) == ("SCR505", Severity.HIGH)
 
 
 # The change review ----------------------------------------------------------------------

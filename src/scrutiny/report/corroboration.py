@@ -4,7 +4,8 @@ Several reports can describe the same defect. A pattern rule and the taint rule 
 traces data to the same call both report it (SQL assembled from strings; untrusted input
 reaching that SQL); a taint rule reports a sink once per source of the data; a rule
 reports a line once per call on it. The review shows the most specific report (taint over
-pattern, then the highest severity, then confidence) and lists the others as its
+pattern, then the highest severity, then confidence; a pattern rule that does not defer to
+data flow is not outranked by a less severe traced report) and lists the others as its
 corroboration. A suppression of any one of them (inline, ``# nosec``, a baseline entry)
 hides the whole defect: it is the one defect the user looked at, whichever id they named.
 
@@ -112,6 +113,20 @@ def rank(finding: Finding) -> tuple[object, ...]:
     )
 
 
+def _most_specific_first(
+    members: list[tuple[Finding, Suppressed | None]], twin_of: dict[str, str]
+) -> list[tuple[Finding, Suppressed | None]]:
+    """The reports of one defect by ``rank``; except that a pattern rule which does not
+    defer to data flow (it names no twin: pickle.loads is a risk whatever feeds it) keeps
+    its severity, so it comes first when it is more severe than every traced report."""
+    ordered = sorted(members, key=lambda m: rank(m[0]))
+    standing = [m for m in ordered if not m[0].trace and m[0].rule_id not in twin_of]
+    if standing and standing[0][0].severity > ordered[0][0].severity:
+        ordered.remove(standing[0])
+        ordered.insert(0, standing[0])
+    return ordered
+
+
 def corroboration(finding: Finding) -> Corroboration:
     source = finding.trace[0] if finding.trace else None
     return Corroboration(
@@ -142,7 +157,8 @@ def fold(
     records = [s for s in suppressed if s.by not in USER_SUPPRESSIONS]
     members: list[tuple[Finding, Suppressed | None]] = [(f, None) for f in kept] + [(s.finding, s) for s in by_user]
     shown: list[Finding] = []
-    for group in groups([finding for finding, _ in members], twins() if twin_of is None else twin_of):
+    twin_of = twins() if twin_of is None else twin_of
+    for group in groups([finding for finding, _ in members], twin_of):
         if len(group) == 1:
             finding, record = members[group[0]]
             if record is None:
@@ -150,7 +166,7 @@ def fold(
             else:
                 records.append(record)
             continue
-        ordered = sorted((members[i] for i in group), key=lambda m: rank(m[0]))
+        ordered = _most_specific_first([members[i] for i in group], twin_of)
         primary = ordered[0][0]
         merged = replace(primary, corroborated_by=tuple(corroboration(f) for f, _ in ordered[1:]))
         hiders: list[tuple[Finding, Suppressed]] = [(f, s) for f, s in ordered if s is not None]
