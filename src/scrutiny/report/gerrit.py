@@ -44,7 +44,7 @@ def _comment(finding: Finding, robot_run_id: str) -> dict[str, Any]:
         f"Severity {severity}, confidence {finding.confidence.label}, CWE-{finding.cwe}.",
     ]
     if finding.corroborated_by:
-        message.append(corroboration.summary(finding))
+        message[4:4] = [corroboration.summary(finding), ""]  # after the finding's own message
     for number, step in enumerate(finding.trace, start=1):
         message.append(f"  {number}. {step.path}:{step.line} {step.message}")
     message.extend(["", f"Fix: {' '.join(finding.fix.split())}"])
