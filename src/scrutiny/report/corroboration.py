@@ -8,6 +8,10 @@ pattern, then the highest severity, then confidence; a pattern rule that does no
 data flow is not outranked by a less severe traced report) and lists the others as its
 corroboration. A suppression of any one of them (inline, ``# nosec``, a baseline entry)
 hides the whole defect: it is the one defect the user looked at, whichever id they named.
+A rule switched off (``--disable``, a file's override) is another matter: it does not run,
+so it reports nothing here, and the reports of the rules still on stand for the defect
+(switching off a taint rule must not hide the pattern findings on exactly the lines where
+untrusted data was traced).
 
 Only what the reports say is compared (rule, weakness, lines, whether data was traced);
 nothing here reads the code again.
