@@ -159,6 +159,9 @@ def test_a_sink_reached_from_several_sources_is_one_finding_that_lists_them(
     # The summary and the verdict count defects.
     assert review["summary"]["findings"]["high"] == 2
     assert review["summary"]["hidden_by"]["duplicate"] == 2
+    (injection,) = [a for a in review["aspects"] if a["category"] == "injection"]
+    assert "2 more report(s) of these defects" in " ".join(s["text"] for s in injection["statements"])
+    assert review["verdict"]["text"] == "4 security defects found: 2 high, 2 low."  # and SCR106 on each sink
     text = review_text(capsys, str(root))
     assert "2 more sources: Flask request.form (flask.request.form) at " in text
 
@@ -265,6 +268,8 @@ def test_an_inline_suppression_of_either_rule_hides_the_sql_defect(
     assert hidden["rule_id"] == "SCR503" and "admin-only tool" in hidden["reason"]
     assert _corroborating(hidden) == [("SCR105", SQL_LINE, None)]
     assert review["summary"]["hidden_by"]["inline"] == 1
+    # The suppression is used, whichever id it names: no SCR605 for it.
+    assert not [f for f in review["findings"] if f["rule_id"] == "SCR605"]
 
 
 def test_an_inline_suppression_of_the_pattern_rule_hides_both_calls_of_the_line(

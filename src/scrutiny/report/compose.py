@@ -280,7 +280,8 @@ def _aspects(
         if enabled is None or rule_id in enabled:
             for category in rule.categories():
                 rule_ids[category].append(rule_id)
-    dropped = Counter(s.finding.category for s in hidden)
+    dropped = Counter(s.finding.category for s in hidden if s.by != "duplicate")
+    folded = Counter(s.finding.category for s in hidden if s.by == "duplicate")
     reviewed = [r for r in results if r.error is None]
 
     aspects: list[Aspect] = []
@@ -291,6 +292,13 @@ def _aspects(
         if dropped.get(category):
             statements.append(
                 Statement(f"{dropped[category]} finding(s) hidden by context or suppression (listed under suppressed).")
+            )
+        if folded.get(category):
+            statements.append(
+                Statement(
+                    f"{folded[category]} more report(s) of these defects (another rule or source at the same place) "
+                    "are listed with the findings."
+                )
             )
         omitted = max(0, len(statements) - MAX_STATEMENTS)
         aspects.append(
