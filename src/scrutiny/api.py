@@ -206,11 +206,12 @@ def scan(
     with cycle_collection_paused():
         linked = taint.link([r.summary for r in results if r.summary is not None])
     suppress.settle_linked(linked, results, items, plan, reloader(items, config.max_bytes))
-    hidden = baselines.apply(baseline, results) if baseline is not None else 0
+    if baseline is not None:
+        baselines.apply(baseline, results)
     review = compose(results, resolved.errors + errors, resolved.inputs, config.min_severity,
                      floors=plan.floors(items), enabled=plan.enabled)  # fmt: skip
     if baseline is not None:
-        baselines.note(review, baseline, hidden)
+        baselines.note(review, baseline)
     elif whole is not None and not any(r.error is not None and r.error.kind in UNCACHED_ERRORS for r in results):
         whole[0].store_review(whole[1], review)
         _WHOLE = (review, *whole)

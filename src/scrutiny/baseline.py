@@ -6,8 +6,11 @@ removed above it: the rule id, the enclosing scope (``Class.method``), a hash of
 finding's source text with whitespace collapsed, and the path. Matching takes entries
 with the same path first; an entry whose path no longer exists in the review (the file
 was renamed or moved) then matches on the rest alone. Each entry hides one finding, so a
-second copy of an accepted line is still reported. The source text is stored hashed,
-never as code: a baseline of hard-coded secrets must not repeat them.
+second copy of an accepted line is still reported; a defect that several rules or sources
+report is hidden whole when an entry accepts any of its reports (the composer folds them,
+report/corroboration.py), and a baseline records only the report the review shows. The
+source text is stored hashed, never as code: a baseline of hard-coded secrets must not
+repeat them.
 """
 
 from __future__ import annotations
@@ -137,10 +140,11 @@ def apply(baseline: Baseline, results: list[FileResult]) -> int:
     return hidden
 
 
-def note(review: Review, baseline: Baseline, hidden: int) -> None:
-    """Record on ``review`` what the baseline hid, and keep its verdict honest about it."""
+def note(review: Review, baseline: Baseline) -> None:
+    """Record on ``review`` what the baseline hid (defects: the composer hides a defect
+    whose report an entry accepts, with its other reports), and keep its verdict honest."""
     from scrutiny.report.changes import BaselineNote, baseline_verdict
     from scrutiny.report.compose import CLEAN_VERDICT
 
-    review.baseline = BaselineNote(baseline.source, len(baseline.entries), hidden)
+    review.baseline = BaselineNote(baseline.source, len(baseline.entries), review.hidden_by["baseline"])
     review.verdict = baseline_verdict(review, review.verdict, CLEAN_VERDICT)

@@ -23,7 +23,7 @@ from scrutiny.api import Config, reloader, review_all
 from scrutiny.config import Plan
 from scrutiny.discover import DEFAULT_EXCLUDES, Input, _display, _excluded, discover
 from scrutiny.findings import FileResult, Finding
-from scrutiny.report.changes import ChangedFile, ChangeSection, change_verdict
+from scrutiny.report.changes import ChangedFile, ChangeSection, change_verdict, classify
 from scrutiny.report.compose import CLEAN_VERDICT, InputInfo, Review, compose
 
 
@@ -235,9 +235,8 @@ def review(
     before_side = _side(before, context, {c.old for c in changes if c.old}, settler(before, before_items))
     renames = {c.old: c.new for c in changes if c.old and c.new and c.old != c.new}
     before_side = [_moved(r, renames[r.path]) if r.path in renames else r for r in before_side]
-    hidden = 0
     if baseline is not None:
-        hidden = baselines.apply(baseline, after_side)
+        baselines.apply(baseline, after_side)
         baselines.apply(baseline, before_side)
 
     notes = [
@@ -253,23 +252,22 @@ def review(
     after_review = compose(after_side, kept_errors, inputs, config.min_severity, floors=floors, enabled=plan.enabled)
     before_review = compose(before_side, [], inputs, config.min_severity, floors=floors, enabled=plan.enabled)
 
-    before_prints = {f.fingerprint for f in before_review.findings}
-    after_prints = {f.fingerprint for f in after_review.findings}
+    introduced, fixed, unchanged = classify(before_review.findings, after_review.findings)
     files = [ChangedFile(c.status, c.old, c.new) for c in changes]
     after_review.change = ChangeSection(
         mode,
         base,
         sorted(files, key=lambda f: f.path),
-        introduced=[f for f in after_review.findings if f.fingerprint not in before_prints],
-        fixed=[f for f in before_review.findings if f.fingerprint not in after_prints],
-        unchanged=[f for f in after_review.findings if f.fingerprint in before_prints],
+        introduced=introduced,
+        fixed=fixed,
+        unchanged=unchanged,
         notes=notes,
     )
     clean_reasons = after_review.reasons if after_review.verdict == CLEAN_VERDICT else []
     after_review.verdict, reasons = change_verdict(after_review, CLEAN_VERDICT)
     after_review.reasons = reasons + clean_reasons if after_review.verdict == CLEAN_VERDICT else reasons
     if baseline is not None:
-        baselines.note(after_review, baseline, hidden)
+        baselines.note(after_review, baseline)
     return after_review
 
 

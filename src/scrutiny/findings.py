@@ -113,6 +113,21 @@ class TraceStep:
 
 @quick_state
 @dataclass(frozen=True, slots=True)
+class Corroboration:
+    """Another report of a finding's defect, folded into it: a second rule on the same
+    place, or the same rule with another source of the data or on another call of the line."""
+
+    rule_id: str
+    severity: Severity
+    confidence: Confidence
+    line: int
+    message: str
+    fingerprint: str = ""
+    source: TraceStep | None = None  # where the data enters, for a taint finding
+
+
+@quick_state
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One defect (or, at INFO, one note) a rule reports at one place."""
 
@@ -133,10 +148,19 @@ class Finding:
     fingerprint: str = ""
     # A taint path (source first, sink last); empty for rules that look at one place.
     trace: tuple[TraceStep, ...] = ()
+    # Set by the composer: the other reports of this defect, most specific first.
+    corroborated_by: tuple[Corroboration, ...] = ()
 
     @property
     def is_defect(self) -> bool:
         return self.severity > Severity.INFO
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Every rule that reports this defect, its own first."""
+        ids = [self.rule_id]
+        ids.extend(c.rule_id for c in self.corroborated_by if c.rule_id not in ids)
+        return tuple(ids)
 
 
 @quick_state

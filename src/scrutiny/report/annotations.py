@@ -10,6 +10,7 @@ https://docs.github.com/actions/reference/workflow-commands-for-github-actions
 from __future__ import annotations
 
 from scrutiny.findings import Finding, Severity
+from scrutiny.report import corroboration
 from scrutiny.report.compose import Review
 from scrutiny.report.sarif import columns
 from scrutiny.rules import registered
@@ -51,6 +52,8 @@ def _finding(finding: Finding) -> str:
         f"{finding.message} (severity {severity}; confidence {finding.confidence.label}; CWE-{finding.cwe})\n"
         f"Fix: {' '.join(finding.fix.split())}"
     )
+    if finding.corroborated_by:
+        message += f"\n{corroboration.summary(finding)}"
     return _command(COMMANDS[finding.severity], properties, message)
 
 

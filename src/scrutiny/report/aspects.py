@@ -383,8 +383,9 @@ def clean_reasons(files: list[FileSummary], findings: list[Finding], suppressed:
             f"{len(notes)} note(s) at info level ({listed}) are acceptable in their context or concern test "
             "quality; none is a security defect."
         )
-    if suppressed:
-        reasons.append(f"{len(suppressed)} finding(s) were hidden by context or inline suppression (listed in JSON).")
+    hidden = [s for s in suppressed if s.by != "duplicate"]  # defects: a folded report is not one more
+    if hidden:
+        reasons.append(f"{len(hidden)} finding(s) were hidden by context or inline suppression (listed in JSON).")
     rules = len(registered())
     lines = sum(f.lines for f in files)
     reasons.append(f"Every aspect above was checked: {rules} rules and the aspect observers ran over {lines:,} lines.")

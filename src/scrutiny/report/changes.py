@@ -2,7 +2,8 @@
 
 A change review compares the findings of the changed files before and after the change,
 matched by fingerprint: ``introduced`` are new, ``fixed`` were there before and are gone,
-``unchanged`` are in both. The verdict then speaks about the change while staying honest
+``unchanged`` are in both. A finding that folds several reports of one defect matches by
+any of them (``classify``). The verdict then speaks about the change while staying honest
 about the code: a change that adds nothing but leaves old defects is not called clean.
 """
 
@@ -82,6 +83,34 @@ class BaselineNote:
 
     def sentence(self) -> str:
         return f"{self.hidden} finding(s) accepted in the baseline {self.path} are hidden ({self.entries} entries)."
+
+
+def reports(finding: Finding) -> set[str]:
+    """The fingerprints of every report of the finding's defect: its own and its corroboration's."""
+    return {finding.fingerprint, *(c.fingerprint for c in finding.corroborated_by)}
+
+
+def classify(before: list[Finding], after: list[Finding]) -> tuple[list[Finding], list[Finding], list[Finding]]:
+    """(introduced, fixed, unchanged): a defect after the change is the one before it when
+    they share a report (the same rule and source at the same code). A finding whose shown
+    report is new is introduced unless it matches a defect as severe before it: a source
+    added to a reported sink introduces nothing unless it makes the defect more severe, and
+    a source removed from it fixes nothing while another source still reaches it."""
+    earlier: dict[str, Finding] = {}  # fingerprint of a report -> the most severe defect before with it
+    for finding in before:
+        for report in reports(finding):
+            if report not in earlier or finding.severity > earlier[report].severity:
+                earlier[report] = finding
+    introduced: list[Finding] = []
+    unchanged: list[Finding] = []
+    later: set[str] = set()
+    for finding in after:
+        matched = [earlier[p] for p in reports(finding) if p in earlier]
+        new = finding.fingerprint not in earlier and all(finding.severity > old.severity for old in matched)
+        (introduced if new else unchanged).append(finding)
+        later |= reports(finding)
+    fixed = [f for f in before if reports(f).isdisjoint(later)]
+    return introduced, fixed, unchanged
 
 
 def _tally(findings: list[Finding]) -> str:

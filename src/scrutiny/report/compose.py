@@ -18,6 +18,7 @@ from scrutiny.context import FileContext, FileKind
 from scrutiny.findings import Category, Citation, FileError, FileResult, Finding, Observation, Severity, Suppressed
 from scrutiny.pickling import quick_state
 from scrutiny.report import aspects as aspect_writers
+from scrutiny.report import corroboration
 from scrutiny.rules import registered
 
 if TYPE_CHECKING:
@@ -128,12 +129,14 @@ def compose(
     results = sorted(results, key=lambda r: r.path)
     shown: list[Finding] = []
     hidden: list[Suppressed] = []
+    twins = corroboration.twins()
     for result in results:
-        hidden.extend(result.suppressed)
-        weighed = weigh_by_flow(result.findings, hidden, enabled)
-        for finding in apply_context(weighed, result.context, hidden):
-            shown.append(finding)
-    shown = fingerprint(sorted(set(shown), key=_order))
+        kept, suppressed = _stamped(result)
+        weighed = weigh_by_flow(kept, [*kept, *(s.finding for s in suppressed)], enabled)
+        defects, records = corroboration.fold(weighed, suppressed, twins)
+        hidden.extend(records)
+        shown.extend(apply_context(defects, result.context, hidden))
+    shown = sorted(set(shown), key=_order)
     below = [f for f in shown if f.severity < floors.get(f.location.path, min_severity)]
     shown = [f for f in shown if f.severity >= floors.get(f.location.path, min_severity)]
     for finding in below:
@@ -143,11 +146,6 @@ def compose(
             why = f"below min-severity {floor.label} set for this file"
         hidden.append(Suppressed(finding, why, "min-severity"))
 
-    unstamped = [i for i, s in enumerate(hidden) if not s.finding.fingerprint]
-    if unstamped:  # hidden here (context, duplicates), not by the per-file suppression pass
-        stamped = fingerprint([hidden[i].finding for i in unstamped])
-        for i, finding in zip(unstamped, stamped, strict=True):
-            hidden[i] = replace(hidden[i], finding=finding)
     all_errors = sorted(errors + [r.error for r in results if r.error is not None], key=lambda e: (e.path, e.kind))
     files = [FileSummary(r.path, r.lines, r.context, r.error) for r in results]
     aspects = _aspects(results, shown, hidden, enabled)
@@ -168,6 +166,23 @@ def compose(
     return review
 
 
+def _stamped(result: FileResult) -> tuple[list[Finding], list[Suppressed]]:
+    """The file's findings and suppressed records, each finding with its fingerprint.
+
+    Every report is numbered in one order, shown or hidden: a report keeps its fingerprint
+    when a suppression hides another, and when it is folded into the report of its defect
+    (the change review matches a defect by the fingerprints of all its reports).
+    """
+    if not result.suppressed:
+        return fingerprint(sorted(set(result.findings), key=_order)), []
+    raw = sorted({*result.findings, *(s.finding for s in result.suppressed)}, key=_order)
+    stamped = dict(zip(raw, fingerprint(raw), strict=True))
+    return (
+        sorted({stamped[f] for f in result.findings}, key=_order),
+        [replace(s, finding=stamped[s.finding]) for s in result.suppressed],
+    )
+
+
 def _order(finding: Finding) -> tuple[object, ...]:
     loc = finding.location
     # Everything after the rule id only breaks ties (two taint paths to one sink), so the
@@ -179,23 +194,24 @@ def _order(finding: Finding) -> tuple[object, ...]:
 UNTRACED_NOTE = "no untrusted input was traced to it: a defect only if a caller passes one"
 
 
-def weigh_by_flow(findings: list[Finding], hidden: list[Suppressed], enabled: frozenset[str] | None) -> list[Finding]:
+def weigh_by_flow(findings: list[Finding], reports: list[Finding], enabled: frozenset[str] | None) -> list[Finding]:
     """A pattern finding whose defect a taint rule reports (a shell command built at run
-    time, SQL built from strings) rests on where the data comes from: where the taint
-    finding is on the same line, it is the same defect again and is hidden; where none is,
-    no untrusted input was traced to it and it is a low-severity hint."""
+    time, SQL built from strings) rests on where the data comes from. Where the taint rule
+    reports the same line (among ``reports``, the file's findings shown or suppressed), it
+    is the same defect, folded into the taint finding later (report/corroboration.py);
+    where none does, no untrusted input was traced to it and it is a low-severity hint."""
     rules = registered()
-    traced = {(f.rule_id, line) for f in findings if f.trace for line in range(f.location.line, f.location.end_line + 1)}
+    traced = {(f.rule_id, n) for f in reports if f.trace for n in range(f.location.line, f.location.last_line + 1)}
     kept: list[Finding] = []
     for finding in findings:
         rule = rules.get(finding.rule_id)
         twin = rule.traced_by if rule is not None else ""
-        if not twin or (enabled is not None and twin not in enabled):
+        if not twin or (enabled is not None and twin not in enabled) or (twin, finding.location.line) in traced:
             kept.append(finding)
-        elif (twin, finding.location.line) in traced:
-            hidden.append(Suppressed(finding, f"the same defect is reported by {twin} with the path of its data", "duplicate"))
         elif finding.severity > Severity.LOW:
-            kept.append(replace(finding, severity=Severity.LOW, default_severity=finding.severity, context_note=UNTRACED_NOTE))
+            kept.append(
+                replace(finding, severity=Severity.LOW, default_severity=finding.severity, context_note=UNTRACED_NOTE)
+            )
         else:
             kept.append(finding)
     return kept
@@ -232,16 +248,18 @@ def fingerprint(findings: list[Finding]) -> list[Finding]:
     """A stable id per finding: rule, file, scope, code text and taint origin, not line numbers.
 
     Inserting or removing lines leaves it unchanged; so does a rename once the caller maps
-    the old path to the new one (change review does). Identical keys are numbered in order.
+    the old path to the new one (change review does). Identical keys are numbered by place
+    in order; reports with one key at one place (a sink reached from two sources of the
+    same kind) share the number, so which of them a folded finding shows does not matter.
     """
-    seen: Counter[str] = Counter()
+    places: dict[str, dict[tuple[int, int, int], int]] = defaultdict(dict)
     stamped: list[Finding] = []
     for finding in findings:
         origin = finding.trace[0].message if finding.trace else ""
         parts = (finding.rule_id, finding.location.path, finding.scope, _normalised(finding.evidence))
         key = "|".join(parts + ((origin,) if origin else ()))
-        occurrence = seen[key]
-        seen[key] += 1
+        numbers = places[key]
+        occurrence = numbers.setdefault((finding.location.line, finding.location.col, finding.cwe), len(numbers))
         digest = hashlib.sha256(f"{key}|{occurrence}".encode()).hexdigest()[:20]
         stamped.append(replace(finding, fingerprint=digest))
     return stamped
@@ -262,7 +280,8 @@ def _aspects(
         if enabled is None or rule_id in enabled:
             for category in rule.categories():
                 rule_ids[category].append(rule_id)
-    dropped = Counter(s.finding.category for s in hidden)
+    dropped = Counter(s.finding.category for s in hidden if s.by != "duplicate")
+    folded = Counter(s.finding.category for s in hidden if s.by == "duplicate")
     reviewed = [r for r in results if r.error is None]
 
     aspects: list[Aspect] = []
@@ -273,6 +292,13 @@ def _aspects(
         if dropped.get(category):
             statements.append(
                 Statement(f"{dropped[category]} finding(s) hidden by context or suppression (listed under suppressed).")
+            )
+        if folded.get(category):
+            statements.append(
+                Statement(
+                    f"{folded[category]} more report(s) of these defects (another rule or source at the same place) "
+                    "are listed with the findings."
+                )
             )
         omitted = max(0, len(statements) - MAX_STATEMENTS)
         aspects.append(

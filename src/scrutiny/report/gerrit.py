@@ -15,7 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from scrutiny.findings import Finding
-from scrutiny.report import json_out
+from scrutiny.report import corroboration, json_out
 from scrutiny.report.compose import Review
 from scrutiny.report.sarif import columns
 from scrutiny.rules import registered
@@ -43,6 +43,8 @@ def _comment(finding: Finding, robot_run_id: str) -> dict[str, Any]:
         "",
         f"Severity {severity}, confidence {finding.confidence.label}, CWE-{finding.cwe}.",
     ]
+    if finding.corroborated_by:
+        message[4:4] = [corroboration.summary(finding), ""]  # after the finding's own message
     for number, step in enumerate(finding.trace, start=1):
         message.append(f"  {number}. {step.path}:{step.line} {step.message}")
     message.extend(["", f"Fix: {' '.join(finding.fix.split())}"])

@@ -18,6 +18,7 @@ from collections import Counter
 from typing import Any
 
 from scrutiny.findings import Citation, Finding, Severity
+from scrutiny.report import corroboration
 from scrutiny.report.compose import Aspect, Review
 from scrutiny.rules import registered
 from scrutiny.rules.unicode_controls import segments
@@ -453,6 +454,8 @@ def _details(review: Review) -> list[str]:
         out.append(f'<article class="finding" id="finding-{number}">')
         out.append(f"<h3>{number}. [{text(finding.rule_id)} {text(finding.rule_name)}] {text(_title(finding))}</h3>")
         out.append(f'<p class="message">{text(finding.message)}</p>')
+        if finding.corroborated_by:
+            out.append(f'<p class="note">{text(corroboration.summary(finding))}</p>')
         out.append('<dl class="facts">' + "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in facts) + "</dl>")
         out.extend(_excerpt(finding))
         out.extend(_trace(finding))

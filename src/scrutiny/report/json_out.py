@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scrutiny.findings import Citation, Finding
+from scrutiny.findings import Citation, Finding, TraceStep
 from scrutiny.report.compose import CLEAN_VERDICT, Review
 from scrutiny.rules import registered
 
@@ -45,10 +45,24 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "fix": finding.fix,
         "context_note": finding.context_note,
         "scope": finding.scope,
-        "trace": [
-            {"path": step.path, "line": step.line, "col": step.col, "message": step.message} for step in finding.trace
+        "trace": [_step(step) for step in finding.trace],
+        "corroborated_by": [
+            {
+                "rule_id": c.rule_id,
+                "severity": c.severity.label,
+                "confidence": c.confidence.label,
+                "line": c.line,
+                "message": c.message,
+                "fingerprint": c.fingerprint,
+                "source": _step(c.source) if c.source is not None else None,
+            }
+            for c in finding.corroborated_by
         ],
     }
+
+
+def _step(step: TraceStep) -> dict[str, Any]:
+    return {"path": step.path, "line": step.line, "col": step.col, "message": step.message}
 
 
 def to_dict(review: Review) -> dict[str, Any]:

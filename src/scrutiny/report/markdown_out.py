@@ -12,6 +12,7 @@ import html
 import re
 
 from scrutiny.findings import Finding
+from scrutiny.report import corroboration
 from scrutiny.report.compose import Aspect, Review
 from scrutiny.rules import registered
 
@@ -84,6 +85,8 @@ def _details(number: int, finding: Finding) -> str:
         f"Severity {severity}, confidence {finding.confidence.label}, "
         f"CWE-{finding.cwe}, category {finding.category.value}.",
     ]
+    if finding.corroborated_by:
+        out.extend(["", text(corroboration.summary(finding))])
     if finding.evidence:
         out.extend(["", code_block(finding.evidence, "python")])
     if finding.trace:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from scrutiny.report import corroboration
 from scrutiny.report.compose import Aspect, Review
 from scrutiny.rules import registered
 from scrutiny.rules.unicode_controls import visible
@@ -86,6 +87,8 @@ def render(review: Review) -> str:
             + f", category {finding.category.value}"
         )
         out.extend(_wrap(finding.message, "     "))
+        if finding.corroborated_by:
+            out.extend(_wrap(corroboration.summary(finding), "       ", "     "))
         for offset, code in enumerate(finding.evidence.splitlines()):
             out.append(f"     {loc.line + offset:>5} | {code}")
         if finding.trace:
@@ -103,7 +106,7 @@ def render(review: Review) -> str:
             out.extend(_wrap(f"{error.path}: {error.kind}: {error.message}", "    ", "  - "))
     if review.suppressed:
         out.append("")
-        words = {"context": "by file context", "duplicate": "as the same defect as a traced finding",
+        words = {"context": "by file context", "duplicate": "as another report of a defect listed once",
                  "inline": "by inline suppression", "nosec": "by # nosec",
                  "min-severity": "below the minimum severity",
                  "baseline": "by the baseline"}  # fmt: skip

@@ -2,9 +2,10 @@
 
 One run per review. Every registered rule is a ``reportingDescriptor`` (help from its
 What / Why / Fix sections) related to a CWE taxon; findings are results with regions,
-fingerprints and, when they carry one, a taint path as a ``codeFlow``; files that could
-not be reviewed are tool execution notifications. There are no timestamps, so the same
-review gives the same bytes. Spec: https://docs.oasis-open.org/sarif/sarif/v2.1.0/
+fingerprints, a taint path as a ``codeFlow`` when they carry one, and the other reports
+of the same defect as ``relatedLocations``; files that could not be reviewed are tool
+execution notifications. There are no timestamps, so the same review gives the same
+bytes. Spec: https://docs.oasis-open.org/sarif/sarif/v2.1.0/
 """
 
 from __future__ import annotations
@@ -171,6 +172,19 @@ def _code_flow(trace: tuple[TraceStep, ...]) -> dict[str, Any]:
     return {"threadFlows": [{"locations": steps}]}
 
 
+def _corroboration(finding: Finding) -> list[dict[str, Any]]:
+    """The other reports of the defect as related locations: where each is, and where its data enters."""
+    related: list[dict[str, Any]] = []
+    for number, other in enumerate(finding.corroborated_by):
+        where = other.source
+        path, line = (where.path, where.line) if where is not None else (finding.location.path, other.line)
+        location = _physical(path, {"startLine": line} if line > 0 else None)
+        text = f"also {other.rule_id} ({other.severity.label}): {other.message}"
+        location.update(id=number, message={"text": _sentence(text)})
+        related.append(location)
+    return related
+
+
 def _result(finding: Finding, rule_index: dict[str, int], cwe_index: dict[int, int]) -> dict[str, Any]:
     default = finding.default_severity or finding.severity
     properties: dict[str, Any] = {
@@ -198,6 +212,12 @@ def _result(finding: Finding, rule_index: dict[str, int], cwe_index: dict[int, i
     )
     if finding.trace:
         result["codeFlows"] = [_code_flow(finding.trace)]
+    if finding.corroborated_by:
+        result["relatedLocations"] = _corroboration(finding)
+        properties["corroboratedBy"] = [
+            {"ruleId": c.rule_id, "line": c.line, "severity": c.severity.label, "fingerprint": c.fingerprint}
+            for c in finding.corroborated_by
+        ]
     result["properties"] = properties
     return result
 
