@@ -53,7 +53,11 @@ class Branches:
                 no = self.refine(value, no)[1]
             return env, no
         if isinstance(test, ast.Name) and test.id in self.held_tests:
-            return self.refine(self.held_tests[test.id], env)  # a name that holds a check's result
+            held = self.held_tests.pop(test.id)  # taken out while read: ok = ok and check(x) must not loop
+            try:
+                return self.refine(held, env)  # a name that holds a check's result
+            finally:
+                self.held_tests[test.id] = held
         if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "bool" and len(test.args) == 1:
             return self.refine(test.args[0], env)  # bool(check) holds where the check does
         if (
