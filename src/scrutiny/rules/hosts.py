@@ -64,7 +64,7 @@ ENDPOINT_WORDS = frozenset(
     {
         "host", "hostname", "server", "endpoint", "endpoints", "api", "base", "service", "backend", "upstream",
         "webhook", "callback", "auth", "broker", "proxy", "registry", "mirror", "remote", "target", "login",
-        "token", "oauth", "db", "database", "cache", "queue", "redis", "amqp", "smtp", "ldap", "url", "uri",
+        "token", "oauth", "db", "database", "cache", "queue", "redis", "amqp", "smtp", "ldap",
     }
 )  # fmt: skip
 DOC_NETWORKS = tuple(
@@ -215,7 +215,9 @@ def _host_use(node: ast.expr, src: SourceFile) -> Use | None:
         word = _last_word(parent.arg)
         if word in HOST_KEYWORDS:
             return Use(f"passed as {parent.arg}={called}", line)
-        if word in ENDPOINT_WORDS:
+        # url= names a link as often as an endpoint (help texts, schemas); an HTTP client's
+        # url= is the one it fetches.
+        if word in ENDPOINT_WORDS or (word == "url" and isinstance(call, ast.Call) and _http_client_call(call, src)):
             return Use(f"passed as {parent.arg}={called}", line, url=True)
         return None
     if isinstance(parent, ast.Call) and parent.args and parent.args[0] is child:
@@ -224,9 +226,8 @@ def _host_use(node: ast.expr, src: SourceFile) -> Use | None:
             return Use(f"passed as the address to {tail}()", line) if tail in ADDRESS_TUPLE_CALLS else None
         if tail in ADDRESS_CALLS:
             return Use(f"passed to {tail}()", line)
-        qualified = src.qualname(parent.func) or ""
-        if qualified.startswith(HTTP_CLIENT_MODULES) or tail == "urlopen":
-            return Use(f"fetched by {qualified or tail}()", line, url=True)
+        if _http_client_call(parent, src):
+            return Use(f"fetched by {src.qualname(parent.func) or tail}()", line, url=True)
         if _last_word(tail) in ("host", "hostname"):
             return Use(f"passed to {tail}(), which takes a host", line)
         return None
@@ -241,6 +242,11 @@ def _host_use(node: ast.expr, src: SourceFile) -> Use | None:
             if isinstance(target, ast.Subscript) and (use := _settings_key_use(string_value(target.slice), line)):
                 return use
     return None
+
+
+def _http_client_call(call: ast.Call, src: SourceFile) -> bool:
+    qualified = src.qualname(call.func) or ""
+    return qualified.startswith(HTTP_CLIENT_MODULES) or call_tail(call) == "urlopen"
 
 
 def _settings_key_use(key: str | None, line: int) -> Use | None:
@@ -422,8 +428,10 @@ def _place(node: ast.Constant, walk: Walk) -> Place | None:
         targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
         name = next((n for t in targets if (n := target_name(t))), None)
         variable = next((t.id for t in targets if isinstance(t, ast.Name)), "")
-        module_level = walk.src.index.function_of.get(parent) is None and isinstance(walk.parent(parent), ast.Module)
-        setting = variable if module_level and CONSTANT_NAME.match(variable) else ""
+        # An ALL_CAPS name outside functions (a module or class constant) is a setting that
+        # frameworks and callers read by name (DB_HOST, Config.API_BASE).
+        constant = walk.src.index.function_of.get(parent) is None
+        setting = variable if constant and CONSTANT_NAME.match(variable) else ""
         endpoint = bool(setting) and _last_word(setting) in ENDPOINT_WORDS
         if setting and _last_word(setting) not in HOST_KEYWORDS:
             setting = ""
