@@ -15,17 +15,19 @@ What is renamed (one new name per old name, the same everywhere in the file):
 What is kept, because it is the API and renaming it changes what the program means:
 - imported module and object names, attributes of anything else (imported modules, framework
   objects, values the file did not build), keyword arguments of every other call, builtins;
-- dunder names; module-level ALL_CAPS names (settings and configuration keys that frameworks
-  read by name); names in a class whose bases come from outside the file, except its private
-  (``_x``) and test methods: public methods and class attributes there may override hooks the
-  framework calls by name (setUp, get, Meta, fields); the parameters of such methods and of
-  decorated functions (frameworks pass them by keyword);
+- dunder names; ALL_CAPS names outside functions (settings and configuration keys that
+  frameworks read by name: Django settings, Flask config classes); the throwaway ``_``;
+- names in a class whose bases come from outside the file, except its private (``_x``) and
+  test methods: public methods and class attributes there may override hooks the framework
+  calls by name (setUp, get, Meta, fields); the parameters of such methods and of decorated
+  functions (frameworks pass them by keyword);
 - prefixes that tools read: ``test`` (kept as ``test_``), ``Test`` and leading underscores.
 
 Strings: a docstring's words are renamed. Any other string is renamed only when it is free
-text - letters, digits, spaces, ``_`` and ``-`` - and none of its occurrences is used as an
+text - words of letters (maybe numbered) between spaces, ``_`` and ``-`` - and none of its occurrences is used as an
 API value: passed to a call of something the file does not define, compared, used as a key or
-index, formatted, returned, assigned to a kept name, or held in a variable or parameter that is
+index, read as an object (``x.attr``), formatted, returned, assigned to a kept name, or held in
+a variable or parameter that is
 used in one of those ways. A string with other characters (dots, colons, slashes, ``%``,
 ``@``) carries its format as evidence (a host name, URL, path, template, dotted import path)
 and is never renamed; neither are bytes, f-strings, implicitly concatenated strings and strings
@@ -191,8 +193,8 @@ class _Plan:
         scope = self.parents.get(node)
         while scope is not None and not isinstance(scope, FunctionNode | ast.ClassDef | ast.Module):
             scope = self.parents.get(scope)
-        if isinstance(scope, ast.Module) and name.isupper():
-            self.kept.add(name)  # a setting or configuration key
+        if isinstance(scope, ast.Module | ast.ClassDef) and name.isupper():
+            self.kept.add(name)  # a setting or configuration key (DB_HOST, Config.SECRET_KEY)
         elif isinstance(scope, ast.ClassDef):
             if scope in self.external_classes:
                 self.kept.add(name)
