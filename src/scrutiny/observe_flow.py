@@ -105,6 +105,14 @@ class FunctionFlow:
             after < b.at < before and isinstance(_unawaited(b.value), ast.Call) for b in self.bindings.get(name, ())
         )
 
+    @cached_property
+    def built(self) -> dict[str, list[tuple[int, int]]]:
+        """Where each name is assigned a call's result (an object the function built or fetched)."""
+        return {
+            name: [b.at for b in bindings if isinstance(_unawaited(b.value), ast.Call)]
+            for name, bindings in self.bindings.items()
+        }
+
     def only_value(self, name: str) -> ast.expr | None:
         bindings = self.bindings.get(name, [])
         return bindings[0].value if len(bindings) == 1 else None
@@ -214,12 +222,7 @@ class FileFlow:
         """The assertions that check an error state: see the module docstring."""
         flow = self.flow(function)
         waits = self.observer.error_waits()
-        bound_by_waits: dict[str, tuple[int, int]] = {}
-        for wait in waits:
-            if isinstance(wait, ast.Assign) and self.observer.index.function_of.get(wait) is function:
-                for target in wait.targets:
-                    if isinstance(target, ast.Name):
-                        bound_by_waits.setdefault(target.id, position(wait))
+        bound_by_waits = self._bound_by_waits.get(function, {})
         parents = self.observer.index.parents
         found = []
         for assertion in assertions:
@@ -231,6 +234,19 @@ class FileFlow:
                 found.append(assertion)
         return found
 
+    @cached_property
+    def _bound_by_waits(self) -> dict[FunctionNode, dict[str, tuple[int, int]]]:
+        """Per function, the names a wait for the error status assigns, and where first."""
+        found: dict[FunctionNode, dict[str, tuple[int, int]]] = {}
+        function_of = self.observer.index.function_of
+        for wait in sorted(self.observer.error_waits(), key=position):
+            function = function_of.get(wait)
+            if isinstance(wait, ast.Assign) and function is not None:
+                for target in wait.targets:
+                    if isinstance(target, ast.Name):
+                        found.setdefault(function, {}).setdefault(target.id, position(wait))
+        return found
+
     # Cleanup checks -------------------------------------------------------------------
 
     def cleanup_checks(self, function: FunctionNode, block: list[ast.stmt]) -> Iterator[list[ast.stmt]]:
@@ -238,10 +254,7 @@ class FileFlow:
         before the next operation, when one of those assertions finds state read back after
         the operation empty or gone."""
         flow = self.flow(function)
-        built = {
-            name: [b.at for b in bindings if isinstance(_unawaited(b.value), ast.Call)]
-            for name, bindings in flow.bindings.items()
-        }
+        built = flow.built
         operations = [i for i, s in enumerate(block) if self._operates_on_built(s, built)]
         for number, start in enumerate(operations):
             end = operations[number + 1] if number + 1 < len(operations) else len(block)
