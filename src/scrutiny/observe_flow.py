@@ -159,9 +159,10 @@ class FileFlow:
         """The first parameter of a method (the instance or class it is called on)."""
         owner = self.src.index.parents.get(function)
         params = function.args.posonlyargs + function.args.args
-        if isinstance(owner, ast.ClassDef) and params:
-            return params[0].arg
-        return None
+        if not isinstance(owner, ast.ClassDef) or not params:
+            return None
+        static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
+        return None if static else params[0].arg
 
     # API calls ------------------------------------------------------------------------
 

@@ -42,14 +42,13 @@ URL_SCHEMES = frozenset(
     }
 )  # fmt: skip
 # Top-level domains a dotted name ends with when it is a host name. Endings that are also
-# file extensions or module names (py, sh, md, pl, app, dev, info, int, cloud, local) are
-# left out: config.dev, logging.info and setup.py are not hosts.
+# file extensions or module names (py, sh, md, pl, br, au, ai, cl, app, dev, info, int,
+# cloud, local) are left out: config.dev, logging.info, setup.py and page.br are not hosts.
 KNOWN_TLDS = frozenset(
     {
-        "com", "net", "org", "edu", "gov", "mil", "io", "co", "biz", "ai", "me", "tv", "xyz", "online", "tech",
-        "corp", "us", "uk", "de", "fr", "nl", "be", "ch", "at", "se", "no", "dk", "fi", "es", "pt", "ie", "eu",
-        "ru", "cn", "jp", "kr", "br", "au", "nz", "ca", "mx", "ar", "za", "tw", "hk", "sg", "cz", "gr", "hu",
-        "ro", "ua", "il", "tr", "vn", "ph", "th", "cl",
+        "com", "net", "org", "edu", "gov", "mil", "io", "co", "biz", "me", "tv", "xyz", "online", "tech", "corp",
+        "us", "uk", "de", "fr", "nl", "be", "ch", "at", "se", "no", "dk", "fi", "es", "pt", "ie", "eu", "ru", "cn",
+        "jp", "kr", "nz", "ca", "mx", "za", "tw", "hk", "sg", "cz", "gr", "hu", "ro", "ua", "il", "vn", "ph",
     }
 )  # fmt: skip
 # Domains reserved for documentation and testing (RFC 2606, RFC 6761) and loopback names.
@@ -72,6 +71,9 @@ DOC_NETWORKS = tuple(
 )
 # Argument and settings-key names (their last word) whose value is a host.
 HOST_KEYWORDS = frozenset({"host", "hostname", "server", "servername"})
+# The last word of a constant's name that makes it a host setting (DB_HOST; not SERVER,
+# which is as often a product or header name).
+SETTING_HOST_WORDS = frozenset({"host", "hostname"})
 # Words that name a kind of host, or hold a setting, rather than a host.
 HOST_WORDS = HOST_KEYWORDS | {
     "hosts", "domain", "fqdn", "addr", "address", "endpoint", "remote", "peer", "proxy", "broker", "nameserver",
@@ -234,6 +236,9 @@ def _host_use(node: ast.expr, src: SourceFile) -> Use | None:
     if in_address:
         return None
     if isinstance(parent, ast.Dict):
+        formatted = parents.get(parent)
+        if isinstance(formatted, ast.BinOp) and isinstance(formatted.op, ast.Mod) and formatted.right is parent:
+            return None  # the mapping of a "%(host)s" message, not a setting
         index = next((i for i, v in enumerate(parent.values) if v is child), None)
         key = string_value(parent.keys[index]) if index is not None else None
         return _settings_key_use(key, line)
@@ -431,9 +436,9 @@ def _place(node: ast.Constant, walk: Walk) -> Place | None:
         # An ALL_CAPS name outside functions (a module or class constant) is a setting that
         # frameworks and callers read by name (DB_HOST, Config.API_BASE).
         constant = walk.src.index.function_of.get(parent) is None
-        setting = variable if constant and CONSTANT_NAME.match(variable) else ""
+        setting = variable if constant and CONSTANT_NAME.match(variable.lstrip("_")) else ""
         endpoint = bool(setting) and _last_word(setting) in ENDPOINT_WORDS
-        if setting and _last_word(setting) not in HOST_KEYWORDS:
+        if setting and _last_word(setting) not in SETTING_HOST_WORDS:
             setting = ""
         return Place(name, "", direct, assigned=variable, setting=setting, endpoint=endpoint)
     if isinstance(parent, ast.arguments):
