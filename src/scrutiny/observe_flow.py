@@ -46,17 +46,6 @@ def _calls_in(node: ast.AST) -> Iterator[ast.Call]:
             yield child
 
 
-def _own_nodes(function: FunctionNode) -> Iterator[ast.AST]:
-    """The nodes of ``function`` outside the functions and classes nested in it."""
-    stack: list[ast.AST] = list(reversed(function.body))
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in reversed(list(ast.iter_child_nodes(node))):
-            if not isinstance(child, FunctionNode | ast.ClassDef | ast.Lambda):
-                stack.append(child)
-
-
 def _unawaited(node: ast.expr | None) -> ast.expr | None:
     return node.value if isinstance(node, ast.Await) else node
 
@@ -72,12 +61,13 @@ class Binding:
 class FunctionFlow:
     """One function's assignments, read once and shared by the questions below."""
 
-    def __init__(self, function: FunctionNode, observer: Observer) -> None:
+    def __init__(self, function: FunctionNode, statements: list[ast.AST]) -> None:
+        """``statements``: the function's own assignments, handlers and with blocks (not
+        those of functions nested in it), in source order."""
         self.function = function
-        self.observer = observer
         self.bindings: dict[str, list[Binding]] = {}
         self.caught: set[str] = set()  # names bound to exceptions: except ... as e, with raises() as cm
-        for node in _own_nodes(function):
+        for node in statements:
             if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
@@ -130,8 +120,18 @@ class FileFlow:
     def flow(self, function: FunctionNode) -> FunctionFlow:
         flow = self._functions.get(function)
         if flow is None:
-            flow = self._functions[function] = FunctionFlow(function, self.observer)
+            flow = self._functions[function] = FunctionFlow(function, self._statements.get(function, []))
         return flow
+
+    @cached_property
+    def _statements(self) -> dict[FunctionNode | None, list[ast.AST]]:
+        """The nodes FunctionFlow reads, by the function they belong to: one pass per file."""
+        index = self.src.index
+        found: dict[FunctionNode | None, list[ast.AST]] = {}
+        nodes = index.of_type(ast.Assign, ast.AnnAssign, ast.ExceptHandler, ast.With, ast.AsyncWith)
+        for node in sorted(nodes, key=lambda n: (n.lineno, n.col_offset)):  # type: ignore[attr-defined]
+            found.setdefault(index.function_of.get(node), []).append(node)
+        return found
 
     @cached_property
     def data_attributes(self) -> frozenset[str]:
@@ -225,12 +225,13 @@ class FileFlow:
         waits = self.observer.error_waits()
         bound_by_waits = self._bound_by_waits.get(function, {})
         parents = self.observer.index.parents
+        statement_nodes = self.observer.index.statement_nodes
         found = []
         for assertion in assertions:
             if assertion in waits or _expects_raise(assertion) or _inside_handler(assertion, parents):
                 found.append(assertion)
                 continue
-            names = {n.id for n in ast.walk(assertion) if isinstance(n, ast.Name)}
+            names = {n.id for n in statement_nodes.get(assertion, ()) if isinstance(n, ast.Name)}
             if names & flow.caught or any(bound_by_waits.get(n, (1 << 30, 0)) < position(assertion) for n in names):
                 found.append(assertion)
         return found
@@ -269,8 +270,7 @@ class FileFlow:
     def _assertion_set(self) -> frozenset[ast.stmt]:
         return frozenset(self.observer.assertions)
 
-    @staticmethod
-    def _operates_on_built(statement: ast.stmt, built: dict[str, list[tuple[int, int]]]) -> bool:
+    def _operates_on_built(self, statement: ast.stmt, built: dict[str, list[tuple[int, int]]]) -> bool:
         """A call whose result is dropped, handed (or called on) an object built earlier."""
         if not isinstance(statement, ast.Expr):
             return False
@@ -278,7 +278,10 @@ class FileFlow:
         if not isinstance(call, ast.Call) or last_name(call).startswith(("assert", "fail")):
             return False
         here = position(statement)
-        return any(isinstance(n, ast.Name) and any(at < here for at in built.get(n.id, ())) for n in ast.walk(call))
+        return any(
+            isinstance(n, ast.Name) and any(at < here for at in built.get(n.id, ()))
+            for n in self.observer.index.statement_nodes.get(statement, ())
+        )
 
     def _finds_absent(self, assertion: ast.stmt, flow: FunctionFlow, operation: tuple[int, int]) -> bool:
         operands = _absence_operands(assertion, flow)

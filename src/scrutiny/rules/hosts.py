@@ -22,6 +22,7 @@ import ast
 import ipaddress
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -198,6 +199,7 @@ class Use(NamedTuple):
     url: bool = False  # where a URL goes (an HTTP client call, url=): a domain there is an endpoint
 
 
+@lru_cache(maxsize=4096)  # keyword and key names repeat across a file
 def _last_word(name: str) -> str:
     parts = name_parts(name)
     return parts[-1] if parts else ""
@@ -254,6 +256,10 @@ def _http_client_call(call: ast.Call, src: SourceFile) -> bool:
     return qualified.startswith(HTTP_CLIENT_MODULES) or call_tail(call) == "urlopen"
 
 
+# The last words of argument and key names _host_use reads.
+PLACE_WORDS = HOST_KEYWORDS | ENDPOINT_WORDS | {"url"}
+
+
 def _settings_key_use(key: str | None, line: int) -> Use | None:
     """A settings key ('host', 'DB_HOST', 'api_url'); 'SocketServer' is not one."""
     if not key or key not in (key.lower(), key.upper()):
@@ -266,6 +272,26 @@ def _settings_key_use(key: str | None, line: int) -> Use | None:
     return None
 
 
+def _host_place_values(src: SourceFile) -> list[ast.expr]:
+    """The values standing where _host_use looks (keyword values, first arguments and the
+    host of an address tuple, dict values, values stored under a key), in source order."""
+    found: list[ast.expr] = []
+    for node in src.index.of_type(ast.keyword, ast.Call, ast.Dict, ast.Assign):
+        if isinstance(node, ast.keyword):
+            if node.arg and _last_word(node.arg) in PLACE_WORDS:
+                found.append(node.value)
+        elif isinstance(node, ast.Call) and node.args:
+            first = node.args[0]
+            found.append(first.elts[0] if isinstance(first, ast.Tuple) and first.elts else first)
+        elif isinstance(node, ast.Dict):
+            found.extend(v for k, v in zip(node.keys, node.values, strict=True) if isinstance(k, ast.Constant))
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) for t in node.targets):
+            found.append(node.value)
+    found = [n for n in found if isinstance(n, ast.Name | ast.Constant)]
+    found.sort(key=lambda n: (n.lineno, n.col_offset))
+    return found
+
+
 class HostUses:
     """Where a file hands values to the places that take hosts, found in one pass."""
 
@@ -274,14 +300,12 @@ class HostUses:
         self.names: dict[tuple[ast.AST | None, str], Use] = {}  # (function or None, name) -> first use
         self.anywhere: dict[str, Use] = {}  # name -> its first use in any scope
         index = src.index
-        for node in index.of_type(ast.Constant):
-            assert isinstance(node, ast.Constant)
-            if isinstance(node.value, str) and node.value not in self.values and _could_name_host(node.value):
-                if (use := _host_use(node, src)) is not None:
-                    self.values[node.value] = use
-        for node in index.of_type(ast.Name):
-            assert isinstance(node, ast.Name)
-            if isinstance(node.ctx, ast.Load) and (use := _host_use(node, src)) is not None:
+        for node in _host_place_values(src):
+            if isinstance(node, ast.Constant):
+                if isinstance(node.value, str) and node.value not in self.values and _could_name_host(node.value):
+                    if (use := _host_use(node, src)) is not None:
+                        self.values[node.value] = use
+            elif isinstance(node, ast.Name) and (use := _host_use(node, src)) is not None:
                 self.names.setdefault((index.function_of.get(node), node.id), use)
                 self.anywhere.setdefault(node.id, use)
 
