@@ -34,6 +34,7 @@ NAME_IS_EVIDENCE = {
     "SCR403": "a bind-all address is told from a netmask by the setting or parameter it is stored in",
     "SCR405": "debug=True is the evidence, and here the callee is the fixture's own function",
     "SCR452": "a signing key is a key because of the parameter or setting that holds it",
+    "SCR870": "a page size is told by the keyword it is passed as (limit=); here the callee is the fixture's own",
     "SCR652": "a skipped test's name is the only statement of what it checks (test_csrf_...)",
     "SCR701": "passwords and tokens reach the log under their names (as CodeQL's cleartext logging)",
     "SCR702": "the logged request object is told by its name where nothing else types it",
@@ -55,6 +56,7 @@ WORD_DEPENDENT = {
     "SCR922": "a session store is recognised by the name of the key (session_id)",
     "SCR935": "host matching is recognised by the names of the split parts (host_parts)",
     "SCR937": "a validator is recognised by its function's name (validate_*)",
+    "SCR601": "an assert reads a user's authentication state when the object is named user (user.is_admin)",
 }
 EXCLUDED = NAME_IS_EVIDENCE | WORD_DEPENDENT
 CHECKED = [p for p in sorted(FIXTURES.glob("*.py")) if p.stem not in EXCLUDED]

@@ -381,6 +381,8 @@ class HardcodedHost(Rule):
         kind = _ip_kind(text) or (_ip_kind(bare) if bare != text else "")
         if kind:
             return f"{kind} '{text}'{where}"
+        if place.compared and "://" not in text:
+            return ""
         if "://" not in text and _domain_name(bare):
             return f"host name '{text}'{where} (a domain name)"
         if "://" not in text and not _host_word(text):
@@ -418,6 +420,7 @@ class Place(NamedTuple):
     assigned: str = ""  # the variable it is assigned to, whose uses may say it is a host
     setting: str = ""  # a module-level ALL_CAPS setting it is assigned to (DB_HOST)
     endpoint: bool = False  # stored under a settings key or argument that names an endpoint
+    compared: bool = False  # an operand of a comparison
     parameter: str = ""  # the parameter it is the default of, in ``function``
     function: ast.AST | None = None
 
@@ -470,5 +473,6 @@ def _place(node: ast.Constant, walk: Walk) -> Place | None:
         function = walk.parent(parent)
         defaulted = function if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) else None
         return Place(name, "", direct, parameter=name or "", function=defaulted)
-    # Comparisons check a value rather than fix one; only addresses and URLs count there.
-    return Place(None, "", direct)
+    # Comparisons check a value rather than fix one ("gitlab.com" in url): only addresses
+    # and URLs count there.
+    return Place(None, "", direct, compared=isinstance(parent, ast.Compare))
