@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,10 @@ import pytest
 
 from scrutiny import cli
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "test_bug_1825537.py"
+# The seed sits beside the checkout (../shared/seed); SCRUTINY_SEED points elsewhere, as from a worktree.
+SEED = Path(
+    os.environ.get("SCRUTINY_SEED") or Path(__file__).resolve().parents[2] / "shared" / "seed" / "test_bug_1825537.py"
+)
 
 
 def seed_path() -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from scrutiny import commented, source
-from scrutiny.observe_facts import CLEANUP_WORDS, CLIENT_NAME, ERROR_WORDS, Observer, is_assertion
+from scrutiny.observe_facts import Observer, is_assertion, parameters
 from scrutiny.source import SIMPLE_STATEMENTS
 
 # Parsing comment text as code warns about things like "1if"; the parse result is what counts.
@@ -81,24 +81,17 @@ def files() -> list[source.SourceFile]:
     return corpus()
 
 
-def plain_facts(src: source.SourceFile, statement: ast.stmt) -> tuple[set[str], bool, bool, bool, bool]:
-    """(parameters used, cleanup words, error words, client words, waits for 'error'),
-    read from the statement's own nodes."""
+def plain_facts(src: source.SourceFile, statement: ast.stmt) -> tuple[set[str], bool]:
+    """(parameters used, waits for 'error'), read from the statement's own nodes."""
     function = src.index.function_of[statement]
     params = set()
     if function is not None:
-        params = {a.arg for a in function.args.args + function.args.kwonlyargs} - {"self", "cls"}
-    words: list[str] = []
+        params = set(parameters(function, src.index.parents))
     names: set[str] = set()
     waits = False
     for node in ast.walk(statement):
         if isinstance(node, ast.Name):
             names.add(node.id)
-            words.append(node.id)
-        elif isinstance(node, ast.Attribute):
-            words.append(node.attr)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
-            words.append(node.value)
         elif isinstance(node, ast.Call):
             for argument in node.args:
                 values = argument.elts if isinstance(argument, ast.List | ast.Tuple) else [argument]
@@ -106,27 +99,19 @@ def plain_facts(src: source.SourceFile, statement: ast.stmt) -> tuple[set[str], 
                     isinstance(v, ast.Constant) and isinstance(v.value, str) and v.value.lower() == "error"
                     for v in values
                 )
-    text = " ".join(words)
-    client = any(CLIENT_NAME.search(w) for w in words if w.isidentifier())
-    return names & params, bool(CLEANUP_WORDS.search(text)), bool(ERROR_WORDS.search(text)), client, waits
+    return names & params, waits
 
 
 def test_statement_facts_match_a_walk_of_each_statement(files: list[source.SourceFile]) -> None:
-    checked = {"uses": 0, "cleanup": 0, "error": 0, "client": 0, "waits": 0}
+    checked = {"uses": 0, "waits": 0}
     for src in files:
         observer = Observer(src)
         uses = dict(observer.parameter_uses())
         for statement in src.index.statement_nodes:
-            used, cleanup, error, client, waits = plain_facts(src, statement)
-            fast = (
-                uses.get(statement, set()),
-                observer.has_words(statement, 1),
-                observer.has_words(statement, 2),
-                observer.has_words(statement, 4),
-                statement in observer.error_waits(),
-            )
-            assert fast == (used, cleanup, error, client, waits), (src.path, statement.lineno)
-            for name, value in zip(checked, (used, cleanup, error, client, waits), strict=True):
+            used, waits = plain_facts(src, statement)
+            fast = (uses.get(statement, set()), statement in observer.error_waits())
+            assert fast == (used, waits), (src.path, statement.lineno)
+            for name, value in zip(checked, (used, waits), strict=True):
                 checked[name] += bool(value)
         assertions = [s for s in src.index.nodes if isinstance(s, SIMPLE_STATEMENTS) and is_assertion(s)]
         assert observer.assertions == [s for s in assertions if src.index.function_of[s] is not None]
@@ -134,12 +119,9 @@ def test_statement_facts_match_a_walk_of_each_statement(files: list[source.Sourc
     assert all(count > 0 for count in checked.values()), checked
 
 
-def test_word_flags_fold_case_like_the_patterns() -> None:
+def test_error_waits_are_positional_arguments() -> None:
     src = source.load(EDGES.encode(), "edges.py")
-    observer = Observer(src)
-    lines = {s.lineno for s in src.index.statement_nodes if observer.has_words(s, 4)}
-    assert 8 in lines  # "\u017fession" matches "session" only case-insensitively
-    waits = sorted(s.lineno for s in observer.error_waits())
+    waits = sorted(s.lineno for s in Observer(src).error_waits())
     assert waits == [2, 3, 6]  # not a keyword argument, not a starred list
 
 

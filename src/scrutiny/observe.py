@@ -8,25 +8,19 @@ logged) so the review can say what was checked and on which lines it rests.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterator
 
 from scrutiny.context import FileContext
 from scrutiny.findings import Category, Citation, Observation
-from scrutiny.observe_facts import (
-    CLEANUP,
-    CLIENT,
-    ERROR,
-    ERROR_WORDS,
-    Observer,
-    is_assertion,
-    last_name,
-    position,
-)
+from scrutiny.observe_facts import Observer, is_assertion, last_name, parameters, position
+from scrutiny.observe_flow import FileFlow
 from scrutiny.source import SourceFile
 
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
-LOGGER_RECEIVER = re.compile(r"^(log|logger|logging|_log|_logger|LOG|LOGGER)$", re.IGNORECASE)
+# Calls that hand out a logger, and the names logging libraries and frameworks give theirs
+# (the logging module, loguru's logger, Flask's app.logger): API names, not the file's own.
+LOGGER_FACTORIES = frozenset({"getLogger", "get_logger", "getChild", "LoggerAdapter", "get_task_logger"})
+LOGGER_API_NAMES = frozenset({"logging", "log", "logger"})
 SKIP_CALLS = frozenset({"skip", "skipTest", "skipIf", "skipUnless", "xfail"})  # the called name's last part
 HANDLE_CALLS = {
     "open": "file",
@@ -48,11 +42,12 @@ FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 def observe(src: SourceFile, context: FileContext) -> list[Observation]:
     observer = Observer(src)
+    flows = FileFlow(observer)
     observations: list[Observation] = []
-    observations.extend(_input_validation(observer, context))
+    observations.extend(_input_validation(observer, flows, context))
     observations.extend(_authorization(src))
-    observations.extend(_error_handling(observer))
-    observations.extend(_resource_cleanup(observer))
+    observations.extend(_error_handling(observer, flows))
+    observations.extend(_resource_cleanup(observer, flows))
     observations.extend(_disabled_checks(src))
     observations.extend(_logging(src))
     return observations
@@ -81,7 +76,7 @@ def _cite(src: SourceFile, node: ast.AST, role: str, detail: str = "") -> Citati
 # Input validation ------------------------------------------------------------------
 
 
-def _input_validation(observer: Observer, context: FileContext) -> Iterator[Observation]:
+def _input_validation(observer: Observer, flows: FileFlow, context: FileContext) -> Iterator[Observation]:
     """Where untrusted data enters and where parameters go, as the taint engine traced them."""
     from scrutiny.taint.engine import describe
 
@@ -119,16 +114,16 @@ def _input_validation(observer: Observer, context: FileContext) -> Iterator[Obse
         assert function is not None
         if is_assertion(statement):
             uses.setdefault(function, []).append(_cite(src, statement, "assertion", ",".join(sorted(used))))
-        elif observer.has_words(statement, CLIENT) and observer.has_call(statement):
+        elif flows.hands_to_collaborator(statement, function):
             uses.setdefault(function, []).append(_cite(src, statement, "api-call", ",".join(sorted(used))))
     # Only the call sites of functions that pass parameters to API calls are cited.
-    wanted = {f.name for f, citations in uses.items() if any(c.role == "api-call" for c in citations)}
-    calls_by_function = _calls_to_local_functions(observer, wanted) if wanted else {}
+    wanted = {f for f, citations in uses.items() if any(c.role == "api-call" for c in citations)}
+    calls_by_function = _calls_to_local_functions(observer, flows, wanted) if wanted else {}
     owners = _owners(src)
     for function, citations in uses.items():
         if not any(c.role == "api-call" for c in citations):
             continue
-        names = [a.arg for a in function.args.args + function.args.kwonlyargs if a.arg not in ("self", "cls")]
+        names = parameters(function, observer.index.parents)
         header = Citation(src.path, function.lineno, function.lineno, "parameters", ",".join(names))
         callers = tuple(calls_by_function.get(function.name, ()))
         traced = flow.functions.get(owners.get(function, function.name))
@@ -173,10 +168,16 @@ def _owners(src: SourceFile) -> dict[FunctionNode, str]:
     return names
 
 
-def _calls_to_local_functions(observer: Observer, defined: set[str]) -> dict[str, list[Citation]]:
-    """Call sites of the file's own functions named in ``defined``, each with where its
-    arguments come from."""
+def _calls_to_local_functions(
+    observer: Observer, flows: FileFlow, wanted: set[FunctionNode]
+) -> dict[str, list[Citation]]:
+    """Call sites of the file's own functions in ``wanted``, each with where its arguments
+    come from: a function called by its name, a method through the instance or class it is
+    bound to (``self.helper()``), not any other object's method that shares its name."""
     src, index = observer.src, observer.index
+    methods = {f.name for f in wanted if isinstance(index.parents.get(f), ast.ClassDef)}
+    functions = {f.name for f in wanted} - methods
+    classes = {c.name for c in index.of_type(ast.ClassDef) if isinstance(c, ast.ClassDef)}
     assigned: dict[tuple[FunctionNode | None, str], ast.AST] = {}
     for statement in index.of_type(ast.Assign):
         assert isinstance(statement, ast.Assign)
@@ -187,10 +188,16 @@ def _calls_to_local_functions(observer: Observer, defined: set[str]) -> dict[str
     for call in index.of_type(ast.Call):
         assert isinstance(call, ast.Call)
         func = call.func
-        callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        if callee not in defined:
-            continue
         function = index.function_of.get(call)
+        if isinstance(func, ast.Name) and func.id in functions:
+            callee = func.id
+        elif isinstance(func, ast.Attribute) and func.attr in methods and isinstance(func.value, ast.Name):
+            bound = func.value.id
+            if bound not in classes and (function is None or bound != flows.instance_name(function)):
+                continue
+            callee = func.attr
+        else:
+            continue
         origins: list[str] = []
         for argument in call.args:
             if isinstance(argument, ast.Constant):
@@ -215,7 +222,7 @@ def _short(node: ast.AST) -> str:
 # Error handling -----------------------------------------------------------------------
 
 
-def _error_handling(observer: Observer) -> Iterator[Observation]:
+def _error_handling(observer: Observer, flows: FileFlow) -> Iterator[Observation]:
     src = observer.src
     handlers = observer.index.of_type(ast.ExceptHandler)
     if handlers:
@@ -225,37 +232,32 @@ def _error_handling(observer: Observer) -> Iterator[Observation]:
             f"{len(handlers)} exception handler(s)",
             tuple(_cite(src, h, "handler") for h in handlers[:50]),
         )
-    checks: dict[FunctionNode, list[Citation]] = {}
     if not observer.assertions:
         return  # a function is cited only for an assertion, with its waits for the error
     function_of = observer.index.function_of
     asserted = set(observer.assertions)
-    waits = [
-        s
-        for s in observer.error_waits()
-        if isinstance(s, ast.Expr | ast.Assign) and function_of[s] is not None and s not in asserted
-    ]
-    error_named: dict[FunctionNode, bool] = {}
-    for statement in sorted([*observer.assertions, *waits], key=position):
+    by_function: dict[FunctionNode, list[ast.stmt]] = {}
+    for statement in observer.assertions:
         function = function_of[statement]
         assert function is not None
-        if statement in asserted:
-            named = error_named.get(function)
-            if named is None:
-                named = error_named[function] = bool(ERROR_WORDS.search(function.name))
-            if (named or observer.has_words(statement, ERROR)) and not observer.has_words(statement, CLEANUP):
-                checks.setdefault(function, []).append(_cite(src, statement, "error-assertion"))
-        else:
-            checks.setdefault(function, []).append(_cite(src, statement, "error-wait"))
-    for function, citations in checks.items():
-        if any(c.role == "error-assertion" for c in citations):
-            yield Observation(
-                Category.ERROR_HANDLING,
-                "error-state-checks",
-                f"{function.name} checks the expected error state",
-                tuple(citations),
-                (("function", function.name),),
-            )
+        by_function.setdefault(function, []).append(statement)
+    waits: dict[FunctionNode, list[ast.stmt]] = {}
+    for statement in observer.error_waits():
+        function = function_of[statement]
+        if isinstance(statement, ast.Expr | ast.Assign) and function is not None and statement not in asserted:
+            waits.setdefault(function, []).append(statement)
+    for function in sorted(by_function, key=position):
+        checks = flows.error_assertions(function, by_function[function])
+        if not checks:
+            continue
+        cited = sorted([*checks, *waits.get(function, [])], key=position)
+        yield Observation(
+            Category.ERROR_HANDLING,
+            "error-state-checks",
+            f"{function.name} checks the expected error state",
+            tuple(_cite(src, s, "error-wait" if s not in asserted else "error-assertion") for s in cited),
+            (("function", function.name),),
+        )
 
 
 # Resource cleanup ---------------------------------------------------------------------
@@ -268,7 +270,7 @@ def _leading_comment_start(src: SourceFile, line: int) -> int:
     return start
 
 
-def _resource_cleanup(observer: Observer) -> Iterator[Observation]:
+def _resource_cleanup(observer: Observer, flows: FileFlow) -> Iterator[Observation]:
     src = observer.src
     managed: set[ast.AST] = set()
     for node in observer.index.of_type(ast.With, ast.AsyncWith):
@@ -285,15 +287,15 @@ def _resource_cleanup(observer: Observer) -> Iterator[Observation]:
                 f"{HANDLE_CALLS[name]} opened by {name}" + (" in a with block" if node in managed else ""),
                 (_cite(src, node, role, name),),
             )
-    # A run is cited only when it holds an assertion, so only functions with an assertion
-    # about resource state are walked.
+    # Only functions with an assertion can check that anything was cleaned up.
     function_of = observer.index.function_of
-    asserting = {function_of[s] for s in observer.assertions if observer.has_words(s, CLEANUP)}
+    asserting = {function_of[s] for s in observer.assertions}
     for function in observer.index.functions() if asserting else ():
         if function not in asserting:
             continue
         for block in _blocks(function):
-            yield from _cleanup_runs(observer, function, block)
+            for checked in flows.cleanup_checks(function, block):
+                yield _cleanup_observation(src, function, checked, set(observer.assertions))
 
 
 def _blocks(function: FunctionNode) -> Iterator[list[ast.stmt]]:
@@ -310,28 +312,22 @@ def _blocks(function: FunctionNode) -> Iterator[list[ast.stmt]]:
                     stack.append(inner)
 
 
-def _cleanup_runs(observer: Observer, function: FunctionNode, block: list[ast.stmt]) -> Iterator[Observation]:
-    """Runs of consecutive statements about resource state that end in assertions."""
-    src = observer.src
-    run: list[ast.stmt] = []
-    for statement in [*block, None]:
-        if statement is not None and observer.has_words(statement, CLEANUP):
-            run.append(statement)
-            continue
-        asserts = [s for s in run if is_assertion(s)]
-        if asserts:
-            start = _leading_comment_start(src, run[0].lineno)
-            end = run[-1].end_lineno or run[-1].lineno
-            citations = [Citation(src.path, start, end, "cleanup-checks", function.name)]
-            citations.extend(_cite(src, s, "cleanup-assertion") for s in asserts)
-            yield Observation(
-                Category.RESOURCE_CLEANUP,
-                "cleanup-checks",
-                f"{function.name} checks that resources are cleaned up",
-                tuple(citations),
-                (("function", function.name),),
-            )
-        run = []
+def _cleanup_observation(
+    src: SourceFile, function: FunctionNode, checked: list[ast.stmt], assertions: set[ast.stmt]
+) -> Observation:
+    """The statements that read state back after an operation and assert on it, cited from
+    the comment above the first to the end of the last assertion."""
+    start = _leading_comment_start(src, checked[0].lineno)
+    end = checked[-1].end_lineno or checked[-1].lineno
+    citations = [Citation(src.path, start, end, "cleanup-checks", function.name)]
+    citations.extend(_cite(src, s, "cleanup-assertion") for s in checked if s in assertions)
+    return Observation(
+        Category.RESOURCE_CLEANUP,
+        "cleanup-checks",
+        f"{function.name} checks that resources are cleaned up",
+        tuple(citations),
+        (("function", function.name),),
+    )
 
 
 # Disabled checks ----------------------------------------------------------------------
@@ -377,11 +373,44 @@ def _disabled_checks(src: SourceFile) -> Iterator[Observation]:
 
 def _logging(src: SourceFile) -> Iterator[Observation]:
     citations: list[Citation] = []
+    loggers: tuple[set[str], set[str]] | None = None
     for node in src.index.of_type(ast.Call):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LOG_METHODS:
-            receiver = node.func.value
-            name = receiver.id if isinstance(receiver, ast.Name) else getattr(receiver, "attr", "")
-            if LOGGER_RECEIVER.match(name):
+            if loggers is None:
+                loggers = _loggers(src)
+            if _is_logger(src, node.func.value, *loggers):
                 citations.append(_cite(src, node, "log-call"))
     if citations:
         yield Observation(Category.LOGGING, "log-calls", f"{len(citations)} logging call(s)", tuple(citations[:200]))
+
+
+def _loggers(src: SourceFile) -> tuple[set[str], set[str]]:
+    """(names, attributes) the file assigns a logger to, and the attributes it assigns at all."""
+    held: set[str] = set()
+    assigned: set[str] = set()
+    for node in src.index.of_type(ast.Assign, ast.AnnAssign):
+        assert isinstance(node, ast.Assign | ast.AnnAssign)
+        value = node.value
+        factory = isinstance(value, ast.Call) and last_name(value) in LOGGER_FACTORIES
+        for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+            if isinstance(target, ast.Attribute):
+                assigned.add(target.attr)
+            name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+            if factory and name:
+                held.add(name)
+    return held, assigned
+
+
+def _is_logger(src: SourceFile, receiver: ast.expr, held: set[str], assigned: set[str]) -> bool:
+    """A receiver bound to a logger by a factory call, the logging module or another imported
+    logger, or a logger attribute a framework provides (one the file never assigns)."""
+    if isinstance(receiver, ast.Name):
+        if receiver.id in held:
+            return True
+        imported = src.aliases.get(receiver.id)
+        return imported is not None and imported.rsplit(".", 1)[-1] in LOGGER_API_NAMES
+    if isinstance(receiver, ast.Attribute):
+        if receiver.attr in held:
+            return True
+        return receiver.attr not in assigned and receiver.attr.lstrip("_").lower() in LOGGER_API_NAMES
+    return False

@@ -1,19 +1,17 @@
-"""Hard-coded value rules (4xx): credentials and network hosts written into the code."""
+"""Hard-coded credentials (SCR401); hosts are in hosts.py."""
 
 from __future__ import annotations
 
 import ast
-import ipaddress
 import re
 from collections.abc import Iterator
 from functools import lru_cache
 from itertools import pairwise
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, call_tail, default_pairs, name_parts, note, string_value, target_name
+from scrutiny.rules.base import Rule, Walk, default_pairs, name_parts, note, string_value, target_name
 from scrutiny.rules.resolve import module_value
 from scrutiny.source import SourceFile
 
@@ -46,6 +44,8 @@ PLACEHOLDERS = frozenset(
     }
 )  # fmt: skip
 REGEX = re.compile(r"\\[wdsbWDSB]|^\^|\[[^\]]+\][*+?{]")
+# str.isspace's characters (re's \s tests the same Unicode property).
+WHITE_SPACE = re.compile(r"\s")
 
 
 @lru_cache(maxsize=8192)  # called for every assignment, argument and key; names repeat
@@ -280,246 +280,3 @@ class HardcodedPassword(Rule):
                     parts = name_parts(name)
                     if parts and parts[-1] in PASSWORD_WORDS | {"secret"}:
                         yield name, other, "compared with"
-
-
-# SCR402 ---------------------------------------------------------------------------
-
-SHORT_HOST = re.compile(r"^(host|node|compute|server|controller|worker)[-_]?\d+$", re.IGNORECASE)
-FQDN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\.?$", re.IGNORECASE)
-PLAIN_HOST = re.compile(r"^[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]$")
-PORT_SUFFIX = re.compile(r":\d{1,5}$")
-URL_SCHEMES = frozenset(
-    {
-        "http", "https", "ws", "wss", "ftp", "ftps", "sftp", "ldap", "ldaps", "amqp", "amqps", "redis", "rediss",
-        "postgres", "postgresql", "mysql", "mongodb",
-    }
-)  # fmt: skip
-# Domains reserved for documentation and testing (RFC 2606, RFC 6761) and loopback names.
-RESERVED_DOMAINS = ("example.com", "example.org", "example.net", "localhost", "localdomain")
-RESERVED_TLDS = frozenset({"example", "test", "invalid", "localhost"})
-# Hosts that name XML/JSON namespaces and licences in URLs, not servers the code contacts.
-NAMESPACE_HOSTS = frozenset(
-    {"w3.org", "json-schema.org", "purl.org", "xmlsoap.org", "openxmlformats.org", "xml.org", "apache.org"}
-)
-# Name parts that say a URL is an endpoint the code talks to, not a link.
-ENDPOINT_WORDS = frozenset(
-    {
-        "host", "hostname", "server", "endpoint", "endpoints", "api", "base", "service", "backend", "upstream",
-        "webhook", "callback", "auth", "broker", "proxy", "registry", "mirror", "remote", "target", "login",
-        "token", "oauth", "db", "database", "cache", "queue", "redis", "amqp", "smtp", "ldap",
-    }
-)  # fmt: skip
-DOC_NETWORKS = tuple(
-    ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
-)
-# Keywords and names whose value is a host; a plain word there is a host name.
-HOST_KEYWORDS = frozenset({"host", "hostname", "server", "node", "servername"})
-HOST_NAMES = frozenset({"host", "hostname"})
-HOST_WORDS = HOST_KEYWORDS | {
-    "hosts", "domain", "fqdn", "addr", "address", "endpoint", "remote", "peer", "proxy", "broker", "nameserver",
-}  # fmt: skip
-# Names around a literal that say it is a version, an OID, a namespace or an allow-list.
-NOT_HOST_CONTEXTS = ("version", "allowed", "namespace", "xmlns", "license", "objectidentifier")
-NOT_HOSTS = frozenset({"localhost", "default", "none", "null", "all", "any", "auto", "self", "local", "unknown"})
-CONNECT_CALLS = frozenset(
-    {
-        "create_connection", "connect", "gethostbyname", "getaddrinfo", "SMTP", "SMTP_SSL", "FTP", "FTP_TLS",
-        "HTTPConnection", "HTTPSConnection", "POP3", "POP3_SSL", "IMAP4", "IMAP4_SSL",
-    }
-)  # fmt: skip
-
-
-# str.isspace's characters (re's \s tests the same Unicode property); one search beats a
-# generator over the characters of every literal.
-WHITE_SPACE = re.compile(r"\s")
-# What ipaddress.ip_address can accept: hex digits, dots and colons, then an IPv6 zone.
-ADDRESS_CHARACTERS = re.compile(r"[0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]*(?:%.*)?\Z", re.DOTALL)
-
-
-def _reserved_name(host: str) -> bool:
-    host = host.lower().rstrip(".")
-    if host.rsplit(".", 1)[-1] in RESERVED_TLDS:
-        return True
-    return any(host == domain or host.endswith("." + domain) for domain in RESERVED_DOMAINS)
-
-
-def _ip_kind(text: str) -> str:
-    """'IPv4 address' / 'IPv6 address' for a routable literal address, '' otherwise."""
-    if not ADDRESS_CHARACTERS.match(text):
-        return ""  # cheaper than letting ipaddress raise on every word
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return ""
-    if address.is_loopback or address.is_unspecified or any(address in net for net in DOC_NETWORKS):
-        return ""
-    if address.version == 4:
-        # A netmask (255.255.255.0) or network address (10.0.0.0) is not a host; a
-        # four-part version number (1.0.0.0) often looks like one.
-        if text.startswith("255.") or text.endswith(".0"):
-            return ""
-        return "IPv4 address" if text.count(".") == 3 else ""
-    return "IPv6 address" if ":" in text else ""
-
-
-def _url_host(text: str, context_parts: list[str]) -> str:
-    """The host of a URL worth reporting: any host of a service URL (redis://, amqp://
-    ...), an address or machine name in an http(s) URL, or a domain in an http(s) URL
-    stored where an endpoint is expected (api_url, auth_url); links to documentation
-    and project pages are not hosts the code depends on."""
-    if "://" not in text:
-        return ""
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-    except ValueError:
-        return ""
-    scheme = parts.scheme.lower()
-    if scheme not in URL_SCHEMES or not host or _reserved_name(host) or _namespace_host(host):
-        return ""
-    if _ip_kind(host) or SHORT_HOST.match(host):
-        return host
-    if FQDN.match(host) or PLAIN_HOST.match(host):
-        service = scheme not in ("http", "https")
-        if service or "." not in host or set(context_parts) & ENDPOINT_WORDS:
-            return host
-    return ""
-
-
-def _namespace_host(host: str) -> bool:
-    return any(host == h or host.endswith("." + h) for h in NAMESPACE_HOSTS)
-
-
-def _could_name_host(text: str) -> bool:
-    """Whether _host_kind could report ``text`` in some place: its tests of the text alone,
-    tried before the literal's place is worked out (most literals are messages or names)."""
-    if WHITE_SPACE.search(text) or text in ("0.0.0.0", "::"):  # noqa: S104
-        return False
-    if "://" in text or ADDRESS_CHARACTERS.match(text):
-        return True
-    bare = PORT_SUFFIX.sub("", text) if text.count(":") == 1 else text
-    return bool(ADDRESS_CHARACTERS.match(bare) or SHORT_HOST.match(bare) or FQDN.match(bare) or PLAIN_HOST.match(bare))
-
-
-def _host_kind(text: str, place: Place) -> str:
-    """What kind of host the literal names, or '' when it is not one worth reporting.
-
-    ``text`` is one _could_name_host accepted. ``direct`` is False when the literal sits
-    in a tuple or list: a plain word there is an element of a table, not a host name.
-    """
-    context, call_tail, direct, is_keyword = place
-    parts = name_parts(context or "")
-    if host := _url_host(text, parts):
-        return f"URL with host {host}"
-    if kind := _ip_kind(text):
-        return kind
-    bare = PORT_SUFFIX.sub("", text) if text.count(":") == 1 else text
-    if bare != text and (kind := _ip_kind(bare)):
-        return kind
-    if SHORT_HOST.match(bare):
-        return "host name"
-    host_context = call_tail in CONNECT_CALLS or (bool(parts) and parts[-1] in HOST_WORDS)
-    if host_context and FQDN.match(bare) and not _reserved_name(bare):
-        return "host name"
-    if direct and parts and parts[-1] in (HOST_KEYWORDS if is_keyword else HOST_NAMES) and PLAIN_HOST.match(bare):
-        if bare.lower() not in NOT_HOSTS and bare.lower() not in HOST_WORDS and not CONSTANT_NAME.match(bare):
-            return "host name"
-    return ""
-
-
-class HardcodedHost(Rule):
-    """Network host written into the code
-
-    What: a string literal naming a specific host: an IPv4 or IPv6 address, a URL with a
-    host, a short machine name such as host1 or compute-2, or a domain or plain host name
-    given where a host is expected (host=, server=, db_host = ...). Loopback, 0.0.0.0,
-    documentation domains and addresses, docstrings and dict keys are not reported.
-    Why: a fixed host ties the code to one deployment; moving, scaling or securing the
-    service means a code change, and addresses of internal systems leak with the source.
-    In tests, fixed host names make runs depend on each other and hide which host is
-    meant.
-    Example:
-        client = Redis(host="10.1.4.22", port=6379)
-    Fix: read hosts from configuration or the environment; in tests, keep host names in
-    named constants or fixtures (SOURCE_HOST = "host1") so their role is clear.
-    """
-
-    id = "SCR402"
-    name = "hardcoded-host"
-    category = Category.HARDCODED_VALUES
-    cwe = 547
-    severity = Severity.LOW
-    confidence = Confidence.LOW
-    node_types = (ast.Constant,)
-    context = {
-        FileKind.TEST: note("hard-coded hosts are expected in test code"),
-        FileKind.EXAMPLE: note("example code names hosts for the reader to replace"),
-        FileKind.DOCS: note("documentation code names hosts for the reader to replace"),
-        FileKind.MIGRATION: note("migrations record data as it was when they were written"),
-    }
-
-    def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
-        assert isinstance(node, ast.Constant)
-        if not isinstance(node.value, str) or not node.value or not _could_name_host(node.value):
-            return
-        place = _place(node, walk)
-        if place is None:
-            return
-        context, call_tail = place.context, place.call_tail
-        lowered = (context or "").lower() + " " + call_tail.lower()
-        if any(word in lowered for word in NOT_HOST_CONTEXTS) or "oid" in name_parts(lowered):
-            return
-        kind = _host_kind(node.value, place)
-        if not kind:
-            return
-        where = f" for {context}" if context else f" passed to {call_tail}" if call_tail else ""
-        yield self.finding(node, f"hard-coded {kind} '{node.value}'{where}", walk.src, scope=walk.scope_name)
-
-
-class Place(NamedTuple):
-    """Where a string literal is used, as far as deciding whether it names a host."""
-
-    context: str | None  # the name it is stored under or passed as
-    call_tail: str = ""  # last name of the call it is passed to
-    direct: bool = True  # False inside a tuple, list or set
-    is_keyword: bool = False  # a keyword argument, parameter default or dict key
-
-
-def _place(node: ast.Constant, walk: Walk) -> Place | None:
-    """Where the literal is used; None where it is not a value (docstrings, bare
-    strings, dict keys, subscript indexes, f-string parts)."""
-    child: ast.AST = node
-    parent = walk.parent(node)
-    direct = True
-    # Look through a tuple or list: ('db.corp', 5432), [host_a, host_b].
-    while isinstance(parent, ast.Tuple | ast.List | ast.Set):
-        child, parent, direct = parent, walk.parent(parent), False
-    if isinstance(parent, ast.Expr | ast.JoinedStr | ast.FormattedValue):
-        return None
-    if isinstance(parent, ast.Subscript) and parent.slice is child:
-        return None
-    if isinstance(parent, ast.Dict):
-        if any(key is child for key in parent.keys):
-            return None
-        grandparent = walk.parent(parent)
-        if isinstance(grandparent, ast.BinOp) and isinstance(grandparent.op, ast.Mod) and grandparent.right is parent:
-            return None  # the mapping of a "%(node)s" message, not a setting
-        index = next(i for i, value in enumerate(parent.values) if value is child)
-        key = string_value(parent.keys[index])
-        # Only config-style keys ('host', 'DB_HOST') name a setting; 'SocketServer' does not.
-        if key is None or key not in (key.lower(), key.upper()):
-            return Place(None, "", direct)
-        return Place(key, "", direct, is_keyword=True)
-    if isinstance(parent, ast.keyword):
-        call = walk.parent(parent)
-        return Place(parent.arg, call_tail(call) if isinstance(call, ast.Call) else "", direct, is_keyword=True)
-    if isinstance(parent, ast.Call):
-        return None if parent.func is child else Place(None, call_tail(parent), direct)
-    if isinstance(parent, ast.Assign | ast.AnnAssign | ast.AugAssign):
-        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
-        return Place(next((n for t in targets if (n := target_name(t))), None), "", direct)
-    if isinstance(parent, ast.arguments):
-        name = next((name for name, value in default_pairs(parent) if value is child), None)
-        return Place(name, "", direct, is_keyword=True)
-    # Comparisons check a value rather than fix one; only addresses and URLs count there.
-    return Place(None, "", direct)

@@ -68,13 +68,15 @@ class TlsVerifyDisabled(Rule):
     """TLS certificate verification turned off in an HTTP client
 
     What: verify=False passed to requests or httpx (module functions, Session, Client,
-    AsyncClient) or to get/post/.../request/send on an object that is plainly an HTTP
-    session or client; also setting <session>.verify = False. The message names the
-    receiver's type as the code shows it (the constructor call, annotation, with
-    statement or import it comes from) or says it is not known; an assignment to an
-    object of unknown type is medium confidence. A request whose URL names this machine
-    (localhost, 127.0.0.1, ::1) is low; in a test, so is one whose URL comes from a
-    parameter (a fixture) or from a with block the test enters (the server it starts).
+    AsyncClient) or to get/post/.../request/send on an HTTP session or client: one the
+    code builds (s = requests.Session(), self.http = httpx.Client()) or, for objects it
+    does not build, one whose name says so (self.session, client); also setting
+    <session>.verify = False. The message names the receiver's type as the code shows it
+    (the constructor call, annotation, with statement or import it comes from) or says it
+    is not known; an assignment to an object of unknown type is medium confidence. A
+    request whose URL names this machine (localhost, 127.0.0.1, ::1) is low; in a test, so
+    is one whose URL comes from a parameter (a fixture) or from a with block the test
+    enters (the server it starts).
     Why: without verification any host on the network path can present its own
     certificate and read or change the traffic, credentials and tokens included.
     Example:
@@ -149,11 +151,14 @@ class TlsVerifyDisabled(Rule):
         if not isinstance(call.func, ast.Attribute) or call.func.attr not in HTTP_METHODS:
             return False
         receiver = call.func.value
-        if any(word in root.lower() for word in HTTP_RECEIVER_WORDS):
+        scope = walk.function or walk.src.tree
+        if isinstance(receiver, ast.Name) and _bound_to_http_client(receiver.id, scope, walk.src):
             return True
-        if isinstance(receiver, ast.Name):
-            return _bound_to_http_client(receiver.id, walk.function or walk.src.tree, walk.src)
-        return False
+        if receiver_of(receiver, walk).type in HTTP_CLIENT_FACTORIES:
+            return True  # self.transport = requests.Session(), whatever the attribute is called
+        # An object the file did not build (a base class's session, a client passed in):
+        # its name is what is left to go on.
+        return any(word in root.lower() for word in HTTP_RECEIVER_WORDS)
 
 
 # A test that turns checks off against the server it runs (a fixture, or one it starts).

@@ -282,7 +282,9 @@ class CsrfExempt(Rule):
     """View exempted from CSRF protection
 
     What: Django's @csrf_exempt on a view or csrf_exempt(view) in a URL table, and
-    Flask-WTF's @csrf.exempt.
+    Flask-WTF's @<protector>.exempt, where the module builds the protector with
+    CSRFProtect(...) (under any name) or imports it from the module that does
+    (from .extensions import csrf).
     Why: an exempt view accepts state-changing requests that another site makes the
     user's browser send with their cookies (cross-site request forgery), unless the view
     authenticates every request by other means (a token header, a signature).
@@ -328,13 +330,17 @@ class CsrfExempt(Rule):
 def _is_csrf_exempt(node: ast.AST, src: SourceFile) -> bool:
     if src.qualname(node) in CSRF_EXEMPT:
         return True
-    # Flask-WTF: csrf = CSRFProtect(app); @csrf.exempt
-    return (
-        isinstance(node, ast.Attribute)
-        and node.attr == "exempt"
-        and isinstance(node.value, ast.Name)
-        and "csrf" in node.value.id.lower()
-    )
+    if not (isinstance(node, ast.Attribute) and node.attr == "exempt" and isinstance(node.value, ast.Name)):
+        return False
+    # Flask-WTF: csrf = CSRFProtect(app) in this module, then @csrf.exempt ...
+    name = node.value.id
+    for statement in src.tree.body:
+        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
+            if any(isinstance(t, ast.Name) and t.id == name for t in statement.targets):
+                return (src.qualname(statement.value.func) or "").endswith("CSRFProtect")
+    # ... or the protector imported from the module that builds it (from .extensions import csrf).
+    imported = src.aliases.get(name)
+    return imported is not None and "csrf" in imported.rsplit(".", 1)[-1].lower()
 
 
 # Request-derived values ------------------------------------------------------------
