@@ -81,6 +81,8 @@ def _looks_like_credential(value: str, name: str) -> bool:
         return False
     if value[0] + value[-1] in ("<>", "[]", "()"):
         return False
+    if not any(ch.isalpha() for ch in value) and ("." in value or len(value) <= 3):
+        return False  # a number or a dotted code ("60" seconds, FTP reply "257.1"), not a password
     if lowered.replace("-", "_") == name.lower().replace("-", "_"):
         return False
     if IDENTIFIER_LIKE.match(value) and set(name_parts(value)) & (SECRET_WORDS | {"key", "pass"}):

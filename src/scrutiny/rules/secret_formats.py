@@ -203,12 +203,27 @@ class KnownFormatSecret(Rule):
         return None
 
 
+# Keywords whose value is text for a person (argparse, click, optparse, setup()).
+PROSE_KEYWORDS = frozenset({"help", "description", "epilog", "usage", "long_description", "doc"})
+PROSE_CALLS = frozenset({"textwrap.dedent", "textwrap.indent", "textwrap.fill", "gettext.gettext", "_"})
+# Syntax only a regular expression has: such a literal describes URLs, it is not one.
+PATTERN_SYNTAX = ("(?:", "(?P<", "[^", "\\d", "\\w", "\\S", "\\s", ".*", ".+", "[a-z", "[A-Z", "[0-9")
+
+
 def _prose(node: ast.Constant, walk: Walk) -> bool:
     """A string that is a statement of its own (a docstring or a bare string), or part of
-    an f-string that is: text for the reader, which the code never uses as a value."""
+    an f-string that is, or help text (an argument of textwrap.dedent, a help= keyword):
+    text for the reader, which the code never uses as a value. A regular expression is
+    not a URL either."""
+    if isinstance(node.value, str) and any(mark in node.value for mark in PATTERN_SYNTAX):
+        return True
     parent = walk.parent(node)
     if isinstance(parent, ast.JoinedStr):
         parent = walk.parent(parent)
+    if isinstance(parent, ast.keyword) and parent.arg in PROSE_KEYWORDS:
+        return True
+    if isinstance(parent, ast.Call) and node in parent.args:
+        return (walk.src.qualname(parent.func) or "") in PROSE_CALLS
     return isinstance(parent, ast.Expr)
 
 
