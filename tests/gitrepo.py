@@ -13,6 +13,14 @@ GIT = shutil.which("git")
 needs_git = pytest.mark.skipif(GIT is None, reason="git is not installed")
 
 
+def _empty_config(home: Path) -> Path:
+    # An empty file of the test's own, not os.devnull: the tests must not depend on a device.
+    config = home / ".gitconfig-empty"
+    if not config.exists():
+        config.write_text("")
+    return config
+
+
 def git_env(home: Path) -> dict[str, str]:
     # A fixed author and no user or system configuration, so every run commits the same way.
     env = dict(os.environ)
@@ -23,7 +31,7 @@ def git_env(home: Path) -> dict[str, str]:
         GIT_COMMITTER_EMAIL="author@example.invalid",
         GIT_AUTHOR_DATE="2026-01-01T00:00:00Z",
         GIT_COMMITTER_DATE="2026-01-01T00:00:00Z",
-        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_GLOBAL=str(_empty_config(home)),
         GIT_CONFIG_NOSYSTEM="1",
         HOME=str(home),
     )

@@ -113,3 +113,21 @@ def test_progress_bar_waits_for_long_runs_and_honours_enabled(capsys: pytest.Cap
     off.update(1, 2)
     assert quick.bar is None and off.bar is None
     assert capsys.readouterr().err == ""
+
+
+def test_an_output_path_that_is_a_device_is_written_to_not_replaced(tmp_path: Path) -> None:
+    # Renaming the review over /dev/null would turn the device into a file for every process.
+    import os
+    import stat
+
+    from scrutiny.cli import write_atomically
+
+    fifo = tmp_path / "review.pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        write_atomically(str(fifo), "review text\n")
+        assert os.read(reader, 100) == b"review text\n"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)

@@ -133,7 +133,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def write_atomically(path: str, text: str) -> None:
-    """Write to a temporary file beside PATH, then rename: never a half-written file."""
+    """Write to a temporary file beside PATH, then rename: never a half-written file.
+
+    A path that is not a regular file (/dev/null, a pipe, /dev/stdout) is written to
+    directly: renaming over it would replace the device with a file."""
+    if os.path.exists(path) and not os.path.isfile(path):
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+        return
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".scrutiny-", suffix=".tmp")
     try:
