@@ -215,7 +215,9 @@ def _checked_in(
     unread: MemberCheck | None = None
     for node in region:
         leaves = exits if node not in inner else tuple(e for e in exits if e is not ast.Continue)
-        if isinstance(node, ast.If) and any(isinstance(n, leaves) for s in node.body + node.orelse for n in ast.walk(s)):
+        if isinstance(node, ast.If) and any(
+            isinstance(n, leaves) for s in node.body + node.orelse for n in ast.walk(s)
+        ):
             how = reader.checks(node.test, paths, resolved)
             if how:
                 return MemberCheck(how, node.lineno, links)

@@ -590,17 +590,36 @@ def walk_function(function: ast.AST) -> tuple[ast.AST, ...]:
 
 
 
-def module_level_nodes(tree: ast.Module) -> tuple[ast.AST, ...]:
-    """The nodes of a module outside its function, class and lambda bodies."""
+def is_self_attr(node: ast.AST, attr: str) -> bool:
+    """Whether ``node`` is ``self.<attr>``."""
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == attr
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
+
+
+NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def own_nodes(roots: list[ast.AST] | list[ast.stmt]) -> list[ast.AST]:
+    """The nodes under ``roots`` in source order, each def, class or lambda included but not
+    what is inside it (that code runs later, or in another scope)."""
     found: list[ast.AST] = []
-    todo: list[ast.AST] = list(reversed(tree.body))
+    todo: list[ast.AST] = list(reversed(roots))
     while todo:
         node = todo.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            continue
         found.append(node)
-        todo.extend(reversed(list(ast.iter_child_nodes(node))))
-    return tuple(found)
+        if not isinstance(node, NESTED_SCOPES):
+            todo.extend(reversed(list(ast.iter_child_nodes(node))))
+    return found
+
+
+def module_level_nodes(tree: ast.Module) -> tuple[ast.AST, ...]:
+    """The nodes of a module outside its function, class and lambda bodies (and not those
+    definitions themselves)."""
+    return tuple(node for node in own_nodes(tree.body) if not isinstance(node, NESTED_SCOPES))
 
 
 def chosen_by_caller(node: ast.AST, walk: Walk) -> str | None:

@@ -285,7 +285,9 @@ class SshCommandBuilt(CallRule):
 
 
 # Builtins that only store their keywords (dict(shell=True) is data, not a call with a shell).
-DATA_BUILDERS = frozenset({"dict", "set", "frozenset", "list", "tuple", "collections.OrderedDict", "types.SimpleNamespace"})
+DATA_BUILDERS = frozenset(
+    {"dict", "set", "frozenset", "list", "tuple", "collections.OrderedDict", "types.SimpleNamespace"}
+)
 
 
 class ShellTrueElsewhere(Rule):

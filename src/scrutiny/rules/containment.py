@@ -72,7 +72,11 @@ class Reader:
             func = sub.func
             if self.src.qualname(func) in self.resolving and any(names_in(a) & paths for a in sub.args):
                 return True
-            if isinstance(func, ast.Attribute) and func.attr in EXTRA_RESOLVING_METHODS and names_in(func.value) & paths:
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr in EXTRA_RESOLVING_METHODS
+                and names_in(func.value) & paths
+            ):
                 return True
         return False
 
@@ -82,7 +86,9 @@ class Reader:
         direct = {
             name.id
             for node in statements
-            if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None and self.resolves(node.value, paths)
+            if isinstance(node, ast.Assign | ast.AnnAssign)
+            and node.value is not None
+            and self.resolves(node.value, paths)
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
             for name in ast.walk(target)
             if isinstance(name, ast.Name)

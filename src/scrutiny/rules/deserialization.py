@@ -11,6 +11,7 @@ from scrutiny.rules.base import (
     Walk,
     argument,
     is_constant_string,
+    is_self_attr,
     values_bound,
     walk_function,
 )
@@ -49,7 +50,8 @@ class PickleLoad(CallRule):
     signature before loading.
     Bytes a class pickles into a dict it keeps in memory (an in-process cache) and reads
     back from it never come from outside: that round trip is an info note. A class that
-    also writes what it reads with pickle.dump/dumps keeps its own store (a cache, a queue, a state file): the load is low, and the finding says
+    also writes what it reads with pickle.dump/dumps keeps its own store (a cache, a
+    queue, a state file): the load is low, and the finding says
     that whoever can write that store runs code in the process.
     """
 
@@ -136,7 +138,7 @@ def in_memory_store(call: ast.Call, walk: Walk) -> str:
     bindings = [
         node.value
         for node in class_nodes
-        if isinstance(node, ast.Assign) and any(_is_self_attr(target, attr) for target in node.targets)
+        if isinstance(node, ast.Assign) and any(is_self_attr(target, attr) for target in node.targets)
     ]
     module_dicts = _module_dicts(walk.src.tree)
     if not bindings or not all(_made_in_memory(value, module_dicts) for value in bindings):
@@ -146,15 +148,6 @@ def in_memory_store(call: ast.Call, walk: Walk) -> str:
         for node in class_nodes
     )
     return f"self.{attr}" if pickles else ""
-
-
-def _is_self_attr(node: ast.AST, attr: str) -> bool:
-    return (
-        isinstance(node, ast.Attribute)
-        and node.attr == attr
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "self"
-    )
 
 
 def _self_item(node: ast.AST | None) -> str:

@@ -85,7 +85,9 @@ def _digest(node: ast.AST, src: SourceFile) -> bool:
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
             name = src.qualname(sub.func) or ""
-            if name.startswith(DIGEST_MODULES) or (isinstance(sub.func, ast.Attribute) and sub.func.attr in DIGEST_CALLS):
+            if name.startswith(DIGEST_MODULES) or (
+                isinstance(sub.func, ast.Attribute) and sub.func.attr in DIGEST_CALLS
+            ):
                 return True
     return False
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from scrutiny.rules.base import Walk, module_level_nodes, walk_function
+from scrutiny.rules.base import Walk, is_self_attr, module_level_nodes, walk_function
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -125,18 +125,9 @@ def _self_attribute_type(attr: str, walk: Walk) -> Receiver:
         for node in walk_function(item):
             if isinstance(node, ast.Assign | ast.AnnAssign):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                if any(_is_self_attribute(t, attr) for t in targets):
+                if any(is_self_attr(t, attr) for t in targets):
                     if isinstance(node, ast.AnnAssign):
                         found.append(_annotated(node.annotation, walk))
                     else:
                         found.append(_from_value(node.value, walk, node.lineno))
     return _agreed(found) if found else UNKNOWN
-
-
-def _is_self_attribute(target: ast.expr, attr: str) -> bool:
-    return (
-        isinstance(target, ast.Attribute)
-        and target.attr == attr
-        and isinstance(target.value, ast.Name)
-        and target.value.id == "self"
-    )

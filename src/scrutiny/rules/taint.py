@@ -439,7 +439,9 @@ def findings_for(
     message = f"{label} ({where}) reaches {callee} at line {line}{through} without {rule.missing}"
     if kind in KIND_NOTE:
         message = f"{label} ({where}) reaches {callee} at line {line}{through} {KIND_NOTE[kind]}"
-    assumed = [s.message.split("(", 1)[0].removeprefix("passed through ") for s in trace if s.message.endswith(UNMODELLED)]
+    assumed = [
+        s.message.split("(", 1)[0].removeprefix("passed through ") for s in trace if s.message.endswith(UNMODELLED)
+    ]
     if assumed:
         # The path rests on calls no model describes: say so, and claim less.
         shown = ", ".join(dict.fromkeys(f"{a}()" for a in assumed[:3]))

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Rule, Walk, argument, exactly, string_value, tails, walk_function
+from scrutiny.rules.base import CallRule, Rule, Walk, argument, exactly, own_nodes, string_value, tails, walk_function
 
 # Protocol constants that select SSL 2/3 or TLS 1.0/1.1, all deprecated by RFC 8996.
 OLD_PROTOCOLS = frozenset(
@@ -263,7 +263,7 @@ class PyOpenSslNoVersionFloor(Rule):
             return (context, set()) if _in_ssl_module(src.qualname(context.func), {"Context"}) else (None, None)
         if not isinstance(context, ast.Name):
             return None, None
-        nodes = walk_function(walk.function) if walk.function else _module_level(src.tree)
+        nodes = walk_function(walk.function) if walk.function else own_nodes(src.tree.body)
         made: ast.Call | None = None
         options: set[str] = set()
         for item in nodes:
@@ -295,15 +295,3 @@ class PyOpenSslNoVersionFloor(Rule):
 
 def _is_name(node: ast.AST, name: str) -> bool:
     return isinstance(node, ast.Name) and node.id == name
-
-
-def _module_level(tree: ast.Module) -> list[ast.AST]:
-    """The nodes of a module outside its function and class bodies."""
-    found: list[ast.AST] = []
-    stack: list[ast.AST] = list(reversed(tree.body))
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
-    return found

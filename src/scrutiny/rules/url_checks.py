@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, call_tail
+from scrutiny.rules.base import Rule, Walk, call_tail, own_nodes
 
 # A host name as a literal: labels of letters, digits and hyphens, ending in an alphabetic
 # top-level label (example.com, api.example.co.uk), optionally after a scheme.
@@ -35,23 +35,11 @@ def _mentions(node: ast.AST, checked: str) -> bool:
                for sub in ast.walk(node))  # fmt: skip
 
 
-def _own_nodes(roots: list[ast.AST]) -> list[ast.AST]:
-    """The nodes under ``roots``, leaving out functions and classes defined there."""
-    found: list[ast.AST] = []
-    stack: list[ast.AST] = list(reversed(roots))
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
-    return found
-
-
 def _branch_acts(roots: list[ast.AST], checked: str, parents: dict[ast.AST, ast.AST]) -> str | None:
     """What a branch does that makes the check a decision: it leaves (return, raise,
     continue, break), sets a verdict (flag = True), passes the URL to a call, or calls
     something for its effect. None when it only rewrites or labels the value."""
-    for node in _own_nodes(roots):
+    for node in own_nodes(roots):
         for kind, verb in LEAVING.items():
             if isinstance(node, kind):
                 return verb
