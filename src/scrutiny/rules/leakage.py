@@ -14,7 +14,7 @@ from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, Walk, is_built_string, note, walk_function
 from scrutiny.rules.handlers import handler_of
-from scrutiny.rules.logs import STR_METHODS, masking_helper, secret_references
+from scrutiny.rules.logs import STR_METHODS, masking_helper, secret_reference_nodes, weigh_secrets
 from scrutiny.source import SourceFile
 
 BROAD = {"Exception", "BaseException"}
@@ -200,7 +200,9 @@ class SecretInExceptionMessage(Rule):
 
     What: raise SomeError(...) whose message is built from, or is, a value named like a
     secret (password, token, secret, api_key, private_key, credentials), unless it
-    passes through a masking helper (mask_password, redact..., sanitize...).
+    passes through a masking helper (mask_password, redact..., sanitize...). When only
+    a weak name says so (a token, or a name whose last word is something else, such as
+    credentialInterfaces) and nothing shows the value is a credential, it is low.
     Why: exception messages are logged with their traceback, shown in error pages and
     API faults, and copied into bug reports; a password in one is a leaked password.
     Example:
@@ -225,7 +227,7 @@ class SecretInExceptionMessage(Rule):
         if PARSE_ERRORS.search(_tail(node.exc.func)):
             return  # the "token" of a syntax error is a piece of the parsed text
         arguments = [*node.exc.args, *(kw.value for kw in node.exc.keywords)]
-        found = {name for argument in arguments for name in secret_references(argument)}
+        found = {text: sub for argument in arguments for text, sub in secret_reference_nodes(argument)}
         # Upper-case names are constants (error codes such as VIR_ERR_NO_SECRET), not secret values.
         if not found:
             return
@@ -233,8 +235,10 @@ class SecretInExceptionMessage(Rule):
         secrets = sorted(n for n in found if not n.rsplit(".", 1)[-1].isupper() and n not in objects)
         if not secrets:
             return
+        why, by_name_only = weigh_secrets([(n, found[n]) for n in secrets], walk.src)
         helper = masking_helper(walk.src)
         fix = f"leave {secrets[0]} out of the message, or mask it with {helper}, which this module already uses" if (
             helper) else None  # fmt: skip
-        yield self.finding(node, f"exception message includes {', '.join(secrets[:3])}", walk.src,
-                           scope=walk.scope_name, fix=fix)  # fmt: skip
+        yield self.finding(node, f"exception message includes {', '.join(secrets[:3])}{why}", walk.src,
+                           scope=walk.scope_name, fix=fix, severity=Severity.LOW if by_name_only else None,
+                           confidence=Confidence.LOW if by_name_only else None)  # fmt: skip

@@ -1,0 +1,178 @@
+"""Classes of false findings from the judged fresh sample (bench/precision/fresh.csv),
+each with a pair: the case the code settles (not reported, or low) and the case it does
+not (still reported at its severity)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import findings, review_json
+
+
+def review(capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, code: str) -> dict[str, Any]:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(code))
+    _code, data = review_json(capsys, "--no-cache", str(path))
+    return data
+
+
+def severities(data: dict[str, Any], rule_id: str) -> list[tuple[int, str]]:
+    return sorted((f["line"], f["severity"]) for f in findings(data, rule_id))
+
+
+# SCR453: a request without a timeout in a command someone runs by hand ---------------
+
+GRAPH_TOOL = """
+    import argparse
+    from urllib.request import urlopen
+
+
+    def fetch(host):
+        return urlopen("http://%s:8082/api/graph" % host).read()
+
+
+    if __name__ == "__main__":
+        parser = argparse.ArgumentParser()
+        parser.add_argument("host")
+        print(fetch(parser.parse_args().host))
+"""
+
+
+def test_a_stalled_request_in_a_hand_run_script_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "graph_tool.py", GRAPH_TOOL)
+    assert data["files"][0]["kind"] == "script"
+    assert severities(data, "SCR453") == [(7, "low")]
+
+
+def test_the_same_request_in_a_package_module_stays_medium(capsys, tmp_path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    code = GRAPH_TOOL.split("\n\n\n    if __name__")[0]
+    data = review(capsys, tmp_path, "pkg/graph.py", code)
+    assert severities(data, "SCR453") == [(7, "medium")]
+
+
+def rule_findings(code: str, rule_id: str, name: str = "service/module.py") -> list[tuple[int, str, str]]:
+    from scrutiny import source
+    from scrutiny.rules import RuleSet, all_rules
+
+    src = source.load(textwrap.dedent(code).encode(), name)
+    return sorted((f.location.line, f.severity.name.lower(), f.message) for f in RuleSet(all_rules()).run(src)
+                  if f.rule_id == rule_id)  # fmt: skip
+
+
+# SCR406: a temporary name claimed by a call that fails if the path exists -------------
+
+SOCKET_PAIR = """
+    import socket
+    import tempfile
+
+
+    def serve_once(handler):
+        path = tempfile.mktemp()
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(path)
+        client = socket.socket(socket.AF_UNIX)
+        client.connect(path)
+        return server, client
+"""
+
+
+def test_mktemp_claimed_by_binding_a_unix_socket_is_low() -> None:
+    [(line, severity, message)] = rule_findings(SOCKET_PAIR, "SCR406")
+    assert (line, severity) == (7, "low")
+    assert "path is first used by server.bind on line 9" in message
+
+
+def test_mktemp_opened_after_the_socket_is_still_a_race() -> None:
+    code = SOCKET_PAIR.replace("        client = socket", "        open(path).close()\n        client = socket")
+    assert [(line, severity) for line, severity, _ in rule_findings(code, "SCR406")] == [(7, "medium")]
+    opened_first = SOCKET_PAIR.replace("        server.bind(path)", "        open(path, 'w').close()\n        server.bind(path)")
+    assert [(line, severity) for line, severity, _ in rule_findings(opened_first, "SCR406")] == [(7, "medium")]
+
+
+# SCR751: a name whose last word is not the secret -------------------------------------
+
+CHECKER_ERROR = """
+    class UnsupportedInterfaces(Exception):
+        pass
+
+
+    def add_checker(checker, supported):
+        if not set(checker.credentialInterfaces) & supported:
+            raise UnsupportedInterfaces(checker.credentialInterfaces)
+"""
+
+
+def test_an_exception_naming_a_credential_adjacent_object_is_low() -> None:
+    [(line, severity, message)] = rule_findings(CHECKER_ERROR, "SCR751")
+    assert (line, severity) == (8, "low")
+    assert "only the name suggests a secret" in message
+
+
+def test_an_exception_carrying_a_password_stays_medium() -> None:
+    code = """
+        class LoginError(Exception):
+            pass
+
+
+        def login(user, password):
+            raise LoginError(f"login failed for {user} with {password}")
+    """
+    assert [(line, severity) for line, severity, _ in rule_findings(code, "SCR751")] == [(7, "medium")]
+
+
+# SCR352: an old protocol constant handed to a stand-in of the same file ----------------
+
+FAKE_CONTEXT = """
+    from OpenSSL import SSL
+
+
+    class FakeContext:
+        def __init__(self, method):
+            self.method = method
+            self.paths_loaded = False
+
+        def set_default_verify_paths(self):
+            self.paths_loaded = True
+
+
+    def make_context():
+        return FakeContext(SSL.TLSv1_METHOD)
+"""
+
+
+def test_an_old_protocol_given_to_a_fake_of_the_file_is_low() -> None:
+    [(line, severity, message)] = rule_findings(FAKE_CONTEXT, "SCR352")
+    assert (line, severity) == (15, "low")
+    assert "passed to FakeContext (line 5), defined in this file" in message
+
+
+def test_an_old_protocol_given_to_a_wrapper_that_makes_a_context_stays_high() -> None:
+    code = FAKE_CONTEXT.replace("self.method = method", "self.context = SSL.Context(method)")
+    assert [(line, severity) for line, severity, _ in rule_findings(code, "SCR352")] == [(15, "high")]
+
+
+# SCR401: the stock login of a local development server --------------------------------
+
+LOCAL_CLIENT = """
+    class VectorStoreUser:
+        def __init__(self, uri="http://localhost:19530", token="root:Milvus", timeout=60):
+            self.uri, self.token, self.timeout = uri, token, timeout
+"""
+
+
+def test_a_default_login_beside_a_loopback_default_address_is_low() -> None:
+    [(line, severity, message)] = rule_findings(LOCAL_CLIENT, "SCR401")
+    assert (line, severity) == (3, "low")
+    assert "defaults to http://localhost:19530, a local development instance" in message
+
+
+def test_the_same_default_login_beside_a_remote_address_stays_medium() -> None:
+    code = LOCAL_CLIENT.replace("http://localhost:19530", "https://vectors.example.com")
+    assert [(line, severity) for line, severity, _ in rule_findings(code, "SCR401")] == [(3, "medium")]
