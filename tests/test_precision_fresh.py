@@ -176,3 +176,70 @@ def test_a_default_login_beside_a_loopback_default_address_is_low() -> None:
 def test_the_same_default_login_beside_a_remote_address_stays_medium() -> None:
     code = LOCAL_CLIENT.replace("http://localhost:19530", "https://vectors.example.com")
     assert [(line, severity) for line, severity, _ in rule_findings(code, "SCR401")] == [(3, "medium")]
+
+
+# SCR304, SCR335: a test client that does not check its own fixture's certificate or key
+
+PEER_CHECKS_OFF = """
+    import ssl
+
+    import paramiko
+
+
+    def make_client():
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        ssh = paramiko.SSHClient()
+        ssh.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        return context, ssh
+"""
+
+
+def test_peer_checks_turned_off_in_a_test_are_low(capsys, tmp_path) -> None:
+    code = PEER_CHECKS_OFF.replace("def make_client", "def test_client")
+    data = review(capsys, tmp_path, "tests/test_client.py", code)
+    assert data["files"][0]["kind"] == "test"
+    assert severities(data, "SCR304") == [(9, "low"), (10, "low")]
+    assert severities(data, "SCR335") == [(12, "low")]
+
+
+def test_the_same_settings_in_production_code_stay_high(capsys, tmp_path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    data = review(capsys, tmp_path, "pkg/client.py", PEER_CHECKS_OFF)
+    assert severities(data, "SCR304") == [(9, "high"), (10, "high")]
+    assert severities(data, "SCR335") == [(12, "high")]
+
+
+# SCR750: tornado logs an HTTPError's log_message; the client sees the status and reason
+
+TORNADO_HANDLER = """
+    from tornado import web
+
+
+    class FileHandler(web.RequestHandler):
+        def get(self, path):
+            try:
+                data = open(path).read()
+            except OSError as e:
+                raise web.HTTPError(500, "could not read %s: %s" % (path, e))
+            self.write(data)
+"""
+
+
+def test_an_error_text_only_in_tornados_log_message_is_low() -> None:
+    [(line, severity, message)] = rule_findings(TORNADO_HANDLER, "SCR750")
+    assert (line, severity) == (10, "low")
+    assert "which tornado logs and does not send to the client" in message
+
+
+def test_the_text_in_the_reason_or_with_a_write_error_that_shows_it_stays_medium() -> None:
+    reason = TORNADO_HANDLER.replace('"could not read %s: %s" % (path, e))', 'reason=str(e))')
+    assert [(line, severity) for line, severity, _ in rule_findings(reason, "SCR750")] == [(10, "medium")]
+    shown = TORNADO_HANDLER + """
+        def write_error(self, status_code, **kwargs):
+            self.finish(kwargs["exc_info"][1].log_message)
+    """
+    [(line, severity, message)] = rule_findings(shown, "SCR750")
+    assert (line, severity) == (10, "medium") and "as this file's does (line 13)" in message

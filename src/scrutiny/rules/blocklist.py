@@ -8,7 +8,17 @@ import ast
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Rule, Walk, argument, exactly, keyword, string_value, tails
+from scrutiny.rules.base import (
+    PEER_CHECK_CONTEXT,
+    CallRule,
+    Rule,
+    Walk,
+    argument,
+    exactly,
+    keyword,
+    string_value,
+    tails,
+)
 from scrutiny.rules.url_schemes import scheme_checked, settled_scheme
 
 
@@ -134,6 +144,7 @@ class SshHostKeyNotChecked(CallRule):
     methods = ("set_missing_host_key_policy",)
     bandit = ("B507",)
     ruff = ("S507",)
+    context = PEER_CHECK_CONTEXT
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         policy = argument(call, "policy", 0)

@@ -109,7 +109,9 @@ class ExceptionDetailInResponse(Rule):
     error (jsonify, JsonResponse, Response, abort, HTTPException(detail=...),
     webob.exc.HTTPBadRequest(explanation=...)) or returned from a request handler; and
     any traceback.format_exc()/format_exception() put into one. Errors the project
-    defines for its users (nova's exceptions, caught by name) are not reported.
+    defines for its users (nova's exceptions, caught by name) are not reported. Text
+    put only into the log message of tornado's HTTPError, which tornado logs rather than
+    sends, is low unless the file's write_error shows log messages.
     Why: the text of an unexpected error describes the server, not the request: file
     paths, SQL statements, host names, command lines and library versions help an
     attacker plan the next step.
@@ -165,9 +167,40 @@ class ExceptionDetailInResponse(Rule):
                     what = "a traceback"
                 else:
                     what = "the error's text" if caught[0] == "everything" else f"the text of an {caught[0]}"
+                if isinstance(sub, ast.Call) and _logged_only(sub, leak[1], src):
+                    shows = _shows_log_message(src)
+                    yield self.finding(
+                        sub,
+                        f"{text} goes into the log message of tornado's {sink}, which tornado logs and does not send "
+                        + (f"unless write_error shows it, as this file's does (line {shows})" if shows else
+                           "to the client unless a write_error override shows it"),
+                        src, scope=walk.scope_name, severity=None if shows else Severity.LOW,
+                        confidence=None if shows else Confidence.LOW,
+                    )  # fmt: skip
+                    return
                 yield self.finding(sub, f"{text} sends {what} to the client through {sink}", src,
                                    scope=walk.scope_name)  # fmt: skip
                 return
+
+
+def _logged_only(call: ast.Call, leak: ast.AST, src: SourceFile) -> bool:
+    """tornado.web.HTTPError(status, log_message, *args, reason=...): the message and its
+    arguments go to the server's log; the client sees the status and ``reason``."""
+    if not (src.qualname(call.func) or "").startswith("tornado."):
+        return False
+    reason = next((kw.value for kw in call.keywords if kw.arg == "reason"), None)
+    return reason is None or not any(n is leak for n in ast.walk(reason))
+
+
+def _shows_log_message(src: SourceFile) -> int | None:
+    """The line of a write_error defined in this file that reads an error's log_message."""
+    for function in src.index.of_type(ast.FunctionDef):
+        assert isinstance(function, ast.FunctionDef)
+        if function.name == "write_error" and any(
+            isinstance(n, ast.Attribute) and n.attr == "log_message" for n in ast.walk(function)
+        ):
+            return function.lineno
+    return None
 
 
 def _tail(node: ast.AST) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import (
+    PEER_CHECK_CONTEXT,
     ContextPolicy,
     chosen_by_caller,
     Rule,
@@ -221,6 +222,7 @@ class SslUnverifiedContext(Rule):
     keyword_filter = exactly("cert_reqs")
     bandit = ("B323", "B501")
     ruff = ("S323", "S501")
+    context = PEER_CHECK_CONTEXT
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         yield from caller_choice(self._check(node, walk), node, walk)
