@@ -243,3 +243,165 @@ def test_the_text_in_the_reason_or_with_a_write_error_that_shows_it_stays_medium
     """
     [(line, severity, message)] = rule_findings(shown, "SCR750")
     assert (line, severity) == (10, "medium") and "as this file's does (line 13)" in message
+
+
+# SCR601: facts about a digest and flags of the object's own class decide no access ---
+
+def test_an_assert_on_a_digest_size_or_an_own_flag_is_the_generic_low_finding() -> None:
+    code = """
+        from hashlib import sha1
+
+
+        class Name:
+            def __init__(self, salt, anonymous):
+                assert len(salt) == sha1().digest_size
+                self.is_anonymous = anonymous
+
+            def describe(self):
+                assert not self.is_anonymous
+                return "named"
+    """
+    found = rule_findings(code, "SCR601")
+    assert [(line, severity) for line, severity, _ in found] == [(7, "low"), (11, "low")]
+
+
+def test_an_assert_comparing_a_digest_or_a_users_state_stays_medium() -> None:
+    code = """
+        import hmac
+
+
+        def check(request, key, body, signature):
+            assert hmac.new(key, body, "sha256").hexdigest() == signature
+            assert request.user.is_authenticated
+    """
+    found = rule_findings(code, "SCR601")
+    assert [(line, severity) for line, severity, _ in found] == [(6, "medium"), (7, "medium")]
+
+
+# SCR604: an invisible character that is the whole of its literal names itself ---------
+
+def test_an_invisible_character_alone_in_its_literal_is_low() -> None:
+    code = 'REPLACEMENTS = [\n    ("\\u2713", "check"),\n    ("\ufeff", ""),\n]\n'
+    [(line, severity, message)] = rule_findings(code, "SCR604")
+    assert (line, severity) == (3, "low") and "holds only that character" in message
+
+
+def test_an_invisible_character_inside_other_text_stays_medium() -> None:
+    code = 'def is_admin(level):\n    return level == "admin\u200b"\n'
+    assert [(line, severity) for line, severity, _ in rule_findings(code, "SCR604")] == [(2, "medium")]
+
+
+# SCR603: a prose sentence that runs onto a line reading like a call --------------------
+
+def test_a_sentence_finished_by_a_dotted_name_is_not_commented_out_code() -> None:
+    code = """
+        # TODO: this table should be renamed because its only use is in
+        #       writers.latex.Translator.escape()
+        TABLE = {}
+    """
+    assert rule_findings(code, "SCR603") == []
+    disabled = """
+        def render(value):
+            # FIXME: bug 4242, re-enable when fixed
+            # value = html.escape(value)
+            return value
+    """
+    assert [(line, severity) for line, severity, _ in rule_findings(disabled, "SCR603")] == [(4, "medium")]
+
+
+# SCR403: an all-interfaces address recorded, not listened on --------------------------
+
+TICKET = """
+    import socket
+
+
+    def identify(request, secret, include_ip):
+        if include_ip:
+            remote_addr = request.environ["REMOTE_ADDR"]
+        else:
+            remote_addr = "0.0.0.0"
+        return parse_ticket(secret, request.cookies["auth"], remote_addr)
+"""
+
+
+def test_an_all_interfaces_address_only_recorded_is_not_reported() -> None:
+    assert rule_findings(TICKET, "SCR403") == []
+
+
+def test_an_all_interfaces_address_that_reaches_bind_is_reported() -> None:
+    code = TICKET.replace('return parse_ticket(secret, request.cookies["auth"], remote_addr)',
+                          "socket.socket().bind((remote_addr, 8080))")
+    assert [(line, severity) for line, severity, _ in rule_findings(code, "SCR403")] == [(9, "medium")]
+
+
+# SCR920: a comparison that refuses nothing -------------------------------------------
+
+JAR = """
+    def update(self, request, key, name):
+        cookie = request.cookies[name]
+        if self.cookies[key].get(name) != cookie:
+            self.cookies[key][name] = cookie
+            self.changed = True
+"""
+
+
+def test_a_comparison_that_only_refreshes_state_is_not_reported() -> None:
+    assert rule_findings(JAR, "SCR920") == []
+
+
+def test_the_same_comparison_guarding_a_refusal_is_reported() -> None:
+    code = JAR.replace("self.changed = True", "raise PermissionError(name)")
+    assert [(line, severity) for line, severity, _ in rule_findings(code, "SCR920")] == [(4, "medium")]
+
+
+# SCR133: a wrapper that runs the command its caller passes -----------------------------
+
+WRAPPER = """
+    import paramiko
+
+
+    class Client:
+        def run(self, command, timeout=None):
+            channel = self.transport.open_session(timeout=timeout)
+            channel.exec_command(command)
+            return channel
+"""
+
+
+def test_a_command_forwarded_from_the_callers_parameter_is_low() -> None:
+    [(line, severity, message)] = rule_findings(WRAPPER, "SCR133")
+    assert (line, severity) == (8, "low") and "parameter command of run()" in message
+
+
+def test_a_command_the_function_chooses_itself_stays_medium() -> None:
+    code = WRAPPER.replace("channel.exec_command(command)", "command = self.pending.pop()\n            channel.exec_command(command)")
+    assert [(line, severity) for line, severity, _ in rule_findings(code, "SCR133")] == [(9, "medium")]
+
+
+# SCR201: a function that reads back what its own nested worker pickled -----------------
+
+PARALLEL = """
+    import pickle
+
+
+    def read_parallel(self, docs, tasks):
+        def read_process(docs):
+            return pickle.dumps(self.env, pickle.HIGHEST_PROTOCOL)
+
+        def merge(docs, otherenv):
+            env = pickle.loads(otherenv)
+            self.env.merge(env)
+
+        tasks.add_task(read_process, docs, merge)
+"""
+
+
+def test_a_load_of_what_the_enclosing_function_pickles_is_low() -> None:
+    [(line, severity, message)] = rule_findings(PARALLEL, "SCR201")
+    assert (line, severity) == (10, "low")
+    assert "reads back what function read_parallel writes with pickle at line 7" in message
+
+
+def test_a_load_with_no_writer_in_sight_stays_medium() -> None:
+    code = PARALLEL.replace("return pickle.dumps(self.env, pickle.HIGHEST_PROTOCOL)", "return self.env")
+    assert [(line, severity) for line, severity, _ in rule_findings(code, "SCR201")] == [(10, "medium")]

@@ -139,6 +139,19 @@ def _introduces_example(before: list[str]) -> bool:
     return bool(EXAMPLE_LEAD.search(prose[-1].rstrip()))
 
 
+# A prose line that stops on a word needing more ("its only use is in"): the next line
+# finishes the sentence, even when it reads like code ("module.Class.method()").
+SENTENCE_OPEN = re.compile(
+    r"\b(?:in|of|to|the|a|an|by|from|with|via|see|use|uses|call|calls|and|or|than|as|is|are|into|on|at|for)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _continues_sentence(before: list[str]) -> bool:
+    prose = [line for line in before if line.strip()]
+    return bool(prose) and not CODE_START.match(prose[-1]) and SENTENCE_OPEN.search(prose[-1]) is not None
+
+
 # Two names (or a number and a name) side by side, neither a keyword: a syntax error
 # wherever it stands outside a string ("the instance", "2013 Intel"). ASCII only, so no
 # name can normalise into a keyword.
@@ -195,7 +208,7 @@ def find_commented_code(src: SourceFile) -> list[CommentedCode]:
                 index += 1
                 continue
             end, tree = run
-            if not _introduces_example(texts[:index]):
+            if not _introduces_example(texts[:index]) and not _continues_sentence(texts[:index]):
                 calls = tuple(_dotted(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call))
                 is_assertion = any(isinstance(n, ast.Assert) for n in ast.walk(tree)) or any(
                     name.rsplit(".", 1)[-1].startswith(("assert", "fail")) for name in calls

@@ -308,7 +308,8 @@ class BindAllInterfaces(Rule):
     """Server bound to every network interface
 
     What: the address 0.0.0.0 (or ::) given as a host, bind or listen argument, assigned
-    to a host/bind/listen/address name, or used as the host of a socket or server
+    to a host/bind/listen/address name (unless the function reads that name only outside
+    calls that bind or serve), or used as the host of a socket or server
     address tuple, or as the default= of a setting whose name says it is a host or listen
     address (oslo.config StrOpt/HostAddressOpt, argparse-style options); '' in a
     bind((host, port)) tuple means the same.
@@ -359,6 +360,22 @@ class BindAllInterfaces(Rule):
         )
         return loads > 0 and loads == shown
 
+    @staticmethod
+    def _used_but_not_bound(target: ast.expr, function: ast.AST | None) -> bool:
+        """A local name the function reads, never in a call that binds or serves: an address
+        recorded or compared (remote_addr = '0.0.0.0' put into a ticket), not listened on."""
+        if function is None or not isinstance(target, ast.Name):
+            return False
+        nodes = walk_function(function)
+        if not any(isinstance(n, ast.Name) and n.id == target.id and isinstance(n.ctx, ast.Load) for n in nodes):
+            return False
+        for call in nodes:
+            if isinstance(call, ast.Call) and _is_server_call(call):
+                passed = [*call.args, *(kw.value for kw in call.keywords)]
+                if any(isinstance(n, ast.Name) and n.id == target.id for a in passed for n in ast.walk(a)):
+                    return False
+        return True
+
     def _bound_values(self, node: ast.AST, function: ast.AST | None) -> Iterator[tuple[ast.expr, str]]:
         if isinstance(node, ast.Call):
             server = _is_server_call(node)
@@ -383,7 +400,8 @@ class BindAllInterfaces(Rule):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if node.value is not None and string_value(node.value) in ALL_INTERFACES:
                 for target in targets:
-                    if _is_bind_name(bound := target_name(target)) and not self._only_shown(target, function):
+                    if (_is_bind_name(bound := target_name(target)) and not self._only_shown(target, function)
+                            and not self._used_but_not_bound(target, function)):  # fmt: skip
                         yield node.value, f"assigned to {bound}"
                         return
         elif isinstance(node, ast.Dict):

@@ -207,6 +207,20 @@ def _words(node: ast.AST) -> set[str]:
     return {part for sub in ast.walk(node) for part in name_parts(getattr(sub, "id", "") or getattr(sub, "attr", ""))}
 
 
+def _decides(node: ast.Compare, walk: Walk) -> bool:
+    """Whether the comparison's outcome can grant or refuse something: it is returned,
+    asserted or held, or it is the test of a branch that returns or raises. A branch that
+    only updates state (refresh a cache entry when it changed) refuses nothing."""
+    child: ast.AST = node
+    parent = walk.parent(node)
+    while isinstance(parent, ast.BoolOp | ast.UnaryOp):
+        child, parent = parent, walk.parent(parent)
+    if isinstance(parent, ast.If | ast.While) and child is parent.test:
+        branches = [*parent.body, *parent.orelse]
+        return any(isinstance(n, ast.Return | ast.Raise) for b in branches for n in ast.walk(b))
+    return True
+
+
 def _class_constant(node: ast.expr, walk: Walk) -> bool:
     """self.reset_url_token where the class assigns the attribute a literal."""
     if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"):
@@ -230,7 +244,9 @@ class SecretComparedInVariableTime(Rule):
     a computed MAC (hmac.new(...).hexdigest()), and the other side is not a literal,
     where the comparison decides access: in a function named for authentication or
     verification (auth, login, verify, check, token, signature...) or against a value
-    read from the request. Confirmation fields (password2), constants, __eq__ methods,
+    read from the request, and whose outcome can refuse something (it is returned, held,
+    asserted, or tests a branch that returns or raises; not a branch that only refreshes
+    state). Confirmation fields (password2), constants, __eq__ methods,
     checksums of public data, nonces (sent in the clear) and values the code shows to
     be numbers, bools or None (x is not None, int(...), a parameter annotated int) are
     left alone.
@@ -269,7 +285,7 @@ class SecretComparedInVariableTime(Rule):
         ):  # fmt: skip
             return
         access = _access_evidence(node, function)
-        if not access:
+        if not access or not _decides(node, walk):
             return
         # An int, a bool or None is not compared byte by byte: nothing leaks by timing.
         if _known_scalar(left, walk) or _known_scalar(right, walk):

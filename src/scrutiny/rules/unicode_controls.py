@@ -132,7 +132,8 @@ class TrojanSource(Rule):
     characters, Hangul fillers, and joiners or variation selectors next to ASCII text)
     written raw in a comment, a string literal or an identifier. Joiners and a single
     variation selector between non-ASCII characters (emoji, Persian, Indic text) are not
-    reported. The marks alone inside a string literal are low: they cannot move code,
+    reported. An invisible character that is the whole of a quoted literal ('<U+FEFF>' in a
+    replacement table) is low: the literal names it. The marks alone inside a string literal are low: they cannot move code,
     and right-to-left locale data needs them. Bidi controls are CWE-451; invisible characters, which make different
     strings or names look identical, are CWE-1007.
     Why: editors and code review tools display such a line in a different order, or with
@@ -205,11 +206,25 @@ class TrojanSource(Rule):
         noun = "invisible character" if len(kinds) == 1 else "invisible characters"
         if any(w.startswith("the identifier") for w in where):
             severity, effect = Severity.HIGH, "the name looks blank or like another name"
+        elif where == {"a string literal"} and _only_in_lone_literals(line, found):
+            # '\ufeff' alone in quotes names the character (a replacement or escape table);
+            # it hides nothing else, though an escape would show it.
+            severity, effect = Severity.LOW, "the literal holds only that character, which it names"
         elif any(w == "a string literal" for w in where):
             severity, effect = Severity.MEDIUM, "the string differs from what it looks like"
         else:
             severity, effect = Severity.LOW, "the comment holds text nobody sees"
         return self.finding(location, f"{noun} {shown} in {in_text}: {effect}", src, severity=severity, cwe=1007)
+
+
+def _only_in_lone_literals(line: str, found: list[Hit]) -> bool:
+    """Every hit is the whole content of a quoted literal ('<U+FEFF>' standing alone)."""
+    for hit in found:
+        before, after = line[: hit.index], line[hit.index + len(hit.char) :]
+        quote = before[-1:]
+        if quote not in ("'", '"') or not after.startswith(quote) or before[-2:-1] == quote:
+            return False
+    return True
 
 
 class _Places:
