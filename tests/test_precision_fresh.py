@@ -341,7 +341,7 @@ JAR = """
         cookie = request.cookies[name]
         if self.cookies[key].get(name) != cookie:
             self.cookies[key][name] = cookie
-            self.changed = True
+            self.cache[key].pop(name, None)
 """
 
 
@@ -350,8 +350,9 @@ def test_a_comparison_that_only_refreshes_state_is_not_reported() -> None:
 
 
 def test_the_same_comparison_guarding_a_refusal_is_reported() -> None:
-    code = JAR.replace("self.changed = True", "raise PermissionError(name)")
-    assert [(line, severity) for line, severity, _ in rule_findings(code, "SCR920")] == [(4, "medium")]
+    for granted in ("raise PermissionError(name)", "authenticated = True", "login(request, name)"):
+        code = JAR.replace("self.cache[key].pop(name, None)", granted)
+        assert [(line, severity) for line, severity, _ in rule_findings(code, "SCR920")] == [(4, "medium")], granted
 
 
 # SCR133: a wrapper that runs the command its caller passes -----------------------------
