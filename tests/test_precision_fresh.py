@@ -406,3 +406,36 @@ def test_a_load_of_what_the_enclosing_function_pickles_is_low() -> None:
 def test_a_load_with_no_writer_in_sight_stays_medium() -> None:
     code = PARALLEL.replace("return pickle.dumps(self.env, pickle.HIGHEST_PROTOCOL)", "return self.env")
     assert [(line, severity) for line, severity, _ in rule_findings(code, "SCR201")] == [(10, "medium")]
+
+
+def test_a_keycap_emoji_and_a_stray_character_in_a_docstring_are_not_medium() -> None:
+    keycaps = 'EMOJI = {"keycap_1": "1\ufe0f\u20e3", "keycap_hash": "#\ufe0f\u20e3"}\n'
+    assert rule_findings(keycaps, "SCR604") == []
+    docstring = 'def path(self):\n    """The name; without one, such \ufeffattributes are not valid."""\n'
+    [(line, severity, message)] = rule_findings(docstring, "SCR604")
+    assert (line, severity) == (2, "low") and "a docstring" in message
+    selector_after_ascii = 'LABEL = "admin\ufe0f"\n'
+    assert [(line, severity) for line, severity, _ in rule_findings(selector_after_ascii, "SCR604")] == [(1, "medium")]
+
+
+# SCR304: a context look-alike's own attribute ------------------------------------------
+
+LOOK_ALIKE = """
+    import ssl
+
+
+    class WrappedContext:
+        def __init__(self, protocol):
+            self._ctx = make_context(protocol)
+            self.check_hostname = False
+
+
+    class StrictContext(ssl.SSLContext):
+        def relax(self):
+            self.check_hostname = False
+"""
+
+
+def test_a_setting_of_a_look_alike_class_is_low_and_of_a_real_context_high() -> None:
+    found = [(line, severity) for line, severity, _ in rule_findings(LOOK_ALIKE, "SCR304")]
+    assert found == [(8, "low"), (13, "high")]

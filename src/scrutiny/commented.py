@@ -30,11 +30,22 @@ BUG_REFERENCE = re.compile(
 )
 DIGIT = re.compile(r"\d")  # what BUG_REFERENCE calls a digit
 MARKER = re.compile(r"\b(FIXME|TODO|XXX|HACK)\b")
-SECURITY_CALL = re.compile(
-    r"(authori[sz]e|enforce|permission|has_perm|verify|validate|saniti[sz]e|escape|csrf|login_required"
-    r"|policy|check_access|require_admin|is_admin|quote|^can$)",
-    re.IGNORECASE,
-)
+# Words of a call's name (split at _ and case changes) that make it a check, and runs
+# of words that do together: escape_html and verifyOrder are checks; split_quoted is not.
+SECURITY_WORDS = frozenset({
+    "authorize", "authorise", "enforce", "permission", "permissions", "verify", "validate", "sanitize",
+    "sanitise", "escape", "csrf", "policy", "quote",
+})  # fmt: skip
+SECURITY_RUNS = (("has", "perm"), ("check", "access"), ("require", "admin"), ("is", "admin"), ("login", "required"))
+
+
+def is_security_call(name: str) -> bool:
+    words = [w.lower() for w in re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", name) if w]
+    if words == ["can"] or SECURITY_WORDS.intersection(words):
+        return True
+    return any(run == tuple(words[i : i + len(run)]) for run in SECURITY_RUNS for i in range(len(words)))
+
+
 ACTION_NODES = (
     ast.Call,
     ast.Assign,
@@ -213,7 +224,7 @@ def find_commented_code(src: SourceFile) -> list[CommentedCode]:
                 is_assertion = any(isinstance(n, ast.Assert) for n in ast.walk(tree)) or any(
                     name.rsplit(".", 1)[-1].startswith(("assert", "fail")) for name in calls
                 )
-                security = tuple(c for c in calls if SECURITY_CALL.search(c.rsplit(".", 1)[-1]))
+                security = tuple(c for c in calls if is_security_call(c.rsplit(".", 1)[-1]))
                 code = "\n".join(texts[index:end])
                 found.append(CommentedCode(block[index].line, block[end - 1].line, code, calls, is_assertion, security))
             index = end

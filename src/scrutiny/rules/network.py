@@ -198,6 +198,8 @@ class SslUnverifiedContext(Rule):
     ssl._create_default_https_context, setting <context>.check_hostname = False or
     <context>.verify_mode = ssl.CERT_NONE, or passing cert_reqs=ssl.CERT_NONE
     (or the string "CERT_NONE") to ssl, urllib3 or similar APIs.
+    Setting self.check_hostname or self.verify_mode in a class that does not derive from an
+    ssl or OpenSSL class (a look-alike keeping its own setting) is low.
     check_hostname = False is low when the same function loads a dedicated CA file into
     the context (certificates are still checked, against that CA only), and low on a
     branch that tests a parameter of the function (if verify is False: ...): the caller chose it.
@@ -247,6 +249,13 @@ class SslUnverifiedContext(Rule):
             if not isinstance(target, ast.Attribute):
                 continue
             owner = src.qualname(target.value) or ast.unparse(target.value)
+            if target.attr in ("check_hostname", "verify_mode") and (stand_in := _own_setting(target, walk)):
+                if is_false(node.value) or _is_cert_none(node.value, src):
+                    yield self.finding(node, f"self.{target.attr} is a setting of class {stand_in}, which is not an "
+                                       "ssl.SSLContext: its starting value, which what uses the class decides on",
+                                       src, scope=walk.scope_name, severity=Severity.LOW,
+                                       confidence=Confidence.LOW)  # fmt: skip
+                continue
             if target.attr == "_create_default_https_context":
                 if src.qualname(node.value) == "ssl._create_unverified_context":
                     yield self.finding(node, "every HTTPS connection of the process now skips certificate checks",
@@ -262,6 +271,20 @@ class SslUnverifiedContext(Rule):
             elif target.attr == "verify_mode" and _is_cert_none(node.value, src):
                 yield self.finding(node, f"{owner}.verify_mode = CERT_NONE accepts any certificate", src,
                                    scope=walk.scope_name)  # fmt: skip
+
+
+def _own_setting(target: ast.Attribute, walk: Walk) -> str | None:
+    """The enclosing class, when ``target`` is self.<attr> in a class with no base from the
+    ssl module: the class keeps the setting for itself (a context look-alike), it is not
+    a context being configured."""
+    if not (isinstance(target.value, ast.Name) and target.value.id == "self"):
+        return None
+    owner = next((s for s in reversed(walk.scope) if isinstance(s, ast.ClassDef)), None)
+    if owner is None:
+        return None
+    if any((walk.src.qualname(base) or ast.unparse(base)).startswith(("ssl.", "OpenSSL.")) for base in owner.bases):
+        return None
+    return owner.name
 
 
 def _loads_dedicated_ca(walk: Walk, owner: str) -> bool:
