@@ -42,6 +42,7 @@ class Pin:
     artifacts: tuple[Artifact, ...] = ()  # the files it names (empty: look them up on the index)
     marker: str = ""  # environment marker, as written
     origin: str = ""  # where in the lockfile: "requirements.txt:3"
+    extras: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,10 +155,11 @@ def parse_requirements(text: str, name: str = "requirements.txt") -> tuple[list[
         requirement, _, marker = requirement.partition(";")
         requirement, marker = requirement.strip(), marker.strip()
         match = _NAME.match(requirement)
-        if not match:
-            skipped.append(Skipped(line, "not a requirement scrutiny can read", origin))
+        if not match or requirement.startswith((".", "/")) or "://" in requirement.split("@", 1)[0]:
+            skipped.append(Skipped(line, "a local path or URL, not a pinned requirement", origin))
             continue
         project, rest = match.group(1), match.group(3).strip()
+        extras = tuple(e.strip() for e in (match.group(2) or "[]")[1:-1].split(",") if e.strip())
         if rest.startswith("@"):
             reference = _direct_reference(project, rest[1:].strip(), hashes, marker, origin)
             if isinstance(reference, Pin):
@@ -170,7 +172,7 @@ def parse_requirements(text: str, name: str = "requirements.txt") -> tuple[list[
             why = f"not pinned ({rest})" if rest else "not pinned (no version)"
             skipped.append(Skipped(requirement, why, origin))
             continue
-        pins.append(Pin(project, pinned.group(1), hashes, (), marker, origin))
+        pins.append(Pin(project, pinned.group(1), hashes, (), marker, origin, extras))
     return pins, skipped
 
 
@@ -248,7 +250,7 @@ def parse_uv_lock(text: str, name: str = "uv.lock") -> tuple[list[Pin], list[Ski
         assert isinstance(source, dict)
         local = next((kind for kind in ("virtual", "editable", "directory", "path", "git") if kind in source), None)
         if local is not None:
-            skipped.append(Skipped(f"{project} {version}".strip(), f"a {local} source, not a distribution", origin))
+            skipped.append(Skipped(f"{project} {version}".strip(), f"source is {local}, not a distribution from an index", origin))
             continue
         artifacts = [_artifact(package.get("sdist")), *(_artifact(w) for w in _tables(package.get("wheels")))]
         if not version or not any(artifacts):
@@ -270,7 +272,7 @@ def parse_poetry_lock(text: str, name: str = "poetry.lock") -> tuple[list[Pin], 
         origin = f"{name}: {project}"
         source = package.get("source")
         if isinstance(source, dict) and source.get("type") not in (None, "legacy"):
-            skipped.append(Skipped(f"{project} {version}", f"a {source.get('type')} source, not an index", origin))
+            skipped.append(Skipped(f"{project} {version}", f"source is {source.get('type')}, not a distribution from an index", origin))
             continue
         files = _tables(package.get("files")) or _tables(old_files.get(project) if isinstance(old_files, dict) else [])
         pins.append(_pin_of(project, version, [_artifact(f) for f in files], "", origin))
@@ -286,7 +288,7 @@ def parse_pylock(text: str, name: str = "pylock.toml") -> tuple[list[Pin], list[
         origin = f"{name}: {project}"
         local = next((kind for kind in ("vcs", "directory") if kind in package), None)
         if local is not None:
-            skipped.append(Skipped(f"{project} {version}".strip(), f"a {local} source, not a distribution", origin))
+            skipped.append(Skipped(f"{project} {version}".strip(), f"source is {local}, not a distribution from an index", origin))
             continue
         artifacts = [
             _artifact(package.get("sdist")),
@@ -321,7 +323,7 @@ def parse_pipfile_lock(text: str, name: str = "Pipfile.lock") -> tuple[list[Pin]
             local = next((kind for kind in ("git", "path", "file", "editable") if kind in entry), None)
             pinned = _PINNED.match(str(entry.get("version", "")).replace(" ", ""))
             if local is not None or not pinned:
-                why = f"a {local} source, not an index" if local else "not pinned"
+                why = f"source is {local}, not a distribution from an index" if local else "not pinned"
                 skipped.append(Skipped(project, why, origin))
                 continue
             hashes = tuple(h for h in (_sha256(str(x)) for x in entry.get("hashes", [])) if h)
