@@ -49,9 +49,9 @@ NETWORK = {
     "urllib2.urlopen", "http.client.HTTPConnection", "http.client.HTTPSConnection", "httplib.HTTPConnection",
     "httplib.HTTPSConnection", "socket.socket", "socket.create_connection", "socket.gethostbyname",
     "socket.getaddrinfo", "ftplib.FTP", "smtplib.SMTP", "smtplib.SMTP_SSL", "telnetlib.Telnet",
-    "aiohttp.ClientSession", "urllib3.PoolManager", "urllib3.request",
+    "urllib3.request",
     *(f"{lib}.{verb}" for lib in ("requests", "httpx") for verb in
-      ("get", "post", "put", "patch", "delete", "head", "options", "request", "Session", "Client", "stream")),
+      ("get", "post", "put", "patch", "delete", "head", "options", "request", "stream")),
 }  # fmt: skip
 SUBPROCESS = {
     "subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output", "subprocess.Popen",
@@ -167,7 +167,9 @@ def _setup_py(path: Path) -> list[Behaviour]:
                 what = side_effect(src, call, set())
                 if what:
                     found.append(Behaviour(INSTALL, f"{what} in {statement.name}", "setup.py", call.lineno))
-    found.extend(_top_level(src, module, "setup.py", INSTALL))
+    # setup.py runs as __main__ (python setup.py ..., and setuptools' backend alike): a
+    # __main__ block runs too.
+    found.extend(_top_level(src, module, "setup.py", INSTALL, as_main=True))
     return found
 
 
@@ -233,11 +235,13 @@ def _parse(path: Path, rel: str) -> tuple[source.SourceFile, ast.Module] | None:
     return src, src.tree
 
 
-def _top_level(src: source.SourceFile, module: ast.Module, rel: str, when: str) -> list[Behaviour]:
+def _top_level(
+    src: source.SourceFile, module: ast.Module, rel: str, when: str, as_main: bool = False
+) -> list[Behaviour]:
     """Side-effect calls in what runs when the module is executed: its top level and class bodies."""
     inside = _package_paths(module)
     found: list[Behaviour] = []
-    for call in _executed_calls(module.body):
+    for call in _executed_calls(module.body, as_main):
         what = side_effect(src, call, inside)
         if what:
             found.append(Behaviour(when, what + (" at import" if when == IMPORT else " at top level"), rel,
@@ -245,8 +249,9 @@ def _top_level(src: source.SourceFile, module: ast.Module, rel: str, when: str) 
     return found
 
 
-def _executed_calls(body: list[ast.stmt]) -> Iterator[ast.Call]:
-    """Calls in statements that run when the body runs: not in functions, lambdas or a __main__ block."""
+def _executed_calls(body: list[ast.stmt], as_main: bool = False) -> Iterator[ast.Call]:
+    """Calls in statements that run when the body runs: not in functions or lambdas, nor in
+    an ``if __name__ == "__main__":`` block unless the module runs ``as_main``."""
     stack: list[ast.AST] = list(reversed(body))
     while stack:
         node = stack.pop()
@@ -256,7 +261,7 @@ def _executed_calls(body: list[ast.stmt]) -> Iterator[ast.Call]:
                 stack.extend(node.decorator_list)
             stack.extend(d for d in node.args.defaults + node.args.kw_defaults if d is not None)
             continue
-        if isinstance(node, ast.If) and _is_main_guard(node.test):
+        if isinstance(node, ast.If) and not as_main and _is_main_guard(node.test):
             stack.extend(node.orelse)
             continue
         if isinstance(node, ast.Call):
