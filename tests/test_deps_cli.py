@@ -203,10 +203,15 @@ def test_upgrade_lists_the_build_backend_change(
     assert {"state": "appeared", "when": "install", "what": "build backend flit_core.buildapi (pyproject.toml)"} in (
         review["change"]["behaviour"]
     )
-    gone = {"state": "disappeared", "when": "install", "what": "build backend setuptools (legacy: runs setup.py) (setup.py)"}
+    gone = {
+        "state": "disappeared",
+        "when": "install",
+        "what": "build backend setuptools (legacy: runs setup.py) (setup.py)",
+    }
     assert gone in review["change"]["behaviour"]
-    assert "The upgrade adds install-time behaviour: build backend flit_core.buildapi (pyproject.toml)." in (
-        review["verdict"]["reasons"]
+    assert (
+        "The upgrade adds install-time behaviour: build backend flit_core.buildapi (pyproject.toml)."
+        in (review["verdict"]["reasons"])
     )
 
 

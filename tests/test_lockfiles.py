@@ -142,7 +142,10 @@ def test_requirement_hashes_choose_the_index_file_they_vouch_for() -> None:
     wheel_only = Pin("six", "1.16.0", (SIX_WHEEL,))
     assert choose(wheel_only, "sdist", listing) == (Artifact(INDEX[0].filename, INDEX[0].url, SIX_WHEEL), "lockfile")
     # No hash: the index's sdist of that version, vouched for by the index; 1.16 is 1.16.0.
-    assert choose(Pin("six", "1.16"), "sdist", listing) == (Artifact(INDEX[1].filename, INDEX[1].url, SIX_SDIST), "index")
+    assert choose(Pin("six", "1.16"), "sdist", listing) == (
+        Artifact(INDEX[1].filename, INDEX[1].url, SIX_SDIST),
+        "index",
+    )
     with pytest.raises(pypi.FetchError, match="none of the 1 hash"):
         choose(Pin("six", "1.16.0", ("0" * 64,)), "sdist", listing)
 

@@ -218,15 +218,15 @@ def review(
     config: Config,
     baseline: baselines.Baseline | None = None,
     progress: Callable[[int, int], None] = lambda done, total: None,
-    context: tuple[list[Input], list[FileError]] | None = None,
+    context_files: tuple[list[Input], list[FileError]] | None = None,
     inputs: list[InputInfo] | None = None,
 ) -> Review:
     """The review of ``changes`` with a change section; unchanged files under ``targets`` give context.
 
-    ``context`` gives the unchanged files (and discovery errors) directly, for changes
+    ``context_files`` gives the unchanged files (and discovery errors) directly, for changes
     that are not to the working tree (an upgrade between two releases).
     """
-    items, errors = context if context is not None else discover(targets, config.excludes)
+    items, errors = context_files if context_files is not None else discover(targets, config.excludes)
     touched = {c.old for c in changes if c.old} | {c.new for c in changes if c.new}
     context_items = [i for i in items if i.display not in touched]
     after_items = [

@@ -161,17 +161,29 @@ def _add_deps_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         epilog=DEPS_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    deps.add_argument("lockfile", metavar="FILE", help="requirements*.txt, uv.lock, poetry.lock, pylock.toml, Pipfile.lock")
+    deps.add_argument(
+        "lockfile", metavar="FILE", help="requirements*.txt, uv.lock, poetry.lock, pylock.toml, Pipfile.lock"
+    )
     deps.add_argument("--format", choices=("text", "json"), default="text", help="summary format (default: text)")
     deps.add_argument("-o", "--output", metavar="FILE", help="write the summary to FILE (atomically)")
     deps.add_argument(
-        "--output-dir", default="scrutiny-deps", metavar="DIR", help="one review per package here (default: %(default)s)"
+        "--output-dir",
+        default="scrutiny-deps",
+        metavar="DIR",
+        help="one review per package here (default: %(default)s)",
     )
     deps.add_argument(
-        "--review-format", choices=sorted(FORMATS), default="json", help="format of each package's review (default: json)"
+        "--review-format",
+        choices=sorted(FORMATS),
+        default="json",
+        help="format of each package's review (default: json)",
     )
-    deps.add_argument("--prefer", choices=("sdist", "wheel"), default="sdist", help="file to review when both are pinned")
-    deps.add_argument("--min-severity", default="info", metavar="LEVEL", help="hide findings below LEVEL (default: info)")
+    deps.add_argument(
+        "--prefer", choices=("sdist", "wheel"), default="sdist", help="file to review when both are pinned"
+    )
+    deps.add_argument(
+        "--min-severity", default="info", metavar="LEVEL", help="hide findings below LEVEL (default: info)"
+    )
     deps.add_argument("-j", "--jobs", type=int, default=0, metavar="N", help="worker processes per package review")
     deps.add_argument("--no-cache", action="store_true", help="neither read nor write the per-file result cache")
     deps.add_argument("-q", "--quiet", action="store_true", help="do not print progress notes on stderr")

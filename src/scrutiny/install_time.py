@@ -147,12 +147,15 @@ def _setup_py(path: Path) -> list[Behaviour]:
     found: list[Behaviour] = []
     for call in (n for n in ast.walk(module) if isinstance(n, ast.Call)):
         for keyword in call.keywords:
-            if keyword.arg != "cmdclass" or src.qualname(call.func) not in ("setup", "setuptools.setup",
-                                                                                "distutils.core.setup"):
+            if keyword.arg != "cmdclass" or src.qualname(call.func) not in (
+                "setup",
+                "setuptools.setup",
+                "distutils.core.setup",
+            ):
                 continue
             if isinstance(keyword.value, ast.Dict):
                 for key, value in zip(keyword.value.keys, keyword.value.values, strict=True):
-                    command = key.value if isinstance(key, ast.Constant) else ast.unparse(key) if key else "**"
+                    command = str(key.value) if isinstance(key, ast.Constant) else ast.unparse(key) if key else "**"
                     found.append(Behaviour(INSTALL, f"setup.py cmdclass {command} = {ast.unparse(value)}",
                                            "setup.py", call.lineno))  # fmt: skip
             else:

@@ -250,7 +250,9 @@ def parse_uv_lock(text: str, name: str = "uv.lock") -> tuple[list[Pin], list[Ski
         assert isinstance(source, dict)
         local = next((kind for kind in ("virtual", "editable", "directory", "path", "git") if kind in source), None)
         if local is not None:
-            skipped.append(Skipped(f"{project} {version}".strip(), f"source is {local}, not a distribution from an index", origin))
+            skipped.append(
+                Skipped(f"{project} {version}".strip(), f"source is {local}, not a distribution from an index", origin)
+            )
             continue
         artifacts = [_artifact(package.get("sdist")), *(_artifact(w) for w in _tables(package.get("wheels")))]
         if not version or not any(artifacts):
@@ -272,7 +274,11 @@ def parse_poetry_lock(text: str, name: str = "poetry.lock") -> tuple[list[Pin], 
         origin = f"{name}: {project}"
         source = package.get("source")
         if isinstance(source, dict) and source.get("type") not in (None, "legacy"):
-            skipped.append(Skipped(f"{project} {version}", f"source is {source.get('type')}, not a distribution from an index", origin))
+            skipped.append(
+                Skipped(
+                    f"{project} {version}", f"source is {source.get('type')}, not a distribution from an index", origin
+                )
+            )
             continue
         files = _tables(package.get("files")) or _tables(old_files.get(project) if isinstance(old_files, dict) else [])
         pins.append(_pin_of(project, version, [_artifact(f) for f in files], "", origin))
@@ -288,7 +294,9 @@ def parse_pylock(text: str, name: str = "pylock.toml") -> tuple[list[Pin], list[
         origin = f"{name}: {project}"
         local = next((kind for kind in ("vcs", "directory") if kind in package), None)
         if local is not None:
-            skipped.append(Skipped(f"{project} {version}".strip(), f"source is {local}, not a distribution from an index", origin))
+            skipped.append(
+                Skipped(f"{project} {version}".strip(), f"source is {local}, not a distribution from an index", origin)
+            )
             continue
         artifacts = [
             _artifact(package.get("sdist")),
@@ -316,7 +324,7 @@ def parse_pipfile_lock(text: str, name: str = "Pipfile.lock") -> tuple[list[Pin]
     skipped: list[Skipped] = []
     for section in ("default", "develop"):
         entries = document.get(section)
-        for project, entry in (entries.items() if isinstance(entries, dict) else []):
+        for project, entry in entries.items() if isinstance(entries, dict) else []:
             origin = f"{name}: {section}.{project}"
             if not isinstance(entry, dict):
                 continue

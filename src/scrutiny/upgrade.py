@@ -73,9 +73,15 @@ def changes_between(
         else:
             changes.append(
                 FileChange(
-                    "modified", f"{old_top}/{rel}", shown.display, old_bytes, None, now.path,
-                    was.in_package, now.in_package,
-                )  # fmt: skip
+                    "modified",
+                    f"{old_top}/{rel}",
+                    shown.display,
+                    old_bytes,
+                    None,
+                    now.path,
+                    was.in_package,
+                    now.in_package,
+                )
             )
     return changes, context, errors
 
@@ -147,7 +153,7 @@ def review_upgrade(
         config,
         baseline,
         progress,
-        context=(context, errors),
+        context_files=(context, errors),
         inputs=inputs,
     )
     assert result.change is not None
