@@ -32,6 +32,7 @@ def test_sdist_install_time_backend_hooks_cmdclass_and_setup_py_calls() -> None:
         (INSTALL, "subprocess call subprocess.run at top level", "setup.py", 15),
         # setup.py runs as __main__, so its __main__ block counts
         (INSTALL, "network call urllib.request.urlopen at top level", "setup.py", 17),
+        (INSTALL, "subprocess call os.system at top level, conditional", "setup.py", 21),
     }
 
 
@@ -73,10 +74,14 @@ def test_aliases_and_decoders_resolve_through_imports(tmp_path: Path) -> None:
             import zlib
             from os import system as run_it
             from pathlib import Path
+            import os, socket
 
             exec(zlib.decompress(c.decode("eJwrKMrMK1EwVEjOzy0oSi0uTk1RBABKSAaY", "base64")))
             run_it("id")
             Path("/etc/motd").write_text("hi")
+            if not os.environ.get("CI"):
+                for host in ("a.invalid", "b.invalid"):
+                    socket.create_connection((host, 443))
             try:
                 import yaml
             except ImportError:
@@ -85,10 +90,11 @@ def test_aliases_and_decoders_resolve_through_imports(tmp_path: Path) -> None:
         )
     )
     assert found(tmp_path) == {
-        (IMPORT, "exec of decoded data (zlib.decompress) at import", "pkg/__init__.py", 6),
-        (IMPORT, "subprocess call os.system at import", "pkg/__init__.py", 7),
-        (IMPORT, "file write write_text at import", "pkg/__init__.py", 8),
-        (IMPORT, "file write codecs.open at import", "pkg/__init__.py", 12),
+        (IMPORT, "exec of decoded data (zlib.decompress) at import", "pkg/__init__.py", 7),
+        (IMPORT, "subprocess call os.system at import", "pkg/__init__.py", 8),
+        (IMPORT, "file write write_text at import", "pkg/__init__.py", 9),
+        (IMPORT, "network call socket.create_connection at import, conditional", "pkg/__init__.py", 12),
+        (IMPORT, "file write codecs.open at import, conditional", "pkg/__init__.py", 16),  # an except clause
     }
 
 

@@ -244,32 +244,46 @@ def _top_level(
     """Side-effect calls in what runs when the module is executed: its top level and class bodies."""
     inside = _package_paths(module)
     found: list[Behaviour] = []
-    for call in _executed_calls(module.body, as_main):
+    for call, conditional in _executed_calls(module.body, as_main):
         what = side_effect(src, call, inside)
         if what:
-            found.append(Behaviour(when, what + (" at import" if when == IMPORT else " at top level"), rel,
-                                   call.lineno))  # fmt: skip
+            where = " at import" if when == IMPORT else " at top level"
+            found.append(Behaviour(when, what + where + (", conditional" if conditional else ""), rel, call.lineno))
     return found
 
 
-def _executed_calls(body: list[ast.stmt], as_main: bool = False) -> Iterator[ast.Call]:
-    """Calls in statements that run when the body runs: not in functions or lambdas, nor in
-    an ``if __name__ == "__main__":`` block unless the module runs ``as_main``."""
-    stack: list[ast.AST] = list(reversed(body))
+def _executed_calls(body: list[ast.stmt], as_main: bool = False) -> Iterator[tuple[ast.Call, bool]]:
+    """Calls in statements that run when the body runs, each with whether it runs only on a
+    condition (in an if, an except or else clause, a loop). Not in functions or lambdas,
+    nor in an ``if __name__ == "__main__":`` block unless the module runs ``as_main``."""
+    stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in reversed(body)]
     while stack:
-        node = stack.pop()
+        node, conditional = stack.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             # Decorators and defaults run at definition time; the body does not.
             if not isinstance(node, ast.Lambda):
-                stack.extend(node.decorator_list)
-            stack.extend(d for d in node.args.defaults + node.args.kw_defaults if d is not None)
+                stack.extend((d, conditional) for d in node.decorator_list)
+            stack.extend((d, conditional) for d in node.args.defaults + node.args.kw_defaults if d is not None)
             continue
-        if isinstance(node, ast.If) and not as_main and _is_main_guard(node.test):
-            stack.extend(node.orelse)
+        if isinstance(node, ast.If) and _is_main_guard(node.test):
+            # Run as __main__, the block always runs; imported, only its else does.
+            kept, on_condition = (node.body, conditional) if as_main else (node.orelse, True)
+            stack.extend((s, on_condition) for s in reversed(kept))
             continue
         if isinstance(node, ast.Call):
-            yield node
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+            yield node, conditional
+        branches = _branches(node)
+        for child in reversed(list(ast.iter_child_nodes(node))):
+            stack.append((child, conditional or child in branches))
+
+
+def _branches(node: ast.AST) -> list[ast.AST]:
+    """The children of ``node`` that run only on a condition."""
+    if isinstance(node, ast.If | ast.For | ast.AsyncFor | ast.While):
+        return [*node.body, *node.orelse]
+    if isinstance(node, ast.Try | ast.TryStar):
+        return [*node.handlers, *node.orelse]
+    return []
 
 
 def _is_main_guard(test: ast.expr) -> bool:
