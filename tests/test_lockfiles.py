@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from scrutiny import lockfiles, pypi
-from scrutiny.deps import choose
+from scrutiny.api import Config
+from scrutiny.deps import UNCHECKED, choose, review_package
 from scrutiny.lockfiles import Artifact, Pin
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lockfiles"
@@ -150,6 +151,20 @@ def test_requirement_hashes_choose_the_index_file_they_vouch_for() -> None:
         choose(Pin("six", "1.16.0", ("0" * 64,)), "sdist", listing)
 
 
+def test_a_direct_url_without_a_hash_is_checked_against_the_index_or_said_to_be_unchecked() -> None:
+    url = "https://files.example.invalid/six-1.16.0.tar.gz"
+    direct = Pin("six", "1.16.0", (), (Artifact("six-1.16.0.tar.gz", url, ""),))
+    assert choose(direct, "sdist", listing) == (Artifact("six-1.16.0.tar.gz", url, SIX_SDIST), "index")
+
+    def unknown(name: str) -> list[pypi.IndexFile]:
+        raise pypi.FetchError(f"cannot list {name}")
+
+    private = Pin("private", "2.0", (), (Artifact("private-2.0.tar.gz", "https://x.invalid/private-2.0.tar.gz", ""),))
+    assert choose(private, "sdist", unknown) == (private.artifacts[0], UNCHECKED)
+    with pytest.raises(pypi.FetchError, match="cannot list"):
+        choose(Pin("private", "2.0"), "sdist", unknown)
+
+
 def test_named_files_are_used_and_a_url_is_looked_up_when_missing() -> None:
     poetry = pins("legacy/poetry.lock")["six"]  # files named, no URLs
     artifact, vouched = choose(poetry, "sdist", listing)
@@ -193,3 +208,12 @@ def test_fetch_file_refuses_a_wheel_with_a_path_outside_it(tmp_path: Path, monke
     with pytest.raises(pypi.FetchError, match="outside the archive"):
         pypi.fetch_file("evil", "1.0", wheel.name, wheel.as_uri(), digest)
     assert not list(tmp_path.rglob("escaped.py"))
+
+
+def test_a_lockfile_url_other_than_http_is_not_fetched(tmp_path: Path) -> None:
+    secret = tmp_path / "demo-1.0.tar.gz"
+    secret.write_text("not for the cache")
+    pin = Pin("demo", "1.0", (), (Artifact(secret.name, secret.as_uri(), ""),))
+    package = review_package(pin, Config(), listing=lambda name: [])
+    assert (package.status, package.review) == ("failed", None)
+    assert package.error == f"demo-1.0.tar.gz: only http(s) URLs are fetched, not {secret.as_uri()!r}"

@@ -10,6 +10,7 @@ import-time behaviour (install_time.py). Rendering is in report/deps_out.py.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,6 +22,7 @@ from scrutiny.lockfiles import SDIST_SUFFIXES, Artifact, Lockfile, Pin, normalis
 from scrutiny.report.compose import Review
 
 PREFERENCES = ("sdist", "wheel")
+UNCHECKED = "nothing"  # neither the lockfile nor the index gives the file's sha256
 
 
 @dataclass
@@ -29,7 +31,7 @@ class PackageReview:
     status: str  # reviewed or failed
     artifact: str = ""  # the file reviewed
     sha256: str = ""
-    sha256_from: str = ""  # lockfile or index: whose hash the download was checked against
+    sha256_from: str = ""  # lockfile, index or nothing: whose hash the download was checked against
     review: Review | None = None
     behaviours: list[Behaviour] = field(default_factory=list)
     error: str = ""
@@ -81,14 +83,20 @@ def choose(pin: Pin, prefer: str, listing: Callable[[str], list[pypi.IndexFile]]
         artifact = _preferred(named, prefer)
         if artifact.url and artifact.sha256:
             return artifact, "lockfile"
-        on_index = {f.filename: f for f in listing(pin.name)}
+        try:
+            on_index = {f.filename: f for f in listing(pin.name)}
+        except pypi.FetchError:
+            if not artifact.url:
+                raise
+            on_index = {}  # a direct URL of a project the index does not have
         found = on_index.get(artifact.filename)
         if found is None and not artifact.url:
             raise pypi.FetchError(f"{artifact.filename} is not on the index")
         url = artifact.url or (found.url if found else "")
         if artifact.sha256:
             return Artifact(artifact.filename, url, artifact.sha256), "lockfile"
-        return Artifact(artifact.filename, url, found.sha256 if found else ""), "index"
+        digest = found.sha256 if found else ""
+        return Artifact(artifact.filename, url, digest), "index" if digest else UNCHECKED
     files = [f for f in listing(pin.name) if _same_version(version_of(f.filename, pin.name), pin.version)]
     if pin.sha256s:
         accepted = [f for f in files if f.sha256 in pin.sha256s]
@@ -101,7 +109,8 @@ def choose(pin: Pin, prefer: str, listing: Callable[[str], list[pypi.IndexFile]]
         return chosen, "lockfile"
     if not files:
         raise pypi.FetchError(f"{pin.name}=={pin.version} has no file on the index")
-    return _preferred([Artifact(f.filename, f.url, f.sha256) for f in files], prefer), "index"
+    chosen = _preferred([Artifact(f.filename, f.url, f.sha256) for f in files], prefer)
+    return chosen, "index" if chosen.sha256 else UNCHECKED
 
 
 def _same_version(found: str | None, pinned: str) -> bool:
@@ -138,6 +147,9 @@ def review_package(
     """Fetch, check, review and read one pinned distribution; a failure is the result's error."""
     try:
         artifact, vouched_by = choose(pin, prefer, listing)
+        if urllib.parse.urlsplit(artifact.url).scheme not in ("https", "http"):
+            # A lockfile's URL must not make scrutiny read a local file (file://) or anything but an index.
+            raise pypi.FetchError(f"{artifact.filename}: only http(s) URLs are fetched, not {artifact.url!r}")
         fetched = pypi.fetch_file(pin.name, pin.version, artifact.filename, artifact.url, artifact.sha256)
     except pypi.FetchError as exc:
         return PackageReview(pin, "failed", error=str(exc))

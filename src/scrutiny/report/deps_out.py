@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from scrutiny.deps import UNCHECKED
 from scrutiny.findings import Finding, Severity
 from scrutiny.install_time import IMPORT, INSTALL, Behaviour
 
@@ -78,7 +79,12 @@ def _details(package: PackageReview) -> list[str]:
     title = f"{package.pin.name} {package.pin.version}"
     if package.review is None:
         return [f"{title}: FAILED: {package.error}"]
-    lines = [f"{title}: {package.artifact}, sha256 {package.sha256} (checked against the {package.sha256_from})"]
+    checked = (
+        "not checked: neither the lockfile nor the index gives a hash"
+        if package.sha256_from == UNCHECKED
+        else f"checked against the {package.sha256_from}"
+    )
+    lines = [f"{title}: {package.artifact}, sha256 {package.sha256} ({checked})"]
     if package.output:
         lines.append(f"  review: {package.output}")
     for when, label in ((INSTALL, "at install"), (IMPORT, "at import")):
