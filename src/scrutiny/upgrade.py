@@ -51,18 +51,28 @@ def changes_between(
 
     Each version's files are shown under its own top directory (NAME-OLD/, NAME-NEW/); a
     changed file is "modified" from one to the other, so its findings keep their identity.
+    A file that moved (pkg/x.py to src/pkg/x.py when a project takes the src layout) is
+    "renamed", so its findings keep their identity too.
     """
     before, _ = _tree(old, excludes)
     after, errors = _tree(new, excludes)
     old_top, new_top = old.root.name, new.root.name
+    moves = moved(sorted(before.keys() - after.keys()), sorted(after.keys() - before.keys()))
+    moved_to = set(moves.values())
     changes: list[FileChange] = []
     context: list[Input] = []
     for rel in sorted(before.keys() | after.keys()):
+        if rel in moved_to:
+            continue
         was, now = before.get(rel), after.get(rel)
+        status = "modified"
+        if rel in moves:
+            status, now = "renamed", after[moves[rel]]
+        new_rel = moves.get(rel, rel)
         old_bytes = _read(was)
         if now is not None:
-            shown = Input(f"{new_top}/{rel}", now.path, None, now.in_package)
-            if was is not None and old_bytes == _read(now):
+            shown = Input(f"{new_top}/{new_rel}", now.path, None, now.in_package)
+            if status == "modified" and was is not None and old_bytes == _read(now):
                 context.append(shown)
                 continue
         if was is None:
@@ -73,7 +83,7 @@ def changes_between(
         else:
             changes.append(
                 FileChange(
-                    "modified",
+                    status,
                     f"{old_top}/{rel}",
                     shown.display,
                     old_bytes,
@@ -84,6 +94,22 @@ def changes_between(
                 )
             )
     return changes, context, errors
+
+
+def moved(gone: list[str], added: list[str]) -> dict[str, str]:
+    """Old path -> new path of files that moved: the one added path that ends with the
+    gone path, or that the gone path ends with (``pkg/x.py`` and ``src/pkg/x.py``)."""
+    by_name: dict[str, list[str]] = {}
+    for path in added:
+        by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
+    moves: dict[str, str] = {}
+    for path in gone:
+        candidates = [
+            a for a in by_name.get(path.rsplit("/", 1)[-1], []) if a.endswith("/" + path) or path.endswith("/" + a)
+        ]
+        if len(candidates) == 1 and candidates[0] not in moves.values():
+            moves[path] = candidates[0]
+    return moves
 
 
 def _read(item: Input | None) -> bytes | None:
@@ -142,13 +168,25 @@ def review_upgrade(
         notify(f"{name}=={version}: {one.filename} {how}, sha256 {one.sha256}")
         fetched.append(one)
     old, new = fetched
+    return review_releases(old, new, config, baseline, notify, progress)
+
+
+def review_releases(
+    old: pypi.Fetched,
+    new: pypi.Fetched,
+    config: Config,
+    baseline: baselines.Baseline | None = None,
+    notify: Callable[[str], None] = lambda message: None,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> Review:
+    """The change review from release ``old`` to release ``new`` (both unpacked)."""
     changes, context, errors = changes_between(old, new, config.excludes)
-    notify(f"{len(changes)} Python file(s) differ between {name} {old_version} and {new_version}")
-    inputs = [InputInfo(f"{pypi.PREFIX}{name}=={v.version}", "pypi", v.filename, v.sha256) for v in fetched]
+    notify(f"{len(changes)} Python file(s) differ between {old.name} {old.version} and {new.version}")
+    inputs = [InputInfo(f"{pypi.PREFIX}{v.name}=={v.version}", "pypi", v.filename, v.sha256) for v in (old, new)]
     result = review(
         changes,
         "upgrade",
-        f"{name} {old_version} -> {new_version}",
+        f"{old.name} {old.version} -> {new.version}",
         [],
         config,
         baseline,
