@@ -179,7 +179,19 @@ def test_upgrade_findings_are_those_of_the_two_releases_reviewed_alone(
     introduced = Counter(key(after[p]) for p in change["introduced"])
     unchanged = Counter(key(after[p]) for p in change["unchanged"])
     fixed = Counter(key(f) for f in change["fixed"])
-    new_alone, old_alone = within(new, changed_new), within(old, changed_old)
+    # A file that moved is compared under its new path, as the change review compares it.
+    renamed = {
+        f["old_path"].split("/", 1)[1]: f["new_path"].split("/", 1)[1]
+        for f in change["files"]
+        if f["status"] == "renamed"
+    }
+    old_alone = Counter(
+        {
+            (rule, renamed.get(path, path), scope, evidence): n
+            for (rule, path, scope, evidence), n in within(old, changed_old).items()
+        }
+    )
+    new_alone = within(new, changed_new)
     # Every finding of the changed files after the upgrade is introduced or unchanged ...
     assert introduced + unchanged == new_alone
     # ... introduced ones were not there before, fixed ones were and are gone.
