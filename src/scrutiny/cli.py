@@ -29,6 +29,9 @@ targets:
   -                    read one file from standard input (name it with --stdin-name)
   pypi:NAME[==VER]     download the sdist from the package index into the user cache
                        (sha256 checked and shown) and review it; nothing is built or run
+  pypi:NAME==OLD..NEW  review an upgrade: the files that differ between the two sdists, each
+                       finding introduced, unchanged or fixed, and what runs at install and
+                       import time that appeared or disappeared (exit 1: a defect introduced)
 
 change review (PATHs default to .):
   --diff BASE          review the Python files changed since git revision BASE (committed,

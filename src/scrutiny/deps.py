@@ -21,7 +21,6 @@ from scrutiny.install_time import Behaviour
 from scrutiny.lockfiles import SDIST_SUFFIXES, Artifact, Lockfile, Pin, normalise, version_of
 from scrutiny.report.compose import Review
 
-PREFERENCES = ("sdist", "wheel")
 UNCHECKED = "nothing"  # neither the lockfile nor the index gives the file's sha256
 
 

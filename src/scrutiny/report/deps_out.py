@@ -36,7 +36,7 @@ def _brief(behaviours: list[Behaviour], when: str) -> str:
         return "nothing" if when == INSTALL else "no side effects found"
     backend = [b.what.removeprefix("build backend ") for b in behaviours if b.what.startswith("build backend")]
     others = [b for b in behaviours if not b.what.startswith("build backend")]
-    kinds = sorted({b.what.split(" ", 1)[0] if b.what.split(" ", 1)[0] != "setup.py" else "setup.py" for b in others})
+    kinds = sorted({b.what.split(" ", 1)[0] for b in others})  # network, subprocess, setup.py, hatch, ...
     parts = [backend[0].split(" ", 1)[0]] if backend else []
     if others:
         parts.append(f"{len(others)} more: {', '.join(kinds)}")
