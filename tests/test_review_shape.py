@@ -250,3 +250,12 @@ def test_one_line_and_mass_nouns_read_as_english(tmp_path: Path, capsys: pytest.
     assert "one.py (1 line) is production code." in text
     assert "app.py (7 lines) is Flask production code." in text
     assert "(1 lines)" not in text and "a Flask production code" not in text
+
+
+def test_a_group_in_one_file_of_a_tree_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "clean.py").write_text("x = 1\n")
+    (tmp_path / "app.py").write_text(APP + "\n\ndef other(password):\n    return hashlib.md5(password).digest()\n")
+    _, lines = review_text(capsys, "--no-cache", str(tmp_path))
+    text = "\n".join(lines)
+    assert text.count("[SCR301 ") == 1
+    assert f"lines 6, 14 of {tmp_path / 'app.py'}" in text

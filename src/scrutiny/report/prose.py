@@ -199,11 +199,12 @@ def _group(number: int, group: list[Finding], review: Review, one_file: bool) ->
     first = group[0]
     files = Counter(f.location.path for f in group)
     confidences = "/".join(sorted({f.confidence.label for f in group}))
-    where = (
-        lines_word((f.location.line, f.location.last_line) for f in group)
-        if one_file
-        else (f"{len(group)} places in {plural(len(files), 'file')}")
-    )
+    if not one_file:
+        where = f"{len(group)} places in {plural(len(files), 'file')}"
+    else:
+        where = lines_word((f.location.line, f.location.last_line) for f in group)
+        # A tree whose findings all sit in one file still names it; a single file's title does.
+        where += f" of {first.location.path}" if len(review.reviewed) > 1 else ""
     out = [_heading(number, first)]
     out.append(f"     {where}  {_severity(first)}, confidence {confidences}, CWE-{first.cwe}")
     if one_file and not first.is_defect:
