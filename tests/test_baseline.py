@@ -69,7 +69,10 @@ def test_a_baseline_hides_what_it_accepts_and_says_so(repo: Repo, capsys: pytest
     assert document["verdict"]["text"] != CLEAN_VERDICT and document["verdict"]["clean"] is False
     assert "accepted in the baseline baseline.json" in document["verdict"]["text"]
     assert cli.main(["review", "--quiet", "-j", "1", "--baseline", "baseline.json", "pkg"]) == 0
-    assert f"{accepted} finding(s) accepted in the baseline baseline.json are hidden" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert f"{accepted} findings are accepted in the baseline baseline.json and hidden" in text
+    # The baseline hid them, not file context or an inline suppression (issue 16).
+    assert "by the baseline" in text and "by context or inline suppression" not in text
 
 
 def test_matching_survives_inserted_lines_and_a_rename(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:

@@ -98,14 +98,14 @@ def test_verdict_is_clean_with_exit_code_0(seed_review) -> None:
     assert {a["status"] for a in review["aspects"]} <= {"clean", "notes"}
 
 
-def test_text_review_ends_with_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+def test_text_review_opens_with_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
     from scrutiny import cli
 
     assert cli.main(["review", "--quiet", str(seed_path())]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-2] == CLEAN_VERDICT
-    assert lines[-1].startswith("Why: ")
-    assert lines[-3] == "Verdict"
+    assert lines[2] == "Verdict"
+    assert lines[3] == CLEAN_VERDICT
+    assert lines[4].startswith("Why: ")
 
 
 def test_review_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
@@ -115,7 +115,7 @@ def test_review_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 TRACED = (
-    "The taint engine traced server, dest_host: they come from test code, not from an untrusted source, "
+    "Followed through the code, server and dest_host come from the test code, not from an untrusted source, "
     "and reach no sink."
 )
 

@@ -104,7 +104,7 @@ def test_the_review_counts_what_each_mechanism_hid(tmp_path: Path, capsys: pytes
     }  # fmt: skip
     assert sorted(s["hidden_by"] for s in result["suppressed"]) == ["inline", "nosec", "nosec", "nosec"]
     _, text = review(capsys, "--honor-nosec", str(target), fmt="text")
-    assert "Hidden: 4 finding(s): 1 by inline suppression, 3 by # nosec." in text
+    assert "Hidden: 4 findings (1 by inline suppression, 3 by # nosec)." in text
     _, text = review(capsys, str(target), fmt="text")
     assert "by # nosec" not in text
 

@@ -214,7 +214,7 @@ def test_seed_input_validation_rests_on_the_engine(capsys: pytest.CaptureFixture
     _, review = review_json(capsys, str(seed_path()))
     texts = [s["text"] for s in aspect(review, "input-validation")["statements"]]
     assert any(
-        "The taint engine traced server, dest_host: they come from test code, not from an untrusted source, "
+        "Followed through the code, server and dest_host come from the test code, not from an untrusted source, "
         "and reach no sink." in text
         for text in texts
     )

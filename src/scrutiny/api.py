@@ -21,6 +21,7 @@ from scrutiny.discover import Input, discover
 from scrutiny.findings import FileError, FileResult, Severity
 from scrutiny.observe import observe
 from scrutiny.report.compose import InputInfo, Review, compose
+from scrutiny.report.prose import TextOptions
 from scrutiny.rules import RuleSet, all_rules  # noqa: F401  (callers build rule sets through api)
 
 
@@ -240,17 +241,27 @@ def reloader(items: list[Input], max_bytes: int) -> Callable[[str], source.Sourc
 _WHOLE: tuple[Review, ResultCache, str] | None = None
 
 
-def render(review: Review, format_name: str) -> str:
-    """``FORMATS[format_name](review)``, kept beside a cached review so a warm run does not render it again."""
-    from scrutiny.report import FORMATS
+def render(review: Review, format_name: str, text_options: TextOptions | None = None) -> str:
+    """``FORMATS[format_name](review)``, kept beside a cached review so a warm run does not render it again.
+
+    ``text_options`` say what the text review prints beyond its defects (--notes, --details)."""
+    from scrutiny.report import FORMATS, prose
+
+    def produce() -> str:
+        if format_name == "text" and text_options is not None:
+            return prose.render(review, text_options)
+        return FORMATS[format_name](review)
 
     if _WHOLE is None or _WHOLE[0] is not review:
-        return FORMATS[format_name](review)
+        return produce()
     _, cache, key = _WHOLE
-    text = cache.load_review(f"{key}.{format_name}")
+    variant = format_name
+    if format_name == "text" and text_options is not None:
+        variant += f".notes={text_options.notes}.details={text_options.details}"
+    text = cache.load_review(f"{key}.{variant}")
     if not isinstance(text, str):
-        text = FORMATS[format_name](review)
-        cache.store_review(f"{key}.{format_name}", text)
+        text = produce()
+        cache.store_review(f"{key}.{variant}", text)
     return text
 
 

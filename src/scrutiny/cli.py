@@ -101,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
         "--no-cache", action="store_true", help="neither read nor write the per-file result cache (~/.cache/scrutiny)"
     )
     review.add_argument("-q", "--quiet", action="store_true", help="do not print progress notes on stderr")
+    _add_text_arguments(review)
     config.add_arguments(review)
     # --- change review and baselines (logic in change.py, baseline.py) ---
     change = review.add_mutually_exclusive_group()
@@ -231,6 +232,16 @@ def _deps(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _add_text_arguments(review: argparse.ArgumentParser) -> None:
+    """What the text review of a tree prints beyond its defects (a single file's review prints both)."""
+    review.add_argument(
+        "--notes", action="store_true", help="text: list the notes at info level too (else they are counted)"
+    )
+    review.add_argument(
+        "--details", action="store_true", help="text: each file's statements under every aspect, not one line each"
+    )
+
+
 def write_atomically(path: str, text: str) -> None:
     """Write to a temporary file beside PATH, then rename: never a half-written file.
 
@@ -261,6 +272,7 @@ def _emit(text: str, output: str | None) -> None:
 
 def _review(args: argparse.Namespace) -> int:
     from scrutiny.api import Config, render
+    from scrutiny.report.prose import TextOptions
     from scrutiny.terminal import Progress, colour_text_review, use_colour
 
     # Settings are read and checked before anything is reviewed or written.
@@ -301,7 +313,9 @@ def _review(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     # --- end of change review and baselines ---
-    text = render(review, args.format)
+    # An explicit --min-severity info (flag or configuration) asks for the notes as well.
+    notes = args.notes or settings.min_severity is Severity.INFO
+    text = render(review, args.format, TextOptions(notes=notes, details=args.details))
     if args.format == "text" and not args.output and use_colour(args.color, sys.stdout):
         text = colour_text_review(text)
     try:

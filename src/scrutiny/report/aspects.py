@@ -19,14 +19,32 @@ if TYPE_CHECKING:
 
 SEVERITY_MEANING = {
     FileKind.TEST: (
-        "it is weighed as test code: hard-coded values are expected there and disabled assertions are "
-        "test-quality notes, while dangerous calls still count, one step lower"
+        "As test code it may hard-code values, and a disabled assertion is a test-quality note; "
+        "dangerous calls still count, one step lower"
     ),
-    FileKind.PRODUCTION: "it is weighed as production code: every finding counts at full severity",
-    FileKind.SCRIPT: "it is weighed as a script run by hand: convenience checks are notes, dangerous calls count",
-    FileKind.MIGRATION: "it is weighed as a migration: hard-coded values are expected, dangerous calls count",
-    FileKind.EXAMPLE: "it is weighed as example code: findings count one step lower, secrets are notes",
-    FileKind.DOCS: "it is weighed as documentation code: findings count one step lower",
+    FileKind.PRODUCTION: "As production code every finding counts at full severity",
+    FileKind.SCRIPT: "As a script run by hand its convenience checks are notes; dangerous calls count",
+    FileKind.MIGRATION: "As a migration it may hard-code values; dangerous calls count",
+    FileKind.EXAMPLE: "As example code its findings count one step lower and secrets are notes",
+    FileKind.DOCS: "As documentation code its findings count one step lower",
+}
+# What was checked and found clean, in plain words, for the aspects no observer writes about.
+CLEAN_SENTENCES = {
+    Category.INJECTION: "No command, SQL statement, template or code is built from run-time values.",
+    Category.DESERIALIZATION: (
+        "No data is read with pickle, marshal, an unsafe YAML loader or an XML parser that expands entities."
+    ),
+    Category.CRYPTOGRAPHY: (
+        "No broken hash or cipher, short key, unsigned token or secret from the random module is used."
+    ),
+    Category.TLS_NETWORK: (
+        "No certificate check is turned off, no old protocol is allowed, and no server listens on every interface."
+    ),
+    Category.FILESYSTEM: (
+        "No file is made world-writable or given a predictable temporary name, and no archive is extracted "
+        "without a check."
+    ),
+    Category.CONFIGURATION: "No debug mode, CSRF exemption, open CORS policy or insecure cookie is set.",
 }
 QUOTED = re.compile(r"'[^']{1,60}'")
 
@@ -64,34 +82,35 @@ def overview(files: list[FileSummary]) -> list[str]:
         for summary in reviewed:
             assert summary.context is not None
             ctx = summary.context
-            sentence = f"{summary.path} ({summary.lines} lines) is {_article(ctx.description)}."
+            sentence = f"{summary.path} ({plural(summary.lines, 'line')}) is {_article(ctx.description)}."
             sentence += f" Evidence: {'; '.join(ctx.reasons)}."
             if ctx.frameworks:
-                sentence += f" Framework: {', '.join(ctx.frameworks)}."
+                sentence += f" It uses {', '.join(ctx.frameworks)}."
             if ctx.entry_points:
                 entries = ", ".join(f"{e.kind} {e.name} (line {e.line})" for e in ctx.entry_points[:8])
                 more = f" and {len(ctx.entry_points) - 8} more" if len(ctx.entry_points) > 8 else ""
                 sentence += f" Untrusted input enters through {entries}{more}."
             elif ctx.kind is FileKind.TEST:
-                sentence += " No untrusted input enters: the test supplies every value itself."
+                sentence += " No untrusted input enters; the test supplies every value itself."
             else:
                 sentence += " No request handler, RPC handler or CLI entry point is recognised in it."
-            sentence += f" This matters for severity: {SEVERITY_MEANING[ctx.kind]}."
+            sentence += f" {SEVERITY_MEANING[ctx.kind]}."
             lines.append(sentence)
         return lines
     kind_counts = Counter(f.context.kind.value for f in reviewed if f.context)
     total_lines = sum(f.lines for f in reviewed)
     ordered = sorted(kind_counts.items(), key=lambda kv: (-kv[1], kv[0]))
     parts = ", ".join(f"{count:,} {kind}" for kind, count in ordered)
-    lines.append(f"{len(reviewed):,} files with {total_lines:,} lines were reviewed: {parts}.")
+    lines.append(f"{len(reviewed):,} files with {total_lines:,} lines were reviewed ({parts}).")
     frameworks = Counter(fw for f in reviewed if f.context for fw in f.context.frameworks[:1])
     if frameworks:
-        lines.append("Frameworks: " + ", ".join(f"{name} ({n:,} files)" for name, n in frameworks.most_common(5)) + ".")
+        named = ", ".join(f"{name} ({plural(n, 'file')})" for name, n in frameworks.most_common(5))
+        lines.append(f"The frameworks are {named}.")
     entry_kinds = Counter(e.kind for f in reviewed if f.context for e in f.context.entry_points)
     if entry_kinds:
         lines.append(
             "Untrusted input enters through "
-            + ", ".join(f"{n:,} {kind} function(s)" for kind, n in sorted(entry_kinds.items()))
+            + ", ".join(plural(n, f"{kind} function") for kind, n in sorted(entry_kinds.items()))
             + "."
         )
     lines.append(
@@ -101,7 +120,15 @@ def overview(files: list[FileSummary]) -> list[str]:
     return lines
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 line', '2 lines', '1,518 files'."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 def _article(phrase: str) -> str:
+    # 'production code' and 'documentation code' are mass nouns: 'is Flask production code'.
+    if phrase.endswith(" code"):
+        return phrase
     return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
 
 
@@ -129,9 +156,13 @@ def write(
             statements.extend(writer(result, own, own_findings))
         statements.extend(_finding_statements(own_findings))
     if not findings and not statements:
-        titles = sorted({rule.title() for rule in registered().values() if category in rule.categories()})
-        checked = "; ".join(titles) if titles else "no rule of this category yet"
-        statements.append(_statement(f"Checked ({checked}); nothing found."))
+        # The rules that ran are listed by id in JSON (checked_rules); the review says what they rule out.
+        covered = any(category in rule.categories() for rule in registered().values())
+        statements.append(
+            _statement(
+                CLEAN_SENTENCES.get(category, "Nothing found.") if covered else "No rule checks this aspect yet."
+            )
+        )
     elif not findings and writer is None:
         statements.append(_statement("Nothing found."))
     return statements
@@ -149,13 +180,13 @@ def _finding_statements(findings: list[Finding]) -> list[Statement]:
             Citation(f.location.path, f.location.line, f.location.last_line, "finding", f.rule_id) for f in group
         ]
         values = sorted({v for f in group for v in QUOTED.findall(f.message)})
-        shown = f": {', '.join(values[:6])}" if values else (f": {group[0].message}" if len(group) == 1 else "")
-        judgement = f"{severity}, {note}" if note else f"{severity}, reported below"
+        shown = f" ({', '.join(values[:6])})" if values else (f" ({group[0].message})" if len(group) == 1 else "")
+        judgement = f"{severity}, since {note}" if note else f"{severity}, reported below"
         if severity == "info" and note:
-            judgement = f"acceptable here: {note}"
+            judgement = f"acceptable here, since {note}"
         statements.append(
             _statement(
-                f"{title} ({rule_id}) at {lines_word(citations)}{shown} ({judgement}).",
+                f"{title} ({rule_id}) at {lines_word(citations)}{shown}; {judgement}.",
                 citations,
                 group[0].location.path,
             )
@@ -241,16 +272,24 @@ def _authorization(observations: list[Observation], findings: list[Finding], pat
 
 
 def _traced(params: str, sinks: str, untrusted: str, in_test: bool) -> str:
-    """What the taint engine found for one function's parameters, as one sentence."""
-    origin = "test code" if in_test else "their callers in the reviewed code"
+    """Where one function's parameters come from and what they reach, as one sentence."""
+    reached = ""
+    if sinks:
+        places = sorted({f"{kind} at line {line}" for _, kind, line in (s.split(":") for s in sinks.split(";"))})
+        reached = f"sinks ({', '.join(places)}) only with data a caller supplies"
     if untrusted:
         where = f"Untrusted data reaches {untrusted.replace(',', ', ')}"
-    else:
-        where = f"The taint engine traced {params}: they come from {origin}, not from an untrusted source,"
-    if not sinks:
-        return f"{where} and reach no sink." if not untrusted else f"{where}, but no sink."
-    reached = sorted({f"{kind} at line {line}" for _, kind, line in (s.split(":") for s in sinks.split(";"))})
-    return f"{where} and reach sinks ({', '.join(reached)}) only with data a caller supplies."
+        return f"{where}; the parameters reach {reached}." if reached else f"{where}, but no sink."
+    come, reach = ("come", "reach") if "," in params else ("comes", "reaches")
+    origin = "the test code" if in_test else "callers in the reviewed code"
+    where = f"Followed through the code, {_and(params)} {come} from {origin}, not from an untrusted source,"
+    return f"{where} and {reach} {reached or 'no sink'}."
+
+
+def _and(names: str) -> str:
+    """'server, dest_host' as 'server and dest_host'."""
+    head, _, last = names.rpartition(", ")
+    return f"{head} and {last}" if head else last
 
 
 def _error_handling(result: FileResult, observations: list[Observation], findings: list[Finding]) -> list[Statement]:
@@ -261,8 +300,8 @@ def _error_handling(result: FileResult, observations: list[Observation], finding
         asserts = [c for c in check.citations if c.role == "error-assertion"]
         text = f"{dict(check.data)['function']} checks the expected error state"
         if waits:
-            text += f": it waits for the error status at {lines_word(waits)}"
-        text += f"{' and' if waits else ':'} asserts it at {lines_word(asserts)}."
+            text += f"; it waits for the error status at {lines_word(waits)} and"
+        text += f"{'' if waits else '; it'} asserts it at {lines_word(asserts)}."
         out.append(_statement(text, check.citations, path))
     handlers = [o for o in observations if o.kind == "handlers"]
     if handlers:
@@ -372,7 +411,7 @@ def clean_reasons(files: list[FileSummary], findings: list[Finding], suppressed:
     kinds = Counter(f.context.kind for f in files if f.context)
     if kinds and set(kinds) == {FileKind.TEST}:
         reasons.append(
-            "The code is test code: it assumes a controlled environment and its inputs come from the test itself, "
+            "The code is test code. It assumes a controlled environment and its inputs come from the test itself, "
             "so nothing in it is reachable by an attacker."
         )
     notes = [f for f in findings if not f.is_defect]
@@ -380,13 +419,28 @@ def clean_reasons(files: list[FileSummary], findings: list[Finding], suppressed:
         by_rule = Counter(f.rule_id for f in notes)
         listed = ", ".join(f"{n} {rule_id}" for rule_id, n in sorted(by_rule.items()))
         reasons.append(
-            f"{len(notes)} note(s) at info level ({listed}) are acceptable in their context or concern test "
-            "quality; none is a security defect."
+            f"{plural(len(notes), 'note')} at info level ({listed}) "
+            f"{'is' if len(notes) == 1 else 'are'} acceptable in context or concern test quality; "
+            "none is a security defect."
         )
-    hidden = [s for s in suppressed if s.by != "duplicate"]  # defects: a folded report is not one more
+    hidden = Counter(s.by for s in suppressed if s.by != "duplicate")  # defects: a folded report is not one more
     if hidden:
-        reasons.append(f"{len(hidden)} finding(s) were hidden by context or inline suppression (listed in JSON).")
-    rules = len(registered())
+        how = ", ".join(f"{n} {HIDDEN_HOW[by]}" for by, n in sorted(hidden.items()))
+        reasons.append(
+            f"{plural(sum(hidden.values()), 'finding')} {'was' if sum(hidden.values()) == 1 else 'were'} "
+            f"hidden ({how}); JSON lists them."
+        )
     lines = sum(f.lines for f in files)
-    reasons.append(f"Every aspect above was checked: {rules} rules and the aspect observers ran over {lines:,} lines.")
+    reasons.append(f"All {len(Category)} aspects were checked across {plural(lines, 'line')}.")
     return reasons
+
+
+# How a finding came to be hidden, by the mechanism recorded in Suppressed.by.
+HIDDEN_HOW = {
+    "context": "by file context",
+    "duplicate": "as another report of a defect listed once",
+    "inline": "by inline suppression",
+    "nosec": "by # nosec",
+    "min-severity": "below the minimum severity",
+    "baseline": "by the baseline",
+}

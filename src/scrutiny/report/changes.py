@@ -87,7 +87,9 @@ class BaselineNote:
     hidden: int
 
     def sentence(self) -> str:
-        return f"{self.hidden} finding(s) accepted in the baseline {self.path} are hidden ({self.entries} entries)."
+        found = f"{self.hidden} finding{' is' if self.hidden == 1 else 's are'}"
+        entries = f"{self.entries} {'entry' if self.entries == 1 else 'entries'}"
+        return f"{found} accepted in the baseline {self.path} and hidden ({entries})."
 
 
 def reports(finding: Finding) -> set[str]:

@@ -191,7 +191,7 @@ def _order(finding: Finding) -> tuple[object, ...]:
     return (loc.path, loc.line, loc.col, finding.rule_id, loc.end_line, loc.end_col, finding.message, trace)
 
 
-UNTRACED_NOTE = "no untrusted input was traced to it: a defect only if a caller passes one"
+UNTRACED_NOTE = "no untrusted input was traced to it, so it is a defect only if a caller passes one"
 
 
 def weigh_by_flow(findings: list[Finding], reports: list[Finding], enabled: frozenset[str] | None) -> list[Finding]:
@@ -312,6 +312,8 @@ def _verdict(review: Review) -> tuple[str, list[str]]:
     failed = len(review.errors)
     defects = review.defects
     if not reviewed:
+        if not failed:
+            return ("Nothing could be reviewed: no Python file was found.", [])
         return (f"Nothing could be reviewed: {failed} input(s) failed (see errors).", [])
     if defects:
         counts = Counter(f.severity for f in defects)

@@ -38,7 +38,7 @@ class CommentedOutCheck(Rule):
     confidence = Confidence.MEDIUM
     context = {
         **DEFAULT_CONTEXT,
-        FileKind.TEST: note("a disabled assertion in a test weakens the test, not the product: a test-quality note"),
+        FileKind.TEST: note("a disabled assertion in a test weakens the test, not the product, so it is a test-quality note"),
     }
 
     def check_file(self, src: SourceFile) -> Iterator[Finding]:

@@ -250,7 +250,7 @@ class CheckInDeadBranch(Rule):
     node_types = (ast.If, ast.While)
     context = {
         **DEFAULT_CONTEXT,
-        FileKind.TEST: note("a disabled assertion in a test weakens the test, not the product: a test-quality note"),
+        FileKind.TEST: note("a disabled assertion in a test weakens the test, not the product, so it is a test-quality note"),
     }
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
