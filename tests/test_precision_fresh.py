@@ -439,3 +439,105 @@ LOOK_ALIKE = """
 def test_a_setting_of_a_look_alike_class_is_low_and_of_a_real_context_high() -> None:
     found = [(line, severity) for line, severity, _ in rule_findings(LOOK_ALIKE, "SCR304")]
     assert found == [(8, "low"), (13, "high")]
+
+
+# SCR920: a stored hash compared with the hash of a guess -------------------------------
+
+HASHED_LOGIN = """
+    from hashlib import sha1
+
+
+    class Authorizer:
+        def authorize(self, username, password):
+            stored_password = self.users[username]
+            password_hash = sha1(password.encode()).hexdigest()
+            return stored_password == password_hash
+"""
+
+
+def test_a_plain_hash_of_the_guess_against_a_stored_hash_is_not_reported() -> None:
+    assert rule_findings(HASHED_LOGIN, "SCR920") == []
+    through_method = HASHED_LOGIN.replace(
+        "password_hash = sha1(password.encode()).hexdigest()", "password_hash = self._digest(password)"
+    ) + """
+        def _digest(self, password):
+            return sha1(password.encode()).hexdigest()
+    """
+    assert rule_findings(through_method, "SCR920") == []
+
+
+def test_a_plaintext_or_hmac_comparison_stays_reported() -> None:
+    plain = HASHED_LOGIN.replace("return stored_password == password_hash", "return stored_password == password")
+    assert [(line, severity) for line, severity, _ in rule_findings(plain, "SCR920")] == [(9, "medium")]
+    keyed = """
+        import hmac
+
+
+        def verify(request, key):
+            if hmac.new(key, request.body, "sha256").hexdigest() != request.headers["X-Signature"]:
+                raise PermissionError("bad signature")
+    """
+    assert [(line, severity) for line, severity, _ in rule_findings(keyed, "SCR920")] == [(6, "medium")]
+
+
+def test_a_message_about_a_password_is_not_a_password() -> None:
+    code = """
+        class AuthenticationFailed(Exception):
+            pass
+
+
+        class Authorizer:
+            msg_wrong_password = "Authentication failed."
+
+            def validate(self, username, password):
+                if self.users[username] != password:
+                    raise AuthenticationFailed(self.msg_wrong_password)
+    """
+    assert rule_findings(code, "SCR751") == []
+
+
+# SCR982: a wide range in a pattern that only rewrites or extracts text -----------------
+
+def test_a_wide_range_in_a_rewriting_or_extracting_pattern_is_low() -> None:
+    code = """
+        import re
+
+        LINKS = re.compile(r"https?://(?:[a-zA-Z0-9]|[$-_@.&+])+")
+
+
+        def convert(structure, text):
+            links = LINKS.findall(text)
+            return re.sub(r"(%[A-z])", r"{date:\\\\g<1>}", structure), links
+    """
+    found = rule_findings(code, "SCR982")
+    assert [(line, severity) for line, severity, _ in found] == [(4, "low"), (9, "low")]
+    assert "only extracts text" in found[0][2] and "only rewrites text" in found[1][2]
+
+
+def test_a_wide_range_in_a_validating_pattern_stays_medium() -> None:
+    code = """
+        import re
+
+        USERNAME = re.compile(r"^[A-z0-9_]+$")
+
+
+        def valid(name):
+            return USERNAME.match(name) is not None
+    """
+    assert [(line, severity) for line, severity, _ in rule_findings(code, "SCR982")] == [(4, "medium")]
+
+
+def test_a_server_side_wrap_socket_is_low_and_a_client_one_medium() -> None:
+    code = """
+        import ssl
+
+
+        def serve(sock, key, cert):
+            return ssl.wrap_socket(sock, keyfile=key, certfile=cert, server_side=True)
+
+
+        def connect(sock):
+            return ssl.wrap_socket(sock)
+    """
+    found = rule_findings(code, "SCR354")
+    assert [(line, severity) for line, severity, _ in found] == [(6, "low"), (10, "medium")]

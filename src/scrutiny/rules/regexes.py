@@ -134,6 +134,8 @@ class SuspiciousCharacterRange(CallRule):
     starts below 0 and ends above z ([!-~]) spans the printable set on purpose and is
     left alone, as are ranges spelt with escapes (\\x00-\\x1f, \\u0400-\\u04FF) and a
     '-' first or last in the set. The pattern text is read, never compiled.
+    A pattern that only rewrites, splits or extracts text (re.sub, split, findall,
+    finditer, or compiled into a name used only so) is low: it refuses nothing.
     Why: such a range is nearly always a typo or a misread '-' meant literally; a
     validation pattern then lets through characters its author meant to refuse
     (quotes, slashes, backslashes, angle brackets), which is how a check on a name,
@@ -165,11 +167,42 @@ class SuspiciousCharacterRange(CallRule):
         worst = problems[0]  # one finding per call: the reversed or widest range first
         more = f" (and {len(problems) - 1} more set problem(s))" if len(problems) > 1 else ""
         minor = worst.kind in (OVERLAP, REVERSED)
+        uses = _only_transforms(call, name, walk)
         yield self.finding(
             call,
-            f"{worst.reason}{more}",
+            f"{worst.reason}{more}" + (f"; the pattern only {uses}, it accepts or refuses nothing" if uses else ""),
             walk.src,
             scope=walk.scope_name,
-            severity=Severity.LOW if minor else None,
+            severity=Severity.LOW if minor or uses else None,
             confidence=Confidence.HIGH if worst.kind == REVERSED else None,
         )
+
+
+# Matching functions that rewrite, cut or collect text rather than test it.
+TRANSFORMS = {"sub": "rewrites text", "subn": "rewrites text", "split": "splits text",
+              "findall": "extracts text", "finditer": "extracts text"}  # fmt: skip
+
+
+def _only_transforms(call: ast.Call, name: str, walk: Walk) -> str:
+    """What the pattern does, when it only rewrites, splits or extracts text: called as
+    re.sub/split/findall, or compiled into a name the file uses only that way."""
+    tail = name.rsplit(".", 1)[-1]
+    if tail in TRANSFORMS:
+        return TRANSFORMS[tail]
+    if tail != "compile":
+        return ""
+    statement = walk.parent(call)
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)):  # fmt: skip
+        return ""
+    held = statement.targets[0].id
+    done: set[str] = set()
+    for node in walk.src.index.of_type(ast.Name):
+        assert isinstance(node, ast.Name)
+        if node.id != held or not isinstance(node.ctx, ast.Load):
+            continue
+        method = walk.parent(node)
+        if not (isinstance(method, ast.Attribute) and method.attr in TRANSFORMS):
+            return ""
+        done.add(TRANSFORMS[method.attr])
+    return " and ".join(sorted(done))

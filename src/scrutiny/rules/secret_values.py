@@ -102,6 +102,9 @@ VALUE_FORMS = frozenset({
     "env", "var", "arg", "param", "opt", "option", "s",
 })  # fmt: skip
 
+# First words of names that hold text shown about a secret (msg_wrong_password), not one.
+TEXT_ABOUT_FIRST = frozenset({"msg", "message", "messages", "error", "label", "help", "hint", "prompt"})
+
 # Words of a callee's dotted name that make it an authentication, signing or encryption
 # API: login(user, token), signer.sign(value), hmac.new(key), jwt.decode(token).
 AUTH_API_WORDS = frozenset({
@@ -131,7 +134,7 @@ def secret_name_strength(name: str) -> str | None:
     wear (password, api_key), "weak" for names secrets share with other values (token,
     cookie, session_id), None for other names."""
     lowered = [p.lower() for p in re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", name) if p]
-    if not lowered or lowered[-1] in NOT_SECRET_SUFFIXES:
+    if not lowered or lowered[-1] in NOT_SECRET_SUFFIXES or lowered[0] in TEXT_ABOUT_FIRST:
         return None
     words = {p for p in lowered if p in SECRET_WORDS}
     pairs = {pair for pair in zip(lowered, lowered[1:], strict=False) if pair in SECRET_PAIRS}

@@ -10,6 +10,7 @@ from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import DEFAULT_CONTEXT, CallRule, Rule, Walk, argument, drop, keyword, name_parts, string_value
 from scrutiny.rules.jwt_tokens import _dict_for
+from scrutiny.rules.reaching import reaching_values
 from scrutiny.rules.secret_values import SECRET_PAIRS, SECRET_WORDS
 from scrutiny.source import SourceFile
 
@@ -237,6 +238,64 @@ def _updates_container(statement: ast.stmt) -> bool:
     return isinstance(statement, ast.Pass)
 
 
+DIGEST_METHODS_OF_HASHES = frozenset({"hexdigest", "digest"})
+
+
+def unkeyed_digest(node: ast.expr, src: SourceFile, depth: int = 3) -> bool:
+    """A digest of hashlib (not hmac) computed in sight: hashlib.sha1(x).hexdigest(), a
+    name the function binds to one, or a call of a function or self method of the file
+    whose every return is one."""
+    if depth <= 0:
+        return False
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in DIGEST_METHODS_OF_HASHES:
+            receiver = func.value
+            if isinstance(receiver, ast.Call):
+                return _hashlib_call(receiver, src)
+            return isinstance(receiver, ast.Name) and _bound_to_hash(receiver, src)
+        callee = _local_callee(node, src)
+        if callee is not None:
+            returns = [r.value for r in ast.walk(callee) if isinstance(r, ast.Return) and r.value is not None]
+            return bool(returns) and all(unkeyed_digest(r, src, depth - 1) for r in returns)
+        return False
+    if isinstance(node, ast.Name):
+        values = reaching_values(node.id, node, src)
+        return bool(values) and all(unkeyed_digest(v, src, depth - 1) for v in values)
+    return False
+
+
+def _bound_to_hash(name: ast.Name, src: SourceFile) -> bool:
+    values = reaching_values(name.id, name, src)
+    return bool(values) and all(isinstance(v, ast.Call) and _hashlib_call(v, src) for v in values)
+
+
+def _hashlib_call(call: ast.Call, src: SourceFile) -> bool:
+    """A call of the hashlib module as the file imports it (not a parameter named hashlib)."""
+    root = call.func
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not isinstance(root, ast.Name) or root.id not in src.aliases:
+        return False
+    function = src.index.function_of.get(call)
+    if function is not None and root.id in {a.arg for a in (*function.args.args, *function.args.kwonlyargs)}:
+        return False
+    return (src.qualname(call.func) or "").startswith("hashlib.")
+
+
+def _local_callee(call: ast.Call, src: SourceFile) -> ast.FunctionDef | None:
+    """The function of the file that ``f(...)`` or ``self.f(...)`` calls (by name)."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        name = func.id
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+        name = func.attr
+    else:
+        return None
+    found = [f for f in src.index.of_type(ast.FunctionDef) if isinstance(f, ast.FunctionDef) and f.name == name]
+    return found[0] if len(found) == 1 else None
+
+
 def _class_constant(node: ast.expr, walk: Walk) -> bool:
     """self.reset_url_token where the class assigns the attribute a literal."""
     if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"):
@@ -263,7 +322,9 @@ class SecretComparedInVariableTime(Rule):
     read from the request, and whose outcome can grant or refuse something (not the test
     of a branch that only updates containers, such as a cache refreshed when a value
     changed). Confirmation fields (password2), constants, __eq__ methods,
-    checksums of public data, nonces (sent in the clear) and values the code shows to
+    checksums of public data, nonces (sent in the clear), a plain hashlib digest of the
+    guess compared with a stored one (the guesser cannot pick the compared bytes; HMACs
+    still count), and values the code shows to
     be numbers, bools or None (x is not None, int(...), a parameter annotated int) are
     left alone.
     Why: == stops at the first differing byte, so the response time tells an attacker
@@ -305,6 +366,10 @@ class SecretComparedInVariableTime(Rule):
             return
         # An int, a bool or None is not compared byte by byte: nothing leaks by timing.
         if _known_scalar(left, walk) or _known_scalar(right, walk):
+            return
+        # A plain hash of the guess against a stored hash: the guesser cannot choose the
+        # bytes being compared, so timing does not reveal the stored value a byte at a time.
+        if unkeyed_digest(left, walk.src) or unkeyed_digest(right, walk.src):
             return
         op = "==" if isinstance(node.ops[0], ast.Eq) else "!="
         yield self.finding(node, f"{secret} is compared with {op} {access}, which leaks by timing how much matched",

@@ -10,7 +10,18 @@ import re
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Rule, Walk, argument, exactly, own_nodes, string_value, tails, walk_function
+from scrutiny.rules.base import (
+    CallRule,
+    Rule,
+    Walk,
+    argument,
+    exactly,
+    is_true,
+    own_nodes,
+    string_value,
+    tails,
+    walk_function,
+)
 from scrutiny.source import SourceFile
 
 # Protocol constants that select SSL 2/3 or TLS 1.0/1.1, all deprecated by RFC 8996.
@@ -173,7 +184,8 @@ class SslWrapSocket(CallRule):
 
     What: ssl.wrap_socket(...) without cert_reqs=ssl.CERT_REQUIRED. The helper was
     deprecated in Python 3.7 and removed in 3.12. An explicit cert_reqs=CERT_NONE is
-    SCR304.
+    SCR304. With server_side=True it is low: a server checks no client certificate by
+    default anyway, and only the removal remains.
     Why: its defaults check no certificate (cert_reqs=CERT_NONE) and, with no
     ssl_version, accept whatever protocol the OpenSSL build allows, so anyone on the
     path can read and change the traffic; code using it also breaks on Python 3.12+.
@@ -197,6 +209,13 @@ class SslWrapSocket(CallRule):
         reqs = walk.src.qualname(argument(call, "cert_reqs", 4)) or ""
         if reqs.endswith(("CERT_REQUIRED", "CERT_NONE")):
             return  # verified, or already reported by SCR304
+        if is_true(argument(call, "server_side", 2)):
+            # A server asks no certificate of its clients unless told to; what it lacks is a
+            # future: the function is gone in Python 3.12.
+            yield self.finding(call, "ssl.wrap_socket(server_side=True) is gone in Python 3.12 (a server does not "
+                               "check client certificates by default, so nothing is lost there)", walk.src,
+                               scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+            return
         yield self.finding(call, "ssl.wrap_socket checks no certificate by default and is gone in Python 3.12",
                            walk.src, scope=walk.scope_name)  # fmt: skip
 

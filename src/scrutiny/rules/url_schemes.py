@@ -100,7 +100,28 @@ def _through_name(name: ast.Name, src: SourceFile, depth: int) -> str | None:
     if bound and value is not None:
         reason = settled_scheme(value, src, depth - 1)
         return f"{bound}: {reason}" if reason else None
+    if function is not None and value is name:
+        # A global bound on each branch of a module-level if/try (one URL per Python version).
+        values = _module_bindings(name.id, src.tree.body)
+        if values and all(settled_scheme(v, src, depth - 1) for v in values):
+            return f"{name.id}: every module-level binding is a fixed http(s) URL"
     return None
+
+
+def _module_bindings(name: str, statements: list[ast.stmt]) -> list[ast.expr]:
+    """Values of ``name = value`` at module level, inside if/try/with blocks too (not in
+    functions or classes); empty when the name is also bound another way there."""
+    found: list[ast.expr] = []
+    for statement in statements:
+        if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name
+                                                     for t in statement.targets):  # fmt: skip
+            found.append(statement.value)
+        elif isinstance(statement, ast.If | ast.Try | ast.With):
+            blocks = [getattr(statement, field, []) for field in ("body", "orelse", "finalbody")]
+            blocks += [h.body for h in getattr(statement, "handlers", [])]
+            for block in blocks:
+                found.extend(_module_bindings(name, block))
+    return found
 
 
 def _through_parameter(function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str, src: SourceFile,
