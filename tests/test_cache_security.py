@@ -3,15 +3,22 @@ must not run code in a review: every entry is checked against a per-user key fir
 
 from __future__ import annotations
 
+import http.server
+import io
+import json
 import os
 import pickle
 import shutil
 import stat
+import tarfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from scrutiny import cache_auth, cli
+from scrutiny import cache_auth, cli, pypi
 from scrutiny.findings import FileResult
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
@@ -214,3 +221,155 @@ def test_entries_round_trip_under_their_own_name_only() -> None:
     assert cache_auth.unseal(os.urandom(32), "results/ab/cd", sealed) is None
     assert cache_auth.unseal(key, "results/ab/cd", sealed[:-1]) is None
     assert cache_auth.unseal(key, "results/ab/cd", sealed[:5]) is None
+
+
+# The sdist cache ----------------------------------------------------------------------
+
+PACKAGE_CODE = b"import os\n\n\ndef run():\n    os.system(input())\n"
+
+
+@pytest.fixture()
+def index(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
+    """A package index on localhost holding demo-1.0.tar.gz; yields its URL and the paths requested."""
+    served = tmp_path / "served"
+    archive = served / "files" / "demo-1.0.tar.gz"
+    archive.parent.mkdir(parents=True)
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo("demo-1.0/demo/__init__.py")
+        info.size = len(PACKAGE_CODE)
+        tar.addfile(info, io.BytesIO(PACKAGE_CODE))
+    listing = served / "simple" / "demo" / "index.html"
+    listing.parent.mkdir(parents=True)
+    entry = {
+        "filename": archive.name,
+        "url": "../../files/demo-1.0.tar.gz",
+        "hashes": {"sha256": pypi.sha256_of(archive)},
+    }
+    listing.write_text(json.dumps({"files": [entry]}))
+    requested: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(served), **kwargs)
+
+        def do_GET(self) -> None:  # noqa: N802  (the name http.server calls)
+            requested.append(self.path)
+            super().do_GET()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple", requested
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+def fetch_demo(url: str, monkeypatch: pytest.MonkeyPatch) -> pypi.Fetched:
+    monkeypatch.setattr(cache_auth, "_warned", set())
+    return pypi.fetch("pypi:demo==1.0", url)
+
+
+def warnings_in(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    return [line for line in capsys.readouterr().err.splitlines() if line.startswith(WARNING)]
+
+
+def test_a_cached_sdist_is_signed_and_reused_without_the_network(
+    home: Path, index: tuple[str, list[str]], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, requested = index
+    first = fetch_demo(url, monkeypatch)
+    assert not first.cached and len(requested) == 2  # the listing, then the archive
+    store = home / "cache" / "pypi"
+    assert sorted(p.name for p in store.iterdir()) == [
+        "demo-1.0.tar.gz",
+        "demo-1.0.tar.gz.mac",
+        "demo-1.0.unpacked",
+        "demo-1.0.unpacked.mac",
+    ]
+    again = fetch_demo(url, monkeypatch)
+    assert again.cached and again.root == first.root and len(requested) == 2
+    # A restored or copied tree has new stat signatures but the same bytes: still trusted.
+    code = first.root / "demo" / "__init__.py"
+    os.utime(code, ns=(1, 1))
+    assert fetch_demo(url, monkeypatch).cached and len(requested) == 2
+    assert warnings_in(capsys) == []
+
+
+@pytest.mark.parametrize("edit", ["rewrite", "add-file", "add-link", "remove"])
+def test_an_edited_unpacked_tree_is_unpacked_again(
+    home: Path,
+    index: tuple[str, list[str]],
+    edit: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, _ = index
+    root = fetch_demo(url, monkeypatch).root
+    code = root / "demo" / "__init__.py"
+    if edit == "rewrite":  # same size, so only the stat signature and the bytes tell
+        code.write_bytes(PACKAGE_CODE.replace(b"os.system(input())", b"print(input()) ;;;;"))
+    elif edit == "add-file":
+        (root / "demo" / "extra.py").write_text("x = 1\n")
+    elif edit == "add-link":
+        (root / "demo" / "link.py").symlink_to("/etc/hostname")
+    else:
+        code.unlink()
+    again = fetch_demo(url, monkeypatch)
+    assert sorted(p.relative_to(again.root).as_posix() for p in again.root.rglob("*")) == ["demo", "demo/__init__.py"]
+    assert (again.root / "demo" / "__init__.py").read_bytes() == PACKAGE_CODE
+    warnings = warnings_in(capsys)
+    assert len(warnings) == 1 and "failed authentication" in warnings[0]
+
+
+@pytest.mark.parametrize("how", ["doctored", "unsigned"])
+def test_a_doctored_or_unsigned_archive_is_checked_against_the_index(
+    home: Path,
+    index: tuple[str, list[str]],
+    how: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, requested = index
+    first = fetch_demo(url, monkeypatch)
+    archive = home / "cache" / "pypi" / "demo-1.0.tar.gz"
+    seal = archive.with_name(archive.name + ".mac")
+    if how == "doctored":
+        shutil.rmtree(first.root.parent)
+        with tarfile.open(archive, "w:gz") as tar:
+            info = tarfile.TarInfo("demo-1.0/demo/__init__.py")
+            info.size = 6
+            tar.addfile(info, io.BytesIO(b"x = 1\n"))
+    else:  # as kept before archives were signed: the index's sha256 vouches for it
+        seal.unlink()
+        first.root.parent.with_name("demo-1.0.unpacked.mac").unlink()
+    again = fetch_demo(url, monkeypatch)
+    assert (again.root / "demo" / "__init__.py").read_bytes() == PACKAGE_CODE
+    assert again.sha256 == first.sha256
+    downloads = [path for path in requested if path.endswith(".tar.gz")]
+    assert len(downloads) == (2 if how == "doctored" else 1)
+    assert seal.exists()
+    warnings = warnings_in(capsys)
+    assert len(warnings) == 1 and "failed authentication" in warnings[0]
+    assert fetch_demo(url, monkeypatch).cached and warnings_in(capsys) == []
+
+
+def test_a_review_of_a_tampered_sdist_reviews_the_published_code(
+    home: Path, index: tuple[str, list[str]], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = index
+    monkeypatch.setenv("SCRUTINY_INDEX_URL", url)
+    target = ["review", "--quiet", "--format", "json", "pypi:demo==1.0"]
+    assert cli.main(target) == 1
+    cold = capsys.readouterr().out
+    assert '"SCR1' in cold
+    code = fetch_demo(url, monkeypatch).root / "demo" / "__init__.py"
+    code.write_text("def run():\n    pass\n")
+    monkeypatch.setattr(cache_auth, "_warned", set())
+    assert cli.main(target) == 1
+    assert capsys.readouterr().out == cold
