@@ -18,6 +18,7 @@ archive is fetched again or the tree unpacked again, with one warning.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -109,7 +110,7 @@ def fetch(target: str, index: str | None = None) -> Fetched:
                 return _unpack(name, version, known[0], digest, secret, cached=True)
             # Unsigned (kept before archives were signed) or altered: the index decides.
             sdists = _sdists(name, index)
-            if digest == _published_sha256(sdists.get(version)):
+            if hmac.compare_digest(digest, _published_sha256(sdists.get(version))):
                 _sign_archive(known[0], digest, secret)
                 return _unpack(name, version, known[0], digest, secret, cached=True)
             cache_auth.refused(known[0])
