@@ -301,7 +301,7 @@ def test_a_cached_sdist_is_signed_and_reused_without_the_network(
     assert warnings_in(capsys) == []
 
 
-@pytest.mark.parametrize("edit", ["rewrite", "add-file", "add-link", "remove"])
+@pytest.mark.parametrize("edit", ["rewrite", "add-file", "add-link", "remove", "link-tree"])
 def test_an_edited_unpacked_tree_is_unpacked_again(
     home: Path,
     index: tuple[str, list[str]],
@@ -318,13 +318,35 @@ def test_an_edited_unpacked_tree_is_unpacked_again(
         (root / "demo" / "extra.py").write_text("x = 1\n")
     elif edit == "add-link":
         (root / "demo" / "link.py").symlink_to("/etc/hostname")
+    elif edit == "link-tree":  # the whole tree swapped for a link to a doctored copy
+        decoy = home / "decoy"
+        root.parent.rename(decoy)
+        (decoy / "demo-1.0" / "demo" / "__init__.py").write_text("x = 1\n")
+        root.parent.symlink_to(decoy, target_is_directory=True)
     else:
         code.unlink()
     again = fetch_demo(url, monkeypatch)
     assert sorted(p.relative_to(again.root).as_posix() for p in again.root.rglob("*")) == ["demo", "demo/__init__.py"]
     assert (again.root / "demo" / "__init__.py").read_bytes() == PACKAGE_CODE
+    assert not again.root.parent.is_symlink()
     warnings = warnings_in(capsys)
     assert len(warnings) == 1 and "failed authentication" in warnings[0]
+    if edit == "link-tree":
+        assert (home / "decoy" / "demo-1.0" / "demo" / "__init__.py").read_text() == "x = 1\n", "followed the link"
+
+
+def test_without_a_key_nothing_cached_is_trusted(
+    home: Path, index: tuple[str, list[str]], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, requested = index
+    root = fetch_demo(url, monkeypatch).root
+    (root / "demo" / "__init__.py").write_text("x = 1\n")
+    monkeypatch.setenv(cache_auth.KEY_ENV, "short")
+    again = fetch_demo(url, monkeypatch)
+    assert (again.root / "demo" / "__init__.py").read_bytes() == PACKAGE_CODE
+    assert len([path for path in requested if path.endswith(".tar.gz")]) == 1, "the archive matched the index"
+    warnings = warnings_in(capsys)
+    assert len(warnings) == 1 and "shorter than" in warnings[0]
 
 
 @pytest.mark.parametrize("how", ["doctored", "unsigned"])

@@ -180,9 +180,10 @@ def _unpack(name: str, version: str, archive: Path, digest: str, secret: bytes |
 
     # A tree unpacked earlier is used only if it is still what this very archive holds.
     target = archive.parent / f"{_normalise(name)}-{version}.unpacked"
-    if target.is_dir() and not _tree_intact(target, digest, secret):
-        cache_auth.refused(target)
-        shutil.rmtree(target, ignore_errors=True)
+    if os.path.lexists(target) and not _tree_intact(target, digest, secret):
+        if secret is not None:  # without a key nothing cached is trusted, and that was said
+            cache_auth.refused(target)
+        _discard(target)
     if not target.is_dir():
         staging = Path(tempfile.mkdtemp(dir=archive.parent, prefix=".unpack-"))
         try:
@@ -202,6 +203,17 @@ def _unpack(name: str, version: str, archive: Path, digest: str, secret: bytes |
     entries = [p for p in target.iterdir()]
     root = entries[0] if len(entries) == 1 and entries[0].is_dir() else target
     return Fetched(name, version, archive.name, digest, root, cached)
+
+
+def _discard(path: Path) -> None:
+    """Remove an untrusted tree; a link planted in its place is removed, never followed."""
+    try:
+        if path.is_symlink() or not path.is_dir():
+            path.unlink()
+        else:
+            shutil.rmtree(path)
+    except OSError as exc:
+        raise FetchError(f"cannot remove {path}, which does not match what was unpacked: {exc}") from None
 
 
 def _unzip(archive: Path, destination: Path) -> None:
@@ -301,7 +313,7 @@ def _seal_tree(root: Path, archive_sha256: str, secret: bytes | None) -> None:
 def _tree_intact(root: Path, archive_sha256: str, secret: bytes | None) -> bool:
     """Whether ``root`` is still what was unpacked from the archive with this sha256."""
     opened = _open_sealed(root, secret)
-    if opened is None:
+    if opened is None or root.is_symlink() or not root.is_dir():
         return False
     try:
         manifest = json.loads(bytes(opened))
