@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scrutiny import api, cache, cli, taint
+from scrutiny import api, cache, cache_auth, cli, taint
 from scrutiny.discover import Input, discover
 from scrutiny.findings import FileResult
 from scrutiny.taint import ModuleSummary
@@ -47,6 +47,14 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 
 def unpickle(data: bytes) -> object:
     return pickle.loads(data)  # noqa: S301  (entries this test's own runs wrote)
+
+
+def stored_value(entry: Path, cache_root: Path) -> object:
+    """What a cache entry holds, once its MAC is checked."""
+    name = entry.relative_to(cache_root).as_posix()
+    payload = cache_auth.unseal(cache_auth.load_key(cache_root), name, entry.read_bytes())
+    assert payload is not None, f"{name} fails its MAC"
+    return pickle.loads(payload)  # noqa: S301  (checked above: this test's own runs wrote it)
 
 
 def entries(root: Path) -> list[Path]:
@@ -193,7 +201,7 @@ def test_a_changed_file_or_setting_misses_and_a_damaged_entry_is_rewritten(tree:
     # The whole review of the first run is still cached; without it the file's own entry is read.
     shutil.rmtree(cache_dir.with_name("runs"))
     assert api.scan([str(target)], config) == first
-    assert unpickle(entry.read_bytes()) == first_result(target)
+    assert stored_value(entry, cache_dir.parent) == first_result(target)
 
 
 def first_result(target: Path) -> FileResult:
@@ -297,7 +305,7 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     assert list(out.parent.iterdir()) == []
     for entry in entries(stored):
         assert not entry.name.startswith(".tmp-"), "a temporary cache file was left behind"
-        assert isinstance(unpickle(entry.read_bytes()), FileResult)
+        assert isinstance(stored_value(entry, stored.parent), FileResult)
 
 
 def test_a_worker_that_dies_gives_errors_not_a_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

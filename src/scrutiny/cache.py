@@ -16,8 +16,10 @@ changed: a warm re-review of an unchanged tree only stats its files.
 
 Entries are written to a temporary file and renamed into place, so an interrupted run
 never leaves a broken entry; an entry that cannot be read is a miss, never an error.
-The cache lives in the user's cache directory (created private, mode 0700), and only
-scrutiny writes there; pickle is used because loading is the whole cost of a warm run.
+The cache lives in the user's cache directory (created private, mode 0700). Pickle is
+used because loading is the whole cost of a warm run, and since a cache directory can be
+restored from somewhere others write, every entry is signed and checked before it is
+unpickled (``cache_auth``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from scrutiny import __version__
+from scrutiny import __version__, cache_auth
 from scrutiny.findings import FileResult
 
 # Results that depend on something other than the file's bytes are not kept.
@@ -40,13 +42,17 @@ UNCACHED_ERRORS = frozenset({"unreadable", "internal"})
 PACKAGE = Path(__file__).resolve().parent
 
 
-def results_dir() -> Path:
-    """``$SCRUTINY_CACHE_DIR/results``, else ``$XDG_CACHE_HOME/scrutiny/results``, else ``~/.cache/...``."""
+def cache_root() -> Path:
+    """``$SCRUTINY_CACHE_DIR``, else ``$XDG_CACHE_HOME/scrutiny``, else ``~/.cache/scrutiny``."""
     explicit = os.environ.get("SCRUTINY_CACHE_DIR")
     if explicit:
-        return Path(explicit) / "results"
+        return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "scrutiny" / "results"
+    return Path(base) / "scrutiny"
+
+
+def results_dir() -> Path:
+    return cache_root() / "results"
 
 
 @lru_cache(maxsize=1)
@@ -87,7 +93,13 @@ class ResultCache:
     def __init__(self, root: Path, run_fingerprint: str) -> None:
         self.root = root
         self.run_fingerprint = run_fingerprint
-        self.usable = True
+        # Without a key nothing is read or written: an unsigned entry would be refused later.
+        self.secret: bytes | None = None
+        try:
+            self.secret = cache_auth.load_key(root.parent)
+        except cache_auth.CacheKeyError as exc:
+            cache_auth.warn_once("key", f"the result cache is off: {exc}")
+        self.usable = self.secret is not None
         self.runs = root.with_name("runs")  # stat indexes and whole reviews, beside the per-file entries
         self._stat_index: dict[str, tuple[tuple[int, ...], str]] | None = None
         self._index_changed = False
@@ -99,13 +111,7 @@ class ResultCache:
         return key(data, display, in_package, self.run_fingerprint)
 
     def load(self, entry: str) -> FileResult | None:
-        try:
-            with open(self._path(entry), "rb") as handle:
-                result = pickle.load(handle)  # noqa: S301  (our own entries, in a private directory)
-        except FileNotFoundError:
-            return None
-        except Exception:  # noqa: BLE001  (a damaged entry is a miss; it is rewritten)
-            return None
+        result = self._read(self._path(entry))
         return result if isinstance(result, FileResult) else None
 
     def store(self, entry: str, result: FileResult) -> None:
@@ -121,9 +127,11 @@ class ResultCache:
             if not target.parent.is_dir():
                 _make_private(self.runs if target.parent == self.runs else self.root)
                 target.parent.mkdir(exist_ok=True)
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            sealed = cache_auth.seal(self.secret or b"", self._name(target), payload)
             handle, _writing = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(handle, "wb") as out:
-                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+                out.write(sealed)
             os.replace(_writing, target)
             _writing = ""
         except OSError:
@@ -133,11 +141,26 @@ class ResultCache:
             abandon_write()
 
     def _read(self, target: Path) -> Any:
+        """The entry at ``target``, or None if it is missing, cannot be read or fails its MAC."""
+        if self.secret is None:
+            return None
         try:
             with open(target, "rb") as handle:
-                return pickle.load(handle)  # noqa: S301  (our own entries, in a private directory)
-        except Exception:  # noqa: BLE001  (missing or damaged: a miss)
+                blob = handle.read()
+        except OSError:
             return None
+        payload = cache_auth.unseal(self.secret, self._name(target), blob)
+        if payload is None:
+            cache_auth.refused(target)
+            return None
+        try:
+            return pickle.loads(payload)  # noqa: S301  (its MAC was checked: scrutiny wrote it, under this key)
+        except Exception:  # noqa: BLE001  (written by an older scrutiny whose classes changed: a miss)
+            return None
+
+    def _name(self, target: Path) -> str:
+        """Where an entry sits in the cache, which its MAC covers, so it cannot be moved to another key."""
+        return target.relative_to(self.root.parent).as_posix()
 
     # The stat index ------------------------------------------------------------------
 

@@ -4,19 +4,33 @@ The sdist is found through the package index's JSON simple API (PEP 691), checke
 against the sha256 the index publishes, and unpacked with the tarfile 'data' filter.
 ``pip download --no-binary :all:`` is deliberately not used: to prepare metadata it
 runs the package's own build backend (setup.py), and scrutiny never runs reviewed code.
+
+The cache must not hand a review someone else's tree: whoever can write the cache
+directory could swap in a doctored archive or edit the unpacked files, and the review
+would then vouch for code that is not the published one. So a downloaded archive is
+kept with a MAC of its sha256, and the unpacked tree with a MAC'd manifest of every
+path, each file's sha256 and its stat signature (under the key of ``cache_auth``). A
+cached archive is used only if its MAC holds (a legacy one only if the index's sha256
+matches), and the unpacked tree only if it still matches its manifest; otherwise the
+archive is fetched again or the tree unpacked again, with one warning.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
+
+from scrutiny import cache_auth
+from scrutiny.cache import cache_root
 
 PREFIX = "pypi:"
 DEFAULT_INDEX = "https://pypi.org/simple"
@@ -36,14 +50,6 @@ class Fetched:
     sha256: str
     root: Path  # the unpacked tree
     cached: bool
-
-
-def cache_dir() -> Path:
-    explicit = os.environ.get("SCRUTINY_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "scrutiny"
 
 
 def parse_spec(target: str) -> tuple[str, str | None]:
@@ -104,13 +110,23 @@ def index_url(index: str | None = None) -> str:
 def fetch(target: str, index: str | None = None) -> Fetched:
     name, version = parse_spec(target)
     index = index_url(index)
-    cache = cache_dir() / "pypi"
+    cache = cache_root() / "pypi"
     cache.mkdir(parents=True, exist_ok=True)
+    secret = _secret()
+    sdists: dict[str, dict[str, object]] | None = None
     if version is not None:
         known = [p for p in cache.iterdir() if p.is_file() and _is_sdist_of(p.name, name, version)]
         if known:
-            return _unpack(name, version, known[0], cached=True)
-    sdists = _sdists(name, index)
+            digest = sha256_of(known[0])
+            if _archive_trusted(known[0], digest, secret):
+                return _unpack(name, version, known[0], digest, secret, cached=True)
+            # Unsigned (kept before archives were signed) or altered: the index decides.
+            sdists = _sdists(name, index)
+            if hmac.compare_digest(digest, _published_sha256(sdists.get(version))):
+                _sign_archive(known[0], digest, secret)
+                return _unpack(name, version, known[0], digest, secret, cached=True)
+            cache_auth.refused(known[0])
+    sdists = sdists if sdists is not None else _sdists(name, index)
     if version is None:
         finals = [v for v in sdists if _release_key(v) is not None]
         if not finals:
@@ -120,11 +136,18 @@ def fetch(target: str, index: str | None = None) -> Fetched:
     if entry is None:
         raise FetchError(f"{name}=={version} has no sdist on {index}")
     filename = str(entry["filename"])
-    expected = str(dict(entry.get("hashes", {}) or {}).get("sha256", ""))  # type: ignore[call-overload]
+    expected = _published_sha256(entry)
     archive = cache / filename
     url = urllib.parse.urljoin(f"{index.rstrip('/')}/{_normalise(name)}/", str(entry["url"]))
     _download(url, archive, expected)
-    return _unpack(name, version, archive, cached=False)
+    digest = sha256_of(archive)
+    _sign_archive(archive, digest, secret)
+    return _unpack(name, version, archive, digest, secret, cached=False)
+
+
+def _published_sha256(entry: dict[str, object] | None) -> str:
+    hashes = (entry or {}).get("hashes") or {}
+    return str(hashes.get("sha256", "")) if isinstance(hashes, dict) else ""
 
 
 def _is_sdist_of(filename: str, name: str, version: str) -> bool:
@@ -163,11 +186,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _unpack(name: str, version: str, archive: Path, *, cached: bool) -> Fetched:
+def _unpack(name: str, version: str, archive: Path, digest: str, secret: bytes | None, *, cached: bool) -> Fetched:
     import tarfile
     import zipfile
 
+    # A tree unpacked earlier is used only if it is still what this very archive holds.
     target = archive.parent / f"{_normalise(name)}-{version}.unpacked"
+    if os.path.lexists(target) and not _tree_intact(target, digest, secret):
+        if secret is not None:  # without a key nothing cached is trusted, and that was said
+            cache_auth.refused(target)
+        _discard(target)
     if not target.is_dir():
         staging = Path(tempfile.mkdtemp(dir=archive.parent, prefix=".unpack-"))
         try:
@@ -177,6 +205,7 @@ def _unpack(name: str, version: str, archive: Path, *, cached: bool) -> Fetched:
                 with tarfile.open(archive) as tar:
                     tar.extractall(staging, filter="data")
             os.replace(staging, target)
+            _seal_tree(target, digest, secret)
         except (OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
             raise FetchError(f"cannot unpack {archive.name}: {exc}") from None
         finally:
@@ -185,7 +214,18 @@ def _unpack(name: str, version: str, archive: Path, *, cached: bool) -> Fetched:
     # An sdist holds one top directory, NAME-VERSION/; review from inside it.
     entries = [p for p in target.iterdir()]
     root = entries[0] if len(entries) == 1 and entries[0].is_dir() else target
-    return Fetched(name, version, archive.name, sha256_of(archive), root, cached)
+    return Fetched(name, version, archive.name, digest, root, cached)
+
+
+def _discard(path: Path) -> None:
+    """Remove an untrusted tree; a link planted in its place is removed, never followed."""
+    try:
+        if path.is_symlink() or not path.is_dir():
+            path.unlink()
+        else:
+            shutil.rmtree(path)
+    except OSError as exc:
+        raise FetchError(f"cannot remove {path}, which does not match what was unpacked: {exc}") from None
 
 
 def _unzip(archive: Path, destination: Path) -> None:
@@ -234,28 +274,151 @@ def fetch_file(name: str, version: str, filename: str, url: str, sha256: str) ->
     """
     if "/" in filename or "\\" in filename or filename.startswith("."):
         raise FetchError(f"{filename!r} is not a distribution file name")
-    cache = cache_dir() / "pypi"
+    cache = cache_root() / "pypi"
     cache.mkdir(parents=True, exist_ok=True)
+    secret = _secret()
     archive = cache / filename
-    cached = archive.is_file() and (not sha256 or sha256_of(archive) == sha256)
+    cached = False
+    if archive.is_file():
+        digest = sha256_of(archive)
+        # The expected hash vouches for a cached copy; without one, only our own seal does.
+        cached = hmac.compare_digest(digest, sha256) if sha256 else _archive_trusted(archive, digest, secret)
     if not cached:
         _download(url, archive, sha256)
+    digest = sha256_of(archive)
+    _sign_archive(archive, digest, secret)
     if not filename.endswith(".whl"):
-        return _unpack(name, version, archive, cached=cached)
+        return _unpack(name, version, archive, digest, secret, cached=cached)
     import zipfile
 
     # One directory named after the wheel inside, so the review shows NAME-VERSION-TAGS/...
     target = cache / f"{filename}.unpacked"
     stem = filename[: -len(".whl")]
+    if os.path.lexists(target) and not _tree_intact(target, digest, secret):
+        if secret is not None:
+            cache_auth.refused(target)
+        _discard(target)
     if not target.is_dir():
         staging = Path(tempfile.mkdtemp(dir=cache, prefix=".unpack-"))
         try:
             (staging / stem).mkdir()
             _unzip(archive, staging / stem)
             os.replace(staging, target)
+            _seal_tree(target, digest, secret)
         except (OSError, zipfile.BadZipFile) as exc:
             raise FetchError(f"cannot unpack {filename}: {exc}") from None
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
-    return Fetched(name, version, filename, sha256_of(archive), target / stem, cached)
+    return Fetched(name, version, filename, digest, target / stem, cached)
+
+
+# Sealing the sdist cache ---------------------------------------------------------------
+
+
+def _secret() -> bytes | None:
+    """The cache key, or None (with a warning): then nothing cached is trusted or signed."""
+    try:
+        return cache_auth.load_key(cache_root())
+    except cache_auth.CacheKeyError as exc:
+        cache_auth.warn_once("key", f"the cache is off: {exc}")
+        return None
+
+
+def _seal_path(path: Path) -> Path:
+    return path.with_name(path.name + ".mac")
+
+
+def _seal_name(path: Path) -> str:
+    return f"pypi/{path.name}"
+
+
+def _sign_archive(archive: Path, digest: str, secret: bytes | None) -> None:
+    if secret is not None:
+        _write_sealed(_seal_path(archive), cache_auth.seal(secret, _seal_name(archive), digest.encode()))
+
+
+def _archive_trusted(archive: Path, digest: str, secret: bytes | None) -> bool:
+    opened = _open_sealed(archive, secret)
+    return opened is not None and bytes(opened) == digest.encode()
+
+
+def _open_sealed(path: Path, secret: bytes | None) -> memoryview | None:
+    if secret is None:
+        return None
+    try:
+        blob = _seal_path(path).read_bytes()
+    except OSError:
+        return None
+    return cache_auth.unseal(secret, _seal_name(path), blob)
+
+
+def _write_sealed(destination: Path, blob: bytes) -> None:
+    handle, partial = tempfile.mkstemp(dir=destination.parent, prefix=".part-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(blob)
+        os.replace(partial, destination)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+
+
+def _tree_listing(root: Path) -> dict[str, list[object]]:
+    """Every path under ``root``: directories, links (with their target) and files (with
+    size, mtime, ctime and inode, which no edit leaves as they were: ctime cannot be set)."""
+    found: dict[str, list[object]] = {}
+    for folder, dirs, files in os.walk(root):
+        for entry in (*dirs, *files):
+            path = os.path.join(folder, entry)
+            info = os.lstat(path)
+            name = Path(path).relative_to(root).as_posix()
+            if stat.S_ISLNK(info.st_mode):
+                found[name] = ["l", os.readlink(path)]
+            elif stat.S_ISDIR(info.st_mode):
+                found[name] = ["d"]
+            elif stat.S_ISREG(info.st_mode):
+                found[name] = ["f", info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+            else:
+                found[name] = ["?"]
+    return found
+
+
+def _seal_tree(root: Path, archive_sha256: str, secret: bytes | None) -> None:
+    if secret is None:
+        return
+    listing = _tree_listing(root)
+    for name, facts in listing.items():
+        if facts[0] == "f":
+            facts.append(sha256_of(root / name))
+    manifest = json.dumps({"archive": archive_sha256, "paths": listing}, sort_keys=True).encode()
+    _write_sealed(_seal_path(root), cache_auth.seal(secret, _seal_name(root), manifest))
+
+
+def _tree_intact(root: Path, archive_sha256: str, secret: bytes | None) -> bool:
+    """Whether ``root`` is still what was unpacked from the archive with this sha256."""
+    opened = _open_sealed(root, secret)
+    if opened is None or root.is_symlink() or not root.is_dir():
+        return False
+    try:
+        manifest = json.loads(bytes(opened))
+        recorded: dict[str, list[object]] = manifest["paths"]
+        if manifest["archive"] != archive_sha256:
+            return False
+        now = _tree_listing(root)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if now.keys() != recorded.keys():
+        return False
+    restamped = False
+    for name, facts in now.items():
+        kept = recorded[name]
+        if facts == kept[: len(facts)]:
+            continue
+        # A copied or restored tree has new stat signatures: its files' contents decide.
+        if facts[0] != "f" or kept[0] != "f" or facts[1] != kept[1] or sha256_of(root / name) != kept[-1]:
+            return False
+        restamped = True
+    if restamped:
+        _seal_tree(root, archive_sha256, secret)
+    return True
