@@ -179,14 +179,18 @@ def scan(
     notify: Callable[[str], None] = lambda message: None,
     progress: Callable[[int, int], None] = lambda done, total: None,
     baseline: Baseline | None = None,
+    shown_as: dict[str, str] | None = None,
 ) -> Review:
     """Review every target; ``progress(done, total)`` is called after each file.
 
     Findings a ``baseline`` accepts are hidden (and counted) before the review is composed.
+    ``shown_as`` maps a directory target to the name its files are shown under (a batch
+    shows a tree as NAME/..., so paths and fingerprints do not depend on where it lies).
     """
     config = config or Config()
     plan = Plan(config.settings)
     resolved = _resolve_targets(targets, notify)
+    resolved.display_roots.update(shown_as or {})
     items, errors = discover(resolved.paths, config.excludes, stdin_name=config.stdin_name)
     items = [_rebase(item, resolved.display_roots) for item in items]
     items = plan.narrow(items, targets)
