@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,7 @@ from scrutiny.results_db import FindingRow, Outcome, ResultsDB, TargetRow, targe
 PAUSE_VARIABLE = "SCRUTINY_BATCH_PAUSE"
 # Targets identified (sdists fetched, trees hashed) at once: the work is mostly waiting on I/O.
 IDENTIFY_THREADS = 8
-DIED = "a worker process died while reviewing it (or another target in the pool)"
+DIED = "a worker process died while reviewing it"
 
 
 class BatchError(Exception):
@@ -294,8 +295,9 @@ class LocalPool:
     """Targets in ``jobs`` worker processes (one target each at a time), or in this process for 1.
 
     Like the file pool in api.py: fork where there is fork, and concurrent.futures, so a
-    worker that dies breaks the pool with an error; the targets it held are retried in a
-    fresh pool, each at most ``max_retries`` times.
+    worker that dies breaks the pool with an error instead of a hang. Every target the
+    broken pool held is retried in a fresh pool, alone, so the one that kills its worker
+    is found and stored as failed after ``max_retries`` retries; the others get through.
     """
 
     def __init__(self, jobs: int, run: BatchSettings, max_retries: int) -> None:
@@ -303,58 +305,73 @@ class LocalPool:
         self.run = run
         self.max_retries = max_retries
         self.done: list[tuple[Identity, Outcome]] = []
-        self.running: dict[Future[Outcome], tuple[Identity, int]] = {}
+        self.waiting: deque[tuple[Identity, int, bool]] = deque()  # (identity, attempts, alone)
+        self.running: dict[Future[Outcome], tuple[Identity, int, bool]] = {}
         self.executor: Any = None
 
     @property
     def slots(self) -> int:
         return self.jobs
 
-    def submit(self, identity: Identity, attempts: int = 1) -> None:
+    def submit(self, identity: Identity) -> None:
         if self.jobs == 1:
-            self.done.append((identity, _guarded(identity, self.run, attempts, self.max_retries)))
+            self.done.append((identity, _guarded(identity, self.run, 1, self.max_retries)))
             return
-        if self.executor is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            self.executor = ProcessPoolExecutor(self.jobs, context, _start_worker)
-        self.running[self.executor.submit(review_target, identity, self.run, attempts)] = (identity, attempts)
+        self.waiting.append((identity, 1, False))
+        self._launch()
 
     def pending(self) -> int:
-        return len(self.done) + len(self.running)
+        return len(self.done) + len(self.waiting) + len(self.running)
+
+    def _launch(self) -> None:
+        while self.waiting and len(self.running) < self.jobs:
+            alone = self.waiting[0][2]
+            if (alone and self.running) or any(task[2] for task in self.running.values()):
+                return  # a target under suspicion runs by itself
+            identity, attempts, alone = self.waiting.popleft()
+            if self.executor is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                methods = multiprocessing.get_all_start_methods()
+                context = multiprocessing.get_context("fork" if "fork" in methods else None)
+                self.executor = ProcessPoolExecutor(self.jobs, context, _start_worker)
+            future = self.executor.submit(review_target, identity, self.run, attempts)
+            self.running[future] = (identity, attempts, alone)
 
     def next(self) -> tuple[Identity, Outcome]:
         """One finished target (waits for one)."""
         from concurrent.futures.process import BrokenProcessPool
 
         while not self.done:
+            self._launch()
             finished, _ = wait(list(self.running), return_when=FIRST_COMPLETED)
             retries: list[tuple[Identity, int, str]] = []
+            broken = False
             for future in finished:
-                identity, attempts = self.running.pop(future)
+                identity, attempts, _ = self.running.pop(future)
                 try:
                     self.done.append((identity, future.result()))
                 except BrokenProcessPool:
+                    broken = True
                     retries.append((identity, attempts, DIED))
                 except Exception as exc:  # noqa: BLE001  (recorded as the target's failure, after retries)
                     retries.append((identity, attempts, f"{type(exc).__name__}: {exc}"))
-            if any(error == DIED for _, _, error in retries):
-                # Every target still in the pool is lost with it: retry them in a fresh pool.
-                retries += [(identity, attempts, DIED) for identity, attempts in self.running.values()]
+            if broken:
+                # Every target still in the pool is lost with it.
+                retries += [(identity, attempts, DIED) for identity, attempts, _ in self.running.values()]
                 self.running.clear()
                 self.executor.shutdown(wait=True, cancel_futures=True)
                 self.executor = None
-            for identity, attempts, error in retries:
+            for identity, attempts, error in reversed(retries):
                 if attempts > self.max_retries:
                     self.done.append((identity, failed(identity, self.run, error, attempts)))
                 else:
-                    self.submit(identity, attempts + 1)
+                    self.waiting.appendleft((identity, attempts + 1, broken))
         return self.done.pop(0)
 
     def close(self) -> None:
+        self.waiting.clear()
         if self.executor is None:
             return
         for process in list(getattr(self.executor, "_processes", {}).values()):
@@ -530,4 +547,4 @@ def _identified(
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds")
