@@ -10,6 +10,7 @@ import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from scrutiny import baseline as baselines
 from scrutiny import pypi, source, suppress, taint
@@ -367,19 +368,24 @@ def review_all(
     except BaseException:
         # Ctrl-C (or any failure): stop the workers now; an entry they were writing is
         # only a temporary file, never a half-written result.
-        for process in list(getattr(executor, "_processes", {}).values()):
-            process.terminate()
-        # A worker stopped while sending a large result leaves half a message in the
-        # result pipe, and this process holds the pipe's other write end: the executor's
-        # reader thread would wait for the rest forever and shutdown() with it. Closing
-        # that end lets the reader see end-of-file once the workers are gone.
-        writer = getattr(getattr(executor, "_result_queue", None), "_writer", None)
-        if writer is not None:
-            writer.close()
+        stop_workers(executor)
         raise
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
     return [r for r in results if r is not None]
+
+
+def stop_workers(executor: Any) -> None:
+    """Terminate a ProcessPoolExecutor's workers so that its shutdown() cannot hang."""
+    for process in list(getattr(executor, "_processes", {}).values()):
+        process.terminate()
+    # A worker stopped while sending a large result leaves half a message in the
+    # result pipe, and this process holds the pipe's other write end: the executor's
+    # reader thread would wait for the rest forever and shutdown() with it. Closing
+    # that end lets the reader see end-of-file once the workers are gone.
+    writer = getattr(getattr(executor, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 def _lookup(item: Input, max_bytes: int, cache: ResultCache | None) -> tuple[FileResult | None, int]:

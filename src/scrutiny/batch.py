@@ -374,8 +374,9 @@ class LocalPool:
         self.waiting.clear()
         if self.executor is None:
             return
-        for process in list(getattr(self.executor, "_processes", {}).values()):
-            process.terminate()
+        from scrutiny.api import stop_workers
+
+        stop_workers(self.executor)
         self.executor.shutdown(wait=True, cancel_futures=True)
         self.executor = None
 
@@ -418,7 +419,8 @@ class RayPool:
         self.ray: Any = ray
         self.run = run
         self.max_retries = max_retries
-        if not ray.is_initialized():
+        self.started = not ray.is_initialized()  # then this batch shuts it down at the end
+        if self.started:
             if address == "local":
                 ray.init(num_cpus=max(1, jobs), include_dashboard=False, log_to_driver=False)
             else:
@@ -450,6 +452,8 @@ class RayPool:
         for ref in self.running:
             self.ray.cancel(ref, force=True)
         self.running.clear()
+        if self.started:
+            self.ray.shutdown()
 
 
 def _ray_error(exc: Exception) -> str:
