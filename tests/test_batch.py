@@ -248,24 +248,35 @@ def test_top_n_reads_a_popularity_list(tmp_path: Path) -> None:
         batch.top_targets(str(tmp_path / "bad.txt"), 1)
 
 
-def test_ray_gives_the_same_rows_as_the_local_pool(tmp_path: Path) -> None:
+def test_ray_gives_the_same_rows_as_the_local_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'scrutiny[ray]')")
     listed = make_trees(tmp_path, [*TREES, "missing"])
-    local = str(tmp_path / "local.db")
-    with_ray = str(tmp_path / "ray.db")
     targets = batch.read_list(str(listed))
+    local = str(tmp_path / "local.db")
     db = open_db(local)
     run_batch(targets, db, BatchSettings(), base=tmp_path, jobs=2)
     db.close()
+    with_ray = str(tmp_path / "ray.db")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         db = open_db(with_ray)
         totals = run_batch(targets, db, BatchSettings(), base=tmp_path, jobs=2, ray_address="local")
         db.close()
+        assert (totals.reviewed, totals.failed) == (len(TREES), 1)
+        assert stored(with_ray) == stored(local)
+        # A task whose worker dies is retried by Ray, then stored as failed; the rest get through.
+        ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+        monkeypatch.setattr(batch, "review_target", crash_on_shell)
+        db = open_db(str(tmp_path / "crash.db"))
+        crashed = run_batch(targets, db, BatchSettings(), base=tmp_path, jobs=2, ray_address="local", max_retries=1)
+        rows = {row.target: row for _, row in db.targets()}
+        db.close()
     finally:
         ray.shutdown()
-    assert (totals.reviewed, totals.failed) == (len(TREES), 1)
-    assert stored(with_ray) == stored(local)
+    assert (crashed.reviewed, crashed.failed) == (len(TREES) - 1, 2)
+    assert set(rows) == {*TREES, "missing"}
+    assert rows["shell"].status == "failed" and rows["shell"].attempts == 2
+    assert "WorkerCrashedError" in rows["shell"].error or "died" in rows["shell"].error, rows["shell"].error
 
 
 POSTGRES = os.environ.get("SCRUTINY_TEST_POSTGRES")
@@ -289,3 +300,14 @@ def test_postgres_holds_the_same_rows_as_sqlite(tmp_path: Path) -> None:
     assert (totals.reviewed, totals.skipped, totals.failed) == (0, len(TREES), 1)
     assert cli.main(["batch", "report", "--db", POSTGRES, "--format", "json", "-o", str(tmp_path / "r.json")]) == 0
     assert json.loads((tmp_path / "r.json").read_text())["reviewed"] == len(TREES)
+
+
+def test_usage_errors_exit_2_before_anything_is_stored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = str(tmp_path / "results.db")
+    assert cli.main(["batch", "--db", url]) == 2
+    assert "give LIST, or --top N with --from FILE" in capsys.readouterr().err
+    assert cli.main(["batch", str(tmp_path / "none.txt"), "--db", url]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert cli.main(["batch", str(make_trees(tmp_path)), "--db", str(tmp_path / "no" / "dir.db")]) == 2
+    assert "no directory" in capsys.readouterr().err
+    assert not os.path.exists(url)
