@@ -7,7 +7,7 @@ import gc
 import os
 import signal
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -73,7 +73,9 @@ class _Targets:
     display_roots: dict[str, str] = field(default_factory=dict)
 
 
-def _resolve_targets(targets: list[str], notify: Callable[[str], None]) -> _Targets:
+def _resolve_targets(
+    targets: list[str], notify: Callable[[str], None], known: Mapping[str, pypi.Fetched] | None = None
+) -> _Targets:
     resolved = _Targets()
     for target in targets:
         if not target.startswith(pypi.PREFIX):
@@ -81,7 +83,7 @@ def _resolve_targets(targets: list[str], notify: Callable[[str], None]) -> _Targ
             resolved.inputs.append(InputInfo(target, "path"))
             continue
         try:
-            fetched = pypi.fetch(target)
+            fetched = known[target] if known and target in known else pypi.fetch(target)
         except pypi.FetchError as exc:
             resolved.errors.append(FileError(target, "fetch", str(exc)))
             continue
@@ -180,17 +182,19 @@ def scan(
     notify: Callable[[str], None] = lambda message: None,
     progress: Callable[[int, int], None] = lambda done, total: None,
     baseline: Baseline | None = None,
+    fetched: Mapping[str, pypi.Fetched] | None = None,
     shown_as: dict[str, str] | None = None,
 ) -> Review:
     """Review every target; ``progress(done, total)`` is called after each file.
 
     Findings a ``baseline`` accepts are hidden (and counted) before the review is composed.
+    ``fetched`` gives ``pypi:`` targets already fetched (a wheel a lockfile pins, say).
     ``shown_as`` maps a directory target to the name its files are shown under (a batch
     shows a tree as NAME/..., so paths and fingerprints do not depend on where it lies).
     """
     config = config or Config()
     plan = Plan(config.settings)
-    resolved = _resolve_targets(targets, notify)
+    resolved = _resolve_targets(targets, notify, fetched)
     resolved.display_roots.update(shown_as or {})
     items, errors = discover(resolved.paths, config.excludes, stdin_name=config.stdin_name)
     items = [_rebase(item, resolved.display_roots) for item in items]

@@ -22,7 +22,7 @@ from scrutiny import gitdiff, patch, suppress, taint
 from scrutiny.api import Config, reloader, review_all
 from scrutiny.config import Plan
 from scrutiny.discover import DEFAULT_EXCLUDES, Input, _display, _excluded, discover
-from scrutiny.findings import FileResult, Finding
+from scrutiny.findings import FileError, FileResult, Finding
 from scrutiny.report.changes import ChangedFile, ChangeSection, change_verdict, classify
 from scrutiny.report.compose import CLEAN_VERDICT, InputInfo, Review, compose
 
@@ -39,6 +39,10 @@ class FileChange:
     before: bytes | None  # content before the change
     after: bytes | None  # content after; None with ``new`` set: read ``after_path`` from disk
     after_path: Path | None = None
+    # Whether each version sits in a package (has an __init__.py beside it); None: look
+    # beside the display path in the working tree.
+    before_in_package: bool | None = None
+    after_in_package: bool | None = None
 
 
 def _placer(targets: list[str], excludes: tuple[str, ...]) -> Callable[[str], str | None]:
@@ -155,6 +159,10 @@ def _in_package(display: str) -> bool:
     return (Path(display).parent / "__init__.py").exists()
 
 
+def _package(display: str, known: bool | None) -> bool:
+    return _in_package(display) if known is None else known
+
+
 def _link(results: list[FileResult], changed: set[str]) -> tuple[list[Finding], list[Finding]]:
     """Cross-module taint findings that touch a changed file: (in changed files, in unchanged files)."""
     inside: list[Finding] = []
@@ -210,15 +218,23 @@ def review(
     config: Config,
     baseline: baselines.Baseline | None = None,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    context_files: tuple[list[Input], list[FileError]] | None = None,
+    inputs: list[InputInfo] | None = None,
 ) -> Review:
-    """The review of ``changes`` with a change section; unchanged files under ``targets`` give context."""
-    items, errors = discover(targets, config.excludes)
+    """The review of ``changes`` with a change section; unchanged files under ``targets`` give context.
+
+    ``context_files`` gives the unchanged files (and discovery errors) directly, for changes
+    that are not to the working tree (an upgrade between two releases).
+    """
+    items, errors = context_files if context_files is not None else discover(targets, config.excludes)
     touched = {c.old for c in changes if c.old} | {c.new for c in changes if c.new}
     context_items = [i for i in items if i.display not in touched]
     after_items = [
-        Input(c.new, c.after_path if c.after is None else None, c.after, _in_package(c.new)) for c in changes if c.new
+        Input(c.new, c.after_path if c.after is None else None, c.after, _package(c.new, c.after_in_package))
+        for c in changes
+        if c.new
     ]
-    before_items = [Input(c.old, None, c.before, _in_package(c.old)) for c in changes if c.old]
+    before_items = [Input(c.old, None, c.before, _package(c.old, c.before_in_package)) for c in changes if c.old]
     plan = Plan(config.settings)
     results = review_all(
         context_items + after_items + before_items, config.max_bytes, config.jobs, config.cache, progress, plan=plan
@@ -247,7 +263,7 @@ def review(
     ]
     new_paths = {c.new for c in changes if c.new}
     kept_errors = [e for e in errors if e.path in new_paths or e.kind == "not-found"]
-    inputs = [InputInfo(t, "path") for t in targets]
+    inputs = inputs if inputs is not None else [InputInfo(t, "path") for t in targets]
     floors = plan.floors(after_items)
     after_review = compose(after_side, kept_errors, inputs, config.min_severity, floors=floors, enabled=plan.enabled)
     before_review = compose(before_side, [], inputs, config.min_severity, floors=floors, enabled=plan.enabled)
@@ -285,9 +301,14 @@ def review_request(
     The baseline, the revision and the patch are all read and checked before anything is
     reviewed, so a bad one stops the run (ChangeError, BaselineError) before any output.
     """
+    from scrutiny import upgrade
     from scrutiny.api import scan
 
     loaded = baselines.load(baseline_file) if baseline_file else None
+    if any(upgrade.parse(t) for t in targets):
+        if len(targets) != 1 or diff is not None or patch_file is not None:
+            raise ChangeError("an upgrade (pypi:NAME==OLD..NEW) is reviewed alone, without --diff or --patch")
+        return upgrade.review_upgrade(targets[0], config, loaded, notify, progress)
     if diff is None and patch_file is None:
         return scan(targets, config, notify, progress, baseline=loaded)
     targets = targets or ["."]

@@ -29,6 +29,9 @@ targets:
   -                    read one file from standard input (name it with --stdin-name)
   pypi:NAME[==VER]     download the sdist from the package index into the user cache
                        (sha256 checked and shown) and review it; nothing is built or run
+  pypi:NAME==OLD..NEW  review an upgrade: the files that differ between the two sdists, each
+                       finding introduced, unchanged or fixed, and what runs at install and
+                       import time that appeared or disappeared (exit 1: a defect introduced)
 
 change review (PATHs default to .):
   --diff BASE          review the Python files changed since git revision BASE (committed,
@@ -124,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
     # --- end of change review and baselines ---
 
+    _add_deps_parser(commands)
+
     rules = commands.add_parser("rules", help="list the rules", description="List every rule scrutiny runs.")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
@@ -131,6 +136,100 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("rule_id", metavar="RULE-ID")
     _batch_arguments(commands)
     return parser
+
+
+DEPS_EPILOG = """\
+lockfiles (the format comes from the file name):
+  requirements*.txt    NAME==VERSION lines (extras, markers, --hash=sha256:..., \\ continuations);
+                       NAME @ https://.../FILE.whl|.tar.gz; anything unpinned is listed as skipped
+  uv.lock, poetry.lock, pylock.toml (PEP 751), Pipfile.lock
+
+Each pinned distribution is downloaded into the user cache, its sha256 checked against
+the lockfile's hash (else the index's), unpacked without running anything and reviewed.
+The lockfile's sdist is reviewed unless it pins only wheels (or --prefer wheel).
+
+exit codes:
+  0  no security defects in any package
+  1  at least one defect at or above --min-severity in some package
+  2  usage error, unreadable lockfile, or no package could be reviewed
+
+example:
+  scrutiny deps requirements.txt --output-dir reviews/ --format json -o summary.json"""
+
+
+def _add_deps_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    deps = commands.add_parser(
+        "deps",
+        help="review every distribution a lockfile pins",
+        description="Review what a lockfile pins: a review per package and a summary table.",
+        epilog=DEPS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    deps.add_argument(
+        "lockfile", metavar="FILE", help="requirements*.txt, uv.lock, poetry.lock, pylock.toml, Pipfile.lock"
+    )
+    deps.add_argument("--format", choices=("text", "json"), default="text", help="summary format (default: text)")
+    deps.add_argument("-o", "--output", metavar="FILE", help="write the summary to FILE (atomically)")
+    deps.add_argument(
+        "--output-dir",
+        default="scrutiny-deps",
+        metavar="DIR",
+        help="one review per package here (default: %(default)s)",
+    )
+    deps.add_argument(
+        "--review-format",
+        choices=sorted(FORMATS),
+        default="json",
+        help="format of each package's review (default: json)",
+    )
+    deps.add_argument(
+        "--prefer", choices=("sdist", "wheel"), default="sdist", help="file to review when both are pinned"
+    )
+    deps.add_argument(
+        "--min-severity", default="info", metavar="LEVEL", help="hide findings below LEVEL (default: info)"
+    )
+    deps.add_argument("-j", "--jobs", type=int, default=0, metavar="N", help="worker processes per package review")
+    deps.add_argument("--no-cache", action="store_true", help="neither read nor write the per-file result cache")
+    deps.add_argument("-q", "--quiet", action="store_true", help="do not print progress notes on stderr")
+
+
+def _deps(args: argparse.Namespace) -> int:
+    from scrutiny import lockfiles
+    from scrutiny.api import Config, render
+    from scrutiny.deps import PackageReview, review_lockfile
+    from scrutiny.report import deps_out
+
+    try:
+        lockfile = lockfiles.parse(args.lockfile)
+        min_severity = Severity.parse(args.min_severity)
+        os.makedirs(args.output_dir, exist_ok=True)
+    except (lockfiles.LockfileError, ValueError, OSError) as exc:
+        print(f"scrutiny: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    def notify(message: str) -> None:
+        if not args.quiet:
+            print(f"scrutiny: {message}", file=sys.stderr)
+
+    extension = {"text": "txt", "markdown": "md", "gerrit": "json", "github": "txt"}.get(args.review_format)
+
+    def write(package: PackageReview) -> None:
+        if package.review is None:
+            notify(f"{package.pin.name}=={package.pin.version}: {package.error}")
+            return
+        name = f"{lockfiles.normalise(package.pin.name)}-{package.pin.version}.{extension or args.review_format}"
+        package.output = os.path.join(args.output_dir, name)
+        write_atomically(package.output, render(package.review, args.review_format))
+
+    notify(f"{args.lockfile}: {len(lockfile.pins)} pinned distribution(s), {len(lockfile.skipped)} skipped")
+    run = Config(min_severity=min_severity, jobs=args.jobs, cache=not args.no_cache)
+    try:
+        report = review_lockfile(lockfile, run, args.prefer, notify, write)
+        _emit(deps_out.render(report, args.format), args.output)
+    except OSError as exc:
+        print(f"scrutiny: error: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return report.exit_code
 
 
 def write_atomically(path: str, text: str) -> None:
@@ -415,7 +514,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    handlers = {"review": _review, "rules": _rules, "explain": _explain, "baseline": _baseline, "batch": _batch}
+    handlers = {
+        "review": _review,
+        "rules": _rules,
+        "explain": _explain,
+        "baseline": _baseline,
+        "deps": _deps,
+        "batch": _batch,
+    }
     from scrutiny import api  # here: --help and usage errors need none of it
 
     try:

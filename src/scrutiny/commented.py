@@ -30,11 +30,22 @@ BUG_REFERENCE = re.compile(
 )
 DIGIT = re.compile(r"\d")  # what BUG_REFERENCE calls a digit
 MARKER = re.compile(r"\b(FIXME|TODO|XXX|HACK)\b")
-SECURITY_CALL = re.compile(
-    r"(authori[sz]e|enforce|permission|has_perm|verify|validate|saniti[sz]e|escape|csrf|login_required"
-    r"|policy|check_access|require_admin|is_admin|quote|^can$)",
-    re.IGNORECASE,
-)
+# Words of a call's name (split at _ and case changes) that make it a check, and runs
+# of words that do together: escape_html and verifyOrder are checks; split_quoted is not.
+SECURITY_WORDS = frozenset({
+    "authorize", "authorise", "enforce", "permission", "permissions", "verify", "validate", "sanitize",
+    "sanitise", "escape", "csrf", "policy", "quote",
+})  # fmt: skip
+SECURITY_RUNS = (("has", "perm"), ("check", "access"), ("require", "admin"), ("is", "admin"), ("login", "required"))
+
+
+def is_security_call(name: str) -> bool:
+    words = [w.lower() for w in re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", name) if w]
+    if words == ["can"] or SECURITY_WORDS.intersection(words):
+        return True
+    return any(run == tuple(words[i : i + len(run)]) for run in SECURITY_RUNS for i in range(len(words)))
+
+
 ACTION_NODES = (
     ast.Call,
     ast.Assign,
@@ -139,6 +150,19 @@ def _introduces_example(before: list[str]) -> bool:
     return bool(EXAMPLE_LEAD.search(prose[-1].rstrip()))
 
 
+# A prose line that stops on a word needing more ("its only use is in"): the next line
+# finishes the sentence, even when it reads like code ("module.Class.method()").
+SENTENCE_OPEN = re.compile(
+    r"\b(?:in|of|to|the|a|an|by|from|with|via|see|use|uses|call|calls|and|or|than|as|is|are|into|on|at|for)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _continues_sentence(before: list[str]) -> bool:
+    prose = [line for line in before if line.strip()]
+    return bool(prose) and not CODE_START.match(prose[-1]) and SENTENCE_OPEN.search(prose[-1]) is not None
+
+
 # Two names (or a number and a name) side by side, neither a keyword: a syntax error
 # wherever it stands outside a string ("the instance", "2013 Intel"). ASCII only, so no
 # name can normalise into a keyword.
@@ -195,12 +219,12 @@ def find_commented_code(src: SourceFile) -> list[CommentedCode]:
                 index += 1
                 continue
             end, tree = run
-            if not _introduces_example(texts[:index]):
+            if not _introduces_example(texts[:index]) and not _continues_sentence(texts[:index]):
                 calls = tuple(_dotted(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call))
                 is_assertion = any(isinstance(n, ast.Assert) for n in ast.walk(tree)) or any(
                     name.rsplit(".", 1)[-1].startswith(("assert", "fail")) for name in calls
                 )
-                security = tuple(c for c in calls if SECURITY_CALL.search(c.rsplit(".", 1)[-1]))
+                security = tuple(c for c in calls if is_security_call(c.rsplit(".", 1)[-1]))
                 code = "\n".join(texts[index:end])
                 found.append(CommentedCode(block[index].line, block[end - 1].line, code, calls, is_assertion, security))
             index = end

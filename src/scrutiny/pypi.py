@@ -64,8 +64,8 @@ def _release_key(version: str) -> tuple[int, ...] | None:
     return tuple(int(part) for part in version.split("."))
 
 
-def _sdists(name: str, index: str) -> dict[str, dict[str, object]]:
-    """Version -> index entry of its sdist."""
+def _listing(name: str, index: str) -> dict[str, object]:
+    """The index's JSON page of a project (PEP 691)."""
     import urllib.request  # imported on use: a local review never downloads and starts faster
 
     url = f"{index.rstrip('/')}/{_normalise(name)}/"
@@ -75,9 +75,17 @@ def _sdists(name: str, index: str) -> dict[str, dict[str, object]]:
             listing = json.load(response)
     except (OSError, ValueError) as exc:
         raise FetchError(f"cannot list {name} on {index}: {exc}") from None
+    if not isinstance(listing, dict):
+        raise FetchError(f"the index page of {name} on {index} is not a PEP 691 listing")
+    return listing
+
+
+def _sdists(name: str, index: str) -> dict[str, dict[str, object]]:
+    """Version -> index entry of its sdist."""
+    listing = _listing(name, index)
     prefix = _normalise(name)
     found: dict[str, dict[str, object]] = {}
-    for entry in listing.get("files", []):
+    for entry in listing.get("files", []):  # type: ignore[attr-defined]
         filename = str(entry.get("filename", ""))
         suffix = next((s for s in SDIST_SUFFIXES if filename.endswith(s)), None)
         if suffix is None or entry.get("yanked"):
@@ -89,9 +97,13 @@ def _sdists(name: str, index: str) -> dict[str, dict[str, object]]:
     return found
 
 
+def index_url(index: str | None = None) -> str:
+    return index or os.environ.get("SCRUTINY_INDEX_URL") or os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX
+
+
 def fetch(target: str, index: str | None = None) -> Fetched:
     name, version = parse_spec(target)
-    index = index or os.environ.get("SCRUTINY_INDEX_URL") or os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX
+    index = index_url(index)
     cache = cache_dir() / "pypi"
     cache.mkdir(parents=True, exist_ok=True)
     if version is not None:
@@ -159,7 +171,7 @@ def _unpack(name: str, version: str, archive: Path, *, cached: bool) -> Fetched:
     if not target.is_dir():
         staging = Path(tempfile.mkdtemp(dir=archive.parent, prefix=".unpack-"))
         try:
-            if archive.name.endswith(".zip"):
+            if archive.name.endswith((".zip", ".whl")):
                 _unzip(archive, staging)
             else:
                 with tarfile.open(archive) as tar:
@@ -186,3 +198,64 @@ def _unzip(archive: Path, destination: Path) -> None:
             if not resolved.is_relative_to(base):
                 raise FetchError(f"{archive.name} holds a path outside the archive: {member.filename}")
         bundle.extractall(destination)  # noqa: S202  (every member was checked above)
+
+
+# --- any distribution file a lockfile pins: a wheel or an sdist ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IndexFile:
+    filename: str
+    url: str  # absolute
+    sha256: str  # as the index publishes it ("" when it publishes none)
+
+
+def index_files(name: str, index: str | None = None) -> list[IndexFile]:
+    """Every file of project ``name`` the index lists, yanked files left out."""
+    index = index_url(index)
+    page = f"{index.rstrip('/')}/{_normalise(name)}/"
+    files = _listing(name, index).get("files", [])
+    found: list[IndexFile] = []
+    for entry in files if isinstance(files, list) else []:
+        if not isinstance(entry, dict) or entry.get("yanked") or not entry.get("filename"):
+            continue
+        hashes = entry.get("hashes") if isinstance(entry.get("hashes"), dict) else {}
+        url = urllib.parse.urljoin(page, str(entry.get("url", "")))
+        found.append(IndexFile(str(entry["filename"]), url, str(hashes.get("sha256", "")).lower()))  # type: ignore[union-attr]
+    return found
+
+
+def fetch_file(name: str, version: str, filename: str, url: str, sha256: str) -> Fetched:
+    """Download one wheel or sdist into the cache, checked against ``sha256``, and unpack it.
+
+    A cached copy is used only when its sha256 is the one expected. A wheel is a zip
+    unpacked member by member inside its directory (nothing in it is run); an sdist is
+    unpacked as ``fetch`` does.
+    """
+    if "/" in filename or "\\" in filename or filename.startswith("."):
+        raise FetchError(f"{filename!r} is not a distribution file name")
+    cache = cache_dir() / "pypi"
+    cache.mkdir(parents=True, exist_ok=True)
+    archive = cache / filename
+    cached = archive.is_file() and (not sha256 or sha256_of(archive) == sha256)
+    if not cached:
+        _download(url, archive, sha256)
+    if not filename.endswith(".whl"):
+        return _unpack(name, version, archive, cached=cached)
+    import zipfile
+
+    # One directory named after the wheel inside, so the review shows NAME-VERSION-TAGS/...
+    target = cache / f"{filename}.unpacked"
+    stem = filename[: -len(".whl")]
+    if not target.is_dir():
+        staging = Path(tempfile.mkdtemp(dir=cache, prefix=".unpack-"))
+        try:
+            (staging / stem).mkdir()
+            _unzip(archive, staging / stem)
+            os.replace(staging, target)
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise FetchError(f"cannot unpack {filename}: {exc}") from None
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+    return Fetched(name, version, filename, sha256_of(archive), target / stem, cached)

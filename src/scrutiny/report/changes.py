@@ -38,13 +38,16 @@ class ChangedFile:
 
 @dataclass
 class ChangeSection:
-    mode: str  # diff or patch
-    base: str  # the revision (--diff) or the patch file (--patch)
+    mode: str  # diff, patch or upgrade
+    base: str  # the revision (--diff), the patch file (--patch) or NAME OLD -> NEW (upgrade)
     files: list[ChangedFile]
     introduced: list[Finding] = field(default_factory=list)
     fixed: list[Finding] = field(default_factory=list)  # as found before the change (lines of the old version)
     unchanged: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # An upgrade: install- and import-time behaviour that appeared or disappeared, as
+    # (appeared|disappeared, install|import, description).
+    behaviour: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -71,6 +74,8 @@ class ChangeSection:
         return 0
 
     def title(self) -> str:
+        if self.mode == "upgrade":
+            return f"Upgrade of {self.base}: {len(self.files)} Python file(s) changed"
         what = f"since {self.base}" if self.mode == "diff" else f"in the patch {self.base}"
         return f"Change {what}: {len(self.files)} Python file(s)"
 

@@ -156,6 +156,11 @@ def _change(review: Review) -> dict[str, Any]:
         "unchanged": [f.fingerprint for f in change.unchanged],
         "fixed": [finding_dict(f) for f in change.fixed],
         "notes": change.notes,
+        **(
+            {"behaviour": [{"state": s, "when": w, "what": d} for s, w, d in change.behaviour]}
+            if change.mode == "upgrade"
+            else {}
+        ),
     }
 
 

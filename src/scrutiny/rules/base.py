@@ -63,6 +63,13 @@ DEFAULT_CONTEXT: Mapping[FileKind, ContextPolicy] = {
     FileKind.DOCS: keep_lower("in documentation code"),
 }
 
+# Tests stand up their own servers with throwaway certificates and host keys; a test
+# client that does not check them talks to its own fixture, not to anyone on a network.
+PEER_CHECK_CONTEXT: Mapping[FileKind, ContextPolicy] = {
+    **DEFAULT_CONTEXT,
+    FileKind.TEST: ContextPolicy(Severity.LOW, "in test code, whose clients talk to the test's own servers"),
+}
+
 
 class Rule:
     """Base of every rule. Subclasses set the metadata and override ``check``."""

@@ -8,7 +8,18 @@ import ast
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Rule, Walk, argument, exactly, keyword, string_value, tails
+from scrutiny.rules.base import (
+    PEER_CHECK_CONTEXT,
+    CallRule,
+    Rule,
+    Walk,
+    argument,
+    exactly,
+    keyword,
+    string_value,
+    tails,
+)
+from scrutiny.rules.url_schemes import scheme_checked, settled_scheme
 
 
 def _imported_modules(node: ast.Import | ast.ImportFrom) -> list[tuple[str, list[str]]]:
@@ -133,6 +144,7 @@ class SshHostKeyNotChecked(CallRule):
     methods = ("set_missing_host_key_policy",)
     bandit = ("B507",)
     ruff = ("S507",)
+    context = PEER_CHECK_CONTEXT
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         policy = argument(call, "policy", 0)
@@ -204,8 +216,10 @@ class UrlOpenAnyScheme(CallRule):
     """urllib opening a URL whose scheme is not fixed to HTTP(S)
 
     What: urllib.request.urlopen and urlretrieve (also through six.moves or Python 2's
-    urllib/urllib2) given a URL that is not a literal http:// or https:// URL, and the
-    deprecated URLopener and FancyURLopener classes.
+    urllib/urllib2) given a URL whose scheme the file does not fix to http or https
+    (by a literal or literal prefix, through names, module constants, properties and a
+    private function's callers) or test before the call, and the deprecated URLopener
+    and FancyURLopener classes.
     Why: urllib also opens file:, ftp: and data: URLs, so a URL that comes from a user
     or a document reads local files or reaches internal services (server-side request
     forgery).
@@ -241,9 +255,8 @@ class UrlOpenAnyScheme(CallRule):
                 yield self.finding(call, message, walk.src, scope=walk.scope_name, severity=Severity.LOW,
                                    confidence=Confidence.HIGH)  # fmt: skip
             return
-        if isinstance(url, ast.JoinedStr) and url.values and isinstance(url.values[0], ast.Constant):
-            if str(url.values[0].value).lower().startswith(("http://", "https://")):
-                return  # the scheme is fixed by the literal prefix
+        if settled_scheme(url, walk.src) or scheme_checked(url, call, walk.src):
+            return  # the file fixes or tests the scheme
         yield self.finding(call, f"{name} opens a URL chosen at run time without a scheme check", walk.src,
                            scope=walk.scope_name)  # fmt: skip
 

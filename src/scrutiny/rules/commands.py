@@ -18,8 +18,10 @@ from scrutiny.rules.base import (
     is_built_string,
     is_constant_string,
     note,
+    parameters,
     string_value,
     values_bound,
+    walk_function,
 )
 from scrutiny.rules.injection import SHELL_CALLS, SUBPROCESS_CALLS, shell_flag
 from scrutiny.source import SourceFile
@@ -250,6 +252,8 @@ class SshCommandBuilt(CallRule):
 
     What: exec_command on a paramiko SSH client, in a file that imports paramiko, given
     a command built with an f-string, %, .format or + (or a value that is not a literal).
+    A command that is the enclosing function's own parameter, passed on unchanged, is low:
+    the function is a wrapper and its callers decide what runs.
     Why: the SSH server hands the command string to the remote user's shell, so a value
     pasted into it can add commands that run on the remote host (OS command injection,
     one hop away).
@@ -279,9 +283,27 @@ class SshCommandBuilt(CallRule):
         if is_built_string(command):
             yield self.finding(call, "exec_command runs a command built at run time on the remote shell", walk.src,
                                scope=walk.scope_name)  # fmt: skip
+        elif (forwarded := _forwarded_parameter(command, walk)) is not None:
+            # A method that runs the command its caller hands it is an API like exec_command
+            # itself: the defect, if any, is where a caller builds that command.
+            yield self.finding(call, f"exec_command runs the command its caller passes as parameter {forwarded} of "
+                               f"{walk.function.name if walk.function else ''}(); what callers pass decides",
+                               walk.src, scope=walk.scope_name, confidence=Confidence.LOW,
+                               severity=Severity.LOW)  # fmt: skip
         else:
             yield self.finding(call, "exec_command runs a command held in a variable on the remote shell", walk.src,
                                scope=walk.scope_name, confidence=Confidence.LOW, severity=Severity.MEDIUM)  # fmt: skip
+
+
+def _forwarded_parameter(value: ast.expr, walk: Walk) -> str | None:
+    """The name of the enclosing function's parameter that ``value`` is, unchanged (the
+    function never assigns it)."""
+    function = walk.function
+    if not isinstance(value, ast.Name) or function is None or value.id not in parameters(function):
+        return None
+    stored = any(isinstance(n, ast.Name) and n.id == value.id and isinstance(n.ctx, ast.Store)
+                 for n in walk_function(function))  # fmt: skip
+    return None if stored else value.id
 
 
 # Builtins that only store their keywords (dict(shell=True) is data, not a call with a shell).

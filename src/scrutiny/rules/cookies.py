@@ -259,10 +259,72 @@ class CookieFlagRule(Rule):
         scope = walk.function or walk.src.tree
         if target.value.id not in _simple_cookie_names(scope, walk.src):
             return
+        if _not_sent_to_a_browser(target.value.id, scope):
+            return
         if self.morsel_flag not in _morsel_flags(scope):
             message, severity = self._graded(f"cookie morsel set without {self.morsel_flag}: {self.consequence}",
                                              node.value, string_value(target.slice), walk)  # fmt: skip
             yield self.finding(node, message, walk.src, scope=walk.scope_name, severity=severity)
+
+
+def _not_sent_to_a_browser(jar: str, scope: ast.AST) -> bool:
+    """The SimpleCookie is used on the client side: written out as a request's Cookie
+    header (jar.output(header="")), or only read back (morsel = jar[name], a value turned
+    into a Morsel); a cookie for a browser is output as Set-Cookie, passed on or returned."""
+    uses = [n for n in walk_function(scope) if isinstance(n, ast.Name) and n.id == jar and isinstance(n.ctx, ast.Load)]
+    parents: dict[ast.AST, ast.AST] = {}
+    for node in walk_function(scope):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    outputs, reads = [], 0
+    for use in uses:
+        parent = parents.get(use)
+        if isinstance(parent, ast.Attribute) and isinstance(parents.get(parent), ast.Call):
+            call = parents[parent]
+            assert isinstance(call, ast.Call)
+            if parent.attr == "output":
+                outputs.append(_into_request_header(call, parents))
+                continue
+            if parent.attr == "load":
+                continue  # cookies parsed in from a header: says nothing of where they go
+            return False  # OutputString(), js_output(): a cookie handled as a whole
+        if isinstance(parent, ast.Subscript) and parent.value is use:
+            reads += 1  # jar[name] = ... (the assignment itself) or morsel = jar[name]
+            continue
+        return False  # passed to a call, returned or stored: it may be sent anywhere
+    return all(outputs) if outputs else reads > 0 and not _stores_flags(jar, scope)
+
+
+def _into_request_header(output: ast.Call, parents: dict[ast.AST, ast.AST]) -> bool:
+    """jar.output(header="") stored as the Cookie header of a request (headers["Cookie"],
+    headers[hdrs.COOKIE]); a statement naming Set-Cookie, or anything else, is not."""
+    header = keyword(output, "header")
+    if header is None or "set-cookie" in (string_value(header) or "?").lower():
+        return False
+    statement: ast.AST = output
+    while statement in parents and not isinstance(statement, ast.stmt):
+        statement = parents[statement]
+    if any(string_value(n) and "set-cookie" in (string_value(n) or "").lower() for n in ast.walk(statement)):
+        return False
+    if isinstance(statement, ast.Assign):
+        for target in statement.targets:
+            if isinstance(target, ast.Subscript):
+                key = target.slice
+                spelled = string_value(key) or (key.attr if isinstance(key, ast.Attribute) else "")
+                if spelled.lower() == "cookie":
+                    return True
+    return False
+
+
+def _stores_flags(jar: str, scope: ast.AST) -> bool:
+    """jar[name]["path"] = ...: the morsel's attributes are set, as for a cookie being sent."""
+    for node in walk_function(scope):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Subscript)
+                        and isinstance(target.value.value, ast.Name) and target.value.value.id == jar):  # fmt: skip
+                    return True
+    return False
 
 
 def _is_none(node: ast.AST) -> bool:
@@ -274,7 +336,9 @@ class CookieWithoutSecure(CookieFlagRule):
 
     What: set_cookie/set_signed_cookie on a Flask, Django, Starlette or aiohttp response
     without secure=True (or with secure=False), and http.cookies morsels with no
-    "secure" attribute set in the same function. Deleting a cookie (max_age=0) and
+    "secure" attribute set in the same function (not a client's: a SimpleCookie written
+    out as a request's Cookie header, or only used to turn a value into a morsel that
+    is read back). Deleting a cookie (max_age=0) and
     flags passed through **options are not reported. A cookie whose value the code shows
     to be a literal, a number or request data echoed back (resp.set_cookie("sort",
     request.args["sort"])) holds a preference, not a session: it is reported at low

@@ -49,9 +49,9 @@ class PickleLoad(CallRule):
     read it only from storage the attacker cannot write and sign it with hmac, checking the
     signature before loading.
     Bytes a class pickles into a dict it keeps in memory (an in-process cache) and reads
-    back from it never come from outside: that round trip is an info note. A class that
-    also writes what it reads with pickle.dump/dumps keeps its own store (a cache, a
-    queue, a state file): the load is low, and the finding says
+    back from it never come from outside: that round trip is an info note. A class (or an
+    enclosing function) that also writes what it reads with pickle.dump/dumps keeps its
+    own store (a cache, a queue, a state file, a worker's reply): the load is low, and the finding says
     that whoever can write that store runs code in the process.
     """
 
@@ -109,14 +109,16 @@ PICKLE_WRITERS = frozenset(f"{module}.{function}" for module in PICKLE_MODULES f
 
 
 def pickle_writes(walk: Walk) -> tuple[str, ast.Call] | None:
-    """The enclosing class and its first pickle.dump/dumps call, if it has one."""
-    function = walk.function
-    owner = walk.parent(function) if function is not None else None
-    if not isinstance(owner, ast.ClassDef):
-        return None
-    for node in ast.walk(owner):
-        if isinstance(node, ast.Call) and walk.src.qualname(node.func) in PICKLE_WRITERS:
-            return f"class {owner.name}", node
+    """The innermost enclosing class or function that also pickles (dump/dumps), with its
+    first such call: the data read back is what that code wrote (a cache, a queue, a
+    worker's reply)."""
+    for owner in reversed(walk.scope):
+        if not isinstance(owner, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(owner):
+            if isinstance(node, ast.Call) and walk.src.qualname(node.func) in PICKLE_WRITERS:
+                kind = "class" if isinstance(owner, ast.ClassDef) else "function"
+                return f"{kind} {owner.name}", node
     return None
 
 

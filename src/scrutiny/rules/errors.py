@@ -81,15 +81,18 @@ _GUARDS: list[tuple[SourceFile, dict[str, int]]] = []
 
 
 def _digest(node: ast.AST, src: SourceFile) -> bool:
-    """A digest or signature computed in sight (hmac.new(...).hexdigest(), hashlib.sha256(...))."""
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Call):
-            name = src.qualname(sub.func) or ""
-            if name.startswith(DIGEST_MODULES) or (
-                isinstance(sub.func, ast.Attribute) and sub.func.attr in DIGEST_CALLS
-            ):
-                return True
-    return False
+    """A digest or signature computed in sight and compared as it is (hmac.new(...).hexdigest(),
+    hmac.digest(...)); not a fact about one (len(x) == sha1().digest_size)."""
+    if not isinstance(node, ast.Call):
+        return False
+    name = src.qualname(node.func) or ""
+    return name.startswith(DIGEST_MODULES) or (isinstance(node.func, ast.Attribute) and node.func.attr in DIGEST_CALLS)
+
+
+def _on_self(node: ast.Attribute) -> bool:
+    """self.is_anonymous: a flag of the object's own class (an anonymous AST node), not a
+    user's state read from a request or a user object."""
+    return isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
 
 
 def access_evidence(test: ast.expr, function: ast.AST | None, src: SourceFile) -> str:
@@ -102,7 +105,7 @@ def access_evidence(test: ast.expr, function: ast.AST | None, src: SourceFile) -
             tail = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
             if tail in AUTH_CALLS:
                 return f"{tail}() is an authorization check"
-        elif isinstance(node, ast.Attribute) and node.attr in AUTH_ATTRIBUTES:
+        elif isinstance(node, ast.Attribute) and node.attr in AUTH_ATTRIBUTES and not _on_self(node):
             return f"{node.attr} is the user's authentication state"
         elif isinstance(node, ast.Compare) and any(_digest(side, src) for side in [node.left, *node.comparators]):
             return "it compares with a digest computed in sight"
@@ -125,7 +128,8 @@ class AssertUsedAsCheck(Rule):
     The finding is medium, as an authorization check, only when the code shows the
     condition decides access: it calls an authorization or password check (has_perm,
     check_password, compare_digest), reads a user's authentication state
-    (is_authenticated, is_staff), compares with a digest computed in sight, tests what the
+    (is_authenticated, is_staff, not a flag of self), compares with a digest computed in
+    sight (the digest itself, not its length or size), tests what the
     file elsewhere denies access on (the condition of a raise PermissionDenied or
     abort(403)), or tests request data in a request handler. Asserts on a setting being
     present, a type, a length or the object's state are the low, generic finding.

@@ -14,7 +14,9 @@ class TempfileMktemp(CallRule):
     """Temporary file name chosen before the file exists
 
     What: tempfile.mktemp, os.tempnam or os.tmpnam, which return a free path without
-    creating the file.
+    creating the file. When the function uses the name only to create the path in a way
+    that fails if it exists (binding a UNIX socket, mkdir, mkfifo) and then to use or
+    remove it, the finding is low.
     Why: between the name being chosen and the file being opened, another local process
     can create that path, often as a symlink to a file the program will then overwrite or
     read (a time-of-check/time-of-use race in a shared directory such as /tmp).
@@ -36,9 +38,52 @@ class TempfileMktemp(CallRule):
     ruff = ("S306",)
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        claimed = _claimed_exclusively(call, walk)
+        if claimed is not None:
+            yield self.finding(call, f"{name} returns a file name without creating the file; {claimed}, which "
+                               "fails if another process made the path first", walk.src, scope=walk.scope_name,
+                               severity=Severity.LOW)  # fmt: skip
+            return
         yield self.finding(
             call, f"{name} returns a file name without creating the file (race)", walk.src, scope=walk.scope_name
         )
+
+
+# Calls that create what they are given and fail when the path already exists, so a
+# path planted first makes them fail rather than redirects them.
+EXCLUSIVE_CREATORS = frozenset({"bind", "listenUNIX", "mkdir", "mkfifo"})
+# Calls that may use such a path once it is created, or clean it up.
+AFTER_CREATION = frozenset({"connect", "connectUNIX", "unlink", "remove", "rmdir", "exists", "isdir", "rmtree"})
+
+
+def _claimed_exclusively(call: ast.Call, walk: Walk) -> str | None:
+    """How the name is claimed, when ``name = mktemp()`` is used in its function only by
+    calls that create the path exclusively (a socket bound, a directory made) and,
+    after the first of them, by calls that use or remove what was made."""
+    statement = walk.parent(call)
+    function = walk.function
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name) and function is not None):  # fmt: skip
+        return None
+    held = statement.targets[0].id
+    uses = sorted(
+        (n.lineno, n.col_offset, n)
+        for n in ast.walk(function)
+        if isinstance(n, ast.Name) and n.id == held and isinstance(n.ctx, ast.Load)
+    )
+    first_creator: ast.Call | None = None
+    for _line, _col, use in uses:
+        user = walk.parent(use)
+        if not isinstance(user, ast.Call) or use not in user.args:
+            return None
+        tail = call_tail(user)
+        if tail in EXCLUSIVE_CREATORS and first_creator is None:
+            first_creator = user
+        elif first_creator is None or tail not in EXCLUSIVE_CREATORS | AFTER_CREATION:
+            return None
+    if first_creator is None:
+        return None
+    return f"{held} is first used by {ast.unparse(first_creator.func)} on line {first_creator.lineno}"
 
 
 # Directories every local user can write to.

@@ -159,6 +159,20 @@ def _used_as_credential(value: str | None) -> bool:
     return value.lower() not in PLACEHOLDERS and not set(value) <= {"*", "x", "."}
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def loopback_default(signature: ast.arguments) -> str | None:
+    """Another parameter's default that addresses this machine (uri="http://localhost:19530"):
+    a credential defaulted beside it is the stock login of a local development server."""
+    for _name, default in default_pairs(signature):
+        text = string_value(default) or ""
+        host = text.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+        if host.startswith("[::1]") or host.split(":", 1)[0] in LOOPBACK_HOSTS:
+            return text
+    return None
+
+
 class HardcodedPassword(Rule):
     """Password, token or key written into the code
 
@@ -170,7 +184,9 @@ class HardcodedPassword(Rule):
     with alongside other words (update_password == "always" where "on_create" is the
     other choice). Also a module constant, whatever
     its name, that a call receives as password= (and, at low severity, the constant
-    passed with it as user= or username=).
+    passed with it as user= or username=). A parameter default is low when another
+    parameter's default addresses this machine (localhost, 127.0.0.1, [::1]): the stock
+    login of a local development server, which callers override.
     Why: a secret in source code is in every clone, fork, backup and build artifact of
     the repository, cannot be rotated without a release, and is usually shared by every
     deployment.
@@ -205,12 +221,15 @@ class HardcodedPassword(Rule):
             if not kind or not _looks_like_credential(text, name) or option_word(name, text, walk.src):
                 continue
             what = "password" if kind == "password" else "secret"
+            local = loopback_default(node) if isinstance(node, ast.arguments) else None
             yield self.finding(
                 value,
-                f"hard-coded {what} {how} {name}",
+                f"hard-coded {what} {how} {name}"
+                + (f"; the server it logs in to defaults to {local}, a local development instance" if local else ""),
                 walk.src,
                 scope=walk.scope_name,
                 cwe=259 if kind == "password" else 798,
+                severity=Severity.LOW if local else None,
             )
 
     def check_file(self, src: SourceFile) -> Iterator[Finding]:

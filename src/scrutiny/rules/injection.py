@@ -21,6 +21,7 @@ from scrutiny.rules.base import (
     keyword,
 )
 from scrutiny.rules.code_guards import names_vetted, operator_supplied, project_file, regex_vetted
+from scrutiny.rules.template_text import is_markup, literal_text
 from scrutiny.source import SourceFile
 
 SUBPROCESS_CALLS = (
@@ -308,7 +309,9 @@ class Jinja2AutoescapeOff(CallRule):
 
     What: jinja2.Environment (or SandboxedEnvironment) created without autoescape= or
     with autoescape=False, and jinja2.Template built directly, which escapes nothing
-    unless told to. Environments in a module with no sign of HTML (no .html names or
+    unless told to. A Template whose text the file spells out (a literal, through names,
+    constants, class attributes, strip and dedent) without any markup is not HTML and is
+    not reported. Environments in a module with no sign of HTML (no .html names or
     markup, no web framework import) are low: text templates (config files, e-mails in
     plain text) need no HTML escaping.
     Why: without autoescaping, a value rendered into an HTML template keeps its <, > and
@@ -350,6 +353,9 @@ class Jinja2AutoescapeOff(CallRule):
         else:
             return  # True, select_autoescape(...) or a value chosen at run time
         if is_template:
+            spelled = literal_text(argument(call, "source", 0) or call, walk.src)
+            if spelled is not None and not is_markup(spelled[0]):
+                return  # the file spells the template out and it holds no markup: not HTML
             yield self.finding(
                 call,
                 f"{name} built directly {problem}, so rendered values are not HTML-escaped",

@@ -14,7 +14,7 @@ from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, Walk, is_built_string, note, walk_function
 from scrutiny.rules.handlers import handler_of
-from scrutiny.rules.logs import STR_METHODS, masking_helper, secret_references
+from scrutiny.rules.logs import STR_METHODS, masking_helper, secret_reference_nodes, weigh_secrets
 from scrutiny.source import SourceFile
 
 BROAD = {"Exception", "BaseException"}
@@ -109,7 +109,9 @@ class ExceptionDetailInResponse(Rule):
     error (jsonify, JsonResponse, Response, abort, HTTPException(detail=...),
     webob.exc.HTTPBadRequest(explanation=...)) or returned from a request handler; and
     any traceback.format_exc()/format_exception() put into one. Errors the project
-    defines for its users (nova's exceptions, caught by name) are not reported.
+    defines for its users (nova's exceptions, caught by name) are not reported. Text
+    put only into the log message of tornado's HTTPError, which tornado logs rather than
+    sends, is low unless the file's write_error shows log messages.
     Why: the text of an unexpected error describes the server, not the request: file
     paths, SQL statements, host names, command lines and library versions help an
     attacker plan the next step.
@@ -165,9 +167,40 @@ class ExceptionDetailInResponse(Rule):
                     what = "a traceback"
                 else:
                     what = "the error's text" if caught[0] == "everything" else f"the text of an {caught[0]}"
+                if isinstance(sub, ast.Call) and _logged_only(sub, leak[1], src):
+                    shows = _shows_log_message(src)
+                    yield self.finding(
+                        sub,
+                        f"{text} goes into the log message of tornado's {sink}, which tornado logs and does not send "
+                        + (f"unless write_error shows it, as this file's does (line {shows})" if shows else
+                           "to the client unless a write_error override shows it"),
+                        src, scope=walk.scope_name, severity=None if shows else Severity.LOW,
+                        confidence=None if shows else Confidence.LOW,
+                    )  # fmt: skip
+                    return
                 yield self.finding(sub, f"{text} sends {what} to the client through {sink}", src,
                                    scope=walk.scope_name)  # fmt: skip
                 return
+
+
+def _logged_only(call: ast.Call, leak: ast.AST, src: SourceFile) -> bool:
+    """tornado.web.HTTPError(status, log_message, *args, reason=...): the message and its
+    arguments go to the server's log; the client sees the status and ``reason``."""
+    if not (src.qualname(call.func) or "").startswith("tornado."):
+        return False
+    reason = next((kw.value for kw in call.keywords if kw.arg == "reason"), None)
+    return reason is None or not any(n is leak for n in ast.walk(reason))
+
+
+def _shows_log_message(src: SourceFile) -> int | None:
+    """The line of a write_error defined in this file that reads an error's log_message."""
+    for function in src.index.of_type(ast.FunctionDef):
+        assert isinstance(function, ast.FunctionDef)
+        if function.name == "write_error" and any(
+            isinstance(n, ast.Attribute) and n.attr == "log_message" for n in ast.walk(function)
+        ):
+            return function.lineno
+    return None
 
 
 def _tail(node: ast.AST) -> str:
@@ -200,7 +233,9 @@ class SecretInExceptionMessage(Rule):
 
     What: raise SomeError(...) whose message is built from, or is, a value named like a
     secret (password, token, secret, api_key, private_key, credentials), unless it
-    passes through a masking helper (mask_password, redact..., sanitize...).
+    passes through a masking helper (mask_password, redact..., sanitize...). When only
+    a weak name says so (a token, or a name whose last word is something else, such as
+    credentialInterfaces) and nothing shows the value is a credential, it is low.
     Why: exception messages are logged with their traceback, shown in error pages and
     API faults, and copied into bug reports; a password in one is a leaked password.
     Example:
@@ -225,7 +260,7 @@ class SecretInExceptionMessage(Rule):
         if PARSE_ERRORS.search(_tail(node.exc.func)):
             return  # the "token" of a syntax error is a piece of the parsed text
         arguments = [*node.exc.args, *(kw.value for kw in node.exc.keywords)]
-        found = {name for argument in arguments for name in secret_references(argument)}
+        found = {text: sub for argument in arguments for text, sub in secret_reference_nodes(argument)}
         # Upper-case names are constants (error codes such as VIR_ERR_NO_SECRET), not secret values.
         if not found:
             return
@@ -233,8 +268,10 @@ class SecretInExceptionMessage(Rule):
         secrets = sorted(n for n in found if not n.rsplit(".", 1)[-1].isupper() and n not in objects)
         if not secrets:
             return
+        why, by_name_only = weigh_secrets([(n, found[n]) for n in secrets], walk.src)
         helper = masking_helper(walk.src)
         fix = f"leave {secrets[0]} out of the message, or mask it with {helper}, which this module already uses" if (
             helper) else None  # fmt: skip
-        yield self.finding(node, f"exception message includes {', '.join(secrets[:3])}", walk.src,
-                           scope=walk.scope_name, fix=fix)  # fmt: skip
+        yield self.finding(node, f"exception message includes {', '.join(secrets[:3])}{why}", walk.src,
+                           scope=walk.scope_name, fix=fix, severity=Severity.LOW if by_name_only else None,
+                           confidence=Confidence.LOW if by_name_only else None)  # fmt: skip

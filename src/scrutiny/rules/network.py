@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import (
+    PEER_CHECK_CONTEXT,
     ContextPolicy,
     chosen_by_caller,
     Rule,
@@ -197,6 +198,8 @@ class SslUnverifiedContext(Rule):
     ssl._create_default_https_context, setting <context>.check_hostname = False or
     <context>.verify_mode = ssl.CERT_NONE, or passing cert_reqs=ssl.CERT_NONE
     (or the string "CERT_NONE") to ssl, urllib3 or similar APIs.
+    Setting self.check_hostname or self.verify_mode in a class that does not derive from an
+    ssl or OpenSSL class (a look-alike keeping its own setting) is low.
     check_hostname = False is low when the same function loads a dedicated CA file into
     the context (certificates are still checked, against that CA only), and low on a
     branch that tests a parameter of the function (if verify is False: ...): the caller chose it.
@@ -221,6 +224,7 @@ class SslUnverifiedContext(Rule):
     keyword_filter = exactly("cert_reqs")
     bandit = ("B323", "B501")
     ruff = ("S323", "S501")
+    context = PEER_CHECK_CONTEXT
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         yield from caller_choice(self._check(node, walk), node, walk)
@@ -245,6 +249,13 @@ class SslUnverifiedContext(Rule):
             if not isinstance(target, ast.Attribute):
                 continue
             owner = src.qualname(target.value) or ast.unparse(target.value)
+            if target.attr in ("check_hostname", "verify_mode") and (stand_in := _own_setting(target, walk)):
+                if is_false(node.value) or _is_cert_none(node.value, src):
+                    yield self.finding(node, f"self.{target.attr} is a setting of class {stand_in}, which is not an "
+                                       "ssl.SSLContext: its starting value, which what uses the class decides on",
+                                       src, scope=walk.scope_name, severity=Severity.LOW,
+                                       confidence=Confidence.LOW)  # fmt: skip
+                continue
             if target.attr == "_create_default_https_context":
                 if src.qualname(node.value) == "ssl._create_unverified_context":
                     yield self.finding(node, "every HTTPS connection of the process now skips certificate checks",
@@ -260,6 +271,20 @@ class SslUnverifiedContext(Rule):
             elif target.attr == "verify_mode" and _is_cert_none(node.value, src):
                 yield self.finding(node, f"{owner}.verify_mode = CERT_NONE accepts any certificate", src,
                                    scope=walk.scope_name)  # fmt: skip
+
+
+def _own_setting(target: ast.Attribute, walk: Walk) -> str | None:
+    """The enclosing class, when ``target`` is self.<attr> in a class with no base from the
+    ssl module: the class keeps the setting for itself (a context look-alike), it is not
+    a context being configured."""
+    if not (isinstance(target.value, ast.Name) and target.value.id == "self"):
+        return None
+    owner = next((s for s in reversed(walk.scope) if isinstance(s, ast.ClassDef)), None)
+    if owner is None:
+        return None
+    if any((walk.src.qualname(base) or ast.unparse(base)).startswith(("ssl.", "OpenSSL.")) for base in owner.bases):
+        return None
+    return owner.name
 
 
 def _loads_dedicated_ca(walk: Walk, owner: str) -> bool:
@@ -306,7 +331,8 @@ class BindAllInterfaces(Rule):
     """Server bound to every network interface
 
     What: the address 0.0.0.0 (or ::) given as a host, bind or listen argument, assigned
-    to a host/bind/listen/address name, or used as the host of a socket or server
+    to a host/bind/listen/address name (unless the function reads that name only outside
+    calls that bind or serve), or used as the host of a socket or server
     address tuple, or as the default= of a setting whose name says it is a host or listen
     address (oslo.config StrOpt/HostAddressOpt, argparse-style options); '' in a
     bind((host, port)) tuple means the same.
@@ -357,6 +383,22 @@ class BindAllInterfaces(Rule):
         )
         return loads > 0 and loads == shown
 
+    @staticmethod
+    def _used_but_not_bound(target: ast.expr, function: ast.AST | None) -> bool:
+        """A local name the function reads, never in a call that binds or serves: an address
+        recorded or compared (remote_addr = '0.0.0.0' put into a ticket), not listened on."""
+        if function is None or not isinstance(target, ast.Name):
+            return False
+        nodes = walk_function(function)
+        if not any(isinstance(n, ast.Name) and n.id == target.id and isinstance(n.ctx, ast.Load) for n in nodes):
+            return False
+        for call in nodes:
+            if isinstance(call, ast.Call) and _is_server_call(call):
+                passed = [*call.args, *(kw.value for kw in call.keywords)]
+                if any(isinstance(n, ast.Name) and n.id == target.id for a in passed for n in ast.walk(a)):
+                    return False
+        return True
+
     def _bound_values(self, node: ast.AST, function: ast.AST | None) -> Iterator[tuple[ast.expr, str]]:
         if isinstance(node, ast.Call):
             server = _is_server_call(node)
@@ -381,7 +423,8 @@ class BindAllInterfaces(Rule):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if node.value is not None and string_value(node.value) in ALL_INTERFACES:
                 for target in targets:
-                    if _is_bind_name(bound := target_name(target)) and not self._only_shown(target, function):
+                    if (_is_bind_name(bound := target_name(target)) and not self._only_shown(target, function)
+                            and not self._used_but_not_bound(target, function)):  # fmt: skip
                         yield node.value, f"assigned to {bound}"
                         return
         elif isinstance(node, ast.Dict):

@@ -94,6 +94,14 @@ NOT_SECRET_SUFFIXES = {
     "end",
 }
 
+# Last words that name a form of the value rather than another thing: a name ending in
+# one of them holds the secret itself (password_bytes, token_b64, password_confirmation).
+VALUE_FORMS = frozenset({
+    "value", "val", "str", "string", "text", "bytes", "bin", "raw", "plain", "plaintext", "b64", "base64",
+    "hex", "encoded", "data", "input", "confirm", "confirmation", "again", "repeat", "new", "old", "pem", "der",
+    "env", "var", "arg", "param", "opt", "option", "s",
+})  # fmt: skip
+
 # Words of a callee's dotted name that make it an authentication, signing or encryption
 # API: login(user, token), signer.sign(value), hmac.new(key), jwt.decode(token).
 AUTH_API_WORDS = frozenset({
@@ -129,7 +137,20 @@ def secret_name_strength(name: str) -> str | None:
     pairs = {pair for pair in zip(lowered, lowered[1:], strict=False) if pair in SECRET_PAIRS}
     if not words and not pairs:
         return None
+    if not _secret_is_head(lowered):
+        return "weak"  # credentialInterfaces, token_bucket: the name is about something else
     return "weak" if words <= WEAK_WORDS and pairs <= WEAK_PAIRS else "strong"
+
+
+def _secret_is_head(words: list[str]) -> bool:
+    """Whether the name's last word (its head: what the value is) is the secret, a pair
+    that names one, or a form of the secret's value (password_bytes, new_password2)."""
+    tail = [w for w in words if not w.isdigit()]
+    while tail and tail[-1] in VALUE_FORMS:
+        tail.pop()
+    if not tail:
+        return True
+    return tail[-1] in SECRET_WORDS or tuple(tail[-2:]) in SECRET_PAIRS
 
 
 def is_secret_name(name: str) -> bool:

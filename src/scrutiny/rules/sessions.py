@@ -207,6 +207,36 @@ def _words(node: ast.AST) -> set[str]:
     return {part for sub in ast.walk(node) for part in name_parts(getattr(sub, "id", "") or getattr(sub, "attr", ""))}
 
 
+CONTAINER_METHODS = frozenset({"pop", "update", "setdefault", "clear", "add", "append", "extend", "discard",
+                               "remove", "insert"})  # fmt: skip
+
+
+def _decides(node: ast.Compare, walk: Walk) -> bool:
+    """Whether the comparison's outcome can grant or refuse something. A branch whose
+    statements only update containers (refresh a cache entry when the value changed)
+    grants and refuses nothing; anything else (a return, a raise, a flag or user set,
+    a call) may."""
+    child: ast.AST = node
+    parent = walk.parent(node)
+    while isinstance(parent, ast.BoolOp | ast.UnaryOp):
+        child, parent = parent, walk.parent(parent)
+    if isinstance(parent, ast.If | ast.While) and child is parent.test:
+        return not all(_updates_container(s) for s in [*parent.body, *parent.orelse])
+    return True
+
+
+def _updates_container(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Assign | ast.AugAssign):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return all(isinstance(t, ast.Subscript) for t in targets)
+    if isinstance(statement, ast.Delete):
+        return all(isinstance(t, ast.Subscript) for t in statement.targets)
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        func = statement.value.func
+        return isinstance(func, ast.Attribute) and func.attr in CONTAINER_METHODS
+    return isinstance(statement, ast.Pass)
+
+
 def _class_constant(node: ast.expr, walk: Walk) -> bool:
     """self.reset_url_token where the class assigns the attribute a literal."""
     if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"):
@@ -230,7 +260,9 @@ class SecretComparedInVariableTime(Rule):
     a computed MAC (hmac.new(...).hexdigest()), and the other side is not a literal,
     where the comparison decides access: in a function named for authentication or
     verification (auth, login, verify, check, token, signature...) or against a value
-    read from the request. Confirmation fields (password2), constants, __eq__ methods,
+    read from the request, and whose outcome can grant or refuse something (not the test
+    of a branch that only updates containers, such as a cache refreshed when a value
+    changed). Confirmation fields (password2), constants, __eq__ methods,
     checksums of public data, nonces (sent in the clear) and values the code shows to
     be numbers, bools or None (x is not None, int(...), a parameter annotated int) are
     left alone.
@@ -269,7 +301,7 @@ class SecretComparedInVariableTime(Rule):
         ):  # fmt: skip
             return
         access = _access_evidence(node, function)
-        if not access:
+        if not access or not _decides(node, walk):
             return
         # An int, a bool or None is not compared byte by byte: nothing leaks by timing.
         if _known_scalar(left, walk) or _known_scalar(right, walk):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Walk, argument, keyword, note
+from scrutiny.rules.base import CallRule, Walk, argument, keep_lower, keyword, note
 
 VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 REQUESTS_CALLS = tuple(f"requests.{verb}" for verb in VERBS) + tuple(f"requests.api.{verb}" for verb in VERBS)
@@ -53,6 +53,9 @@ class HttpWithoutTimeout(CallRule):
         FileKind.TEST: note("a request without a timeout in a test can hang the run, not a service"),
         FileKind.EXAMPLE: note("example code leaves out timeouts for brevity"),
         FileKind.DOCS: note("documentation code leaves out timeouts for brevity"),
+        # A stalled request holds up one person's command, who sees it and can stop it,
+        # not a pool of workers serving others.
+        FileKind.SCRIPT: keep_lower("a script run by hand is watched by the person who runs it"),
     }
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:

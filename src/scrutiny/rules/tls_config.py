@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import CallRule, Rule, Walk, argument, exactly, own_nodes, string_value, tails, walk_function
+from scrutiny.source import SourceFile
 
 # Protocol constants that select SSL 2/3 or TLS 1.0/1.1, all deprecated by RFC 8996.
 OLD_PROTOCOLS = frozenset(
@@ -41,7 +42,8 @@ class TlsOldProtocol(Rule):
     socket, as a parameter default or as a context's minimum_version/maximum_version.
     The method constants count under any module path ending in SSL. SSLv23_METHOD
     (negotiate the best version both sides support) is not reported.
-    Comparisons with these constants are not reported.
+    Comparisons with these constants are not reported; one passed to a class or function
+    of the same file that makes no ssl or OpenSSL call (a test's fake context) is low.
     Why: SSL 3.0 and TLS 1.0/1.1 have known attacks (POODLE, BEAST, weak MACs) and are
     deprecated (RFC 8996); a peer or attacker in the middle can make the connection use
     them.
@@ -81,7 +83,30 @@ class TlsOldProtocol(Rule):
             yield self.finding(parent, f"{attr} = {short} lets the connection fall back to a broken protocol",
                                walk.src, scope=walk.scope_name, cwe=757)  # fmt: skip
         elif isinstance(parent, ast.Call | ast.keyword | ast.arguments):
+            call = walk.parent(parent) if isinstance(parent, ast.keyword) else parent
+            stand_in = _local_stand_in(call, walk.src) if isinstance(call, ast.Call) else None
+            if stand_in is not None:
+                yield self.finding(node, f"{short} is passed to {stand_in.name} (line {stand_in.lineno}), defined in "
+                                   "this file, which makes no TLS context or connection", walk.src,
+                                   scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+                return
             yield self.finding(node, f"{short} selects a deprecated protocol version", walk.src, scope=walk.scope_name)
+
+
+def _local_stand_in(call: ast.Call, src: SourceFile) -> ast.ClassDef | ast.FunctionDef | None:
+    """The class or function of this file that ``call`` calls by name, when nothing in it
+    calls the ssl or OpenSSL modules (a fake or a record of the choice, not a context)."""
+    if not isinstance(call.func, ast.Name):
+        return None
+    for definition in src.tree.body:
+        if isinstance(definition, ast.ClassDef | ast.FunctionDef) and definition.name == call.func.id:
+            for inner in ast.walk(definition):
+                if isinstance(inner, ast.Call | ast.Attribute):
+                    qualified = src.qualname(inner.func if isinstance(inner, ast.Call) else inner) or ""
+                    if qualified.startswith(("ssl.", "OpenSSL.", "twisted.internet.ssl")):
+                        return None
+            return definition
+    return None
 
 
 # Cipher-string words (OpenSSL syntax) that enable broken or unauthenticated suites.

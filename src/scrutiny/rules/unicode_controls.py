@@ -61,6 +61,11 @@ class Hit:
         return f"U+{ord(self.char):04X} ({unicodedata.name(self.char, 'unnamed character')})"
 
 
+EMOJI_STYLE = 0xFE0F
+KEYCAP = "\u20e3"
+KEYCAP_BASES = frozenset("0123456789#*")
+
+
 def _shaping_is_ordinary(line: str, index: int) -> bool:
     """A joiner between two non-ASCII characters, or a single variation selector after one."""
     code = ord(line[index])
@@ -71,6 +76,8 @@ def _shaping_is_ordinary(line: str, index: int) -> bool:
     # Emoji and ideograph sequences carry at most one selector; a run of them hides data.
     previous_is_selector = bool(before) and ord(before) in VARIATION_SELECTORS
     next_is_selector = bool(after) and ord(after) in VARIATION_SELECTORS
+    if code == EMOJI_STYLE and before in KEYCAP_BASES and after == KEYCAP:
+        return True  # a keycap emoji: digit, #, or *, then U+FE0F U+20E3
     return not before.isascii() and not previous_is_selector and not next_is_selector
 
 
@@ -127,14 +134,17 @@ class TrojanSource(Rule):
     """Bidi control or invisible character in the code (Trojan Source)
 
     What: a Unicode bidirectional control (embeddings, overrides and isolates U+202A-U+202E
-    and U+2066-U+2069; the marks U+200E, U+200F, U+061C) or an invisible character (zero-width
-    space, word joiner, a BOM inside the text, soft hyphen, line separators, tag
+    and U+2066-U+2069; the marks U+200E, U+200F, U+061C) or an invisible character
+    (zero-width space, word joiner, a BOM inside the text, soft hyphen, line separators, tag
     characters, Hangul fillers, and joiners or variation selectors next to ASCII text)
     written raw in a comment, a string literal or an identifier. Joiners and a single
-    variation selector between non-ASCII characters (emoji, Persian, Indic text) are not
-    reported. The marks alone inside a string literal are low: they cannot move code,
-    and right-to-left locale data needs them. Bidi controls are CWE-451; invisible characters, which make different
-    strings or names look identical, are CWE-1007.
+    variation selector between non-ASCII characters (emoji, Persian, Indic text) and the
+    selector of a keycap emoji (1, #, * then U+FE0F U+20E3) are not reported; in a
+    docstring, as in a comment, an invisible character is low. An invisible character that
+    is the whole of a quoted literal ('<U+FEFF>' in a replacement table) is low: the literal
+    names it. The marks alone inside a string literal are low: they cannot move code, and
+    right-to-left locale data needs them. Bidi controls are CWE-451; invisible characters,
+    which make different strings or names look identical, are CWE-1007.
     Why: editors and code review tools display such a line in a different order, or with
     different content, than Python reads it: a statement can look like part of a comment,
     a check can look active while it sits inside a string, a string can look equal to
@@ -205,11 +215,27 @@ class TrojanSource(Rule):
         noun = "invisible character" if len(kinds) == 1 else "invisible characters"
         if any(w.startswith("the identifier") for w in where):
             severity, effect = Severity.HIGH, "the name looks blank or like another name"
+        elif where == {"a string literal"} and _only_in_lone_literals(line, found):
+            # '\ufeff' alone in quotes names the character (a replacement or escape table);
+            # it hides nothing else, though an escape would show it.
+            severity, effect = Severity.LOW, "the literal holds only that character, which it names"
         elif any(w == "a string literal" for w in where):
             severity, effect = Severity.MEDIUM, "the string differs from what it looks like"
+        elif where == {"a docstring"}:
+            severity, effect = Severity.LOW, "the docstring holds text nobody sees"
         else:
             severity, effect = Severity.LOW, "the comment holds text nobody sees"
         return self.finding(location, f"{noun} {shown} in {in_text}: {effect}", src, severity=severity, cwe=1007)
+
+
+def _only_in_lone_literals(line: str, found: list[Hit]) -> bool:
+    """Every hit is the whole content of a quoted literal ('<U+FEFF>' standing alone)."""
+    for hit in found:
+        before, after = line[: hit.index], line[hit.index + len(hit.char) :]
+        quote = before[-1:]
+        if quote not in ("'", '"') or not after.startswith(quote) or before[-2:-1] == quote:
+            return False
+    return True
 
 
 class _Places:
@@ -221,17 +247,24 @@ class _Places:
             self.comment_col.setdefault(comment.line, comment.col)
         # Byte-column spans of string literals per line (ast columns are UTF-8 offsets).
         self.strings: dict[int, list[tuple[int, int]]] = {}
+        self.docstrings: dict[int, list[tuple[int, int]]] = {}
+        documented = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
         for node in src.index.of_type(ast.Constant, ast.JoinedStr):
             assert isinstance(node, ast.Constant | ast.JoinedStr)
             if isinstance(node, ast.Constant) and not isinstance(node.value, str):
                 continue
+            statement = src.index.parents.get(node)
+            owner = src.index.parents.get(statement) if isinstance(statement, ast.Expr) else None
+            # A docstring is prose for readers; no code compares or uses its text.
+            is_doc = isinstance(owner, documented) and bool(owner.body) and owner.body[0] is statement
+            spans = self.docstrings if is_doc else self.strings
             first = node.lineno
             last = node.end_lineno or first
             end_col = node.end_col_offset
             for number in range(first, last + 1):
                 start = node.col_offset if number == first else 0
                 stop = end_col if number == last and end_col is not None else 1 << 30
-                self.strings.setdefault(number, []).append((start, stop))
+                spans.setdefault(number, []).append((start, stop))
 
     def where(self, number: int, line: str, index: int) -> str:
         column = self.comment_col.get(number)
@@ -240,6 +273,8 @@ class _Places:
         byte = _byte_col(line, index)
         if any(start <= byte < stop for start, stop in self.strings.get(number, ())):
             return "a string literal"
+        if any(start <= byte < stop for start, stop in self.docstrings.get(number, ())):
+            return "a docstring"
         # Python accepts no other place for these characters than a name.
         begin = index
         while begin > 0 and ("a" + line[begin - 1]).isidentifier():

@@ -123,6 +123,41 @@ def _no_path(text: str) -> bool:
     return match is not None and match.group(3) is None
 
 
+MAPPING_METHODS = frozenset({"get", "keys", "items", "values", "pop", "setdefault", "update"})
+COLLECTION_MAKERS = frozenset({"dict", "set", "list", "frozenset", "tuple", "collections.OrderedDict",
+                               "collections.defaultdict", "OrderedDict", "defaultdict"})  # fmt: skip
+
+
+def used_as_mapping(checked: ast.AST, walk: Walk) -> str:
+    """How the file shows ``checked`` is a collection rather than a string ('' if it does
+    not): indexed by a string key or given a mapping method call elsewhere, bound to a
+    collection, or a module dunder the file never binds (a loader-injected table such
+    as __salt__)."""
+    shown = ast.unparse(checked)
+    for node in walk.src.index.of_type(ast.Subscript):
+        assert isinstance(node, ast.Subscript)
+        if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str) and ast.unparse(node.value) == shown:
+            return f"{shown} is indexed by a string key on line {node.lineno}"
+    for node in walk.src.index.of_type(ast.Call):
+        assert isinstance(node, ast.Call)
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in MAPPING_METHODS and ast.unparse(func.value) == shown:
+            return f"{shown}.{func.attr}() is called on line {node.lineno}"
+    if isinstance(checked, ast.Name):
+        for node in walk.src.index.of_type(ast.Assign):
+            assert isinstance(node, ast.Assign)
+            if any(isinstance(t, ast.Name) and t.id == checked.id for t in node.targets):
+                value = node.value
+                if isinstance(value, ast.Dict | ast.Set | ast.List | ast.DictComp | ast.SetComp | ast.ListComp):
+                    return f"{shown} is bound to a collection on line {node.lineno}"
+                if isinstance(value, ast.Call) and ast.unparse(value.func) in COLLECTION_MAKERS:
+                    return f"{shown} is bound to a collection on line {node.lineno}"
+                return ""
+        if checked.id.startswith("__") and checked.id.endswith("__") and checked.id not in ("__name__", "__file__"):
+            return f"{shown} is a module dunder the file never binds"
+    return ""
+
+
 class IncompleteUrlCheck(Rule):
     """URL checked by a substring a crafted URL also contains
 
@@ -133,7 +168,9 @@ class IncompleteUrlCheck(Rule):
     decides something: a branch it controls returns, raises, skips, calls out, passes the
     URL on, sets a verdict or replaces the URL, or its result is returned or kept (a
     validator). A test whose branches only rewrite the URL from itself or set a label
-    (prefix "git+" to a GitHub URL) trusts nothing and is not reported.
+    (prefix "git+" to a GitHub URL) trusts nothing and is not reported; nor is a key
+    looked up in a collection the file shows to be one ("user.info" in __salt__, where
+    the file also indexes __salt__["user.info"], or a name bound to a dict).
     Why: such tests are how redirects, callbacks and fetches are restricted to trusted
     hosts; an attacker picks a URL that contains the expected text and points elsewhere
     (open redirect, SSRF, token leak).
@@ -157,6 +194,8 @@ class IncompleteUrlCheck(Rule):
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         for checked, message in self._weak_checks(node):
+            if isinstance(node, ast.Compare) and used_as_mapping(checked, walk):
+                continue  # "user.info" in __salt__: a key looked up in a mapping, not text in a URL
             decision = trust_decision(node, checked, walk)
             if decision is not None:
                 yield self.finding(node, f"{message} ({decision})", walk.src, scope=walk.scope_name)

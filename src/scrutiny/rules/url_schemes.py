@@ -1,0 +1,137 @@
+"""Whether the scheme of a URL handed to an opener is settled by the file itself.
+
+``urlopen`` follows ``file:`` and other schemes, so a URL whose scheme someone else
+picks can read local files. A URL is settled when what the file shows fixes its scheme
+to http or https: a literal, a literal prefix (f-string, ``+``, ``%``, ``.format``), a
+name whose every reaching value is settled, a module constant, a property of the same
+class returning a settled value, a private function's parameter that every caller in
+the file passes settled, or a check of the scheme before the call. Anything else stays
+chosen at run time."""
+
+from __future__ import annotations
+
+import ast
+
+from scrutiny.rules.base import argument, parameters, string_value
+from scrutiny.rules.reaching import reaching_values
+from scrutiny.rules.resolve import callers_arguments, module_value
+from scrutiny.source import SourceFile
+
+WEB_SCHEMES = ("http://", "https://")
+DEPTH = 6  # how many names, parameters and properties one decision may pass through
+
+
+def settled_scheme(url: ast.expr, src: SourceFile, depth: int = DEPTH) -> str | None:
+    """Why ``url``'s scheme is http or https by what the file shows; None when it is not."""
+    if depth <= 0:
+        return None
+    prefix = _literal_prefix(url)
+    if prefix is not None:
+        return f"the literal {prefix[:40]!r} fixes the scheme" if prefix.lower().startswith(WEB_SCHEMES) else None
+    if isinstance(url, ast.Call):
+        return _through_call(url, src, depth)
+    if isinstance(url, ast.Name):
+        return _through_name(url, src, depth)
+    if isinstance(url, ast.Attribute) and isinstance(url.value, ast.Name) and url.value.id == "self":
+        return _through_property(url, src, depth)
+    return None
+
+
+def scheme_checked(url: ast.expr, call: ast.Call, src: SourceFile) -> str | None:
+    """A test of the URL's scheme in the function before ``call``: ``x.scheme`` compared,
+    or ``x.startswith('http...')``, on the same name; None when there is none."""
+    if not isinstance(url, ast.Name):
+        return None
+    function = src.index.function_of.get(call)
+    if function is None:
+        return None
+    for node in ast.walk(function):
+        if getattr(node, "lineno", call.lineno) >= call.lineno or not isinstance(node, ast.Compare | ast.Call):
+            continue
+        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        if url.id not in names:
+            continue
+        if isinstance(node, ast.Compare) and any(isinstance(n, ast.Attribute) and n.attr == "scheme"
+                                                 for n in ast.walk(node)):  # fmt: skip
+            return f"the scheme is tested on line {node.lineno}"
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "startswith"
+                and any("http" in (string_value(a) or "") or isinstance(a, ast.Tuple) for a in node.args)):  # fmt: skip
+            return f"the scheme is tested on line {node.lineno}"
+    return None
+
+
+def _literal_prefix(node: ast.expr) -> str | None:
+    """The literal text a string expression starts with, when it starts with one."""
+    text = string_value(node)
+    if text is not None:
+        return text
+    if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+        return str(node.values[0].value)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+        return _literal_prefix(node.left)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return string_value(node.func.value)
+    return None
+
+
+def _through_call(call: ast.Call, src: SourceFile, depth: int) -> str | None:
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "replace" and len(call.args) == 2:
+        new = string_value(call.args[1])
+        if new is not None and ("://" not in new or new.lower().startswith(WEB_SCHEMES)):
+            return settled_scheme(func.value, src, depth - 1)
+        return None
+    tail = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if tail == "Request":  # urllib.request.Request(url, ...): the request's URL is its first argument
+        inner = argument(call, "url", 0)
+        return settled_scheme(inner, src, depth - 1) if inner is not None else None
+    return None
+
+
+def _through_name(name: ast.Name, src: SourceFile, depth: int) -> str | None:
+    function = src.index.function_of.get(name)
+    values = reaching_values(name.id, name, src)
+    if values:
+        reasons = [settled_scheme(v, src, depth - 1) for v in values]
+        return f"{name.id}: {reasons[0]}" if all(reasons) else None
+    if function is not None and name.id in parameters(function):
+        return _through_parameter(function, name.id, src, depth)
+    value, bound = module_value(name, src, function)
+    if bound and value is not None:
+        reason = settled_scheme(value, src, depth - 1)
+        return f"{bound}: {reason}" if reason else None
+    return None
+
+
+def _through_parameter(function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str, src: SourceFile,
+                       depth: int) -> str | None:  # fmt: skip
+    """A private function (leading underscore) whose every caller in the file passes a
+    settled URL; a public one may be called from anywhere with anything."""
+    if not function.name.startswith("_") or function.name.startswith("__"):
+        return None
+    passed = callers_arguments(function, parameter, src)
+    if not passed:
+        return None
+    for _call, value in passed:
+        if settled_scheme(value, src, depth - 1) is None:
+            return None
+    lines = ", ".join(str(call.lineno) for call, _value in passed)
+    return f"every caller of {function.name} passes a fixed http(s) URL (line {lines})"
+
+
+def _through_property(node: ast.Attribute, src: SourceFile, depth: int) -> str | None:
+    """``self.name`` where the enclosing class defines ``name`` as a property whose every
+    return is settled."""
+    parents = src.index.parents
+    owner = parents.get(src.index.function_of.get(node) or node)
+    while owner is not None and not isinstance(owner, ast.ClassDef):
+        owner = parents.get(owner)
+    if owner is None:
+        return None
+    for statement in owner.body:
+        if (isinstance(statement, ast.FunctionDef) and statement.name == node.attr
+                and any(isinstance(d, ast.Name) and d.id == "property" for d in statement.decorator_list)):  # fmt: skip
+            returns = [n.value for n in ast.walk(statement) if isinstance(n, ast.Return) and n.value is not None]
+            if returns and all(settled_scheme(r, src, depth - 1) for r in returns):
+                return f"the property {node.attr} returns a fixed http(s) URL"
+    return None
