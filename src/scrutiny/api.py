@@ -10,6 +10,7 @@ import stat
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from scrutiny import baseline as baselines
 from scrutiny import pypi, source, suppress, taint
@@ -183,15 +184,19 @@ def scan(
     progress: Callable[[int, int], None] = lambda done, total: None,
     baseline: Baseline | None = None,
     fetched: Mapping[str, pypi.Fetched] | None = None,
+    shown_as: dict[str, str] | None = None,
 ) -> Review:
     """Review every target; ``progress(done, total)`` is called after each file.
 
     Findings a ``baseline`` accepts are hidden (and counted) before the review is composed.
     ``fetched`` gives ``pypi:`` targets already fetched (a wheel a lockfile pins, say).
+    ``shown_as`` maps a directory target to the name its files are shown under (a batch
+    shows a tree as NAME/..., so paths and fingerprints do not depend on where it lies).
     """
     config = config or Config()
     plan = Plan(config.settings)
     resolved = _resolve_targets(targets, notify, fetched)
+    resolved.display_roots.update(shown_as or {})
     items, errors = discover(resolved.paths, config.excludes, stdin_name=config.stdin_name)
     items = [_rebase(item, resolved.display_roots) for item in items]
     items = plan.narrow(items, targets)
@@ -378,19 +383,24 @@ def review_all(
     except BaseException:
         # Ctrl-C (or any failure): stop the workers now; an entry they were writing is
         # only a temporary file, never a half-written result.
-        for process in list(getattr(executor, "_processes", {}).values()):
-            process.terminate()
-        # A worker stopped while sending a large result leaves half a message in the
-        # result pipe, and this process holds the pipe's other write end: the executor's
-        # reader thread would wait for the rest forever and shutdown() with it. Closing
-        # that end lets the reader see end-of-file once the workers are gone.
-        writer = getattr(getattr(executor, "_result_queue", None), "_writer", None)
-        if writer is not None:
-            writer.close()
+        stop_workers(executor)
         raise
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
     return [r for r in results if r is not None]
+
+
+def stop_workers(executor: Any) -> None:
+    """Terminate a ProcessPoolExecutor's workers so that its shutdown() cannot hang."""
+    for process in list(getattr(executor, "_processes", {}).values()):
+        process.terminate()
+    # A worker stopped while sending a large result leaves half a message in the
+    # result pipe, and this process holds the pipe's other write end: the executor's
+    # reader thread would wait for the rest forever and shutdown() with it. Closing
+    # that end lets the reader see end-of-file once the workers are gone.
+    writer = getattr(getattr(executor, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 def _lookup(item: Input, max_bytes: int, cache: ResultCache | None) -> tuple[FileResult | None, int]:

@@ -135,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = commands.add_parser("explain", help="print a rule's documentation", description="Explain a rule.")
     explain.add_argument("rule_id", metavar="RULE-ID")
+    _batch_arguments(commands)
     return parser
 
 
@@ -363,6 +364,161 @@ def _baseline(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+# --- batch review into a results database (logic in batch.py, results_db.py) ---
+
+BATCH_EPILOG = """\
+LIST holds one target a line: pypi:NAME[==VERSION], a directory or a git working tree
+(relative paths are read from the list's directory); '#' starts a comment.
+`scrutiny batch report --db URL` prints the summary instead (a list file named report: ./report).
+
+Each target is one row (and each finding one row) in the database, written in one
+transaction; targets already stored for the same input sha256, scrutiny version and
+settings are skipped, so re-running the list after a crash or Ctrl-C resumes it.
+
+database URLs:
+  results.db                    a SQLite file (created if missing)
+  postgresql://user@host/db     PostgreSQL, through psycopg: pip install 'scrutiny[postgres]'
+
+exit codes: 0 every target reviewed (or already stored), 1 some failed (stored as failed
+with the error), 2 usage error or the database cannot be used; the report exits 0.
+
+examples:
+  scrutiny batch packages.txt --db results.db
+  scrutiny batch --top 100 --from top-pypi-packages.json --db results.db --ray auto
+  scrutiny batch report --db results.db --format html -o report.html"""
+
+
+def _batch_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    batch = commands.add_parser(
+        "batch",
+        help="review many targets into a results database (SQLite or PostgreSQL)",
+        description="Review every target of LIST and store the results in a database.",
+        epilog=BATCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    batch.add_argument("list", nargs="?", metavar="LIST", help="file of targets, or 'report'")
+    batch.add_argument("--db", required=True, metavar="URL", help="SQLite file or postgresql:// URL")
+    batch.add_argument("--top", type=int, metavar="N", help="review the first N packages of --from FILE")
+    batch.add_argument(
+        "--from",
+        dest="popular",
+        metavar="FILE",
+        help="popularity list, most used first: JSON rows of {project: NAME} or one NAME a line",
+    )
+    batch.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="targets reviewed at once (default: one per core; 1 reviews in this process)",
+    )
+    batch.add_argument(
+        "--jobs-per-target", type=int, default=1, metavar="N", help="processes reviewing one target's files (default 1)"
+    )
+    batch.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="run each target as a Ray task: a cluster ADDRESS, 'auto' (the running cluster) or "
+        "'local' (start one here with --jobs CPUs); pip install 'scrutiny[ray]'",
+    )
+    batch.add_argument(
+        "--max-retries",
+        type=int,
+        default=2,
+        metavar="N",
+        help="retries of a target whose worker died or failed unexpectedly (default 2)",
+    )
+    batch.add_argument("--config", metavar="FILE", help="settings for every target (a target's own are not read)")
+    batch.add_argument("--min-severity", metavar="LEVEL", help="store findings at LEVEL or above (default info)")
+    batch.add_argument("--no-cache", action="store_true", help="neither read nor write the per-file result cache")
+    batch.add_argument("--format", choices=("text", "json", "html"), default="text", help="report format")
+    batch.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically)")
+    batch.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+    from pathlib import Path
+
+    from scrutiny import batch
+    from scrutiny.results_db import DatabaseError, open_db
+
+    if args.list == "report":
+        return _batch_report(args)
+    if (args.list is None) == (args.top is None) or (args.top is None) != (args.popular is None):
+        print("scrutiny: error: give LIST, or --top N with --from FILE", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        settings = config.read(Path(args.config)) if args.config else config.Settings()
+        if args.min_severity is not None:
+            settings = replace(settings, min_severity=Severity.parse(args.min_severity))
+        if args.list is not None:
+            targets, base = batch.read_list(args.list), Path(args.list).parent
+        else:
+            targets, base = batch.top_targets(args.popular, args.top), Path()
+        db = open_db(args.db)
+    except (config.ConfigError, ValueError, batch.BatchError, DatabaseError) as exc:
+        print(f"scrutiny: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    run = batch.BatchSettings(settings, target_jobs=max(1, args.jobs_per_target), cache=not args.no_cache)
+
+    def notify(message: str) -> None:
+        if not args.quiet:
+            print(f"scrutiny: batch: {message}", file=sys.stderr, flush=True)
+
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    try:
+        totals = batch.run_batch(
+            targets,
+            db,
+            run,
+            base=base,
+            jobs=jobs,
+            ray_address=args.ray,
+            max_retries=max(0, args.max_retries),
+            notify=notify,
+        )
+    except batch.BatchError as exc:
+        print(f"scrutiny: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("scrutiny: interrupted; every target finished so far is stored: run again to resume", file=sys.stderr)
+        return 130
+    finally:
+        db.close()
+    notify(
+        f"{totals.listed} targets: {totals.reviewed} reviewed, {totals.failed} failed, "
+        f"{totals.skipped} already stored ({args.db})"
+    )
+    return EXIT_DEFECTS if totals.failed else EXIT_CLEAN
+
+
+def _batch_report(args: argparse.Namespace) -> int:
+    from scrutiny.batch_summary import summarize
+    from scrutiny.report.batch_out import render
+    from scrutiny.results_db import DatabaseError, open_db
+
+    try:
+        db = open_db(args.db)
+    except DatabaseError as exc:
+        print(f"scrutiny: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        text = render(summarize(db), args.format)
+    finally:
+        db.close()
+    try:
+        _emit(text, args.output)
+    except OSError as exc:
+        print(f"scrutiny: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_CLEAN
+
+
+# --- end of batch review ---
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:
@@ -372,7 +528,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    handlers = {"review": _review, "rules": _rules, "explain": _explain, "baseline": _baseline, "deps": _deps}
+    handlers = {
+        "review": _review,
+        "rules": _rules,
+        "explain": _explain,
+        "baseline": _baseline,
+        "deps": _deps,
+        "batch": _batch,
+    }
     from scrutiny import api  # here: --help and usage errors need none of it
 
     try:
