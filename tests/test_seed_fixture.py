@@ -51,9 +51,7 @@ def test_no_test_or_benchmark_reads_the_shared_folder_beside_the_checkout() -> N
 
 
 def test_pytest_does_not_collect_the_fixtures() -> None:
-    listed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only", "tests/seed", "tests/fixtures"],
-        cwd=ROOT, capture_output=True, text=True,
-    )  # fmt: skip
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only"]
+    listed = subprocess.run([*command, "tests/seed", "tests/fixtures"], cwd=ROOT, capture_output=True, text=True)
     assert "test_bug_1825537" not in listed.stdout
     assert listed.returncode == 5, listed.stdout  # 5: no test collected

@@ -171,6 +171,7 @@ def _review_into(
     result.findings, result.suppressed = suppress.settle(src, [*rules.run(src), *taint_findings], policy)
     result.observations = observe(src, result.context)
     result.has_suppressions = bool(src.suppressions) or bool(suppress.nosec_lines(src))
+    result.python2_repairs = src.python2_repairs
 
 
 def scan(

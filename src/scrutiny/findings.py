@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from scrutiny.context import FileContext
 from scrutiny.pickling import quick_state
+from scrutiny.python2 import Python2Repair
 
 if TYPE_CHECKING:
     from scrutiny.taint import ModuleSummary
@@ -191,7 +192,7 @@ class FileError:
     """Why one file could not be reviewed. The rest of the run goes on."""
 
     path: str
-    kind: str  # unreadable, binary, encoding, syntax, newer-python, too-deep, too-large, internal
+    kind: str  # unreadable, binary, encoding, syntax, python2, newer-python, too-deep, too-large, internal
     message: str
     line: int = 0
 
@@ -221,3 +222,5 @@ class FileResult:
     # Whether the file has inline suppressions or # nosec comments: only then must the
     # cross-module phase read it again to settle its findings.
     has_suppressions: bool = False
+    # Set when the file is Python 2 code, reviewed after a line-by-line repair.
+    python2_repairs: tuple[Python2Repair, ...] = ()

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from scrutiny import python2
+from scrutiny.python2 import Python2Repair
+
 if TYPE_CHECKING:
     from scrutiny.commented import BugNote, CommentedCode
 
@@ -156,6 +159,8 @@ class SourceFile:
     text: str
     tree: ast.Module
     in_package: bool = False  # an __init__.py sits beside it on disk
+    # Python 2 code: ``text`` is the repaired text (same lines), and these are the repairs.
+    python2_repairs: tuple[Python2Repair, ...] = ()
 
     @cached_property
     def lines(self) -> list[str]:
@@ -462,6 +467,47 @@ def quiet_parse(text: str, filename: str = "<unknown>") -> ast.Module:
 
 
 def parse(text: str, path: str) -> ast.Module:
+    return parse_source(text, path).tree
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """The text reviewed (repaired if it was Python 2), its tree and what was repaired."""
+
+    text: str
+    tree: ast.Module
+    python2_repairs: tuple[Python2Repair, ...] = ()
+
+
+def parse_source(text: str, path: str) -> Parsed:
+    """Parse ``text``; Python 2 code is parsed after a line-by-line repair (python2.py)."""
+    try:
+        return Parsed(text, _parse(text, path))
+    except SourceError as error:
+        if error.kind not in ("syntax", "newer-python"):
+            raise
+        repaired = python2.repair(text)
+        if not repaired.repairs:
+            raise
+    try:
+        return Parsed(repaired.text, _parse(repaired.text, path), repaired.repairs)
+    except SourceError as still:
+        if still.kind == "too-deep":
+            raise
+        constructs = ", ".join(sorted({r.construct for r in repaired.repairs}))
+        raise SourceError(
+            "python2",
+            f"line {still.line}: Python 2 syntax that scrutiny cannot repair ({still.message.split(': ', 1)[-1]}); "
+            f"it repaired {_lines(len({r.line for r in repaired.repairs}))} elsewhere: {constructs}",
+            still.line,
+        ) from None
+
+
+def _lines(count: int) -> str:
+    return f"{count} line" if count == 1 else f"{count} lines"
+
+
+def _parse(text: str, path: str) -> ast.Module:
     try:
         return quiet_parse(text, path)
     except SyntaxError as exc:
@@ -569,9 +615,8 @@ def read_comments(lines: list[str], index: TreeIndex) -> list[Comment]:
 
 
 def load(data: bytes, path: str, *, in_package: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceFile:
-    text = decode(data, path, max_bytes)
-    tree = parse(text, path)
-    return SourceFile(path=path, text=text, tree=tree, in_package=in_package)
+    parsed = parse_source(decode(data, path, max_bytes), path)
+    return SourceFile(path, parsed.text, parsed.tree, in_package, parsed.python2_repairs)
 
 
 COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar)
