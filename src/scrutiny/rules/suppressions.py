@@ -49,7 +49,7 @@ class SuppressionWithoutReason(Rule):
     Example:
         subprocess.run(cmd, shell=True)  # nosec
     Fix: use scrutiny's own suppression, which names the rule, and say why it does not apply:
-    subprocess.run(cmd, shell=True)  # scrutiny: ignore[SCR101] cmd comes from the fixed table COMMANDS
+    subprocess.run(cmd, shell=True)  # scrutiny: ignore[SCR101] cmd comes from the fixed table COMMANDS.
     A # nosec or # noqa: S... kept for another scanner needs its reason too.
     """
 
