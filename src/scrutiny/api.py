@@ -18,7 +18,7 @@ from scrutiny.cache import UNCACHED_ERRORS, ResultCache, abandon_write, results_
 from scrutiny.config import FilePolicy, Plan, Settings, every_rule
 from scrutiny.context import classify
 from scrutiny.discover import Input, discover
-from scrutiny.findings import FileError, FileResult, Severity
+from scrutiny.findings import FileError, FileResult, Finding, Severity
 from scrutiny.observe import observe
 from scrutiny.report.compose import InputInfo, Review, compose
 from scrutiny.rules import RuleSet, all_rules  # noqa: F401  (callers build rule sets through api)
@@ -169,9 +169,24 @@ def _review_into(
     result.context = classify(src)
     result.summary, taint_findings = taint.summarize(src, result.context)
     result.findings, result.suppressed = suppress.settle(src, [*rules.run(src), *taint_findings], policy)
+    result.findings = with_excerpts(result.findings, src)
     result.observations = observe(src, result.context)
     result.has_suppressions = bool(src.suppressions) or bool(suppress.nosec_lines(src))
     result.python2_repairs = src.python2_repairs
+
+
+def with_excerpts(findings: list[Finding], src: source.SourceFile) -> list[Finding]:
+    """The findings, each with its statement and two lines around it (the HTML review shows them)."""
+    return [replace(f, excerpt=src.excerpt(f.location.line, f.location.last_line)) for f in findings]
+
+
+def _excerpt_linked(results: list[FileResult], reload: Callable[[str], source.SourceFile | None]) -> None:
+    """Cross-module findings come from summaries, without the file: read it again for them."""
+    for result in results:
+        if any(f.excerpt is None for f in result.findings):
+            src = reload(result.path)
+            if src is not None:
+                result.findings = [f if f.excerpt else with_excerpts([f], src)[0] for f in result.findings]
 
 
 def scan(
@@ -206,7 +221,9 @@ def scan(
     # then pass through their sink file's suppressions like any other.
     with cycle_collection_paused():
         linked = taint.link([r.summary for r in results if r.summary is not None])
-    suppress.settle_linked(linked, results, items, plan, reloader(items, config.max_bytes))
+    reload = reloader(items, config.max_bytes)
+    suppress.settle_linked(linked, results, items, plan, reload)
+    _excerpt_linked(results, reload)
     if baseline is not None:
         baselines.apply(baseline, results)
     review = compose(results, resolved.errors + errors, resolved.inputs, config.min_severity,

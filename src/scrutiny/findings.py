@@ -127,6 +127,18 @@ class Corroboration:
     source: TraceStep | None = None  # where the data enters, for a taint finding
 
 
+@dataclass(frozen=True, slots=True)
+class Excerpt:
+    """The source around a finding: its statement, with up to two lines before and after."""
+
+    first: int  # the line number of lines[0]
+    lines: tuple[str, ...]
+    statement: tuple[int, int]  # the first and last line of the statement
+
+    def numbered(self) -> list[tuple[int, str]]:
+        return [(self.first + offset, text) for offset, text in enumerate(self.lines)]
+
+
 @quick_state
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -151,6 +163,8 @@ class Finding:
     trace: tuple[TraceStep, ...] = ()
     # Set by the composer: the other reports of this defect, most specific first.
     corroborated_by: tuple[Corroboration, ...] = ()
+    # Set after the file's review (api.py), for renderers that show code in context (HTML).
+    excerpt: Excerpt | None = None
 
     @property
     def is_defect(self) -> bool:

@@ -20,6 +20,7 @@ from scrutiny.python2 import Python2Repair
 
 if TYPE_CHECKING:
     from scrutiny.commented import BugNote, CommentedCode
+    from scrutiny.findings import Excerpt
 
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 RUNNING_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -182,6 +183,18 @@ class SourceFile:
         if 1 <= line <= len(self.lines):
             return self.lines[line - 1]
         return ""
+
+    def excerpt(self, line: int, end_line: int = 0, around: int = 2, limit: int = 12) -> Excerpt:
+        """The statement holding lines ``line``-``end_line``, with ``around`` lines before and
+        after; a statement longer than ``limit`` lines is cut to the reported lines."""
+        from scrutiny.findings import Excerpt  # findings imports this module through context
+
+        start, stop = self.statement_span(line)
+        start, stop = min(start, line), max(stop, end_line, line)
+        if stop - start >= limit:
+            start, stop = line, min(max(end_line, line), line + limit - 1)
+        first, last = max(1, start - around), min(len(self.lines), stop + around)
+        return Excerpt(first, tuple(self.lines[first - 1 : last]), (start, stop))
 
     def snippet(self, line: int, end_line: int = 0, limit: int = 6) -> str:
         end = max(line, end_line)
