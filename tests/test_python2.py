@@ -29,7 +29,7 @@ REPAIRS = {
     "except_comma.py": {(8, "except X, e clause")},
     "print_statement.py": {(6, "print statement")},  # the bare print on line 7 is Python 3 as it is
     "print_to_file.py": {(7, "print >>f, x statement"), (8, "print statement")},
-    "octal.py": {(4, "long integer 1024L"), (8, "octal literal 0777"), (9, "octal literal 0600")},
+    "octal.py": {(4, "long integer"), (8, "octal literal"), (9, "octal literal")},
     "raise_comma.py": {(7, "raise E, V statement")},
     "backticks.py": {(6, "backticks")},
     "not_equal.py": {(6, "<> operator")},
@@ -37,14 +37,14 @@ REPAIRS = {
     "exec_in.py": {(6, "exec statement")},
     "tabs.py": {(7, "tabs mixed with spaces in indentation")},
     "legacy_service.py": {
-        (13, "octal literal 0022"),
+        (13, "octal literal"),
         (23, "except X, e clause"),
         (24, "print >>f, x statement"),
         (24, "backticks"),
         (25, "raise E, V statement"),
         (30, "<> operator"),
         (31, "print statement"),
-        (34, "octal literal 0777"),
+        (34, "octal literal"),
     },
 }
 

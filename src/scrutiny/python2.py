@@ -55,7 +55,7 @@ class Python2Repair:
     """One Python 2 construct rewritten so the file parses (the line keeps its number)."""
 
     line: int
-    construct: str  # "print statement", "except X, e clause", "octal literal 0660", ...
+    construct: str  # "print statement", "except X, e clause", "octal literal", ...
 
 
 @dataclass(eq=False)  # tokens are told apart by identity: two commas on a line are two tokens
@@ -152,10 +152,10 @@ class _Rewriter:
                     self.note(token, "backticks")
                 open_backticks ^= 1
             elif token.kind == "number" and _OCTAL.fullmatch(token.text):
-                self.note(token, f"octal literal {token.text}")
+                self.note(token, "octal literal")
                 token.text = "0o" + token.text.lstrip("0").rstrip("lL")
             elif token.kind == "number" and _LONG.fullmatch(token.text):
-                self.note(token, f"long integer {token.text}")
+                self.note(token, "long integer")
                 token.text = token.text[:-1]
             elif token.kind == "string":
                 prefix = re.match(r"[a-zA-Z]*", token.text)
