@@ -177,6 +177,12 @@ def test_python3_code_is_never_repaired() -> None:
         assert (repaired.repairs, repaired.text) == ((), text), path.name
 
 
+def test_except_comma_without_a_space() -> None:
+    assert python2.repair("try:\n    f()\nexcept Exception,err:\n    pass\n").text.splitlines()[2] == (
+        "except Exception as err:"
+    )
+
+
 def test_statements_are_found_after_semicolons_and_one_line_headers() -> None:
     repaired = python2.repair("if a: print a; print b\nfor x in y: exec x\nwhile 1: raise E, 'v'\n")
     assert repaired.text == "if a: print( a); print( b)\nfor x in y: exec( x)\nwhile 1: raise E( 'v')\n"

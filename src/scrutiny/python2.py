@@ -2,9 +2,10 @@
 
 Only a file that ``ast.parse`` rejects comes here. A small lexer of its own splits the text
 into tokens (``tokenize`` follows the running Python: ``<>`` is one token on 3.13 and two on
-3.11, and from 3.12 on it stops at the first tab mixed with spaces or unterminated string); the Python 2 constructs below are rewritten token by token, and nothing
-else changes: no line is added or removed, string bodies and comments are left as they are,
-so every finding keeps the line number of the original file. The code is never run.
+3.11, and from 3.12 on it stops at the first tab mixed with spaces or unterminated string).
+The Python 2 constructs below are rewritten token by token and nothing else changes: no line
+is added or removed, string bodies and comments are left as they are, so every finding keeps
+the line number of the original file. The code is never run.
 
 ==========================  ==================================
 Python 2                    rewritten as
@@ -116,8 +117,13 @@ def _lex(text: str) -> list[_Token]:
 class _Rewriter:
     def __init__(self, tokens: list[_Token]) -> None:
         self.tokens = tokens
+        self.position = {id(token): index for index, token in enumerate(tokens)}
         self.repairs: list[Python2Repair] = []
         self.print_function = self._imports_print_function()
+
+    def _followed_by_space(self, token: _Token) -> bool:
+        index = self.position[id(token)]
+        return index + 1 < len(self.tokens) and self.tokens[index + 1].kind == "ws"
 
     def note(self, token: _Token, construct: str) -> None:
         self.repairs.append(Python2Repair(token.line, construct))
@@ -268,7 +274,7 @@ class _Rewriter:
         if len(after) != 1 or after[0].kind != "name" or after[0].text[:1].isupper():
             return
         self.note(commas[0], "except X, e clause")
-        commas[0].text = " as"
+        commas[0].text = " as" if self._followed_by_space(commas[0]) else " as "
 
     # Indentation ----------------------------------------------------------------------
 
