@@ -161,6 +161,10 @@ def test_files_that_are_not_python2_keep_their_errors() -> None:
     with pytest.raises(source.SourceError) as caught:
         source.load(b"def broken(:\n", "broken.py")
     assert caught.value.kind == "syntax"
+    # Tabs mixed with spaces are repaired, but alone they do not make a broken file Python 2.
+    with pytest.raises(source.SourceError) as caught:
+        source.load(b"if x:\n\ty = 1\n        z = 2\ndef broken(:\n", "tabbed.py")
+    assert caught.value.kind == "syntax" and "line 3: inconsistent use of tabs" in caught.value.message
 
 
 def test_python3_code_is_never_repaired() -> None:

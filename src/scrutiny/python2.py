@@ -48,6 +48,7 @@ _COMPOUND = frozenset({"if", "elif", "else", "for", "while", "try", "except", "f
 # What may follow ``print`` in a Python 2 print statement (not a call, an assignment or an attribute).
 _PRINT_OPERAND = frozenset({"[", "{", "`", "-", "+", "~", ">>"})
 _OPEN = {"(": ")", "[": "]", "{": "}"}
+MIXED_TABS = "tabs mixed with spaces in indentation"
 _CLOSE = frozenset(_OPEN.values())
 
 
@@ -76,6 +77,11 @@ class Repaired:
 
     text: str
     repairs: tuple[Python2Repair, ...]
+
+    @property
+    def shows_python2(self) -> bool:
+        """Whether a construct only Python 2 accepts was repaired (not just indentation)."""
+        return any(repair.construct != MIXED_TABS for repair in self.repairs)
 
 
 def _string_end(text: str, start: int, quote: str) -> int:
@@ -300,7 +306,7 @@ class _Rewriter:
         tabbed = [t for t in starts if "\t" in t.text]
         if not tabbed or all(t.text.strip("\t") == "" for t in starts):
             return  # no tab, or tabs only: Python 3 reads them the same way
-        self.note(tabbed[0], "tabs mixed with spaces in indentation")
+        self.note(tabbed[0], MIXED_TABS)
         for token in tabbed:
             token.text = token.text.expandtabs(8)
 

@@ -499,14 +499,16 @@ def parse_source(text: str, path: str) -> Parsed:
     except SourceError as error:
         if error.kind not in ("syntax", "newer-python"):
             raise
+        original = error
         repaired = python2.repair(text)
         if not repaired.repairs:
             raise
     try:
         return Parsed(repaired.text, _parse(repaired.text, path), repaired.repairs)
     except SourceError as still:
-        if still.kind == "too-deep":
-            raise
+        # Tabs mixed with spaces alone do not make a broken file Python 2: its own error stands.
+        if still.kind == "too-deep" or not repaired.shows_python2:
+            raise original from None
         constructs = ", ".join(sorted({r.construct for r in repaired.repairs}))
         raise SourceError(
             "python2",
