@@ -173,6 +173,8 @@ def _review_into(
     result.observations = observe(src, result.context)
     result.has_suppressions = bool(src.suppressions) or bool(suppress.nosec_lines(src))
     result.python2_repairs = src.python2_repairs
+    if result.summary is not None:
+        result.sink_excerpts = {(row[2], row[4]): src.excerpt(row[2], row[4]) for row in result.summary.sinks}
 
 
 def with_excerpts(findings: list[Finding], src: source.SourceFile) -> list[Finding]:
@@ -180,13 +182,16 @@ def with_excerpts(findings: list[Finding], src: source.SourceFile) -> list[Findi
     return [replace(f, excerpt=src.excerpt(f.location.line, f.location.last_line)) for f in findings]
 
 
-def _excerpt_linked(results: list[FileResult], reload: Callable[[str], source.SourceFile | None]) -> None:
-    """Cross-module findings come from summaries, without the file: read it again for them."""
+def _excerpt_linked(results: list[FileResult]) -> None:
+    """Cross-module findings come from summaries: their code is the excerpt kept for their sink
+    (a warm review reads no file)."""
     for result in results:
-        if any(f.excerpt is None for f in result.findings):
-            src = reload(result.path)
-            if src is not None:
-                result.findings = [f if f.excerpt else with_excerpts([f], src)[0] for f in result.findings]
+        if result.sink_excerpts and any(f.excerpt is None for f in result.findings):
+            kept = result.sink_excerpts
+            result.findings = [
+                f if f.excerpt else replace(f, excerpt=kept.get((f.location.line, f.location.end_line)))
+                for f in result.findings
+            ]
 
 
 def scan(
@@ -221,9 +226,8 @@ def scan(
     # then pass through their sink file's suppressions like any other.
     with cycle_collection_paused():
         linked = taint.link([r.summary for r in results if r.summary is not None])
-    reload = reloader(items, config.max_bytes)
-    suppress.settle_linked(linked, results, items, plan, reload)
-    _excerpt_linked(results, reload)
+    suppress.settle_linked(linked, results, items, plan, reloader(items, config.max_bytes))
+    _excerpt_linked(results)
     if baseline is not None:
         baselines.apply(baseline, results)
     review = compose(results, resolved.errors + errors, resolved.inputs, config.min_severity,

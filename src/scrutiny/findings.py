@@ -238,3 +238,6 @@ class FileResult:
     has_suppressions: bool = False
     # Set when the file is Python 2 code, reviewed after a line-by-line repair.
     python2_repairs: tuple[Python2Repair, ...] = ()
+    # The code around each taint sink, (line, end line) -> excerpt: the cross-module phase
+    # adds findings there without reading the file again.
+    sink_excerpts: dict[tuple[int, int], Excerpt] = field(default_factory=dict)
