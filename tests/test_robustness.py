@@ -23,7 +23,7 @@ from scrutiny.findings import FileResult
 from scrutiny.report import json_out
 
 # Every way a single file may legitimately fail; "internal" (a scrutiny bug) is not one.
-KNOWN_ERRORS = {"syntax", "encoding", "binary", "newer-python", "too-deep", "too-large", "unreadable"}
+KNOWN_ERRORS = {"syntax", "python2", "encoding", "binary", "newer-python", "too-deep", "too-large", "unreadable"}
 ODD_NAMES = ("bad", "coding", "encoding", "tokenizedata", "badsyntax", "nul", "crlf", "bom")
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 RULES = api.RuleSet(api.all_rules())

@@ -19,7 +19,7 @@ from scrutiny.cache import UNCACHED_ERRORS, ResultCache, abandon_write, results_
 from scrutiny.config import FilePolicy, Plan, Settings, every_rule
 from scrutiny.context import classify
 from scrutiny.discover import Input, discover
-from scrutiny.findings import FileError, FileResult, Severity
+from scrutiny.findings import FileError, FileResult, Finding, Severity
 from scrutiny.observe import observe
 from scrutiny.report.compose import InputInfo, Review, compose
 from scrutiny.report.prose import TextOptions
@@ -173,8 +173,29 @@ def _review_into(
     result.context = classify(src)
     result.summary, taint_findings = taint.summarize(src, result.context)
     result.findings, result.suppressed = suppress.settle(src, [*rules.run(src), *taint_findings], policy)
+    result.findings = with_excerpts(result.findings, src)
     result.observations = observe(src, result.context)
     result.has_suppressions = bool(src.suppressions) or bool(suppress.nosec_lines(src))
+    result.python2_repairs = src.python2_repairs
+    if result.summary is not None:
+        result.sink_excerpts = {(row[2], row[4]): src.excerpt(row[2], row[4]) for row in result.summary.sinks}
+
+
+def with_excerpts(findings: list[Finding], src: source.SourceFile) -> list[Finding]:
+    """The findings, each with its statement and two lines around it (the HTML review shows them)."""
+    return [replace(f, excerpt=src.excerpt(f.location.line, f.location.last_line)) for f in findings]
+
+
+def _excerpt_linked(results: list[FileResult]) -> None:
+    """Cross-module findings come from summaries: their code is the excerpt kept for their sink
+    (a warm review reads no file)."""
+    for result in results:
+        if result.sink_excerpts and any(f.excerpt is None for f in result.findings):
+            kept = result.sink_excerpts
+            result.findings = [
+                f if f.excerpt else replace(f, excerpt=kept.get((f.location.line, f.location.end_line)))
+                for f in result.findings
+            ]
 
 
 def scan(
@@ -216,6 +237,7 @@ def scan(
     with cycle_collection_paused():
         linked = taint.link([r.summary for r in results if r.summary is not None])
     suppress.settle_linked(linked, results, items, plan, reloader(items, config.max_bytes))
+    _excerpt_linked(results)
     if baseline is not None:
         baselines.apply(baseline, results)
     review = compose(results, resolved.errors + errors, resolved.inputs, config.min_severity,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from scrutiny.context import FileContext
 from scrutiny.pickling import quick_state
+from scrutiny.python2 import Python2Repair
 
 if TYPE_CHECKING:
     from scrutiny.taint import ModuleSummary
@@ -126,6 +127,18 @@ class Corroboration:
     source: TraceStep | None = None  # where the data enters, for a taint finding
 
 
+@dataclass(frozen=True, slots=True)
+class Excerpt:
+    """The source around a finding: its statement, with up to two lines before and after."""
+
+    first: int  # the line number of lines[0]
+    lines: tuple[str, ...]
+    statement: tuple[int, int]  # the first and last line of the statement
+
+    def numbered(self) -> list[tuple[int, str]]:
+        return [(self.first + offset, text) for offset, text in enumerate(self.lines)]
+
+
 @quick_state
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -150,6 +163,8 @@ class Finding:
     trace: tuple[TraceStep, ...] = ()
     # Set by the composer: the other reports of this defect, most specific first.
     corroborated_by: tuple[Corroboration, ...] = ()
+    # Set after the file's review (api.py), for renderers that show code in context (HTML).
+    excerpt: Excerpt | None = None
 
     @property
     def is_defect(self) -> bool:
@@ -191,7 +206,7 @@ class FileError:
     """Why one file could not be reviewed. The rest of the run goes on."""
 
     path: str
-    kind: str  # unreadable, binary, encoding, syntax, newer-python, too-deep, too-large, internal
+    kind: str  # unreadable, binary, encoding, syntax, python2, newer-python, too-deep, too-large, internal
     message: str
     line: int = 0
 
@@ -221,3 +236,8 @@ class FileResult:
     # Whether the file has inline suppressions or # nosec comments: only then must the
     # cross-module phase read it again to settle its findings.
     has_suppressions: bool = False
+    # Set when the file is Python 2 code, reviewed after a line-by-line repair.
+    python2_repairs: tuple[Python2Repair, ...] = ()
+    # The code around each taint sink, (line, end line) -> excerpt: the cross-module phase
+    # adds findings there without reading the file again.
+    sink_excerpts: dict[tuple[int, int], Excerpt] = field(default_factory=dict)

@@ -15,8 +15,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from scrutiny import python2
+from scrutiny.python2 import Python2Repair
+
 if TYPE_CHECKING:
     from scrutiny.commented import BugNote, CommentedCode
+    from scrutiny.findings import Excerpt
 
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 RUNNING_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -156,6 +160,8 @@ class SourceFile:
     text: str
     tree: ast.Module
     in_package: bool = False  # an __init__.py sits beside it on disk
+    # Python 2 code: ``text`` is the repaired text (same lines), and these are the repairs.
+    python2_repairs: tuple[Python2Repair, ...] = ()
 
     @cached_property
     def lines(self) -> list[str]:
@@ -177,6 +183,18 @@ class SourceFile:
         if 1 <= line <= len(self.lines):
             return self.lines[line - 1]
         return ""
+
+    def excerpt(self, line: int, end_line: int = 0, around: int = 2, limit: int = 12) -> Excerpt:
+        """The statement holding lines ``line``-``end_line``, with ``around`` lines before and
+        after; a statement longer than ``limit`` lines is cut to the reported lines."""
+        from scrutiny.findings import Excerpt  # findings imports this module through context
+
+        start, stop = self.statement_span(line)
+        start, stop = min(start, line), max(stop, end_line, line)
+        if stop - start >= limit:
+            start, stop = line, min(max(end_line, line), line + limit - 1)
+        first, last = max(1, start - around), min(len(self.lines), stop + around)
+        return Excerpt(first, tuple(self.lines[first - 1 : last]), (start, stop))
 
     def snippet(self, line: int, end_line: int = 0, limit: int = 6) -> str:
         end = max(line, end_line)
@@ -462,6 +480,49 @@ def quiet_parse(text: str, filename: str = "<unknown>") -> ast.Module:
 
 
 def parse(text: str, path: str) -> ast.Module:
+    return parse_source(text, path).tree
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """The text reviewed (repaired if it was Python 2), its tree and what was repaired."""
+
+    text: str
+    tree: ast.Module
+    python2_repairs: tuple[Python2Repair, ...] = ()
+
+
+def parse_source(text: str, path: str) -> Parsed:
+    """Parse ``text``; Python 2 code is parsed after a line-by-line repair (python2.py)."""
+    try:
+        return Parsed(text, _parse(text, path))
+    except SourceError as error:
+        if error.kind not in ("syntax", "newer-python"):
+            raise
+        original = error
+        repaired = python2.repair(text)
+        if not repaired.repairs:
+            raise
+    try:
+        return Parsed(repaired.text, _parse(repaired.text, path), repaired.repairs)
+    except SourceError as still:
+        # Tabs mixed with spaces alone do not make a broken file Python 2: its own error stands.
+        if still.kind == "too-deep" or not repaired.shows_python2:
+            raise original from None
+        constructs = ", ".join(sorted({r.construct for r in repaired.repairs}))
+        raise SourceError(
+            "python2",
+            f"line {still.line}: Python 2 syntax that scrutiny cannot repair ({still.message.split(': ', 1)[-1]}); "
+            f"it repaired {_lines(len({r.line for r in repaired.repairs}))} elsewhere: {constructs}",
+            still.line,
+        ) from None
+
+
+def _lines(count: int) -> str:
+    return f"{count} line" if count == 1 else f"{count} lines"
+
+
+def _parse(text: str, path: str) -> ast.Module:
     try:
         return quiet_parse(text, path)
     except SyntaxError as exc:
@@ -569,9 +630,8 @@ def read_comments(lines: list[str], index: TreeIndex) -> list[Comment]:
 
 
 def load(data: bytes, path: str, *, in_package: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceFile:
-    text = decode(data, path, max_bytes)
-    tree = parse(text, path)
-    return SourceFile(path=path, text=text, tree=tree, in_package=in_package)
+    parsed = parse_source(decode(data, path, max_bytes), path)
+    return SourceFile(path, parsed.text, parsed.tree, in_package, parsed.python2_repairs)
 
 
 COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar)

@@ -83,6 +83,8 @@ def overview(files: list[FileSummary]) -> list[str]:
             assert summary.context is not None
             ctx = summary.context
             sentence = f"{summary.path} ({plural(summary.lines, 'line')}) is {_article(ctx.description)}."
+            if summary.python2_repairs:
+                sentence += " " + python2_note(summary)
             sentence += f" Evidence: {'; '.join(ctx.reasons)}."
             if ctx.frameworks:
                 sentence += f" It uses {', '.join(ctx.frameworks)}."
@@ -113,6 +115,13 @@ def overview(files: list[FileSummary]) -> list[str]:
             + ", ".join(plural(n, f"{kind} function") for kind, n in sorted(entry_kinds.items()))
             + "."
         )
+    repaired = [f.path for f in reviewed if f.python2_repairs]
+    if repaired:
+        more = f" and {len(repaired) - 5:,} more" if len(repaired) > 5 else ""
+        lines.append(
+            f"{len(repaired):,} file(s) are Python 2 code, reviewed after a line-by-line repair to Python 3 syntax "
+            f"that keeps every line number: {', '.join(repaired[:5])}{more}."
+        )
     lines.append(
         "Severity follows each file's kind: test, example and docs code count lower and tolerate hard-coded "
         "values; production code counts in full."
@@ -123,6 +132,21 @@ def overview(files: list[FileSummary]) -> list[str]:
 def plural(count: int, noun: str) -> str:
     """'1 line', '2 lines', '1,518 files'."""
     return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def python2_note(summary: FileSummary) -> str:
+    """What the file header says about a Python 2 file reviewed after its repair."""
+    by_construct: dict[str, list[int]] = {}
+    for repair in summary.python2_repairs:
+        by_construct.setdefault(repair.construct, []).append(repair.line)
+    parts = []
+    for construct, numbers in by_construct.items():  # a dozen kinds at most
+        shown = ", ".join(str(n) for n in numbers[:5]) + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
+        parts.append(f"{construct} on line{'s' if len(numbers) > 1 else ''} {shown}")
+    return (
+        "It is Python 2 code, reviewed after a line-by-line repair to Python 3 syntax that keeps every line "
+        f"number ({'; '.join(parts)})."
+    )
 
 
 def _article(phrase: str) -> str:

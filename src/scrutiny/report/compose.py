@@ -17,6 +17,7 @@ from scrutiny import __version__
 from scrutiny.context import FileContext, FileKind
 from scrutiny.findings import Category, Citation, FileError, FileResult, Finding, Observation, Severity, Suppressed
 from scrutiny.pickling import quick_state
+from scrutiny.python2 import Python2Repair
 from scrutiny.report import aspects as aspect_writers
 from scrutiny.report import corroboration
 from scrutiny.rules import registered
@@ -68,6 +69,7 @@ class FileSummary:
     lines: int
     context: FileContext | None
     error: FileError | None
+    python2_repairs: tuple[Python2Repair, ...] = ()  # reviewed after a Python 2 repair
 
 
 @dataclass
@@ -147,7 +149,7 @@ def compose(
         hidden.append(Suppressed(finding, why, "min-severity"))
 
     all_errors = sorted(errors + [r.error for r in results if r.error is not None], key=lambda e: (e.path, e.kind))
-    files = [FileSummary(r.path, r.lines, r.context, r.error) for r in results]
+    files = [FileSummary(r.path, r.lines, r.context, r.error, r.python2_repairs) for r in results]
     aspects = _aspects(results, shown, hidden, enabled)
     review = Review(
         version=__version__,

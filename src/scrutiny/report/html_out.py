@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import re
 from collections import Counter
 from typing import Any
 
@@ -95,6 +96,10 @@ table.code td.ln { width: 1%; white-space: nowrap; text-align: right; color: var
   border-right: 1px solid var(--line); user-select: none; }
 table.code tr.hit td { background: #fff1c2; }
 table.code tr.hit td.ln { color: var(--fg); font-weight: 700; }
+table.code tr.stmt td { background: #fff8e0; }
+table.code tr.ctx td.mono { color: var(--muted); }
+code.span { padding: 0 3px; border-radius: 3px; background: var(--panel); border: 1px solid var(--line);
+  overflow-wrap: anywhere; }
 .uc { display: inline-block; padding: 0 3px; margin: 0 1px; border-radius: 3px; font-size: 11px;
   line-height: 1.3; color: #fff; background: var(--high); font-family: ui-monospace, Menlo, monospace; }
 ol.trace { margin: 6px 0; padding-left: 24px; font-size: 14px; }
@@ -214,6 +219,23 @@ def text(value: object) -> str:
     return "".join(out)
 
 
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def with_code(value: object) -> str:
+    """Escaped text of a message, fix or statement, with its `code` spans as <code> elements
+    (their content escaped like any text); a lone backtick stays a backtick."""
+    out: list[str] = []
+    position = 0
+    value = str(value)
+    for match in CODE_SPAN.finditer(value):
+        out.append(text(value[position : match.start()]))
+        out.append(f'<code class="span">{text(match.group(1))}</code>')
+        position = match.end()
+    out.append(text(value[position:]))
+    return "".join(out)
+
+
 def attr(value: object) -> str:
     """Escaped attribute value; invisible characters become <U+XXXX> text."""
     return "".join(
@@ -301,7 +323,7 @@ def _change(review: Review) -> list[str]:
         for state, finding in listed:
             out.append(
                 f'<li data-change="{state}"><strong>{state}</strong> <span class="mono">'
-                f"{text(finding.rule_id)} {text(_location(finding))}</span>: {text(finding.message)}</li>"
+                f"{text(finding.rule_id)} {text(_location(finding))}</span>: {with_code(finding.message)}</li>"
             )
         out.append("</ul>")
     out.append("</section>")
@@ -310,7 +332,7 @@ def _change(review: Review) -> list[str]:
 
 def _overview(review: Review) -> list[str]:
     out = ['<section id="overview" class="overview">', "<h2>What the code is</h2>"]
-    out.extend(f"<p>{text(line)}</p>" for line in review.overview or ["No file could be read."])
+    out.extend(f"<p>{with_code(line)}</p>" for line in review.overview or ["No file could be read."])
     out.append("</section>")
     return out
 
@@ -339,7 +361,7 @@ def _aspect(aspect: Aspect, anchors: dict[tuple[str, int, str], str], multi: boo
             cites = ' <span class="cites">(' + "; ".join(_citation(c, anchors) for c in statement.citations[:8])
             cites += f"; {len(statement.citations) - 8} more" if len(statement.citations) > 8 else ""
             cites += ")</span>"
-        return f"<li>{text(prefix + statement.text)}{cites}</li>"
+        return f"<li>{text(prefix)}{with_code(statement.text)}{cites}</li>"
 
     shown, folded = aspect.statements[:STATEMENTS_OPEN], aspect.statements[STATEMENTS_OPEN:]
     out.append('<ul class="statements">')
@@ -396,7 +418,7 @@ def _table(review: Review) -> list[str]:
             f'<td class="num" data-key="{finding.cwe}">CWE-{finding.cwe}</td>'
             f'<td class="mono path">{text(loc.path)}</td>'
             f'<td class="num line" data-key="{loc.line}">{loc.line}</td>'
-            f'<td class="message">{text(finding.message)}</td>'
+            f'<td class="message">{with_code(finding.message)}</td>'
             "</tr>"
         )
     out.append("</tbody></table></section>")
@@ -404,21 +426,31 @@ def _table(review: Review) -> list[str]:
 
 
 HIT = ' class="hit"'
+STATEMENT = ' class="stmt"'
+CONTEXT = ' class="ctx"'
 
 
 def _excerpt(finding: Finding) -> list[str]:
+    """The finding's statement (the reported lines highlighted) with two lines of context
+    before and after; without an excerpt (a finding read back from a baseline), its evidence."""
     loc = finding.location
-    lines = finding.evidence.split("\n") if finding.evidence else []
-    if not lines:
+    if finding.excerpt is not None:
+        numbered = finding.excerpt.numbered()
+        start, stop = finding.excerpt.statement
+    else:
+        numbered = [(loc.line + offset, code) for offset, code in enumerate(finding.evidence.split("\n"))]
+        start, stop = loc.line, loc.last_line
+    if not finding.evidence and finding.excerpt is None:
         return []
     out = [f'<table class="code" aria-label="Code at {attr(_location(finding))}"><tbody>']
-    for offset, code in enumerate(lines):
-        number = loc.line + offset
-        hit = loc.line <= number <= loc.last_line
-        out.append(
-            f'<tr{HIT if hit else ""} data-line="{number}">'
-            f'<td class="ln">{number}</td><td class="mono">{text(code)}</td></tr>'
-        )
+    for number, code in numbered:
+        if loc.line <= number <= loc.last_line:
+            row = HIT
+        elif start <= number <= stop:
+            row = STATEMENT
+        else:
+            row = CONTEXT
+        out.append(f'<tr{row} data-line="{number}"><td class="ln">{number}</td><td class="mono">{text(code)}</td></tr>')
     out.append("</tbody></table>")
     return out
 
@@ -433,7 +465,7 @@ def _trace(finding: Finding) -> list[str]:
         line = getattr(step, "line", 0)
         message = getattr(step, "message", "") or getattr(step, "note", "") or ""
         where = f"{path}:{line}" if line else str(path)
-        out.append(f'<li><span class="mono">{text(where)}</span> {text(message)}</li>')
+        out.append(f'<li><span class="mono">{text(where)}</span> {with_code(message)}</li>')
     out.append("</ol></div>")
     return out
 
@@ -453,16 +485,16 @@ def _details(review: Review) -> list[str]:
         facts.append(("Fingerprint", f'<span class="mono">{text(finding.fingerprint)}</span>'))
         out.append(f'<article class="finding" id="finding-{number}">')
         out.append(f"<h3>{number}. [{text(finding.rule_id)} {text(finding.rule_name)}] {text(_title(finding))}</h3>")
-        out.append(f'<p class="message">{text(finding.message)}</p>')
+        out.append(f'<p class="message">{with_code(finding.message)}</p>')
         if finding.corroborated_by:
-            out.append(f'<p class="note">{text(corroboration.summary(finding))}</p>')
+            out.append(f'<p class="note">{with_code(corroboration.summary(finding))}</p>')
         out.append('<dl class="facts">' + "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in facts) + "</dl>")
         out.extend(_excerpt(finding))
         out.extend(_trace(finding))
         if finding.context_note:
-            out.append(f'<p class="note"><span class="label">Context:</span> {text(finding.context_note)}.</p>')
+            out.append(f'<p class="note"><span class="label">Context:</span> {with_code(finding.context_note)}.</p>')
         if finding.fix:
-            out.append(f'<p class="fix"><span class="label">Fix:</span> {text(" ".join(finding.fix.split()))}</p>')
+            out.append(f'<p class="fix"><span class="label">Fix:</span> {with_code(" ".join(finding.fix.split()))}</p>')
         out.append("</article>")
     if not review.findings:
         out.append('<p class="empty">Nothing to show.</p>')

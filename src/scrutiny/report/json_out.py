@@ -95,6 +95,8 @@ def _review_dict(review: Review) -> dict[str, Any]:
             )
         if summary.error is not None:
             entry["error"] = {"kind": summary.error.kind, "message": summary.error.message, "line": summary.error.line}
+        if summary.python2_repairs:  # optional: only a Python 2 file reviewed after its repair has it
+            entry["python2_repair"] = [{"line": r.line, "construct": r.construct} for r in summary.python2_repairs]
         files.append(entry)
     return {
         "schema_version": SCHEMA_VERSION,

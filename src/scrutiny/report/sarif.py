@@ -38,6 +38,7 @@ ERROR_KINDS = {
     "binary": "The file is binary, not Python source.",
     "encoding": "The file's bytes do not match its declared encoding.",
     "syntax": "The file is not valid Python.",
+    "python2": "The file is Python 2 code with syntax the line-by-line repair does not cover.",
     "newer-python": "The file needs a newer Python than the one running scrutiny.",
     "too-deep": "The file nests too deeply for the parser.",
     "too-large": "The file is over the size limit.",
