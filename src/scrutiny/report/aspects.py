@@ -119,7 +119,8 @@ def overview(files: list[FileSummary]) -> list[str]:
     if repaired:
         more = f" and {len(repaired) - 5:,} more" if len(repaired) > 5 else ""
         lines.append(
-            f"{len(repaired):,} file(s) are Python 2 code, reviewed after a line-by-line repair to Python 3 syntax "
+            f"{plural(len(repaired), 'file')} {'is' if len(repaired) == 1 else 'are'} Python 2 code, reviewed after "
+            "a line-by-line repair to Python 3 syntax "
             f"that keeps every line number: {', '.join(repaired[:5])}{more}."
         )
     lines.append(
