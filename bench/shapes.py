@@ -40,9 +40,9 @@ def list_of_strings(lines: int) -> str:
 def plus_chain(lines: int) -> str:
     """``+`` chains of strings, one term a line, as long as the parser accepts.
 
-    A chain is a left-leaning tree as deep as it is long; CPython refuses to build one
-    deeper than its recursion limit allows, so the file holds chains of at most
-    ``CHAIN`` terms, one after the other.
+    A chain is a left-leaning tree as deep as it is long. scrutiny's analysis recurses
+    over expressions, so a chain of much more than 400 terms is reported as a "too-deep"
+    file error (quickly); the file holds chains of ``CHAIN`` terms, one after the other.
     """
     out: list[str] = []
     chain = 0
@@ -58,7 +58,7 @@ def plus_chain(lines: int) -> str:
     return "\n".join(out) + "\n"
 
 
-CHAIN = 900
+CHAIN = 300
 
 
 def elif_ladder(lines: int) -> str:
@@ -74,9 +74,9 @@ def elif_ladder(lines: int) -> str:
     return "\n".join(out) + "\n"
 
 
-# An elif is an If nested in the previous one's else: a ladder is as deep as it has rungs,
-# and CPython's parser stops near a thousand levels.
-LADDER = 400
+# An elif is an If nested in the previous one's else: a ladder is as deep as it has rungs.
+# Ladders of 400 rungs are reported as "too-deep" (the analysis recurses over statements).
+LADDER = 200
 
 
 def small_functions(lines: int) -> str:
@@ -129,7 +129,7 @@ def one_big_function(lines: int) -> str:
         "    for item in v{j}.split():",
         "        LOG.debug('%s', item)",
     )
-    while len(out) < lines - 1:
+    while len(out) < lines - 1 or index % len(kinds):  # ends after a whole round: no bodiless if or for
         out.append(kinds[index % len(kinds)].format(i=index, j=max(index - 1, 0) // 7 * 7))
         index += 1
     out.append("    return value")
@@ -137,15 +137,20 @@ def one_big_function(lines: int) -> str:
 
 
 def nested_brackets(lines: int) -> str:
-    """Statements nested as deep as the parser allows: calls, lists, tuples and dicts."""
+    """Statements nested as deep as the parser allows, alternately calls and lists of tuples,
+    one level a line (as generated code and pretty-printed data are laid out)."""
     half = BRACKET_DEPTH // 2
     out: list[str] = []
     index = 0
     while len(out) < lines:
         if index % 2 == 0:
-            out.append(f"value_{index} = " + "f(" * BRACKET_DEPTH + "x" + ")" * BRACKET_DEPTH)
+            out.append(f"value_{index} = (")
+            out.extend(f"{' ' * (level % 40)}wrap_{level}(" for level in range(BRACKET_DEPTH - 1))
+            out.append("x" + ")" * BRACKET_DEPTH)
         else:
-            out.append(f"value_{index} = " + "[(" * half + "'s'" + ")]" * half)
+            out.append(f"value_{index} = [")
+            out.extend(f"{' ' * (level % 40)}({level}, [" for level in range(half - 1))
+            out.append("'s'" + "])" * (half - 1) + "]")
         index += 1
     return "\n".join(out) + "\n"
 
@@ -154,7 +159,7 @@ def long_lines(lines: int) -> str:
     """Every line a long call with many string and keyword arguments (minified code)."""
     out = []
     for i in range(lines):
-        args = ", ".join(f"'{_string(i * 20 + k)[1:-1]}'" for k in range(12))
+        args = ", ".join(f"'{_string(i * 20 + k)[1:-1]}'" for k in range(7))
         out.append(f"r{i} = call_{i % 30}({args}, flag={i % 2 == 0}, size={i}, name='n{i}')")
     return "\n".join(out) + "\n"
 

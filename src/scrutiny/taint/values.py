@@ -82,15 +82,21 @@ def join_env(a: Env | None, b: Env | None) -> Env | None:
     if b is None:
         return a
     out = dict(a)
+    # Both sides are copies of one environment, so most names hold the very same taint on
+    # both: skipping those keeps a join of a large function's environment cheap.
     for name, taint in b.items():
-        out[name] = union(out[name], taint) if name in out else taint
+        known = out.get(name)
+        if known is None:
+            out[name] = taint
+        elif known is not taint:
+            out[name] = union(known, taint)
     return out
 
 
 def same(a: Env | None, b: Env | None) -> bool:
     if a is None or b is None:
         return a is b
-    return a.keys() == b.keys() and all(a[k].keys() == b[k].keys() for k in a)
+    return a.keys() == b.keys() and all(a[k] is b[k] or a[k].keys() == b[k].keys() for k in a)
 
 
 def key_of(node: ast.AST) -> str | None:
