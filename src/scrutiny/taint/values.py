@@ -274,11 +274,43 @@ class CallModels:
     propagator: Propagator | None
 
 
+class DottedKeys:
+    """Every environment key with a dot ('self.conn', 'cmd.[0]') written in a file's analysis,
+    filed under each name it extends ('self', 'cmd'): an assignment to ``x`` forgets what
+    was known of ``x.*`` by looking those up, not by scanning the whole environment (which
+    made a function of many variables quadratic).
+
+    Only the writes that can add a key note it (flow.Function.assign, _store_item, a
+    propagator into its receiver, shapes.remember_names); every other write changes a key
+    already there, and copies and joins only carry keys that were written. Shared by every
+    function of the file, as closures carry keys from one function into another.
+    """
+
+    def __init__(self) -> None:
+        self.under: dict[str, set[str]] = {}
+
+    def note(self, key: str) -> None:
+        at = key.find(".")
+        while at > 0:
+            found = self.under.get(key[:at])
+            if found is None:
+                self.under[key[:at]] = {key}
+            else:
+                found.add(key)
+            at = key.find(".", at + 1)
+
+    def forget(self, name: str, env: Env) -> None:
+        """Remove every ``name.*`` key from ``env``."""
+        for key in self.under.get(name, ()):
+            env.pop(key, None)
+
+
 class Module:
     """What the analysis of every function in one file shares: models, names, tables."""
 
     def __init__(self, models: Models, src: SourceFile, module: str, package: str) -> None:
         self.models = models
+        self.dotted = DottedKeys()
         self.qualname = src.qualname
         self.aliases = src.aliases
         self.module = module
