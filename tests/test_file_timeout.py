@@ -67,7 +67,8 @@ def test_a_timed_out_file_is_not_cached(tmp_path: Path, monkeypatch: pytest.Monk
 def test_off_the_main_thread_the_review_runs_without_a_budget() -> None:
     item = Input("big.py", data=big_function(300).encode())
     results: list[api.FileResult] = []
-    thread = threading.Thread(target=lambda: results.append(api.review_file(item, api.RuleSet(api.all_rules()), file_timeout=0.001)))
+    rules = api.RuleSet(api.all_rules())
+    thread = threading.Thread(target=lambda: results.append(api.review_file(item, rules, file_timeout=0.001)))
     thread.start()
     thread.join()
     assert results[0].error is None
@@ -85,7 +86,9 @@ def test_the_flag_and_the_configuration_key(tmp_path: Path, capsys: pytest.Captu
 
 
 @pytest.mark.parametrize("value", ["-1", '"soon"', "true"])
-def test_a_bad_budget_in_the_configuration_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str) -> None:
+def test_a_bad_budget_in_the_configuration_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
     from scrutiny import cli
 
     (tmp_path / "small.py").write_text(SHELL)
