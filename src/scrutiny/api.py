@@ -7,6 +7,7 @@ import gc
 import os
 import signal
 import stat
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,11 @@ from scrutiny.report.prose import TextOptions
 from scrutiny.rules import RuleSet, all_rules  # noqa: F401  (callers build rule sets through api)
 
 
+# Seconds one file's review may take before it is stopped and reported as a "timeout" error.
+# Generous: the slowest real file seen (ansible-core, nova) takes a few seconds.
+DEFAULT_FILE_TIMEOUT = 120.0
+
+
 @dataclass(frozen=True)
 class Config:
     excludes: tuple[str, ...] = ()
@@ -35,6 +41,36 @@ class Config:
     jobs: int = 1  # worker processes; 0 means one per core, 1 reviews in this process
     cache: bool = False  # read and write the per-file result cache (the CLI turns it on)
     settings: Settings | None = None  # the project's configuration (rules, overrides, nosec, models)
+    file_timeout: float = DEFAULT_FILE_TIMEOUT  # per-file budget in seconds; 0 means none
+
+
+class FileTimeout(BaseException):
+    """A file's time budget ran out. A BaseException, like KeyboardInterrupt, so that no
+    ``except Exception`` in a rule can swallow it and carry on."""
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Raise FileTimeout in this thread once ``seconds`` of wall time have passed.
+
+    A SIGALRM interval timer, so it works in worker processes and with --jobs 1 alike. No
+    budget where there is no such timer (Windows) or off the main thread (signal handlers
+    run only there): the review then simply runs to its end.
+    """
+    if seconds <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise FileTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
 
 
 @contextmanager
@@ -121,14 +157,18 @@ def read_input(item: Input, max_bytes: int = source.DEFAULT_MAX_BYTES) -> bytes:
 
 
 def review_file(
-    item: Input, rules: RuleSet, max_bytes: int = source.DEFAULT_MAX_BYTES, policy: FilePolicy | None = None
+    item: Input,
+    rules: RuleSet,
+    max_bytes: int = source.DEFAULT_MAX_BYTES,
+    policy: FilePolicy | None = None,
+    file_timeout: float = DEFAULT_FILE_TIMEOUT,
 ) -> FileResult:
     """Review one file. Any failure becomes the result's error; nothing propagates."""
     try:
         data = read_input(item, max_bytes)
     except OSError as exc:
         return FileResult(item.display, error=FileError(item.display, "unreadable", exc.strerror or str(exc)))
-    return review_data(item, data, rules, max_bytes, policy)
+    return review_data(item, data, rules, max_bytes, policy, file_timeout)
 
 
 def review_data(
@@ -137,16 +177,21 @@ def review_data(
     rules: RuleSet,
     max_bytes: int = source.DEFAULT_MAX_BYTES,
     policy: FilePolicy | None = None,
+    file_timeout: float = DEFAULT_FILE_TIMEOUT,
 ) -> FileResult:
     """Review one file's bytes (already read). Any failure becomes the result's error.
 
     ``policy`` says which rules' findings count and whether # nosec is honoured (default:
-    every rule, nosec ignored); inline suppressions always apply.
+    every rule, nosec ignored); inline suppressions always apply. A review that takes
+    more than ``file_timeout`` seconds is stopped and becomes a "timeout" error.
     """
     result = FileResult(item.display)
     try:
-        with cycle_collection_paused():
+        with time_budget(file_timeout), cycle_collection_paused():
             _review_into(result, item, data, rules, max_bytes, policy or every_rule())
+    except FileTimeout:
+        message = f"review stopped after the per-file time budget of {file_timeout:g} s (--file-timeout)"
+        result.error = FileError(item.display, "timeout", message)
     except source.SourceError as exc:
         result.error = FileError(item.display, exc.kind, exc.message, exc.line)
     except OSError as exc:
@@ -231,7 +276,9 @@ def scan(
             progress(len(items), len(items))
             _WHOLE = (cached, *whole)
             return cached
-    results = review_all(items, config.max_bytes, config.jobs, config.cache, progress, plan=plan)
+    results = review_all(
+        items, config.max_bytes, config.jobs, config.cache, progress, plan=plan, file_timeout=config.file_timeout
+    )
     # The cross-module taint phase needs every file's summary, cached or fresh; its findings
     # then pass through their sink file's suppressions like any other.
     with cycle_collection_paused():
@@ -340,6 +387,7 @@ def review_all(
     progress: Callable[[int, int], None] = lambda done, total: None,
     *,
     plan: Plan | None = None,
+    file_timeout: float = DEFAULT_FILE_TIMEOUT,
 ) -> list[FileResult]:
     """Review ``items`` (from the cache where possible), in worker processes when ``jobs`` > 1.
 
@@ -356,7 +404,9 @@ def review_all(
     if jobs == 1 or total < 2:
         with cycle_collection_paused():
             for index, item in enumerate(items):
-                results[index] = _review_cached(item, plan, max_bytes, cache, lookup=True)
+                results[index] = _review_cached(
+                    item, plan, max_bytes, cache, lookup=True, file_timeout=file_timeout
+                )
                 done += 1
                 collect_young(done)
                 progress(done, total)
@@ -372,7 +422,9 @@ def review_all(
             pending.append((size, index))
     if len(pending) < 2:
         for _, index in pending:
-            results[index] = _review_cached(items[index], plan, max_bytes, cache, lookup=False)
+            results[index] = _review_cached(
+                items[index], plan, max_bytes, cache, lookup=False, file_timeout=file_timeout
+            )
             done += 1
             progress(done, total)
         return [r for r in results if r is not None]
@@ -386,7 +438,8 @@ def review_all(
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     # concurrent.futures rather than multiprocessing.Pool: a worker that dies (killed for
     # memory, say) breaks the pool with an error instead of leaving the run waiting forever.
-    executor = ProcessPoolExecutor(min(jobs, len(tasks)), context, _start_worker, (plan, max_bytes, cache))
+    setup = (plan, max_bytes, cache, file_timeout)
+    executor = ProcessPoolExecutor(min(jobs, len(tasks)), context, _start_worker, setup)
     try:
         futures = [executor.submit(_review_task, task) for task in tasks]
         try:
@@ -444,7 +497,15 @@ def _lookup(item: Input, max_bytes: int, cache: ResultCache | None) -> tuple[Fil
     return hit, len(data) if data is not None else 0
 
 
-def _review_cached(item: Input, plan: Plan, max_bytes: int, cache: ResultCache | None, *, lookup: bool) -> FileResult:
+def _review_cached(
+    item: Input,
+    plan: Plan,
+    max_bytes: int,
+    cache: ResultCache | None,
+    *,
+    lookup: bool,
+    file_timeout: float = DEFAULT_FILE_TIMEOUT,
+) -> FileResult:
     """Read once, then a cached result or a fresh review (stored under the bytes just read)."""
     data = None
     if cache is not None and lookup:
@@ -458,9 +519,9 @@ def _review_cached(item: Input, plan: Plan, max_bytes: int, cache: ResultCache |
         return FileResult(item.display, error=FileError(item.display, "unreadable", exc.strerror or str(exc)))
     policy = plan.policy(item.path, item.display)
     if cache is None:
-        return review_data(item, data, plan.rules(policy), max_bytes, policy)
+        return review_data(item, data, plan.rules(policy), max_bytes, policy, file_timeout)
     entry = cache.key(data, item.display, item.in_package)
-    result = review_data(item, data, plan.rules(policy), max_bytes, policy)
+    result = review_data(item, data, plan.rules(policy), max_bytes, policy, file_timeout)
     cache.store(entry, result)
     return result
 
@@ -470,20 +531,21 @@ class _Worker:
     plan: Plan
     max_bytes: int
     cache: ResultCache | None
+    file_timeout: float
     reviewed: int = 0
 
 
 _WORKER: _Worker | None = None
 
 
-def _start_worker(plan: Plan, max_bytes: int, cache: ResultCache | None) -> None:
+def _start_worker(plan: Plan, max_bytes: int, cache: ResultCache | None, file_timeout: float) -> None:
     global _WORKER
     # Ctrl-C reaches the whole process group: the parent alone handles it and stops the
     # workers, so they print no tracebacks. A stopped worker still removes its temporary file.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_worker)
     plan.use_models()
-    _WORKER = _Worker(plan, max_bytes, cache)
+    _WORKER = _Worker(plan, max_bytes, cache, file_timeout)
     gc.disable()  # for the worker's life: _review_task collects young objects now and then
 
 
@@ -497,7 +559,9 @@ def _exit_worker(signum: int, frame: object) -> None:
 def _review_task(task: tuple[int, Input]) -> tuple[int, FileResult]:
     index, item = task
     assert _WORKER is not None
-    result = _review_cached(item, _WORKER.plan, _WORKER.max_bytes, _WORKER.cache, lookup=False)
+    result = _review_cached(
+        item, _WORKER.plan, _WORKER.max_bytes, _WORKER.cache, lookup=False, file_timeout=_WORKER.file_timeout
+    )
     _WORKER.reviewed += 1
     collect_young(_WORKER.reviewed)
     return index, result

@@ -38,7 +38,7 @@ from scrutiny import __version__, cache_auth
 from scrutiny.findings import FileResult
 
 # Results that depend on something other than the file's bytes are not kept.
-UNCACHED_ERRORS = frozenset({"unreadable", "internal"})
+UNCACHED_ERRORS = frozenset({"unreadable", "internal", "timeout"})  # may not recur on another run
 PACKAGE = Path(__file__).resolve().parent
 
 

@@ -237,7 +237,13 @@ def review(
     before_items = [Input(c.old, None, c.before, _package(c.old, c.before_in_package)) for c in changes if c.old]
     plan = Plan(config.settings)
     results = review_all(
-        context_items + after_items + before_items, config.max_bytes, config.jobs, config.cache, progress, plan=plan
+        context_items + after_items + before_items,
+        config.max_bytes,
+        config.jobs,
+        config.cache,
+        progress,
+        plan=plan,
+        file_timeout=config.file_timeout,
     )
     split = len(context_items), len(context_items) + len(after_items)
     context, after, before = results[: split[0]], results[split[0] : split[1]], results[split[1] :]

@@ -272,7 +272,7 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from scrutiny.api import Config, render
+    from scrutiny.api import DEFAULT_FILE_TIMEOUT, Config, render
     from scrutiny.report.prose import TextOptions
     from scrutiny.terminal import Progress, colour_text_review, use_colour
 
@@ -299,6 +299,7 @@ def _review(args: argparse.Namespace) -> int:
         stdin_name=args.stdin_name,
         jobs=settings.jobs or 0,
         cache=not args.no_cache,
+        file_timeout=DEFAULT_FILE_TIMEOUT if settings.file_timeout is None else settings.file_timeout,
         settings=settings,
     )
     # --- change review and baselines: every input is checked before any output ---

@@ -141,13 +141,33 @@ CODE_START = re.compile(
 EXAMPLE_LEAD = re.compile(r"(:|\b(e\.g\.|for example|for instance|such as|like|example))\s*$", re.IGNORECASE)
 
 
-def _introduces_example(before: list[str]) -> bool:
+class _ProseBefore:
+    """The block's lines before a position, as far as _introduces_example needs them: the
+    last non-blank one and whether any has a FIXME/TODO. Read once as the position moves
+    down the block (rereading every earlier line per code run made a long block quadratic)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.read = 0
+        self.last: str | None = None
+        self.marked = False
+
+    def up_to(self, index: int) -> _ProseBefore:
+        for line in self.texts[self.read : index]:
+            if line.strip():
+                self.last = line
+                self.marked = self.marked or MARKER.search(line) is not None
+        self.read = max(self.read, index)
+        return self
+
+
+def _introduces_example(before: _ProseBefore) -> bool:
     """Prose ending in ':' or 'for example' introduces sample code, not disabled code,
     unless a FIXME/TODO in it says the code below is switched off."""
-    prose = [line for line in before if line.strip()]
-    if not prose or CODE_START.match(prose[-1]) or any(MARKER.search(line) for line in prose):
+    last = before.last
+    if last is None or CODE_START.match(last) or before.marked:
         return False
-    return bool(EXAMPLE_LEAD.search(prose[-1].rstrip()))
+    return bool(EXAMPLE_LEAD.search(last.rstrip()))
 
 
 # A prose line that stops on a word needing more ("its only use is in"): the next line
@@ -158,9 +178,9 @@ SENTENCE_OPEN = re.compile(
 )
 
 
-def _continues_sentence(before: list[str]) -> bool:
-    prose = [line for line in before if line.strip()]
-    return bool(prose) and not CODE_START.match(prose[-1]) and SENTENCE_OPEN.search(prose[-1]) is not None
+def _continues_sentence(before: _ProseBefore) -> bool:
+    last = before.last
+    return last is not None and not CODE_START.match(last) and SENTENCE_OPEN.search(last) is not None
 
 
 # Two names (or a number and a name) side by side, neither a keyword: a syntax error
@@ -207,6 +227,7 @@ def find_commented_code(src: SourceFile) -> list[CommentedCode]:
     for block in comment_blocks(src.comments):
         texts = [_uncomment(c) for c in block]
         kinds: list[int] | None = None  # made when first needed: most blocks start no code
+        before = _ProseBefore(texts)
         index = 0
         while index < len(block):
             run = None
@@ -219,7 +240,7 @@ def find_commented_code(src: SourceFile) -> list[CommentedCode]:
                 index += 1
                 continue
             end, tree = run
-            if not _introduces_example(texts[:index]) and not _continues_sentence(texts[:index]):
+            if not _introduces_example(before.up_to(index)) and not _continues_sentence(before):
                 calls = tuple(_dotted(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call))
                 is_assertion = any(isinstance(n, ast.Assert) for n in ast.walk(tree)) or any(
                     name.rsplit(".", 1)[-1].startswith(("assert", "fail")) for name in calls

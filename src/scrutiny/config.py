@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     from scrutiny.discover import Input
     from scrutiny.rules import RuleSet
 
-KEYS = ("include", "exclude", "enable", "disable", "min-severity", "honor-nosec", "taint-models", "jobs", "overrides")
+KEYS = (
+    "include", "exclude", "enable", "disable", "min-severity", "honor-nosec", "taint-models", "jobs", "file-timeout",
+    "overrides",
+)  # fmt: skip
 OVERRIDE_KEYS = ("paths", "enable", "disable", "min-severity")
 PYPROJECT = "pyproject.toml"
 
@@ -61,6 +64,7 @@ class Settings:
     honor_nosec: bool = False
     taint_models: tuple[Path, ...] = ()
     jobs: int | None = None
+    file_timeout: float | None = None  # seconds one file's review may take; 0: no budget
     overrides: tuple[Override, ...] = ()
 
     def fingerprint(self) -> str:
@@ -244,6 +248,12 @@ def _settings(path: Path, data: dict[str, object], lines: _Lines) -> Settings:
         if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 0:
             raise ConfigError(path, "jobs", "must be a whole number, 0 (one per core) or more", lines.find("jobs"))
         settings = replace(settings, jobs=jobs)
+    if "file-timeout" in data:
+        seconds = data["file-timeout"]
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not 0 <= seconds < float("inf"):
+            message = "must be a number of seconds, 0 (no budget) or more"
+            raise ConfigError(path, "file-timeout", message, lines.find("file-timeout"))
+        settings = replace(settings, file_timeout=float(seconds))
     if "taint-models" in data:
         models = _strings(path, lines, "taint-models", data["taint-models"])
         settings = replace(settings, taint_models=tuple(_model(path, lines, root, m) for m in models))
@@ -315,6 +325,13 @@ def add_arguments(review: argparse.ArgumentParser) -> None:
         help="let '# nosec' comments (Bandit's) hide findings; the review counts them (default: no)",
     )
     review.add_argument(
+        "--file-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop reviewing a file after SECONDS and report it as a timeout error; 0: no limit "
+        "(default: file-timeout, else 120)",
+    )
+    review.add_argument(
         "--color",
         choices=("auto", "always", "never"),
         default="auto",
@@ -337,6 +354,10 @@ def merge_cli(settings: Settings, args: argparse.Namespace) -> Settings:
         settings = replace(settings, jobs=args.jobs)
     if args.honor_nosec is not None:
         settings = replace(settings, honor_nosec=args.honor_nosec)
+    if getattr(args, "file_timeout", None) is not None:
+        if not 0 <= args.file_timeout < float("inf"):
+            raise ConfigError("--file-timeout", "", "must be a number of seconds, 0 (no budget) or more")
+        settings = replace(settings, file_timeout=args.file_timeout)
     enable = _flag_ids("enable", args.enable)
     disable = _flag_ids("disable", args.disable)
     if enable:

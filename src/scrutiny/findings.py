@@ -206,7 +206,7 @@ class FileError:
     """Why one file could not be reviewed. The rest of the run goes on."""
 
     path: str
-    kind: str  # unreadable, binary, encoding, syntax, python2, newer-python, too-deep, too-large, internal
+    kind: str  # unreadable, binary, encoding, syntax, python2, newer-python, too-deep, too-large, timeout, internal
     message: str
     line: int = 0
 

@@ -72,7 +72,7 @@ class Observer:
             parent = parents.get(parent)
         else:
             argument = constant
-        if isinstance(parent, ast.Call) and any(a is argument for a in parent.args):
+        if isinstance(parent, ast.Call) and self.index.slot(argument)[0] == "args":
             return parent
         return None
 

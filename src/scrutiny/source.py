@@ -96,6 +96,7 @@ class TreeIndex:
         self.parents: dict[ast.AST, ast.AST] = {}
         self.function_of: dict[ast.AST, FunctionNode | None] = {}
         self.statement_nodes: dict[ast.stmt, list[ast.AST]] = {}
+        self._slots: dict[ast.AST, dict[int, tuple[str, int]]] = {}  # parent -> id(child) -> slot()
         nodes, by_type, parents, function_of = self.nodes, self.by_type, self.parents, self.function_of
         statement_nodes = self.statement_nodes
         node_class = ast.AST
@@ -134,6 +135,30 @@ class TreeIndex:
                 elif isinstance(value, node_class):
                     parents[value] = node
                     push((value, inner, bucket))  # type: ignore[arg-type]
+
+    def slot(self, child: ast.AST) -> tuple[str, int]:
+        """The field of its parent that holds ``child``, and its position in that field's list
+        (-1 for a field holding one node); ("", -1) for the module.
+
+        Rules ask "is this value a dict key?" or "which value is it?" of every literal in a
+        literal of 100,000 entries: scanning the parent's list each time made that quadratic.
+        Each parent's children are numbered once, on the first question about one of them.
+        """
+        parent = self.parents.get(child)
+        if parent is None:
+            return "", -1
+        slots = self._slots.get(parent)
+        if slots is None:
+            slots = self._slots[parent] = {}
+            for name in _child_fields(parent.__class__):
+                value = getattr(parent, name, None)
+                if value.__class__ is list:
+                    for position, item in enumerate(value):
+                        if item is not None:
+                            slots[id(item)] = (name, position)
+                elif value is not None:
+                    slots[id(value)] = (name, -1)
+        return slots.get(id(child), ("", -1))
 
     def of_type(self, *types: type[ast.AST]) -> list[ast.AST]:
         if len(types) == 1:

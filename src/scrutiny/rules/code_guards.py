@@ -65,7 +65,7 @@ def regex_vetted(call: ast.Call, code: ast.expr, walk: Walk) -> bool:
     child: ast.AST = call
     parent = walk.parent(call)
     while parent is not None and not isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module):
-        if isinstance(parent, ast.If) and any(child is s for s in parent.body):
+        if isinstance(parent, ast.If) and walk.src.index.slot(child)[0] == "body":
             tests = parent.test.values if isinstance(parent.test, ast.BoolOp) and isinstance(
                 parent.test.op, ast.And) else [parent.test]  # fmt: skip
             vetted.update(n for t in tests if (n := _matched_name(t, walk)))

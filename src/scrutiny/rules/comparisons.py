@@ -210,11 +210,9 @@ def _str_handled_before(node: ast.If, name: str, walk: Walk) -> bool:
     parent = walk.parent(node)
     if isinstance(parent, ast.If) and parent.orelse == [node] and _tests_str(parent.test, name, walk.src):
         return True
-    for field in ("body", "orelse", "finalbody"):
-        block = getattr(parent, field, None)
-        if not isinstance(block, list) or node not in block:
-            continue
-        for earlier in block[: block.index(node)]:
+    field, position = walk.src.index.slot(node)
+    if field in ("body", "orelse", "finalbody"):
+        for earlier in getattr(parent, field)[:position]:
             if isinstance(earlier, ast.If) and not earlier.orelse and _tests_str(earlier.test, name, walk.src):
                 last = earlier.body[-1]
                 if isinstance(last, ast.Return | ast.Raise | ast.Continue | ast.Break) or any(

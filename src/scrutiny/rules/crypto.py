@@ -220,8 +220,8 @@ class InsecureRandomSecret(CallRule):
             if isinstance(node, ast.keyword):
                 return f"argument {node.arg}=" if node.arg and _is_secret_name(node.arg) else ""
             if isinstance(node, ast.Dict):
-                index = next((i for i, value in enumerate(node.values) if value is child), -1)
-                key = string_value(node.keys[index]) if index >= 0 else None
+                field, index = walk.src.index.slot(child)
+                key = string_value(node.keys[index]) if field == "values" else None
                 return f"the value of key '{key}'" if key and _is_secret_name(key) else ""
             if isinstance(node, ast.Call):
                 if not _reshapes(node):

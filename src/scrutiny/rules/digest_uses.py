@@ -243,11 +243,11 @@ class _Reader:
             self.uses.append(f"passed as {keyword.arg}= to {name or 'a call'}()")
 
     def _dict_use(self, mapping: ast.Dict, node: ast.AST) -> None:
-        if any(key is node for key in mapping.keys):
+        field, index = self.src.index.slot(node)
+        if field == "keys":
             self.uses.append("used as a dictionary key")
             return
-        index = next((i for i, value in enumerate(mapping.values) if value is node), -1)
-        key = string_value(mapping.keys[index]) if index >= 0 else None
+        key = string_value(mapping.keys[index]) if field == "values" else None
         self.uses.append(_stored_under(key))
 
     def _stored(self, statement: ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr, depth: int) -> None:
@@ -441,17 +441,17 @@ def _verification(compare: ast.Compare, walk: Walk) -> str:
     else:
         branch = list(parent.orelse)
         if not branch and parent.body and isinstance(parent.body[-1], ast.Return | ast.Raise | ast.Continue):
-            branch = _next_statements(parent, walk)[:1]
+            branch = _next_statement(parent, walk)
     return "and a mismatch rejected" if any(_rejects(statement) for statement in branch) else ""
 
 
-def _next_statements(statement: ast.stmt, walk: Walk) -> list[ast.stmt]:
-    parent = walk.parent(statement)
-    for name in ("body", "orelse", "finalbody"):
-        block = getattr(parent, name, None)
-        if isinstance(block, list) and statement in block:
-            return block[block.index(statement) + 1 :]
-    return []
+def _next_statement(statement: ast.stmt, walk: Walk) -> list[ast.stmt]:
+    """The statement after ``statement`` in its block, as a list of at most one."""
+    field, position = walk.src.index.slot(statement)
+    if field not in ("body", "orelse", "finalbody"):
+        return []
+    block = getattr(walk.parent(statement), field)
+    return block[position + 1 : position + 2]
 
 
 def _rejects(statement: ast.stmt) -> bool:
@@ -471,15 +471,15 @@ def _protocol_choice(call: ast.Call, walk: Walk, algorithm: str) -> str:
     node = walk.parent(call)
     while node is not None:
         if isinstance(node, ast.If | ast.IfExp):
-            chosen = child in node.body if isinstance(node, ast.If) else child is node.body
+            chosen = walk.src.index.slot(child)[0] == "body" if isinstance(node, ast.If) else child is node.body
             if chosen and _compares_with_name(node.test, names):
                 return _text(node.test)
         elif isinstance(node, ast.Dict):
-            index = next((i for i, value in enumerate(node.values) if value is child), -1)
-            key = string_value(node.keys[index]) if index >= 0 else None
+            field, index = walk.src.index.slot(child)
+            key = string_value(node.keys[index]) if field == "values" else None
             if key is not None and _protocol_name(key) in names:
                 return f"the entry '{key}' of a table of algorithms"
-        elif isinstance(node, ast.match_case) and child in node.body:
+        elif isinstance(node, ast.match_case) and walk.src.index.slot(child)[0] == "body":
             pattern = node.pattern
             if isinstance(pattern, ast.MatchValue) and _protocol_name(string_value(pattern.value) or "") in names:
                 return f"case {_text(pattern.value)}"

@@ -152,15 +152,16 @@ class HardcodedTempPath(Rule):
         parent = walk.parent(node)
         if not isinstance(node, ast.JoinedStr) and isinstance(parent, ast.JoinedStr):
             return  # reported on the whole f-string
-        if isinstance(parent, ast.Expr | ast.Compare) or (isinstance(parent, ast.Dict) and node in parent.keys):
+        slot = walk.src.index.slot(node)[0]
+        if isinstance(parent, ast.Expr | ast.Compare) or (isinstance(parent, ast.Dict) and slot == "keys"):
             return
-        if isinstance(parent, ast.Call) and node in parent.args and call_tail(parent) in COMPARING_METHODS:
+        if isinstance(parent, ast.Call) and slot == "args" and call_tail(parent) in COMPARING_METHODS:
             return
         if isinstance(parent, ast.Attribute) and parent.attr in COMPARING_METHODS:
             return
         shown = text if len(text) <= 60 else text[:57] + "..."
         creates = (
-            isinstance(parent, ast.Call) and node in parent.args and walk.src.qualname(parent.func) in CREATING_CALLS
+            isinstance(parent, ast.Call) and slot == "args" and walk.src.qualname(parent.func) in CREATING_CALLS
         )
         if creates:
             message = f"file created at the fixed shared path {shown!r}"

@@ -241,8 +241,8 @@ def _host_use(node: ast.expr, src: SourceFile) -> Use | None:
         formatted = parents.get(parent)
         if isinstance(formatted, ast.BinOp) and isinstance(formatted.op, ast.Mod) and formatted.right is parent:
             return None  # the mapping of a "%(host)s" message, not a setting
-        index = next((i for i, v in enumerate(parent.values) if v is child), None)
-        key = string_value(parent.keys[index]) if index is not None else None
+        field, index = src.index.slot(child)
+        key = string_value(parent.keys[index]) if field == "values" else None
         return _settings_key_use(key, line)
     if isinstance(parent, ast.Assign):
         for target in parent.targets:
@@ -439,12 +439,12 @@ def _place(node: ast.Constant, walk: Walk) -> Place | None:
     if isinstance(parent, ast.Subscript) and parent.slice is child:
         return None
     if isinstance(parent, ast.Dict):
-        if any(key is child for key in parent.keys):
+        field, index = walk.src.index.slot(child)
+        if field == "keys":
             return None
         grandparent = walk.parent(parent)
         if isinstance(grandparent, ast.BinOp) and isinstance(grandparent.op, ast.Mod) and grandparent.right is parent:
             return None  # the mapping of a "%(node)s" message, not a setting
-        index = next(i for i, value in enumerate(parent.values) if value is child)
         key = string_value(parent.keys[index])
         # Only config-style keys ('host', 'DB_HOST') name a setting; 'SocketServer' does not.
         if key is None or key not in (key.lower(), key.upper()):

@@ -25,11 +25,11 @@ def reaching_values(name: str, node: ast.AST, src: SourceFile) -> list[ast.expr]
     values: list[ast.expr] = []
     while True:
         parent = parents.get(current)
-        if parent is None or isinstance(parent, SCOPES) and _block_of(parent, current) is None:
+        field, position = src.index.slot(current)
+        block = getattr(parent, field) if field in BLOCK_FIELDS else None
+        if parent is None or isinstance(parent, SCOPES) and block is None:
             return None
-        block = _block_of(parent, current)
         if block is not None:
-            position = block.index(current)  # type: ignore[arg-type]
             for statement in reversed(block[:position]):
                 if _plain_assignment(statement, name):
                     assert isinstance(statement, ast.Assign)
@@ -48,7 +48,7 @@ def reaching_values(name: str, node: ast.AST, src: SourceFile) -> list[ast.expr]
                     if nested is None:
                         return None
                     values.extend(nested)
-            if isinstance(parent, LOOPS) and current in parent.body:
+            if isinstance(parent, LOOPS) and field == "body":
                 # An earlier iteration may have run the rest of the loop body.
                 for statement in block[position + 1 :]:
                     nested = _assigned(statement, name)
@@ -58,14 +58,6 @@ def reaching_values(name: str, node: ast.AST, src: SourceFile) -> list[ast.expr]
             if isinstance(parent, SCOPES):
                 return None  # a parameter, a global or a name bound in no block above
         current = parent
-
-
-def _block_of(parent: ast.AST, child: ast.AST) -> list[ast.AST] | None:
-    for field in BLOCK_FIELDS:
-        block = getattr(parent, field, None)
-        if isinstance(block, list) and child in block:
-            return block
-    return None
 
 
 def _plain_assignment(statement: ast.stmt, name: str) -> bool:

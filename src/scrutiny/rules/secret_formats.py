@@ -222,7 +222,7 @@ def _prose(node: ast.Constant, walk: Walk) -> bool:
         parent = walk.parent(parent)
     if isinstance(parent, ast.keyword) and parent.arg in PROSE_KEYWORDS:
         return True
-    if isinstance(parent, ast.Call) and node in parent.args:
+    if isinstance(parent, ast.Call) and walk.src.index.slot(node)[0] == "args":
         return (walk.src.qualname(parent.func) or "") in PROSE_CALLS
     return isinstance(parent, ast.Expr)
 

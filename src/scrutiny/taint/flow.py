@@ -186,15 +186,16 @@ class Function(Statements):
             self.fact(value, ("field", field), (line, col, f"stored in {name}"))
         if weak and name in env:
             stepped = union(env[name], stepped)
-        prefix = name + "."
-        for key in [k for k in env if k.startswith(prefix)]:
-            del env[key]
+        dotted = self.m.dotted
+        dotted.forget(name, env)
         if stepped:
             env[name] = stepped
+            dotted.note(name)
         else:
             env.pop(name, None)
         if not weak and origin is not None and isinstance(origin, ast.List | ast.Tuple | ast.BinOp):
             env[name + HEAD] = self.head(origin, env)
+            dotted.note(name + HEAD)
         if not weak and origin is not None:
             shapes.remember_names(self, name, origin, env)
 
@@ -228,6 +229,7 @@ class Function(Statements):
             env[name] = union(
                 env.get(name, {}), with_step(value, (target.lineno, target.col_offset, f"stored in {name}"))
             )
+            self.m.dotted.note(name)
 
     # Expressions --------------------------------------------------------------------------
 
@@ -431,6 +433,7 @@ class Function(Statements):
                 target = key_of(func.value) if isinstance(func, ast.Attribute) else None
                 if target is not None and chosen:
                     env[target] = union(env.get(target, {}), with_step(chosen, (*here, f"added to {target}")))
+                    self.m.dotted.note(target)
                 return {}
             return clear(chosen, frozenset(), propagator.marks) if propagator.marks and chosen else chosen
         callee = self._callee(func, name)

@@ -47,6 +47,7 @@ def remember_names(function: Function, name: str, origin: ast.AST, env: Env) -> 
         keys = names(function, origin, env)
         where = (getattr(origin, "lineno", 0), getattr(origin, "col_offset", 0), f"a key in {name}")
         env[name + NAMES] = with_step(keys, where) if keys else keys
+        function.m.dotted.note(name + NAMES)
 
 
 def add_name(name: str, key: Taint, env: Env) -> None:

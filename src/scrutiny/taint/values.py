@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ast
 import re
+from itertools import compress
+from operator import is_not
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,15 +84,26 @@ def join_env(a: Env | None, b: Env | None) -> Env | None:
     if b is None:
         return a
     out = dict(a)
-    for name, taint in b.items():
-        out[name] = union(out[name], taint) if name in out else taint
+    for name in _differing(b, a):
+        known = out.get(name)
+        out[name] = b[name] if known is None else union(known, b[name])
     return out
 
 
 def same(a: Env | None, b: Env | None) -> bool:
     if a is None or b is None:
         return a is b
-    return a.keys() == b.keys() and all(a[k].keys() == b[k].keys() for k in a)
+    return a.keys() == b.keys() and all(a[k].keys() == b[k].keys() for k in _differing(a, b))
+
+
+def _differing(a: Env, b: Env) -> list[str]:
+    """The names of ``a`` (in its order) whose taint is not the very same object in ``b``.
+
+    Both are usually copies of one environment that a branch or a loop body changed in a
+    few names; the comparison runs in C (no Python frame per name), so joining the
+    environment of a function of thousands of variables at every branch stays cheap.
+    """
+    return list(compress(a, map(is_not, map(b.get, a), a.values())))
 
 
 def key_of(node: ast.AST) -> str | None:
@@ -268,11 +281,43 @@ class CallModels:
     propagator: Propagator | None
 
 
+class DottedKeys:
+    """Every environment key with a dot ('self.conn', 'cmd.[0]') written in a file's analysis,
+    filed under each name it extends ('self', 'cmd'): an assignment to ``x`` forgets what
+    was known of ``x.*`` by looking those up, not by scanning the whole environment (which
+    made a function of many variables quadratic).
+
+    Only the writes that can add a key note it (flow.Function.assign, _store_item, a
+    propagator into its receiver, shapes.remember_names); every other write changes a key
+    already there, and copies and joins only carry keys that were written. Shared by every
+    function of the file, as closures carry keys from one function into another.
+    """
+
+    def __init__(self) -> None:
+        self.under: dict[str, set[str]] = {}
+
+    def note(self, key: str) -> None:
+        at = key.find(".")
+        while at > 0:
+            found = self.under.get(key[:at])
+            if found is None:
+                self.under[key[:at]] = {key}
+            else:
+                found.add(key)
+            at = key.find(".", at + 1)
+
+    def forget(self, name: str, env: Env) -> None:
+        """Remove every ``name.*`` key from ``env``."""
+        for key in self.under.get(name, ()):
+            env.pop(key, None)
+
+
 class Module:
     """What the analysis of every function in one file shares: models, names, tables."""
 
     def __init__(self, models: Models, src: SourceFile, module: str, package: str) -> None:
         self.models = models
+        self.dotted = DottedKeys()
         self.qualname = src.qualname
         self.aliases = src.aliases
         self.module = module
