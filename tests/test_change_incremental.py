@@ -104,7 +104,9 @@ def _check_same_as_cold(capsys: pytest.CaptureFixture[str], updates: list[bool])
 
 def _introduced(document: dict[str, Any]) -> list[tuple[str, str, int]]:
     findings = {f["fingerprint"]: f for f in document["findings"]}
-    return [(findings[p]["rule_id"], findings[p]["path"], findings[p]["line"]) for p in document["change"]["introduced"]]
+    return [
+        (findings[p]["rule_id"], findings[p]["path"], findings[p]["line"]) for p in document["change"]["introduced"]
+    ]
 
 
 def test_a_change_that_adds_a_cross_module_flow(
@@ -126,7 +128,9 @@ def test_a_change_that_removes_a_cross_module_flow(
     review(capsys, ".")
     repo.write("web/views.py", VIEWS_WITHOUT_FLOW)
     document = _check_same_as_cold(capsys, updates)
-    assert ("SCR501", "web/helpers.py", 5) in [(f["rule_id"], f["path"], f["line"]) for f in document["change"]["fixed"]]
+    assert ("SCR501", "web/helpers.py", 5) in [
+        (f["rule_id"], f["path"], f["line"]) for f in document["change"]["fixed"]
+    ]
 
 
 def test_a_change_to_a_name_other_modules_resolve_links_in_full_and_agrees(

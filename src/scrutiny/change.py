@@ -20,6 +20,7 @@ from pathlib import Path
 from scrutiny import baseline as baselines
 from scrutiny import gitdiff, patch, suppress, taint
 from scrutiny.api import Config, link_key, open_cache, reloader, review_all
+from scrutiny.cache import ResultCache
 from scrutiny.config import Plan
 from scrutiny.discover import DEFAULT_EXCLUDES, Input, _display, _excluded, discover
 from scrutiny.findings import FileResult, Finding
@@ -187,25 +188,28 @@ def _links(
     if not config.cache:
         return taint.link(sides[0]), taint.link(sides[1])
     cache = open_cache(config.max_bytes, plan)
-    keys = [link_key(cache, context[0] + side[0], config.max_bytes) for side in (before, after)]
-    states: list[incremental.LinkState | None] = [None, None]
-    for n, key in enumerate(keys):
-        loaded = cache.load_review(key) if key is not None else None
-        states[n] = loaded if isinstance(loaded, incremental.LinkState) else None
+    before_key, after_key = (link_key(cache, context[0] + side[0], config.max_bytes) for side in (before, after))
     # A state is kept only when no two modules define the same name: then the order of the
     # files, which the key does not cover, does not matter.
-    if states[0] is None:
-        states[0] = incremental.full(sides[0])
-        if keys[0] is not None and states[0].unique:
-            cache.store_review(keys[0], states[0])
-    if states[1] is None:
-        states[1] = incremental.update(states[0], sides[1], changed) or incremental.full(sides[1])
-        if keys[1] is not None and states[1].unique:
-            cache.store_review(keys[1], states[1])
+    before_state = _cached_state(cache, before_key)
+    if before_state is None:
+        before_state = incremental.full(sides[0])
+        if before_key is not None and before_state.unique:
+            cache.store_review(before_key, before_state)
+    after_state = _cached_state(cache, after_key)
+    if after_state is None:
+        after_state = incremental.update(before_state, sides[1], changed) or incremental.full(sides[1])
+        if after_key is not None and after_state.unique:
+            cache.store_review(after_key, after_state)
     return (
-        states[0].findings if len(sides[0]) > 1 else [],
-        states[1].findings if len(sides[1]) > 1 else [],
+        before_state.findings if len(sides[0]) > 1 else [],
+        after_state.findings if len(sides[1]) > 1 else [],
     )
+
+
+def _cached_state(cache: ResultCache, key: str | None) -> incremental.LinkState | None:
+    loaded = cache.load_review(key) if key is not None else None
+    return loaded if isinstance(loaded, incremental.LinkState) else None
 
 
 def _side(

@@ -14,7 +14,6 @@ modules define the same name) ``update`` returns None and the caller links in fu
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -105,7 +104,9 @@ def update(state: LinkState, summaries: list[ModuleSummary], changed: set[str]) 
     if not state.unique or set(by_path) != set(state.defined):
         return None
     defined = {**state.defined, **{path: _defined(by_path[path]) for path in changed if path in by_path}}
-    differ = {entry[1] for path in changed for entry in defined.get(path, frozenset()) ^ state.defined.get(path, frozenset())}
+    differ = {
+        entry[1] for path in changed for entry in defined.get(path, frozenset()) ^ state.defined.get(path, frozenset())
+    }
     if any(ending in state.probes for name in differ for ending in _endings(name)) or not _unique(summaries):
         return None
     solver = Solver(summaries)
@@ -151,7 +152,7 @@ def _closures(
         for attr in attrs:
             if attr in readers:
                 writers.setdefault(attr, set()).add(name)
-    for attr, direct in writers.items():
+    for direct in writers.values():
         todo = list(direct)
         while todo:
             for caller in callers.get(todo.pop(), ()):
