@@ -18,7 +18,7 @@ import pytest
 from scrutiny import api, cache, cache_auth, cli, taint
 from scrutiny.discover import Input, discover
 from scrutiny.findings import FileResult
-from scrutiny.taint import ModuleSummary
+from scrutiny.taint import ModuleSummary, incremental
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -166,9 +166,12 @@ def test_a_warm_review_of_an_unchanged_tree_reads_no_file(
 
     monkeypatch.setattr(api, "read_input", no_read)
     assert api.scan([str(tree)], api.Config(cache=True, jobs=2)) == cold
-    (review,) = [p for p in cache_dir.with_name("runs").iterdir() if not p.name.startswith("index-")]
-    review.unlink()
-    # Whole review gone, stat index kept: the per-file entries are found without reading.
+    # The whole review and the kept taint link.
+    kept = [p for p in cache_dir.with_name("runs").iterdir() if not p.name.startswith("index-")]
+    assert len(kept) == 2
+    for entry in kept:
+        entry.unlink()
+    # Whole review and link gone, stat index kept: the per-file entries are found without reading.
     assert api.scan([str(tree)], api.Config(cache=True, jobs=1)) == cold
 
 
@@ -244,8 +247,13 @@ def test_taint_summaries_are_cached_and_linked_after_every_file(
         linked.append(list(summaries))
         return []
 
+    def link_kept(summaries: list[ModuleSummary]) -> incremental.LinkState:
+        link(summaries)  # with the cache, the link is made by incremental.full, which keeps its state
+        return incremental.LinkState([], {}, frozenset(), False, {}, {}, {})
+
     monkeypatch.setattr(taint, "summarize", summarize)
     monkeypatch.setattr(taint, "link", link)
+    monkeypatch.setattr(incremental, "full", link_kept)
     cold = api.scan([str(tree)], api.Config(cache=True, jobs=2))
     reviewed = sorted(f.path for f in cold.files if f.error is None)
     monkeypatch.setattr(taint, "summarize", lambda src, context: pytest.fail("summarize ran on a cached file"))

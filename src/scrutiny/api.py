@@ -25,6 +25,7 @@ from scrutiny.observe import observe
 from scrutiny.report.compose import InputInfo, Review, compose
 from scrutiny.report.prose import TextOptions
 from scrutiny.rules import RuleSet, all_rules  # noqa: F401  (callers build rule sets through api)
+from scrutiny.taint import incremental
 
 
 # Seconds one file's review may take before it is stopped and reported as a "timeout" error.
@@ -282,8 +283,8 @@ def scan(
     # The cross-module taint phase needs every file's summary, cached or fresh; its findings
     # then pass through their sink file's suppressions like any other.
     with cycle_collection_paused():
-        linked = taint.link([r.summary for r in results if r.summary is not None])
-    suppress.settle_linked(linked, results, items, plan, reloader(items, config.max_bytes))
+        found = linked(items, results, config.max_bytes, plan, config.cache)
+    suppress.settle_linked(found, results, items, plan, reloader(items, config.max_bytes))
     _excerpt_linked(results)
     if baseline is not None:
         baselines.apply(baseline, results)
@@ -343,7 +344,7 @@ def _whole_review_key(
     items: list[Input], config: Config, resolved: _Targets, errors: list[FileError], plan: Plan
 ) -> tuple[ResultCache, str] | None:
     """The cache and the key of the review of exactly these files and settings, if all are readable."""
-    cache = _open_cache(config.max_bytes, plan)
+    cache = open_cache(config.max_bytes, plan)
     entries = []
     for item in items:
         entry = _entry_key(item, config.max_bytes, cache)[0]
@@ -356,9 +357,40 @@ def _whole_review_key(
     return cache, cache.review_key(entries, settings)
 
 
-def _open_cache(max_bytes: int, plan: Plan) -> ResultCache:
+def open_cache(max_bytes: int, plan: Plan) -> ResultCache:
     settings = f"max_bytes={max_bytes}\nconfig={plan.settings.fingerprint()}\ntaint={taint.enabled()}"
     return ResultCache(results_dir(), rules_fingerprint(sorted(plan.enabled), settings))
+
+
+def link_key(cache: ResultCache, items: list[Input], max_bytes: int) -> str | None:
+    """The cache key of the cross-module link of exactly these files (None if one cannot be read)."""
+    entries = []
+    for item in items:
+        entry = _entry_key(item, max_bytes, cache)[0]
+        if entry is None:
+            return None
+        entries.append(entry)
+    return cache.review_key(sorted(entries), "taint-link")
+
+
+def linked(items: list[Input], results: list[FileResult], max_bytes: int, plan: Plan, use_cache: bool) -> list[Finding]:
+    """The cross-module taint findings of ``results`` (of ``items``), from the cache where it has them.
+
+    What the link established is kept (when no two modules define the same name, so the
+    order of the files does not matter), for a later change review to start from.
+    """
+    summaries = [r.summary for r in results if r.summary is not None]
+    if not use_cache or len(summaries) < 2 or not taint.enabled():
+        return taint.link(summaries)
+    cache = open_cache(max_bytes, plan)
+    key = link_key(cache, items, max_bytes)
+    state = cache.load_review(key) if key is not None else None
+    if isinstance(state, incremental.LinkState):
+        return state.findings
+    state = incremental.full(summaries)
+    if key is not None and state.unique:
+        cache.store_review(key, state)
+    return state.findings
 
 
 def _entry_key(item: Input, max_bytes: int, cache: ResultCache) -> tuple[str | None, bytes | None]:
@@ -396,7 +428,7 @@ def review_all(
     """
     plan = plan or Plan()
     plan.use_models()
-    cache = _open_cache(max_bytes, plan) if use_cache else None
+    cache = open_cache(max_bytes, plan) if use_cache else None
     jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
     total = len(items)
     results: list[FileResult | None] = [None] * total

@@ -19,12 +19,14 @@ from pathlib import Path
 
 from scrutiny import baseline as baselines
 from scrutiny import gitdiff, patch, suppress, taint
-from scrutiny.api import Config, reloader, review_all
+from scrutiny.api import Config, link_key, open_cache, reloader, review_all
+from scrutiny.cache import ResultCache
 from scrutiny.config import Plan
 from scrutiny.discover import DEFAULT_EXCLUDES, Input, _display, _excluded, discover
 from scrutiny.findings import FileError, FileResult, Finding
 from scrutiny.report.changes import ChangedFile, ChangeSection, change_verdict, classify
 from scrutiny.report.compose import CLEAN_VERDICT, InputInfo, Review, compose
+from scrutiny.taint import incremental
 
 
 class ChangeError(Exception):
@@ -163,11 +165,11 @@ def _package(display: str, known: bool | None) -> bool:
     return _in_package(display) if known is None else known
 
 
-def _link(results: list[FileResult], changed: set[str]) -> tuple[list[Finding], list[Finding]]:
+def _split(linked: list[Finding], changed: set[str]) -> tuple[list[Finding], list[Finding]]:
     """Cross-module taint findings that touch a changed file: (in changed files, in unchanged files)."""
     inside: list[Finding] = []
     outside: list[Finding] = []
-    for finding in taint.link([r.summary for r in results if r.summary is not None]):
+    for finding in linked:
         if finding.location.path in changed:
             inside.append(finding)
         elif any(step.path in changed for step in finding.trace):
@@ -175,15 +177,62 @@ def _link(results: list[FileResult], changed: set[str]) -> tuple[list[Finding], 
     return inside, outside
 
 
+def _links(
+    context: tuple[list[Input], list[FileResult]],
+    before: tuple[list[Input], list[FileResult]],
+    after: tuple[list[Input], list[FileResult]],
+    changed: set[str],
+    config: Config,
+    plan: Plan,
+) -> tuple[list[Finding], list[Finding]]:
+    """The cross-module findings of the tree before and after the change.
+
+    With the cache, the link of each version is kept; the version after the change is
+    linked from the one before, solving again only what the change reaches.
+    """
+    if not taint.enabled():
+        return [], []
+    sides = [[r.summary for r in context[1] + side[1] if r.summary is not None] for side in (before, after)]
+    if not config.cache:
+        return taint.link(sides[0]), taint.link(sides[1])
+    cache = open_cache(config.max_bytes, plan)
+    before_key, after_key = (link_key(cache, context[0] + side[0], config.max_bytes) for side in (before, after))
+    # A state is kept only when no two modules define the same name: then the order of the
+    # files, which the key does not cover, does not matter.
+    before_state = _cached_state(cache, before_key)
+    if before_state is None:
+        before_state = incremental.full(sides[0])
+        if before_key is not None and before_state.unique:
+            cache.store_review(before_key, before_state)
+    after_state = _cached_state(cache, after_key)
+    if after_state is None:
+        after_state = incremental.update(before_state, sides[1], changed) or incremental.full(sides[1])
+        if after_key is not None and after_state.unique:
+            cache.store_review(after_key, after_state)
+    return (
+        before_state.findings if len(sides[0]) > 1 else [],
+        after_state.findings if len(sides[1]) > 1 else [],
+    )
+
+
+def _cached_state(cache: ResultCache, key: str | None) -> incremental.LinkState | None:
+    loaded = cache.load_review(key) if key is not None else None
+    return loaded if isinstance(loaded, incremental.LinkState) else None
+
+
 def _side(
-    changed: list[FileResult], context: list[FileResult], paths: set[str], settle: Callable[[list[Finding]], None]
+    changed: list[FileResult],
+    context: list[FileResult],
+    paths: set[str],
+    settle: Callable[[list[Finding]], None],
+    linked: list[Finding],
 ) -> list[FileResult]:
     """One version's results: the changed files, plus (findings only) unchanged files a path reaches.
 
     ``settle`` gives the changed files' cross-module findings to their results through the
     files' suppressions, as a whole review does.
     """
-    inside, outside = _link(context + changed, paths)
+    inside, outside = _split(linked, paths)
     settle(inside)
     extra: dict[str, FileResult] = {}
     context_by_path = {r.path: r for r in context}
@@ -253,8 +302,14 @@ def review(
             found, side, side_items, plan, reloader(side_items, config.max_bytes)
         )
 
-    after_side = _side(after, context, {c.new for c in changes if c.new}, settler(after, after_items))
-    before_side = _side(before, context, {c.old for c in changes if c.old}, settler(before, before_items))
+    changed_paths = {c.old for c in changes if c.old} | {c.new for c in changes if c.new}
+    linked_before, linked_after = _links(
+        (context_items, context), (before_items, before), (after_items, after), changed_paths, config, plan
+    )
+    after_side = _side(after, context, {c.new for c in changes if c.new}, settler(after, after_items), linked_after)
+    before_side = _side(
+        before, context, {c.old for c in changes if c.old}, settler(before, before_items), linked_before
+    )
     renames = {c.old: c.new for c in changes if c.old and c.new and c.old != c.new}
     before_side = [_moved(r, renames[r.path]) if r.path in renames else r for r in before_side]
     if baseline is not None:

@@ -56,6 +56,9 @@ class Resolver:
                 self.exports[name] = target
                 self._index(name)
         self.cache: dict[tuple[str, str], str | None] = {}
+        # Every name looked up (as written, or as a class's method): a name a change adds or
+        # removes alters a resolution only if it, or a dotted ending of it, is among them.
+        self.probes: set[str] = set()
         self._classes: dict[tuple[str, str], list[str]] = {}  # classes_of, asked on every visit of a reader
 
     def _index(self, name: str) -> None:
@@ -72,6 +75,7 @@ class Resolver:
         return full
 
     def _known(self, name: str, module: str) -> str | None:
+        self.probes.add(name)
         if name in self.functions or name in self.bases or name in self.exports:
             return name
         # Names that end with ``name`` at a dot, ``name`` being at least two parts.
@@ -128,6 +132,7 @@ class Resolver:
         return out
 
     def _method(self, cls: str, method: str, module: str, depth: int) -> str | None:
+        self.probes.add(f"{cls}.{method}")
         if f"{cls}.{method}" in self.functions:
             return f"{cls}.{method}"
         for base in self.bases.get(cls, ()):
@@ -165,6 +170,9 @@ class Solver:
         self.ret: dict[str, dict[tuple[object, ...], tuple[GStep, ...]]] = defaultdict(dict)
         self.sinks: dict[str, dict[tuple[object, ...], tuple[GStep, ...]]] = defaultdict(dict)
         self.found: dict[tuple[object, ...], tuple[GStep, ...]] = {}
+        # The same findings by the function that wrote them (found keeps the least of them):
+        # what an incremental link reuses of the functions a change cannot reach.
+        self.found_by: dict[str, dict[tuple[object, ...], tuple[GStep, ...]]] = defaultdict(dict)
         self._sink_changed: dict[str, bool] = {}
         self._fields_changed: set[str] = set()  # attribute names whose stored values grew
         self._callee_cache: dict[str, dict[int, str | None]] = {}
@@ -173,8 +181,11 @@ class Solver:
             (s.path, i): row[0] for s in summaries for i, row in enumerate(s.sinks)
         }
 
-    def run(self) -> None:
-        functions = sorted(self.resolver.functions)
+    def run(self, only: set[str] | None = None) -> None:
+        """Solve every function, or only those in ``only``, which must hold everything they read
+        (the functions they call and the writers of the fields they read): such a part of the
+        tree is visited in the order a whole run visits it, so it ends with the same tables."""
+        functions = sorted(self.resolver.functions if only is None else only)
         dependents: dict[str, set[str]] = defaultdict(set)
         for name in functions:
             for callee in self._prepare(name).callees.values():
@@ -334,6 +345,7 @@ class Solver:
                 return  # a plain string cannot reach this sink's operators
             key = (base, sink)
             _keep(self.found, key, steps)
+            _keep(self.found_by[name], key, steps)
 
 
 UNREAD_STEP = re.compile(r"^checked by (?P<callee>[\w.]+)\(\) as argument (?P<position>\d+), ")
@@ -372,16 +384,26 @@ class Predicates:
 
 def solve(summaries: list[ModuleSummary], cross_module_only: bool, solver: Solver | None = None) -> list[Finding]:
     """Findings of ``summaries`` linked together (``solver``: the same summaries, already run)."""
-    from scrutiny.rules.taint import findings_for
-
     if solver is None:
         solver = Solver(summaries)
         solver.run()
+    return findings_of(solver.found, summaries, solver.resolver, cross_module_only)
+
+
+def findings_of(
+    found: dict[tuple[object, ...], tuple[GStep, ...]],
+    summaries: list[ModuleSummary],
+    resolver: Resolver,
+    cross_module_only: bool,
+) -> list[Finding]:
+    """The findings of a solved ``found`` table, in a fixed order."""
+    from scrutiny.rules.taint import findings_for
+
     by_path = {s.path: s for s in summaries}
     modules = {s.path: s.module for s in summaries}
-    predicates = Predicates(summaries, solver.resolver)
+    predicates = Predicates(summaries, resolver)
     out: list[Finding] = []
-    for (base, sink), steps in sorted(solver.found.items(), key=repr):
+    for (base, sink), steps in sorted(found.items(), key=repr):
         assert isinstance(base, tuple) and isinstance(sink, tuple)
         sink_path, sink_index = sink
         source_path, source_index = base[1], base[2]
