@@ -18,7 +18,7 @@ reads that cookie back into a condition, where the server trusts it.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import ClassVar
 
 from scrutiny.context import FileKind
@@ -259,7 +259,7 @@ class CookieFlagRule(Rule):
         scope = walk.function or walk.src.tree
         if target.value.id not in _simple_cookie_names(scope, walk.src):
             return
-        if _not_sent_to_a_browser(target.value.id, scope):
+        if _not_sent_to_a_browser(target.value.id, scope, walk.parents):
             return
         if self.morsel_flag not in _morsel_flags(scope):
             message, severity = self._graded(f"cookie morsel set without {self.morsel_flag}: {self.consequence}",
@@ -267,15 +267,11 @@ class CookieFlagRule(Rule):
             yield self.finding(node, message, walk.src, scope=walk.scope_name, severity=severity)
 
 
-def _not_sent_to_a_browser(jar: str, scope: ast.AST) -> bool:
+def _not_sent_to_a_browser(jar: str, scope: ast.AST, parents: Mapping[ast.AST, ast.AST]) -> bool:
     """The SimpleCookie is used on the client side: written out as a request's Cookie
     header (jar.output(header="")), or only read back (morsel = jar[name], a value turned
     into a Morsel); a cookie for a browser is output as Set-Cookie, passed on or returned."""
     uses = [n for n in walk_function(scope) if isinstance(n, ast.Name) and n.id == jar and isinstance(n.ctx, ast.Load)]
-    parents: dict[ast.AST, ast.AST] = {}
-    for node in walk_function(scope):
-        for child in ast.iter_child_nodes(node):
-            parents[child] = node
     outputs, reads = [], 0
     for use in uses:
         parent = parents.get(use)
@@ -295,7 +291,7 @@ def _not_sent_to_a_browser(jar: str, scope: ast.AST) -> bool:
     return all(outputs) if outputs else reads > 0 and not _stores_flags(jar, scope)
 
 
-def _into_request_header(output: ast.Call, parents: dict[ast.AST, ast.AST]) -> bool:
+def _into_request_header(output: ast.Call, parents: Mapping[ast.AST, ast.AST]) -> bool:
     """jar.output(header="") stored as the Cookie header of a request (headers["Cookie"],
     headers[hdrs.COOKIE]); a statement naming Set-Cookie, or anything else, is not."""
     header = keyword(output, "header")
