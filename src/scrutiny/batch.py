@@ -233,15 +233,12 @@ def review_target(identity: Identity, run: BatchSettings, attempts: int = 1) -> 
         error = found or f"the sdist fetched now is not the one identified (sha256 {identity.input_sha256})"
         return failed(identity, run, error, attempts, seconds)
     counts = review.counts
-    row = TargetRow(
-        target=identity.target,
-        kind=identity.kind,
-        name=identity.name,
-        version=identity.version,
-        input_sha256=identity.input_sha256,
-        scrutiny_version=__version__,
-        settings_hash=run.settings_hash(),
-        status="reviewed",
+    row = _target_row(
+        identity,
+        run,
+        "reviewed",
+        attempts,
+        seconds,
         files=len(review.reviewed),
         lines=sum(f.lines for f in review.reviewed),
         file_errors=len(review.errors),
@@ -249,9 +246,6 @@ def review_target(identity: Identity, run: BatchSettings, attempts: int = 1) -> 
         medium=counts.get("medium", 0),
         low=counts.get("low", 0),
         info=counts.get("info", 0),
-        attempts=attempts,
-        fetch_seconds=round(identity.fetch_seconds, 3),
-        review_seconds=round(seconds, 3),
     )
     findings = tuple(
         FindingRow(
@@ -271,7 +265,13 @@ def review_target(identity: Identity, run: BatchSettings, attempts: int = 1) -> 
 
 
 def failed(identity: Identity, run: BatchSettings, error: str, attempts: int = 1, seconds: float = 0.0) -> Outcome:
-    row = TargetRow(
+    return Outcome(_target_row(identity, run, "failed", attempts, seconds, error=error))
+
+
+def _target_row(identity: Identity, run: BatchSettings, status: str, attempts: int, seconds: float,
+                **outcome: Any) -> TargetRow:  # fmt: skip
+    """The target's row: who it is and under which settings, plus what the attempt gave."""
+    return TargetRow(
         target=identity.target,
         kind=identity.kind,
         name=identity.name,
@@ -279,13 +279,12 @@ def failed(identity: Identity, run: BatchSettings, error: str, attempts: int = 1
         input_sha256=identity.input_sha256,
         scrutiny_version=__version__,
         settings_hash=run.settings_hash(),
-        status="failed",
-        error=error,
+        status=status,
         attempts=attempts,
         fetch_seconds=round(identity.fetch_seconds, 3),
         review_seconds=round(seconds, 3),
+        **outcome,
     )
-    return Outcome(row)
 
 
 # Where the work runs ---------------------------------------------------------------------
