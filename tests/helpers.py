@@ -43,3 +43,22 @@ def citations(review: dict[str, Any], category: str, role: str) -> list[tuple[in
 
 def findings(review: dict[str, Any], rule_id: str | None = None) -> list[dict[str, Any]]:
     return [f for f in review["findings"] if rule_id is None or f["rule_id"] == rule_id]
+
+
+NOVA = "pypi:nova==34.0.0"
+# Network tests share one cache in the checkout, so nova is downloaded once per machine.
+SHARED_CACHE = Path(__file__).resolve().parents[1] / ".cache" / "scrutiny"
+
+
+def fetch_nova() -> Any:
+    """The nova 34.0.0 sdist through scrutiny's fetcher (sha256 checked), from the shared
+    cache; a skip when SCRUTINY_OFFLINE is set and it is not cached."""
+    from scrutiny import pypi
+
+    os.environ.setdefault("SCRUTINY_CACHE_DIR", str(SHARED_CACHE))
+    try:
+        return pypi.fetch(NOVA)
+    except pypi.FetchError as exc:
+        if os.environ.get("SCRUTINY_OFFLINE"):
+            pytest.skip(f"SCRUTINY_OFFLINE is set and the sdist is not cached: {exc}")
+        raise

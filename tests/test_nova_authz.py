@@ -6,16 +6,12 @@ from PyPI into the git-ignored cache); nothing is special-cased for nova in the 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from helpers import findings, review_json
-from scrutiny import pypi
+from helpers import fetch_nova, findings, review_json
 
-NOVA = "pypi:nova==34.0.0"
-CACHE = Path(__file__).resolve().parents[1] / ".cache" / "scrutiny"
 SERVER_TAGS = "nova/api/openstack/compute/server_tags.py"
 DELETE_CHECK = """        context.can(st_policies.POLICY_ROOT % 'delete',
                     target={'project_id': im.project_id})
@@ -27,13 +23,7 @@ pytestmark = pytest.mark.network
 
 @pytest.fixture(scope="module")
 def server_tags() -> str:
-    os.environ.setdefault("SCRUTINY_CACHE_DIR", str(CACHE))
-    try:
-        fetched = pypi.fetch(NOVA)
-    except pypi.FetchError as exc:
-        if os.environ.get("SCRUTINY_OFFLINE"):
-            pytest.skip(f"SCRUTINY_OFFLINE is set and the sdist is not cached: {exc}")
-        raise
+    fetched = fetch_nova()
     text = (fetched.root / SERVER_TAGS).read_text()
     assert text.count(DELETE_CHECK) == 1 and text.count(DESTROY) == 1
     return text

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from helpers import aspect, citations, findings, review_json
+from helpers import NOVA, aspect, citations, fetch_nova, findings, review_json
 from scrutiny import pypi
 from scrutiny.report.compose import CLEAN_VERDICT
 
-NOVA = "pypi:nova==34.0.0"
 NOVA_SHA256 = "919eef77cda4ce0cc4746a5853b5d9341ebd0ae37bc8b1939eb77d17727c00df"
-CACHE = Path(__file__).resolve().parents[1] / ".cache" / "scrutiny"
 FIXED_SEED = "nova/tests/functional/regressions/test_bug_1825537.py"
 
 pytestmark = pytest.mark.network
@@ -21,13 +16,7 @@ pytestmark = pytest.mark.network
 
 @pytest.fixture(scope="module")
 def nova() -> pypi.Fetched:
-    os.environ.setdefault("SCRUTINY_CACHE_DIR", str(CACHE))
-    try:
-        return pypi.fetch(NOVA)
-    except pypi.FetchError as exc:
-        if os.environ.get("SCRUTINY_OFFLINE"):
-            pytest.skip(f"SCRUTINY_OFFLINE is set and the sdist is not cached: {exc}")
-        raise
+    return fetch_nova()
 
 
 def test_sdist_is_the_published_one(nova: pypi.Fetched) -> None:

@@ -5,19 +5,16 @@ short message when nothing was reviewed."""
 from __future__ import annotations
 
 import io
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from helpers import review_json, seed_path
+from helpers import NOVA, fetch_nova, review_json, seed_path
 from scrutiny import cli, pypi
 from scrutiny.report.compose import CLEAN_VERDICT
 from scrutiny.rules import registered
 
-NOVA = "pypi:nova==34.0.0"
-CACHE = Path(__file__).resolve().parents[1] / ".cache" / "scrutiny"
 # "path:12" or "path:12, 40, 77" (a group lists a file's lines), and "path:12:5" for one place.
 PLACES = re.compile(r"(?P<path>[\w./-]+\.py):(?P<lines>\d+(?:, \d+)*)")
 ASPECT_HEADER = re.compile(r"^ ?\d{1,2}\. ")
@@ -44,13 +41,7 @@ def places(lines: list[str]) -> set[tuple[str, int]]:
 
 @pytest.fixture(scope="module")
 def nova() -> pypi.Fetched:
-    os.environ.setdefault("SCRUTINY_CACHE_DIR", str(CACHE))
-    try:
-        return pypi.fetch(NOVA)
-    except pypi.FetchError as exc:
-        if os.environ.get("SCRUTINY_OFFLINE"):
-            pytest.skip(f"SCRUTINY_OFFLINE is set and the sdist is not cached: {exc}")
-        raise
+    return fetch_nova()
 
 
 @pytest.mark.network
