@@ -171,6 +171,29 @@ def test_a_worker_that_dies_is_retried_then_recorded_as_failed(tmp_path: Path, m
     db.close()
 
 
+def test_a_target_submitted_after_the_pool_broke_is_not_lost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The race CI hit: a worker dies, and the driver submits the next target before it has
+    # looked at the lost future, so the executor refuses the submission.
+    make_trees(tmp_path)
+    monkeypatch.setattr(batch, "review_target", crash_on_shell)
+    run = BatchSettings()
+    pool = batch.LocalPool(2, run, max_retries=1)
+    identities = {name: batch.identify(name, tmp_path, run) for name in ("shell", "clean")}
+    pool.submit(identities["shell"])
+    deadline = time.monotonic() + 60
+    while not pool.executor._broken:  # noqa: SLF001  (waiting for the breakage itself)
+        assert time.monotonic() < deadline, "the worker did not die"
+        time.sleep(0.05)
+    pool.submit(identities["clean"])  # raised BrokenProcessPool before the fix
+    outcomes = {}
+    while pool.pending():
+        identity, outcome = pool.next()
+        outcomes[identity.target] = outcome
+    pool.close()
+    assert set(outcomes) == {"shell", "clean"}
+    assert outcomes["shell"].row.status == "failed" and outcomes["clean"].row.status == "reviewed"
+
+
 def test_killed_half_way_and_resumed_stores_everything_once(tmp_path: Path) -> None:
     listed = make_trees(tmp_path)
     url = str(tmp_path / "results.db")

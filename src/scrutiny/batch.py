@@ -323,6 +323,8 @@ class LocalPool:
         return len(self.done) + len(self.waiting) + len(self.running)
 
     def _launch(self) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
         while self.waiting and len(self.running) < self.jobs:
             alone = self.waiting[0][2]
             if (alone and self.running) or any(task[2] for task in self.running.values()):
@@ -335,7 +337,17 @@ class LocalPool:
                 methods = multiprocessing.get_all_start_methods()
                 context = multiprocessing.get_context("fork" if "fork" in methods else None)
                 self.executor = ProcessPoolExecutor(self.jobs, context, _start_worker)
-            future = self.executor.submit(review_target, identity, self.run, attempts)
+            try:
+                future = self.executor.submit(review_target, identity, self.run, attempts)
+            except BrokenProcessPool:
+                # A worker died since the last look: next() finds its lost futures and
+                # retries them; this target was never submitted, so it waits its turn.
+                self.waiting.appendleft((identity, attempts, alone))
+                if self.running:
+                    return
+                self.executor.shutdown(wait=True, cancel_futures=True)
+                self.executor = None
+                continue
             self.running[future] = (identity, attempts, alone)
 
     def next(self) -> tuple[Identity, Outcome]:
