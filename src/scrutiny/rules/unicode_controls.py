@@ -66,10 +66,26 @@ KEYCAP = "\u20e3"
 KEYCAP_BASES = frozenset("0123456789#*")
 
 
+# An emoji spelled as an escape (\U0001f6e0, \u2764, \N{...}) right before the selector;
+# an even run of backslashes before it would make it a literal backslash instead.
+ESCAPED_BASE = re.compile(r"(?<!\\)(?:\\\\)*(\\(?:U[0-9a-fA-F]{8}|u[0-9a-fA-F]{4}|N\{[A-Za-z0-9 \-]+\}))$")
+
+
+def _escaped_base(text: str) -> str:
+    """The character an escape at the end of ``text`` stands for, or '' if none ends it."""
+    match = ESCAPED_BASE.search(text)
+    if match is None:
+        return ""
+    try:
+        return match.group(1).encode("ascii").decode("unicode_escape")
+    except (UnicodeDecodeError, ValueError):
+        return ""
+
+
 def _shaping_is_ordinary(line: str, index: int) -> bool:
     """A joiner between two non-ASCII characters, or a single variation selector after one."""
     code = ord(line[index])
-    before = line[index - 1] if index > 0 else ""
+    before = _escaped_base(line[:index]) or (line[index - 1] if index > 0 else "")
     after = line[index + 1] if index + 1 < len(line) else ""
     if code in JOINERS:
         return not before.isascii() and not after.isascii()
@@ -139,7 +155,8 @@ class TrojanSource(Rule):
     characters, Hangul fillers, and joiners or variation selectors next to ASCII text)
     written raw in a comment, a string literal or an identifier. Joiners and a single
     variation selector between non-ASCII characters (emoji, Persian, Indic text) and the
-    selector of a keycap emoji (1, #, * then U+FE0F U+20E3) are not reported; in a
+    selector of a keycap emoji (1, #, * then U+FE0F U+20E3) are not reported, nor is a
+    selector right after an emoji written as an escape (\\U0001f527, \\N{...}); in a
     docstring, as in a comment, an invisible character is low. An invisible character that
     is the whole of a quoted literal ('<U+FEFF>' in a replacement table) is low: the literal
     names it. The marks alone inside a string literal are low: they cannot move code, and
