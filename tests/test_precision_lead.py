@@ -38,3 +38,35 @@ def test_a_selector_after_an_escaped_emoji_is_ordinary(capsys, tmp_path) -> None
     # The escape before the selector stands for an emoji: an ordinary emoji sequence. After
     # plain ASCII, or after an escaped backslash, the selector hides in the string.
     assert [line for line, _ in severities(data, "SCR604")] == [4, 5]
+
+
+# SCR905: a call to the file's own cookie helper, which sets the flags itself ------------
+
+COOKIE_HELPER = """
+    class TokenStore:
+        def set_cookie(self, handler, token):
+            options = {"httponly": True}
+            if handler.request.protocol == "https":
+                options["secure"] = True
+            handler.set_secure_cookie("session-token", token, **options)
+
+        def remember(self, handler, token):
+            self.set_cookie(handler, token)
+
+
+    class Response:
+        def set_cookie(self, key, value):
+            super().set_cookie(key, value)
+
+
+    def login(response, token):
+        response.set_cookie("session-token", token)
+"""
+
+
+def test_a_call_to_the_files_own_cookie_helper_is_judged_in_the_helper(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "tokens.py", COOKIE_HELPER)
+    # remember() calls the helper, which sets secure over HTTPS: nothing to report there.
+    # The subclass reaching the framework through super() and the plain framework call
+    # still set a session cookie without secure.
+    assert severities(data, "SCR905") == [(15, "medium"), (19, "medium")]

@@ -40,6 +40,8 @@ from scrutiny.rules.base import (
 from scrutiny.source import SourceFile
 
 SET_COOKIE = frozenset({"set_cookie", "set_signed_cookie"})
+# Any framework's cookie setters, Tornado's signed ones included, as a wrapper may call them.
+COOKIE_SETTERS = SET_COOKIE | {"set_secure_cookie"}
 # Receivers that are cookie jars or test clients, whose set_cookie stores a cookie locally.
 CLIENT_WORDS = frozenset({"client", "jar", "cookiejar", "session", "browser", "cookies"})
 SIMPLE_COOKIE = frozenset({"http.cookies.SimpleCookie", "Cookie.SimpleCookie", "http.cookies.BaseCookie"})
@@ -69,6 +71,32 @@ def _response_cookie(call: ast.Call) -> bool:
         if isinstance(value, ast.Constant) and value.value == 0:
             return False
     return True
+
+
+def _calls_own_helper(call: ast.Call, src: SourceFile, flag: str) -> bool:
+    """The call goes to a cookie helper this file defines, not to a framework's response.
+
+    A method of the same name defined here, taking as many positional arguments as the
+    call passes, whose own cookie call sets the flag or passes options that may, is the
+    project's wrapper: the flag is decided there, not at this call.
+    """
+    assert isinstance(call.func, ast.Attribute)
+    receiver = call.func.value
+    if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name) and receiver.func.id == "super":
+        return False  # the wrapper reaching the framework's own method
+    if call.args and (string_value(call.args[0]) is not None or isinstance(call.args[0], ast.JoinedStr)):
+        return False  # a cookie named here, as a framework's set_cookie takes it
+    for function in src.index.of_type(ast.FunctionDef, ast.AsyncFunctionDef):
+        if function.name != call.func.attr or not function.args.args:
+            continue
+        positional = [a.arg for a in function.args.args][1:]  # after self
+        if len(call.args) > len(positional) and function.args.vararg is None:
+            continue
+        for inner in ast.walk(function):
+            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr in COOKIE_SETTERS:
+                if any(kw.arg is None or kw.arg == flag for kw in inner.keywords):
+                    return True  # the helper decides the flag (or passes options that may)
+    return False
 
 
 def _morsel_flags(scope: ast.AST) -> set[str]:
@@ -217,7 +245,7 @@ class CookieFlagRule(Rule):
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
         if isinstance(node, ast.Call):
-            if not _response_cookie(node):
+            if not _response_cookie(node) or _calls_own_helper(node, walk.src, self.flag):
                 return
             value = keyword(node, self.flag)
             if value is None or is_false(value) or (self.flag == "samesite" and _is_none(value)):
@@ -334,8 +362,10 @@ class CookieWithoutSecure(CookieFlagRule):
     without secure=True (or with secure=False), and http.cookies morsels with no
     "secure" attribute set in the same function (not a client's: a SimpleCookie written
     out as a request's Cookie header, or only used to turn a value into a morsel that
-    is read back). Deleting a cookie (max_age=0) and
-    flags passed through **options are not reported. A cookie whose value the code shows
+    is read back). Deleting a cookie (max_age=0) and flags passed through **options are
+    not reported, nor is a call to a cookie helper the file defines whose own cookie call
+    sets the flag or passes **options (the flag is decided there). A cookie whose value
+    the code shows
     to be a literal, a number or request data echoed back (resp.set_cookie("sort",
     request.args["sort"])) holds a preference, not a session: it is reported at low
     severity, with the reason, unless the module reads that cookie back into a condition
