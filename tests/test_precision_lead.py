@@ -70,3 +70,34 @@ def test_a_call_to_the_files_own_cookie_helper_is_judged_in_the_helper(capsys, t
     # The subclass reaching the framework through super() and the plain framework call
     # still set a session cookie without secure.
     assert severities(data, "SCR905") == [(15, "medium"), (19, "medium")]
+
+
+# SCR106: signs of HTML are read from the code, not from comments, docstrings or URLs -----
+
+CLAIM_TEMPLATES = '''
+    # Licensed under the AGPL: see <https://www.gnu.org/licenses/agpl-3.0.html>.
+    """Names for new accounts, rendered from an identity provider's claims.
+
+    See https://openid.net/specs/openid-connect-core-1_0.html#StandardClaims.
+    """
+    from jinja2 import Environment
+
+    env = Environment()
+    DOCS = "https://example.org/mapping.html"
+
+
+    def localpart(template_text, claims):
+        return env.from_string(template_text).render(user=claims).strip()
+'''
+
+PAGE_TEMPLATES = CLAIM_TEMPLATES.replace('DOCS = "https://example.org/mapping.html"', 'PAGE = "welcome.html"')
+
+
+def test_an_environment_whose_file_names_html_only_in_prose_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "mapping.py", CLAIM_TEMPLATES)
+    assert severities(data, "SCR106") == [(9, "low")]
+
+
+def test_an_environment_in_a_file_naming_an_html_template_stays_high(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "pages.py", PAGE_TEMPLATES)
+    assert severities(data, "SCR106") == [(9, "high")]

@@ -297,11 +297,30 @@ AUTOESCAPE_POSITION = {"Environment": 16, "Template": 17}
 
 
 # Signs that a module renders web pages: HTML file names or markup, or a web framework.
-HTML_SIGNS = re.compile(
-    r"\.html?\b|<(?:html|div|p|a|span|body|table|script)\b|text/html"
-    r"|^\s*(?:from|import)\s+(?:flask|django|fastapi|starlette|aiohttp|pyramid|tornado|bottle|quart|sanic|falcon)\b",
-    re.IGNORECASE | re.MULTILINE,
+# What shows a file's templates are HTML: markup, an .html template name or text/html in a
+# string of the code (comments and docstrings are prose: a license URL ending in .html is
+# not a sign), or a web framework imported.
+HTML_TEXT = re.compile(r"\.html?$|text/html|<(?:html|div|p|a|span|body|table|script)\b", re.IGNORECASE)
+WEB_FRAMEWORKS = frozenset(
+    {"flask", "django", "fastapi", "starlette", "aiohttp", "pyramid", "tornado", "bottle", "quart", "sanic", "falcon"}
 )
+
+
+def _html_signs(src: SourceFile) -> bool:
+    for node in src.index.of_type(ast.Import, ast.ImportFrom):
+        modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]  # type: ignore[attr-defined]
+        if any(module.split(".")[0] in WEB_FRAMEWORKS for module in modules):
+            return True
+    parents = src.index.parents
+    for node in src.index.of_type(ast.Constant):
+        value = node.value  # type: ignore[attr-defined]
+        if not isinstance(value, str) or isinstance(parents.get(node), ast.Expr):
+            continue  # a docstring or a bare string statement is prose
+        if "://" in value and not value.lstrip().startswith("<"):
+            continue  # a URL naming a page, not a template
+        if HTML_TEXT.search(value.strip()):
+            return True
+    return False
 
 
 class Jinja2AutoescapeOff(CallRule):
@@ -311,9 +330,10 @@ class Jinja2AutoescapeOff(CallRule):
     with autoescape=False, and jinja2.Template built directly, which escapes nothing
     unless told to. A Template whose text the file spells out (a literal, through names,
     constants, class attributes, strip and dedent) without any markup is not HTML and is
-    not reported. Environments in a module with no sign of HTML (no .html names or
-    markup, no web framework import) are low: text templates (config files, e-mails in
-    plain text) need no HTML escaping.
+    not reported. Environments in a module with no sign of HTML (no .html names, markup
+    or text/html in the code's strings, no web framework import; comments, docstrings and
+    URLs are not signs) are low: text templates (config files, e-mails in plain text,
+    names mapped from an identity provider's claims) need no HTML escaping.
     Why: without autoescaping, a value rendered into an HTML template keeps its <, > and
     quotes, so text from a user can add script to the page (cross-site scripting). This
     is CWE-79 rather than CWE-1336: the template itself is trusted, the defect is output
@@ -365,7 +385,7 @@ class Jinja2AutoescapeOff(CallRule):
                 confidence=Confidence.LOW,
             )
             return
-        if not HTML_SIGNS.search(walk.src.text):
+        if not _html_signs(walk.src):
             yield self.finding(call, f"{name} created {problem}; nothing in the file suggests the templates are "
                                "HTML, so escaping may not apply", walk.src, scope=walk.scope_name,
                                severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
