@@ -101,3 +101,58 @@ def test_an_environment_whose_file_names_html_only_in_prose_is_low(capsys, tmp_p
 def test_an_environment_in_a_file_naming_an_html_template_stays_high(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "pages.py", PAGE_TEMPLATES)
     assert severities(data, "SCR106") == [(9, "high")]
+
+
+# SCR134: shell=True given to a wrapper rests on what reaches the command ----------------
+
+SHELL_WRAPPER = """
+    import subprocess
+
+    from flask import Flask, request
+
+    app = Flask(__name__)
+
+
+    def run_quietly(command, **options):
+        return subprocess.run(command, capture_output=True, **options)
+
+
+    @app.route("/ping")
+    def ping():
+        host = request.args["host"]
+        return run_quietly(f"ping -c 1 {host}", shell=True).stdout
+
+
+    def uptime():
+        return run_quietly(f"uptime -p {FLAGS}", shell=True).stdout
+
+
+    FLAGS = "-s"
+"""
+
+
+def test_shell_true_given_to_a_wrapper_is_medium_only_on_a_traced_path(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "pinger.py", SHELL_WRAPPER)
+    # The request's host reaches the wrapper's subprocess call through line 16; nothing
+    # untrusted reaches line 20.
+    assert severities(data, "SCR134") == [(16, "medium"), (20, "low")]
+    assert [(f["line"], f["severity"]) for f in findings(data, "SCR501")] == [(10, "high")]
+
+
+def test_shell_true_given_to_a_wrapper_in_a_hand_run_script_is_a_note(capsys, tmp_path) -> None:
+    script = """
+        import sys
+
+        from tools import run_quietly
+
+
+        def main():
+            run_quietly(f"git tag {sys.argv[1]}", shell=True)
+
+
+        if __name__ == "__main__":
+            main()
+    """
+    data = review(capsys, tmp_path, "tag_release.py", script)
+    assert data["files"][0]["kind"] == "script"
+    assert severities(data, "SCR134") == [(8, "info")]

@@ -204,6 +204,10 @@ def weigh_by_flow(findings: list[Finding], reports: list[Finding], enabled: froz
     where none does, no untrusted input was traced to it and it is a low-severity hint."""
     rules = registered()
     traced = {(f.rule_id, n) for f in reports if f.trace for n in range(f.location.line, f.location.last_line + 1)}
+    # A call through which a traced path enters the function holding the sink (a shell
+    # wrapper given shell=True) is on that path too.
+    traced |= {(f.rule_id, step.line) for f in reports for step in f.trace
+               if step.path == f.location.path and step.message.startswith("calls ")}  # fmt: skip
     kept: list[Finding] = []
     for finding in findings:
         rule = rules.get(finding.rule_id)

@@ -318,6 +318,8 @@ class ShellTrueElsewhere(Rule):
     What: a call of any function other than the subprocess ones with shell= set to a
     true value, such as an in-house execute(cmd, shell=True) wrapper or
     asyncio-style helpers that forward it to a shell.
+    As with SCR101, where no untrusted input is traced to the call it is a low-severity
+    hint, and in a script run by hand it is a note.
     Why: the option almost always reaches a subprocess call further down, so the
     command string is parsed by a shell, and a value pasted into it can add commands.
     Example:
@@ -327,11 +329,13 @@ class ShellTrueElsewhere(Rule):
     """
 
     id = "SCR134"
+    traced_by = "SCR501"
     name = "shell-true-elsewhere"
     category = Category.INJECTION
     cwe = 78
     severity = Severity.MEDIUM
     confidence = Confidence.LOW
+    context = PROCESS_CONTEXT
     node_types = (ast.Call,)
     keyword_filter = exactly("shell")
     bandit = ("B604",)
