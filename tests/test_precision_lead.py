@@ -156,3 +156,37 @@ def test_shell_true_given_to_a_wrapper_in_a_hand_run_script_is_a_note(capsys, tm
     data = review(capsys, tmp_path, "tag_release.py", script)
     assert data["files"][0]["kind"] == "script"
     assert severities(data, "SCR134") == [(8, "info")]
+
+
+# SCR337: a private opener whose every caller tests the scheme first ----------------------
+
+DATA_URLS = """
+    from urllib.request import urlopen
+
+
+    def _inline_bytes(url):
+        with urlopen(url) as answer:
+            return answer.read()
+
+
+    def preview(url, fetch):
+        if url.startswith("data:"):
+            return _inline_bytes(url)
+        return fetch(url)
+
+
+    def _any_bytes(url):
+        with urlopen(url) as answer:
+            return answer.read()
+
+
+    def load(url):
+        return _any_bytes(url)
+"""
+
+
+def test_a_private_opener_whose_callers_test_the_scheme_is_settled(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "previews.py", DATA_URLS)
+    # _inline_bytes is only called once the URL is known to be a data: URL; _any_bytes
+    # takes whatever load() is given.
+    assert [line for line, _ in severities(data, "SCR337")] == [17]

@@ -5,7 +5,8 @@ picks can read local files. A URL is settled when what the file shows fixes its 
 to http or https: a literal, a literal prefix (f-string, ``+``, ``%``, ``.format``), a
 name whose every reaching value is settled, a module constant, a property of the same
 class returning a settled value, a private function's parameter that every caller in
-the file passes settled, or a check of the scheme before the call. Anything else stays
+the file passes settled or tests the scheme of first, or a check of the scheme before the
+call (http, https, or data:, which carries its bytes inline). Anything else stays
 chosen at run time."""
 
 from __future__ import annotations
@@ -55,9 +56,18 @@ def scheme_checked(url: ast.expr, call: ast.Call, src: SourceFile) -> str | None
                                                  for n in ast.walk(node)):  # fmt: skip
             return f"the scheme is tested on line {node.lineno}"
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "startswith"
-                and any("http" in (string_value(a) or "") or isinstance(a, ast.Tuple) for a in node.args)):  # fmt: skip
+                and any(_fixes_a_safe_scheme(a) for a in node.args)):  # fmt: skip
             return f"the scheme is tested on line {node.lineno}"
     return None
+
+
+def _fixes_a_safe_scheme(prefix: ast.expr) -> bool:
+    """startswith("http"), startswith(("http://", "https://")) or startswith("data:"): a
+    scheme that reads no local file (a data: URL carries its bytes inline)."""
+    if isinstance(prefix, ast.Tuple):
+        return True
+    text = (string_value(prefix) or "").lower()
+    return "http" in text or text.startswith("data:")
 
 
 def _literal_prefix(node: ast.expr) -> str | None:
@@ -133,11 +143,11 @@ def _through_parameter(function: ast.FunctionDef | ast.AsyncFunctionDef, paramet
     passed = callers_arguments(function, parameter, src)
     if not passed:
         return None
-    for _call, value in passed:
-        if settled_scheme(value, src, depth - 1) is None:
+    for call, value in passed:
+        if settled_scheme(value, src, depth - 1) is None and scheme_checked(value, call, src) is None:
             return None
     lines = ", ".join(str(call.lineno) for call, _value in passed)
-    return f"every caller of {function.name} passes a fixed http(s) URL (line {lines})"
+    return f"every caller of {function.name} passes a URL whose scheme is fixed or tested (line {lines})"
 
 
 def _through_property(node: ast.Attribute, src: SourceFile, depth: int) -> str | None:
