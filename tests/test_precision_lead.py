@@ -190,3 +190,30 @@ def test_a_private_opener_whose_callers_test_the_scheme_is_settled(capsys, tmp_p
     # _inline_bytes is only called once the URL is known to be a data: URL; _any_bytes
     # takes whatever load() is given.
     assert [line for line, _ in severities(data, "SCR337")] == [17]
+
+
+# SCR603: a security call commented out where it was, and made elsewhere -------------------
+
+MOVED_CHECK = """
+    class Gate:
+        def __init__(self, hub):
+            self.hub = hub
+            # Made lazily: building it here would import the policy module in a cycle.
+            # self._policy = hub.get_policy_checker()
+            self._policy = None
+
+        def policy(self):
+            if self._policy is None:
+                self._policy = self.hub.get_policy_checker()
+            return self._policy
+
+        def admit(self, event):
+            # self.hub.verify_signature(event)
+            return self.policy().allows(event)
+"""
+
+
+def test_a_security_call_moved_elsewhere_in_the_file_is_not_disabled(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "gate.py", MOVED_CHECK)
+    # get_policy_checker() still runs (in policy()); verify_signature() runs nowhere.
+    assert severities(data, "SCR603") == [(15, "medium")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from scrutiny.context import FileKind
@@ -13,12 +14,36 @@ from scrutiny.source import SourceFile
 NEAR_LINES = 12
 
 
+def _moved(code: str, src: SourceFile) -> bool:
+    """The commented code is ``target = x.method(...)`` and the file's code still assigns
+    ``target`` from a call of ``method``: the call was moved (into a lazy getter, say)."""
+    try:
+        statement = ast.parse(code.strip()).body
+    except (SyntaxError, ValueError):
+        return False
+    if len(statement) != 1 or not isinstance(statement[0], ast.Assign) or not isinstance(statement[0].value, ast.Call):
+        return False
+    wanted = {(ast.unparse(t), _method(statement[0].value)) for t in statement[0].targets}
+    for node in src.index.of_type(ast.Assign):
+        assert isinstance(node, ast.Assign)
+        if isinstance(node.value, ast.Call) and any((ast.unparse(t), _method(node.value)) in wanted for t in node.targets):
+            return True
+    return False
+
+
+def _method(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else ast.unparse(func)
+
+
 class CommentedOutCheck(Rule):
     """Assertion or security call commented out
 
     What: a commented-out assert, assertion method (assertEqual, assertFlavorMatches...)
     or security call (authorize, enforce, verify, validate, escape, policy checks),
-    reported with the FIXME/TODO and bug number that explain it when one is near.
+    reported with the FIXME/TODO and bug number that explain it when one is near. An
+    assignment from a security call whose target the file's code still assigns from the
+    same method (moved into a lazy getter) was moved, not disabled, and is not reported.
     Why: a disabled check is invisible to tests and reviewers: the code runs as if the
     check passed. In production code that can remove an authorization or validation
     step; in a test it lets the behaviour it guarded regress without a failure.
@@ -44,6 +69,8 @@ class CommentedOutCheck(Rule):
     def check_file(self, src: SourceFile) -> Iterator[Finding]:
         for code in src.commented_code:
             if not (code.is_assertion or code.security_calls):
+                continue
+            if not code.is_assertion and _moved(code.code, src):
                 continue
             what = "security call " + ", ".join(code.security_calls) if code.security_calls else "assertion"
             if code.is_assertion and code.calls:
