@@ -217,3 +217,36 @@ def test_a_security_call_moved_elsewhere_in_the_file_is_not_disabled(capsys, tmp
     data = review(capsys, tmp_path, "gate.py", MOVED_CHECK)
     # get_policy_checker() still runs (in policy()); verify_signature() runs nowhere.
     assert severities(data, "SCR603") == [(15, "medium")]
+
+
+# A peer tool's marker on the line: the maintainers reviewed it and kept it ---------------
+
+MARKED = """
+    import hashlib
+    import subprocess
+
+
+    def cache_key(password):
+        return hashlib.md5(password.encode()).hexdigest()  # nosec B324 - cache key only
+
+
+    def fingerprint(password):
+        return hashlib.md5(password.encode()).hexdigest()  # noqa: S324
+
+
+    def digest(password):
+        return hashlib.md5(password.encode()).hexdigest()
+
+
+    def other_marker(password):
+        return hashlib.md5(password.encode()).hexdigest()  # nosec B602 - shell elsewhere
+"""
+
+
+def test_a_finding_on_a_line_marked_for_its_peer_rule_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "digests.py", MARKED)
+    # Lines 7 and 11 carry Bandit's and Ruff's marker for this check; line 15 carries none,
+    # and line 19's marker names another check.
+    assert severities(data, "SCR301") == [(7, "low"), (11, "low"), (15, "medium"), (19, "medium")]
+    noted = {f["line"]: f["context_note"] for f in findings(data, "SCR301")}
+    assert "# nosec B324 at line 7" in noted[7] and "# noqa: S324 at line 11" in noted[11]

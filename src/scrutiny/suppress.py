@@ -2,6 +2,10 @@
 suppressions (``# scrutiny: ignore[ID] reason``) and, when honoured, Bandit's ``# nosec``;
 plus a finding for each suppression that suppressed nothing (SCR605).
 
+When ``# nosec`` is not honoured, a medium or high finding on a statement that a ``# nosec``
+(bare, or naming the rule's Bandit id) or ``# noqa: S...`` (naming its Ruff code) marks is
+lowered to low, saying so: the maintainers reviewed that line for the peer tool and kept it.
+
 A suppression covers its own line and the whole statement it belongs to, so a comment at
 the end of a call spread over several lines hides a finding on any of them.
 """
@@ -10,17 +14,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from scrutiny.config import FilePolicy, Plan, every_rule
 from scrutiny.discover import Input
-from scrutiny.findings import FileResult, Finding, Suppressed
+from scrutiny.findings import FileResult, Finding, Severity, Suppressed
 from scrutiny.rules import registered
 from scrutiny.rules.suppressions import SuppressionWithoutReason, UnusedSuppression
 from scrutiny.source import SourceFile
 
 NOSEC = re.compile(r"#\s*nosec\b(.*)$", re.IGNORECASE)
 BANDIT_ID = re.compile(r"\bB\d{3}\b")
+NOQA = re.compile(r"#\s*noqa\s*:\s*([A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
+RUFF_S = re.compile(r"^S\d{3}$")
+ACKNOWLEDGED = "the maintainers marked this line as reviewed for {peer} ({mark} at line {line}), so it is weighed as deliberate"
 UNUSED_ID = UnusedSuppression.id
 # Findings about suppression comments: a bare # nosec must not hide the report on itself.
 ABOUT_SUPPRESSIONS = frozenset({UNUSED_ID, SuppressionWithoutReason.id})
@@ -34,6 +41,21 @@ def nosec_lines(src: SourceFile) -> dict[int, frozenset[str]]:
         match = NOSEC.search(comment.text)
         if match:
             found[comment.line] = frozenset(BANDIT_ID.findall(match.group(1).split("#", 1)[0].upper()))
+    return found
+
+
+def peer_marks(src: SourceFile) -> dict[int, tuple[str, frozenset[str]]]:
+    """Line -> (the comment, the peer rule ids it names) for each ``# nosec`` (Bandit ids;
+    empty: every check) and ``# noqa: S...`` (Ruff's security codes) in the file."""
+    found: dict[int, tuple[str, frozenset[str]]] = {}
+    for comment in src.comments:
+        if match := NOSEC.search(comment.text):
+            ids = frozenset(BANDIT_ID.findall(match.group(1).split("#", 1)[0].upper()))
+            found[comment.line] = ("# nosec" + (" " + ", ".join(sorted(ids)) if ids else ""), ids)
+        elif match := NOQA.search(comment.text):
+            codes = frozenset(c.upper() for c in re.split(r"[\s,]+", match.group(1).strip()) if RUFF_S.match(c.upper()))
+            if codes:
+                found[comment.line] = ("# noqa: " + ", ".join(sorted(codes)), codes)
     return found
 
 
@@ -51,6 +73,7 @@ class _Settler:
     kept: list[Finding] = field(default_factory=list)
     hidden: list[Suppressed] = field(default_factory=list)
     used: set[tuple[int, str]] = field(default_factory=set)  # (suppression line, rule id)
+    marks: dict[int, tuple[str, frozenset[str]]] | None = None  # peer markers, read on first need
 
     def place(self, finding: Finding) -> None:
         suppression = self.src.suppression_for(finding.location.line, finding.location.end_line, finding.rule_id)
@@ -63,7 +86,30 @@ class _Settler:
         if line:
             self.hidden.append(Suppressed(finding, f"hidden by # nosec at line {line} (honor-nosec is on)", "nosec"))
             return
-        self.kept.append(finding)
+        self.kept.append(self._acknowledged(finding))
+
+    def _acknowledged(self, finding: Finding) -> Finding:
+        """A finding above low on a statement whose # nosec or # noqa: S... names this rule's
+        peer (or is bare) is lowered: the maintainers looked at it and kept it on purpose."""
+        if finding.severity <= Severity.LOW or finding.rule_id in ABOUT_SUPPRESSIONS:
+            return finding
+        rule = registered().get(finding.rule_id)
+        if rule is None:
+            return finding
+        marks = self.marks if self.marks is not None else peer_marks(self.src)
+        self.marks = marks
+        if not marks:
+            return finding
+        for number in _statement_lines(self.src, finding):
+            mark = marks.get(number)
+            if mark is None:
+                continue
+            text, ids = mark
+            peer = "Bandit" if text.startswith("# nosec") else "Ruff"
+            if (not ids and peer == "Bandit") or ids & frozenset((*rule.bandit, *rule.ruff)):
+                note = ACKNOWLEDGED.format(peer=peer, mark=text, line=number)
+                return replace(finding, severity=Severity.LOW, default_severity=finding.severity, context_note=note)
+        return finding
 
     def _nosec(self, finding: Finding) -> int:
         if not self.nosec or finding.rule_id in ABOUT_SUPPRESSIONS:
