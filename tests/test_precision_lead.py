@@ -250,3 +250,28 @@ def test_a_finding_on_a_line_marked_for_its_peer_rule_is_low(capsys, tmp_path) -
     assert severities(data, "SCR301") == [(7, "low"), (11, "low"), (15, "medium"), (19, "medium")]
     noted = {f["line"]: f["context_note"] for f in findings(data, "SCR301")}
     assert "# nosec B324 at line 7" in noted[7] and "# noqa: S324 at line 11" in noted[11]
+
+
+# SCR905: a literal value under a cookie named at run time -----------------------------------
+
+DOWNLOAD_DONE = """
+    from flask import request, send_file
+
+
+    def export(buffer):
+        response = send_file(buffer, mimetype="application/zip")
+        if marker := request.args.get("marker"):
+            response.set_cookie(marker, "done", max_age=600)
+        return response
+
+
+    def login(response, session_id):
+        name = request.args.get("cookie")
+        response.set_cookie(name, session_id)
+        return response
+"""
+
+
+def test_a_literal_cookie_value_under_a_run_time_name_is_a_preference(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "exports.py", DOWNLOAD_DONE)
+    assert severities(data, "SCR905") == [(8, "low"), (14, "medium")]

@@ -268,10 +268,11 @@ class CookieFlagRule(Rule):
     def _value_note(value: ast.AST | None, name: str | None, walk: Walk) -> tuple[str, bool]:
         """What the message adds about the cookie's value, and whether the value is a preference."""
         kind = preference_kind(value, walk.function) if value is not None else None
-        if kind is None or name is None:
+        if kind is None:
             return "", False
-        # A cookie read back into a condition is trusted by the server whatever it holds.
-        if line := _read_into_condition(name, walk.src):
+        # A cookie read back into a condition is trusted by the server whatever it holds
+        # (a cookie named at run time cannot be matched to a read: its value decides).
+        if name is not None and (line := _read_into_condition(name, walk.src)):
             return f"; its value is {kind}, but the module tests the cookie it reads back (line {line})", False
         return f"; its value is {kind}, a preference rather than a session or credential", True
 
