@@ -275,3 +275,31 @@ DOWNLOAD_DONE = """
 def test_a_literal_cookie_value_under_a_run_time_name_is_a_preference(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "exports.py", DOWNLOAD_DONE)
     assert severities(data, "SCR905") == [(8, "low"), (14, "medium")]
+
+
+# SCR231: a Hub repository the code names, or one a caller chooses ----------------------------
+
+HUB_LOADS = """
+    from transformers import AutoModel, AutoTokenizer
+
+    DEFAULT_MODEL = "example-org/sentiment-small"
+
+
+    def load_model(model_name, **options):
+        return AutoModel.from_pretrained(model_name)
+
+
+    def load_default():
+        return AutoModel.from_pretrained(DEFAULT_MODEL)
+
+
+    def load_tokenizer():
+        name = "example-org/tokenizer-base"
+        return AutoTokenizer.from_pretrained(name)
+"""
+
+
+def test_a_hub_repository_chosen_by_the_caller_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "models.py", HUB_LOADS)
+    # load_model passes on the caller's repository; the other two name theirs in the code.
+    assert severities(data, "SCR231") == [(8, "low"), (12, "medium"), (17, "medium")]

@@ -19,6 +19,8 @@ from scrutiny.rules.base import (
     note,
     string_value,
 )
+from scrutiny.rules.reaching import reaching_values
+from scrutiny.rules.resolve import module_value
 
 
 class TorchLoadPickle(CallRule):
@@ -67,13 +69,26 @@ HF_FUNCTIONS = {
 COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 
 
+def _names_a_literal(node: ast.expr, walk: Walk) -> bool:
+    """A name whose every value reaching it here is a string literal (a model id in the code)."""
+    if not isinstance(node, ast.Name):
+        return False
+    values = reaching_values(node.id, node, walk.src)
+    if values:
+        return all(string_value(v) is not None for v in values)
+    value, bound = module_value(node, walk.src, walk.function)
+    return bool(bound) and value is not None and string_value(value) is not None
+
+
 class HubDownloadUnpinned(CallRule):
     """Hugging Face model or data downloaded without a pinned commit
 
     What: from_pretrained (transformers and related libraries), datasets.load_dataset,
     huggingface_hub.hf_hub_download and snapshot_download called for a Hub repository
     without revision= (or with a branch or tag name rather than a commit hash). Local
-    paths and revisions held in variables are left alone.
+    paths, revisions held in variables and **options are left alone. A repository the
+    code does not name (a parameter, an attribute, a configuration value) is low: the
+    caller who chooses the repository chooses its revision too.
     Why: a branch or tag moves; whoever can push to the repository (or take it over)
     changes the weights, the tokenizer or the remote code the program loads next time,
     and model files can carry code.
@@ -113,8 +128,17 @@ class HubDownloadUnpinned(CallRule):
         revision = keyword(call, "revision") or keyword(call, "commit_id")
         if revision is not None and not isinstance(revision, ast.Constant):
             return  # chosen elsewhere; cannot be judged here
+        if revision is None and any(kw.arg is None for kw in call.keywords):
+            return  # **options may carry the revision
         text = string_value(revision)
         if text is not None and COMMIT.match(text):
             return
         problem = "without a revision" if revision is None else f"at the moving revision '{text}'"
+        if repo is not None and repo_text is None and not _names_a_literal(repo, walk):
+            # The repository comes from a caller or the configuration: whoever names it
+            # chooses its revision too, so the pin belongs there, not in this pass-through.
+            yield self.finding(call, f"{function} downloads from the Hub {problem}; the repository is chosen by "
+                               f"the caller ({ast.unparse(repo)[:40]}), who can pin it", walk.src,
+                               scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+            return
         yield self.finding(call, f"{function} downloads from the Hub {problem}", walk.src, scope=walk.scope_name)
