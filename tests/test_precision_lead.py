@@ -303,3 +303,64 @@ def test_a_hub_repository_chosen_by_the_caller_is_low(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "models.py", HUB_LOADS)
     # load_model passes on the caller's repository; the other two name theirs in the code.
     assert severities(data, "SCR231") == [(8, "low"), (12, "medium"), (17, "medium")]
+
+
+# SCR504: a relative path without ".." stays under its directory ------------------------------
+
+PATH_SHAPES = """
+    import os
+    import posixpath
+
+    from flask import Flask, request
+
+    app = Flask(__name__)
+    ROOT = "/srv/files"
+
+
+    def safe_relative(path):
+        if ".." in path.split("/") or os.path.isabs(path):
+            raise ValueError("bad path")
+        return path
+
+
+    def no_parent_only(path):
+        if ".." in path.split("/"):
+            raise ValueError("bad path")
+        return path
+
+
+    @app.route("/checked")
+    def checked():
+        name = safe_relative(request.args["name"])
+        with open(posixpath.join(ROOT, name)) as handle:
+            return handle.read()
+
+
+    @app.route("/half")
+    def half():
+        name = no_parent_only(request.args["name"])
+        with open(posixpath.join(ROOT, name)) as handle:
+            return handle.read()
+
+
+    @app.route("/inline")
+    def inline():
+        name = request.args["name"]
+        if name.startswith("/") or ".." in name:
+            return "no", 400
+        with open(os.path.join(ROOT, name)) as handle:
+            return handle.read()
+
+
+    @app.route("/unchecked")
+    def unchecked():
+        with open(posixpath.join(ROOT, request.args["name"])) as handle:
+            return handle.read()
+"""
+
+
+def test_a_path_checked_for_parent_segments_and_absoluteness_is_contained(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "files.py", PATH_SHAPES)
+    # /checked and /inline rule out both ways out of ROOT; /half leaves absolute paths, and
+    # /unchecked checks nothing (posixpath.join is os.path.join).
+    assert [line for line, _ in severities(data, "SCR504")] == [33, 48]

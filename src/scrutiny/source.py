@@ -40,6 +40,9 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+# The modules os.path stands for; their functions are named as os.path's.
+PATH_MODULES = ("posixpath.", "ntpath.")
+
 class SourceError(Exception):
     """A file that cannot be reviewed; ``kind`` is a stable short word."""
 
@@ -328,8 +331,11 @@ class SourceFile:
                 break
             else:
                 return None
-        dotted = ".".join(reversed(parts))
-        return dotted.replace(".()", "()")
+        dotted = ".".join(reversed(parts)).replace(".()", "()")
+        if dotted.startswith(PATH_MODULES):
+            # os.path is posixpath (or ntpath): the same functions under the name models use.
+            dotted = "os.path." + dotted.split(".", 1)[1]
+        return dotted
 
     def _shadowed(self, name: ast.Name) -> bool:
         """Whether the function using ``name`` (or one enclosing it) binds that name itself,

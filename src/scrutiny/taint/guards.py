@@ -69,6 +69,9 @@ class Branches:
         ):
             yes, no = self.refine(test.left, env)  # a match object is None where the match failed
             return (yes, no) if isinstance(test.ops[0], ast.IsNot) else (no, yes)
+        shape = _path_shape(test)
+        if shape is not None:
+            return env, _ruled_out(env, *shape)
         yes = dict(env)
         if isinstance(test, ast.Call):
             self._note_unread_check(test, yes)
@@ -188,3 +191,72 @@ def _anchored(pattern: ast.expr | None) -> bool:
         return False
     text = pattern.value
     return bool(ANCHORED.match(text)) and not WIDE.search(text) and "|" not in text
+
+
+# A relative path with no ".." segment stays under the directory it is joined to. Two tests
+# show it, usually in one "or" before a raise: ".." among the parts, and an absolute path.
+# Where one test fails the path carries its mark; where both have failed, "path" is cleared.
+NO_PARENT, RELATIVE = "no-parent-segment", "relative"
+PATH_KINDS = frozenset({"path"})
+PARENT = frozenset({"..", "../", "..\\"})
+ABSOLUTE_TESTS = frozenset({"os.path.isabs", "posixpath.isabs", "ntpath.isabs", "isabs"})
+PATH_TYPES = frozenset({"Path", "PurePath", "PurePosixPath", "PureWindowsPath", "PosixPath", "WindowsPath"})
+ROOTS = frozenset({"/", "\\"})
+
+
+def _path_shape(test: ast.expr) -> tuple[str, str] | None:
+    """(the name, the mark its path earns where the test fails) for a test that holds when
+    the path escapes: '..' in p (or in p.split('/'), p.parts), os.path.isabs(p),
+    p.is_absolute() (or Path(p).is_absolute()), p.startswith('/')."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.In):
+        left = test.left
+        if isinstance(left, ast.Constant) and left.value in PARENT:
+            name = key_of(_path_of(test.comparators[0]))
+            return (name, NO_PARENT) if name is not None else None
+        return None
+    if not isinstance(test, ast.Call):
+        return None
+    func = test.func
+    if isinstance(func, ast.Attribute) and func.attr == "is_absolute" and not test.args:
+        name = key_of(_path_of(func.value))
+        return (name, RELATIVE) if name is not None else None
+    if isinstance(func, ast.Attribute) and func.attr == "startswith" and len(test.args) == 1:
+        prefixes = test.args[0].elts if isinstance(test.args[0], ast.Tuple) else [test.args[0]]
+        if prefixes and all(isinstance(p, ast.Constant) and p.value in ROOTS for p in prefixes):
+            name = key_of(func.value)
+            return (name, RELATIVE) if name is not None else None
+        return None
+    dotted = ast.unparse(func)
+    if dotted in ABSOLUTE_TESTS and len(test.args) == 1:
+        name = key_of(test.args[0])
+        return (name, RELATIVE) if name is not None else None
+    return None
+
+
+def _path_of(node: ast.expr) -> ast.expr:
+    """p for p.split(sep), p.parts, Path(p) and Path(p).parts: the same path's pieces."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "split":
+        return node.func.value
+    if isinstance(node, ast.Attribute) and node.attr == "parts":
+        node = node.value
+    if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+        func = node.func
+        tail = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if tail in PATH_TYPES:
+            return node.args[0]
+    return node
+
+
+def _ruled_out(env: Env, name: str, mark: str) -> Env:
+    """The environment where a test showing ``mark``'s shape failed for ``name``."""
+    if name not in env:
+        return env
+    other = RELATIVE if mark == NO_PARENT else NO_PARENT
+    out = dict(env)
+    taint = clear(env[name], PATH_KINDS, requires=other)  # the other test failed earlier
+    taint = clear(taint, frozenset(), marks=frozenset({mark}))
+    if taint:
+        out[name] = taint
+    else:
+        del out[name]
+    return out
