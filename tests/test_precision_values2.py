@@ -1,0 +1,148 @@
+"""Classes of false or deliberate findings about values (secrets, logged values, settings,
+loaders, shelves, bind addresses, random keys), each with a pair: the case the code
+settles (not reported, or lower) and the case it does not (still reported at its
+severity). The snippets are written for these tests."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import findings, review_json
+
+
+def review(capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, code: str) -> dict[str, Any]:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(code))
+    _code, data = review_json(capsys, "--no-cache", str(path))
+    return data
+
+
+def severities(data: dict[str, Any], rule_id: str) -> list[tuple[int, str]]:
+    return sorted((f["line"], f["severity"]) for f in findings(data, rule_id))
+
+
+def package(tmp_path: Path, *parts: str) -> None:
+    """Make tmp_path/parts... a package, so the module in it is production code."""
+    folder = tmp_path
+    for part in parts:
+        folder = folder / part
+        folder.mkdir(exist_ok=True)
+        (folder / "__init__.py").write_text("")
+
+
+# SCR351: a test reads the claims of a token the code under test issued ---------------
+
+CLAIMS_CHECK = """
+    import jwt
+
+
+    def {name}(client):
+        response = client.post("/token", data={{"user": "ann"}})
+        claims = jwt.decode(response.json()["access"], options={{"verify_signature": False}})
+        assert claims["sub"] == "ann"
+"""
+
+
+def test_a_test_reading_issued_claims_without_the_key_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "tests/test_tokens.py", CLAIMS_CHECK.format(name="test_token_names_user"))
+    assert severities(data, "SCR351") == [(7, "low")]
+
+
+def test_unverified_claims_in_a_package_module_stay_high(capsys, tmp_path) -> None:
+    package(tmp_path, "svc")
+    data = review(capsys, tmp_path, "svc/claims.py", CLAIMS_CHECK.format(name="user_of"))
+    assert severities(data, "SCR351") == [(7, "high")]
+
+
+# SCR203: ruamel.yaml's YAML(typ=...).load is not PyYAML's yaml.load ----------------
+
+RUAMEL_READER = """
+    from ruamel.yaml import YAML
+
+
+    def read_api(path):
+        yaml = YAML(typ="safe")
+        with open(path) as f:
+            return yaml.load(f)
+
+
+    def read_tree(path):
+        yaml = YAML()
+        with open(path) as f:
+            return yaml.load(f)
+
+
+    def read_objects(path):
+        yaml = YAML(typ="unsafe")
+        with open(path) as f:
+            return yaml.load(f)
+"""
+
+PYYAML_READER = """
+    import yaml
+
+
+    def read_settings(path):
+        with open(path) as f:
+            return yaml.load(f)
+"""
+
+
+def test_ruamel_safe_and_round_trip_loads_are_not_reported(capsys, tmp_path) -> None:
+    package(tmp_path, "svc")
+    data = review(capsys, tmp_path, "svc/api_spec.py", RUAMEL_READER)
+    assert severities(data, "SCR203") == [(20, "high")]  # only typ="unsafe"
+
+
+def test_pyyaml_load_without_a_loader_stays_high(capsys, tmp_path) -> None:
+    package(tmp_path, "svc")
+    data = review(capsys, tmp_path, "svc/settings_io.py", PYYAML_READER)
+    assert severities(data, "SCR203") == [(7, "high")]
+
+
+# SCR201: a shelf the class writes itself is its own state file ----------------------
+
+OWN_SHELF = """
+    import shelve
+
+
+    class Tally:
+        def __init__(self, path):
+            self.path = path
+            self.counts = {}
+
+        def restore(self):
+            with shelve.open(self.path) as shelf:
+                self.counts = dict(shelf.get("counts", {}))
+
+        def persist(self):
+            with shelve.open(self.path + ".new", flag="n") as shelf:
+                shelf["counts"] = self.counts
+"""
+
+FOREIGN_SHELF = """
+    import shelve
+
+
+    class Reader:
+        def restore(self, path):
+            with shelve.open(path) as shelf:
+                return dict(shelf)
+"""
+
+
+def test_a_shelf_the_class_stores_into_is_low_and_a_new_shelf_is_info(capsys, tmp_path) -> None:
+    package(tmp_path, "svc")
+    data = review(capsys, tmp_path, "svc/tally.py", OWN_SHELF)
+    assert severities(data, "SCR201") == [(11, "low"), (15, "info")]
+
+
+def test_a_shelf_only_read_stays_medium(capsys, tmp_path) -> None:
+    package(tmp_path, "svc")
+    data = review(capsys, tmp_path, "svc/reader.py", FOREIGN_SHELF)
+    assert severities(data, "SCR201") == [(7, "medium")]
