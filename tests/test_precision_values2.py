@@ -146,3 +146,30 @@ def test_a_shelf_only_read_stays_medium(capsys, tmp_path) -> None:
     package(tmp_path, "svc")
     data = review(capsys, tmp_path, "svc/reader.py", FOREIGN_SHELF)
     assert severities(data, "SCR201") == [(7, "medium")]
+
+
+# SCR405, SCR454: the development layer of a split settings package -----------------
+
+SETTINGS_LAYER = """
+    from .common import *
+
+    DEBUG = True
+
+    ALLOWED_HOSTS = ["*"]
+
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+"""
+
+
+def test_debug_and_any_host_in_the_development_layer_are_low(capsys, tmp_path) -> None:
+    package(tmp_path, "site", "settings")
+    data = review(capsys, tmp_path, "site/settings/dev.py", SETTINGS_LAYER)
+    assert severities(data, "SCR405") == [(4, "low")]
+    assert severities(data, "SCR454") == [(6, "low")]
+
+
+def test_the_same_values_in_the_production_layer_stay_medium(capsys, tmp_path) -> None:
+    package(tmp_path, "site", "settings")
+    data = review(capsys, tmp_path, "site/settings/production.py", SETTINGS_LAYER)
+    assert severities(data, "SCR405") == [(4, "medium")]
+    assert severities(data, "SCR454") == [(6, "medium")]
