@@ -173,3 +173,85 @@ def test_the_same_values_in_the_production_layer_stay_medium(capsys, tmp_path) -
     data = review(capsys, tmp_path, "site/settings/production.py", SETTINGS_LAYER)
     assert severities(data, "SCR405") == [(4, "medium")]
     assert severities(data, "SCR454") == [(6, "medium")]
+
+
+# SCR401: labels, words, markers and table entries under secret-looking names ------------
+
+SECRET_LABELS = """
+    import os
+
+
+    def load_signing_key(configured, path):
+        key = configured
+        secret_origin = "settings"
+        if not key and os.environ.get("SIGNING_KEY"):
+            secret_origin = "environment"
+            key = os.environ["SIGNING_KEY"]
+        if not key:
+            secret_origin = "disk"
+            key = open(path).read()
+        return key, secret_origin
+
+
+    def fallback_key():
+        secret_value = "Qx7-fallback-2291"
+        return secret_value
+"""
+
+
+def test_plain_words_one_function_assigns_as_labels_are_not_secrets(capsys, tmp_path) -> None:
+    package(tmp_path, "svc")
+    data = review(capsys, tmp_path, "svc/keys.py", SECRET_LABELS)
+    assert severities(data, "SCR401") == [(18, "medium")]  # only the real fallback key
+
+
+TOKEN_WORDS = """
+    def sample_spans():
+        return [{"token": "The", "tag": None}, {"token": "river", "tag": "noun"}]
+
+
+    def claims(now):
+        return {"iat": now, "token_use": "refresh"}
+
+
+    SPACE_TOKEN = "!SPACE!"
+
+    SERVICE_TOKEN = "x9Kq2LmZ81vT"
+
+    SERVICE_PASSWORD = "opensesame"
+"""
+
+
+def test_words_and_markers_under_token_names_are_not_secrets(capsys, tmp_path) -> None:
+    package(tmp_path, "svc")
+    data = review(capsys, tmp_path, "svc/spans.py", TOKEN_WORDS)
+    # The random-looking token and the plain-word password are still reported.
+    assert severities(data, "SCR401") == [(12, "medium"), (14, "medium")]
+
+
+RATE_TABLE = """
+    def rate_limits():
+        return {
+            "reset_password": "6/h/ip,2/h/key",
+            "change_password": "4/m/user",
+            "signup": "15/m/ip",
+            "search": "120/m/user",
+        }
+
+
+    def accounts():
+        return {
+            "owner": "ops-team",
+            "region": "eu-west",
+            "password": "blue-lagoon",
+        }
+"""
+
+
+def test_a_value_shaped_like_its_non_secret_siblings_is_a_setting(capsys, tmp_path) -> None:
+    package(tmp_path, "svc")
+    data = review(capsys, tmp_path, "svc/limits.py", RATE_TABLE)
+    # A bare a-a shape (blue-lagoon) is still reported though its siblings share it:
+    # the siblings' shape must be structured, and words joined by a dash are what
+    # passwords look like.
+    assert severities(data, "SCR401") == [(15, "medium")]
