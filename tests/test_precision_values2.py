@@ -255,3 +255,55 @@ def test_a_value_shaped_like_its_non_secret_siblings_is_a_setting(capsys, tmp_pa
     # the siblings' shape must be structured, and words joined by a dash are what
     # passwords look like.
     assert severities(data, "SCR401") == [(15, "medium")]
+
+
+# SCR701: a size of a secret, and a value passed to a method of an object named auth ------
+
+SECRET_SIZE = """
+    import logging
+
+    log = logging.getLogger(__name__)
+    SESSION_SECRET_BYTES = 32
+
+
+    def check_secret(session_secret):
+        if len(session_secret) != SESSION_SECRET_BYTES:
+            log.warning("secret is %i bytes, expected %i", len(session_secret), SESSION_SECRET_BYTES)
+
+
+    def show_secret(session_secret):
+        log.debug("secret in use: %s", session_secret)
+"""
+
+
+def test_a_number_constant_named_for_a_secret_is_not_logged_secret(capsys, tmp_path) -> None:
+    package(tmp_path, "svc")
+    data = review(capsys, tmp_path, "svc/secret_check.py", SECRET_SIZE)
+    assert severities(data, "SCR701") == [(14, "medium")]
+
+
+STATE_LOG = """
+    import logging
+
+    log = logging.getLogger(__name__)
+
+
+    def finish(handler, expected_state):
+        cookie_state = handler.get_signed_cookie("login-state")
+        if cookie_state != expected_state:
+            log.warning("state %r does not match %r", expected_state, cookie_state)
+        return handler.site_auth.next_url(cookie_state)
+
+
+    def present(handler, session_cookie):
+        log.info("presenting %s", session_cookie)
+        return handler.site_auth.login(session_cookie)
+"""
+
+
+def test_a_method_of_an_auth_named_object_is_not_evidence_of_a_secret(capsys, tmp_path) -> None:
+    package(tmp_path, "svc")
+    data = review(capsys, tmp_path, "svc/state.py", STATE_LOG)
+    # next_url() says nothing about the value: low on the name only; login() is an
+    # authentication use, so the cookie logged before it stays medium.
+    assert severities(data, "SCR701") == [(10, "low"), (15, "medium")]

@@ -170,10 +170,19 @@ def _names_credential(key: str) -> bool:
 
 
 def _auth_api(call: ast.Call, src: SourceFile) -> str | None:
-    """The callee as written, when it authenticates, signs, encrypts or makes a secret."""
+    """The callee as written, when it authenticates, signs, encrypts or makes a secret.
+    A module function is judged by its whole dotted name (hmac.new, jwt.decode); a method
+    of an object of the program by its own name only (signer.sign, client.login): the
+    object's name says what it is, not what this method does (hub_auth.get_next_url reads
+    a URL)."""
     callee = ast.unparse(call.func)
     qualified = src.qualname(call.func) or callee
-    words = {part for piece in qualified.split(".") for part in name_parts(piece)}
+    root: ast.AST = call.func
+    while isinstance(root, ast.Attribute | ast.Call):
+        root = root.value if isinstance(root, ast.Attribute) else root.func
+    imported = isinstance(root, ast.Name) and root.id in src.names
+    pieces = qualified.split(".") if imported or not isinstance(call.func, ast.Attribute) else [call.func.attr]
+    words = {part for piece in pieces for part in name_parts(piece)}
     return callee if words & AUTH_API_WORDS or qualified.startswith(SECRET_MAKERS) else None
 
 
