@@ -307,3 +307,53 @@ def test_a_method_of_an_auth_named_object_is_not_evidence_of_a_secret(capsys, tm
     # next_url() says nothing about the value: low on the name only; login() is an
     # authentication use, so the cookie logged before it stays medium.
     assert severities(data, "SCR701") == [(10, "low"), (15, "medium")]
+
+
+# SCR403: defaults, fallbacks, probes and fields that are not hard-wired binds ----------
+
+BIND_CHOICES = """
+    import socket
+
+
+    def free_port():
+        probe = socket.socket()
+        probe.bind(("", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        return port
+
+
+    def announce(sock, name, reply_addr="0.0.0.0"):
+        sock.sendto(name.encode() + socket.inet_aton(reply_addr), ("255.255.255.255", 137))
+
+
+    def serve(handler, listen_address="0.0.0.0", port=8025):
+        server = socket.create_server((listen_address, port))
+        return server
+
+
+    class Relay:
+        def __init__(self, bind_address=None):
+            self.bind_address = bind_address
+            if self.bind_address is None:
+                self.bind_address = "0.0.0.0"
+
+
+    class Query:
+        group_addr = "::"
+
+
+    def serve_always(port):
+        server = socket.create_server(("0.0.0.0", port))
+        server.listen()
+        return server
+"""
+
+
+def test_only_hard_wired_binds_stay_medium(capsys, tmp_path) -> None:
+    package(tmp_path, "svc")
+    data = review(capsys, tmp_path, "svc/listen.py", BIND_CHOICES)
+    # free_port (7), announce's packet field (13) and the class field (30) are not
+    # reported; serve's default (17) and Relay's fallback (26) are low; serve_always (34)
+    # stays medium.
+    assert severities(data, "SCR403") == [(17, "low"), (26, "low"), (34, "medium")]
