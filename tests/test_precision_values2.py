@@ -357,3 +357,44 @@ def test_only_hard_wired_binds_stay_medium(capsys, tmp_path) -> None:
     # reported; serve's default (17) and Relay's fallback (26) are low; serve_always (34)
     # stays medium.
     assert severities(data, "SCR403") == [(17, "low"), (26, "low"), (34, "medium")]
+
+
+# SCR302: a random value stored under the bare name key ----------------------------------
+
+RANDOM_KEYS = """
+    import hmac
+    import random
+    import string
+
+    LETTERS = string.ascii_lowercase + string.digits
+
+
+    def random_map(size):
+        table = {}
+        for _ in range(size):
+            key = "".join(random.choice(LETTERS) for _ in range(6))
+            table[key] = size
+        return table
+
+
+    class Block:
+        def __init__(self, key=None):
+            self.key = key if key is not None else "".join(random.choice(LETTERS) for _ in range(5))
+
+        def as_dict(self):
+            return {"key": self.key, "text": ""}
+
+
+    def sign(message):
+        key = "".join(random.choice(LETTERS) for _ in range(32))
+        return hmac.new(key.encode(), message, "sha256").hexdigest()
+"""
+
+
+def test_a_bare_key_is_judged_by_where_it_goes(capsys, tmp_path) -> None:
+    package(tmp_path, "svc")
+    data = review(capsys, tmp_path, "svc/keys.py", RANDOM_KEYS)
+    # The mapping key (12) is only the SCR305 note; the block identifier (19) is low;
+    # the key hmac signs with (26) stays medium.
+    assert severities(data, "SCR302") == [(19, "low"), (26, "medium")]
+    assert (12, "info") in severities(data, "SCR305")
