@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, argument, exactly, is_true, keyword, note, string_value
+from scrutiny.rules.base import Rule, Walk, argument, exactly, is_true, keyword, name_parts, note, string_value
 from scrutiny.rules.resolve import module_value
 from scrutiny.source import SourceFile
 
@@ -59,6 +59,26 @@ def _is_django_settings(src: SourceFile) -> bool:
     )
 
 
+# Module names of the development layer of a split settings package (settings/dev.py).
+DEVELOPMENT_WORDS = frozenset({"dev", "development", "devel"})
+
+
+def development_settings(src: SourceFile) -> str:
+    """Why the module is the development layer of a split settings package, or '': its
+    name says development (dev.py, settings_dev.py) and it takes the shared settings from
+    a sibling module with a relative star import (from .base import *), to change them for
+    a developer's machine. A production layer beside it sets its own values."""
+    path = PurePosixPath(src.path.replace("\\", "/"))
+    if not set(name_parts(path.stem)) & DEVELOPMENT_WORDS:
+        return ""
+    for node in src.tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level and any(alias.name == "*" for alias in node.names):
+            base = "." * node.level + (node.module or "")
+            return (f"{path.name} is the development layer of a split settings package: it takes the shared "
+                    f"settings with from {base} import * and changes them for a developer's machine")  # fmt: skip
+    return ""
+
+
 class DebugEnabled(Rule):
     """Web framework debug mode switched on in code
 
@@ -76,6 +96,10 @@ class DebugEnabled(Rule):
     Fix: take debug mode from the environment and keep it off by default:
     app.run(debug=os.environ.get("FLASK_DEBUG") == "1"); in Django,
     DEBUG = os.environ.get("DJANGO_DEBUG") == "1".
+    DEBUG = True in the development layer of a split settings package (a module named
+    dev, development or devel that takes the shared settings with a relative star import,
+    from .base import *) is low: that module is for a developer's machine, and the
+    production layer beside it is reported if it turns debug on.
     """
 
     id = "SCR405"
@@ -124,6 +148,10 @@ class DebugEnabled(Rule):
                 and node in src.tree.body
                 and _is_django_settings(src)
             ):
+                if layer := development_settings(src):
+                    yield self.finding(node, f"Django settings set DEBUG = True; {layer}", src,
+                                       scope=walk.scope_name, severity=Severity.LOW, confidence=Confidence.HIGH)
+                    continue
                 yield self.finding(node, "Django settings set DEBUG = True", src, scope=walk.scope_name,
                                    severity=Severity.MEDIUM, confidence=Confidence.HIGH)  # fmt: skip
 

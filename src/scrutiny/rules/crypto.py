@@ -7,8 +7,18 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Walk, argument, keyword, name_parts, string_value, target_name
+from scrutiny.rules.base import (
+    CallRule,
+    Walk,
+    argument,
+    keyword,
+    name_parts,
+    string_value,
+    target_name,
+    walk_function,
+)
 from scrutiny.rules.digest_uses import Grade, read_hash
+from scrutiny.rules.secret_values import auth_api
 
 # Constructor name -> algorithm, for hash objects that are broken for security use.
 WEAK_HASH_CALLS = {
@@ -167,6 +177,50 @@ def _reshapes(call: ast.Call) -> bool:
     return isinstance(func, ast.Name) and func.id in RESHAPING_FUNCTIONS
 
 
+BARE_KEY = (["key"], ["keys"])
+
+
+def _bare_key(call: ast.Call, walk: Walk) -> ast.expr | None:
+    """The target of the assignment that stores ``call``'s value, when its name is the bare
+    word key (key, self.key): a word that names a mapping key or an identifier as often
+    as a secret one."""
+    node: ast.AST | None = walk.parent(call)
+    while node is not None and not isinstance(node, ast.stmt):
+        node = walk.parent(node)
+    if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+        return None
+    target = node.targets[0]
+    if isinstance(target, ast.Name | ast.Attribute) and name_parts(target_name(target) or "") in BARE_KEY:
+        return target
+    return None
+
+
+def _key_uses(target: ast.expr, walk: Walk) -> tuple[bool, bool]:
+    """(used as a mapping key, passed to a signing, encryption or authentication call) for
+    the value stored in ``target``, within its function (a local) or its class (self.key)."""
+    if isinstance(target, ast.Attribute):
+        scope: ast.AST | None = next((s for s in reversed(walk.scope) if isinstance(s, ast.ClassDef)), None)
+        nodes = list(ast.walk(scope)) if scope is not None else []
+        text = ast.unparse(target)
+    else:
+        nodes = list(walk_function(walk.function)) if walk.function is not None else list(ast.walk(walk.src.tree))
+        text = ast.unparse(target)
+
+    def refers(node: ast.AST | None) -> bool:
+        return node is not None and any(ast.unparse(sub) == text for sub in ast.walk(node)
+                                        if isinstance(sub, ast.Name | ast.Attribute))  # fmt: skip
+
+    indexed = any(isinstance(n, ast.Subscript) and refers(n.slice) for n in nodes) or any(
+        isinstance(n, ast.Dict) and any(refers(k) for k in n.keys) for n in nodes
+    )
+    secret_use = any(
+        isinstance(n, ast.Call) and auth_api(n, walk.src) is not None
+        and any(refers(a) for a in [*n.args, *(k.value for k in n.keywords)])
+        for n in nodes
+    )  # fmt: skip
+    return indexed and not secret_use, secret_use
+
+
 class InsecureRandomSecret(CallRule):
     """Secret made with the random module
 
@@ -181,6 +235,10 @@ class InsecureRandomSecret(CallRule):
         token = "".join(random.choice(ALPHABET) for _ in range(32))
     Fix: use the secrets module: secrets.token_urlsafe(32), secrets.token_hex(16),
     secrets.choice(ALPHABET) or secrets.randbelow(n).
+    A value stored under the bare name key (key, self.key) is judged by where it goes: used
+    as a mapping key (data[key] = ..., {key: ...}) in its function or class, it is left to
+    the SCR305 note; passed to a signing, encryption or authentication call there, it is
+    reported; otherwise (an identifier written into data) it is low.
     """
 
     id = "SCR302"
@@ -196,6 +254,13 @@ class InsecureRandomSecret(CallRule):
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         where = self._secret_destination(call, walk)
         if where:
+            key = _bare_key(call, walk)
+            if key is not None and not _key_uses(key, walk)[1]:
+                yield self.finding(call, f"{name}() is not cryptographically secure, and its result becomes {where}; "
+                                   "but a bare key names no secret, and no signing, encryption or authentication "
+                                   "use of it is seen in its scope", walk.src, scope=walk.scope_name,
+                                   severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
+                return
             yield self.finding(
                 call,
                 f"{name}() is not cryptographically secure, but its result becomes {where}",
@@ -211,6 +276,9 @@ class InsecureRandomSecret(CallRule):
             if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 names = [n for target in targets for n in _target_names(target) if _is_secret_name(n)]
+                key = _bare_key(call, walk)
+                if key is not None and _key_uses(key, walk)[0]:
+                    return ""  # a mapping key: it indexes a dict, it is not a secret
                 return f"'{names[0]}'" if names else ""
             if isinstance(node, ast.Return):
                 function = walk.function

@@ -12,6 +12,8 @@ from scrutiny.rules.base import (
     argument,
     is_constant_string,
     is_self_attr,
+    keyword,
+    string_value,
     values_bound,
     walk_function,
 )
@@ -52,7 +54,10 @@ class PickleLoad(CallRule):
     back from it never come from outside: that round trip is an info note. A class (or an
     enclosing function) that also writes what it reads with pickle.dump/dumps keeps its
     own store (a cache, a queue, a state file, a worker's reply): the load is low, and the finding says
-    that whoever can write that store runs code in the process.
+    that whoever can write that store runs code in the process. The same holds for a shelf
+    the class or function also opens to store items into (state[key] = value): it reads back its
+    own state file. shelve.open(path, flag="n") creates a new, empty shelf and unpickles
+    nothing it did not store: an info note.
     """
 
     id = "SCR201"
@@ -86,6 +91,11 @@ class PickleLoad(CallRule):
             )
             return
         what = "opens a pickle-backed shelf" if name.startswith("shelve.") else "deserializes pickle data"
+        if name == "shelve.open" and string_value(argument(call, "flag", 1)) == "n":
+            yield self.finding(call, "shelve.open(flag='n') creates a new, empty shelf: nothing is unpickled but "
+                               "what this code stores in it", walk.src, scope=walk.scope_name,
+                               severity=Severity.INFO)  # fmt: skip
+            return
         if writes := pickle_writes(walk):
             writer, dump = writes
             yield self.finding(
@@ -105,6 +115,22 @@ class PickleLoad(CallRule):
         )
 
 
+def _receiver_object(call: ast.Call, walk: Walk) -> ast.expr | None:
+    """What the receiver of ``yaml.load(...)`` is bound to when it is a variable of the file
+    (yaml = YAML(typ="safe")), not the imported yaml module; None when it is the module."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+        return None
+    root = func.value
+    imported = walk.src.names.get(root.id)
+    function = walk.function
+    local = values_bound(root.id, walk_function(function)) if function is not None else []
+    if imported is not None and not local:
+        return None
+    found = local or values_bound(root.id, walk.src.tree.body)
+    return found[-1] if found else None
+
+
 PICKLE_WRITERS = frozenset(f"{module}.{function}" for module in PICKLE_MODULES for function in ("dump", "dumps"))
 
 
@@ -115,10 +141,35 @@ def pickle_writes(walk: Walk) -> tuple[str, ast.Call] | None:
     for owner in reversed(walk.scope):
         if not isinstance(owner, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             continue
+        kind = "class" if isinstance(owner, ast.ClassDef) else "function"
         for node in ast.walk(owner):
             if isinstance(node, ast.Call) and walk.src.qualname(node.func) in PICKLE_WRITERS:
-                kind = "class" if isinstance(owner, ast.ClassDef) else "function"
                 return f"{kind} {owner.name}", node
+        if (shelf := _shelf_written(owner, walk.src)) is not None:
+            return f"{kind} {owner.name}", shelf
+    return None
+
+
+def _shelf_written(owner: ast.AST, src: SourceFile) -> ast.Call | None:
+    """A shelve.open in ``owner`` whose shelf it stores items into (with shelve.open(p) as s:
+    s[k] = v, or s = shelve.open(p); s[k] = v): the values are pickled by this code."""
+    opened: dict[str, list[ast.Call]] = {}
+    for node in ast.walk(owner):
+        if isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name):
+            bound, value = node.optional_vars.id, node.context_expr
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            bound, value = node.targets[0].id, node.value
+        else:
+            continue
+        if isinstance(value, ast.Call) and src.qualname(value.func) == "shelve.open":
+            opened.setdefault(bound, []).append(value)
+    for node in ast.walk(owner):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                    before = [c for c in opened.get(target.value.id, ()) if c.lineno <= node.lineno]
+                    if before:
+                        return max(before, key=lambda c: c.lineno)  # the shelf open where it stores
     return None
 
 
@@ -261,6 +312,10 @@ class YamlUnsafeLoad(CallRule):
         config = yaml.load(request.data, Loader=yaml.Loader)
     Fix: config = yaml.safe_load(request.data), or yaml.load(data, Loader=yaml.SafeLoader)
     (yaml.CSafeLoader for speed).
+    A yaml.load whose receiver is a variable of the file rather than the imported PyYAML
+    module is that object's method: ruamel.yaml's YAML(typ=...).load builds Python objects
+    only with typ="unsafe" (reported, high); its round-trip, safe and base loaders (the
+    default is round-trip) are not reported, nor is the load method of any other object.
     """
 
     id = "SCR203"
@@ -274,6 +329,15 @@ class YamlUnsafeLoad(CallRule):
     ruff = ("S506",)
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        made = _receiver_object(call, walk)
+        if made is not None:
+            typ = string_value(keyword(made, "typ")) if isinstance(made, ast.Call) else None
+            maker = walk.src.qualname(made.func) if isinstance(made, ast.Call) else None
+            if (maker or "").startswith("ruamel.yaml") and typ == "unsafe":
+                yield self.finding(call, f"{ast.unparse(call.func)} parses YAML with ruamel.yaml's unsafe loader "
+                                   f"(YAML(typ='unsafe') at line {made.lineno}), which can build Python objects",
+                                   walk.src, scope=walk.scope_name)  # fmt: skip
+            return  # ruamel's rt/safe/base loaders, or another object's load method: not PyYAML's
         if name in YAML_ALWAYS_UNSAFE:
             loader_name = YAML_ALWAYS_UNSAFE[name]
             severity = Severity.MEDIUM if loader_name == "FullLoader" else Severity.HIGH

@@ -99,6 +99,8 @@ class OptionWords(NamedTuple):
 
     compared: dict[str, frozenset[str]]  # name -> the words it is compared with (==, !=, in)
     listed: frozenset[str]  # words written together in a literal list, tuple or set (choices)
+    # (function or None, name) -> the plain words assigned to the name there
+    assigned: dict[tuple[ast.AST | None, str], frozenset[str]]
 
 
 _option_cache: list[tuple[ast.Module, OptionWords]] = []
@@ -131,20 +133,90 @@ def _option_words(src: SourceFile) -> OptionWords:
         words = [string_value(element) or "" for element in node.elts]
         if len(words) >= 2 and all(OPTION_WORD.match(w) for w in words):
             listed.update(words)
-    found = OptionWords({k: frozenset(v) for k, v in compared.items()}, frozenset(listed))
+    assigned: dict[tuple[ast.AST | None, str], set[str]] = {}
+    for node in src.index.by_type.get(ast.Assign, ()):
+        assert isinstance(node, ast.Assign)
+        word = string_value(node.value)
+        if word and OPTION_WORD.match(word):
+            function = src.index.function_of.get(node)
+            for target in node.targets:
+                if name := target_name(target):
+                    assigned.setdefault((function, name), set()).add(word)
+    found = OptionWords({k: frozenset(v) for k, v in compared.items()}, frozenset(listed),
+                        {k: frozenset(v) for k, v in assigned.items()})  # fmt: skip
     _option_cache[:] = [(src.tree, found)]
     return found
 
 
-def option_word(name: str, text: str, src: SourceFile) -> bool:
+def option_word(name: str, text: str, src: SourceFile, node: ast.AST | None = None) -> bool:
     """Whether ``text``, stored under or compared with ``name``, is a mode word rather than
     a secret: a plain lowercase word that the file compares the same name with alongside
     other words (mode == "always" ... mode != "on_create"), or lists among the choices of a
-    literal list, tuple or set."""
+    literal list, tuple or set, or (for an assignment ``node``) one of two or more plain
+    words the same function assigns to the name (source = "env" ... source = "file"): a
+    label of which case holds, as one variable holds one secret."""
     if not OPTION_WORD.match(text):
         return False
     words = _option_words(src)
-    return len(words.compared.get(name, ())) >= 2 or text in words.listed
+    if len(words.compared.get(name, ())) >= 2 or text in words.listed:
+        return True
+    if isinstance(node, ast.Assign):
+        return len(words.assigned.get((src.index.function_of.get(node), name), ())) >= 2
+    return False
+
+
+# A word as people write it (access, The, NONE): not the random mix of a token.
+WORD_SHAPE = re.compile(r"^(?:[a-z]+|[A-Z][a-z]*|[A-Z]+)$")
+TOKEN_WORDS = frozenset({"token", "tokens"})
+
+
+def _word_under_token_name(name: str, value: str) -> bool:
+    """A plain word held by a name whose only secret word is token: a lexer or text token
+    ("The", "access"), a claim's label, not a credential. A token credential is a random
+    string (letters mixed with digits or symbols), and the other secret words (password,
+    secret, api_key) keep plain words, which are what weak passwords are."""
+    parts = name_parts(name)
+    secret_parts = {part for part in parts if part in SECRET_WORDS}
+    if not secret_parts or not secret_parts <= TOKEN_WORDS or any(p in SECRET_PAIRS for p in pairwise(parts)):
+        return False
+    return len(value) <= 16 and bool(WORD_SHAPE.match(value))
+
+
+def _restates_name(name: str, value: str) -> bool:
+    """A value made only of words of its own name and set off by delimiters at both ends
+    (SPACE_TOKEN = "!SPACE!", token = "__TOKEN__"): a marker or sentinel that names itself,
+    not a credential. ADMIN_PASSWORD = "admin" has no delimiters and is still a password."""
+    if value[0].isalnum() or value[-1].isalnum():
+        return False
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", value) if w]
+    return bool(words) and {w.lower() for w in words} <= set(name_parts(name))
+
+
+def _shape(value: str) -> str:
+    """The value with letter runs as a and digit runs as 9, a list (comma or semicolon
+    separated) as the set of its items' shapes: 5/m/user and 20/m/ip,5/m/key are 9/a/a."""
+    items = {re.sub(r"[0-9]+", "9", re.sub(r"[A-Za-z]+", "a", item)) for item in re.split(r"[,;]", value)}
+    return ",".join(sorted(items))
+
+
+def _shaped_like_siblings(node: ast.Dict, value: ast.expr, text: str) -> int:
+    """How many entries of the same dict literal under keys that are not secret-named hold
+    a value of the same structured shape as ``text`` (rate specs such as "5/m/user" under
+    keys change_password, signup, login): the value is one setting of the kind the dict
+    maps to, not a credential. Only structured shapes count, each item three or more
+    fields of digits and letters (9/a/a): words, words joined by a dash and runs of letters
+    and digits are what passwords look like."""
+    shape = _shape(text)
+    if not all("9" in item and "a" in item and len(re.findall(r"[a9]", item)) >= 3 for item in shape.split(",")):
+        return 0
+    count = 0
+    for key, other in zip(node.keys, node.values, strict=True):
+        key_text = string_value(key)
+        other_text = string_value(other)
+        if other is value or key_text is None or other_text is None or _secret_kind(key_text):
+            continue
+        count += _shape(other_text) == shape
+    return count
 
 
 # Keyword arguments that are a password or the user name logged in with it, whatever the callee.
@@ -182,7 +254,15 @@ class HardcodedPassword(Rule):
     constant names and placeholders are not reported, nor are mode words: a plain
     lowercase word the file also lists among literal choices, or compares the same name
     with alongside other words (update_password == "always" where "on_create" is the
-    other choice). Also a module constant, whatever
+    other choice), or assigns to the same name in the same function alongside another
+    plain word (origin = "env" ... origin = "file": a label of which case holds). Not
+    reported either: a plain word (access, The) under a name whose only secret word is
+    token (a text token or a claim's label; token credentials are random strings), a
+    value made only of its name's own words and set off by delimiters (a marker such as
+    MARK_TOKEN = "!MARK!"),
+    and a dict value whose structured shape (5/m/user: three or more fields of digits and
+    letters) two or more entries under keys that are not secret-named share (a table of rate
+    limits whose keys include change_password). Also a module constant, whatever
     its name, that a call receives as password= (and, at low severity, the constant
     passed with it as user= or username=). A parameter default is low when another
     parameter's default addresses this machine (localhost, 127.0.0.1, [::1]): the stock
@@ -218,7 +298,11 @@ class HardcodedPassword(Rule):
             if text is None:
                 continue
             kind = _secret_kind(name)
-            if not kind or not _looks_like_credential(text, name) or option_word(name, text, walk.src):
+            if not kind or not _looks_like_credential(text, name) or option_word(name, text, walk.src, node):
+                continue
+            if _word_under_token_name(name, text) or _restates_name(name, text):
+                continue
+            if isinstance(node, ast.Dict) and _shaped_like_siblings(node, value, text) >= 2:
                 continue
             what = "password" if kind == "password" else "secret"
             local = loopback_default(node) if isinstance(node, ast.arguments) else None

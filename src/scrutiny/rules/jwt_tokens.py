@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Walk, is_false, keyword, string_value
+from scrutiny.rules.base import DEFAULT_CONTEXT, CallRule, ContextPolicy, Walk, is_false, keyword, string_value
 from scrutiny.source import SourceFile
 
 PYJWT_DECODE = ("jwt.decode", "jwt.decode_complete", "jwt.api_jwt.decode", "jwt.api_jws.decode")
@@ -60,6 +61,9 @@ class JwtSignatureNotVerified(CallRule):
     Fix: verify with the issuer's key and a fixed algorithm list:
     jwt.decode(token, key, algorithms=["RS256"], audience=...); read unverified claims
     only to pick the key, then decode again with verification before trusting them.
+    In test code the finding is low: a test that decodes a token without its key reads
+    the claims of a token the code under test issued, to assert on them; nothing is
+    authorized by what it reads.
     """
 
     id = "SCR351"
@@ -69,6 +73,13 @@ class JwtSignatureNotVerified(CallRule):
     severity = Severity.HIGH
     confidence = Confidence.HIGH
     calls = PYJWT_DECODE + JOSE_DECODE + JOSE_UNVERIFIED
+    context = {
+        **DEFAULT_CONTEXT,
+        FileKind.TEST: ContextPolicy(
+            Severity.LOW, "in test code, which reads the claims of tokens the code under test issued to assert on "
+            "them; no access is granted on what it reads"
+        ),
+    }
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         src, scope = walk.src, walk.scope_name

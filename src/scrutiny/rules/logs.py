@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import Rule, Walk, call_tail, exactly, string_value, walk_function
+from scrutiny.rules.resolve import module_value
 from scrutiny.rules.secret_values import is_secret_name, secret_evidence, secret_name_strength
 from scrutiny.source import SourceFile
 
@@ -207,6 +208,15 @@ def _fix_with_helper(src: SourceFile) -> str | None:
     return f"log a masked form with {helper}, which this module already uses, or leave it out" if helper else None
 
 
+def _number_constant(node: ast.AST, walk: Walk) -> bool:
+    """A name the file binds once to a number (SECRET_BYTES = 32): a size or a count of a
+    secret, not the secret."""
+    if not isinstance(node, ast.Name):
+        return False
+    value, constant = module_value(node, walk.src, walk.function)
+    return bool(constant) and isinstance(value, ast.Constant) and type(value.value) in (int, float)
+
+
 class SecretInLog(Rule):
     """Secret written to a log
 
@@ -228,6 +238,9 @@ class SecretInLog(Rule):
     a parameter of an authentication function, or is passed to an authentication,
     signing or encryption API (or as password=/auth=, or in an Authorization header)
     anywhere in the file; with the name as the only evidence, low severity and confidence.
+    A name the file binds once to a number (SECRET_BYTES = 32, a size) is not a secret,
+    and a method of the program's own objects is an authentication use by its own name
+    (login, sign, encrypt), not by its receiver's (auth.next_url() is not one).
     Fix: leave the secret out, or log a masked form (oslo_utils.strutils.mask_password,
     a fingerprint, or the last four characters); the finding names the masking helper
     the module already uses, when it has one.
@@ -249,7 +262,8 @@ class SecretInLog(Rule):
         if not _is_log_call(node, walk.function, walk.src):
             return
         arguments: list[ast.expr] = [*node.args, *(kw.value for kw in node.keywords if kw.arg != "exc_info")]
-        references = sorted({text: sub for a in arguments for text, sub in secret_reference_nodes(a)}.items())
+        references = sorted({text: sub for a in arguments for text, sub in secret_reference_nodes(a)
+                             if not _number_constant(sub, walk)}.items())  # fmt: skip
         if references:
             secrets = [text for text, _ in references]
             why, by_name_only = weigh_secrets(references, walk.src)

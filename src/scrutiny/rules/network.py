@@ -305,6 +305,74 @@ def _loads_dedicated_ca(walk: Walk, owner: str) -> bool:
     return False
 
 
+PROBE_METHODS = frozenset({"bind", "getsockname", "close", "setsockopt", "settimeout"})
+
+
+def _port_probe(call: ast.Call, function: ast.AST | None) -> bool:
+    """sock.bind(("", 0)) in a function that does nothing else with sock than read the port
+    the system chose and close it: a search for a free port, not a listening socket."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "bind" and isinstance(func.value, ast.Name)):
+        return False
+    address = call.args[0] if call.args else None
+    if not (isinstance(address, ast.Tuple) and len(address.elts) == 2):
+        return False
+    port = address.elts[1]
+    if function is None or not (isinstance(port, ast.Constant) and port.value == 0):
+        return False
+    sock = func.value.id
+    nodes = walk_function(function)
+    parents = {child: parent for parent in nodes for child in ast.iter_child_nodes(parent)}
+    for node in nodes:
+        if isinstance(node, ast.Name) and node.id == sock and isinstance(node.ctx, ast.Load):
+            used = parents.get(node)
+            if not (isinstance(used, ast.Attribute) and used.attr in PROBE_METHODS):
+                return False
+    return True
+
+
+def _passed_to_server(name: str, function: ast.AST) -> bool:
+    """Whether the function hands ``name`` (alone or in an address tuple) to a call that
+    binds or serves, directly or through a local or attribute assigned from it."""
+    carried = {name}
+    for node in walk_function(function):
+        if isinstance(node, ast.Assign) and any(isinstance(n, ast.Name) and n.id in carried
+                                                for n in ast.walk(node.value)):  # fmt: skip
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    carried.add(target.id)
+                elif isinstance(target, ast.Attribute):
+                    return True  # kept on the object: a method that binds may read it later
+    for node in walk_function(function):
+        if isinstance(node, ast.Call) and _is_server_call(node):
+            passed = [*node.args, *(kw.value for kw in node.keywords)]
+            if any(isinstance(n, ast.Name) and n.id in carried for a in passed for n in ast.walk(a)):
+                return True
+    return False
+
+
+def _fallback_for(node: ast.Assign, walk: Walk) -> str:
+    """'<target> is not given' when the assignment sits in ``if <target> is None`` (or
+    ``if not <target>``) for the same target: the address used when the caller or the
+    configuration names none."""
+    written = {ast.unparse(t) for t in node.targets}
+    child: ast.AST = node
+    parent = walk.parent(node)
+    while parent is not None and not isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        if isinstance(parent, ast.If) and child in parent.body:
+            test = parent.test
+            checked = ""
+            if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is):
+                none = test.comparators[0]
+                checked = ast.unparse(test.left) if isinstance(none, ast.Constant) and none.value is None else ""
+            elif isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+                checked = ast.unparse(test.operand)
+            if checked and checked in written:
+                return f"{checked} is not given"
+        child, parent = parent, walk.parent(parent)
+    return ""
+
+
 ALL_INTERFACES = frozenset({"0.0.0.0", "::"})  # noqa: S104  (the values this rule looks for)
 BIND_WORDS = ("host", "bind", "listen", "address", "addr")
 SERVER_CALLS = frozenset(
@@ -335,7 +403,15 @@ class BindAllInterfaces(Rule):
     calls that bind or serve), or used as the host of a socket or server
     address tuple, or as the default= of a setting whose name says it is a host or listen
     address (oslo.config StrOpt/HostAddressOpt, argparse-style options); '' in a
-    bind((host, port)) tuple means the same.
+    bind((host, port)) tuple means the same. A parameter's default is low (the caller
+    chooses the address; a server meant to be reached listens somewhere), and not
+    reported when the function never hands the parameter to a call that binds or serves
+    (an address written into a packet). An assignment made only when the address is not
+    given (inside if addr is None / if not addr for the same target) is low. A class
+    attribute or module constant whose name says only address (addr, not host, bind or
+    listen) is reported when a call of the file that binds or serves uses it. bind(("", 0))
+    on a socket the function only reads the chosen port from and closes is a search for
+    a free port, not reported.
     Why: the service becomes reachable from every network the machine is on, not just
     the one it was meant for, which exposes admin and debug endpoints and unauthenticated
     services.
@@ -363,10 +439,58 @@ class BindAllInterfaces(Rule):
     }
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:
+        if isinstance(node, ast.arguments):
+            yield from self._defaults(node, walk)
+            return
         for value, how in self._bound_values(node, walk.function):
+            if isinstance(node, ast.Call) and _port_probe(node, walk.function):
+                continue  # bound to port 0 to learn a free port, then closed: nothing listens
+            if isinstance(node, ast.Assign | ast.AnnAssign) and not self._reaches_server(node, walk):
+                continue
             address = string_value(value)
             shown = f"'{address}'" if address else "'' (any address)"
+            fallback = _fallback_for(node, walk) if isinstance(node, ast.Assign) else ""
+            if fallback:
+                yield self.finding(value, f"{shown} {how} binds every interface, only when {fallback}", walk.src,
+                                   scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+                continue
             yield self.finding(value, f"{shown} {how} binds every interface", walk.src, scope=walk.scope_name)
+
+    def _defaults(self, node: ast.arguments, walk: Walk) -> Iterator[Finding]:
+        """A parameter default is what the function binds when its caller names no address:
+        low, since a server meant to be reached listens somewhere and the caller chooses where;
+        not reported when the function never hands the parameter to a call that binds or
+        serves (an address written into a packet or a record)."""
+        function = walk.parent(node)
+        for value, how in self._bound_values(node, walk.function):
+            parameter = how.rsplit(" ", 1)[-1]
+            if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                if not _passed_to_server(parameter, function):
+                    continue
+            yield self.finding(value, f"'{string_value(value)}' {how} binds every interface unless the caller "
+                               "passes another address", walk.src, scope=walk.scope_name,
+                               severity=Severity.LOW)  # fmt: skip
+
+    @staticmethod
+    def _reaches_server(node: ast.Assign | ast.AnnAssign, walk: Walk) -> bool:
+        """Whether a class attribute or module constant whose name says only address (not
+        host, bind or listen: mladdr, a packet field's default) reaches a call of the file
+        that binds or serves; other names and assignments in functions are judged as before."""
+        if walk.function is not None:
+            return True
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names = [name for t in targets if (name := target_name(t))]
+        if any(word in name.lower() for name in names for word in ("host", "bind", "listen")):
+            return True
+        for call in walk.src.index.by_type.get(ast.Call, ()):
+            assert isinstance(call, ast.Call)
+            if _is_server_call(call):
+                for sub in (n for a in [*call.args, *(k.value for k in call.keywords)] for n in ast.walk(a)):
+                    if (isinstance(sub, ast.Name) and sub.id in names) or (
+                        isinstance(sub, ast.Attribute) and sub.attr in names
+                    ):
+                        return True
+        return False
 
     @staticmethod
     def _only_shown(target: ast.expr, function: ast.AST | None) -> bool:

@@ -169,11 +169,20 @@ def _names_credential(key: str) -> bool:
     return key.lower() in CREDENTIAL_HEADERS or is_secret_name(key)
 
 
-def _auth_api(call: ast.Call, src: SourceFile) -> str | None:
-    """The callee as written, when it authenticates, signs, encrypts or makes a secret."""
+def auth_api(call: ast.Call, src: SourceFile) -> str | None:
+    """The callee as written, when it authenticates, signs, encrypts or makes a secret.
+    A module function is judged by its whole dotted name (hmac.new, jwt.decode); a method
+    of an object of the program by its own name only (signer.sign, client.login): the
+    object's name says what it is, not what this method does (hub_auth.get_next_url reads
+    a URL)."""
     callee = ast.unparse(call.func)
     qualified = src.qualname(call.func) or callee
-    words = {part for piece in qualified.split(".") for part in name_parts(piece)}
+    root: ast.AST = call.func
+    while isinstance(root, ast.Attribute | ast.Call):
+        root = root.value if isinstance(root, ast.Attribute) else root.func
+    imported = isinstance(root, ast.Name) and root.id in src.names
+    pieces = qualified.split(".") if imported or not isinstance(call.func, ast.Attribute) else [call.func.attr]
+    words = {part for piece in pieces for part in name_parts(piece)}
     return callee if words & AUTH_API_WORDS or qualified.startswith(SECRET_MAKERS) else None
 
 
@@ -191,7 +200,7 @@ def credential_source(value: ast.AST, src: SourceFile) -> str | None:
         if isinstance(sub, ast.Subscript):
             container, key = sub.value, string_value(sub.slice)
         elif isinstance(sub, ast.Call):
-            if (maker := _auth_api(sub, src)) is not None:
+            if (maker := auth_api(sub, src)) is not None:
                 return f"made by {maker}()"
             if (src.qualname(sub.func) or "") == "os.getenv" and sub.args:
                 if (key := string_value(sub.args[0])) and _names_credential(key):
@@ -225,7 +234,7 @@ def _collect(src: SourceFile) -> dict[Key, Evidence]:
 
     for call in src.index.of_type(ast.Call):
         assert isinstance(call, ast.Call)
-        if (api := _auth_api(call, src)) is not None:
+        if (api := auth_api(call, src)) is not None:
             for arg in [*call.args, *(kw.value for kw in call.keywords)]:
                 note(_references(arg), f"passed to {api}()", call.lineno)
         for kw in call.keywords:

@@ -24,6 +24,7 @@ from scrutiny.rules.base import (
     tails,
     walk_function,
 )
+from scrutiny.rules.config import development_settings
 from scrutiny.rules.reaching import reaching_values
 from scrutiny.source import SourceFile
 from scrutiny.taint.models import load
@@ -459,6 +460,9 @@ class DjangoAllowedHostsWildcard(Rule):
         ALLOWED_HOSTS = ["*"]
     Fix: list the site's real names, read from the environment:
     ALLOWED_HOSTS = os.environ["DJANGO_ALLOWED_HOSTS"].split(",").
+    In the development layer of a split settings package (a module named dev, development
+    or devel that takes the shared settings with from .base import *) it is low: that
+    layer serves a developer's machine; the production layer is reported.
     """
 
     id = "SCR454"
@@ -485,5 +489,7 @@ class DjangoAllowedHostsWildcard(Rule):
             on_settings = isinstance(target, ast.Attribute) and ast.unparse(target.value).endswith("settings")
             name = target.id if isinstance(target, ast.Name) else getattr(target, "attr", "")
             if name == "ALLOWED_HOSTS" and (at_module or on_settings):
-                yield self.finding(node, "ALLOWED_HOSTS contains '*': any Host header is accepted", walk.src,
-                                   scope=walk.scope_name)  # fmt: skip
+                layer = development_settings(walk.src) if at_module else ""
+                yield self.finding(node, "ALLOWED_HOSTS contains '*': any Host header is accepted"
+                                   + (f"; {layer}" if layer else ""), walk.src, scope=walk.scope_name,
+                                   severity=Severity.LOW if layer else None)  # fmt: skip
