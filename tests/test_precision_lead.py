@@ -364,3 +364,32 @@ def test_a_path_checked_for_parent_segments_and_absoluteness_is_contained(capsys
     # /checked and /inline rule out both ways out of ROOT; /half leaves absolute paths, and
     # /unchecked checks nothing (posixpath.join is os.path.join).
     assert [line for line, _ in severities(data, "SCR504")] == [33, 48]
+
+
+# SCR751/SCR701: what makes a session id a secret is an authentication use, not a word -------
+
+SESSION_IDS = """
+    class AuthError(Exception):
+        pass
+
+
+    class Flows:
+        def resume(self, store, session_id):
+            store.set_ui_auth_session_data(session_id, "stage", 1)
+            raise ValueError("Unknown session ID: %s" % session_id)
+
+        def refuse(self, session_id):
+            raise AuthError("session %s is incomplete" % session_id)
+
+        def check(self, signer, session_id):
+            signer.verify_session(session_id)
+            raise ValueError("bad session %s" % session_id)
+"""
+
+
+def test_a_session_id_is_a_secret_only_where_an_authentication_call_takes_it(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "flows.py", SESSION_IDS)
+    # Storing the id under a method that names auth in passing, or building an AuthError
+    # with it, is no authentication use: only the name says secret (low). verify_session()
+    # authenticates with it.
+    assert severities(data, "SCR751") == [(9, "low"), (12, "low"), (16, "medium")]

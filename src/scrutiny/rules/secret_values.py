@@ -174,16 +174,39 @@ def auth_api(call: ast.Call, src: SourceFile) -> str | None:
     A module function is judged by its whole dotted name (hmac.new, jwt.decode); a method
     of an object of the program by its own name only (signer.sign, client.login): the
     object's name says what it is, not what this method does (hub_auth.get_next_url reads
-    a URL)."""
+    a URL), and of the method's name its verb and head word (store.set_auth_session_data
+    stores data)."""
     callee = ast.unparse(call.func)
     qualified = src.qualname(call.func) or callee
     root: ast.AST = call.func
     while isinstance(root, ast.Attribute | ast.Call):
         root = root.value if isinstance(root, ast.Attribute) else root.func
     imported = isinstance(root, ast.Name) and root.id in src.names
-    pieces = qualified.split(".") if imported or not isinstance(call.func, ast.Attribute) else [call.func.attr]
-    words = {part for piece in pieces for part in name_parts(piece)}
+    if imported or not isinstance(call.func, ast.Attribute):
+        words = {part for piece in qualified.split(".") for part in name_parts(piece)}
+    else:
+        # What a method does is in its verb or its head word (verify_token, complete_login);
+        # a word between says what it stores or reads (set_ui_auth_session_data stores data).
+        words = _verb_and_head(call.func.attr)
+    if EXCEPTION_CLASS.search(callee):
+        return None  # building an exception (AuthError(...)) is reporting, not authenticating
     return callee if words & AUTH_API_WORDS or qualified.startswith(SECRET_MAKERS) else None
+
+
+EXCEPTION_CLASS = re.compile(r"(?:^|\.)[A-Z]\w*(?:Error|Exception|Failure)$")
+
+
+AUTH_VERBS = frozenset({"authenticate", "authorize", "login", "logon", "signin", "sign", "encrypt", "decrypt", "verify",
+                        "compare", "hmac"})  # fmt: skip
+
+
+def _verb_and_head(name: str) -> set[str]:
+    """The words of a function name that say what it does: its head word, and its first
+    word when that is an authentication verb (auth_dict_for_flows builds a dict)."""
+    parts = name_parts(name)
+    if not parts:
+        return set()
+    return {parts[-1], *(parts[:1] if parts[0] in AUTH_VERBS else ())}
 
 
 def _references(node: ast.AST) -> Iterable[ast.AST]:
@@ -280,6 +303,6 @@ def secret_evidence(node: ast.AST, src: SourceFile) -> Evidence | None:
     if isinstance(node, ast.Name) and isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
         arguments = function.args
         own = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
-        if node.id in own and set(name_parts(function.name)) & AUTH_API_WORDS:
+        if node.id in own and _verb_and_head(function.name) & AUTH_API_WORDS:
             return f"a parameter of {function.name}()", function.lineno
     return evidence_in(src).get(reference_key(node, function))
