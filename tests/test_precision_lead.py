@@ -393,3 +393,17 @@ def test_a_session_id_is_a_secret_only_where_an_authentication_call_takes_it(cap
     # with it, is no authentication use: only the name says secret (low). verify_session()
     # authenticates with it.
     assert severities(data, "SCR751") == [(9, "low"), (12, "low"), (16, "medium")]
+
+
+# SCR401: a field name under a token-named constant ---------------------------------------------
+
+USAGE_KEYS = """
+    INPUT_TOKEN_KEY = "input_tokens"
+    USAGE_TOKEN_ATTRIBUTE = "gen_ai.usage.output_tokens"
+    REFRESH_TOKEN = "r8f2kd93jdk2mx7q"
+"""
+
+
+def test_a_lower_case_identifier_under_a_token_name_is_a_field_name(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "usage.py", USAGE_KEYS)
+    assert severities(data, "SCR401") == [(4, "medium")]

@@ -168,18 +168,22 @@ def option_word(name: str, text: str, src: SourceFile, node: ast.AST | None = No
 # A word as people write it (access, The, NONE): not the random mix of a token.
 WORD_SHAPE = re.compile(r"^(?:[a-z]+|[A-Z][a-z]*|[A-Z]+)$")
 TOKEN_WORDS = frozenset({"token", "tokens"})
+# Lower-case words joined by _ . : or - (input_tokens, gen_ai.usage.input_tokens): a key or
+# field name, as LLM usage counters are, not a random credential.
+IDENTIFIER_SHAPE = re.compile(r"^[a-z]+(?:[._:-][a-z]+)+$")
 
 
 def _word_under_token_name(name: str, value: str) -> bool:
-    """A plain word held by a name whose only secret word is token: a lexer or text token
-    ("The", "access"), a claim's label, not a credential. A token credential is a random
+    """A plain word or a lower-case identifier held by a name whose only secret word is
+    token: a lexer or text token ("The", "access"), a claim's label, a field name
+    ("input_tokens"), not a credential. A token credential is a random
     string (letters mixed with digits or symbols), and the other secret words (password,
     secret, api_key) keep plain words, which are what weak passwords are."""
     parts = name_parts(name)
     secret_parts = {part for part in parts if part in SECRET_WORDS}
     if not secret_parts or not secret_parts <= TOKEN_WORDS or any(p in SECRET_PAIRS for p in pairwise(parts)):
         return False
-    return len(value) <= 16 and bool(WORD_SHAPE.match(value))
+    return (len(value) <= 16 and bool(WORD_SHAPE.match(value))) or bool(IDENTIFIER_SHAPE.match(value))
 
 
 def _restates_name(name: str, value: str) -> bool:
