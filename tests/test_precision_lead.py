@@ -407,3 +407,24 @@ USAGE_KEYS = """
 def test_a_lower_case_identifier_under_a_token_name_is_a_field_name(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "usage.py", USAGE_KEYS)
     assert severities(data, "SCR401") == [(4, "medium")]
+
+
+# SCR106: a Template whose text comes from another module -----------------------------------------
+
+PROMPT_TEMPLATE = """
+    from jinja2 import Template
+
+    from prompts import SUMMARY_PROMPT
+
+
+    def summary_prompt(records):
+        return Template(SUMMARY_PROMPT).render(records=records)
+"""
+
+
+def test_a_template_from_another_module_in_a_file_without_html_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "prompting.py", PROMPT_TEMPLATE)
+    assert severities(data, "SCR106") == [(8, "low")]
+    page = PROMPT_TEMPLATE.replace("from prompts import SUMMARY_PROMPT", "from pages import SUMMARY_PROMPT\n    PAGE = 'summary.html'")
+    data = review(capsys, tmp_path, "page.py", page)
+    assert severities(data, "SCR106") == [(9, "medium")]

@@ -330,7 +330,8 @@ class Jinja2AutoescapeOff(CallRule):
     with autoescape=False, and jinja2.Template built directly, which escapes nothing
     unless told to. A Template whose text the file spells out (a literal, through names,
     constants, class attributes, strip and dedent) without any markup is not HTML and is
-    not reported. Environments in a module with no sign of HTML (no .html names, markup
+    not reported; one whose text comes from elsewhere (another module, a parameter) in a
+    file with no sign of HTML is low. Environments in a module with no sign of HTML (no .html names, markup
     or text/html in the code's strings, no web framework import; comments, docstrings and
     URLs are not signs) are low: text templates (config files, e-mails in plain text,
     names mapped from an identity provider's claims) need no HTML escaping.
@@ -376,6 +377,11 @@ class Jinja2AutoescapeOff(CallRule):
             spelled = literal_text(argument(call, "source", 0) or call, walk.src)
             if spelled is not None and not is_markup(spelled[0]):
                 return  # the file spells the template out and it holds no markup: not HTML
+            if spelled is None and not _html_signs(walk.src):
+                yield self.finding(call, f"{name} built directly {problem}; its text comes from elsewhere and "
+                                   "nothing in the file suggests it is HTML, so escaping may not apply", walk.src,
+                                   scope=walk.scope_name, severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
+                return
             yield self.finding(
                 call,
                 f"{name} built directly {problem}, so rendered values are not HTML-escaped",
