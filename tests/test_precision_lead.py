@@ -428,3 +428,24 @@ def test_a_template_from_another_module_in_a_file_without_html_is_low(capsys, tm
     page = PROMPT_TEMPLATE.replace("from prompts import SUMMARY_PROMPT", "from pages import SUMMARY_PROMPT\n    PAGE = 'summary.html'")
     data = review(capsys, tmp_path, "page.py", page)
     assert severities(data, "SCR106") == [(9, "medium")]
+
+
+# SCR451: a URL with a password shown in a log message ---------------------------------------------
+
+LOGGED_SYNTAX = """
+    import logging
+
+    _logger = logging.getLogger(__name__)
+    BROKER = "amqp://worker:Zq81mWx02kd@queue.internal:5672/"
+
+
+    def warn_about_uris():
+        _logger.warning(
+            "Registry URIs of the form 'registry://scope:prefix@workspace' are deprecated"
+        )
+"""
+
+
+def test_a_url_with_a_password_in_a_log_message_is_an_example(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "uris.py", LOGGED_SYNTAX)
+    assert [line for line, _ in severities(data, "SCR451")] == [5]

@@ -213,8 +213,8 @@ PATTERN_SYNTAX = ("(?:", "(?P<", "[^", "\\d", "\\w", "\\S", "\\s", ".*", ".+", "
 def _prose(node: ast.Constant, walk: Walk) -> bool:
     """A string that is a statement of its own (a docstring or a bare string), or part of
     an f-string that is, or help text (an argument of textwrap.dedent, a help= keyword):
-    text for the reader, which the code never uses as a value. A regular expression is
-    not a URL either."""
+    text for the reader, which the code never uses as a value; so is a log record's or a
+    warning's message. A regular expression is not a URL either."""
     if isinstance(node.value, str) and any(mark in node.value for mark in PATTERN_SYNTAX):
         return True
     parent = walk.parent(node)
@@ -223,8 +223,24 @@ def _prose(node: ast.Constant, walk: Walk) -> bool:
     if isinstance(parent, ast.keyword) and parent.arg in PROSE_KEYWORDS:
         return True
     if isinstance(parent, ast.Call) and walk.src.index.slot(node)[0] == "args":
-        return (walk.src.qualname(parent.func) or "") in PROSE_CALLS
+        return (walk.src.qualname(parent.func) or "") in PROSE_CALLS or _message_call(parent, walk)
     return isinstance(parent, ast.Expr)
+
+
+LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
+
+
+def _message_call(call: ast.Call, walk: Walk) -> bool:
+    """A log record's or a warning's text: log.warning("use 'db://user:pass@host'"),
+    warnings.warn(...); the URL there shows the reader a syntax."""
+    func = call.func
+    if (walk.src.qualname(func) or "") == "warnings.warn":
+        return True
+    if not (isinstance(func, ast.Attribute) and func.attr in LOG_METHODS):
+        return False
+    receiver = func.value
+    name = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", "")
+    return "log" in name.lower() or (walk.src.qualname(receiver) or "") == "logging"
 
 
 # SCR452 ---------------------------------------------------------------------------
