@@ -336,16 +336,17 @@ def test_the_most_severe_source_is_shown_and_the_rest_follow_by_severity_then_pl
     )
 
 
-def test_a_pattern_rule_that_does_not_defer_to_data_flow_keeps_its_severity() -> None:
-    """pickle.loads is a risk whatever feeds it: a traced report of a low-severity source
-    does not lower it, while a more severe traced report is shown first."""
+def test_pickle_loading_defers_to_data_flow_like_a_shell_call() -> None:
+    """pickle.loads rests on what feeds it, as a shell command does: where the taint rule
+    traced a source to the line, its report is the defect (at that source's severity) and
+    the pattern finding corroborates it."""
     pattern = replace(
         _report("SCR201", 0, Severity.MEDIUM), rule_name="pickle-load", cwe=502, trace=(), message="pickle.loads"
     )
     low = replace(_report("SCR505", 10, Severity.LOW, "standard input"), cwe=502)
     (shown,), _ = corroboration.fold([low, pattern], [])
-    assert (shown.rule_id, shown.severity) == ("SCR201", Severity.MEDIUM)
-    assert [(c.rule_id, c.severity) for c in shown.corroborated_by] == [("SCR505", Severity.LOW)]
+    assert (shown.rule_id, shown.severity) == ("SCR505", Severity.LOW)
+    assert [(c.rule_id, c.severity) for c in shown.corroborated_by] == [("SCR201", Severity.MEDIUM)]
     high = replace(low, severity=Severity.HIGH)
     (shown,), _ = corroboration.fold([pattern, high], [])
     assert (shown.rule_id, shown.severity) == ("SCR505", Severity.HIGH)

@@ -449,3 +449,32 @@ LOGGED_SYNTAX = """
 def test_a_url_with_a_password_in_a_log_message_is_an_example(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "uris.py", LOGGED_SYNTAX)
     assert [line for line, _ in severities(data, "SCR451")] == [5]
+
+
+# SCR201: unpickling rests on what reaches it ------------------------------------------------------
+
+PICKLES = """
+    import pickle
+
+    from flask import Flask, request
+
+    app = Flask(__name__)
+
+
+    def load_model(path):
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+
+
+    @app.route("/restore", methods=["POST"])
+    def restore():
+        return str(pickle.loads(request.get_data()))
+"""
+
+
+def test_unpickling_is_serious_where_untrusted_bytes_reach_it(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "store.py", PICKLES)
+    # A model file the caller names is a hint; the request body is the defect (SCR505,
+    # with the pattern finding folded under it).
+    assert severities(data, "SCR201") == [(11, "low")]
+    assert [(f["line"], f["severity"]) for f in findings(data, "SCR505")] == [(16, "high")]

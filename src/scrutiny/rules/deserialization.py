@@ -50,6 +50,10 @@ class PickleLoad(CallRule):
     Fix: store data as JSON (json.loads) or another data-only format; if pickle must stay,
     read it only from storage the attacker cannot write and sign it with hmac, checking the
     signature before loading.
+    Where the taint analysis traces untrusted input (a request, a socket) to the call, the
+    defect is SCR505's and this finding corroborates it; where it traces none (a file the
+    operator names, a model the caller passes), the finding is a low-severity hint: a
+    defect only if whoever can write those bytes is not trusted.
     Bytes a class pickles into a dict it keeps in memory (an in-process cache) and reads
     back from it never come from outside: that round trip is an info note. A class (or an
     enclosing function) that also writes what it reads with pickle.dump/dumps keeps its
@@ -61,6 +65,7 @@ class PickleLoad(CallRule):
     """
 
     id = "SCR201"
+    traced_by = "SCR505"
     name = "pickle-load"
     category = Category.DESERIALIZATION
     cwe = 502
