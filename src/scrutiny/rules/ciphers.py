@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Walk, argument, default_pairs, parameters
+from scrutiny.rules.base import (
+    DEFAULT_CONTEXT,
+    CallRule,
+    ContextPolicy,
+    FileKind,
+    Walk,
+    argument,
+    default_pairs,
+    parameters,
+)
 from scrutiny.rules.resolve import callers_arguments, module_value
 
 CRYPTO_PACKAGES = ("Crypto", "Cryptodome")
 HAZMAT = "cryptography.hazmat.primitives"
 HAZMAT_DECREPIT = "cryptography.hazmat.decrepit.ciphers.algorithms"
+# cryptography moved the ciphers it keeps only for legacy protocols to its decrepit
+# package; importing one from there is the author choosing it for such a protocol.
+DECREPIT_REASON = "imported from cryptography.hazmat.decrepit, where the library keeps ciphers for legacy protocols"
+
+# A test that runs a cipher encrypts the test's own data, to check a protocol's or a
+# format's encryption; the same call in the package is what the finding is about.
+CIPHER_TEST_CONTEXT: Mapping[FileKind, ContextPolicy] = {
+    **DEFAULT_CONTEXT,
+    FileKind.TEST: ContextPolicy(Severity.LOW, "in test code, where the cipher encrypts the test's own data"),
+}
 
 # PyCrypto/PyCryptodome cipher modules -> cipher name, reached through Module.new(...).
 PYCRYPTO_WEAK = {"ARC2": "RC2", "ARC4": "RC4", "Blowfish": "Blowfish", "DES": "DES", "XOR": "XOR", "CAST": "CAST"}
@@ -40,6 +59,10 @@ class WeakCipher(CallRule):
     Why: RC4 has keystream biases that leak plaintext, DES keys can be searched
     exhaustively, XOR is not encryption, and the 64-bit block ciphers (Blowfish, CAST5,
     IDEA, Triple DES) leak plaintext once a few gigabytes go through one key (Sweet32).
+    Lowered to low: an algorithm taken from cryptography.hazmat.decrepit, the package
+    the library moved these ciphers to for legacy protocols, since importing it from
+    there is a deliberate choice; and a cipher run in test code, which encrypts the
+    test's own data.
     Example:
         cipher = DES.new(key, DES.MODE_CBC, iv)
     Fix: use an authenticated modern cipher: cryptography's AESGCM or ChaCha20Poly1305,
@@ -55,9 +78,14 @@ class WeakCipher(CallRule):
     calls = tuple(WEAK_CIPHER_CALLS)
     bandit = ("B304",)
     ruff = ("S304",)
+    context = CIPHER_TEST_CONTEXT
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         cipher = WEAK_CIPHER_CALLS[name]
+        if name.startswith(HAZMAT_DECREPIT):
+            yield self.finding(call, f"{name} encrypts with {cipher}, which is broken; {DECREPIT_REASON}",
+                               walk.src, scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+            return
         yield self.finding(call, f"{name} encrypts with {cipher}, which is broken", walk.src, scope=walk.scope_name)
 
 
@@ -71,6 +99,8 @@ class EcbMode(CallRule):
     created with MODE_ECB.
     Why: ECB encrypts equal plaintext blocks to equal ciphertext blocks, so patterns in
     the data stay visible and blocks can be cut, reordered or replayed without the key.
+    Lowered to low: ECB over an algorithm from cryptography.hazmat.decrepit (a legacy
+    protocol's cipher, chosen on purpose), and ECB in test code.
     Example:
         encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
     Fix: use an authenticated mode (AESGCM, ChaCha20Poly1305) or Fernet; never ECB for
@@ -86,9 +116,16 @@ class EcbMode(CallRule):
     calls = (*ECB_CALLS, *(f"{pkg}.Cipher.{module}.new" for pkg in CRYPTO_PACKAGES for module in ("AES", "DES3")))
     bandit = ("B305",)
     ruff = ("S305",)
+    context = CIPHER_TEST_CONTEXT
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         if name in ECB_CALLS:
+            algorithm = _cipher_algorithm(call, walk)
+            if algorithm.startswith(HAZMAT_DECREPIT):
+                yield self.finding(call, f"{algorithm} used in ECB mode, which shows repeated blocks; "
+                                   f"{DECREPIT_REASON}", walk.src, scope=walk.scope_name,
+                                   severity=Severity.LOW)  # fmt: skip
+                return
             yield self.finding(call, "cipher used in ECB mode, which shows repeated blocks", walk.src,
                                scope=walk.scope_name)  # fmt: skip
             return
@@ -96,6 +133,19 @@ class EcbMode(CallRule):
         if mode is not None and (walk.src.qualname(mode) or "").endswith("MODE_ECB"):
             yield self.finding(call, f"{name} with MODE_ECB, which shows repeated blocks", walk.src,
                                scope=walk.scope_name)  # fmt: skip
+
+
+def _cipher_algorithm(mode: ast.Call, walk: Walk) -> str:
+    """The name of the algorithm a Cipher(algorithm(key), mode) is given next to ``mode``, or ''."""
+    parent = walk.parent(mode)
+    if isinstance(parent, ast.keyword):
+        parent = walk.parent(parent)
+    if not isinstance(parent, ast.Call) or not (walk.src.qualname(parent.func) or "").endswith("ciphers.Cipher"):
+        return ""
+    algorithm = argument(parent, "algorithm", 0)
+    if not isinstance(algorithm, ast.Call):
+        return ""
+    return walk.src.qualname(algorithm.func) or ""
 
 
 # Key generators -> (name of the size parameter, its position, minimum bits).

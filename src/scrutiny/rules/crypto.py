@@ -53,7 +53,11 @@ class WeakHash(CallRule):
     protocol hashes a password, since the code has no other choice; and a hash of
     random bytes from os.urandom, secrets or uuid4, whose digest is a random value no
     collision or preimage attack can use. That case stays a low finding rather than
-    none because secrets.token_hex() makes the same value without a broken hash.
+    none because secrets.token_hex() makes the same value without a broken hash. Also
+    low: cryptography's MD5 or SHA1 given as the hash of an HMAC, a key derivation
+    (PBKDF2HMAC, HKDF, ConcatKDF, X963KDF, KBKDFHMAC) or OAEP/MGF1, whose security does
+    not rest on collision resistance (HMAC-MD5 has no practical forgery and
+    PBKDF2-HMAC-SHA1 is what WPA2 uses); SHA-256 is still the choice for a new design.
     Why: collisions for these algorithms can be computed cheaply, so a digest used as a
     signature, integrity check, password hash or unique token can be forged or matched.
     Example:
@@ -102,6 +106,7 @@ class WeakHash(CallRule):
             return
         tail = {
             Grade.PROTOCOL: "the weakness is the protocol's",
+            Grade.KEYED: "prefer SHA-256 for a new design",
             Grade.RANDOM: "collisions and preimages do not apply; secrets.token_hex() makes one without a broken hash",
             Grade.PLAIN: "collisions matter little there, but usedforsecurity=False should say so",
         }[reading.grade]

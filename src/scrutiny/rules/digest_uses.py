@@ -23,6 +23,7 @@ from scrutiny.source import SourceFile
 class Grade(Enum):
     SECURITY = "security"  # the digest protects something: report at the rule's severity
     PROTOCOL = "protocol"  # a protocol value picks the algorithm
+    KEYED = "keyed"  # the algorithm is the hash inside an HMAC or a key derivation
     RANDOM = "random"  # the input is random bytes: the digest is a random value
     PLAIN = "plain"  # no security use seen
 
@@ -59,6 +60,13 @@ CRYPTO_MODULES = ("hmac.", "Crypto.", "Cryptodome.", "cryptography.", "nacl.", "
 SIGNING_METHODS = frozenset({"sign", "verify", "sign_digest", "verify_digest"})
 CONSTANT_TIME_COMPARES = frozenset({"hmac.compare_digest", "secrets.compare_digest"})
 RANDOM_SOURCES = ("os.urandom", "secrets.", "uuid.uuid4", "random.SystemRandom")
+# cryptography's constructions that take a hash algorithm and whose security does not
+# rest on its collision resistance: HMAC and the HMAC- or hash-based key derivations
+# (PBKDF2-HMAC-SHA1 is what WPA2 uses), and RSA-OAEP with its MGF1 mask function.
+KEYED_CONSTRUCTIONS = frozenset(
+    {"HMAC", "PBKDF2HMAC", "HKDF", "HKDFExpand", "ConcatKDFHMAC", "ConcatKDFHash", "X963KDF", "KBKDFHMAC", "MGF1",
+     "OAEP"}
+)  # fmt: skip
 SIZE_ATTRIBUTES = frozenset({"digest_size", "block_size", "name"})
 # Words that mark a value as a credential. A name is taken as evidence only of what the
 # hashed input holds (as CodeQL reads it), never of what the digest is used for.
@@ -91,6 +99,7 @@ class _Reader:
     uses: list[str] = field(default_factory=list)
     protections: list[str] = field(default_factory=list)
     updates: list[ast.Call] = field(default_factory=list)
+    keyed: list[str] = field(default_factory=list)  # the HMAC or KDF the algorithm is given to
     visits: int = 0
 
     @property
@@ -114,6 +123,10 @@ class _Reader:
                 return DigestReading(Grade.SECURITY, evidence, where)
         if self.protections:
             return DigestReading(Grade.SECURITY, self.protections[0], call)
+        if self.keyed:
+            evidence = (f"it is the hash inside {self.keyed[0]}, whose security does not rest on the collision "
+                        f"resistance {algorithm} lacks (HMAC-{algorithm} has no practical forgery)")
+            return DigestReading(Grade.KEYED, evidence, call)
         for value, _ in inputs:
             source = self._random_source(value, 0)
             if source:
@@ -148,6 +161,8 @@ class _Reader:
                 self._follow(user, 0)
             elif call_tail(user) == "fingerprint":
                 self.uses.append("a certificate or key fingerprint")
+            elif used_by.startswith("cryptography.") and call_tail(user) in KEYED_CONSTRUCTIONS:
+                self.keyed.append(f"{used_by}()")
             else:
                 self.protections.append(f"it is the algorithm of {used_by}() (a signature, MAC or key derivation)")
 

@@ -1,0 +1,127 @@
+"""Classes of false or deliberate cryptography and protocol findings (issue 15, helper
+P1), each with a pair: the case the code settles (reported low, or not at all) and the
+case it does not (still reported at its severity)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import findings, review_json
+
+
+def review(capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, code: str) -> dict[str, Any]:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(code))
+    _code, data = review_json(capsys, "--no-cache", str(path))
+    return data
+
+
+def severities(data: dict[str, Any], rule_id: str) -> list[tuple[int, str]]:
+    return sorted((f["line"], f["severity"]) for f in findings(data, rule_id))
+
+
+def rule_findings(code: str, rule_id: str, name: str = "service/module.py") -> list[tuple[int, str, str]]:
+    from scrutiny import source
+    from scrutiny.rules import RuleSet, all_rules
+
+    src = source.load(textwrap.dedent(code).encode(), name)
+    return sorted((f.location.line, f.severity.name.lower(), f.message) for f in RuleSet(all_rules()).run(src)
+                  if f.rule_id == rule_id)  # fmt: skip
+
+
+def lines(code: str, rule_id: str) -> list[tuple[int, str]]:
+    return [(line, severity) for line, severity, _message in rule_findings(code, rule_id)]
+
+
+# SCR301: MD5 or SHA-1 as the hash inside HMAC or a key derivation ---------------------
+
+KEYED_HASHES = """
+    from cryptography.hazmat.primitives import hashes, hmac
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+
+    def frame_tag(link_key, frame):
+        tagger = hmac.HMAC(link_key, hashes.MD5())
+        tagger.update(frame)
+        return tagger.finalize()
+
+
+    def station_key(phrase, network_name):
+        stretch = PBKDF2HMAC(algorithm=hashes.SHA1(), length=32, salt=network_name, iterations=4096)
+        return stretch.derive(phrase)
+
+
+    def stamp(private, body):
+        return private.sign(body, padding.PKCS1v15(), hashes.SHA1())
+"""
+
+
+def test_md5_and_sha1_inside_hmac_and_pbkdf2_are_low() -> None:
+    found = rule_findings(KEYED_HASHES, "SCR301")
+    assert [(line, severity) for line, severity, _ in found if line != 19] == [(8, "low"), (14, "low")]
+    assert "no practical forgery" in found[0][2] and "prefer SHA-256" in found[0][2]
+
+
+def test_sha1_given_to_a_signature_stays_medium() -> None:
+    assert (19, "medium") in lines(KEYED_HASHES, "SCR301")
+
+
+# SCR330 / SCR331: a cipher taken from cryptography's decrepit package; ciphers in tests --
+
+LEGACY_CIPHERS = """
+    from cryptography.hazmat.decrepit.ciphers import algorithms as legacy
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+
+    def stream_seal(session_key, payload):
+        return Cipher(legacy.ARC4(session_key), mode=None).encryptor().update(payload)
+
+
+    def one_block(link_key, block):
+        return Cipher(legacy.TripleDES(link_key), modes.ECB()).encryptor().update(block)
+
+
+    def fish(session_key, payload):
+        return Cipher(algorithms.Blowfish(session_key), modes.CBC(b"0" * 8)).encryptor().update(payload)
+
+
+    def aes_blocks(session_key, payload):
+        return Cipher(algorithms.AES(session_key), modes.ECB()).encryptor().update(payload)
+"""
+
+
+def test_ciphers_imported_from_decrepit_are_low() -> None:
+    assert lines(LEGACY_CIPHERS, "SCR330")[:2] == [(7, "low"), (11, "low")]
+    assert lines(LEGACY_CIPHERS, "SCR331")[0] == (11, "low")
+    assert "cryptography.hazmat.decrepit" in rule_findings(LEGACY_CIPHERS, "SCR330")[0][2]
+
+
+def test_ciphers_from_the_primitives_package_keep_their_severity() -> None:
+    assert lines(LEGACY_CIPHERS, "SCR330")[2:] == [(15, "high")]
+    assert lines(LEGACY_CIPHERS, "SCR331")[1:] == [(19, "medium")]
+
+
+CIPHER_CHECK = """
+    from Crypto.Cipher import ARC4
+
+
+    def check_seal(session_key, payload):
+        sealed = ARC4.new(session_key).encrypt(payload)
+        assert ARC4.new(session_key).decrypt(sealed) == payload
+"""
+
+
+def test_a_weak_cipher_run_by_a_test_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "tests/test_seal.py", "def test_it():\n    pass\n" + CIPHER_CHECK)
+    assert severities(data, "SCR330") == [(8, "low"), (9, "low")]
+
+
+def test_the_same_cipher_in_a_package_module_stays_high(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "pkg/seal.py", CIPHER_CHECK)
+    assert severities(data, "SCR330") == [(6, "high"), (7, "high")]
