@@ -125,3 +125,68 @@ def test_a_weak_cipher_run_by_a_test_is_low(capsys, tmp_path) -> None:
 def test_the_same_cipher_in_a_package_module_stays_high(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "pkg/seal.py", CIPHER_CHECK)
     assert severities(data, "SCR330") == [(6, "high"), (7, "high")]
+
+
+# SCR301: a digest whose algorithm the other side of a protocol fixes -----------------
+
+SIGNED_CALLS = """
+    import hashlib
+
+    import requests
+
+
+    def profile(app_secret, member):
+        query = {"call": "members.show", "member": member}
+        query["signature"] = hashlib.md5(("&".join(sorted(query)) + app_secret).encode()).hexdigest()
+        return requests.get("https://social.example.org/api", params=query, timeout=5)
+
+
+    def stamped(app_secret, member):
+        query = {"member": member}
+        query["signature"] = hashlib.md5((member + app_secret).encode()).hexdigest()
+        return query
+"""
+
+
+def test_a_digest_sent_as_a_remote_apis_signature_parameter_is_low() -> None:
+    found = rule_findings(SIGNED_CALLS, "SCR301")
+    assert found[0][:2] == (9, "low")
+    assert "sent to the remote side as parameter 'signature' of params= of requests.get()" in found[0][2]
+
+
+def test_the_same_keyed_digest_kept_locally_stays_medium() -> None:
+    assert lines(SIGNED_CALLS, "SCR301")[1:] == [(15, "medium")]
+
+
+NONCE_ANSWER = """
+    import base64
+    import hashlib
+    import os
+
+    SUFFIX = "fixed-protocol-text"
+
+
+    def open_channel(link):
+        challenge = base64.b64encode(os.urandom(16))
+        link.send(b"challenge: " + challenge)
+        reply = link.recv(128).strip()
+        wanted = base64.b64encode(hashlib.sha1(challenge + SUFFIX.encode()).digest())
+        if reply != wanted:
+            raise ConnectionError("peer did not answer the challenge")
+
+
+    def check_upload(blob, reply):
+        wanted = hashlib.sha1(blob).hexdigest()
+        if reply != wanted:
+            raise ConnectionError("upload damaged")
+"""
+
+
+def test_the_digest_of_a_nonce_checked_against_a_peers_answer_is_low() -> None:
+    found = rule_findings(NONCE_ANSWER, "SCR301")
+    assert found[0][:2] == (13, "low")
+    assert "only random bytes from os.urandom() and constants (a nonce)" in found[0][2]
+
+
+def test_the_digest_of_received_data_checked_against_a_reply_stays_medium() -> None:
+    assert lines(NONCE_ANSWER, "SCR301")[1:] == [(19, "medium")]

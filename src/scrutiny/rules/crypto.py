@@ -50,7 +50,12 @@ class WeakHash(CallRule):
     name, a lookup or cache key, an ETag, a value returned or stored, a change checksum
     compared without rejecting a mismatch). Also low: an algorithm picked by comparing
     a protocol value with its name (HTTP Digest's algorithm=MD5), even where the
-    protocol hashes a password, since the code has no other choice; and a hash of
+    protocol hashes a password, since the code has no other choice; a digest sent to
+    the remote side as a request parameter (stored in the mapping given as params=,
+    data=, json= or headers= to an HTTP call, or encoded by urlencode; also through a
+    digest hashed again), whose algorithm the remote API fixes; a digest of nothing but
+    random bytes and constants (a nonce) compared with a peer's answer or otherwise
+    checked, a value anyone who sees the nonce computes (the WebSocket handshake); and a hash of
     random bytes from os.urandom, secrets or uuid4, whose digest is a random value no
     collision or preimage attack can use. That case stays a low finding rather than
     none because secrets.token_hex() makes the same value without a broken hash. Also
