@@ -190,3 +190,87 @@ def test_the_digest_of_a_nonce_checked_against_a_peers_answer_is_low() -> None:
 
 def test_the_digest_of_received_data_checked_against_a_reply_stays_medium() -> None:
     assert lines(NONCE_ANSWER, "SCR301")[1:] == [(19, "medium")]
+
+
+# SCR920: values compared that are not secrets a guesser can learn by timing ---------
+
+PACKET_PAIRING = """
+    class ExchangeReply:
+        def answers(self, other):
+            if isinstance(other, ExchangeRequest) and other.cookie == self.cookie:
+                return 1
+            return 0
+
+        def accepts(self, request):
+            if request.cookie == self.cookie:
+                return 1
+            return 0
+
+
+    class ExchangeRequest:
+        cookie = b""
+"""
+
+
+def test_the_same_protocol_field_of_two_packets_is_not_a_request_value() -> None:
+    assert 4 not in [line for line, _ in lines(PACKET_PAIRING, "SCR920")]
+
+
+def test_a_cookie_read_from_the_request_object_stays_medium() -> None:
+    assert lines(PACKET_PAIRING, "SCR920") == [(9, "medium")]
+
+
+CONTENT_DIGESTS = """
+    from cryptography.hazmat.primitives import hashes, hmac
+
+
+    def verify_content(content, signed_digest):
+        hasher = hashes.Hash(hashes.SHA256())
+        hasher.update(content)
+        content_digest = hasher.finalize()
+        if content_digest != signed_digest:
+            raise ValueError("content does not match its signed digest")
+
+
+    def verify_tag(link_key, content, received_tag):
+        tagger = hmac.HMAC(link_key, hashes.SHA256())
+        tagger.update(content)
+        content_digest = tagger.finalize()
+        if content_digest != received_tag:
+            raise ValueError("bad tag")
+"""
+
+
+def test_an_unkeyed_cryptography_digest_of_the_data_is_not_a_secret() -> None:
+    assert 9 not in [line for line, _ in lines(CONTENT_DIGESTS, "SCR920")]
+
+
+def test_an_hmac_finalized_and_compared_with_eq_stays_medium() -> None:
+    assert lines(CONTENT_DIGESTS, "SCR920") == [(17, "medium")]
+
+
+STORED_HASHES = """
+    def check_refresh(store, presented_token):
+        record = store.lookup()
+        refresh_token_hash = store.hash_token(presented_token)
+        if refresh_token_hash != record.hash:
+            raise PermissionError("unknown refresh token")
+        return record
+
+
+    def check_plain(store, presented_token):
+        record = store.lookup()
+        if presented_token != record.refresh_token:
+            raise PermissionError("unknown refresh token")
+        return record
+"""
+
+
+def test_a_presented_token_hashed_and_compared_with_the_stored_hash_is_low() -> None:
+    found = rule_findings(STORED_HASHES, "SCR920")
+    assert found[0][:2] == (5, "low")
+    assert "computed by store.hash_token() and compared with the stored record.hash" in found[0][2]
+
+
+def test_a_presented_token_compared_with_the_stored_token_stays_medium() -> None:
+    assert lines(STORED_HASHES, "SCR920")[1:] == [(12, "medium")]
