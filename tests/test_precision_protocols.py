@@ -274,3 +274,22 @@ def test_a_presented_token_hashed_and_compared_with_the_stored_hash_is_low() -> 
 
 def test_a_presented_token_compared_with_the_stored_token_stays_medium() -> None:
     assert lines(STORED_HASHES, "SCR920")[1:] == [(12, "medium")]
+
+
+KEYED_CHALLENGE = """
+    import hashlib
+    import os
+
+    LINK_SECRET = "shared-between-both-ends"
+
+
+    def challenge(link):
+        nonce = os.urandom(16)
+        link.send(nonce)
+        if link.recv(20) != hashlib.sha1(nonce + LINK_SECRET.encode()).digest():
+            raise ConnectionError("peer does not hold the link secret")
+"""
+
+
+def test_a_challenge_hashed_with_a_shared_secret_stays_medium() -> None:
+    assert lines(KEYED_CHALLENGE, "SCR301") == [(11, "medium")]

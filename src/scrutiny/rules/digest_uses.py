@@ -390,6 +390,8 @@ class _Reader:
             return all(self._random_and_constants(child, sources, seen, depth) for child in ast.iter_child_nodes(value)
                        if not isinstance(child, ast.operator))  # fmt: skip
         if isinstance(value, ast.Name):
+            if _is_credential(value.id):
+                return False  # a shared secret in the challenge: a keyed answer, not a nonce's digest
             if value.id in seen:
                 return True  # key = b64encode(key): the earlier values decide
             if depth >= FOLLOW_DEPTH:
