@@ -293,3 +293,26 @@ KEYED_CHALLENGE = """
 
 def test_a_challenge_hashed_with_a_shared_secret_stays_medium() -> None:
     assert lines(KEYED_CHALLENGE, "SCR301") == [(11, "medium")]
+
+
+SPAWNED_TOKENS = """
+    def start_worker(db, worker, note):
+        issued_token = db.query(note).one().new_token()
+        worker.run(issued_token)
+        if worker.api_token != issued_token:
+            db.discard(issued_token)
+
+
+    def resume_worker(request, worker):
+        issued_token = request.query["resume"]
+        if worker.api_token != issued_token:
+            raise PermissionError("wrong resume token")
+"""
+
+
+def test_a_token_from_a_database_query_is_not_a_request_value() -> None:
+    assert 5 not in [line for line, _ in lines(SPAWNED_TOKENS, "SCR920")]
+
+
+def test_a_token_from_the_requests_query_string_stays_medium() -> None:
+    assert lines(SPAWNED_TOKENS, "SCR920") == [(11, "medium")]

@@ -192,7 +192,7 @@ def _request_derived(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[st
         grown = False
         for targets, value in assigns:
             used = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
-            if not (_words(value) & REQUEST_WORDS or used & derived):
+            if not (_data_words(value) & REQUEST_WORDS or used & derived):
                 continue
             for target in targets:
                 for name in ast.walk(target):
@@ -204,6 +204,22 @@ def _request_derived(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[st
     return derived
 
 
+def _data_words(node: ast.AST) -> set[str]:
+    """The words of ``node`` less a method called by a one-word name: db.query(...) runs a
+    database query, it does not read the request's query string (request.query,
+    request.args, self.get_cookie(...) still count)."""
+    called = {
+        id(sub.func) for sub in ast.walk(node)
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and len(name_parts(sub.func.attr)) == 1
+    }  # fmt: skip
+    return {
+        part
+        for sub in ast.walk(node)
+        if id(sub) not in called
+        for part in name_parts(getattr(sub, "id", "") or getattr(sub, "attr", ""))
+    }
+
+
 def _source_words(compare: ast.Compare) -> set[str]:
     """The words of a comparison's operands that can say where a value was read from:
     all but the attribute each operand finally reads. request.cookie and
@@ -211,7 +227,7 @@ def _source_words(compare: ast.Compare) -> set[str]:
     field of two packets) names only what is compared, not where it came from."""
     words: set[str] = set()
     for side in (compare.left, *compare.comparators):
-        words |= _words(side.value) if isinstance(side, ast.Attribute) else _words(side)
+        words |= _data_words(side.value) if isinstance(side, ast.Attribute) else _data_words(side)
     return words
 
 
@@ -367,7 +383,8 @@ class SecretComparedInVariableTime(Rule):
     verification (auth, login, verify, check, token, signature...) or against a value
     read from the request (the object an operand's attribute is read from says so:
     request.cookie does, while self.cookie == other.cookie, the same protocol field of
-    two packets, names only what is compared), and whose outcome can grant or refuse something (not the test
+    two packets, names only what is compared; a method called by a one-word name, as
+    in db.query(...), is an action, not the request's query string), and whose outcome can grant or refuse something (not the test
     of a branch that only updates containers, such as a cache refreshed when a value
     changed). Confirmation fields (password2), constants, __eq__ methods,
     checksums of public data, nonces (sent in the clear), a plain digest of hashlib or of
