@@ -148,8 +148,11 @@ class _Reader:
         if self.protections:
             return DigestReading(Grade.SECURITY, self.protections[0], call)
         if self.keyed:
-            evidence = (f"it is the hash inside {self.keyed[0]}, whose security does not rest on the collision "
-                        f"resistance {algorithm} lacks (HMAC-{algorithm} has no practical forgery)")
+            construction = self.keyed[0]
+            known = (f" (HMAC-{algorithm} has no practical forgery)"
+                     if "HMAC" in construction or "HKDF" in construction else "")
+            evidence = (f"it is the hash inside {construction}, whose security does not rest on the collision "
+                        f"resistance {algorithm} lacks{known}")
             return DigestReading(Grade.KEYED, evidence, call)
         for value, _ in inputs:
             source = self._random_source(value, 0)
