@@ -5,17 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Mapping
 
+from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import (
-    DEFAULT_CONTEXT,
-    CallRule,
-    ContextPolicy,
-    FileKind,
-    Walk,
-    argument,
-    default_pairs,
-    parameters,
-)
+from scrutiny.rules.base import DEFAULT_CONTEXT, CallRule, ContextPolicy, Walk, argument, default_pairs, parameters
 from scrutiny.rules.resolve import callers_arguments, module_value
 
 CRYPTO_PACKAGES = ("Crypto", "Cryptodome")

@@ -129,16 +129,20 @@ class _Reader:
         if self.sent and not self.protections:
             # A signature parameter of someone else's API: the remote side fixed the
             # algorithm, and this code cannot change it without breaking the exchange.
-            evidence = f"the digest is sent to the remote side as {self.sent[0]}, so the remote API chooses the algorithm"
+            evidence = (
+                f"the digest is sent to the remote side as {self.sent[0]}, so the remote API chooses the algorithm"
+            )
             return DigestReading(Grade.PROTOCOL, evidence, call)
         if self.protections and inputs:
             nonce = self._only_random(inputs)
             if nonce:
                 # A nonce's digest checked against a peer's answer (a WebSocket handshake):
                 # anyone who sees the nonce computes the same value, so nothing is forged.
-                evidence = (f"its input is only random bytes from {nonce}() and constants (a nonce), and "
-                            f"{self.protections[0]}: a value anyone who sees the nonce can compute, so no collision "
-                            f"or preimage attack applies")
+                evidence = (
+                    f"its input is only random bytes from {nonce}() and constants (a nonce), and "
+                    f"{self.protections[0]}: a value anyone who sees the nonce can compute, so no collision "
+                    f"or preimage attack applies"
+                )
                 return DigestReading(Grade.PROTOCOL, evidence, call)
         for value, where in inputs:
             credential = self._credential(value, 0)
@@ -149,10 +153,15 @@ class _Reader:
             return DigestReading(Grade.SECURITY, self.protections[0], call)
         if self.keyed:
             construction = self.keyed[0]
-            known = (f" (HMAC-{algorithm} has no practical forgery)"
-                     if "HMAC" in construction or "HKDF" in construction else "")
-            evidence = (f"it is the hash inside {construction}, whose security does not rest on the collision "
-                        f"resistance {algorithm} lacks{known}")
+            known = (
+                f" (HMAC-{algorithm} has no practical forgery)"
+                if "HMAC" in construction or "HKDF" in construction
+                else ""
+            )
+            evidence = (
+                f"it is the hash inside {construction}, whose security does not rest on the collision "
+                f"resistance {algorithm} lacks{known}"
+            )
             return DigestReading(Grade.KEYED, evidence, call)
         for value, _ in inputs:
             source = self._random_source(value, 0)
@@ -380,12 +389,12 @@ class _Reader:
                 sources.append(name)
                 return True
             func = value.func
-            reshaped = isinstance(func, ast.Attribute) and func.attr in RESHAPING_METHODS
-            if not reshaped and not (name.startswith(RESHAPING_MODULES) or call_tail(value) in RESHAPING_FUNCTIONS):
+            method = func if isinstance(func, ast.Attribute) and func.attr in RESHAPING_METHODS else None
+            if method is None and not (name.startswith(RESHAPING_MODULES) or call_tail(value) in RESHAPING_FUNCTIONS):
                 return False
             parts: list[ast.AST] = [*value.args, *(keyword.value for keyword in value.keywords)]
-            if reshaped:
-                parts.append(func.value)  # type: ignore[union-attr]
+            if method is not None:
+                parts.append(method.value)  # nonce.decode(): the receiver is what is reshaped
             return all(self._random_and_constants(part, sources, seen, depth) for part in parts)
         if isinstance(value, ast.Attribute):  # uuid.uuid4().bytes, token.hex
             return self._random_and_constants(value.value, sources, seen, depth)
@@ -404,9 +413,7 @@ class _Reader:
             function = self.src.index.function_of.get(value)
             if not assigned and (function is None or value.id not in parameters(function)):
                 assigned = _module_values(value.id, self.walk)  # a module constant
-            return bool(assigned) and all(
-                self._random_and_constants(one, sources, seen, depth + 1) for one in assigned
-            )
+            return bool(assigned) and all(self._random_and_constants(one, sources, seen, depth + 1) for one in assigned)
         return False
 
     def _compare_use(self, compare: ast.Compare, node: ast.AST) -> None:

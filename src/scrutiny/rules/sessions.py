@@ -322,7 +322,8 @@ def _hash_against_stored_hash(computed: ast.expr, stored: ast.expr, walk: Walk) 
         if not set(name_parts(tail)) & HASH_WORDS or not call.args:
             return ""
     shown = ast.unparse(calls[0].func)
-    return f"{ast.unparse(computed)[:40]} is computed by {shown}() and compared with the stored {ast.unparse(stored)[:40]}"
+    computed_text, stored_text = ast.unparse(computed)[:40], ast.unparse(stored)[:40]
+    return f"{computed_text} is computed by {shown}() and compared with the stored {stored_text}"
 
 
 def _bound_to_hash(name: ast.Name, src: SourceFile) -> bool:
@@ -384,17 +385,17 @@ class SecretComparedInVariableTime(Rule):
     read from the request (the object an operand's attribute is read from says so:
     request.cookie does, while self.cookie == other.cookie, the same protocol field of
     two packets, names only what is compared; a method called by a one-word name, as
-    in db.query(...), is an action, not the request's query string), and whose outcome can grant or refuse something (not the test
-    of a branch that only updates containers, such as a cache refreshed when a value
-    changed). Confirmation fields (password2), constants, __eq__ methods,
-    checksums of public data, nonces (sent in the clear), a plain digest of hashlib or of
-    cryptography's hashes.Hash compared with a stored or received one (the guesser
-    cannot pick the compared bytes; HMACs still count), and values the code shows to
-    be numbers, bools or None (x is not None, int(...), a parameter annotated int) are
-    left alone. Lowered to low: a value computed here by a call named for hashing
-    (hash_token(presented)) compared with a stored value named as a hash (record.hash),
-    since the guesser does not choose the compared bytes but the code does not show
-    whether the hash is keyed.
+    in db.query(...), is an action, not the request's query string), and whose
+    outcome can grant or refuse something (not the test of a branch that only updates
+    containers, such as a cache refreshed when a value changed). Confirmation fields
+    (password2), constants, __eq__ methods, checksums of public data, nonces (sent in
+    the clear), a plain digest of hashlib or of cryptography's hashes.Hash compared
+    with a stored or received one (the guesser cannot pick the compared bytes; HMACs
+    still count), and values the code shows to be numbers, bools or None (x is not
+    None, int(...), a parameter annotated int) are left alone. Lowered to low: a value
+    computed here by a call named for hashing (hash_token(presented)) compared with a
+    stored value named as a hash (record.hash), since the guesser does not choose the
+    compared bytes but the code does not show whether the hash is keyed.
     Why: == stops at the first differing byte, so the response time tells an attacker
     how many leading bytes of a guess are right; repeated guesses recover a signature
     or token byte by byte.
