@@ -316,3 +316,49 @@ def test_a_token_from_a_database_query_is_not_a_request_value() -> None:
 
 def test_a_token_from_the_requests_query_string_stays_medium() -> None:
     assert lines(SPAWNED_TOKENS, "SCR920") == [(11, "medium")]
+
+
+# SCR331: ECB as the raw block function of another construction ----------------------
+
+BLOCK_FUNCTIONS = """
+    from Crypto.Cipher import AES
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+
+    def first_subkey(mac_key):
+        raw = AES.new(mac_key, AES.MODE_ECB)
+        return raw.encrypt(bytes(16))
+
+
+    def chained_tag(mac_key, message):
+        raw = AES.new(mac_key, AES.MODE_ECB)
+        state = bytes(16)
+        for start in range(0, len(message), 16):
+            mixed = bytes(a ^ b for a, b in zip(state, message[start : start + 16]))
+            state = raw.encrypt(mixed)
+        return state
+
+
+    def seal_record(record_key, record):
+        raw = AES.new(record_key, AES.MODE_ECB)
+        return raw.encrypt(record)
+
+
+    def seal_blocks(record_key, record):
+        raw = Cipher(algorithms.AES(record_key), modes.ECB()).encryptor()
+        sealed = b""
+        for start in range(0, len(record), 16):
+            sealed += raw.update(record[start : start + 16])
+        return sealed
+"""
+
+
+def test_ecb_run_on_one_constant_block_or_chained_is_low() -> None:
+    found = rule_findings(BLOCK_FUNCTIONS, "SCR331")
+    assert [(line, severity) for line, severity, _ in found[:2]] == [(7, "low"), (12, "low")]
+    assert "each run is over one constant block" in found[0][2]
+    assert "the input of raw.encrypt() on line 16 is fed by an earlier run's output" in found[1][2]
+
+
+def test_ecb_over_the_data_itself_stays_medium() -> None:
+    assert lines(BLOCK_FUNCTIONS, "SCR331")[2:] == [(21, "medium"), (26, "medium")]
