@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
+from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Walk, argument, default_pairs, parameters
+from scrutiny.rules.base import (
+    DEFAULT_CONTEXT,
+    CallRule,
+    ContextPolicy,
+    Walk,
+    argument,
+    default_pairs,
+    parameters,
+    walk_function,
+)
 from scrutiny.rules.resolve import callers_arguments, module_value
 
 CRYPTO_PACKAGES = ("Crypto", "Cryptodome")
 HAZMAT = "cryptography.hazmat.primitives"
 HAZMAT_DECREPIT = "cryptography.hazmat.decrepit.ciphers.algorithms"
+# cryptography moved the ciphers it keeps only for legacy protocols to its decrepit
+# package; importing one from there is the author choosing it for such a protocol.
+DECREPIT_REASON = "imported from cryptography.hazmat.decrepit, where the library keeps ciphers for legacy protocols"
+
+# A test that runs a cipher encrypts the test's own data, to check a protocol's or a
+# format's encryption; the same call in the package is what the finding is about.
+CIPHER_TEST_CONTEXT: Mapping[FileKind, ContextPolicy] = {
+    **DEFAULT_CONTEXT,
+    FileKind.TEST: ContextPolicy(Severity.LOW, "in test code, where the cipher encrypts the test's own data"),
+}
 
 # PyCrypto/PyCryptodome cipher modules -> cipher name, reached through Module.new(...).
 PYCRYPTO_WEAK = {"ARC2": "RC2", "ARC4": "RC4", "Blowfish": "Blowfish", "DES": "DES", "XOR": "XOR", "CAST": "CAST"}
@@ -40,6 +60,10 @@ class WeakCipher(CallRule):
     Why: RC4 has keystream biases that leak plaintext, DES keys can be searched
     exhaustively, XOR is not encryption, and the 64-bit block ciphers (Blowfish, CAST5,
     IDEA, Triple DES) leak plaintext once a few gigabytes go through one key (Sweet32).
+    Lowered to low: an algorithm taken from cryptography.hazmat.decrepit, the package
+    the library moved these ciphers to for legacy protocols, since importing it from
+    there is a deliberate choice; and a cipher run in test code, which encrypts the
+    test's own data.
     Example:
         cipher = DES.new(key, DES.MODE_CBC, iv)
     Fix: use an authenticated modern cipher: cryptography's AESGCM or ChaCha20Poly1305,
@@ -55,9 +79,14 @@ class WeakCipher(CallRule):
     calls = tuple(WEAK_CIPHER_CALLS)
     bandit = ("B304",)
     ruff = ("S304",)
+    context = CIPHER_TEST_CONTEXT
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         cipher = WEAK_CIPHER_CALLS[name]
+        if name.startswith(HAZMAT_DECREPIT):
+            yield self.finding(call, f"{name} encrypts with {cipher}, which is broken; {DECREPIT_REASON}",
+                               walk.src, scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+            return
         yield self.finding(call, f"{name} encrypts with {cipher}, which is broken", walk.src, scope=walk.scope_name)
 
 
@@ -71,6 +100,12 @@ class EcbMode(CallRule):
     created with MODE_ECB.
     Why: ECB encrypts equal plaintext blocks to equal ciphertext blocks, so patterns in
     the data stay visible and blocks can be cut, reordered or replayed without the key.
+    Lowered to low: ECB over an algorithm from cryptography.hazmat.decrepit (a legacy
+    protocol's cipher, chosen on purpose); ECB in test code; and an ECB cipher kept in
+    a local name and used as the raw block function of another construction, which the
+    function shows when every run of it is over one constant block (CMAC's subkey from
+    the zero block) or a run's input is fed by an earlier run's output (the chaining of
+    CBC-MAC, CMAC, AES key wrap or ciphertext stealing).
     Example:
         encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
     Fix: use an authenticated mode (AESGCM, ChaCha20Poly1305) or Fernet; never ECB for
@@ -86,16 +121,152 @@ class EcbMode(CallRule):
     calls = (*ECB_CALLS, *(f"{pkg}.Cipher.{module}.new" for pkg in CRYPTO_PACKAGES for module in ("AES", "DES3")))
     bandit = ("B305",)
     ruff = ("S305",)
+    context = CIPHER_TEST_CONTEXT
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         if name in ECB_CALLS:
+            algorithm = _cipher_algorithm(call, walk)
+            if algorithm.startswith(HAZMAT_DECREPIT):
+                yield self.finding(call, f"{algorithm} used in ECB mode, which shows repeated blocks; "
+                                   f"{DECREPIT_REASON}", walk.src, scope=walk.scope_name,
+                                   severity=Severity.LOW)  # fmt: skip
+                return
+            primitive = _block_primitive(call, walk)
+            if primitive:
+                yield self.finding(call, f"cipher used in ECB mode as a block function: {primitive}", walk.src,
+                                   scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+                return
             yield self.finding(call, "cipher used in ECB mode, which shows repeated blocks", walk.src,
                                scope=walk.scope_name)  # fmt: skip
             return
         mode = argument(call, "mode", 1)
         if mode is not None and (walk.src.qualname(mode) or "").endswith("MODE_ECB"):
+            primitive = _block_primitive(call, walk)
+            if primitive:
+                yield self.finding(call, f"{name} with MODE_ECB as a block function: {primitive}", walk.src,
+                                   scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+                return
             yield self.finding(call, f"{name} with MODE_ECB, which shows repeated blocks", walk.src,
                                scope=walk.scope_name)  # fmt: skip
+
+
+# Methods of a cipher object (PyCryptodome's, or cryptography's encryptor/decryptor)
+# that run it over data, and the calls that make one zero block.
+BLOCK_METHODS = frozenset({"encrypt", "decrypt", "update"})
+ZERO_BLOCK_CALLS = frozenset({"bytes", "bytearray"})
+BLOCK_BYTES = 16
+PRIMITIVE_REASON = (
+    "the code builds its own construction on the raw block cipher (as CMAC or key wrap do), where ECB's repeated "
+    "blocks do not show"
+)
+
+
+def _block_primitive(call: ast.Call, walk: Walk) -> str:
+    """Why the ECB cipher made at ``call`` is used as the raw block function of another
+    construction: every run of it is over one constant block (CMAC's subkey from the
+    zero block), or a run's input is fed by an earlier run's output (the chaining of
+    CBC-MAC, CMAC or AES key wrap); '' otherwise, or when the cipher object is not kept
+    in a local name this function's code can follow."""
+    holder = _cipher_name(call, walk)
+    function = walk.src.index.function_of.get(call)
+    if holder is None or function is None:
+        return ""
+    runs = [
+        node for node in walk_function(function)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in BLOCK_METHODS
+        and isinstance(node.func.value, ast.Name) and node.func.value.id == holder
+    ]  # fmt: skip
+    if not runs or any(not run.args for run in runs):
+        return ""
+    if all(_one_constant_block(run.args[0]) for run in runs):
+        return f"each run is over one constant block; {PRIMITIVE_REASON}"
+    fed = _fed_by(runs, function)
+    for run in runs:
+        if any(isinstance(node, ast.Name) and node.id in fed for node in ast.walk(run.args[0])):
+            shown = ast.unparse(run.func)
+            return f"the input of {shown}() on line {run.lineno} is fed by an earlier run's output; {PRIMITIVE_REASON}"
+    return ""
+
+
+def _cipher_name(call: ast.Call, walk: Walk) -> str | None:
+    """The local name the cipher object made at ``call`` is kept in: AES.new(...) or
+    Cipher(algorithm, modes.ECB()), either one with .encryptor()/.decryptor() after it."""
+    node: ast.AST | None = call
+    parent = walk.parent(call)
+    if (walk.src.qualname(call.func) or "") in ECB_CALLS:  # modes.ECB(): the cipher is the Cipher(...) around it
+        node = walk.parent(parent) if isinstance(parent, ast.keyword) else parent
+        if not isinstance(node, ast.Call):
+            return None
+        parent = walk.parent(node)
+    while isinstance(parent, ast.Attribute) and parent.attr in ("encryptor", "decryptor"):
+        outer = walk.parent(parent)
+        if not (isinstance(outer, ast.Call) and outer.func is parent):
+            return None
+        node, parent = outer, walk.parent(outer)
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+        return parent.targets[0].id
+    return None
+
+
+def _one_constant_block(value: ast.expr) -> bool:
+    """bytes(16), bytes(bytearray(16)), b"\\0" * 16 or a literal of at most one block."""
+    if isinstance(value, ast.Constant) and isinstance(value.value, bytes):
+        return len(value.value) <= BLOCK_BYTES
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+        left, right = value.left, value.right
+        if isinstance(left, ast.Constant) and isinstance(left.value, bytes):
+            if isinstance(right, ast.Constant) and isinstance(right.value, int):
+                return len(left.value) * right.value <= BLOCK_BYTES
+        return False
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ZERO_BLOCK_CALLS:
+        if len(value.args) != 1 or value.keywords:
+            return False
+        inner = value.args[0]
+        if isinstance(inner, ast.Constant) and isinstance(inner.value, int) and not isinstance(inner.value, bool):
+            return 0 < inner.value <= BLOCK_BYTES
+        return _one_constant_block(inner)
+    return False
+
+
+def _fed_by(runs: list[ast.Call], function: ast.AST) -> set[str]:
+    """Local names whose value comes from a run of the cipher, directly or through other
+    local names (X = encrypt(Y); Y = xor(X, block)), followed to a fixed point."""
+    run_ids = {id(run) for run in runs}
+    assigns: list[tuple[list[str], ast.AST]] = []
+    for node in walk_function(function):
+        if isinstance(node, ast.Assign):
+            targets = [n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+            assigns.append((targets, node.value))
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+            assigns.append(([node.target.id], node.value))
+    fed: set[str] = set()
+    for _ in range(4):  # a few hops is what a chaining loop needs; the bound keeps it cheap
+        grown = False
+        for targets, value in assigns:
+            if not any(
+                id(node) in run_ids or (isinstance(node, ast.Name) and node.id in fed) for node in ast.walk(value)
+            ):
+                continue
+            for target in targets:
+                if target not in fed:
+                    fed.add(target)
+                    grown = True
+        if not grown:
+            break
+    return fed
+
+
+def _cipher_algorithm(mode: ast.Call, walk: Walk) -> str:
+    """The name of the algorithm a Cipher(algorithm(key), mode) is given next to ``mode``, or ''."""
+    parent = walk.parent(mode)
+    if isinstance(parent, ast.keyword):
+        parent = walk.parent(parent)
+    if not isinstance(parent, ast.Call) or not (walk.src.qualname(parent.func) or "").endswith("ciphers.Cipher"):
+        return ""
+    algorithm = argument(parent, "algorithm", 0)
+    if not isinstance(algorithm, ast.Call):
+        return ""
+    return walk.src.qualname(algorithm.func) or ""
 
 
 # Key generators -> (name of the size parameter, its position, minimum bits).

@@ -60,10 +60,19 @@ class WeakHash(CallRule):
     name, a lookup or cache key, an ETag, a value returned or stored, a change checksum
     compared without rejecting a mismatch). Also low: an algorithm picked by comparing
     a protocol value with its name (HTTP Digest's algorithm=MD5), even where the
-    protocol hashes a password, since the code has no other choice; and a hash of
+    protocol hashes a password, since the code has no other choice; a digest sent to
+    the remote side as a request parameter (stored in the mapping given as params=,
+    data=, json= or headers= to an HTTP call, or encoded by urlencode; also through a
+    digest hashed again), whose algorithm the remote API fixes; a digest of nothing but
+    random bytes and constants (a nonce) compared with a peer's answer or otherwise
+    checked, a value anyone who sees the nonce computes (the WebSocket handshake); and a hash of
     random bytes from os.urandom, secrets or uuid4, whose digest is a random value no
     collision or preimage attack can use. That case stays a low finding rather than
-    none because secrets.token_hex() makes the same value without a broken hash.
+    none because secrets.token_hex() makes the same value without a broken hash. Also
+    low: cryptography's MD5 or SHA1 given as the hash of an HMAC, a key derivation
+    (PBKDF2HMAC, HKDF, ConcatKDF, X963KDF, KBKDFHMAC) or OAEP/MGF1, whose security does
+    not rest on collision resistance (HMAC-MD5 has no practical forgery and
+    PBKDF2-HMAC-SHA1 is what WPA2 uses); SHA-256 is still the choice for a new design.
     Why: collisions for these algorithms can be computed cheaply, so a digest used as a
     signature, integrity check, password hash or unique token can be forged or matched.
     Example:
@@ -112,6 +121,7 @@ class WeakHash(CallRule):
             return
         tail = {
             Grade.PROTOCOL: "the weakness is the protocol's",
+            Grade.KEYED: "prefer SHA-256 for a new design",
             Grade.RANDOM: "collisions and preimages do not apply; secrets.token_hex() makes one without a broken hash",
             Grade.PLAIN: "collisions matter little there, but usedforsecurity=False should say so",
         }[reading.grade]

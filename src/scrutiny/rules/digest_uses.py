@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from itertools import pairwise
 
-from scrutiny.rules.base import Walk, call_tail, name_parts, string_value, walk_function
+from scrutiny.rules.base import Walk, call_tail, name_parts, parameters, string_value, walk_function
 from scrutiny.source import SourceFile
 
 
 class Grade(Enum):
     SECURITY = "security"  # the digest protects something: report at the rule's severity
     PROTOCOL = "protocol"  # a protocol value picks the algorithm
+    KEYED = "keyed"  # the algorithm is the hash inside an HMAC or a key derivation
     RANDOM = "random"  # the input is random bytes: the digest is a random value
     PLAIN = "plain"  # no security use seen
 
@@ -59,6 +60,22 @@ CRYPTO_MODULES = ("hmac.", "Crypto.", "Cryptodome.", "cryptography.", "nacl.", "
 SIGNING_METHODS = frozenset({"sign", "verify", "sign_digest", "verify_digest"})
 CONSTANT_TIME_COMPARES = frozenset({"hmac.compare_digest", "secrets.compare_digest"})
 RANDOM_SOURCES = ("os.urandom", "secrets.", "uuid.uuid4", "random.SystemRandom")
+# cryptography's constructions that take a hash algorithm and whose security does not
+# rest on its collision resistance: HMAC and the HMAC- or hash-based key derivations
+# (PBKDF2-HMAC-SHA1 is what WPA2 uses), and RSA-OAEP with its MGF1 mask function.
+KEYED_CONSTRUCTIONS = frozenset(
+    {"HMAC", "PBKDF2HMAC", "HKDF", "HKDFExpand", "ConcatKDFHMAC", "ConcatKDFHash", "X963KDF", "KBKDFHMAC", "MGF1",
+     "OAEP"}
+)  # fmt: skip
+# Hash constructors: a digest hashed again passes its uses on to the outer digest.
+HASH_CONSTRUCTORS = frozenset(
+    {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_256", "sha3_512", "blake2b", "blake2s", "new"}
+)
+# Keywords of an HTTP request call that carry what is sent to the remote side, and the
+# calls that make one (a verb of an HTTP client, or a query string by urlencode).
+REQUEST_FIELDS = frozenset({"params", "data", "json", "headers", "query", "body", "fields"})
+HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "fetch"})
+QUERY_ENCODERS = frozenset({"urllib.parse.urlencode", "urllib.urlencode"})
 SIZE_ATTRIBUTES = frozenset({"digest_size", "block_size", "name"})
 # Words that mark a value as a credential. A name is taken as evidence only of what the
 # hashed input holds (as CodeQL reads it), never of what the digest is used for.
@@ -91,6 +108,8 @@ class _Reader:
     uses: list[str] = field(default_factory=list)
     protections: list[str] = field(default_factory=list)
     updates: list[ast.Call] = field(default_factory=list)
+    keyed: list[str] = field(default_factory=list)  # the HMAC or KDF the algorithm is given to
+    sent: list[str] = field(default_factory=list)  # the request the digest is sent to the remote side in
     visits: int = 0
 
     @property
@@ -107,6 +126,24 @@ class _Reader:
         self._follow_hash(call)
         inputs = [(hashed, call)] if hashed is not None else []
         inputs += [(argument, update) for update in self.updates for argument in update.args]
+        if self.sent and not self.protections:
+            # A signature parameter of someone else's API: the remote side fixed the
+            # algorithm, and this code cannot change it without breaking the exchange.
+            evidence = (
+                f"the digest is sent to the remote side as {self.sent[0]}, so the remote API chooses the algorithm"
+            )
+            return DigestReading(Grade.PROTOCOL, evidence, call)
+        if self.protections and inputs:
+            nonce = self._only_random(inputs)
+            if nonce:
+                # A nonce's digest checked against a peer's answer (a WebSocket handshake):
+                # anyone who sees the nonce computes the same value, so nothing is forged.
+                evidence = (
+                    f"its input is only random bytes from {nonce}() and constants (a nonce), and "
+                    f"{self.protections[0]}: a value anyone who sees the nonce can compute, so no collision "
+                    f"or preimage attack applies"
+                )
+                return DigestReading(Grade.PROTOCOL, evidence, call)
         for value, where in inputs:
             credential = self._credential(value, 0)
             if credential:
@@ -114,6 +151,18 @@ class _Reader:
                 return DigestReading(Grade.SECURITY, evidence, where)
         if self.protections:
             return DigestReading(Grade.SECURITY, self.protections[0], call)
+        if self.keyed:
+            construction = self.keyed[0]
+            known = (
+                f" (HMAC-{algorithm} has no practical forgery)"
+                if "HMAC" in construction or "HKDF" in construction
+                else ""
+            )
+            evidence = (
+                f"it is the hash inside {construction}, whose security does not rest on the collision "
+                f"resistance {algorithm} lacks{known}"
+            )
+            return DigestReading(Grade.KEYED, evidence, call)
         for value, _ in inputs:
             source = self._random_source(value, 0)
             if source:
@@ -148,6 +197,8 @@ class _Reader:
                 self._follow(user, 0)
             elif call_tail(user) == "fingerprint":
                 self.uses.append("a certificate or key fingerprint")
+            elif used_by.startswith("cryptography.") and call_tail(user) in KEYED_CONSTRUCTIONS:
+                self.keyed.append(f"{used_by}()")
             else:
                 self.protections.append(f"it is the algorithm of {used_by}() (a signature, MAC or key derivation)")
 
@@ -171,7 +222,7 @@ class _Reader:
             elif isinstance(parent, ast.Call):
                 # Calling a function that returns the digest (a lambda) gives the digest.
                 if parent.func is not node and not self._reshapes(parent):
-                    self._call_use(parent)
+                    self._call_use(parent, depth)
                     return
             elif isinstance(parent, ast.keyword):
                 self._keyword_use(parent)
@@ -215,9 +266,13 @@ class _Reader:
             return True  # "-".join([...]), "{}.jpg".format(digest), digest.encode()
         return name.startswith(RESHAPING_MODULES) or call_tail(call) in RESHAPING_FUNCTIONS
 
-    def _call_use(self, call: ast.Call) -> None:
+    def _call_use(self, call: ast.Call, depth: int = 0) -> None:
         name = self.src.qualname(call.func) or call_tail(call)
         shown = f"{name}()" if name else "a call"
+        if name.startswith("hashlib.") and name.removeprefix("hashlib.") in HASH_CONSTRUCTORS:
+            if depth < FOLLOW_DEPTH:
+                self._follow(call, depth + 1)  # hashed again: the outer digest's uses are this one's
+            return
         if name in CONSTANT_TIME_COMPARES:
             self.protections.append(f"the digest is compared in constant time by {name}() (a verification)")
         elif name.startswith(CRYPTO_MODULES):
@@ -235,6 +290,9 @@ class _Reader:
         call = self.walk.parent(keyword)
         assert isinstance(call, ast.Call)
         name = self.src.qualname(call.func) or call_tail(call)
+        if keyword.arg in REQUEST_FIELDS and self._request_call(call):
+            self.sent.append(f"{keyword.arg}= of {name or 'a request'}()")
+            return
         if name.startswith(CRYPTO_MODULES):
             self.protections.append(f"the hash is passed to {name}() (key material, a signature or a MAC)")
         elif keyword.arg and keyword.arg.lower() == "etag":
@@ -248,6 +306,10 @@ class _Reader:
             self.uses.append("used as a dictionary key")
             return
         key = string_value(mapping.keys[index]) if field == "values" else None
+        request = self._request_of(mapping)
+        if request:
+            self.sent.append(f"parameter '{key}' of {request}" if key else request)
+            return
         self.uses.append(_stored_under(key))
 
     def _stored(self, statement: ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr, depth: int) -> None:
@@ -260,6 +322,10 @@ class _Reader:
                 self.uses.append(f"stored in {_text(target)}")
             elif isinstance(target, ast.Subscript):
                 key = string_value(target.slice)
+                request = self._request_of(target.value) if isinstance(target.value, ast.Name) else ""
+                if request:
+                    self.sent.append(f"parameter '{key}' of {request}" if key else request)
+                    continue
                 self.uses.append(_stored_under(key) if key is not None else f"stored in {_text(target)}")
 
     def _follow_name(self, name: str, statement: ast.AST, depth: int) -> bool:
@@ -275,6 +341,80 @@ class _Reader:
         for read in reads:
             self._follow(read, depth)
         return bool(reads)
+
+    def _request_call(self, call: ast.Call) -> bool:
+        """An HTTP request call (an HTTP verb of any client object, or of requests,
+        httpx, aiohttp ...), or urlencode making a query string."""
+        name = self.src.qualname(call.func) or ""
+        return name in QUERY_ENCODERS or call_tail(call) in HTTP_VERBS or call_tail(call) == "urlencode"
+
+    def _request_of(self, mapping: ast.expr) -> str:
+        """The request a mapping of parameters is sent in: the mapping given as a request
+        field (params=, data=, json=, headers=) or encoded by urlencode, directly or
+        through the local name it is kept in; '' when it goes anywhere else."""
+        places: list[ast.AST] = [mapping]
+        if isinstance(mapping, ast.Name):
+            places = list(_scope(self.walk, mapping).reads.get(mapping.id, []))
+        else:
+            holder = self.walk.parent(mapping)
+            if isinstance(holder, ast.Assign) and len(holder.targets) == 1 and isinstance(holder.targets[0], ast.Name):
+                places = list(_scope(self.walk, holder).reads.get(holder.targets[0].id, []))
+        for place in places:
+            parent = self.walk.parent(place)
+            if isinstance(parent, ast.keyword) and parent.arg in REQUEST_FIELDS:
+                call = self.walk.parent(parent)
+                if isinstance(call, ast.Call) and self._request_call(call):
+                    return f"{parent.arg}= of {self.src.qualname(call.func) or call_tail(call)}()"
+            elif isinstance(parent, ast.Call) and place in parent.args and self._request_call(parent):
+                if call_tail(parent) == "urlencode":
+                    return "a query string made by urlencode()"
+        return ""
+
+    def _only_random(self, inputs: list[tuple[ast.expr, ast.AST]]) -> str:
+        """The random source when every hashed value is made of random bytes and
+        constants alone (a nonce, reshaped and joined with fixed text); '' otherwise."""
+        sources: list[str] = []
+        seen: set[str] = set()
+        for value, _ in inputs:
+            if not self._random_and_constants(value, sources, seen, 0):
+                return ""
+        return sources[0] if sources else ""
+
+    def _random_and_constants(self, value: ast.AST, sources: list[str], seen: set[str], depth: int) -> bool:
+        if isinstance(value, ast.Constant):
+            return True
+        if isinstance(value, ast.Call):
+            name = self.src.qualname(value.func) or ""
+            if name.startswith(RANDOM_SOURCES):
+                sources.append(name)
+                return True
+            func = value.func
+            method = func if isinstance(func, ast.Attribute) and func.attr in RESHAPING_METHODS else None
+            if method is None and not (name.startswith(RESHAPING_MODULES) or call_tail(value) in RESHAPING_FUNCTIONS):
+                return False
+            parts: list[ast.AST] = [*value.args, *(keyword.value for keyword in value.keywords)]
+            if method is not None:
+                parts.append(method.value)  # nonce.decode(): the receiver is what is reshaped
+            return all(self._random_and_constants(part, sources, seen, depth) for part in parts)
+        if isinstance(value, ast.Attribute):  # uuid.uuid4().bytes, token.hex
+            return self._random_and_constants(value.value, sources, seen, depth)
+        if isinstance(value, ast.BinOp | ast.JoinedStr | ast.FormattedValue):
+            return all(self._random_and_constants(child, sources, seen, depth) for child in ast.iter_child_nodes(value)
+                       if not isinstance(child, ast.operator))  # fmt: skip
+        if isinstance(value, ast.Name):
+            if _is_credential(value.id):
+                return False  # a shared secret in the challenge: a keyed answer, not a nonce's digest
+            if value.id in seen:
+                return True  # key = b64encode(key): the earlier values decide
+            if depth >= FOLLOW_DEPTH:
+                return False
+            seen.add(value.id)
+            assigned = _assigned(value.id, self.walk, value)
+            function = self.src.index.function_of.get(value)
+            if not assigned and (function is None or value.id not in parameters(function)):
+                assigned = _module_values(value.id, self.walk)  # a module constant
+            return bool(assigned) and all(self._random_and_constants(one, sources, seen, depth + 1) for one in assigned)
+        return False
 
     def _compare_use(self, compare: ast.Compare, node: ast.AST) -> None:
         operands = [compare.left, *compare.comparators]
@@ -390,6 +530,11 @@ def _scope(walk: Walk, near: ast.AST) -> _Scope:
                     callee = walk.src.qualname(node.func) or call_tail(node)
                     scope.credential_arguments.setdefault(value.id, f"{keyword.arg}= to {callee}()")
     return scope
+
+
+def _module_values(name: str, walk: Walk) -> list[ast.expr]:
+    """The values a module-level name is given (a constant the function reads)."""
+    return _scope(walk, walk.src.tree).values.get(name, [])
 
 
 def _assigned(name: str, walk: Walk, near: ast.AST) -> list[ast.expr]:

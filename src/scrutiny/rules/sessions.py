@@ -175,7 +175,7 @@ def _access_evidence(node: ast.Compare, function: ast.FunctionDef | ast.AsyncFun
     """Why the comparison decides access ('' when nothing says it does), for the message."""
     if function is not None and set(name_parts(function.name)) & ACCESS_WORDS:
         return f"in {function.name}()"
-    if _words(node) & REQUEST_WORDS:
+    if _source_words(node) & REQUEST_WORDS:
         return "against a value read from the request"
     # secret = request.args.get("s"); ...; secret == self.secret, also through a few
     # assignments (creds = b64decode(request.auth); user, password = creds.split(":")).
@@ -192,7 +192,7 @@ def _request_derived(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[st
         grown = False
         for targets, value in assigns:
             used = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
-            if not (_words(value) & REQUEST_WORDS or used & derived):
+            if not (_data_words(value) & REQUEST_WORDS or used & derived):
                 continue
             for target in targets:
                 for name in ast.walk(target):
@@ -202,6 +202,33 @@ def _request_derived(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[st
         if not grown:
             break
     return derived
+
+
+def _data_words(node: ast.AST) -> set[str]:
+    """The words of ``node`` less a method called by a one-word name: db.query(...) runs a
+    database query, it does not read the request's query string (request.query,
+    request.args, self.get_cookie(...) still count)."""
+    called = {
+        id(sub.func) for sub in ast.walk(node)
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and len(name_parts(sub.func.attr)) == 1
+    }  # fmt: skip
+    return {
+        part
+        for sub in ast.walk(node)
+        if id(sub) not in called
+        for part in name_parts(getattr(sub, "id", "") or getattr(sub, "attr", ""))
+    }
+
+
+def _source_words(compare: ast.Compare) -> set[str]:
+    """The words of a comparison's operands that can say where a value was read from:
+    all but the attribute each operand finally reads. request.cookie and
+    request.cookies["sid"] say the request; self.cookie == other.cookie (a protocol
+    field of two packets) names only what is compared, not where it came from."""
+    words: set[str] = set()
+    for side in (compare.left, *compare.comparators):
+        words |= _data_words(side.value) if isinstance(side, ast.Attribute) else _data_words(side)
+    return words
 
 
 def _words(node: ast.AST) -> set[str]:
@@ -238,11 +265,14 @@ def _updates_container(statement: ast.stmt) -> bool:
     return isinstance(statement, ast.Pass)
 
 
-DIGEST_METHODS_OF_HASHES = frozenset({"hexdigest", "digest"})
+DIGEST_METHODS_OF_HASHES = frozenset({"hexdigest", "digest", "finalize"})
+# cryptography's unkeyed hash object (its HMAC is keyed and does not count).
+HAZMAT_HASH = "cryptography.hazmat.primitives.hashes.Hash"
 
 
 def unkeyed_digest(node: ast.expr, src: SourceFile, depth: int = 3) -> bool:
-    """A digest of hashlib (not hmac) computed in sight: hashlib.sha1(x).hexdigest(), a
+    """A digest of hashlib or of cryptography's hashes.Hash (not an HMAC) computed in
+    sight: hashlib.sha1(x).hexdigest(), hashes.Hash(algorithm) updated and finalized, a
     name the function binds to one, or a call of a function or self method of the file
     whose every return is one."""
     if depth <= 0:
@@ -265,13 +295,45 @@ def unkeyed_digest(node: ast.expr, src: SourceFile, depth: int = 3) -> bool:
     return False
 
 
+# The last word of a stored hash (token.hash, password_digest) and the words of a call
+# that computes one (hash_token, make_digest).
+HASH_WORDS = frozenset({"hash", "hashed", "digest", "hexdigest"})
+
+
+def _hash_against_stored_hash(computed: ast.expr, stored: ast.expr, walk: Walk) -> str:
+    """How ``computed`` is a hash the code computes here (a call named for hashing, or a
+    local name every binding of which is one) while ``stored`` is named as a hash: a
+    presented value hashed and looked up against the stored hash; '' otherwise."""
+    stored_name = stored.attr if isinstance(stored, ast.Attribute) else getattr(stored, "id", "")
+    parts = name_parts(stored_name)
+    if not parts or parts[-1] not in HASH_WORDS:
+        return ""
+    values: list[ast.expr] | None = [computed]
+    if isinstance(computed, ast.Name):
+        values = reaching_values(computed.id, computed, walk.src)  # None: a parameter, or unknown
+    if not values:
+        return ""
+    calls = [v for v in values if isinstance(v, ast.Call)]
+    if len(calls) != len(values):
+        return ""
+    for call in calls:
+        func = call.func
+        tail = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if not set(name_parts(tail)) & HASH_WORDS or not call.args:
+            return ""
+    shown = ast.unparse(calls[0].func)
+    computed_text, stored_text = ast.unparse(computed)[:40], ast.unparse(stored)[:40]
+    return f"{computed_text} is computed by {shown}() and compared with the stored {stored_text}"
+
+
 def _bound_to_hash(name: ast.Name, src: SourceFile) -> bool:
     values = reaching_values(name.id, name, src)
     return bool(values) and all(isinstance(v, ast.Call) and _hashlib_call(v, src) for v in values)
 
 
 def _hashlib_call(call: ast.Call, src: SourceFile) -> bool:
-    """A call of the hashlib module as the file imports it (not a parameter named hashlib)."""
+    """A call of the hashlib module as the file imports it (not a parameter named hashlib),
+    or of cryptography's hashes.Hash."""
     root = call.func
     while isinstance(root, ast.Attribute):
         root = root.value
@@ -280,7 +342,8 @@ def _hashlib_call(call: ast.Call, src: SourceFile) -> bool:
     function = src.index.function_of.get(call)
     if function is not None and root.id in {a.arg for a in (*function.args.args, *function.args.kwonlyargs)}:
         return False
-    return (src.qualname(call.func) or "").startswith("hashlib.")
+    name = src.qualname(call.func) or ""
+    return name.startswith("hashlib.") or name == HAZMAT_HASH
 
 
 def _local_callee(call: ast.Call, src: SourceFile) -> ast.FunctionDef | None:
@@ -319,14 +382,20 @@ class SecretComparedInVariableTime(Rule):
     a computed MAC (hmac.new(...).hexdigest()), and the other side is not a literal,
     where the comparison decides access: in a function named for authentication or
     verification (auth, login, verify, check, token, signature...) or against a value
-    read from the request, and whose outcome can grant or refuse something (not the test
-    of a branch that only updates containers, such as a cache refreshed when a value
-    changed). Confirmation fields (password2), constants, __eq__ methods,
-    checksums of public data, nonces (sent in the clear), a plain hashlib digest of the
-    guess compared with a stored one (the guesser cannot pick the compared bytes; HMACs
-    still count), and values the code shows to
-    be numbers, bools or None (x is not None, int(...), a parameter annotated int) are
-    left alone.
+    read from the request (the object an operand's attribute is read from says so:
+    request.cookie does, while self.cookie == other.cookie, the same protocol field of
+    two packets, names only what is compared; a method called by a one-word name, as
+    in db.query(...), is an action, not the request's query string), and whose
+    outcome can grant or refuse something (not the test of a branch that only updates
+    containers, such as a cache refreshed when a value changed). Confirmation fields
+    (password2), constants, __eq__ methods, checksums of public data, nonces (sent in
+    the clear), a plain digest of hashlib or of cryptography's hashes.Hash compared
+    with a stored or received one (the guesser cannot pick the compared bytes; HMACs
+    still count), and values the code shows to be numbers, bools or None (x is not
+    None, int(...), a parameter annotated int) are left alone. Lowered to low: a value
+    computed here by a call named for hashing (hash_token(presented)) compared with a
+    stored value named as a hash (record.hash), since the guesser does not choose the
+    compared bytes but the code does not show whether the hash is keyed.
     Why: == stops at the first differing byte, so the response time tells an attacker
     how many leading bytes of a guess are right; repeated guesses recover a signature
     or token byte by byte.
@@ -372,8 +441,16 @@ class SecretComparedInVariableTime(Rule):
         if unkeyed_digest(left, walk.src) or unkeyed_digest(right, walk.src):
             return
         op = "==" if isinstance(node.ops[0], ast.Eq) else "!="
-        yield self.finding(node, f"{secret} is compared with {op} {access}, which leaks by timing how much matched",
-                           walk.src, scope=walk.scope_name)  # fmt: skip
+        message = f"{secret} is compared with {op} {access}, which leaks by timing how much matched"
+        hashing = _hash_against_stored_hash(left, right, walk) or _hash_against_stored_hash(right, left, walk)
+        if hashing:
+            # The same reasoning as for a hashlib digest above, where the hash function
+            # is another module's (a hash_token() of an adapter): lowered, not dropped,
+            # since the code here does not show whether it is keyed or what it hashes.
+            yield self.finding(node, f"{message}; but {hashing}, so the guesser does not choose the compared bytes",
+                               walk.src, scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+            return
+        yield self.finding(node, message, walk.src, scope=walk.scope_name)
 
 
 # Tokens without an expiry -----------------------------------------------------------
