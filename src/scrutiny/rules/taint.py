@@ -184,6 +184,11 @@ class OpenRedirect(TaintRule):
     """Untrusted input chooses where a redirect sends the user
 
     What: a location from an untrusted source reaches redirect(), HttpResponseRedirect or HTTPFound.
+    Not reported where the path passes a host allow-list check: Django's
+    url_has_allowed_host_and_scheme, or a function of the reviewed tree, in any file, that
+    returns that check's result for its argument (a wrapper that first widens the allowed
+    hosts), tested so that the location goes on only where the check held or the location
+    is empty (if url and not is_safe(url): url = None).
     Why: links on the trusted site forward victims to a phishing page (open redirect).
     Example:
         return redirect(request.args["next"])

@@ -244,13 +244,15 @@ def _collect(
 
 def _predicates(m: flow.Module, src: SourceFile) -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
     """What each predicate of the file checks, read from its body (only functions that return
-    a test: a comparison, a boolean operation, not, bool(...) or a True/False constant)."""
+    a test: a comparison, a boolean operation, not, bool(...), a True/False constant, or the
+    result of a library check with a guard model, as a wrapper of url_has_allowed_host_and_scheme
+    that first widens the allowed hosts)."""
     index = src.index
     function_of = index.function_of
     testing = {
         function_of.get(node)
         for node in index.of_type(ast.Return)
-        if node.value is not None and _is_test(node.value)  # type: ignore[attr-defined]
+        if node.value is not None and (_is_test(node.value) or _is_guard_call(node.value, m))  # type: ignore[attr-defined]
     }
     if not testing - {None}:
         return ()
@@ -263,6 +265,11 @@ def _predicates(m: flow.Module, src: SourceFile) -> tuple[tuple[str, tuple[tuple
         if check is not None and any(check.when_true):
             out.append((name, tuple(tuple(sorted(kinds)) for kinds in check.when_true)))
     return tuple(out)
+
+
+def _is_guard_call(value: ast.expr, m: flow.Module) -> bool:
+    """A call of a library check the models know as a guard (it returns whether its argument passed)."""
+    return isinstance(value, ast.Call) and str(m.qualname(value.func)) in m.models.guard_calls
 
 
 def _is_test(value: ast.expr) -> bool:
