@@ -96,3 +96,67 @@ def test_a_target_that_passes_only_when_empty_is_still_an_open_redirect(capsys, 
     files = {"shop/__init__.py": "", "shop/policy.py": HOST_POLICY, "shop/nexturl.py": either,
              "shop/views.py": LOGIN_VIEW}  # fmt: skip
     assert located(review_tree(capsys, tmp_path, files), "SCR507") == [("views.py", 8, "medium")]
+
+
+# SCR601: an assert that the user is logged in, under a check that already admits only them
+
+LOGIN_VIEWS = """
+    from django.contrib.auth.decorators import login_required
+    from django.http import HttpResponse
+    from django.utils.decorators import method_decorator
+    from django.views import View
+
+
+    @method_decorator(login_required, name="dispatch")
+    class InboxView(View):
+        def get(self, request):
+            assert request.user.is_authenticated
+            return HttpResponse(request.user.inbox_size())
+
+
+    @method_decorator(login_required, name="post")
+    class OutboxView(View):
+        def get(self, request):
+            assert request.user.is_authenticated
+            return HttpResponse(request.user.outbox_size())
+
+
+    @login_required
+    def badge(request):
+        assert not request.user.is_anonymous
+        assert request.user.is_staff
+        return HttpResponse("staff")
+
+
+    class SignedInView(View):
+        def dispatch(self, request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return HttpResponse(status=401)
+            return super().dispatch(request, *args, **kwargs)
+
+
+    class DraftsView(SignedInView):
+        def get(self, request):
+            assert request.user.is_authenticated
+            return HttpResponse(request.user.draft_count())
+
+
+    def public_counter(request):
+        assert request.user.is_authenticated
+        return HttpResponse(request.user.visits())
+"""
+
+
+def test_an_assert_that_restates_the_login_check_of_the_view_is_low() -> None:
+    found = rule_findings(LOGIN_VIEWS, "SCR601")
+    lowered = [(line, severity) for line, severity, message in found if "restates the login check" in message]
+    assert lowered == [(11, "low"), (24, "low"), (38, "low")]
+    assert "@login_required on InboxView" in found[0][2]
+    assert "SignedInView.dispatch, a base of DraftsView" in next(m for line, _, m in found if line == 38)
+
+
+def test_an_assert_no_check_in_sight_already_makes_stays_medium() -> None:
+    found = rule_findings(LOGIN_VIEWS, "SCR601")
+    kept = [(line, severity) for line, severity, message in found if "restates the login check" not in message]
+    # OutboxView is logged in only for post; is_staff is more than login_required checks.
+    assert kept == [(18, "medium"), (25, "medium"), (43, "medium")]
