@@ -160,3 +160,63 @@ def test_an_assert_no_check_in_sight_already_makes_stays_medium() -> None:
     kept = [(line, severity) for line, severity, message in found if "restates the login check" not in message]
     # OutboxView is logged in only for post; is_staff is more than login_required checks.
     assert kept == [(18, "medium"), (25, "medium"), (43, "medium")]
+
+
+# SCR513: what the session only carries, and what is read back from it -----------------
+
+PREFERENCES = """
+    from flask import Flask, abort, request, session
+
+    app = Flask(__name__)
+
+
+    @app.route("/theme", methods=["POST"])
+    def theme():
+        session["theme"] = request.form["theme"]
+        return "saved"
+
+
+    @app.route("/team", methods=["POST"])
+    def team():
+        session["team"] = request.form["team"]
+        return "joined"
+
+
+    @app.route("/board")
+    def board():
+        if session.get("team") != "ops":
+            abort(403)
+        return "board"
+"""
+
+
+def test_client_data_the_session_only_carries_is_low(capsys, tmp_path) -> None:
+    data = review_tree(capsys, tmp_path, {"prefs.py": PREFERENCES})
+    assert [(line, severity) for _, line, severity in located(data, "SCR513")] == [(9, "low"), (15, "medium")]
+    [carried] = [f for f in findings(data, "SCR513") if f["line"] == 9]
+    assert "no code of this file compares or tests that session key" in carried["message"]
+
+
+def test_a_session_key_the_file_decides_access_on_stays_medium(capsys, tmp_path) -> None:
+    data = review_tree(capsys, tmp_path, {"prefs.py": PREFERENCES.replace('get("team")', 'get("theme")')})
+    assert [(line, severity) for _, line, severity in located(data, "SCR513")] == [(9, "medium"), (15, "low")]
+
+
+RECORDS = """
+    from django.http import HttpRequest, JsonResponse
+
+
+    def visit(request: HttpRequest):
+        seen = request.session.get("seen", [])
+        request.session["seen"] = [*seen, "home"]
+        request.session["label"] = request.GET.get("label", "")
+        if request.session.get("label") == "beta":
+            return JsonResponse({"beta": True})
+        return JsonResponse({"seen": len(seen)})
+"""
+
+
+def test_what_the_session_held_written_back_is_not_client_data(capsys, tmp_path) -> None:
+    data = review_tree(capsys, tmp_path, {"shop/__init__.py": "", "shop/visits.py": RECORDS})
+    # line 7 stores what line 6 read from the session; line 8 stores the query's label.
+    assert located(data, "SCR513") == [("visits.py", 8, "medium")]

@@ -321,7 +321,12 @@ class TrustBoundary(TaintRule):
     """Untrusted input is stored in the session as if it were trusted
 
     What: data from an untrusted source is written into a server-side session store
-    (session[...] = ..., set_signed_cookie).
+    (session[...] = ..., set_signed_cookie). What is read from a session (request.session
+    of a tainted request) is the server's own state, not client input. The finding is low
+    when no code of the file compares or tests the session key written (directly or
+    through the name a read is assigned to): storing what the client sent is a defect only
+    where later code takes it as the server's own decision (a role, a user id), and such a
+    read is then not in sight.
     Why: later code reads the session as trusted state, so unchecked data crosses the
     trust boundary (CWE-501).
     Example:
@@ -423,8 +428,10 @@ def findings_for(
     source_path: str,
     source: tuple[str, str, int, int],
     trace: tuple[TraceStep, ...],
+    stored_only: bool = False,
 ) -> list[Finding]:
-    """The finding for one source reaching one sink, with its path as trace and message."""
+    """The finding for one source reaching one sink, with its path as trace and message
+    (``stored_only``: a session store whose key no code of the sink's file decides on)."""
     kind, callee, line, col, end_line, end_col, code = sink
     rule = rule_for(kind)
     if rule is None:
@@ -444,6 +451,11 @@ def findings_for(
     message = f"{label} ({where}) reaches {callee} at line {line}{through} without {rule.missing}"
     if kind in KIND_NOTE:
         message = f"{label} ({where}) reaches {callee} at line {line}{through} {KIND_NOTE[kind]}"
+    if stored_only and severity > Severity.LOW:
+        # The session only carries the value: the defect, if any, is a later read that takes
+        # it as the server's own decision, and no code of this file makes one.
+        severity = Severity.LOW
+        message += "; no code of this file compares or tests that session key, so the value is only carried"
     assumed = [
         s.message.split("(", 1)[0].removeprefix("passed through ") for s in trace if s.message.endswith(UNMODELLED)
     ]

@@ -416,5 +416,6 @@ def findings_of(
             continue  # a predicate in another file, read now, admits only safe values
         source_row = by_path[source_path].sources[source_index]
         trace = tuple(TraceStep(p, line, col, message) for p, line, col, message in steps)
-        out.extend(findings_for(sink_path, sink_row, source_path, source_row, trace))
+        stored_only = sink_index in by_path[sink_path].stored_only
+        out.extend(findings_for(sink_path, sink_row, source_path, source_row, trace, stored_only))
     return out
