@@ -220,3 +220,49 @@ def test_what_the_session_held_written_back_is_not_client_data(capsys, tmp_path)
     data = review_tree(capsys, tmp_path, {"shop/__init__.py": "", "shop/visits.py": RECORDS})
     # line 7 stores what line 6 read from the session; line 8 stores the query's label.
     assert located(data, "SCR513") == [("visits.py", 8, "medium")]
+
+
+# SCR930: a function that takes the request but makes no response is a helper, not a view
+
+LIBRARY_VIEWS = """
+    from django.core.exceptions import PermissionDenied
+    from django.http import HttpResponse
+    from django.shortcuts import get_object_or_404
+
+    from library.models import Shelf
+
+
+    def rename_shelf(request, shelf_id):
+        if not request.user.has_perm("library.change_shelf"):
+            raise PermissionDenied
+        shelf = get_object_or_404(Shelf, pk=shelf_id)
+        shelf.rename(request.POST["name"])
+        return HttpResponse("renamed")
+
+
+    def empty_shelf(request, shelf_id):
+        if not request.user.has_perm("library.change_shelf"):
+            raise PermissionDenied
+        get_object_or_404(Shelf, pk=shelf_id).empty()
+        return HttpResponse("emptied")
+
+
+    def archive_shelf(request, shelf):
+        shelf.archive()
+        log_change(request, shelf)
+
+
+    def drop_shelf(request, shelf_id):
+        get_object_or_404(Shelf, pk=shelf_id).delete()
+        return HttpResponse("dropped")
+"""
+
+
+def test_a_helper_that_takes_the_request_is_not_a_handler() -> None:
+    found = rule_findings(LIBRARY_VIEWS, "SCR930", "library/views.py")
+    assert all(line != 24 for line, _, _ in found)
+
+
+def test_a_view_that_makes_a_response_without_the_check_stays_high() -> None:
+    found = rule_findings(LIBRARY_VIEWS, "SCR930", "library/views.py")
+    assert [(line, severity) for line, severity, _ in found] == [(29, "high")]

@@ -259,7 +259,10 @@ class MissingAuthorization(Rule):
     through it (directly, in a decorator, a FastAPI dependency, a class mixin or a
     helper of the same module), while most other handlers of the same class or module
     do check. Handlers of public endpoints, whose siblings do not check either, are not
-    reported; nor are handlers that hand the work to an inherited method.
+    reported; nor are handlers that hand the work to an inherited method. A module-level
+    function of a Django module that takes the request first is a view only when it makes
+    a response (a helper views call, flows.disconnect(request, account), is not), and the
+    objects whose attributes it reads are not URL captures.
     Why: the caller chooses the id; without a check, anyone who can reach the endpoint
     reads or changes other users' or projects' resources by naming them (an insecure
     direct object reference).
