@@ -266,3 +266,81 @@ def test_a_helper_that_takes_the_request_is_not_a_handler() -> None:
 def test_a_view_that_makes_a_response_without_the_check_stays_high() -> None:
     found = rule_findings(LIBRARY_VIEWS, "SCR930", "library/views.py")
     assert [(line, severity) for line, severity, _ in found] == [(29, "high")]
+
+
+# SCR930: a check the route declares or hands to code of another file ------------------
+
+PHOTO_ROUTER = """
+    from django.shortcuts import get_object_or_404
+    from ninja import Router
+
+    from gallery.auth import TokenAuth, public_or_token
+    from gallery.models import Photo
+    from gallery.permissions import needs_permission, visible_photos
+    from gallery.tasks import job_for
+
+    router = Router(auth=TokenAuth())
+
+
+    @router.get("/{photo_id}/", auth=public_or_token())
+    def show_photo(request, photo_id: int):
+        return get_object_or_404(Photo, pk=photo_id)
+
+
+    @router.get("/{photo_id}/meta/")
+    def photo_meta(request, photo_id: int):
+        return get_object_or_404(visible_photos(request), pk=photo_id)
+
+
+    @router.post("/{photo_id}/hide/")
+    def hide_photo(request, photo_id: int):
+        photo = get_object_or_404(Photo, pk=photo_id)
+        job = job_for(photo, "hide")(photo, user=request.user)
+        return job.run()
+
+
+    @router.post("/{photo_id}/rotate/")
+    def rotate_photo(request, photo_id: int):
+        photo = get_object_or_404(Photo, pk=photo_id)
+        photo.rotate(90)
+        return photo
+
+
+    @router.patch("/{photo_id}/")
+    @needs_permission(Photo, "change")
+    def update_photo(request, photo_id: int):
+        return get_object_or_404(Photo, pk=photo_id)
+
+
+    @router.delete("/{photo_id}/")
+    @needs_permission(Photo, "delete")
+    def delete_photo(request, photo_id: int):
+        get_object_or_404(Photo, pk=photo_id).delete()
+
+
+    @router.post("/{photo_id}/publish/")
+    @needs_permission(Photo, "publish")
+    def publish_photo(request, photo_id: int):
+        get_object_or_404(Photo, pk=photo_id).publish()
+
+
+    @router.post("/{photo_id}/unpublish/")
+    @needs_permission(Photo, "publish")
+    def unpublish_photo(request, photo_id: int):
+        get_object_or_404(Photo, pk=photo_id).unpublish()
+"""
+
+
+def test_a_route_whose_check_is_declared_or_handed_on_is_low() -> None:
+    found = rule_findings(PHOTO_ROUTER, "SCR930", "gallery/api.py")
+    lowered = [(line, severity) for line, severity, _ in found if severity == "low"]
+    assert lowered == [(14, "low"), (19, "low"), (24, "low")]
+    messages = {line: message for line, _, message in found}
+    assert "declares whom it admits (auth=...)" in messages[14]
+    assert "looked up in visible_photos(request)" in messages[19]
+    assert "goes with the requesting user (request.user)" in messages[24]
+
+
+def test_a_route_that_changes_the_resource_with_no_check_anywhere_stays_high() -> None:
+    found = rule_findings(PHOTO_ROUTER, "SCR930", "gallery/api.py")
+    assert [(line, severity) for line, severity, _ in found if severity != "low"] == [(31, "high")]
