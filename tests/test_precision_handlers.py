@@ -344,3 +344,43 @@ def test_a_route_whose_check_is_declared_or_handed_on_is_low() -> None:
 def test_a_route_that_changes_the_resource_with_no_check_anywhere_stays_high() -> None:
     found = rule_findings(PHOTO_ROUTER, "SCR930", "gallery/api.py")
     assert [(line, severity) for line, severity, _ in found if severity != "low"] == [(31, "high")]
+
+
+# SCR508: a response body declared as plain text or JSON is not markup -----------------
+
+ECHO_VIEWS = """
+    import json
+
+    from django.http import HttpResponse
+    from flask import Flask, Response, request
+
+    app = Flask(__name__)
+
+
+    def explain(request, spec):
+        return HttpResponse("cannot read " + spec, content_type="text/plain; charset=utf-8")
+
+
+    def explain_page(request, spec):
+        return HttpResponse("cannot read " + spec)
+
+
+    @app.route("/echo")
+    def echo():
+        return Response(json.dumps({"asked": request.args["q"]}), mimetype="application/json")
+
+
+    @app.route("/echo.html")
+    def echo_page():
+        return Response("<p>" + request.args["q"] + "</p>", mimetype="text/html")
+"""
+
+
+def test_a_body_served_as_text_or_json_is_not_cross_site_scripting(capsys, tmp_path) -> None:
+    data = review_tree(capsys, tmp_path, {"echo/__init__.py": "", "echo/views.py": ECHO_VIEWS})
+    assert all(line not in (11, 20) for _, line, _ in located(data, "SCR508"))
+
+
+def test_a_body_served_as_html_or_with_the_default_type_stays_high(capsys, tmp_path) -> None:
+    data = review_tree(capsys, tmp_path, {"echo/__init__.py": "", "echo/views.py": ECHO_VIEWS})
+    assert located(data, "SCR508") == [("views.py", 15, "high"), ("views.py", 25, "high")]

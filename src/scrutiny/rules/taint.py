@@ -215,7 +215,10 @@ class CrossSiteScripting(TaintRule):
     template code on the server (server-side template injection). A Jinja2 sandboxed
     environment (SandboxedEnvironment, ImmutableSandboxedEnvironment, made directly, through
     a variable or by a function of the file that returns one) refuses unsafe attributes and
-    calls, so its from_string is not reported.
+    calls, so its from_string is not reported. Nor is a response whose body is declared
+    as something other than HTML (Django HttpResponse(content_type="text/plain"), Flask
+    Response(mimetype="application/json"): plain text, JSON, CSV or binary): a browser does
+    not run it as markup. A type chosen at run time still counts.
     Example:
         return render_template_string("<h1>" + request.args["q"] + "</h1>")
     Fix: render a fixed template with the value as a variable (autoescaped), or escape it
