@@ -384,3 +384,49 @@ def test_a_body_served_as_text_or_json_is_not_cross_site_scripting(capsys, tmp_p
 def test_a_body_served_as_html_or_with_the_default_type_stays_high(capsys, tmp_path) -> None:
     data = review_tree(capsys, tmp_path, {"echo/__init__.py": "", "echo/views.py": ECHO_VIEWS})
     assert located(data, "SCR508") == [("views.py", 15, "high"), ("views.py", 25, "high")]
+
+
+# SCR902: an exempted view that checks a token of each request itself -----------------
+
+EXEMPT_VIEWS = """
+    import hmac
+
+    from django.core.exceptions import PermissionDenied
+    from django.http import HttpResponse
+    from django.views import View
+    from django.views.decorators.csrf import csrf_exempt
+
+
+    class WidgetSignIn(View):
+        def post(self, request):
+            self.refuse_forged(request)
+            return HttpResponse("signed in")
+
+        def refuse_forged(self, request):
+            from_cookie = request.COOKIES.get("widget_token", "")
+            from_form = request.POST.get("widget_token", "")
+            if not from_cookie or not hmac.compare_digest(from_cookie, from_form):
+                raise PermissionDenied("token mismatch")
+
+
+    widget_sign_in = csrf_exempt(WidgetSignIn.as_view())
+
+
+    @csrf_exempt
+    def close_account(request):
+        if not request.user.is_staff:
+            raise PermissionDenied
+        request.user.close()
+        return HttpResponse("closed")
+"""
+
+
+def test_an_exempt_view_that_compares_a_token_the_request_sent_is_low() -> None:
+    found = rule_findings(EXEMPT_VIEWS, "SCR902", "widgets/views.py")
+    assert [(line, severity) for line, severity, _ in found if line == 22] == [(22, "low")]
+    assert "line 18 refuses the request" in found[0][2]
+
+
+def test_an_exempt_view_that_checks_only_who_is_signed_in_stays_medium() -> None:
+    found = rule_findings(EXEMPT_VIEWS, "SCR902", "widgets/views.py")
+    assert [(line, severity) for line, severity, _ in found] == [(22, "low"), (25, "medium")]
