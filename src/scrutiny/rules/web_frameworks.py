@@ -290,13 +290,13 @@ class CsrfExempt(Rule):
     Why: an exempt view accepts state-changing requests that another site makes the
     user's browser send with their cookies (cross-site request forgery), unless the view
     authenticates every request by other means (a token header, a signature).
-    Example:
-        @csrf_exempt
-        def update_profile(request): ...
     The finding is low when the exempted view (the function, or the methods of the class
     whose as_view() is exempted) refuses a request on a comparison of a value the request
     sent (a double-submit cookie compared with the form field, a signature compared with
     one computed): it checks a token of each request itself.
+    Example:
+        @csrf_exempt
+        def update_profile(request): ...
     Fix: remove the exemption and send the CSRF token from the client; for API or
     webhook endpoints authenticate each request (token header, HMAC signature) and
     document why the exemption is safe.
