@@ -337,7 +337,7 @@ def test_a_route_whose_check_is_declared_or_handed_on_is_low() -> None:
     assert lowered == [(14, "low"), (19, "low"), (24, "low")]
     messages = {line: message for line, _, message in found}
     assert "declares whom it admits (auth=...)" in messages[14]
-    assert "looked up in visible_photos(request)" in messages[19]
+    assert "looked up in visible_photos(request), a set built" in messages[19]
     assert "goes with the requesting user (request.user)" in messages[24]
 
 

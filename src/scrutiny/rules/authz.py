@@ -372,8 +372,11 @@ def _settled_elsewhere(handler: Handler, module: Module, src: SourceFile) -> str
         if not any(isinstance(a, ast.Name) and a.id in derived for a in arguments):
             continue
         for argument in arguments:
-            if isinstance(argument, ast.Call) and any(isinstance(a, ast.Name) and a.id == request for a in argument.args):
-                return f"it is looked up in {_shown(argument)}({request}), a set built for this request"
+            if isinstance(argument, ast.Call) and any(
+                (isinstance(a, ast.Name) and a.id == request) or _requester(a, request)
+                for a in [*argument.args, *(kw.value for kw in argument.keywords)]
+            ):
+                return f"it is looked up in {ast.unparse(argument)[:60]}, a set built for this request"
         callee = module.callee(node, handler.owner)
         if callee is None and "objects" not in ast.unparse(node.func) and any(_requester(a, request) for a in arguments):
             return (
