@@ -98,6 +98,27 @@ def test_a_target_that_passes_only_when_empty_is_still_an_open_redirect(capsys, 
     assert located(review_tree(capsys, tmp_path, files), "SCR507") == [("views.py", 8, "medium")]
 
 
+IN_ONE_FILE = NEXT_URL + """
+
+    def after_login(request: HttpRequest):
+        return HttpResponseRedirect(wanted_target(request))
+"""
+
+
+def test_a_flow_within_one_file_past_the_wrapper_of_another_file_is_not_an_open_redirect(capsys, tmp_path) -> None:
+    code = IN_ONE_FILE.replace("from django.http import HttpRequest", "from django.http import HttpRequest, HttpResponseRedirect")
+    files = {"shop/__init__.py": "", "shop/policy.py": HOST_POLICY, "shop/views.py": code}
+    assert located(review_tree(capsys, tmp_path, files), "SCR507") == []
+
+
+def test_a_flow_within_one_file_the_wrapper_does_not_clear_is_still_an_open_redirect(capsys, tmp_path) -> None:
+    code = IN_ONE_FILE.replace("from django.http import HttpRequest", "from django.http import HttpRequest, HttpResponseRedirect")
+    either = code.replace("if target and not policy_for(request).accepts(target):",
+                          "if not target and not policy_for(request).accepts(target):")  # fmt: skip
+    files = {"shop/__init__.py": "", "shop/policy.py": HOST_POLICY, "shop/views.py": either}
+    assert located(review_tree(capsys, tmp_path, files), "SCR507") == [("views.py", 15, "medium")]
+
+
 # SCR601: an assert that the user is logged in, under a check that already admits only them
 
 LOGIN_VIEWS = """

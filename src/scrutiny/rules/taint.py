@@ -188,7 +188,8 @@ class OpenRedirect(TaintRule):
     url_has_allowed_host_and_scheme, or a function of the reviewed tree, in any file, that
     returns that check's result for its argument (a wrapper that first widens the allowed
     hosts), tested so that the location goes on only where the check held or the location
-    is empty (if url and not is_safe(url): url = None).
+    is empty (if url and not is_safe(url): url = None); a check of another file clears a
+    path within one file as it clears a path between files.
     Why: links on the trusted site forward victims to a phishing page (open redirect).
     Example:
         return redirect(request.args["next"])
