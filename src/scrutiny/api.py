@@ -284,6 +284,7 @@ def scan(
     # then pass through their sink file's suppressions like any other.
     with cycle_collection_paused():
         found = linked(items, results, config.max_bytes, plan, config.cache)
+        _drop_settled_in_tree(results)
     suppress.settle_linked(found, results, items, plan, reloader(items, config.max_bytes))
     _excerpt_linked(results)
     if baseline is not None:
@@ -371,6 +372,20 @@ def link_key(cache: ResultCache, items: list[Input], max_bytes: int) -> str | No
             return None
         entries.append(entry)
     return cache.review_key(sorted(entries), "taint-link")
+
+
+def _drop_settled_in_tree(results: list[FileResult]) -> None:
+    """Drop each file's own taint findings whose path passes a check of another file that
+    clears it (the linker does the same for paths between files)."""
+    from scrutiny.taint.solve import settled_in_tree
+
+    summaries = [r.summary for r in results if r.summary is not None]
+    if len(summaries) < 2 or not taint.enabled():
+        return
+    gone = {id(f) for f in settled_in_tree([f for r in results for f in r.findings], summaries)}
+    if gone:
+        for result in results:
+            result.findings = [f for f in result.findings if id(f) not in gone]
 
 
 def linked(items: list[Input], results: list[FileResult], max_bytes: int, plan: Plan, use_cache: bool) -> list[Finding]:

@@ -425,6 +425,6 @@ def _makes_response(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            if name.endswith("Response") or name.startswith("HttpResponse") or name in RESPONSE_MAKERS:
+            if name.endswith(("Response", "_response")) or name.startswith("HttpResponse") or name in RESPONSE_MAKERS:
                 return True
     return False

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Location, Severity
 from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, drop, name_parts, walk_function
+from scrutiny.context import ROUTE_DECORATORS
 from scrutiny.rules.handlers import FunctionNode, Handler, handlers, id_reads, reads_request_field
 from scrutiny.source import SourceFile
 
@@ -259,7 +260,16 @@ class MissingAuthorization(Rule):
     through it (directly, in a decorator, a FastAPI dependency, a class mixin or a
     helper of the same module), while most other handlers of the same class or module
     do check. Handlers of public endpoints, whose siblings do not check either, are not
-    reported; nor are handlers that hand the work to an inherited method.
+    reported; nor are handlers that hand the work to an inherited method. A module-level
+    function of a Django module that takes the request first is a view only when it makes
+    a response (a helper views call, flows.disconnect(request, account), is not), and the
+    objects whose attributes it reads are not URL captures.
+    The finding is low, with the reason, when the check may be made where this file cannot
+    see it or the route is public by declaration: a GET route that declares whom it admits
+    (router.get(..., auth=[...])), an id looked up in a set built from the request
+    (get_object_or_404(visible_to(request), pk=id)), or the resource passed with the
+    requesting user (request.user) to code the file does not define (an action object that
+    checks the user's permission when it runs; not an ORM manager call).
     Why: the caller chooses the id; without a check, anyone who can reach the endpoint
     reads or changes other users' or projects' resources by naming them (an insecure
     direct object reference).
@@ -306,12 +316,17 @@ class MissingAuthorization(Rule):
                 example = next(h for h in checking if checked[h.function][0][1] == idiom)
                 line = getattr(checked[example.function][0][0], "lineno", example.function.lineno)
                 named = ast.unparse(inputs[0])
+                message = (
+                    f"{handler.name} uses {named} from the request with no authorization check, while "
+                    f"{len(checking)} of {len(siblings)} sibling handlers check with {idiom}"
+                )
+                settled = _settled_elsewhere(handler, module, src)
                 yield self.finding(
                     handler.function,
-                    f"{handler.name} uses {named} from the request with no authorization check, while "
-                    f"{len(checking)} of {len(siblings)} sibling handlers check with {idiom}",
+                    f"{message}; {settled}" if settled else message,
                     src,
                     scope=handler.name,
+                    severity=Severity.LOW if settled else None,
                     fix=f"check with {idiom} before touching the resource, as {example.name} does at line {line}",
                 )
 
@@ -319,6 +334,56 @@ class MissingAuthorization(Rule):
         if isinstance(node, FunctionNode):  # point at the def line, not the decorators or the body
             node = Location(src.path, node.lineno, node.col_offset, node.lineno, node.col_offset)
         return super().finding(node, message, src, **kwargs)  # type: ignore[arg-type]
+
+
+READ_ROUTES = frozenset({"get", "head", "options"})
+
+
+def _route_call(handler: Handler, src: SourceFile) -> ast.Call | None:
+    """The route decorator of a handler (router.get("/x/{id}", auth=...))."""
+    for decorator in handler.function.decorator_list:
+        if isinstance(decorator, ast.Call) and _tail(decorator) in ROUTE_DECORATORS:
+            return decorator
+    return None
+
+
+def _requester(node: ast.AST, request: str) -> bool:
+    """``request.user``: the identity of whoever sent the request."""
+    return (
+        isinstance(node, ast.Attribute) and node.attr == "user" and isinstance(node.value, ast.Name)
+        and node.value.id == request
+    )  # fmt: skip
+
+
+def _settled_elsewhere(handler: Handler, module: Module, src: SourceFile) -> str:
+    """Why the missing check may be made where this file cannot see it, or be a declared
+    choice ('' when nothing says so): the route declares its own authentication for a read,
+    the id is looked up in a set built from the request, or the resource and the
+    requesting user go together to code of another file that acts on it."""
+    request = handler.request or "request"
+    route = _route_call(handler, src)
+    if route is not None and _tail(route) in READ_ROUTES and any(kw.arg == "auth" for kw in route.keywords):
+        return "the route declares whom it admits (auth=...) for this read, a deliberate choice"
+    derived = _derived_names(handler)
+    for node in walk_function(handler.function):
+        if not isinstance(node, ast.Call):
+            continue
+        arguments = [*node.args, *(kw.value for kw in node.keywords)]
+        if not any(isinstance(a, ast.Name) and a.id in derived for a in arguments):
+            continue
+        for argument in arguments:
+            if isinstance(argument, ast.Call) and any(
+                (isinstance(a, ast.Name) and a.id == request) or _requester(a, request)
+                for a in [*argument.args, *(kw.value for kw in argument.keywords)]
+            ):
+                return f"it is looked up in {ast.unparse(argument)[:60]}, a set built for this request"
+        callee = module.callee(node, handler.owner)
+        if callee is None and "objects" not in ast.unparse(node.func) and any(_requester(a, request) for a in arguments):
+            return (
+                f"it goes with the requesting user ({request}.user) to {_shown(node)}, which this file does not "
+                "define and which can make the check: verify that it does"
+            )
+    return ""
 
 
 def _calls_in_order(function: FunctionNode) -> list[ast.Call]:

@@ -19,6 +19,13 @@ AUTH_ATTRIBUTES = frozenset({"is_authenticated", "is_anonymous", "is_staff", "is
 # Calls whose result is a digest or signature: comparing with one is checking a token.
 DIGEST_CALLS = frozenset({"hexdigest", "digest", "sign", "signature"})
 DIGEST_MODULES = ("hmac.", "hashlib.")
+# Library decorators and class bases that let a request through only for a logged-in user
+# (their documented behaviour: redirect to the login page, or answer 401/403, otherwise).
+LOGIN_DECORATORS = frozenset({
+    "django.contrib.auth.decorators.login_required", "django.contrib.admin.views.decorators.staff_member_required",
+    "flask_login.login_required", "flask_login.utils.login_required", "tornado.web.authenticated",
+})  # fmt: skip
+LOGIN_BASES = frozenset({"django.contrib.auth.mixins.LoginRequiredMixin", "rest_framework.permissions.IsAuthenticated"})
 BROAD_EXCEPTIONS = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
 
 
@@ -119,6 +126,100 @@ def access_evidence(test: ast.expr, function: ast.AST | None, src: SourceFile) -
     return ""
 
 
+def _authentication_only(test: ast.expr) -> bool:
+    """``x.is_authenticated`` or ``not x.is_anonymous``: the test says only that someone is logged in."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = test.operand
+        return isinstance(inner, ast.Attribute) and inner.attr == "is_anonymous" and not _on_self(inner)
+    return isinstance(test, ast.Attribute) and test.attr == "is_authenticated" and not _on_self(test)
+
+
+def _denies_anonymous(function: ast.AST) -> bool:
+    """The function turns away a user who is not logged in before going on: an
+    ``if not ...is_authenticated`` (or ``if ...is_anonymous``) whose body returns or raises."""
+    for node in ast.walk(function):
+        if not isinstance(node, ast.If) or not node.body or not isinstance(node.body[-1], ast.Return | ast.Raise):
+            continue
+        test = node.test
+        negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+        inner = test.operand if isinstance(test, ast.UnaryOp) and negated else test
+        if isinstance(inner, ast.Attribute) and not _on_self(inner):
+            if (negated and inner.attr == "is_authenticated") or (not negated and inner.attr == "is_anonymous"):
+                return True
+    return False
+
+
+def _local_definitions(src: SourceFile) -> dict[str, ast.AST]:
+    return {n.name: n for n in src.tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+
+
+def _login_decorator(decorator: ast.expr, src: SourceFile, local: dict[str, ast.AST]) -> str:
+    """How ``decorator`` (or the decorator method_decorator wraps) admits only logged-in
+    users: a library login decorator, or one of this file whose wrapper turns the others away."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    name = src.qualname(target) or ""
+    if name.rsplit(".", 1)[-1] == "method_decorator" and isinstance(decorator, ast.Call) and decorator.args:
+        return _login_decorator(decorator.args[0], src, local)
+    if name in LOGIN_DECORATORS:
+        return f"@{name.rsplit('.', 1)[-1]}"
+    defined = local.get(target.id) if isinstance(target, ast.Name) else None
+    if isinstance(defined, ast.FunctionDef | ast.AsyncFunctionDef) and _denies_anonymous(defined):
+        return f"@{defined.name}"
+    return ""
+
+
+def _applies_to(decorator: ast.expr, method: str) -> bool:
+    """A class decorator method_decorator(d, name=...) wraps ``method`` or dispatch, which
+    every request to the view passes through."""
+    if not isinstance(decorator, ast.Call):
+        return True
+    named = next((kw.value for kw in decorator.keywords if kw.arg == "name"), None)
+    if named is None:
+        return True
+    names = [named] if not isinstance(named, ast.List | ast.Tuple) else list(named.elts)
+    return any(isinstance(n, ast.Constant) and n.value in ("dispatch", method) for n in names)
+
+
+def authentication_enforced(node: ast.AST, src: SourceFile) -> str:
+    """What already admits only logged-in users on every path to ``node``: a login decorator
+    of an enclosing function, of its class (method_decorator(login_required, name="dispatch")),
+    of the class's dispatch method, or a base class (LoginRequiredMixin, a class of this file
+    whose dispatch turns away anonymous users); '' when nothing in sight does."""
+    local = _local_definitions(src)
+    parents = src.index.parents
+    method = ""
+    scope = parents.get(node)
+    while scope is not None:
+        if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+            method = method or scope.name
+            for decorator in scope.decorator_list:
+                if shown := _login_decorator(decorator, src, local):
+                    return f"{shown} on {scope.name}"
+        elif isinstance(scope, ast.ClassDef):
+            for decorator in scope.decorator_list:
+                if (shown := _login_decorator(decorator, src, local)) and _applies_to(decorator, method):
+                    return f"{shown} on {scope.name}"
+            for item in scope.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name == "dispatch":
+                    for decorator in item.decorator_list:
+                        if shown := _login_decorator(decorator, src, local):
+                            return f"{shown} on {scope.name}.dispatch"
+                if isinstance(item, ast.Assign) and any(getattr(t, "id", "") == "permission_classes" for t in item.targets):
+                    if any(src.qualname(e) in LOGIN_BASES for e in ast.walk(item.value) if isinstance(e, ast.Name | ast.Attribute)):
+                        return f"permission_classes of {scope.name}"
+            for base in scope.bases:
+                if src.qualname(base) in LOGIN_BASES:
+                    return f"{ast.unparse(base)}, a base of {scope.name}"
+                defined = local.get(base.id) if isinstance(base, ast.Name) else None
+                if isinstance(defined, ast.ClassDef) and any(
+                    isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name == "dispatch"
+                    and _denies_anonymous(item) for item in defined.body
+                ):  # fmt: skip
+                    return f"{defined.name}.dispatch, a base of {scope.name}"
+        scope = parents.get(scope)
+    return ""
+
+
 class AssertUsedAsCheck(Rule):
     """assert used to enforce a condition in production code
 
@@ -133,6 +234,13 @@ class AssertUsedAsCheck(Rule):
     file elsewhere denies access on (the condition of a raise PermissionDenied or
     abort(403)), or tests request data in a request handler. Asserts on a setting being
     present, a type, a length or the object's state are the low, generic finding.
+    An assert that only a user is logged in (is_authenticated, not is_anonymous) is low
+    when a check in sight already admits only logged-in users on every path to it: a login
+    decorator (login_required, flask_login's, or one of the file whose wrapper turns
+    anonymous users away) on the function, on an enclosing function, on the class
+    (method_decorator(login_required, name="dispatch")) or on its dispatch method, a
+    LoginRequiredMixin or IsAuthenticated permission class, or a base class of the file whose
+    dispatch turns anonymous users away. The message names the check.
     Example:
         assert request.user.has_perm("blog.delete_post")
     Fix: raise an explicit exception: if not request.user.has_perm(...): raise
@@ -161,7 +269,16 @@ class AssertUsedAsCheck(Rule):
             return
         text = ast.unparse(node.test)
         evidence = access_evidence(node.test, walk.function, walk.src)
-        if evidence:
+        enforced = authentication_enforced(node, walk.src) if evidence and _authentication_only(node.test) else ""
+        if enforced:
+            yield self.finding(
+                node,
+                f"assert `{text[:80]}` restates the login check every request already passes ({enforced}); "
+                "python -O removes only the restatement",
+                walk.src,
+                scope=walk.scope_name,
+            )
+        elif evidence:
             yield self.finding(
                 node,
                 f"access decision `{text[:80]}` is enforced only by assert ({evidence})",

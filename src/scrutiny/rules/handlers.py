@@ -12,7 +12,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from scrutiny.context import CONTROLLER_METHODS, ROUTE_DECORATORS
+from scrutiny.context import CONTROLLER_METHODS, ROUTE_DECORATORS, _makes_response, _url_captures
 from scrutiny.rules.base import string_value, walk_function
 from scrutiny.source import SourceFile
 
@@ -75,8 +75,10 @@ def as_handler(function: FunctionNode, owner: ast.ClassDef | None, src: SourceFi
     if django and params[:2] == ["self", "request"] and function.name in VIEW_METHODS:
         if any(b.endswith(("View", "ViewSet", "APIView", "Mixin")) for b in bases):
             return Handler(function, owner, "view", rest, request)
-    if django and owner is None and params[:1] == ["request"]:
-        return Handler(function, owner, "view", rest, request)
+    if django and owner is None and params[:1] == ["request"] and _makes_response(function):
+        # A function that takes the request and makes no response is a helper views call
+        # (flows.disconnect(request, account)); the objects it is passed are not URL captures.
+        return Handler(function, owner, "view", _url_captures(function, ("request", *rest))[1:], request)
     return None
 
 

@@ -184,6 +184,12 @@ class OpenRedirect(TaintRule):
     """Untrusted input chooses where a redirect sends the user
 
     What: a location from an untrusted source reaches redirect(), HttpResponseRedirect or HTTPFound.
+    Not reported where the path passes a host allow-list check: Django's
+    url_has_allowed_host_and_scheme, or a function of the reviewed tree, in any file, that
+    returns that check's result for its argument (a wrapper that first widens the allowed
+    hosts), tested so that the location goes on only where the check held or the location
+    is empty (if url and not is_safe(url): url = None); a check of another file clears a
+    path within one file as it clears a path between files.
     Why: links on the trusted site forward victims to a phishing page (open redirect).
     Example:
         return redirect(request.args["next"])
@@ -210,7 +216,10 @@ class CrossSiteScripting(TaintRule):
     template code on the server (server-side template injection). A Jinja2 sandboxed
     environment (SandboxedEnvironment, ImmutableSandboxedEnvironment, made directly, through
     a variable or by a function of the file that returns one) refuses unsafe attributes and
-    calls, so its from_string is not reported.
+    calls, so its from_string is not reported. Nor is a response whose body is declared
+    as something other than HTML (Django HttpResponse(content_type="text/plain"), Flask
+    Response(mimetype="application/json"): plain text, JSON, CSV or binary): a browser does
+    not run it as markup. A type chosen at run time still counts.
     Example:
         return render_template_string("<h1>" + request.args["q"] + "</h1>")
     Fix: render a fixed template with the value as a variable (autoescaped), or escape it
@@ -316,7 +325,12 @@ class TrustBoundary(TaintRule):
     """Untrusted input is stored in the session as if it were trusted
 
     What: data from an untrusted source is written into a server-side session store
-    (session[...] = ..., set_signed_cookie).
+    (session[...] = ..., set_signed_cookie). What is read from a session (request.session
+    of a tainted request) is the server's own state, not client input. The finding is low
+    when no code of the file compares or tests the session key written (directly or
+    through the name a read is assigned to): storing what the client sent is a defect only
+    where later code takes it as the server's own decision (a role, a user id), and such a
+    read is then not in sight.
     Why: later code reads the session as trusted state, so unchecked data crosses the
     trust boundary (CWE-501).
     Example:
@@ -418,8 +432,10 @@ def findings_for(
     source_path: str,
     source: tuple[str, str, int, int],
     trace: tuple[TraceStep, ...],
+    stored_only: bool = False,
 ) -> list[Finding]:
-    """The finding for one source reaching one sink, with its path as trace and message."""
+    """The finding for one source reaching one sink, with its path as trace and message
+    (``stored_only``: a session store whose key no code of the sink's file decides on)."""
     kind, callee, line, col, end_line, end_col, code = sink
     rule = rule_for(kind)
     if rule is None:
@@ -439,6 +455,11 @@ def findings_for(
     message = f"{label} ({where}) reaches {callee} at line {line}{through} without {rule.missing}"
     if kind in KIND_NOTE:
         message = f"{label} ({where}) reaches {callee} at line {line}{through} {KIND_NOTE[kind]}"
+    if stored_only and severity > Severity.LOW:
+        # The session only carries the value: the defect, if any, is a later read that takes
+        # it as the server's own decision, and no code of this file makes one.
+        severity = Severity.LOW
+        message += "; no code of this file compares or tests that session key, so the value is only carried"
     assumed = [
         s.message.split("(", 1)[0].removeprefix("passed through ") for s in trace if s.message.endswith(UNMODELLED)
     ]

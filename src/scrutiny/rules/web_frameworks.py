@@ -24,7 +24,9 @@ from scrutiny.rules.base import (
     tails,
     walk_function,
 )
+from scrutiny.rules.authz import raises_forbidden
 from scrutiny.rules.config import development_settings
+from scrutiny.rules.handlers import REQUEST_FIELDS
 from scrutiny.rules.reaching import reaching_values
 from scrutiny.source import SourceFile
 from scrutiny.taint.models import load
@@ -289,6 +291,10 @@ class CsrfExempt(Rule):
     Why: an exempt view accepts state-changing requests that another site makes the
     user's browser send with their cookies (cross-site request forgery), unless the view
     authenticates every request by other means (a token header, a signature).
+    The finding is low when the exempted view (the function, or the methods of the class
+    whose as_view() is exempted) refuses a request on a comparison of a value the request
+    sent (a double-submit cookie compared with the form field, a signature compared with
+    one computed): it checks a token of each request itself.
     Example:
         @csrf_exempt
         def update_profile(request): ...
@@ -316,8 +322,7 @@ class CsrfExempt(Rule):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             for decorator in node.decorator_list:
                 if _is_csrf_exempt(decorator, src):
-                    yield self.finding(decorator, f"view {node.name} is exempt from CSRF protection", src,
-                                       scope=walk.scope_name)  # fmt: skip
+                    yield self._exempt(decorator, node.name, [node], walk)
             return
         assert isinstance(node, ast.Call)
         parent = walk.parent(node)
@@ -325,7 +330,73 @@ class CsrfExempt(Rule):
             return
         if _is_csrf_exempt(node.func, src) and node.args:
             view = ast.unparse(node.args[0])
-            yield self.finding(node, f"view {view} is exempt from CSRF protection", src, scope=walk.scope_name)
+            yield self._exempt(node, view, _view_functions(node.args[0], src), walk)
+
+    def _exempt(self, node: ast.AST, view: str, functions: list[ast.AST], walk: Walk) -> Finding:
+        line = _token_check(functions, walk.src)
+        if line:
+            return self.finding(
+                node,
+                f"view {view} is exempt from CSRF protection, and checks a token of each request itself: line "
+                f"{line} refuses the request when a value it sent does not match",
+                walk.src,
+                scope=walk.scope_name,
+                severity=Severity.LOW,
+            )
+        return self.finding(node, f"view {view} is exempt from CSRF protection", walk.src, scope=walk.scope_name)
+
+
+def _view_functions(view: ast.expr, src: SourceFile) -> list[ast.AST]:
+    """The functions of this file that make up an exempted view: the function csrf_exempt
+    wraps, or every method of the class whose as_view() (or other factory) it wraps."""
+    if isinstance(view, ast.Call) and isinstance(view.func, ast.Attribute):
+        view = view.func.value
+    if not isinstance(view, ast.Name):
+        return []
+    for node in src.tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == view.id:
+            return [node]
+        if isinstance(node, ast.ClassDef) and node.name == view.id:
+            return [item for item in node.body if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)]
+    return []
+
+
+# Where a request carries a token: its data containers, and Django's cookies and headers.
+TOKEN_FIELDS = frozenset(REQUEST_FIELDS | {"COOKIES", "META"})
+
+
+def _reads_request(node: ast.AST, names: set[str]) -> bool:
+    """``node`` reads request data (request.X, self.request.X) or a name assigned from it."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id in names:
+            return True
+        if isinstance(sub, ast.Attribute) and sub.attr in TOKEN_FIELDS:
+            root = sub.value.attr if isinstance(sub.value, ast.Attribute) else getattr(sub.value, "id", "")
+            if root in ("request", "req"):
+                return True
+    return False
+
+
+def _token_check(functions: list[ast.AST], src: SourceFile) -> int:
+    """The line where the view refuses a request whose token does not match: an if that
+    raises a forbidden error (or aborts 401/403) on a comparison, or a check call of two
+    values, one of them read from the request; 0 when there is none."""
+    for function in functions:
+        names: set[str] = set()
+        for node in sorted((n for n in ast.walk(function) if isinstance(n, ast.Assign)), key=lambda n: n.lineno):
+            if _reads_request(node.value, names):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        for node in ast.walk(function):
+            if not isinstance(node, ast.If) or not any(raises_forbidden(n) for s in node.body for n in ast.walk(s)):
+                continue
+            for test in ast.walk(node.test):
+                compared = (
+                    [test.left, *test.comparators] if isinstance(test, ast.Compare)
+                    else list(test.args) if isinstance(test, ast.Call) and len(test.args) >= 2 else []
+                )  # fmt: skip
+                if compared and any(_reads_request(c, names) for c in compared):
+                    return node.lineno
+    return 0
 
 
 def _is_csrf_exempt(node: ast.AST, src: SourceFile) -> bool:

@@ -19,6 +19,7 @@ from scrutiny.findings import Finding
 from scrutiny.source import SourceFile, defined_in
 from scrutiny.taint import flow
 from scrutiny.taint.models import ALL, load
+from scrutiny.taint.guards import TYPE_TESTS
 from scrutiny.taint.values import clear, instances_in, parameters
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ class ModuleSummary:
     # Predicates of the file and what each clears of each parameter where it returns true,
     # for checks other files make with them: (function, ((kind, ...) per parameter)).
     checks: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()
+    # Session stores (indexes into sinks) whose key no code of the file decides anything on.
+    stored_only: tuple[int, ...] = ()
 
 
 def module_name(path: str) -> tuple[str, str]:
@@ -206,7 +209,89 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
         tuple(classes),
         _exports(src, m) if src.path.replace("\\", "/").endswith("__init__.py") else (),
         _predicates(m, src),
+        _stored_only(src, m.sink_rows),
     )
+
+
+def _session_of(node: ast.AST) -> bool:
+    """``x.session`` or a bare ``session`` (Flask's): a session store."""
+    return (isinstance(node, ast.Attribute) and node.attr == "session") or (
+        isinstance(node, ast.Name) and node.id == "session"
+    )
+
+
+def _session_read(node: ast.AST) -> str | None:
+    """The key text of a session read (session[KEY], session.get(KEY)), or None."""
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and _session_of(node.value):
+        return ast.unparse(node.slice)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("get", "pop")
+        and _session_of(node.func.value)
+        and node.args
+    ):
+        return ast.unparse(node.args[0])
+    return None
+
+
+def _in_decision(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """``node`` is part of a comparison or of the test of an if, while, assert or conditional
+    (not only as what a type test such as isinstance looks at)."""
+    child, parent = node, parents.get(node)
+    while parent is not None and not isinstance(parent, ast.stmt | ast.IfExp):
+        if isinstance(parent, ast.Compare):
+            return True
+        if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id in TYPE_TESTS:
+            return False
+        child, parent = parent, parents.get(parent)
+    if isinstance(parent, ast.If | ast.While | ast.IfExp | ast.Assert):
+        return child is parent.test
+    return False
+
+
+def _decided_keys(src: SourceFile) -> set[str]:
+    """Session keys the file decides something on: a read compared or tested, directly or
+    through the local name it is assigned to."""
+    parents = src.index.parents
+    decided: set[str] = set()
+    for node in src.index.of_type(ast.Subscript, ast.Call):
+        key = _session_read(node)
+        if key is None or key in decided:
+            continue
+        if _in_decision(node, parents):
+            decided.add(key)
+            continue
+        statement = parents.get(node)
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+            continue
+        target = statement.targets[0]
+        scope = src.index.function_of.get(statement) or src.tree
+        if isinstance(target, ast.Name) and any(
+            isinstance(use, ast.Name) and use.id == target.id and isinstance(use.ctx, ast.Load) and _in_decision(use, parents)
+            for use in ast.walk(scope)
+        ):  # fmt: skip
+            decided.add(key)
+    return decided
+
+
+def _stored_only(src: SourceFile, rows: list[tuple[str, str, int, int, int, int]]) -> tuple[int, ...]:
+    """The session stores (trust sinks written as session[KEY] = value) whose key no code of
+    this file compares or tests: the session only carries the value."""
+    stores = {
+        (n.lineno, n.col_offset): n
+        for n in src.index.of_type(ast.Subscript)
+        if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and _session_of(n.value)
+    }
+    if not stores:
+        return ()
+    decided = _decided_keys(src)
+    out = []
+    for index, row in enumerate(rows):
+        store = stores.get((row[2], row[3])) if row[0] == "trust" else None
+        if store is not None and ast.unparse(store.slice) not in decided:
+            out.append(index)
+    return tuple(out)
 
 
 def _collect(
@@ -244,13 +329,15 @@ def _collect(
 
 def _predicates(m: flow.Module, src: SourceFile) -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
     """What each predicate of the file checks, read from its body (only functions that return
-    a test: a comparison, a boolean operation, not, bool(...) or a True/False constant)."""
+    a test: a comparison, a boolean operation, not, bool(...), a True/False constant, or the
+    result of a library check with a guard model, as a wrapper of url_has_allowed_host_and_scheme
+    that first widens the allowed hosts)."""
     index = src.index
     function_of = index.function_of
     testing = {
         function_of.get(node)
         for node in index.of_type(ast.Return)
-        if node.value is not None and _is_test(node.value)  # type: ignore[attr-defined]
+        if node.value is not None and (_is_test(node.value) or _is_guard_call(node.value, m))  # type: ignore[attr-defined]
     }
     if not testing - {None}:
         return ()
@@ -263,6 +350,11 @@ def _predicates(m: flow.Module, src: SourceFile) -> tuple[tuple[str, tuple[tuple
         if check is not None and any(check.when_true):
             out.append((name, tuple(tuple(sorted(kinds)) for kinds in check.when_true)))
     return tuple(out)
+
+
+def _is_guard_call(value: ast.expr, m: flow.Module) -> bool:
+    """A call of a library check the models know as a guard (it returns whether its argument passed)."""
+    return isinstance(value, ast.Call) and str(m.qualname(value.func)) in m.models.guard_calls
 
 
 def _is_test(value: ast.expr) -> bool:

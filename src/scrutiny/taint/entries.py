@@ -34,6 +34,8 @@ def passes(sink: Sink, value: ast.AST | None) -> bool:
     sink (it may be anything) and not for a ``when_values`` sink (it is not known to be one).
     """
     literal = _literal(value)
+    if literal is not None and "/" in literal:
+        literal = literal.split(";", 1)[0].strip().lower()  # a media type, without its charset
     if sink.when_values:
         return literal is not None and literal in sink.when_values
     return literal is None or literal not in sink.unless_values
@@ -43,7 +45,8 @@ def call_passes(sink: Sink, call: ast.Call) -> bool:
     """For a sink without ``item``: the call's own ``when_key`` keyword decides."""
     if not sink.when_key or sink.item:
         return True
-    value = next((k.value for k in call.keywords if k.arg == sink.when_key), None)
+    keys = sink.when_key.split(",")
+    value = next((k.value for key in keys for k in call.keywords if k.arg == key), None)
     return passes(sink, value)
 
 

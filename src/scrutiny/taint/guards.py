@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from scrutiny.taint.checks import Check
 from scrutiny.taint.models import ALL
-from scrutiny.taint.values import Env, Module, clear, key_of, with_step
+from scrutiny.taint.values import Env, Module, clear, join_env, key_of, with_step
 
 UNREAD_CHECK = "a check scrutiny cannot read"  # the step written where such a check holds
 TYPE_TESTS = frozenset({"isinstance", "issubclass", "callable", "hasattr", "len", "bool", "any", "all"})
@@ -44,10 +44,15 @@ class Branches:
             return no, yes
         if isinstance(test, ast.BoolOp):
             if isinstance(test.op, ast.And):
-                yes = env
+                # Where `a and b` fails, a failed, or a held and b failed: each value's false
+                # branch is taken with the earlier values holding (x and not ok(x): x is
+                # either empty or passed ok).
+                yes, failed = env, None
                 for value in test.values:
-                    yes = self.refine(value, yes)[0]
-                return yes, env
+                    held, no = self.refine(value, yes)
+                    failed = join_env(failed, _falsy(value, no))
+                    yes = held
+                return yes, failed if failed is not None else env
             no = env
             for value in test.values:
                 no = self.refine(value, no)[1]
@@ -162,6 +167,17 @@ class Branches:
                     checked = next((k.value for k in test.keywords if k.arg == guard_call.keyword), None)
                 if checked is not None and (name := key_of(_unfolded(checked))) is not None:
                     yield name, guard_call.clears, guard_call.requires
+
+
+def _falsy(value: ast.expr, env: Env) -> Env:
+    """``env`` where the truth test ``value`` of a name failed: the name holds None or an
+    empty value, which carries no data to a sink."""
+    name = key_of(value) if isinstance(value, ast.Name | ast.Attribute) else None
+    if name is None or name not in env:
+        return env
+    out = dict(env)
+    del out[name]
+    return out
 
 
 # A pattern that accepts x.lower() (or x.strip()) accepts x up to case and surrounding

@@ -43,6 +43,8 @@ Schema (unknown keys and unknown kinds are errors, so a typo never disables a mo
     item = "content"    # the argument is a list of dict literals (chat messages): only the value
                         # of this key in each dict counts, and the finding points at it
     when_key = "role"   # the literal under this key of the same dict (with item) or this keyword
+                        # (keywords: "content_type,mimetype" names either; a media type is
+                        # compared without its parameters, "text/plain; charset=utf-8")
                         # of the call (without) decides whether the value counts:
     when_values = ["system"]     # only when it is one of these (anything unknown does not count), or
     unless_values = ["system"]   # unless it is one of these (anything unknown counts)

@@ -382,6 +382,29 @@ class Predicates:
         return False
 
 
+SINK_STEP = re.compile(r"^sink: .* \((?P<kind>[\w-]+)\), missing sanitizer")
+
+
+def settled_in_tree(findings: list[Finding], summaries: list[ModuleSummary]) -> list[Finding]:
+    """The findings of one file's own analysis (source and sink in that file) whose path
+    passes a check that file could not read, and that a predicate of another file of the
+    tree, read now, clears: the linker drops such paths between files, and these are the
+    same paths within one."""
+    unread = [f for f in findings if f.trace and any(UNREAD_STEP.match(step.message) for step in f.trace)]
+    if not unread or len(summaries) < 2:
+        return []
+    resolver = Resolver(summaries)
+    predicates = Predicates(summaries, resolver)
+    modules = {summary.path: summary.module for summary in summaries}
+    out = []
+    for finding in unread:
+        sink = SINK_STEP.match(finding.trace[-1].message)
+        steps = tuple((step.path, step.line, step.col, step.message) for step in finding.trace)
+        if sink is not None and predicates.clears(steps, sink["kind"], modules):
+            out.append(finding)
+    return out
+
+
 def solve(summaries: list[ModuleSummary], cross_module_only: bool, solver: Solver | None = None) -> list[Finding]:
     """Findings of ``summaries`` linked together (``solver``: the same summaries, already run)."""
     if solver is None:
@@ -416,5 +439,6 @@ def findings_of(
             continue  # a predicate in another file, read now, admits only safe values
         source_row = by_path[source_path].sources[source_index]
         trace = tuple(TraceStep(p, line, col, message) for p, line, col, message in steps)
-        out.extend(findings_for(sink_path, sink_row, source_path, source_row, trace))
+        stored_only = sink_index in by_path[sink_path].stored_only
+        out.extend(findings_for(sink_path, sink_row, source_path, source_row, trace, stored_only))
     return out
