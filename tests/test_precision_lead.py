@@ -478,3 +478,32 @@ def test_unpickling_is_serious_where_untrusted_bytes_reach_it(capsys, tmp_path) 
     # with the pattern finding folded under it).
     assert severities(data, "SCR201") == [(11, "low")]
     assert [(f["line"], f["severity"]) for f in findings(data, "SCR505")] == [(16, "high")]
+
+
+# SCR920: an ORM query expression is compared by the database ----------------------------------------
+
+ORM_QUERIES = """
+    from sqlalchemy import and_, select
+
+    from models import ApiKey
+
+
+    def key_owner(session, presented):
+        row = session.query(ApiKey).filter(ApiKey.token == presented).first()
+        return row.owner if row else None
+
+
+    def key_row(session, presented):
+        return session.execute(select(ApiKey).where(and_(ApiKey.token == presented, ApiKey.active))).first()
+
+
+    def check(stored, presented):
+        if stored.token == presented:
+            return True
+        raise PermissionError("bad token")
+"""
+
+
+def test_a_comparison_inside_an_orm_query_is_not_a_timing_leak(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "keys.py", ORM_QUERIES)
+    assert [line for line, _ in severities(data, "SCR920")] == [17]

@@ -391,8 +391,10 @@ class SecretComparedInVariableTime(Rule):
     (password2), constants, __eq__ methods, checksums of public data, nonces (sent in
     the clear), a plain digest of hashlib or of cryptography's hashes.Hash compared
     with a stored or received one (the guesser cannot pick the compared bytes; HMACs
-    still count), and values the code shows to be numbers, bools or None (x is not
-    None, int(...), a parameter annotated int) are left alone. Lowered to low: a value
+    still count), values the code shows to be numbers, bools or None (x is not
+    None, int(...), a parameter annotated int), and comparisons that are arguments of
+    an ORM query builder (query.filter(Model.token == x), join(..., A.id == B.id)), which
+    the database evaluates, are left alone. Lowered to low: a value
     computed here by a call named for hashing (hash_token(presented)) compared with a
     stored value named as a hash (record.hash), since the guesser does not choose the
     compared bytes but the code does not show whether the hash is keyed.
@@ -430,6 +432,8 @@ class SecretComparedInVariableTime(Rule):
             _class_constant(right, walk)
         ):  # fmt: skip
             return
+        if _query_expression(node, walk):
+            return  # Model.column == value builds SQL for the database; Python compares nothing
         access = _access_evidence(node, function)
         if not access or not _decides(node, walk):
             return
@@ -451,6 +455,30 @@ class SecretComparedInVariableTime(Rule):
                                walk.src, scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
             return
         yield self.finding(node, message, walk.src, scope=walk.scope_name)
+
+
+# Calls whose arguments are query expressions of an ORM (SQLAlchemy, SQLModel, peewee).
+QUERY_BUILDERS = frozenset({"filter", "where", "having", "join", "outerjoin", "and_", "or_", "not_", "case",
+                            "on", "select_from", "exists"})  # fmt: skip
+
+
+def _query_expression(node: ast.Compare, walk: Walk) -> bool:
+    """The comparison is an argument of a query builder (query.filter(Model.token == x),
+    join(t, A.id == B.id), and_(...)), directly or inside & | ~: an expression object the
+    database evaluates, not a comparison of bytes in this process."""
+    current: ast.AST = node
+    parent = walk.parent(current)
+    while isinstance(parent, ast.BinOp | ast.UnaryOp | ast.BoolOp):
+        if isinstance(parent, ast.BinOp) and not isinstance(parent.op, ast.BitAnd | ast.BitOr):
+            return False
+        if isinstance(parent, ast.UnaryOp) and not isinstance(parent.op, ast.Invert):
+            return False
+        current, parent = parent, walk.parent(parent)
+    if not isinstance(parent, ast.Call) or current not in parent.args:
+        return False
+    func = parent.func
+    tail = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return tail in QUERY_BUILDERS
 
 
 # Tokens without an expiry -----------------------------------------------------------
