@@ -507,3 +507,27 @@ ORM_QUERIES = """
 def test_a_comparison_inside_an_orm_query_is_not_a_timing_leak(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "keys.py", ORM_QUERIES)
     assert [line for line, _ in severities(data, "SCR920")] == [17]
+
+
+# SCR508: a JSON response made with jsonify is not a page ---------------------------------------------
+
+JSON_VIEWS = """
+    from flask import Flask, jsonify, make_response, request
+
+    app = Flask(__name__)
+
+
+    @app.route("/echo")
+    def echo():
+        return make_response(jsonify({"name": request.args["name"]}))
+
+
+    @app.route("/hello")
+    def hello():
+        return make_response("<p>Hello " + request.args["name"] + "</p>")
+"""
+
+
+def test_a_jsonify_response_is_not_an_html_sink(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "views.py", JSON_VIEWS)
+    assert [line for line, _ in severities(data, "SCR508")] == [14]
