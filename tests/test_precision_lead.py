@@ -531,3 +531,23 @@ JSON_VIEWS = """
 def test_a_jsonify_response_is_not_an_html_sink(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "views.py", JSON_VIEWS)
     assert [line for line, _ in severities(data, "SCR508")] == [14]
+
+
+# SCR507: redirecting to the path of the request being served ----------------------------------------
+
+SAME_PAGE = """
+    from django.shortcuts import redirect
+    from django.views import View
+
+
+    class EditView(View):
+        def post(self, request):
+            if "_again" in request.POST:
+                return redirect(request.get_full_path())
+            return redirect(request.POST["next"])
+"""
+
+
+def test_redirecting_to_the_served_path_stays_on_the_site(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "views.py", SAME_PAGE)
+    assert [line for line, _ in severities(data, "SCR507")] == [10]
