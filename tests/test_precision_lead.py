@@ -551,3 +551,27 @@ SAME_PAGE = """
 def test_redirecting_to_the_served_path_stays_on_the_site(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "views.py", SAME_PAGE)
     assert [line for line, _ in severities(data, "SCR507")] == [10]
+
+
+# SCR930: a CSRF decorator is not an authorization check ------------------------------------------------
+
+ERROR_VIEWS = """
+    from django.http import HttpResponse, HttpResponseNotFound
+    from django.template import loader
+    from django.views.decorators.csrf import requires_csrf_token
+
+
+    def not_found(request, exception, template_name="404.html"):
+        page = loader.get_template(template_name)
+        return HttpResponseNotFound(page.render({"exception": exception}, request))
+
+
+    @requires_csrf_token
+    def server_error(request, template_name="500.html"):
+        return HttpResponse(loader.get_template(template_name).render({}, request), status=500)
+"""
+
+
+def test_a_csrf_decorator_on_a_sibling_is_not_an_authorization_check(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "errors.py", ERROR_VIEWS)
+    assert findings(data, "SCR930") == []

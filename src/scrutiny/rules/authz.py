@@ -79,7 +79,10 @@ def _is_check_call(call: ast.Call) -> bool:
 
 
 def _is_auth_name(name: str) -> bool:
-    return name not in NOT_AUTH_DECORATORS and bool(set(name_parts(name)) & AUTH_WORDS)
+    parts = set(name_parts(name))
+    # CSRF decorators (requires_csrf_token, csrf_protect) guard against forged requests,
+    # not against who sends them: they decide nothing about access.
+    return name not in NOT_AUTH_DECORATORS and "csrf" not in parts and bool(parts & AUTH_WORDS)
 
 
 def raises_forbidden(node: ast.AST) -> bool:
