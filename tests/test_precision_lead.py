@@ -575,3 +575,27 @@ ERROR_VIEWS = """
 def test_a_csrf_decorator_on_a_sibling_is_not_an_authorization_check(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "errors.py", ERROR_VIEWS)
     assert findings(data, "SCR930") == []
+
+
+# Taint: a Django view's request object carries what the server set on it ------------------------------
+
+SERVER_SET = """
+    from django.shortcuts import redirect
+
+    from shop.urls import shop_url
+
+
+    def checkout_done(request, *args, **kwargs):
+        request.session["paid"] = True
+        return redirect(shop_url(request.event, "thanks"))
+
+
+    def go(request, *args, **kwargs):
+        return redirect(request.GET["next"])
+"""
+
+
+def test_a_value_the_server_set_on_the_request_is_not_client_data(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "views.py", SERVER_SET)
+    # request.event comes from the site's middleware; request.GET from the client.
+    assert [line for line, _ in severities(data, "SCR507")] == [13]

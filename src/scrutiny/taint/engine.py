@@ -169,10 +169,14 @@ def analyse(src: SourceFile, context: FileContext) -> ModuleSummary:
                 env.pop(param, None)  # a parameter shadows the enclosing function's name
             for index, param in enumerate(params):
                 taint: flow.Taint = {(("p", index), frozenset()): ()}
+                # A Django view's request object is not client data as a whole: what the client
+                # sends is read from its attributes (the models' sources), and the object also
+                # carries what the server set on it (request.user, a middleware's request.event).
                 if (
                     entry
                     and param in entry.params
                     and (entry.kind in REMOTE_ENTRY_KINDS or entry.kind in LOCAL_ENTRY_KINDS)
+                    and not (entry.kind == "view" and param == "request" and param == entry.params[0])
                 ):
                     kind = LOCAL_ENTRY_KINDS.get(entry.kind, "remote")
                     label = f"parameter {param} of {entry.kind} {entry.name}"
