@@ -599,3 +599,22 @@ def test_a_value_the_server_set_on_the_request_is_not_client_data(capsys, tmp_pa
     data = review(capsys, tmp_path, "views.py", SERVER_SET)
     # request.event comes from the site's middleware; request.GET from the client.
     assert [line for line, _ in severities(data, "SCR507")] == [13]
+
+
+REVERSED = """
+    from django.shortcuts import redirect
+    from django.urls import reverse
+
+
+    def to_detail(request):
+        return redirect(reverse(request.GET["view"]))
+
+
+    def to_next(request):
+        return redirect(request.GET["next"])
+"""
+
+
+def test_a_url_reversed_from_a_pattern_stays_on_the_site(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "views.py", REVERSED)
+    assert [line for line, _ in severities(data, "SCR507")] == [11]
