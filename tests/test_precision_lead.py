@@ -618,3 +618,56 @@ REVERSED = """
 def test_a_url_reversed_from_a_pattern_stays_on_the_site(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "views.py", REVERSED)
     assert [line for line, _ in severities(data, "SCR507")] == [11]
+
+
+# Django: helpers the file's views call, signed state, exemption decorators, example settings --------
+
+HELPER_VIEWS = """
+    from django.core import signing
+    from django.contrib.auth.decorators import login_not_required, login_required
+    from django.http import HttpResponseRedirect
+    from django.shortcuts import get_object_or_404, redirect
+
+    from .models import Unit
+
+
+    def finish(request, unit, next_url):
+        unit.save()
+        return HttpResponseRedirect(next_url)
+
+
+    @login_required
+    def translate(request, pk):
+        unit = get_object_or_404(Unit, pk=pk)
+        return finish(request, unit, unit.get_absolute_url())
+
+
+    def resume(request):
+        state = signing.loads(request.GET["state"])
+        return redirect(state["next"])
+
+
+    @login_not_required
+    def public_page(request, slug):
+        unit = get_object_or_404(Unit, slug=slug)
+        return redirect(unit.get_absolute_url())
+
+
+    def jump(request):
+        return redirect(request.GET["next"])
+"""
+
+
+def test_helpers_signed_state_and_exemptions_are_read_for_what_they_are(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "views.py", HELPER_VIEWS)
+    # finish() is called by translate() with a URL the server built; signing.loads returns
+    # what the server signed; only jump() redirects to the client's value.
+    assert [line for line, _ in severities(data, "SCR507")] == [33]
+    # @login_not_required marks a public view: it is not a check its siblings lack.
+    assert findings(data, "SCR930") == []
+
+
+def test_an_example_settings_module_is_example_code(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "settings_example.py", "DEBUG = True\nALLOWED_HOSTS = ['*']\n")
+    assert data["files"][0]["kind"] == "example"
+    assert severities(data, "SCR405") == [(1, "info")]

@@ -255,6 +255,9 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
             params = _url_captures(function, params)
         found.append(EntryPoint(qualified, function.lineno, function.end_lineno or function.lineno, kind, params, ""))
 
+    # Functions the file itself calls by name (handle_form(request, unit)): its helpers.
+    called_here = {node.func.id for node in src.index.of_type(ast.Call)
+                   if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}  # fmt: skip
     # A class's base names and whether it is an RPC endpoint, worked out once for all its methods.
     classes: dict[ast.ClassDef, tuple[list[str], bool]] = {}
 
@@ -322,6 +325,8 @@ def _entry_points(src: SourceFile) -> list[EntryPoint]:
                 add(function, "view", qualified)
                 return
         if not owner and is_django and positional[:1] == ["request"] and _makes_response(function):
+            if function.name in called_here:
+                return  # a helper the file's views call with their own values, not a routed view
             add(function, "view", qualified, url_view=True)
             return
         if owner and class_facts(owner)[1] and not function.name.startswith("_"):

@@ -64,6 +64,7 @@ TEST_DIRS = {"tests", "test", "testing", "unittests", "functional_tests", "testc
 SCRIPT_DIRS = {"scripts", "bin", "tools", "devtools", "contrib", "utils-scripts"}
 PACKAGING_DIRS = {"packaging", "build_backend", "_build_backend"}
 EXAMPLE_DIRS = {"examples", "example", "samples", "sample", "demo", "demos"}
+EXAMPLE_NAME = re.compile(r"(?:^|_)(?:example|sample)(?:_|$)")
 DOCS_DIRS = {"doc", "docs", "api-ref", "releasenotes"}
 MIGRATION_DIRS = {"migrations", "migrate_repo", "alembic"}
 TEST_MODULES = {"unittest", "pytest", "testtools", "mock", "fixtures", "hypothesis", "oslotest", "testscenarios"}
@@ -112,6 +113,10 @@ def path_signals(src: SourceFile, dirs: list[str], name: str) -> list[Signal]:
         found.append(Signal(FileKind.DOCS, Strength.FIRM, "Sphinx conf.py"))
     if hit := sorted(folders & EXAMPLE_DIRS):
         found.append(Signal(FileKind.EXAMPLE, Strength.FIRM, f"under {hit[0]}/"))
+    stem = name.rsplit(".", 1)[0]
+    if EXAMPLE_NAME.search(stem):
+        # settings_example.py, example_config.py: a template a user copies and edits.
+        found.append(Signal(FileKind.EXAMPLE, Strength.FIRM, f"file name {name}"))
     if hit := sorted(folders & SCRIPT_DIRS):
         found.append(Signal(FileKind.SCRIPT, Strength.WEAK, f"under a {hit[0]}/ directory"))
     if hit := sorted(folders & PACKAGING_DIRS):

@@ -36,6 +36,7 @@ AUTH_WORDS = {"login", "auth", "authenticated", "authorized", "authorize", "auth
               "permissions", "perm", "perms", "policy", "policies", "admin", "role", "roles", "scope", "scopes",
               "protected", "protect", "owner", "staff", "superuser", "jwt", "token", "passes", "current", "security",
               "authenticate", "access"}  # fmt: skip
+EXEMPTION_WORDS = frozenset({"not", "no", "exempt", "skip", "without", "public", "anonymous", "optional"})
 NOT_AUTH_DECORATORS = {"require_http_methods", "require_GET", "require_POST", "require_safe", "api_version"}
 FORBIDDEN_ERRORS = re.compile(r"(Forbidden|PermissionDenied|NotAuthorized|Unauthorized|AccessDenied|NotAllowed|"
                               r"PolicyNotAuthorized|AuthorizationError|PermissionError)$")  # fmt: skip
@@ -82,6 +83,10 @@ def _is_auth_name(name: str) -> bool:
     parts = set(name_parts(name))
     # CSRF decorators (requires_csrf_token, csrf_protect) guard against forged requests,
     # not against who sends them: they decide nothing about access.
+    # login_not_required, permission_exempt, skip_auth: an exemption from the check, the
+    # opposite of one.
+    if parts & EXEMPTION_WORDS:
+        return False
     return name not in NOT_AUTH_DECORATORS and "csrf" not in parts and bool(parts & AUTH_WORDS)
 
 
@@ -266,7 +271,9 @@ class MissingAuthorization(Rule):
     reported; nor are handlers that hand the work to an inherited method. A module-level
     function of a Django module that takes the request first is a view only when it makes
     a response (a helper views call, flows.disconnect(request, account), is not), and the
-    objects whose attributes it reads are not URL captures.
+    objects whose attributes it reads are not URL captures. Decorators that exempt a view
+    (login_not_required, csrf decorators such as requires_csrf_token) are not checks, so
+    a sibling without them is not held to them.
     The finding is low, with the reason, when the check may be made where this file cannot
     see it or the route is public by declaration: a GET route that declares whom it admits
     (router.get(..., auth=[...])), an id looked up in a set built from the request
