@@ -671,3 +671,17 @@ def test_an_example_settings_module_is_example_code(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "settings_example.py", "DEBUG = True\nALLOWED_HOSTS = ['*']\n")
     assert data["files"][0]["kind"] == "example"
     assert severities(data, "SCR405") == [(1, "info")]
+
+
+# SCR401: names that describe the shape of secrets --------------------------------------------------------
+
+DETECTOR = """
+    AWS_ACCESS_KEY_ID_PREFIXES = "AKIA|ASIA|AROA"
+    GITHUB_TOKEN_PATTERN = "ghp_[A-Za-z0-9]{36}"
+    DEPLOY_TOKEN = "ghp_8fK2mQ9xLr4Tz7Wc1Nv5Bq3Yh6Jd0Sa2Ep4U"
+"""
+
+
+def test_a_name_for_the_shape_of_a_secret_holds_no_secret(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "detector.py", DETECTOR)
+    assert [line for line, _ in severities(data, "SCR401")] == [4]

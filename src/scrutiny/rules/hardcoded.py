@@ -24,6 +24,7 @@ SECRET_PAIRS = frozenset({("api", "key"), ("access", "key"), ("private", "key"),
 DESCRIPTIVE_SUFFIXES = frozenset(
     {
         "name", "names", "field", "fields", "type", "path", "file", "dir", "url", "uri", "header", "prefix",
+        "prefixes", "patterns", "regexp",
         "suffix", "pattern", "regex", "re", "format", "fmt", "opt", "opts", "option", "options", "param",
         "attr", "column", "col", "env", "length", "len", "policy", "rule", "rules", "id", "label", "template",
         "var", "kind", "mode", "class", "module", "version", "ttl", "timeout", "expiry", "expiration",

@@ -92,6 +92,12 @@ NOT_SECRET_SUFFIXES = {
     "prompt",
     "start",
     "end",
+    # What describes the shape of secrets (a detector's AWS_KEY_PREFIXES, TOKEN_PATTERN).
+    "prefixes",
+    "pattern",
+    "patterns",
+    "regex",
+    "regexp",
 }
 
 # Last words that name a form of the value rather than another thing: a name ending in
