@@ -40,7 +40,8 @@ ALLOWED_WARNINGS = {"SARIF2005"}
 APP = (
     "import pickle\nimport subprocess\n\n\n"
     "def load(blob):\n    return pickle.loads(blob)\n\n\n"
-    'def run(cmd):\n    label = "é"; subprocess.call(cmd, shell=True)\n'
+    'def run(cmd):\n    label = "é"; subprocess.call(cmd, shell=True)\n\n\n'
+    'DB_PASSWORD = "Zq81mWx02kd-s3cr3t"\n'
 )
 
 
@@ -106,10 +107,11 @@ def test_results_rules_taxa_and_errors(tree: Path) -> None:
         assert rule["fullDescription"]["text"] and "Fix:" in rule["help"]["text"]
         assert float(rule["properties"]["security-severity"]) >= 0
     by_rule = {r["ruleId"]: r for r in run["results"]}
-    shell, pickle = by_rule["SCR101"], by_rule["SCR201"]
+    shell, pickle, password = by_rule["SCR101"], by_rule["SCR201"], by_rule["SCR401"]
     assert rules[shell["ruleIndex"]]["id"] == "SCR101"
-    # No untrusted input reaches cmd, so the shell finding is a low hint ("note").
-    assert (shell["level"], pickle["level"]) == ("note", "warning")
+    # No untrusted input reaches cmd or blob, so the shell and pickle findings are low hints
+    # ("note"); the hard-coded password is medium ("warning").
+    assert (shell["level"], pickle["level"], password["level"]) == ("note", "note", "warning")
     region = shell["locations"][0]["physicalLocation"]["region"]
     # 'label = "é"; ' is 14 characters but 15 UTF-8 bytes: columns count characters.
     line = APP.splitlines()[region["startLine"] - 1]
