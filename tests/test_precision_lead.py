@@ -506,7 +506,7 @@ ORM_QUERIES = """
 
 def test_a_comparison_inside_an_orm_query_is_not_a_timing_leak(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "keys.py", ORM_QUERIES)
-    assert [line for line, _ in severities(data, "SCR920")] == [17]
+    assert [line for line, _ in severities(data, "SCR920")] == [16]
 
 
 # SCR508: a JSON response made with jsonify is not a page ---------------------------------------------
@@ -685,3 +685,32 @@ DETECTOR = """
 def test_a_name_for_the_shape_of_a_secret_holds_no_secret(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "detector.py", DETECTOR)
     assert [line for line, _ in severities(data, "SCR401")] == [4]
+
+
+# SCR920: checksums kept in a container of plain hashers ------------------------------------------------
+
+CHECKSUMS = """
+    import hashlib
+
+
+    class DigestError(Exception):
+        pass
+
+
+    def verify(data, expected_digests):
+        hashers = {name: hashlib.new(name) for name in expected_digests}
+        for hasher in hashers.values():
+            hasher.update(data)
+        for algorithm, expected_digest in expected_digests.items():
+            actual_digest = hashers[algorithm].hexdigest()
+            if expected_digest != actual_digest:
+                raise DigestError(algorithm)
+"""
+
+
+def test_a_checksum_from_a_container_of_plain_hashers_is_not_a_secret(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "checksums.py", CHECKSUMS)
+    assert findings(data, "SCR920") == []
+    keyed = "import hmac\n" + textwrap.dedent(CHECKSUMS).replace("hashlib.new(name)", "hmac.new(KEY, digestmod=name)")
+    data = review(capsys, tmp_path, "macs.py", keyed)
+    assert [line for line, _ in severities(data, "SCR920")] == [16]

@@ -283,7 +283,11 @@ def unkeyed_digest(node: ast.expr, src: SourceFile, depth: int = 3) -> bool:
             receiver = func.value
             if isinstance(receiver, ast.Call):
                 return _hashlib_call(receiver, src)
-            return isinstance(receiver, ast.Name) and _bound_to_hash(receiver, src)
+            if isinstance(receiver, ast.Name) and _bound_to_hash(receiver, src):
+                return True
+            # hashers[algorithm].hexdigest(): a hasher kept in a container. It is no MAC
+            # when the file neither imports hmac nor builds an HMAC anywhere.
+            return isinstance(receiver, ast.Subscript | ast.Attribute) and _makes_no_mac(src)
         callee = _local_callee(node, src)
         if callee is not None:
             returns = [r.value for r in ast.walk(callee) if isinstance(r, ast.Return) and r.value is not None]
@@ -293,6 +297,14 @@ def unkeyed_digest(node: ast.expr, src: SourceFile, depth: int = 3) -> bool:
         values = reaching_values(node.id, node, src)
         return bool(values) and all(unkeyed_digest(v, src, depth - 1) for v in values)
     return False
+
+
+def _makes_no_mac(src: SourceFile) -> bool:
+    """The file imports no hmac and calls no HMAC constructor, so its digests are unkeyed."""
+    if any(module == "hmac" or module.startswith("hmac.") for module in src.imported_modules):
+        return False
+    return not any((src.qualname(call.func) or "").rsplit(".", 1)[-1] in ("HMAC", "new_hmac", "hmac")
+                   for call in src.index.of_type(ast.Call) if isinstance(call, ast.Call))  # fmt: skip
 
 
 # The last word of a stored hash (token.hash, password_digest) and the words of a call
@@ -389,8 +401,9 @@ class SecretComparedInVariableTime(Rule):
     outcome can grant or refuse something (not the test of a branch that only updates
     containers, such as a cache refreshed when a value changed). Confirmation fields
     (password2), constants, __eq__ methods, checksums of public data, nonces (sent in
-    the clear), a plain digest of hashlib or of cryptography's hashes.Hash compared
-    with a stored or received one (the guesser cannot pick the compared bytes; HMACs
+    the clear), a plain digest of hashlib or of cryptography's hashes.Hash (or of a
+    hasher kept in a container, in a file that builds no HMAC) compared with a stored or
+    received one (the guesser cannot pick the compared bytes; HMACs
     still count), values the code shows to be numbers, bools or None (x is not
     None, int(...), a parameter annotated int), and comparisons that are arguments of
     an ORM query builder (query.filter(Model.token == x), join(..., A.id == B.id)), which
