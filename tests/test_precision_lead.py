@@ -506,7 +506,7 @@ ORM_QUERIES = """
 
 def test_a_comparison_inside_an_orm_query_is_not_a_timing_leak(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "keys.py", ORM_QUERIES)
-    assert [line for line, _ in severities(data, "SCR920")] == [16]
+    assert [line for line, _ in severities(data, "SCR920")] == [17]
 
 
 # SCR508: a JSON response made with jsonify is not a page ---------------------------------------------
