@@ -714,3 +714,30 @@ def test_a_checksum_from_a_container_of_plain_hashers_is_not_a_secret(capsys, tm
     keyed = "import hmac\n" + textwrap.dedent(CHECKSUMS).replace("hashlib.new(name)", "hmac.new(KEY, digestmod=name)")
     data = review(capsys, tmp_path, "macs.py", keyed)
     assert [line for line, _ in severities(data, "SCR920")] == [16]
+
+
+# SCR983: a host-like literal tested in text nothing shows to be a URL ------------------------------------
+
+ANNOTATIONS = """
+    import requests
+
+
+    def skipped(resource):
+        annotations = resource.get("metadata", {}).get("annotations", {})
+        if "checks.example.io/skip" in annotations:
+            return "skipped"
+        return "checked"
+
+
+    def forward(target):
+        if "example.com" in target:
+            return requests.get(target, timeout=5)
+        return None
+"""
+
+
+def test_a_substring_test_of_text_not_shown_to_be_a_url_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "annotations.py", ANNOTATIONS)
+    # The annotation key is tested in a mapping read from a document; the second value is
+    # handed to requests.get, so it is a URL.
+    assert severities(data, "SCR983") == [(7, "low"), (13, "medium")]

@@ -158,6 +158,47 @@ def used_as_mapping(checked: ast.AST, walk: Walk) -> str:
     return ""
 
 
+# Libraries whose calls take a URL: a tested value handed to one of them is a URL.
+URL_LIBRARIES = ("requests.", "httpx.", "urllib.", "aiohttp.", "flask.", "django.", "starlette.", "fastapi.",
+                 "werkzeug.", "tornado.", "http.client.", "webbrowser.")  # fmt: skip
+URL_PARSERS = frozenset({"urllib.parse.urlparse", "urllib.parse.urlsplit", "urlparse.urlparse", "urlparse.urlsplit"})
+
+
+def _shows_a_url(check: ast.AST, checked: ast.AST, walk: Walk) -> bool:
+    """The tested value is a URL or a host by what the code does, not by its name: the
+    literal is a URL itself (https://...), the value is read from a URL parser's result or
+    handed to a library call that takes a URL, or the test is a verdict (the function
+    returns True or False on it, or returns the test itself) as host validators give."""
+    literal = next((n.value for n in ast.walk(check) if isinstance(n, ast.Constant) and isinstance(n.value, str)), "")
+    if "://" in literal:
+        return True
+    node = checked
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        if isinstance(node, ast.Call) and (walk.src.qualname(node.func) or "") in URL_PARSERS:
+            return True
+        node = node.value if isinstance(node, ast.Attribute | ast.Subscript) else node.func
+    shown = ast.unparse(checked)
+    scope = walk.function or walk.src.tree
+    for call in ast.walk(scope):
+        if isinstance(call, ast.Call) and (walk.src.qualname(call.func) or "").startswith(URL_LIBRARIES):
+            if any(ast.unparse(arg) == shown for arg in [*call.args, *(kw.value for kw in call.keywords)]):
+                return True
+    return _verdict(check, walk)
+
+
+def _verdict(check: ast.AST, walk: Walk) -> bool:
+    parents = walk.src.index.parents
+    child, parent = check, parents.get(check)
+    while isinstance(parent, ast.BoolOp) or (isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not)):
+        child, parent = parent, parents.get(parent)
+    if isinstance(parent, ast.Return):
+        return True
+    if isinstance(parent, ast.If) and child is parent.test:
+        return any(isinstance(s, ast.Return) and isinstance(s.value, ast.Constant) and isinstance(s.value.value, bool)
+                   for s in [*parent.body[:1], *parent.orelse[:1]])  # fmt: skip
+    return False
+
+
 class IncompleteUrlCheck(Rule):
     """URL checked by a substring a crafted URL also contains
 
@@ -170,7 +211,10 @@ class IncompleteUrlCheck(Rule):
     validator). A test whose branches only rewrite the URL from itself or set a label
     (prefix "git+" to a GitHub URL) trusts nothing and is not reported; nor is a key
     looked up in a collection the file shows to be one ("user.info" in __salt__, where
-    the file also indexes __salt__["user.info"], or a name bound to a dict).
+    the file also indexes __salt__["user.info"], or a name bound to a dict). Where nothing
+    shows the tested text is a URL (the literal is no URL itself, the value is not read
+    from a URL parser nor handed to a URL library call, and the test is no True/False
+    verdict of a validator), it is low: it may be a key, an annotation or a label.
     Why: such tests are how redirects, callbacks and fetches are restricted to trusted
     hosts; an attacker picks a URL that contains the expected text and points elsewhere
     (open redirect, SSRF, token leak).
@@ -197,8 +241,14 @@ class IncompleteUrlCheck(Rule):
             if isinstance(node, ast.Compare) and used_as_mapping(checked, walk):
                 continue  # "user.info" in __salt__: a key looked up in a mapping, not text in a URL
             decision = trust_decision(node, checked, walk)
-            if decision is not None:
+            if decision is None:
+                continue
+            if _shows_a_url(node, checked, walk):
                 yield self.finding(node, f"{message} ({decision})", walk.src, scope=walk.scope_name)
+            else:
+                yield self.finding(node, f"{message} ({decision}); nothing here shows the tested text is a URL "
+                                   "(it may be a key, an annotation or a label)", walk.src, scope=walk.scope_name,
+                                   severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
 
     @staticmethod
     def _weak_checks(node: ast.AST) -> Iterator[tuple[ast.AST, str]]:
