@@ -741,3 +741,32 @@ def test_a_substring_test_of_text_not_shown_to_be_a_url_is_low(capsys, tmp_path)
     # The annotation key is tested in a mapping read from a document; the second value is
     # handed to requests.get, so it is a URL.
     assert severities(data, "SCR983") == [(7, "low"), (13, "medium")]
+
+
+# Taint: where "a or b" is false, both are ---------------------------------------------------------------
+
+LANGUAGE_SWITCH = """
+    from django.http import HttpResponseRedirect
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+
+    def switch(request):
+        next_url = request.POST.get("next")
+        if (next_url or request.accepts("text/html")) and not url_has_allowed_host_and_scheme(
+            url=next_url, allowed_hosts={request.get_host()}
+        ):
+            next_url = "/"
+        return HttpResponseRedirect(next_url)
+
+
+    def switch_unchecked(request):
+        next_url = request.POST.get("next")
+        if next_url or request.accepts("text/html"):
+            next_url = next_url.strip()
+        return HttpResponseRedirect(next_url)
+"""
+
+
+def test_the_false_branch_of_an_or_then_a_check_is_narrowed(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "i18n.py", LANGUAGE_SWITCH)
+    assert [line for line, _ in severities(data, "SCR507")] == [19]

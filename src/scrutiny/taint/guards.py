@@ -171,7 +171,11 @@ class Branches:
 
 def _falsy(value: ast.expr, env: Env) -> Env:
     """``env`` where the truth test ``value`` of a name failed: the name holds None or an
-    empty value, which carries no data to a sink."""
+    empty value, which carries no data to a sink. Where ``a or b`` failed, both did."""
+    if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):
+        for part in value.values:
+            env = _falsy(part, env)
+        return env
     name = key_of(value) if isinstance(value, ast.Name | ast.Attribute) else None
     if name is None or name not in env:
         return env
