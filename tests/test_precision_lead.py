@@ -770,3 +770,39 @@ LANGUAGE_SWITCH = """
 def test_the_false_branch_of_an_or_then_a_check_is_narrowed(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "i18n.py", LANGUAGE_SWITCH)
     assert [line for line, _ in severities(data, "SCR507")] == [19]
+
+
+# SCR920 (python-sql where=) and SCR603 (a commented-out definition) ---------------------------------------
+
+WHERE_KEYWORD = """
+    from sql import Table
+
+    attempts = Table("login_attempt")
+
+
+    def count(cursor, device_cookie):
+        cursor.execute(*attempts.select(where=(attempts.device_cookie == device_cookie)))
+        return cursor.fetchone()
+"""
+
+COMMENTED_OVERRIDE = """
+    class Wrapped:
+        def hash(self, secret):
+            return self._hash(secret)
+
+        # def verify(self, secret, hashed):
+        #     self.verify_signature(secret, hashed)
+        #     return True
+
+        def check(self, secret, hashed):
+            # self.verify_signature(secret, hashed)
+            return self._hash(secret) == hashed
+"""
+
+
+def test_a_python_sql_where_clause_and_a_commented_definition(capsys, tmp_path) -> None:
+    assert findings(review(capsys, tmp_path, "attempts.py", WHERE_KEYWORD), "SCR920") == []
+    data = review(capsys, tmp_path, "wrapped.py", COMMENTED_OVERRIDE)
+    # The commented-out verify() is a definition kept for reference; the commented call in
+    # check() is a check the method no longer makes.
+    assert [line for line, _ in severities(data, "SCR603")] == [11]

@@ -475,6 +475,9 @@ QUERY_BUILDERS = frozenset({"filter", "where", "having", "join", "outerjoin", "a
                             "on", "select_from", "exists"})  # fmt: skip
 
 
+QUERY_KEYWORDS = frozenset({"where", "having", "condition", "onclause", "whereclause"})
+
+
 def _query_expression(node: ast.Compare, walk: Walk) -> bool:
     """The comparison is an argument of a query builder (query.filter(Model.token == x),
     join(t, A.id == B.id), and_(...)), directly or inside & | ~: an expression object the
@@ -487,6 +490,8 @@ def _query_expression(node: ast.Compare, walk: Walk) -> bool:
         if isinstance(parent, ast.UnaryOp) and not isinstance(parent.op, ast.Invert):
             return False
         current, parent = parent, walk.parent(parent)
+    if isinstance(parent, ast.keyword) and parent.arg in QUERY_KEYWORDS:
+        return True  # table.select(where=table.token == x): python-sql, SQLAlchemy core
     if not isinstance(parent, ast.Call) or current not in parent.args:
         return False
     func = parent.func
