@@ -806,3 +806,34 @@ def test_a_python_sql_where_clause_and_a_commented_definition(capsys, tmp_path) 
     # The commented-out verify() is a definition kept for reference; the commented call in
     # check() is a check the method no longer makes.
     assert [line for line, _ in severities(data, "SCR603")] == [11]
+
+
+# A vendored copy of another project inside the reviewed tree ----------------------------------------------
+
+def test_findings_in_a_vendored_copy_are_low_and_a_wrapper_subpackage_is_not_one(capsys, tmp_path) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/support/__init__.py": "",
+        "app/support/hashkit/__init__.py": "__version__ = '1.0'\n",
+        "app/support/hashkit/utils.py": "def to_bytes(text):\n    return text.encode()\n",
+        "app/support/hashkit/legacy.py": (
+            "import hashlib\n\nfrom hashkit.utils import to_bytes\n\n\n"
+            "def legacy_hash(password):\n    return hashlib.md5(to_bytes(password)).hexdigest()\n"
+        ),
+        "app/virt/__init__.py": "",
+        "app/virt/libvirt/__init__.py": "",
+        "app/virt/libvirt/driver.py": (
+            "import hashlib\n\nimport libvirt\n\n\n"
+            "def connect(uri, password):\n    libvirt.open(uri)\n    return hashlib.md5(password.encode()).hexdigest()\n"
+        ),
+    }
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    _code, data = review_json(capsys, "--no-cache", str(tmp_path / "app"))
+    by_file = {f["path"].split("app/", 1)[1]: f for f in findings(data, "SCR301")}
+    vendored = by_file["support/hashkit/legacy.py"]
+    assert vendored["severity"] == "low" and "vendored copy of the hashkit package" in vendored["context_note"]
+    # libvirt here is the binding the subpackage wraps (a bare module), not a copy of it.
+    assert by_file["virt/libvirt/driver.py"]["severity"] == "medium"

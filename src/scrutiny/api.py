@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from scrutiny import baseline as baselines
-from scrutiny import pypi, source, suppress, taint
+from scrutiny import pypi, source, suppress, taint, vendored
 from scrutiny.baseline import Baseline
 from scrutiny.cache import UNCACHED_ERRORS, ResultCache, abandon_write, results_dir, rules_fingerprint
 from scrutiny.config import FilePolicy, Plan, Settings, every_rule
@@ -287,6 +287,7 @@ def scan(
         _drop_settled_in_tree(results)
     suppress.settle_linked(found, results, items, plan, reloader(items, config.max_bytes))
     _excerpt_linked(results)
+    vendored.lower(results, items)
     if baseline is not None:
         baselines.apply(baseline, results)
     review = compose(results, resolved.errors + errors, resolved.inputs, config.min_severity,

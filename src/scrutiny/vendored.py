@@ -1,0 +1,108 @@
+"""Vendored copies of other projects inside a reviewed tree.
+
+A project that ships its own copy of a library (moin's ``MoinMoin/support/passlib``, pip's
+``_vendor``) carries that library's code, but the review of the project is not the place to
+judge it: a defect there is the library's, fixed upstream and brought in by updating the
+copy. A package is such a copy when it sits inside another package and its own files import
+it by its top-level name, naming one of its own modules (``from passlib.utils import x``
+inside ``support/passlib``, which has ``utils``: the copy was made to be importable as the
+library itself), or when it sits in a directory named for
+vendored code (``_vendor``, ``third_party``). Findings above low in its files are lowered to
+low, and the note names the copy.
+
+This is a decision about the tree, made after the per-file reviews (whose cache entries
+depend on one file's bytes only), from the reviewed files' paths and the names each file's
+review resolved through its imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from scrutiny.discover import Input
+from scrutiny.findings import FileResult, Severity
+
+VENDOR_DIRS = frozenset(
+    {"vendor", "_vendor", "vendored", "_vendored", "third_party", "_third_party", "thirdparty", "extern", "_extern",
+     "externals"}
+)  # fmt: skip
+NOTE = ("in {root}, a vendored copy of the {name} package ({why}): a defect there is upstream's, "
+        "fixed by updating the copy")  # fmt: skip
+
+
+def vendored_roots(paths: list[Path], importers: dict[str, list[tuple[Path, tuple[str, ...]]]]) -> dict[Path, str]:
+    """The directories of vendored packages among ``paths``' ancestors, with the reason."""
+    files_by_dir: dict[Path, list[Path]] = {}
+    for path in paths:
+        files_by_dir.setdefault(path.parent, []).append(path)
+    candidates: set[Path] = set()
+    for directory in files_by_dir:
+        for ancestor in [directory, *directory.parents]:
+            if not (ancestor / "__init__.py").is_file():
+                break
+            if (ancestor.parent / "__init__.py").is_file() or ancestor.parent.name.lower() in VENDOR_DIRS:
+                candidates.add(ancestor)
+    found: dict[Path, str] = {}
+    for package in sorted(candidates, key=lambda p: len(p.parts)):
+        if any(root in package.parents for root in found):
+            continue  # inside a copy already found
+        if package.parent.name.lower() in VENDOR_DIRS:
+            found[package] = f"under {package.parent.name}/"
+            continue
+        importer = next((f for f, below in importers.get(package.name, ())
+                         if package in f.parents and below and _has_module(package, below)), None)  # fmt: skip
+        if importer is not None:
+            found[package] = f"{importer.relative_to(package.parent)} imports it as {package.name}"
+    return found
+
+
+def _importers_by_name(results: list[FileResult], real: dict[str, Path]) -> dict[str, list[tuple[Path, tuple[str, ...]]]]:
+    """Top-level module name -> (file, the module path below it) for each name a file
+    calls or derives a class from, as its review resolved it through the imports
+    (passlib.utils.to_bytes). A bare module (libvirt.open) names nothing below it that a
+    package could hold, so a subpackage sharing the name of a library it wraps is safe."""
+    found: dict[str, list[tuple[Path, tuple[str, ...]]]] = {}
+    for result in results:
+        path, summary = real.get(result.path), result.summary
+        if path is None or summary is None:
+            continue
+        names = {callee for callee, _line, _col in summary.calls}
+        names.update(base for _cls, bases in summary.classes for base in bases)
+        seen: set[tuple[str, str]] = set()
+        for name in names:
+            parts = name.split(".")
+            if len(parts) < 3 or (parts[0], parts[1]) in seen:
+                continue  # passlib.utils.x at least: a module of the package, then a name in it
+            seen.add((parts[0], parts[1]))
+            found.setdefault(parts[0], []).append((path, (parts[1],)))
+    return found
+
+
+def _has_module(package: Path, below: tuple[str, ...]) -> bool:
+    """package/a/b.py or package/a/b/ exists for below ("a", "b"); the first part suffices."""
+    first = package / below[0]
+    return first.with_suffix(".py").is_file() or (first / "__init__.py").is_file()
+
+
+def lower(results: list[FileResult], items: list[Input]) -> None:
+    """Lower the findings above low in vendored copies to low, saying which copy."""
+    real = {item.display: item.path for item in items if item.path is not None}
+    roots = vendored_roots(list(real.values()), _importers_by_name(results, real))
+    if not roots:
+        return
+    for result in results:
+        path = real.get(result.path)
+        if path is None:
+            continue
+        root = next((r for r in roots if r in path.parents), None)
+        if root is None:
+            continue
+        shown = result.path[: len(result.path) - len(str(path.relative_to(root)))].rstrip("/\\") or root.name
+        note = NOTE.format(root=shown, name=root.name, why=roots[root])
+        result.findings = [
+            replace(f, severity=Severity.LOW, default_severity=f.severity, context_note=note)
+            if f.severity > Severity.LOW
+            else f
+            for f in result.findings
+        ]
