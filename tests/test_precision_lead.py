@@ -837,3 +837,34 @@ def test_findings_in_a_vendored_copy_are_low_and_a_wrapper_subpackage_is_not_one
     assert vendored["severity"] == "low" and "vendored copy of the hashkit package" in vendored["context_note"]
     # libvirt here is the binding the subpackage wraps (a bare module), not a copy of it.
     assert by_file["virt/libvirt/driver.py"]["severity"] == "medium"
+
+
+# Taint: a check of request.GET.get("next") vouches for the same read where it held ---------------------
+
+CHECKED_READS = """
+    from django.shortcuts import redirect
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+
+    def done(request):
+        if url_has_allowed_host_and_scheme(request.GET.get("next"), allowed_hosts=None):
+            return redirect(request.GET.get("next"))
+        return redirect("/")
+
+
+    def after(request):
+        if url_has_allowed_host_and_scheme(request.GET.get("next"), allowed_hosts=None):
+            pass
+        return redirect(request.GET.get("next"))
+
+
+    def other_key(request):
+        if url_has_allowed_host_and_scheme(request.GET.get("next"), allowed_hosts=None):
+            return redirect(request.GET["back"])
+        return redirect("/")
+"""
+
+
+def test_a_checked_read_is_clean_where_the_check_held_and_only_there(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "views.py", CHECKED_READS)
+    assert [line for line, _ in severities(data, "SCR507")] == [15, 20]

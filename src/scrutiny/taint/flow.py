@@ -32,6 +32,7 @@ from scrutiny.taint.values import (
     better,
     clear,
     key_of,
+    read_key,
     parameters,
     union,
     with_step,
@@ -94,6 +95,7 @@ class Function(Statements):
         self.exits: list[tuple[ast.expr | None, Env]] | None = None
         # Names bound to a check's result (ok = is_safe(url)), so that `if ok:` refines like the check.
         self.held_tests: dict[str, ast.expr] = {}
+        self.read_nodes: dict[str, ast.expr] = {}  # read keys a check named, for refine
 
     def tree_check(self, qualified: str) -> Check | None:
         """What the tree's function ``qualified`` checks about its arguments (None: not in this file)."""
@@ -240,6 +242,8 @@ class Function(Statements):
         return handler(self, node, env) if handler is not None else {}
 
     def _subscript(self, node: ast.Subscript, env: Env) -> Taint:
+        if type(node.slice) is ast.Constant and (key := read_key(node)) is not None and key in env:
+            return env[key]  # the read a check vouched for (guards.Branches.refine)
         base = self.expr(node.value, env)
         self.expr(node.slice, env)
         return {} if base and self._clean_key(node.value, node.slice) else base
@@ -389,6 +393,9 @@ class Function(Statements):
     def call(self, node: ast.Call, env: Env) -> Taint:
         m = self.m
         func = node.func
+        if env and type(func) is ast.Attribute and func.attr == "get" and (key := read_key(node)) is not None:
+            if key in env:
+                return env[key]  # the read a check vouched for (guards.Branches.refine)
         attribute = type(func) is ast.Attribute
         receiver: Taint = self.expr(func.value, env) if attribute else {}  # type: ignore[attr-defined]
         args = [self.expr(a, env) for a in node.args]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from scrutiny.taint.checks import Check
 from scrutiny.taint.models import ALL
-from scrutiny.taint.values import Env, Module, clear, join_env, key_of, with_step
+from scrutiny.taint.values import Env, Module, Taint, clear, join_env, key_of, read_key, with_step
 
 UNREAD_CHECK = "a check scrutiny cannot read"  # the step written where such a check holds
 TYPE_TESTS = frozenset({"isinstance", "issubclass", "callable", "hasattr", "len", "bool", "any", "all"})
@@ -28,6 +28,9 @@ class Branches:
     if TYPE_CHECKING:  # flow.Function defines these
 
         held_tests: dict[str, ast.expr]
+        read_nodes: dict[str, ast.expr]
+
+        def expr(self, node: ast.AST, env: Env) -> Taint: ...
 
         def _callee(self, func: ast.expr, name: str) -> str: ...
 
@@ -80,11 +83,19 @@ class Branches:
         yes = dict(env)
         if isinstance(test, ast.Call):
             self._note_unread_check(test, yes)
+        no_branch = env
         for name, kinds, marks_needed in self._guards(test):
             if name in yes:
                 yes[name] = clear(yes[name], kinds, requires=marks_needed)
                 if not yes[name]:
                     del yes[name]
+            elif (read := self.read_nodes.pop(name, None)) is not None:
+                # The same read, repeated where the check held, is what it vouched for; both
+                # branches carry the key, so after they join the read is as tainted as before.
+                taint = self.expr(read, env)
+                if taint:
+                    yes[name] = clear(taint, kinds, requires=marks_needed)
+                    no_branch = {**no_branch, name: taint}
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn | ast.NotEq):
             no = dict(env)
             flipped = ast.Compare(
@@ -96,7 +107,7 @@ class Branches:
                     if not no[name]:
                         del no[name]
             return env, no
-        return yes, env
+        return yes, no_branch
 
     def _note_unread_check(self, test: ast.Call, env: Env) -> None:
         """A branch on a predicate scrutiny cannot read (a library call without a model, a
@@ -166,6 +177,9 @@ class Branches:
                 if checked is None and guard_call.keyword:
                     checked = next((k.value for k in test.keywords if k.arg == guard_call.keyword), None)
                 if checked is not None and (name := key_of(_unfolded(checked))) is not None:
+                    yield name, guard_call.clears, guard_call.requires
+                elif checked is not None and (name := read_key(checked)) is not None:
+                    self.read_nodes[name] = checked  # a check of request.GET.get("next") itself
                     yield name, guard_call.clears, guard_call.requires
 
 

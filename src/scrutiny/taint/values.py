@@ -120,6 +120,24 @@ def key_of(node: ast.AST) -> str | None:
     return None
 
 
+def read_key(node: ast.AST) -> str | None:
+    """'request.GET["next"]' for request.GET.get("next") or request.GET["next"]: a read of
+    one literal key from a keyed object, which a check may vouch for and a later read of
+    the same key then repeats; None for anything else."""
+    if isinstance(node, ast.Call) and not node.keywords and len(node.args) in (1, 2):
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "get" and isinstance(node.args[0], ast.Constant):
+            base, key = func.value, node.args[0].value
+        else:
+            return None
+    elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        base, key = node.value, node.slice.value
+    else:
+        return None
+    owner = key_of(base)
+    return f"{owner}[{key!r}]" if owner is not None and isinstance(key, str) else None
+
+
 def _leading_text(node: ast.AST) -> str:
     """The literal text a string expression starts with: 'https://x/' for 'https://x/' + path."""
     while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
