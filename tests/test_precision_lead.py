@@ -868,3 +868,23 @@ CHECKED_READS = """
 def test_a_checked_read_is_clean_where_the_check_held_and_only_there(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "views.py", CHECKED_READS)
     assert [line for line, _ in severities(data, "SCR507")] == [15, 20]
+
+
+def test_the_projects_own_package_under_a_thin_wrapper_is_not_vendored(capsys, tmp_path) -> None:
+    files = {
+        "wrapper/__init__.py": "",
+        "wrapper/__main__.py": "from core.app import main\n\nmain()\n",
+        "wrapper/core/__init__.py": "",
+        "wrapper/core/util.py": "def to_bytes(text):\n    return text.encode()\n",
+        "wrapper/core/app.py": (
+            "import hashlib\n\nfrom core.util import to_bytes\n\n\n"
+            "def main(password='x'):\n    return hashlib.md5(to_bytes(password)).hexdigest()\n"
+        ),
+    }
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    _code, data = review_json(capsys, "--no-cache", str(tmp_path / "wrapper"))
+    (finding,) = findings(data, "SCR301")
+    assert finding["severity"] == "medium" and "vendored" not in (finding.get("context_note") or "")

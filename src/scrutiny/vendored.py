@@ -6,8 +6,8 @@ judge it: a defect there is the library's, fixed upstream and brought in by upda
 copy. A package is such a copy when it sits inside another package and its own files import
 it by its top-level name, naming one of its own modules (``from passlib.utils import x``
 inside ``support/passlib``, which has ``utils``: the copy was made to be importable as the
-library itself), or when it sits in a directory named for
-vendored code (``_vendor``, ``third_party``). Findings above low in its files are lowered to
+library itself) and holds less than half of the files of its outermost package (the
+project's own code is the rest), or when it sits in a directory named for vendored code (``_vendor``, ``third_party``). Findings above low in its files are lowered to
 low, and the note names the copy.
 
 This is a decision about the tree, made after the per-file reviews (whose cache entries
@@ -50,6 +50,8 @@ def vendored_roots(paths: list[Path], importers: dict[str, list[tuple[Path, tupl
         if package.parent.name.lower() in VENDOR_DIRS:
             found[package] = f"under {package.parent.name}/"
             continue
+        if not _a_part(package, paths):
+            continue  # the project's own main package nested in a thin wrapper (src/app/core)
         importer = next((f for f, below in importers.get(package.name, ())
                          if package in f.parents and below and _has_module(package, below)), None)  # fmt: skip
         if importer is not None:
@@ -77,6 +79,17 @@ def _importers_by_name(results: list[FileResult], real: dict[str, Path]) -> dict
             seen.add((parts[0], parts[1]))
             found.setdefault(parts[0], []).append((path, (parts[1],)))
     return found
+
+
+def _a_part(package: Path, paths: list[Path]) -> bool:
+    """The package holds less than half of the reviewed files of its outermost package: a
+    copy brought into a larger project, not the project's own code under a wrapper."""
+    top = package
+    while (top.parent / "__init__.py").is_file():
+        top = top.parent
+    inside = sum(1 for p in paths if package in p.parents)
+    around = sum(1 for p in paths if top in p.parents)
+    return inside * 2 < around
 
 
 def _has_module(package: Path, below: tuple[str, ...]) -> bool:
