@@ -826,6 +826,15 @@ def test_findings_in_a_vendored_copy_are_low_and_a_wrapper_subpackage_is_not_one
             "import hashlib\n\nimport libvirt\n\n\n"
             "def connect(uri, password):\n    libvirt.open(uri)\n    return hashlib.md5(password.encode()).hexdigest()\n"
         ),
+        # A flavour named like the library it wraps, with a utils module of its own, calling
+        # the library's utils (which the flavour's utils.py does not define).
+        "app/flavors/__init__.py": "",
+        "app/flavors/sklearn/__init__.py": "",
+        "app/flavors/sklearn/utils.py": "def log_model(model):\n    return model\n",
+        "app/flavors/sklearn/save.py": (
+            "import hashlib\n\nfrom sklearn.utils import check_array\n\n\n"
+            "def save(data, password):\n    check_array(data)\n    return hashlib.md5(password.encode()).hexdigest()\n"
+        ),
     }
     for name, text in files.items():
         path = tmp_path / name
@@ -837,6 +846,7 @@ def test_findings_in_a_vendored_copy_are_low_and_a_wrapper_subpackage_is_not_one
     assert vendored["severity"] == "low" and "vendored copy of the hashkit package" in vendored["context_note"]
     # libvirt here is the binding the subpackage wraps (a bare module), not a copy of it.
     assert by_file["virt/libvirt/driver.py"]["severity"] == "medium"
+    assert by_file["flavors/sklearn/save.py"]["severity"] == "medium"
 
 
 # Taint: a check of request.GET.get("next") vouches for the same read where it held ---------------------

@@ -4,9 +4,9 @@ A project that ships its own copy of a library (moin's ``MoinMoin/support/passli
 ``_vendor``) carries that library's code, but the review of the project is not the place to
 judge it: a defect there is the library's, fixed upstream and brought in by updating the
 copy. A package is such a copy when it sits inside another package and its own files import
-it by its top-level name, naming one of its own modules (``from passlib.utils import x``
-inside ``support/passlib``, which has ``utils``: the copy was made to be importable as the
-library itself) and holds less than half of the files of its outermost package (the
+it by its top-level name for what it defines itself (``from passlib.utils import to_bytes``
+inside ``support/passlib``, whose ``utils`` defines ``to_bytes``: the copy was made to be
+importable as the library itself) and holds less than half of the files of its outermost package (the
 project's own code is the rest), or when it sits in a directory named for vendored code (``_vendor``, ``third_party``). Findings above low in its files are lowered to
 low, and the note names the copy.
 
@@ -31,7 +31,9 @@ NOTE = ("in {root}, a vendored copy of the {name} package ({why}): a defect ther
         "fixed by updating the copy")  # fmt: skip
 
 
-def vendored_roots(paths: list[Path], importers: dict[str, list[tuple[Path, tuple[str, ...]]]]) -> dict[Path, str]:
+def vendored_roots(
+    paths: list[Path], importers: dict[str, list[tuple[Path, tuple[str, ...]]]], defined: dict[Path, set[str]]
+) -> dict[Path, str]:
     """The directories of vendored packages among ``paths``' ancestors, with the reason."""
     files_by_dir: dict[Path, list[Path]] = {}
     for path in paths:
@@ -53,7 +55,7 @@ def vendored_roots(paths: list[Path], importers: dict[str, list[tuple[Path, tupl
         if not _a_part(package, paths):
             continue  # the project's own main package nested in a thin wrapper (src/app/core)
         importer = next((f for f, below in importers.get(package.name, ())
-                         if package in f.parents and below and _has_module(package, below)), None)  # fmt: skip
+                         if package in f.parents and _defines(package, below, defined)), None)  # fmt: skip
         if importer is not None:
             found[package] = f"{importer.relative_to(package.parent)} imports it as {package.name}"
     return found
@@ -71,13 +73,24 @@ def _importers_by_name(results: list[FileResult], real: dict[str, Path]) -> dict
             continue
         names = {callee for callee, _line, _col in summary.calls}
         names.update(base for _cls, bases in summary.classes for base in bases)
-        seen: set[tuple[str, str]] = set()
         for name in names:
-            parts = name.split(".")
-            if len(parts) < 3 or (parts[0], parts[1]) in seen:
-                continue  # passlib.utils.x at least: a module of the package, then a name in it
-            seen.add((parts[0], parts[1]))
-            found.setdefault(parts[0], []).append((path, (parts[1],)))
+            parts = tuple(name.replace("()", "").split("."))
+            if len(parts) >= 3:  # passlib.utils.x at least: a module of the package, then a name in it
+                found.setdefault(parts[0], []).append((path, parts[1:]))
+    return found
+
+
+def _defined_names(results: list[FileResult], real: dict[str, Path]) -> dict[Path, set[str]]:
+    """The functions and classes each reviewed file defines at its top level, by file."""
+    found: dict[Path, set[str]] = {}
+    for result in results:
+        path, summary = real.get(result.path), result.summary
+        if path is None or summary is None:
+            continue
+        prefix = summary.module + "."
+        names = {f.name[len(prefix):] for f in summary.functions if f.name.startswith(prefix)}
+        names.update(c[len(prefix):] for c, _bases in summary.classes if c.startswith(prefix))
+        found[path] = {n for n in names if "." not in n}
     return found
 
 
@@ -92,16 +105,22 @@ def _a_part(package: Path, paths: list[Path]) -> bool:
     return inside * 2 < around
 
 
-def _has_module(package: Path, below: tuple[str, ...]) -> bool:
-    """package/a/b.py or package/a/b/ exists for below ("a", "b"); the first part suffices."""
-    first = package / below[0]
-    return first.with_suffix(".py").is_file() or (first / "__init__.py").is_file()
+def _defines(package: Path, below: tuple[str, ...], defined: dict[Path, set[str]]) -> bool:
+    """The copy holds what the name refers to: for ("utils", "to_bytes"), package/utils.py
+    (or package/utils/__init__.py) defines to_bytes. A wrapper subpackage named like the
+    library it wraps (mlflow/sklearn importing sklearn.utils._safe_indexing) does not."""
+    *modules, name = below
+    target = package.joinpath(*modules)
+    for candidate in (target.with_suffix(".py"), target / "__init__.py"):
+        if name in defined.get(candidate, ()):
+            return True
+    return False
 
 
 def lower(results: list[FileResult], items: list[Input]) -> None:
     """Lower the findings above low in vendored copies to low, saying which copy."""
     real = {item.display: item.path for item in items if item.path is not None}
-    roots = vendored_roots(list(real.values()), _importers_by_name(results, real))
+    roots = vendored_roots(list(real.values()), _importers_by_name(results, real), _defined_names(results, real))
     if not roots:
         return
     for result in results:
