@@ -82,6 +82,43 @@ def _child_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
     return fields
 
 
+# Fields that never hold a node (names, flags, a constant's value), per node type: the index's
+# walk skips them instead of reading each and testing it. A type not listed reads every field.
+_PRIMITIVE_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {
+    ast.Constant: ("value", "kind"),
+    ast.Name: ("id",),
+    ast.Attribute: ("attr",),
+    ast.arg: ("arg", "type_comment"),
+    ast.keyword: ("arg",),
+    ast.FunctionDef: ("name", "type_comment"),
+    ast.AsyncFunctionDef: ("name", "type_comment"),
+    ast.ClassDef: ("name",),
+    ast.alias: ("name", "asname"),
+    ast.ImportFrom: ("module", "level"),
+    ast.Global: ("names",),
+    ast.Nonlocal: ("names",),
+    ast.ExceptHandler: ("name",),
+    ast.comprehension: ("is_async",),
+    ast.FormattedValue: ("conversion",),
+    ast.AnnAssign: ("simple",),
+    ast.Assign: ("type_comment",),
+    ast.For: ("type_comment",),
+    ast.AsyncFor: ("type_comment",),
+    ast.With: ("type_comment",),
+    ast.AsyncWith: ("type_comment",),
+}
+_FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+# node type -> (its node-holding fields last-first, is a function, is a simple statement)
+_WALK_PLANS: dict[type[ast.AST], tuple[tuple[str, ...], bool, bool]] = {}
+
+
+def _walk_plan(node_type: type[ast.AST]) -> tuple[tuple[str, ...], bool, bool]:
+    primitive = _PRIMITIVE_FIELDS.get(node_type, ())
+    fields = tuple(f for f in reversed(_child_fields(node_type)) if f not in primitive)
+    plan = _WALK_PLANS[node_type] = (fields, node_type in _FUNCTION_TYPES, node_type in _SIMPLE_STATEMENT_TYPES)
+    return plan
+
+
 class TreeIndex:
     """One pass over the tree that every rule and observer reads instead of re-walking.
 
@@ -100,15 +137,15 @@ class TreeIndex:
         nodes, by_type, parents, function_of = self.nodes, self.by_type, self.parents, self.function_of
         statement_nodes = self.statement_nodes
         node_class = ast.AST
-        function_types = (ast.FunctionDef, ast.AsyncFunctionDef)
+        plans = _WALK_PLANS
         stack: list[tuple[ast.AST, FunctionNode | None, list[ast.AST] | None]] = [(tree, None, None)]
-        pop, push = stack.pop, stack.append
+        pop, push, add = stack.pop, stack.append, nodes.append
         # A hand-rolled walk: ast.iter_child_nodes costs a generator per node and this
         # loop is the hottest in scrutiny. Children are pushed last-first so they pop in
-        # source order.
+        # source order; each node type's plan says which fields can hold a node.
         while stack:
             node, function, bucket = pop()
-            nodes.append(node)
+            add(node)
             node_type = node.__class__
             found = by_type.get(node_type)
             if found is None:
@@ -116,15 +153,16 @@ class TreeIndex:
             else:
                 found.append(node)
             function_of[node] = function
+            plan = plans.get(node_type)
+            if plan is None:
+                plan = _walk_plan(node_type)
+            fields, is_function, is_simple = plan
             if bucket is not None:
                 bucket.append(node)
-            elif node_type in _SIMPLE_STATEMENT_TYPES:
+            elif is_simple:
                 bucket = statement_nodes[node] = [node]  # type: ignore[index]
-            inner = node if node_type in function_types else function
-            fields = _CHILD_FIELDS.get(node_type)
-            if fields is None:
-                fields = _child_fields(node_type)
-            for name in reversed(fields):
+            inner = node if is_function else function
+            for name in fields:
                 value = getattr(node, name, None)
                 if value.__class__ is list:
                     # (Dict.keys holds None for a ** spread.)
