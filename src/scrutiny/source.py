@@ -119,6 +119,37 @@ def _walk_plan(node_type: type[ast.AST]) -> tuple[tuple[str, ...], bool, bool]:
     return plan
 
 
+# node type -> every field that can hold a node, ctx included (what ast.walk visits)
+_WALK_ALL_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
+def walk_nodes(node: ast.AST) -> list[ast.AST]:
+    """``list(ast.walk(node))``, same nodes in the same (breadth-first) order, without a
+    generator per node and per field: several rules walk the same functions again and again."""
+    found: list[ast.AST] = [node]
+    add = found.append
+    node_class = ast.AST
+    plans = _WALK_ALL_FIELDS
+    position = 0
+    while position < len(found):
+        current = found[position]
+        position += 1
+        node_type = current.__class__
+        fields = plans.get(node_type)
+        if fields is None:
+            primitive = _PRIMITIVE_FIELDS.get(node_type, ())
+            fields = plans[node_type] = tuple(f for f in node_type._fields if f not in primitive)
+        for name in fields:
+            value = getattr(current, name, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, node_class):
+                        add(item)
+            elif isinstance(value, node_class):
+                add(value)
+    return found
+
+
 class TreeIndex:
     """One pass over the tree that every rule and observer reads instead of re-walking.
 

@@ -18,11 +18,12 @@ from typing import ClassVar
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Location, Severity
-from scrutiny.source import SourceFile
+from scrutiny.source import SourceFile, walk_nodes
 
 _REGISTRY: dict[str, type[Rule]] = {}
 RULE_ID = re.compile(r"^SCR\d{3}$")
 DOC_SECTIONS = ("What", "Why", "Example", "Fix")
+_FIX_TEXTS: dict[tuple[type, str | None], str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +150,12 @@ class Rule:
 
     @classmethod
     def fix_text(cls) -> str:
-        return cls.doc_sections().get("Fix", "")
+        # Read once per rule class (and docstring), not once per finding.
+        key = (cls, cls.__doc__)
+        text = _FIX_TEXTS.get(key)
+        if text is None:
+            text = _FIX_TEXTS[key] = cls.doc_sections().get("Fix", "")
+        return text
 
     # Checking ----------------------------------------------------------------------
 
@@ -477,9 +483,18 @@ def is_false(node: ast.AST | None) -> bool:
 NAME_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
+_NAME_PARTS: dict[str, tuple[str, ...]] = {}
+
+
 def name_parts(name: str) -> list[str]:
     """Lower-case words of an identifier split at _, -, ., spaces and camelCase boundaries."""
-    return [part.lower() for part in NAME_PARTS.findall(name)]
+    # Memoised: rules split the same names (keywords, targets, keys) over and over.
+    found = _NAME_PARTS.get(name)
+    if found is None:
+        if len(_NAME_PARTS) > 20_000:  # bounded over a long run
+            _NAME_PARTS.clear()
+        found = _NAME_PARTS[name] = tuple(part.lower() for part in NAME_PARTS.findall(name))
+    return list(found)
 
 
 def target_name(target: ast.AST) -> str | None:
@@ -592,7 +607,7 @@ def walk_function(function: ast.AST) -> tuple[ast.AST, ...]:
     if found is None:
         if len(_WALKED) > 512:  # bounded: keeps only the functions of the file under review
             _WALKED.clear()
-        found = _WALKED[function] = tuple(ast.walk(function))
+        found = _WALKED[function] = tuple(walk_nodes(function))
     return found
 
 

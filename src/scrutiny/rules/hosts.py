@@ -97,6 +97,7 @@ HTTP_CLIENT_MODULES = ("requests", "httpx", "urllib.request", "urllib3", "aiohtt
 ADDRESS_CHARACTERS = re.compile(r"[0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]*(?:%.*)?\Z", re.DOTALL)
 
 
+@lru_cache(maxsize=8192)  # pure, and a file repeats its literals
 def _reserved_name(host: str) -> bool:
     host = host.lower().rstrip(".")
     if host.rsplit(".", 1)[-1] in RESERVED_TLDS:
@@ -163,12 +164,21 @@ def _domain_name(text: str) -> bool:
 def _could_name_host(text: str) -> bool:
     """Whether the literal could be reported in some place: tests of the text alone, tried
     before its place is worked out (most literals are messages or names)."""
+    # Short literals repeat (a file's keys, names and options) and are remembered; long
+    # ones (docstrings, messages) are not kept alive for that.
+    return _could_name_host_text(text) if len(text) > 256 else _could_name_host_short(text)
+
+
+def _could_name_host_text(text: str) -> bool:
     if WHITE_SPACE.search(text) or text in ("0.0.0.0", "::"):  # noqa: S104
         return False
     if "://" in text or ADDRESS_CHARACTERS.match(text):
         return True
     bare = PORT_SUFFIX.sub("", text) if text.count(":") == 1 else text
     return bool(ADDRESS_CHARACTERS.match(bare) or FQDN.match(bare) or PLAIN_HOST.match(bare))
+
+
+_could_name_host_short = lru_cache(maxsize=8192)(_could_name_host_text)
 
 
 def _machine_name(text: str) -> bool:
@@ -178,6 +188,7 @@ def _machine_name(text: str) -> bool:
     return bool(PLAIN_HOST.match(bare) or FQDN.match(bare)) and any(c.isdigit() or c in "-." for c in bare)
 
 
+@lru_cache(maxsize=8192)  # pure, and a file repeats its literals
 def _host_word(text: str) -> bool:
     """A string that names a host where a host is expected: a plain host name, a dotted
     name or an address with an optional port; not a placeholder or a setting's name."""
