@@ -97,6 +97,9 @@ class Rule:
     call_filter: ClassVar[re.Pattern[str] | None] = None
     keyword_filter: ClassVar[re.Pattern[str] | None] = None
     name_filter: ClassVar[re.Pattern[str] | None] = None
+    # A Constant is offered only when its value is an instance of one of these types (None:
+    # any constant): rules about string literals need not see numbers, None and booleans.
+    constant_values: ClassVar[tuple[type, ...] | None] = None
     # Further aspects this rule's findings may be filed under (a note on an import files
     # itself where the module's risk lies); the review lists the rule as checked in each.
     also_categories: ClassVar[tuple[Category, ...]] = ()
@@ -405,6 +408,20 @@ class RuleSet:
                     if named:
                         walk.node = node
                         for rule in named:
+                            findings.extend(rule.check(node, walk))
+                continue
+            if node_type is ast.Constant:
+                by_class: dict[type, list[Rule]] = {}
+                for node in nodes:
+                    value_type = node.value.__class__  # type: ignore[attr-defined]
+                    takers = by_class.get(value_type)
+                    if takers is None:
+                        takers = by_class[value_type] = [
+                            r for r in rules if r.constant_values is None or issubclass(value_type, r.constant_values)
+                        ]
+                    if takers:
+                        walk.node = node
+                        for rule in takers:
                             findings.extend(rule.check(node, walk))
                 continue
             for node in nodes:

@@ -23,6 +23,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from operator import attrgetter
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -283,6 +284,9 @@ def _settings_key_use(key: str | None, line: int) -> Use | None:
     return None
 
 
+_POSITION = attrgetter("lineno", "col_offset")
+
+
 def _host_place_values(src: SourceFile) -> list[ast.expr]:
     """The values standing where _host_use looks (keyword values, first arguments and the
     host of an address tuple, dict values, values stored under a key), in source order."""
@@ -299,7 +303,7 @@ def _host_place_values(src: SourceFile) -> list[ast.expr]:
         elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) for t in node.targets):
             found.append(node.value)
     found = [n for n in found if isinstance(n, ast.Name | ast.Constant)]
-    found.sort(key=lambda n: (n.lineno, n.col_offset))
+    found.sort(key=_POSITION)
     return found
 
 
@@ -354,6 +358,7 @@ class HardcodedHost(Rule):
     severity = Severity.LOW
     confidence = Confidence.LOW
     node_types = (ast.Constant,)
+    constant_values = (str,)  # check() returns on any other value
     context = {
         FileKind.TEST: note("hard-coded hosts are expected in test code"),
         FileKind.EXAMPLE: note("example code names hosts for the reader to replace"),
