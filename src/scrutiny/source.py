@@ -13,6 +13,8 @@ import tokenize
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import compress, count, repeat
+from operator import contains
 from typing import TYPE_CHECKING
 
 from scrutiny import python2
@@ -473,21 +475,29 @@ class SourceFile:
     def _statement_spans(self) -> dict[int, tuple[int, int]]:
         """Line -> (first, last) line of the smallest statement (or compound header) on it."""
         spans: dict[int, tuple[int, int]] = {}
+        known_span = spans.get
+        statement = ast.stmt
         for node in self.index.nodes:
-            if not isinstance(node, ast.stmt):
+            if not isinstance(node, statement):
                 continue
             start = node.lineno
             end = node.end_lineno or start
             body = getattr(node, "body", None)
-            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+            if isinstance(body, list) and body and isinstance(body[0], statement):
                 end = max(start, body[0].lineno - 1)
                 decorators = getattr(node, "decorator_list", [])
                 if decorators:
                     start = min(d.lineno for d in decorators)
+            span, width = (start, end), end - start
+            if width == 0:  # most statements: one line, one look-up
+                known = known_span(start)
+                if known is None or known[1] - known[0] > 0:
+                    spans[start] = span
+                continue
             for line in range(start, end + 1):
-                known = spans.get(line)
-                if known is None or known[1] - known[0] > end - start:
-                    spans[line] = (start, end)
+                known = known_span(line)
+                if known is None or known[1] - known[0] > width:
+                    spans[line] = span
         return spans
 
     def statement_span(self, line: int) -> tuple[int, int]:
@@ -675,26 +685,32 @@ def _string_spans(
     and the comments found inside multi-line implicit concatenations."""
     spans: dict[int, list[tuple[int, int]]] = {}
     inner: list[Comment] = []
-    for node in index.of_type(ast.Constant, ast.JoinedStr):
-        assert isinstance(node, ast.Constant | ast.JoinedStr)
-        if isinstance(node, ast.Constant) and not isinstance(node.value, str | bytes):
+    strings = (str, bytes)
+    # Constants first, then f-strings (the order of_type gave; it orders ``inner``).
+    for node in [*index.by_type.get(ast.Constant, ()), *index.by_type.get(ast.JoinedStr, ())]:
+        if node.__class__ is ast.Constant and not isinstance(node.value, strings):  # type: ignore[attr-defined]
             continue
-        first, last = node.lineno, node.end_lineno or node.lineno
-        if first == last:  # most literals: one set lookup, no generator
+        first = node.lineno  # type: ignore[attr-defined]
+        last = node.end_lineno or first  # type: ignore[attr-defined]
+        if first == last:  # most literals: one set lookup
             if first not in lines_with_hash:
                 continue
-        elif not any(line in lines_with_hash for line in range(first, last + 1)):
+            end_col = node.end_col_offset  # type: ignore[attr-defined]
+            spans.setdefault(first, []).append(
+                (node.col_offset, end_col if end_col is not None else 1 << 30)  # type: ignore[attr-defined]
+            )
             continue
-        if last > first:
-            opening = lines[first - 1][_char_col(lines[first - 1], node.col_offset) :].lstrip("rRbBuUfF")
-            if not opening.startswith(('"""', "'''")):
-                inner.extend(_fragment_comments(lines, node))
-        end_col = node.end_col_offset if node.end_col_offset is not None else 1 << 30
-        for line in range(first, last + 1):
-            if line in lines_with_hash:
-                start = node.col_offset if line == first else 0
-                stop = end_col if line == last else 1 << 30
-                spans.setdefault(line, []).append((start, stop))
+        hashed = lines_with_hash.intersection(range(first, last + 1))
+        if not hashed:
+            continue
+        opening = lines[first - 1][_char_col(lines[first - 1], node.col_offset) :].lstrip("rRbBuUfF")  # type: ignore[attr-defined]
+        if not opening.startswith(('"""', "'''")):
+            inner.extend(_fragment_comments(lines, node))  # type: ignore[arg-type]
+        end_col = node.end_col_offset if node.end_col_offset is not None else 1 << 30  # type: ignore[attr-defined]
+        for line in sorted(hashed):
+            start = node.col_offset if line == first else 0  # type: ignore[attr-defined]
+            stop = end_col if line == last else 1 << 30
+            spans.setdefault(line, []).append((start, stop))
     return spans, inner
 
 
@@ -704,7 +720,8 @@ def read_comments(lines: list[str], index: TreeIndex) -> list[Comment]:
     The parser already knows where every string is, so this avoids running the
     pure-Python tokenizer over the whole file (several times slower than parsing).
     """
-    lines_with_hash = {number for number, line in enumerate(lines, start=1) if "#" in line}
+    # (compress and map keep this loop over every line in C)
+    lines_with_hash = set(compress(count(1), map(contains, lines, repeat("#"))))
     if not lines_with_hash:
         return []
     spans, inner = _string_spans(index, lines, lines_with_hash)
