@@ -425,9 +425,15 @@ class SourceFile:
             if function is not None and name:
                 table.setdefault(function, set()).add(name)
 
-        for node in index.of_type(ast.Name):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                add(bound, node, node.id)
+        function_of, store = index.function_of, ast.Store
+        for node in index.by_type.get(ast.Name, ()):  # add(), inlined: a file has many names
+            if isinstance(node.ctx, store) and node.id:  # type: ignore[attr-defined]
+                function = function_of.get(node)
+                if function is not None:
+                    names = bound.get(function)
+                    if names is None:
+                        names = bound[function] = set()
+                    names.add(node.id)  # type: ignore[attr-defined]
         for node in index.of_type(ast.arg):
             # A lambda's parameters are its own; the function holding the lambda keeps its names.
             if not isinstance(index.parents.get(index.parents.get(node, node)), ast.Lambda):

@@ -335,6 +335,7 @@ class RuleSet:
         self._takers_by_keyword: dict[str, frozenset[Rule]] = {}
         self._keyword_rules = [r for r in self.by_type.get(ast.Call, []) if r.keyword_filter is not None]
         self._call_cache = self._takers_by_name.setdefault(ast.Call, {})
+        self._with_keywords: dict[tuple[tuple[Rule, ...], tuple[str | None, ...]], tuple[Rule, ...]] = {}
 
     def _takers(self, node_type: type[ast.AST], name: str, imported: str) -> tuple[Rule, ...]:
         """The rules of ``node_type`` whose name filter lets ``name`` (or ``imported``) through."""
@@ -369,14 +370,26 @@ class RuleSet:
         else:
             takers = self._takers(ast.Call, "", "")
         if self._keyword_rules and call.keywords:
-            extra: set[Rule] = set()
-            for kw in call.keywords:
-                if kw.arg is not None:
-                    extra.update(self._keyword_takers(kw.arg))
-            if extra and not extra.issubset(takers):
-                # Keep the rule set's order, so findings come out in the same order.
-                extra.update(takers)
-                takers = tuple(rule for rule in self.by_type[ast.Call] if rule in extra)
+            # The merged takers depend only on the name's takers and the keyword names:
+            # decided once per such pair (calls repeat their keywords).
+            key = (takers, tuple([kw.arg for kw in call.keywords]))
+            merged = self._with_keywords.get(key)
+            if merged is None:
+                if len(self._with_keywords) > 100_000:  # bounded over a long run
+                    self._with_keywords.clear()
+                merged = self._with_keywords[key] = self._merge_keyword_takers(takers, key[1])
+            takers = merged
+        return takers
+
+    def _merge_keyword_takers(self, takers: tuple[Rule, ...], keywords: tuple[str | None, ...]) -> tuple[Rule, ...]:
+        extra: set[Rule] = set()
+        for keyword in keywords:
+            if keyword is not None:
+                extra.update(self._keyword_takers(keyword))
+        if extra and not extra.issubset(takers):
+            # Keep the rule set's order, so findings come out in the same order.
+            extra.update(takers)
+            takers = tuple(rule for rule in self.by_type[ast.Call] if rule in extra)
         return takers
 
     def run(self, src: SourceFile) -> list[Finding]:
