@@ -375,7 +375,7 @@ class RuleSet:
             key = (takers, tuple([kw.arg for kw in call.keywords]))
             merged = self._with_keywords.get(key)
             if merged is None:
-                if len(self._with_keywords) > 100_000:  # bounded over a long run
+                if len(self._with_keywords) > 20_000:  # bounded over a long run
                     self._with_keywords.clear()
                 merged = self._with_keywords[key] = self._merge_keyword_takers(takers, key[1])
             takers = merged

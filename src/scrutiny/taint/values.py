@@ -355,7 +355,7 @@ class Module:
         # Packages the file imports from (django for "from django.http import ..."), not relative ones.
         self.imported_roots = frozenset(v.partition(".")[0] for v in self.aliases.values() if v[:1] != ".")
         self._call_models: dict[tuple[str, str], CallModels] = models.call_memo
-        if len(self._call_models) > 100_000:  # bounded over a long run
+        if len(self._call_models) > 20_000:  # bounded: its hits are mostly names a file repeats
             self._call_models.clear()
 
     def call_models(self, name: str, method: str) -> CallModels:
