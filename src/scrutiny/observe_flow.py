@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from scrutiny.observe_facts import FunctionNode, Observer, last_name, position
-from scrutiny.source import SourceFile
+from scrutiny.source import SourceFile, walk_nodes
 
 # Expressions that hold data rather than an object with behaviour.
 DATA_TYPES = (
@@ -41,7 +41,7 @@ RAISES_PREFIXES = ("assertRaises", "raises")
 
 
 def _calls_in(node: ast.AST) -> Iterator[ast.Call]:
-    for child in ast.walk(node):
+    for child in walk_nodes(node):
         if isinstance(child, ast.Call):
             yield child
 

@@ -13,6 +13,8 @@ import tokenize
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import compress, count, repeat
+from operator import contains
 from typing import TYPE_CHECKING
 
 from scrutiny import python2
@@ -85,6 +87,74 @@ def _child_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
     return fields
 
 
+# Fields that never hold a node (names, flags, a constant's value), per node type: the index's
+# walk skips them instead of reading each and testing it. A type not listed reads every field.
+_PRIMITIVE_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {
+    ast.Constant: ("value", "kind"),
+    ast.Name: ("id",),
+    ast.Attribute: ("attr",),
+    ast.arg: ("arg", "type_comment"),
+    ast.keyword: ("arg",),
+    ast.FunctionDef: ("name", "type_comment"),
+    ast.AsyncFunctionDef: ("name", "type_comment"),
+    ast.ClassDef: ("name",),
+    ast.alias: ("name", "asname"),
+    ast.ImportFrom: ("module", "level"),
+    ast.Global: ("names",),
+    ast.Nonlocal: ("names",),
+    ast.ExceptHandler: ("name",),
+    ast.comprehension: ("is_async",),
+    ast.FormattedValue: ("conversion",),
+    ast.AnnAssign: ("simple",),
+    ast.Assign: ("type_comment",),
+    ast.For: ("type_comment",),
+    ast.AsyncFor: ("type_comment",),
+    ast.With: ("type_comment",),
+    ast.AsyncWith: ("type_comment",),
+}
+_FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+# node type -> (its node-holding fields last-first, is a function, is a simple statement)
+_WALK_PLANS: dict[type[ast.AST], tuple[tuple[str, ...], bool, bool]] = {}
+
+
+def _walk_plan(node_type: type[ast.AST]) -> tuple[tuple[str, ...], bool, bool]:
+    primitive = _PRIMITIVE_FIELDS.get(node_type, ())
+    fields = tuple(f for f in reversed(_child_fields(node_type)) if f not in primitive)
+    plan = _WALK_PLANS[node_type] = (fields, node_type in _FUNCTION_TYPES, node_type in _SIMPLE_STATEMENT_TYPES)
+    return plan
+
+
+# node type -> every field that can hold a node, ctx included (what ast.walk visits)
+_WALK_ALL_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
+def walk_nodes(node: ast.AST) -> list[ast.AST]:
+    """``list(ast.walk(node))``, same nodes in the same (breadth-first) order, without a
+    generator per node and per field: several rules walk the same functions again and again."""
+    found: list[ast.AST] = [node]
+    add = found.append
+    node_class = ast.AST
+    plans = _WALK_ALL_FIELDS
+    position = 0
+    while position < len(found):
+        current = found[position]
+        position += 1
+        node_type = current.__class__
+        fields = plans.get(node_type)
+        if fields is None:
+            primitive = _PRIMITIVE_FIELDS.get(node_type, ())
+            fields = plans[node_type] = tuple(f for f in node_type._fields if f not in primitive)
+        for name in fields:
+            value = getattr(current, name, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, node_class):
+                        add(item)
+            elif isinstance(value, node_class):
+                add(value)
+    return found
+
+
 class TreeIndex:
     """One pass over the tree that every rule and observer reads instead of re-walking.
 
@@ -103,15 +173,15 @@ class TreeIndex:
         nodes, by_type, parents, function_of = self.nodes, self.by_type, self.parents, self.function_of
         statement_nodes = self.statement_nodes
         node_class = ast.AST
-        function_types = (ast.FunctionDef, ast.AsyncFunctionDef)
+        plans = _WALK_PLANS
         stack: list[tuple[ast.AST, FunctionNode | None, list[ast.AST] | None]] = [(tree, None, None)]
-        pop, push = stack.pop, stack.append
+        pop, push, add = stack.pop, stack.append, nodes.append
         # A hand-rolled walk: ast.iter_child_nodes costs a generator per node and this
         # loop is the hottest in scrutiny. Children are pushed last-first so they pop in
-        # source order.
+        # source order; each node type's plan says which fields can hold a node.
         while stack:
             node, function, bucket = pop()
-            nodes.append(node)
+            add(node)
             node_type = node.__class__
             found = by_type.get(node_type)
             if found is None:
@@ -119,15 +189,16 @@ class TreeIndex:
             else:
                 found.append(node)
             function_of[node] = function
+            plan = plans.get(node_type)
+            if plan is None:
+                plan = _walk_plan(node_type)
+            fields, is_function, is_simple = plan
             if bucket is not None:
                 bucket.append(node)
-            elif node_type in _SIMPLE_STATEMENT_TYPES:
+            elif is_simple:
                 bucket = statement_nodes[node] = [node]  # type: ignore[index]
-            inner = node if node_type in function_types else function
-            fields = _CHILD_FIELDS.get(node_type)
-            if fields is None:
-                fields = _child_fields(node_type)
-            for name in reversed(fields):
+            inner = node if is_function else function
+            for name in fields:
                 value = getattr(node, name, None)
                 if value.__class__ is list:
                     # (Dict.keys holds None for a ** spread.)
@@ -360,9 +431,15 @@ class SourceFile:
             if function is not None and name:
                 table.setdefault(function, set()).add(name)
 
-        for node in index.of_type(ast.Name):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                add(bound, node, node.id)
+        function_of, store = index.function_of, ast.Store
+        for node in index.by_type.get(ast.Name, ()):  # add(), inlined: a file has many names
+            if isinstance(node.ctx, store) and node.id:  # type: ignore[attr-defined]
+                function = function_of.get(node)
+                if function is not None:
+                    names = bound.get(function)
+                    if names is None:
+                        names = bound[function] = set()
+                    names.add(node.id)  # type: ignore[attr-defined]
         for node in index.of_type(ast.arg):
             # A lambda's parameters are its own; the function holding the lambda keeps its names.
             if not isinstance(index.parents.get(index.parents.get(node, node)), ast.Lambda):
@@ -410,21 +487,29 @@ class SourceFile:
     def _statement_spans(self) -> dict[int, tuple[int, int]]:
         """Line -> (first, last) line of the smallest statement (or compound header) on it."""
         spans: dict[int, tuple[int, int]] = {}
+        known_span = spans.get
+        statement = ast.stmt
         for node in self.index.nodes:
-            if not isinstance(node, ast.stmt):
+            if not isinstance(node, statement):
                 continue
             start = node.lineno
             end = node.end_lineno or start
             body = getattr(node, "body", None)
-            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+            if isinstance(body, list) and body and isinstance(body[0], statement):
                 end = max(start, body[0].lineno - 1)
                 decorators = getattr(node, "decorator_list", [])
                 if decorators:
                     start = min(d.lineno for d in decorators)
+            span, width = (start, end), end - start
+            if width == 0:  # most statements: one line, one look-up
+                known = known_span(start)
+                if known is None or known[1] - known[0] > 0:
+                    spans[start] = span
+                continue
             for line in range(start, end + 1):
-                known = spans.get(line)
-                if known is None or known[1] - known[0] > end - start:
-                    spans[line] = (start, end)
+                known = known_span(line)
+                if known is None or known[1] - known[0] > width:
+                    spans[line] = span
         return spans
 
     def statement_span(self, line: int) -> tuple[int, int]:
@@ -612,26 +697,32 @@ def _string_spans(
     and the comments found inside multi-line implicit concatenations."""
     spans: dict[int, list[tuple[int, int]]] = {}
     inner: list[Comment] = []
-    for node in index.of_type(ast.Constant, ast.JoinedStr):
-        assert isinstance(node, ast.Constant | ast.JoinedStr)
-        if isinstance(node, ast.Constant) and not isinstance(node.value, str | bytes):
+    strings = (str, bytes)
+    # Constants first, then f-strings (the order of_type gave; it orders ``inner``).
+    for node in [*index.by_type.get(ast.Constant, ()), *index.by_type.get(ast.JoinedStr, ())]:
+        if node.__class__ is ast.Constant and not isinstance(node.value, strings):  # type: ignore[attr-defined]
             continue
-        first, last = node.lineno, node.end_lineno or node.lineno
-        if first == last:  # most literals: one set lookup, no generator
+        first = node.lineno  # type: ignore[attr-defined]
+        last = node.end_lineno or first  # type: ignore[attr-defined]
+        if first == last:  # most literals: one set lookup
             if first not in lines_with_hash:
                 continue
-        elif not any(line in lines_with_hash for line in range(first, last + 1)):
+            end_col = node.end_col_offset  # type: ignore[attr-defined]
+            spans.setdefault(first, []).append(
+                (node.col_offset, end_col if end_col is not None else 1 << 30)  # type: ignore[attr-defined]
+            )
             continue
-        if last > first:
-            opening = lines[first - 1][_char_col(lines[first - 1], node.col_offset) :].lstrip("rRbBuUfF")
-            if not opening.startswith(('"""', "'''")):
-                inner.extend(_fragment_comments(lines, node))
-        end_col = node.end_col_offset if node.end_col_offset is not None else 1 << 30
-        for line in range(first, last + 1):
-            if line in lines_with_hash:
-                start = node.col_offset if line == first else 0
-                stop = end_col if line == last else 1 << 30
-                spans.setdefault(line, []).append((start, stop))
+        hashed = lines_with_hash.intersection(range(first, last + 1))
+        if not hashed:
+            continue
+        opening = lines[first - 1][_char_col(lines[first - 1], node.col_offset) :].lstrip("rRbBuUfF")  # type: ignore[attr-defined]
+        if not opening.startswith(('"""', "'''")):
+            inner.extend(_fragment_comments(lines, node))  # type: ignore[arg-type]
+        end_col = node.end_col_offset if node.end_col_offset is not None else 1 << 30  # type: ignore[attr-defined]
+        for line in sorted(hashed):
+            start = node.col_offset if line == first else 0  # type: ignore[attr-defined]
+            stop = end_col if line == last else 1 << 30
+            spans.setdefault(line, []).append((start, stop))
     return spans, inner
 
 
@@ -641,7 +732,8 @@ def read_comments(lines: list[str], index: TreeIndex) -> list[Comment]:
     The parser already knows where every string is, so this avoids running the
     pure-Python tokenizer over the whole file (several times slower than parsing).
     """
-    lines_with_hash = {number for number, line in enumerate(lines, start=1) if "#" in line}
+    # (compress and map keep this loop over every line in C)
+    lines_with_hash = set(compress(count(1), map(contains, lines, repeat("#"))))
     if not lines_with_hash:
         return []
     spans, inner = _string_spans(index, lines, lines_with_hash)

@@ -18,11 +18,12 @@ from typing import ClassVar
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Location, Severity
-from scrutiny.source import SourceFile
+from scrutiny.source import SourceFile, walk_nodes
 
 _REGISTRY: dict[str, type[Rule]] = {}
 RULE_ID = re.compile(r"^SCR\d{3}$")
 DOC_SECTIONS = ("What", "Why", "Example", "Fix")
+_FIX_TEXTS: dict[tuple[type, str | None], str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,9 @@ class Rule:
     call_filter: ClassVar[re.Pattern[str] | None] = None
     keyword_filter: ClassVar[re.Pattern[str] | None] = None
     name_filter: ClassVar[re.Pattern[str] | None] = None
+    # A Constant is offered only when its value is an instance of one of these types (None:
+    # any constant): rules about string literals need not see numbers, None and booleans.
+    constant_values: ClassVar[tuple[type, ...] | None] = None
     # Further aspects this rule's findings may be filed under (a note on an import files
     # itself where the module's risk lies); the review lists the rule as checked in each.
     also_categories: ClassVar[tuple[Category, ...]] = ()
@@ -149,7 +153,12 @@ class Rule:
 
     @classmethod
     def fix_text(cls) -> str:
-        return cls.doc_sections().get("Fix", "")
+        # Read once per rule class (and docstring), not once per finding.
+        key = (cls, cls.__doc__)
+        text = _FIX_TEXTS.get(key)
+        if text is None:
+            text = _FIX_TEXTS[key] = cls.doc_sections().get("Fix", "")
+        return text
 
     # Checking ----------------------------------------------------------------------
 
@@ -326,6 +335,7 @@ class RuleSet:
         self._takers_by_keyword: dict[str, frozenset[Rule]] = {}
         self._keyword_rules = [r for r in self.by_type.get(ast.Call, []) if r.keyword_filter is not None]
         self._call_cache = self._takers_by_name.setdefault(ast.Call, {})
+        self._with_keywords: dict[tuple[tuple[Rule, ...], tuple[str | None, ...]], tuple[Rule, ...]] = {}
 
     def _takers(self, node_type: type[ast.AST], name: str, imported: str) -> tuple[Rule, ...]:
         """The rules of ``node_type`` whose name filter lets ``name`` (or ``imported``) through."""
@@ -360,14 +370,26 @@ class RuleSet:
         else:
             takers = self._takers(ast.Call, "", "")
         if self._keyword_rules and call.keywords:
-            extra: set[Rule] = set()
-            for kw in call.keywords:
-                if kw.arg is not None:
-                    extra.update(self._keyword_takers(kw.arg))
-            if extra and not extra.issubset(takers):
-                # Keep the rule set's order, so findings come out in the same order.
-                extra.update(takers)
-                takers = tuple(rule for rule in self.by_type[ast.Call] if rule in extra)
+            # The merged takers depend only on the name's takers and the keyword names:
+            # decided once per such pair (calls repeat their keywords).
+            key = (takers, tuple([kw.arg for kw in call.keywords]))
+            merged = self._with_keywords.get(key)
+            if merged is None:
+                if len(self._with_keywords) > 20_000:  # bounded over a long run
+                    self._with_keywords.clear()
+                merged = self._with_keywords[key] = self._merge_keyword_takers(takers, key[1])
+            takers = merged
+        return takers
+
+    def _merge_keyword_takers(self, takers: tuple[Rule, ...], keywords: tuple[str | None, ...]) -> tuple[Rule, ...]:
+        extra: set[Rule] = set()
+        for keyword in keywords:
+            if keyword is not None:
+                extra.update(self._keyword_takers(keyword))
+        if extra and not extra.issubset(takers):
+            # Keep the rule set's order, so findings come out in the same order.
+            extra.update(takers)
+            takers = tuple(rule for rule in self.by_type[ast.Call] if rule in extra)
         return takers
 
     def run(self, src: SourceFile) -> list[Finding]:
@@ -399,6 +421,20 @@ class RuleSet:
                     if named:
                         walk.node = node
                         for rule in named:
+                            findings.extend(rule.check(node, walk))
+                continue
+            if node_type is ast.Constant:
+                by_class: dict[type, list[Rule]] = {}
+                for node in nodes:
+                    value_type = node.value.__class__  # type: ignore[attr-defined]
+                    takers = by_class.get(value_type)
+                    if takers is None:
+                        takers = by_class[value_type] = [
+                            r for r in rules if r.constant_values is None or issubclass(value_type, r.constant_values)
+                        ]
+                    if takers:
+                        walk.node = node
+                        for rule in takers:
                             findings.extend(rule.check(node, walk))
                 continue
             for node in nodes:
@@ -477,9 +513,18 @@ def is_false(node: ast.AST | None) -> bool:
 NAME_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
+_NAME_PARTS: dict[str, tuple[str, ...]] = {}
+
+
 def name_parts(name: str) -> list[str]:
     """Lower-case words of an identifier split at _, -, ., spaces and camelCase boundaries."""
-    return [part.lower() for part in NAME_PARTS.findall(name)]
+    # Memoised: rules split the same names (keywords, targets, keys) over and over.
+    found = _NAME_PARTS.get(name)
+    if found is None:
+        if len(_NAME_PARTS) > 20_000:  # bounded over a long run
+            _NAME_PARTS.clear()
+        found = _NAME_PARTS[name] = tuple(part.lower() for part in NAME_PARTS.findall(name))
+    return list(found)
 
 
 def target_name(target: ast.AST) -> str | None:
@@ -592,7 +637,7 @@ def walk_function(function: ast.AST) -> tuple[ast.AST, ...]:
     if found is None:
         if len(_WALKED) > 512:  # bounded: keeps only the functions of the file under review
             _WALKED.clear()
-        found = _WALKED[function] = tuple(ast.walk(function))
+        found = _WALKED[function] = tuple(walk_nodes(function))
     return found
 
 

@@ -296,20 +296,19 @@ def _reading_functions(src: SourceFile) -> set[ast.AST]:
     if _last_file and _last_file[0][0] is src:
         return _last_file[0][1]
     found: set[ast.AST] = set()
-    parents = src.index.parents
+    function_of = src.index.function_of
     for node in src.index.by_type.get(ast.Attribute, ()):
         assert isinstance(node, ast.Attribute)
-        if not REQUEST_FIELDS.match(node.attr):
-            continue
         owner = node.value
         owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
-        if owner_name not in ("request", "req"):
+        if owner_name not in ("request", "req") or not REQUEST_FIELDS.match(node.attr):
             continue
-        parent = parents.get(node)
-        while parent is not None:
-            if isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef):
-                found.add(parent)
-            parent = parents.get(parent)
+        # The enclosing functions, innermost first (the index's function_of chain is the
+        # chain of def ancestors); one already found has all its enclosing ones found too.
+        function = function_of.get(node)
+        while function is not None and function not in found:
+            found.add(function)
+            function = function_of.get(function)
     _last_file[:] = [(src, found)]
     return found
 

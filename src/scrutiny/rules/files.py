@@ -133,6 +133,7 @@ class HardcodedTempPath(Rule):
     severity = Severity.MEDIUM
     confidence = Confidence.MEDIUM
     node_types = (ast.Constant, ast.JoinedStr)
+    constant_values = (str,)  # check() returns on any other constant
     bandit = ("B108",)
     ruff = ("S108",)
     context = {

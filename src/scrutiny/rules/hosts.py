@@ -23,6 +23,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from operator import attrgetter
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -97,6 +98,7 @@ HTTP_CLIENT_MODULES = ("requests", "httpx", "urllib.request", "urllib3", "aiohtt
 ADDRESS_CHARACTERS = re.compile(r"[0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]*(?:%.*)?\Z", re.DOTALL)
 
 
+@lru_cache(maxsize=8192)  # pure, and a file repeats its literals
 def _reserved_name(host: str) -> bool:
     host = host.lower().rstrip(".")
     if host.rsplit(".", 1)[-1] in RESERVED_TLDS:
@@ -163,12 +165,21 @@ def _domain_name(text: str) -> bool:
 def _could_name_host(text: str) -> bool:
     """Whether the literal could be reported in some place: tests of the text alone, tried
     before its place is worked out (most literals are messages or names)."""
+    # Short literals repeat (a file's keys, names and options) and are remembered; long
+    # ones (docstrings, messages) are not kept alive for that.
+    return _could_name_host_text(text) if len(text) > 256 else _could_name_host_short(text)
+
+
+def _could_name_host_text(text: str) -> bool:
     if WHITE_SPACE.search(text) or text in ("0.0.0.0", "::"):  # noqa: S104
         return False
     if "://" in text or ADDRESS_CHARACTERS.match(text):
         return True
     bare = PORT_SUFFIX.sub("", text) if text.count(":") == 1 else text
     return bool(ADDRESS_CHARACTERS.match(bare) or FQDN.match(bare) or PLAIN_HOST.match(bare))
+
+
+_could_name_host_short = lru_cache(maxsize=8192)(_could_name_host_text)
 
 
 def _machine_name(text: str) -> bool:
@@ -178,6 +189,7 @@ def _machine_name(text: str) -> bool:
     return bool(PLAIN_HOST.match(bare) or FQDN.match(bare)) and any(c.isdigit() or c in "-." for c in bare)
 
 
+@lru_cache(maxsize=8192)  # pure, and a file repeats its literals
 def _host_word(text: str) -> bool:
     """A string that names a host where a host is expected: a plain host name, a dotted
     name or an address with an optional port; not a placeholder or a setting's name."""
@@ -272,6 +284,9 @@ def _settings_key_use(key: str | None, line: int) -> Use | None:
     return None
 
 
+_POSITION = attrgetter("lineno", "col_offset")
+
+
 def _host_place_values(src: SourceFile) -> list[ast.expr]:
     """The values standing where _host_use looks (keyword values, first arguments and the
     host of an address tuple, dict values, values stored under a key), in source order."""
@@ -288,31 +303,65 @@ def _host_place_values(src: SourceFile) -> list[ast.expr]:
         elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) for t in node.targets):
             found.append(node.value)
     found = [n for n in found if isinstance(n, ast.Name | ast.Constant)]
-    found.sort(key=lambda n: (n.lineno, n.col_offset))
+    found.sort(key=_POSITION)
     return found
 
 
 class HostUses:
-    """Where a file hands values to the places that take hosts, found in one pass."""
+    """Where a file hands values to the places that take hosts.
+
+    The places are found in one pass; whether a place takes a host (_host_use) is worked
+    out only for the names and literals asked about, in source order until the first
+    that does: most files ask about a few names, and a file hands thousands of values to
+    calls.
+    """
 
     def __init__(self, src: SourceFile) -> None:
-        self.values: dict[str, Use] = {}  # literal -> its first use as a host
-        self.names: dict[tuple[ast.AST | None, str], Use] = {}  # (function or None, name) -> first use
-        self.anywhere: dict[str, Use] = {}  # name -> its first use in any scope
-        index = src.index
+        self.src = src
+        self._by_value: dict[str, list[ast.Constant]] = {}  # literal -> its places, in source order
+        self._by_name: dict[str, list[ast.Name]] = {}  # variable -> its places, in source order
         for node in _host_place_values(src):
             if isinstance(node, ast.Constant):
-                if isinstance(node.value, str) and node.value not in self.values and _could_name_host(node.value):
-                    if (use := _host_use(node, src)) is not None:
-                        self.values[node.value] = use
-            elif isinstance(node, ast.Name) and (use := _host_use(node, src)) is not None:
-                self.names.setdefault((index.function_of.get(node), node.id), use)
-                self.anywhere.setdefault(node.id, use)
+                if isinstance(node.value, str):
+                    self._by_value.setdefault(node.value, []).append(node)
+            elif isinstance(node, ast.Name):
+                self._by_name.setdefault(node.id, []).append(node)
+        self._values: dict[str, Use | None] = {}
+        self._names: dict[tuple[ast.AST | None, str], Use | None] = {}
+        self._anywhere: dict[str, Use | None] = {}
+
+    def value(self, text: str) -> Use | None:
+        """The first use as a host of the literal ``text`` anywhere in the file."""
+        if text in self._values:
+            return self._values[text]
+        use = None
+        if _could_name_host(text):
+            for node in self._by_value.get(text, ()):
+                if (use := _host_use(node, self.src)) is not None:
+                    break
+        self._values[text] = use
+        return use
 
     def of_name(self, function: ast.AST | None, name: str) -> Use | None:
         """The host use of a variable assigned in ``function``; at module level (None), of
         the name wherever the module's functions read it."""
-        return self.names.get((function, name)) if function is not None else self.anywhere.get(name)
+        if function is None:
+            if name not in self._anywhere:
+                self._anywhere[name] = self._first(name, None, anywhere=True)
+            return self._anywhere[name]
+        key = (function, name)
+        if key not in self._names:
+            self._names[key] = self._first(name, function, anywhere=False)
+        return self._names[key]
+
+    def _first(self, name: str, function: ast.AST | None, *, anywhere: bool) -> Use | None:
+        function_of = self.src.index.function_of
+        for node in self._by_name.get(name, ()):
+            if not anywhere and function_of.get(node) is not function:
+                continue
+            if (use := _host_use(node, self.src)) is not None:
+                return use
+        return None
 
 
 class HardcodedHost(Rule):
@@ -343,6 +392,7 @@ class HardcodedHost(Rule):
     severity = Severity.LOW
     confidence = Confidence.LOW
     node_types = (ast.Constant,)
+    constant_values = (str,)  # check() returns on any other value
     context = {
         FileKind.TEST: note("hard-coded hosts are expected in test code"),
         FileKind.EXAMPLE: note("example code names hosts for the reader to replace"),
@@ -400,7 +450,7 @@ class HardcodedHost(Rule):
             if use is not None:
                 evidence = f" (parameter {place.parameter} is {use.reason} on line {use.line})"
         if use is None and place.direct and _machine_name(text):
-            same = self.uses(walk.src).values.get(text)
+            same = self.uses(walk.src).value(text)
             if same is not None and same.line != node.lineno:
                 use, evidence = same, f" (the same name is {same.reason} on line {same.line})"
         if "://" in text:

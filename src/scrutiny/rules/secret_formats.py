@@ -162,6 +162,7 @@ class KnownFormatSecret(Rule):
     severity = Severity.HIGH
     confidence = Confidence.HIGH
     node_types = (ast.Constant,)
+    constant_values = (str, bytes)  # check() returns on any other value (see _text)
     context = SECRET_CONTEXT
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:

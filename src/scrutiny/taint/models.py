@@ -104,6 +104,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 SINK_KINDS = frozenset(
     {
@@ -301,6 +302,9 @@ class Models:
     lookup_calls: set[str] = field(default_factory=set)
     lookup_methods: set[str] = field(default_factory=set)
     files: list[str] = field(default_factory=list)
+    # (call name, method) -> values.CallModels, filled by the files' analyses: the models of
+    # a call depend on nothing else, and files call the same library names again and again.
+    call_memo: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def attr_tails(self) -> frozenset[str]:

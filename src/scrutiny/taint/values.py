@@ -372,12 +372,15 @@ class Module:
         self.class_bases: dict[str, tuple[str, ...]] = {}
         # Packages the file imports from (django for "from django.http import ..."), not relative ones.
         self.imported_roots = frozenset(v.partition(".")[0] for v in self.aliases.values() if v[:1] != ".")
-        self._call_models: dict[tuple[str, str], CallModels] = {}
+        self._call_models: dict[tuple[str, str], CallModels] = models.call_memo
+        if len(self._call_models) > 20_000:  # bounded: its hits are mostly names a file repeats
+            self._call_models.clear()
 
     def call_models(self, name: str, method: str) -> CallModels:
         """The models of a call named ``name`` (may be '') with method ``method`` (may be '').
 
-        Looked up once per file and pair: a file calls the same few names again and again.
+        Looked up once per pair for all files (the models' call_memo): files call the same
+        few names again and again.
         """
         key = (name, method)
         found = self._call_models.get(key)
