@@ -45,6 +45,7 @@ def vendored_roots(
                 break
             if (ancestor.parent / "__init__.py").is_file() or ancestor.parent.name.lower() in VENDOR_DIRS:
                 candidates.add(ancestor)
+    counts = _files_under(paths) if candidates else {}
     found: dict[Path, str] = {}
     for package in sorted(candidates, key=lambda p: len(p.parts)):
         if any(root in package.parents for root in found):
@@ -52,10 +53,10 @@ def vendored_roots(
         if package.parent.name.lower() in VENDOR_DIRS:
             found[package] = f"under {package.parent.name}/"
             continue
-        if not _a_part(package, paths):
-            continue  # the project's own main package nested in a thin wrapper (src/app/core)
         importer = next((f for f, below in importers.get(package.name, ())
                          if package in f.parents and _defines(package, below, defined)), None)  # fmt: skip
+        if importer is not None and not _a_part(package, counts):
+            continue  # the project's own main package nested in a thin wrapper (src/app/core)
         if importer is not None:
             found[package] = f"{importer.relative_to(package.parent)} imports it as {package.name}"
     return found
@@ -94,15 +95,22 @@ def _defined_names(results: list[FileResult], real: dict[str, Path]) -> dict[Pat
     return found
 
 
-def _a_part(package: Path, paths: list[Path]) -> bool:
+def _files_under(paths: list[Path]) -> dict[Path, int]:
+    """How many reviewed files each directory holds, at any depth (one pass)."""
+    counts: dict[Path, int] = {}
+    for path in paths:
+        for directory in path.parents:
+            counts[directory] = counts.get(directory, 0) + 1
+    return counts
+
+
+def _a_part(package: Path, counts: dict[Path, int]) -> bool:
     """The package holds less than half of the reviewed files of its outermost package: a
     copy brought into a larger project, not the project's own code under a wrapper."""
     top = package
     while (top.parent / "__init__.py").is_file():
         top = top.parent
-    inside = sum(1 for p in paths if package in p.parents)
-    around = sum(1 for p in paths if top in p.parents)
-    return inside * 2 < around
+    return counts.get(package, 0) * 2 < counts.get(top, 0)
 
 
 def _defines(package: Path, below: tuple[str, ...], defined: dict[Path, set[str]]) -> bool:
