@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,20 @@ def review_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, di
     code = cli.main(["review", "--format", "json", "--quiet", *args])
     out = capsys.readouterr().out
     return code, json.loads(out)
+
+
+def review_snippet(capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, code: str) -> dict[str, Any]:
+    """The JSON review of ``code`` (dedented) written to ``tmp_path / name``."""
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(code), encoding="utf-8")
+    _code, data = review_json(capsys, "--no-cache", str(path))
+    return data
+
+
+def severities(data: dict[str, Any], rule_id: str) -> list[tuple[int, str]]:
+    """(line, severity) of each finding of ``rule_id``, in line order."""
+    return sorted((f["line"], f["severity"]) for f in findings(data, rule_id))
 
 
 def aspect(review: dict[str, Any], category: str) -> dict[str, Any]:

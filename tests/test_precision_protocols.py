@@ -10,19 +10,10 @@ from typing import Any
 
 import pytest
 
-from helpers import findings, review_json
+from helpers import findings, review_json, severities
+from helpers import review_snippet as review
 
 
-def review(capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, code: str) -> dict[str, Any]:
-    path = tmp_path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(code))
-    _code, data = review_json(capsys, "--no-cache", str(path))
-    return data
-
-
-def severities(data: dict[str, Any], rule_id: str) -> list[tuple[int, str]]:
-    return sorted((f["line"], f["severity"]) for f in findings(data, rule_id))
 
 
 def rule_findings(code: str, rule_id: str, name: str = "service/module.py") -> list[tuple[int, str, str]]:
