@@ -5,15 +5,9 @@ not (still reported at its severity)."""
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
-from typing import Any
 
-import pytest
-
-from helpers import findings, review_json, severities
+from helpers import severities
 from helpers import review_snippet as review
-
-
 
 
 # SCR453: a request without a timeout in a command someone runs by hand ---------------

@@ -4,15 +4,9 @@ with a pair: the case the code settles (not reported, or low) and the case it do
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
-from typing import Any
-
-import pytest
 
 from helpers import findings, review_json, severities
 from helpers import review_snippet as review
-
-
 
 
 # SCR604: an emoji spelled as an escape, then its presentation selector ----------------

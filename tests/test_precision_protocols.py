@@ -5,15 +5,9 @@ case it does not (still reported at its severity)."""
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
-from typing import Any
 
-import pytest
-
-from helpers import findings, review_json, severities
+from helpers import severities
 from helpers import review_snippet as review
-
-
 
 
 def rule_findings(code: str, rule_id: str, name: str = "service/module.py") -> list[tuple[int, str, str]]:

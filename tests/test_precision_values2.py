@@ -5,16 +5,10 @@ severity). The snippets are written for these tests."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from helpers import findings, review_json, severities
+from helpers import findings, severities
 from helpers import review_snippet as review
-
-
 
 
 def package(tmp_path: Path, *parts: str) -> None:
