@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING
 
 from scrutiny import __version__
 from scrutiny.context import FileContext, FileKind
-from scrutiny.findings import Category, Citation, FileError, FileResult, Finding, Observation, Severity, Suppressed
+from scrutiny.findings import (
+    Category,
+    Citation,
+    Confidence,
+    FileError,
+    FileResult,
+    Finding,
+    Observation,
+    Severity,
+    Suppressed,
+)
 from scrutiny.pickling import quick_state
 from scrutiny.python2 import Python2Repair
 from scrutiny.report import aspects as aspect_writers
@@ -134,7 +144,8 @@ def compose(
     twins = corroboration.twins()
     for result in results:
         kept, suppressed = _stamped(result)
-        weighed = weigh_by_flow(kept, [*kept, *(s.finding for s in suppressed)], enabled)
+        reports = [*kept, *(s.finding for s in suppressed)]
+        weighed = weigh_by_confidence(weigh_by_flow(kept, reports, enabled), reports)
         defects, records = corroboration.fold(weighed, suppressed, twins)
         hidden.extend(records)
         shown.extend(apply_context(defects, result.context, hidden))
@@ -194,6 +205,39 @@ def _order(finding: Finding) -> tuple[object, ...]:
 
 
 UNTRACED_NOTE = "no untrusted input was traced to it, so it is a defect only if a caller passes one"
+WEAK_EVIDENCE_NOTE = (
+    "its evidence is weak (confidence low: a name or the wording of the code, not what the code does), "
+    "so it is a lead to check rather than a defect"
+)
+
+
+def _traced_lines(reports: Iterable[Finding]) -> set[tuple[str, int]]:
+    """(rule, line) pairs a taint report covers: its sink's lines, and the calls through
+    which its path enters the function holding the sink (a shell wrapper given shell=True)."""
+    traced = {(f.rule_id, n) for f in reports if f.trace for n in range(f.location.line, f.location.last_line + 1)}
+    traced |= {(f.rule_id, step.line) for f in reports for step in f.trace
+               if step.path == f.location.path and step.message.startswith("calls ")}  # fmt: skip
+    return traced
+
+
+def weigh_by_confidence(findings: list[Finding], reports: list[Finding]) -> list[Finding]:
+    """A pattern finding whose own rule calls its evidence weak is at most low: a medium or
+    high finding should be one a maintainer agrees with, and a guess from a name is not.
+    A traced path is evidence of what the code does, so a taint report keeps its severity
+    at any confidence, and so does a pattern finding its taint rule traced."""
+    rules = registered()
+    traced = _traced_lines(reports)
+    weighed: list[Finding] = []
+    for finding in findings:
+        rule = rules.get(finding.rule_id)
+        twin = rule.traced_by if rule is not None else ""
+        confirmed = bool(finding.trace) or (twin and (twin, finding.location.line) in traced)
+        if finding.confidence == Confidence.LOW and finding.severity > Severity.LOW and not confirmed:
+            finding = replace(
+                finding, severity=Severity.LOW, default_severity=finding.severity, context_note=WEAK_EVIDENCE_NOTE
+            )
+        weighed.append(finding)
+    return weighed
 
 
 def weigh_by_flow(findings: list[Finding], reports: list[Finding], enabled: frozenset[str] | None) -> list[Finding]:
@@ -203,11 +247,7 @@ def weigh_by_flow(findings: list[Finding], reports: list[Finding], enabled: froz
     is the same defect, folded into the taint finding later (report/corroboration.py);
     where none does, no untrusted input was traced to it and it is a low-severity hint."""
     rules = registered()
-    traced = {(f.rule_id, n) for f in reports if f.trace for n in range(f.location.line, f.location.last_line + 1)}
-    # A call through which a traced path enters the function holding the sink (a shell
-    # wrapper given shell=True) is on that path too.
-    traced |= {(f.rule_id, step.line) for f in reports for step in f.trace
-               if step.path == f.location.path and step.message.startswith("calls ")}  # fmt: skip
+    traced = _traced_lines(reports)
     kept: list[Finding] = []
     for finding in findings:
         rule = rules.get(finding.rule_id)
