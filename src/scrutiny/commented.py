@@ -39,8 +39,15 @@ SECURITY_WORDS = frozenset({
 SECURITY_RUNS = (("has", "perm"), ("check", "access"), ("require", "admin"), ("is", "admin"), ("login", "required"))
 
 
+# A call whose name starts with one of these gives a permission (add_permission,
+# grantPolicy): commenting it out takes access away, it does not skip a check.
+GRANTING_VERBS = frozenset({"add", "grant", "give", "assign"})
+
+
 def is_security_call(name: str) -> bool:
     words = [w.lower() for w in re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", name) if w]
+    if words and words[0] in GRANTING_VERBS:
+        return False
     if words == ["can"] or SECURITY_WORDS.intersection(words):
         return True
     return any(run == tuple(words[i : i + len(run)]) for run in SECURITY_RUNS for i in range(len(words)))

@@ -50,7 +50,9 @@ class CommentedOutCheck(Rule):
     """Assertion or security call commented out
 
     What: a commented-out assert, assertion method (assertEqual, assertFlavorMatches...)
-    or security call (authorize, enforce, verify, validate, escape, policy checks),
+    or security call (authorize, enforce, verify, validate, escape, policy checks;
+    not a call that gives a permission, such as add_permission, whose removal takes
+    access away),
     reported with the FIXME/TODO and bug number that explain it when one is near. An
     assignment from a security call whose target the file's code still assigns from the
     same method (moved into a lazy getter) was moved, not disabled, and is not reported;

@@ -9,17 +9,22 @@ from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import CallRule, Walk, keyword, string_value
 
 
+# Mako's escaping filters: h (HTML), x (XML: escapes < > & " and ', as h does, for XML
+# output such as feeds) and the functions they stand for.
+ESCAPING_FILTERS = frozenset({"h", "x", "html_escape", "xml_escape", "markupsafe.escape"})
+
+
 def _escapes_html(filters: ast.expr | None) -> bool:
     if not isinstance(filters, ast.List | ast.Tuple):
         return filters is not None  # chosen at run time: assume the author set it up
-    return any(string_value(f) in ("h", "html_escape", "markupsafe.escape") for f in filters.elts)
+    return any(string_value(f) in ESCAPING_FILTERS for f in filters.elts)
 
 
 class MakoNoEscape(CallRule):
     """Mako templates rendered without HTML escaping
 
     What: mako.template.Template or mako.lookup.TemplateLookup created without
-    default_filters that include the h (HTML escape) filter.
+    default_filters that include the h (HTML escape) or x (XML escape) filter.
     Why: Mako escapes nothing by default, so a value rendered into an HTML page keeps
     its markup and a user's text can add script to the page (cross-site scripting).
     Example:
