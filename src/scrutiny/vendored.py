@@ -7,7 +7,10 @@ copy. A package is such a copy when it sits inside another package and its own f
 it by its top-level name for what it defines itself (``from passlib.utils import to_bytes``
 inside ``support/passlib``, whose ``utils`` defines ``to_bytes``: the copy was made to be
 importable as the library itself) and holds less than half of the files of its outermost package (the
-project's own code is the rest), or when it sits in a directory named for vendored code (``_vendor``, ``third_party``). Findings above low in its files are lowered to
+project's own code is the rest), or when, holding less than half of those files, it carries
+its own license file and sets its own ``__version__`` or ``__author__`` (a copy that imports
+itself only relatively), or when it sits in a
+directory named for vendored code (``_vendor``, ``third_party``). Findings above low in its files are lowered to
 low, and the note names the copy.
 
 This is a decision about the tree, made after the per-file reviews (whose cache entries
@@ -17,6 +20,7 @@ review resolved through its imports.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -59,7 +63,34 @@ def vendored_roots(
             continue  # the project's own main package nested in a thin wrapper (src/app/core)
         if importer is not None:
             found[package] = f"{importer.relative_to(package.parent)} imports it as {package.name}"
+            continue
+        license_file = _own_license(package)
+        if license_file and _a_part(package, counts):
+            # A package inside another one that carries its own license file was brought in
+            # from elsewhere, even when it imports itself only relatively.
+            found[package] = f"it carries its own license file, {license_file}"
     return found
+
+
+LICENSE_STEMS = ("license", "licence", "copying")
+LICENSE_SUFFIXES = ("", ".txt", ".md", ".rst")
+# A distribution's own identity, set at the top of its __init__.py.
+OWN_IDENTITY = re.compile(r"^__(?:version|author)__\s*=", re.MULTILINE)
+
+
+def _own_license(package: Path) -> str:
+    """The name of a license file (not a module) in the package's own directory, when the
+    package's __init__.py also gives it a version or an author of its own; else ''."""
+    try:
+        names = sorted(entry.name for entry in package.iterdir() if entry.is_file())
+        found = next((name for name in names if Path(name).suffix.lower() in LICENSE_SUFFIXES
+                      and Path(name).stem.lower().split("-")[0] in LICENSE_STEMS), "")  # fmt: skip
+        if not found:
+            return ""
+        head = (package / "__init__.py").read_text(encoding="utf-8", errors="replace")[:20000]
+    except OSError:
+        return ""
+    return found if OWN_IDENTITY.search(head) else ""
 
 
 def _importers_by_name(results: list[FileResult], real: dict[str, Path]) -> dict[str, list[tuple[Path, tuple[str, ...]]]]:
