@@ -41,7 +41,8 @@ APP = (
     "import pickle\nimport subprocess\n\n\n"
     "def load(blob):\n    return pickle.loads(blob)\n\n\n"
     'def run(cmd):\n    label = "é"; subprocess.call(cmd, shell=True)\n\n\n'
-    'DB_PASSWORD = "Zq81mWx02kd-s3cr3t"\n'
+    'DB_PASSWORD = "Zq81mWx02kd-s3cr3t"\n\n\n'
+    "def open_db(connect):\n    return connect(password=DB_PASSWORD)\n"
 )
 
 

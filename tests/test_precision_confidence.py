@@ -37,3 +37,39 @@ def test_a_weakly_evidenced_pattern_finding_is_low_with_the_reason(capsys, tmp_p
     strong = shown[12]
     assert (strong["severity"], strong["confidence"]) == ("medium", "medium")
     assert strong["context_note"] == ""
+
+
+# SCR401: the use of a literal, not only its name, makes it a credential ----------------------
+
+CREDENTIALS = """
+    SERVICE_PASSWORD = "Zq81mWx02kd"
+    DB_PASSWORD = "Lp20xNq73vb"
+    SECRET_KEY = "k2-9xQ0vZ7mWd81"
+
+
+    def open_db(connect):
+        return connect(user="svc", password=DB_PASSWORD)
+
+
+    def backdoor(user, password):
+        if password == "letmein-2291":
+            return True
+        return False
+
+
+    def check_config(config):
+        assert config.admin_password == "Rt55-kq0Zm"
+"""
+
+
+def test_a_named_password_is_low_and_a_used_one_medium(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "creds.py", CREDENTIALS)
+    assert [(f["line"], f["severity"]) for f in findings(data, "SCR401")] == [
+        (2, "low"),  # named only
+        (3, "medium"),  # passed as password= on line 8
+        (4, "medium"),  # the framework's signing key
+        (12, "medium"),  # decides access
+        (18, "low"),  # an assert checks a value the code set
+    ]
+    named = next(f for f in findings(data, "SCR401") if f["line"] == 2)
+    assert "only its name says it is a credential" in named["message"]

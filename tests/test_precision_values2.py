@@ -191,7 +191,7 @@ SECRET_LABELS = """
 def test_plain_words_one_function_assigns_as_labels_are_not_secrets(capsys, tmp_path) -> None:
     package(tmp_path, "svc")
     data = review(capsys, tmp_path, "svc/keys.py", SECRET_LABELS)
-    assert severities(data, "SCR401") == [(18, "medium")]  # only the real fallback key
+    assert severities(data, "SCR401") == [(18, "low")]  # only the real fallback key (named, never used)
 
 
 TOKEN_WORDS = """
@@ -215,7 +215,7 @@ def test_words_and_markers_under_token_names_are_not_secrets(capsys, tmp_path) -
     package(tmp_path, "svc")
     data = review(capsys, tmp_path, "svc/spans.py", TOKEN_WORDS)
     # The random-looking token and the plain-word password are still reported.
-    assert severities(data, "SCR401") == [(12, "medium"), (14, "medium")]
+    assert severities(data, "SCR401") == [(12, "low"), (14, "low")]
 
 
 RATE_TABLE = """
@@ -243,7 +243,7 @@ def test_a_value_shaped_like_its_non_secret_siblings_is_a_setting(capsys, tmp_pa
     # A bare a-a shape (blue-lagoon) is still reported though its siblings share it:
     # the siblings' shape must be structured, and words joined by a dash are what
     # passwords look like.
-    assert severities(data, "SCR401") == [(15, "medium")]
+    assert severities(data, "SCR401") == [(15, "low")]
 
 
 # SCR701: a size of a secret, and a value passed to a method of an object named auth ------

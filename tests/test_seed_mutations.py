@@ -97,6 +97,15 @@ def test_hard_coded_password_in_a_production_module(tmp_path: Path, capsys: pyte
     code, review = review_json(capsys, str(module / "credentials.py"))
     assert review["files"][0]["kind"] == "production"
     assert code == 1
+    # Only the name says it is a password: a defect to check, at low.
+    finding = assert_defect(review, "SCR401", 3, 259)
+    assert finding["severity"] == "low" and "only its name says" in finding["message"]
+    # Given to a call as its password, the code shows what it is: medium.
+    (module / "credentials.py").write_text(
+        '"""Service credentials."""\n\n' + PASSWORD_LINE + "\n\ndef open_db(connect):\n"
+        "    return connect(user='nova', password=ADMIN_PASSWORD)\n"
+    )
+    code, review = review_json(capsys, str(module / "credentials.py"))
     finding = assert_defect(review, "SCR401", 3, 259)
     assert finding["severity"] == "medium" and finding["context_note"] == ""
 

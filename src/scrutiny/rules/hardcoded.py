@@ -250,6 +250,37 @@ def loopback_default(signature: ast.arguments) -> str | None:
     return None
 
 
+# Settings a web framework signs sessions and tokens with: the framework's use, not the
+# name, makes the value a key (Django's SECRET_KEY setting, Flask's app.secret_key and
+# app.config["SECRET_KEY"]).
+FRAMEWORK_KEYS = frozenset({"SECRET_KEY", "secret_key", "JWT_SECRET_KEY", "SECRET_KEY_FALLBACKS"})
+
+
+def _use_shown(node: ast.AST, name: str, how: str, walk: Walk) -> bool:
+    """The code shows the literal used as a credential, not only named as one: given to a
+    call as its keyword argument, compared with a value to decide something (not inside an
+    assert, which checks a value the code set), set as a framework's signing key, or
+    assigned to a name that the file passes to a call as its password."""
+    if how == "passed as keyword":
+        return True
+    if how == "compared with":
+        return not isinstance(walk.parent(node), ast.Assert)
+    if name in FRAMEWORK_KEYS:
+        return True
+    return how == "assigned to" and name in _names_passed_as_password(walk.src)
+
+
+def _names_passed_as_password(src: SourceFile) -> frozenset[str]:
+    """Names (variables, attributes) the file passes to a call as password=, passwd=...
+    (asked only for the few literals that pass every other test, so not cached)."""
+    return frozenset(
+        name
+        for call in src.index.by_type.get(ast.Call, ())
+        for kw in call.keywords  # type: ignore[attr-defined]
+        if kw.arg in CREDENTIAL_KEYWORDS and (name := target_name(kw.value))
+    )
+
+
 class HardcodedPassword(Rule):
     """Password, token or key written into the code
 
@@ -272,6 +303,11 @@ class HardcodedPassword(Rule):
     passed with it as user= or username=). A parameter default is low when another
     parameter's default addresses this machine (localhost, 127.0.0.1, [::1]): the stock
     login of a local development server, which callers override.
+    Medium where the code shows the literal used as a credential: passed to a call as a
+    keyword, compared with a value outside an assert (a check that decides access),
+    assigned to a name the file passes as password=, or set as a framework's signing key
+    (SECRET_KEY, secret_key); where only its name says so, it is a lead to check, with
+    low confidence, and the review shows it as low.
     Why: a secret in source code is in every clone, fork, backup and build artifact of
     the repository, cannot be rotated without a release, and is usually shared by every
     deployment.
@@ -311,14 +347,17 @@ class HardcodedPassword(Rule):
                 continue
             what = "password" if kind == "password" else "secret"
             local = loopback_default(node) if isinstance(node, ast.arguments) else None
+            used = _use_shown(node, name, how, walk)
             yield self.finding(
                 value,
                 f"hard-coded {what} {how} {name}"
-                + (f"; the server it logs in to defaults to {local}, a local development instance" if local else ""),
+                + (f"; the server it logs in to defaults to {local}, a local development instance" if local else "")
+                + ("" if used else "; only its name says it is a credential: nothing here logs in or signs with it"),
                 walk.src,
                 scope=walk.scope_name,
                 cwe=259 if kind == "password" else 798,
                 severity=Severity.LOW if local else None,
+                confidence=None if used else Confidence.LOW,
             )
 
     def check_file(self, src: SourceFile) -> Iterator[Finding]:
