@@ -76,3 +76,62 @@ def test_a_check_turned_off_unconditionally_or_by_request_data_stays_high(capsys
     data = review(capsys, tmp_path, "relay/tls.py", UNCONFIGURED_TLS)
     assert severities(data, "SCR304") == [(12, "high"), (19, "high")]
     assert severities(data, "SCR335") == [(21, "high")]
+
+
+# SCR920: a digest of the guess, or two values the object holds, compared with == --------
+
+DIGEST_LOGIN = """
+    import hashlib
+
+    from .compat import sha256
+
+
+    class Gate:
+        def _fingerprint(self, user, password, salt):
+            h = hashlib.sha3_256()
+            h.update(salt + user + password)
+            return str(h.digest())
+
+        def login(self, user, password):
+            stored_digest, salt = self.remembered[user]
+            digest = self._fingerprint(user, password, salt)
+            if digest == stored_digest:
+                return True
+            return False
+
+        def authorize(self, user, password):
+            stored_password = self.passwords[user]
+            if stored_password.startswith("{SHA256}"):
+                password_hash = sha256(password.encode()).hexdigest()
+                return stored_password[8:] == password_hash
+            return stored_password == password
+"""
+
+
+def test_a_digest_of_the_guess_compared_with_a_stored_one_is_not_reported(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "gate/auth.py", DIGEST_LOGIN)
+    # Lines 16 (a method returning str(h.digest())) and 24 (sha256 re-exported by a
+    # compat module) compare digests; line 25 compares the stored plaintext password.
+    assert severities(data, "SCR920") == [(25, "medium")]
+
+
+OWNER_CHECK = """
+    class Handle:
+        def current_session_id(self):
+            return self.runtime.session_id
+
+        def verify_session(self):
+            if self.current_session_id() != self._owner_session_id:
+                raise PermissionError("wrong session")
+
+        def verify_session_of(self, session_id):
+            if session_id != self._owner_session_id:
+                raise PermissionError("wrong session")
+"""
+
+
+def test_two_values_of_the_objects_own_state_compared_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "gate/handle.py", OWNER_CHECK)
+    assert severities(data, "SCR920") == [(7, "low"), (11, "medium")]
+    low = next(f for f in findings(data, "SCR920") if f["line"] == 7)
+    assert "both sides are the object's own state" in low["message"]
