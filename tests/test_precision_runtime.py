@@ -135,3 +135,59 @@ def test_two_values_of_the_objects_own_state_compared_is_low(capsys, tmp_path) -
     assert severities(data, "SCR920") == [(7, "low"), (11, "medium")]
     low = next(f for f in findings(data, "SCR920") if f["line"] == 7)
     assert "both sides are the object's own state" in low["message"]
+
+
+# SCR302: a salt or nonce sent or stored in the clear next to what it salts --------------
+
+CLEAR_SALTS = """
+    import crypt
+    import hashlib
+    import random
+    import string
+
+
+    def signed_query(secret):
+        nonce = "".join(random.choice(string.hexdigits) for _ in range(8))
+        payload = f"{secret}:{nonce}"
+        signature = hashlib.sha256(payload.encode()).hexdigest()
+        return {"n": nonce, "sig": signature}
+
+
+    def _new_salt():
+        return "".join(random.choice(string.ascii_letters) for _ in range(8))
+
+
+    def shadow_entry(password):
+        salt = _new_salt()
+        return crypt.crypt(password, "$6$" + salt)
+"""
+
+HIDDEN_SALTS = """
+    import hashlib
+    import random
+    import string
+
+
+    def opaque_nonce():
+        nonce = "%f" % random.random()
+        return hashlib.md5(nonce.encode()).hexdigest()
+
+
+    def reset_code(user):
+        salt = "".join(random.choice(string.digits) for _ in range(6))
+        user.reset_salt = salt
+        return salt
+"""
+
+
+def test_a_salt_shown_next_to_its_digest_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "client/sign.py", CLEAR_SALTS)
+    assert severities(data, "SCR302") == [(9, "low"), (16, "low")]
+    messages = {f["line"]: f["message"] for f in findings(data, "SCR302")}
+    assert "nonce is returned next to the digest made from it (line 12)" in messages[9]
+    assert "salt is the salt of crypt.crypt() (line 21)" in messages[16]
+
+
+def test_a_nonce_kept_hidden_or_a_salt_without_its_digest_stays_medium(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "client/sign.py", HIDDEN_SALTS)
+    assert severities(data, "SCR302") == [(8, "medium"), (13, "medium")]
