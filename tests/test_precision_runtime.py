@@ -191,3 +191,81 @@ def test_a_salt_shown_next_to_its_digest_is_low(capsys, tmp_path) -> None:
 def test_a_nonce_kept_hidden_or_a_salt_without_its_digest_stays_medium(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "client/sign.py", HIDDEN_SALTS)
     assert severities(data, "SCR302") == [(8, "medium"), (13, "medium")]
+
+
+# SCR453: a request without a timeout on the way from a command line -------------------
+
+EXPORT_TOOL = """
+    import argparse
+
+    import requests
+
+
+    def _fetch_page(site, page):
+        return requests.get(f"https://{site}/api/pages/{page}").json()
+
+
+    def export_pages(site):
+        return [_fetch_page(site, n) for n in range(3)]
+
+
+    def main():
+        parser = argparse.ArgumentParser()
+        parser.add_argument("site")
+        args = parser.parse_args()
+        print(export_pages(args.site))
+
+
+    if __name__ == "__main__":
+        def refresh_fixture():
+            return requests.get("https://example.org/fixture.json").text
+
+        main()
+"""
+
+SHARED_FETCH = """
+    import argparse
+
+    import requests
+
+
+    def _fetch_page(site, page):
+        return requests.get(f"https://{site}/api/pages/{page}").json()
+
+
+    def sync_worker(queue):
+        while True:
+            site, page = queue.get()
+            _fetch_page(site, page)
+
+
+    def public_client(site):
+        return requests.get(f"https://{site}/api/status").json()
+
+
+    def main():
+        parser = argparse.ArgumentParser()
+        parser.add_argument("site")
+        print(_fetch_page(parser.parse_args().site, 1))
+"""
+
+
+def _package(tmp_path):
+    (tmp_path / "tool").mkdir(exist_ok=True)
+    (tmp_path / "tool" / "__init__.py").write_text("")
+
+
+def test_a_request_reached_only_from_the_command_line_is_low(capsys, tmp_path) -> None:
+    _package(tmp_path)
+    data = review(capsys, tmp_path, "tool/export.py", EXPORT_TOOL)
+    assert data["files"][0]["kind"] == "production"
+    assert severities(data, "SCR453") == [(8, "low"), (24, "low")]
+    messages = {f["line"]: f["message"] for f in findings(data, "SCR453")}
+    assert "(_fetch_page() <- export_pages() <- main(), which parses the command line (line 18))" in messages[8]
+    assert "under the module's __main__ guard (line 22)" in messages[24]
+
+
+def test_a_request_also_reached_from_a_worker_or_from_no_caller_stays_medium(capsys, tmp_path) -> None:
+    _package(tmp_path)
+    data = review(capsys, tmp_path, "tool/sync.py", SHARED_FETCH)
+    assert severities(data, "SCR453") == [(8, "medium"), (18, "medium")]
