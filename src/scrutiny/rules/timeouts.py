@@ -40,7 +40,7 @@ class HttpWithoutTimeout(CallRule):
     watches: inside the module's if __name__ == "__main__": block (a function defined
     there included), or in a module-level function that the file reaches only from that
     block or from a function that parses the command line (argparse or optparse
-    parse_args(), click or typer commands, sys.argv), every use of it in the file being
+    parse_args(), getopt, click or typer commands), every use of it in the file being
     on such a path; a function nothing in the file calls is an API for other modules and
     keeps its severity.
     Fix: always bound the wait: requests.get(url, timeout=(3.05, 30)),
@@ -135,8 +135,9 @@ def _main_guard(tree: ast.Module) -> ast.If | None:
 
 
 def _parses_command_line(function: ast.FunctionDef | ast.AsyncFunctionDef, src: SourceFile) -> str:
-    """How ``function`` reads the command line ('' when it does not): it builds an argparse
-    or optparse parser and calls parse_args(), is a click or typer command, or reads sys.argv."""
+    """How ``function`` parses the command line ('' when it does not): it builds an argparse
+    or optparse parser and calls parse_args(), calls getopt, or is a click or typer command
+    (a test of sys.argv alone is not one: a task may check how its process was started)."""
     for decorator in function.decorator_list:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
         if (src.qualname(target) or "").startswith(CLI_DECORATOR_ROOTS):
@@ -149,8 +150,8 @@ def _parses_command_line(function: ast.FunctionDef | ast.AsyncFunctionDef, src: 
             node.func.attr in ("parse_args", "parse_known_args")
         ):
             return f"{function.name}(), which parses the command line (line {node.lineno})"
-        elif isinstance(node, ast.Attribute) and src.qualname(node) == "sys.argv":
-            return f"{function.name}(), which reads sys.argv (line {node.lineno})"
+        elif isinstance(node, ast.Call) and src.qualname(node.func) in ("getopt.getopt", "getopt.gnu_getopt"):
+            return f"{function.name}(), which parses the command line with getopt (line {node.lineno})"
     return ""
 
 
