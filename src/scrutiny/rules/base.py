@@ -767,7 +767,7 @@ def _test_chooser(
             local = function is not None and sub.id in src._function_locals.get(function, ())
             # A local; one bound other than by a plain assignment (a loop, a with) is not followed.
             # A global is followed to its module-level assignments, where no parameter is seen.
-            statements = walk_function(function) if local else module_level_nodes(src.tree)
+            statements = walk_function(function) if local and function is not None else module_level_nodes(src.tree)
             for value in values_bound(sub.id, statements):
                 # A constant chooses nothing; a value a function derives (urlsplit(url)) is
                 # what the test asks about, not a setting: only plain reads are followed.

@@ -320,22 +320,22 @@ def _shown_with_digest(name: str, function: ast.AST, src: SourceFile) -> str:
     assigns = [n for n in nodes if isinstance(n, ast.Assign)]
     carried, digests = {name}, set()
     for _ in range(4):  # payload = secret + nonce; data = payload.encode(); a few hops suffice
-        for node in assigns:
-            targets = {t.id for t in node.targets if isinstance(t, ast.Name)}
-            if any(_hash_call(sub, src) and _refers(sub, carried) for sub in ast.walk(node.value)):
+        for assign in assigns:
+            targets = {t.id for t in assign.targets if isinstance(t, ast.Name)}
+            if any(_hash_call(sub, src) and _refers(sub, carried) for sub in ast.walk(assign.value)):
                 digests |= targets
-            elif _carries(node.value, carried):
+            elif _carries(assign.value, carried):
                 carried |= targets
-    for node in nodes:
-        if not isinstance(node, ast.Call):
+    for call in nodes:
+        if not isinstance(call, ast.Call):
             continue
-        qualname = src.qualname(node.func) or ""
-        salt = keyword(node, "salt")
+        qualname = src.qualname(call.func) or ""
+        salt = keyword(call, "salt")
         if salt is None and qualname in SALT_POSITIONS:
-            salt = argument(node, "salt", SALT_POSITIONS[qualname])
+            salt = argument(call, "salt", SALT_POSITIONS[qualname])
         if salt is not None and _refers(salt, carried):
-            shown = qualname or ast.unparse(node.func)
-            return f"{name} is the salt of {shown}() (line {node.lineno}), whose hash keeps it in the clear"
+            shown = qualname or ast.unparse(call.func)
+            return f"{name} is the salt of {shown}() (line {call.lineno}), whose hash keeps it in the clear"
 
     def digest_in(node: ast.AST) -> bool:
         return _refers(node, digests) or any(_hash_call(sub, src) and _refers(sub, carried) for sub in ast.walk(node))
@@ -354,10 +354,10 @@ def _shown_with_digest(name: str, function: ast.AST, src: SourceFile) -> str:
                 return f"{name} is {what} next to the digest made from it (line {node.lineno})"
     # params["s"] = salt; params["t"] = token: two fields of the same request.
     stores: dict[str, list[ast.expr]] = {}
-    for node in assigns:
-        for target in node.targets:
+    for assign in assigns:
+        for target in assign.targets:
             if isinstance(target, ast.Subscript):
-                stores.setdefault(ast.unparse(target.value), []).append(node.value)
+                stores.setdefault(ast.unparse(target.value), []).append(assign.value)
     for container, values in stores.items():
         if any(isinstance(v, ast.Name) and v.id == name for v in values) and any(digest_in(v) for v in values):
             return f"{name} is stored in {container} next to the digest made from it"
