@@ -8,8 +8,10 @@ with an ``id`` registers it.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import re
+import sys
 import textwrap
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -674,26 +676,154 @@ def module_level_nodes(tree: ast.Module) -> tuple[ast.AST, ...]:
     return tuple(node for node in own_nodes(tree.body) if not isinstance(node, NESTED_SCOPES))
 
 
-def chosen_by_caller(node: ast.AST, walk: Walk) -> str | None:
-    """The test of an enclosing ``if`` that reads a parameter of the enclosing function
-    (``if verify is False:``), as source text; None when no such branch encloses ``node``.
+# Names whose test is about the request being served: a branch they choose is the client's.
+REQUEST_ROOTS = frozenset({"request", "req"})
+# Standard modules a branch may test that say what the platform or interpreter can do
+# (sys.version_info, ssl.HAS_SNI, hasattr(ssl, ...)), not what anyone configured; of os,
+# only the environment (os.environ, os.getenv) is configuration.
+CONFIGURATION_STDLIB = ("os.environ", "os.getenv", "os.getenvb")
 
-    A risky setting made only on that branch is the caller's choice: a library that turns
-    certificate checks off when its caller passes verify=False is doing what it was asked."""
+
+def chosen_at_run_time(node: ast.AST, walk: Walk) -> tuple[str, str] | None:
+    """Who chooses the innermost enclosing ``if`` branch that decides whether ``node`` runs,
+    with the branch's test as source text: ``("caller", test)`` when the test reads a
+    parameter of the enclosing function (``if verify is False:``), ``("configuration", test)``
+    when it reads a value settled at run time that is not request data: the object's state
+    (``self.verify_mode``), an imported settings object (``settings.X``), the environment,
+    or a local or module name bound from one of those. None when no such branch encloses
+    ``node``, or when the nearest deciding test reads request data (``request.args``):
+    then the client decides.
+
+    A risky setting made only on such a branch is the caller's or the operator's choice: a
+    library that turns certificate checks off when its caller passes verify=False, or a
+    service that does so when its configuration says so, is doing what it was asked."""
     function = walk.src.index.function_of.get(node)
-    if function is None:
-        return None
-    params = {a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)}
-    params.discard("self")
-    params.discard("cls")
-    if function.args.vararg:
-        params.add(function.args.vararg.arg)
-    if function.args.kwarg:
-        params.add(function.args.kwarg.arg)
+    params = set(parameters(function))
     child, parent = node, walk.parents.get(node)
     while parent is not None and parent is not function:
         if isinstance(parent, ast.If | ast.IfExp) and child is not parent.test:
-            if any(isinstance(n, ast.Name) and n.id in params for n in ast.walk(parent.test)):
-                return ast.unparse(parent.test)
+            who = _test_chooser(parent.test, function, params, walk.src, 0)
+            if who == "request":
+                return None
+            if who:
+                test = ast.unparse(parent.test)
+                orelse = parent.orelse if isinstance(parent, ast.If) else [parent.orelse]
+                return who, f"the else of {test}" if child in orelse else test
         child, parent = parent, walk.parents.get(parent)
     return None
+
+
+def caller_choice(findings: Iterator[Finding], node: ast.AST, walk: Walk) -> Iterator[Finding]:
+    """Lower a check turned off only on a branch the function's caller chooses (if verify is
+    False:) or the run-time configuration chooses (if self.verify_mode == "none":,
+    if settings.X:); one turned off unconditionally, or on a branch request data chooses,
+    keeps its severity."""
+    chosen = None
+    for finding in findings:
+        if finding.severity in (Severity.HIGH, Severity.MEDIUM):
+            chosen = chosen or chosen_at_run_time(node, walk)
+            if chosen:
+                who, test = chosen
+                branch = (
+                    "the branch the caller asks for"
+                    if who == "caller"
+                    else "a branch the run-time configuration chooses, not request data"
+                )
+                finding = dataclasses.replace(finding, severity=Severity.LOW,
+                                              message=f"{finding.message}, only on {branch} ({test})")  # fmt: skip
+        yield finding
+
+
+def _test_chooser(
+    test: ast.AST, function: ast.AST | None, params: set[str], src: SourceFile, depth: int
+) -> str | None:
+    """"request", "caller" or "configuration": the strongest source among the values
+    ``test`` reads (request data first: a client's choice is never the operator's)."""
+    found: set[str] = set()
+    parents = src.index.parents
+    for sub in ast.walk(test):
+        if not isinstance(sub, ast.Name) or not isinstance(sub.ctx, ast.Load):
+            continue
+        # The whole attribute chain the name roots (settings.RUNNING_TEST, self.mode.value).
+        top: ast.AST = sub
+        while isinstance(parents.get(top), ast.Attribute):
+            top = parents[top]
+        text = ast.unparse(top)
+        if sub.id in REQUEST_ROOTS or text == "self.request" or text.startswith("self.request."):
+            found.add("request")
+        elif sub.id in params:
+            found.add("caller")
+        elif sub.id in ("self", "cls"):
+            if top is not sub:
+                found.add("configuration")  # the object's state, set when it was made
+        elif sub.id in src.aliases and not src._shadowed(sub):
+            qualname = src.qualname(top) or text
+            root = qualname.split(".", 1)[0]
+            if (root not in sys.stdlib_module_names or qualname.startswith(CONFIGURATION_STDLIB)) and not (
+                _is_type_argument(top, parents)
+            ):
+                found.add("configuration")  # settings.X, getattr(settings, ...), an imported flag
+        elif depth < 3:
+            local = function is not None and sub.id in src._function_locals.get(function, ())
+            # A local; one bound other than by a plain assignment (a loop, a with) is not followed.
+            # A global is followed to its module-level assignments, where no parameter is seen.
+            statements = walk_function(function) if local and function is not None else module_level_nodes(src.tree)
+            for value in values_bound(sub.id, statements):
+                # A constant chooses nothing; a value a function derives (urlsplit(url)) is
+                # what the test asks about, not a setting: only plain reads are followed.
+                if _is_read(value, src) and not _is_literal(value) and (
+                    who := _test_chooser(value, function if local else None, params if local else set(), src,
+                                         depth + 1)  # fmt: skip
+                ):
+                    found.add(who)
+    for who in ("request", "caller", "configuration"):
+        if who in found:
+            return who
+    return None
+
+
+def _is_type_argument(node: ast.AST, parents: Mapping[ast.AST, ast.AST]) -> bool:
+    """``node`` is the class argument of isinstance() or issubclass(): a type, not a value."""
+    call = parents.get(node)
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id in ("isinstance", "issubclass")
+        and node in call.args[1:]
+    )
+
+
+# Builtins that read or convert a value without deriving anything new from it.
+READING_BUILTINS = frozenset({"getattr", "bool", "int", "str"})
+
+
+def _is_read(node: ast.AST, src: SourceFile) -> bool:
+    """``node`` reads a setting (self.mode, settings.X, config["k"], cfg.get("k"),
+    getattr(settings, "X", False), os.environ.get("K") == "1"), or combines such reads;
+    a call of a plain or standard-library function (urlsplit(url), probe()) derives a
+    value instead."""
+    if isinstance(node, ast.Name | ast.Attribute | ast.Subscript | ast.Constant):
+        return True
+    if isinstance(node, ast.Compare):
+        return all(_is_read(n, src) for n in (node.left, *node.comparators))
+    if isinstance(node, ast.BoolOp):
+        return all(_is_read(n, src) for n in node.values)
+    if isinstance(node, ast.UnaryOp):
+        return _is_read(node.operand, src)
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Name):
+            return func.id in READING_BUILTINS
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name | ast.Attribute | ast.Subscript)):
+            return False
+        qualname = src.qualname(func) or ""
+        return qualname.split(".", 1)[0] not in sys.stdlib_module_names or qualname.startswith(CONFIGURATION_STDLIB)
+    return False
+
+
+def _is_literal(node: ast.AST) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True

@@ -14,6 +14,7 @@ from scrutiny.rules.base import (
     Rule,
     Walk,
     argument,
+    caller_choice,
     exactly,
     keyword,
     string_value,
@@ -131,6 +132,10 @@ class SshHostKeyNotChecked(CallRule):
     every command and file of the session.
     Example:
         client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    Set only on a branch that tests a parameter of the function (the caller's choice) or a
+    value of the run-time configuration that is not request data (the object's state, an
+    imported settings object, the environment: if settings.TESTING:), it is low, with the
+    branch named; set unconditionally it stays high.
     Fix: load the known host keys (client.load_system_host_keys() or
     load_host_keys(path)) and keep the default RejectPolicy.
     """
@@ -147,6 +152,9 @@ class SshHostKeyNotChecked(CallRule):
     context = PEER_CHECK_CONTEXT
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        yield from caller_choice(self._check_call(call, walk), call, walk)
+
+    def _check_call(self, call: ast.Call, walk: Walk) -> Iterator[Finding]:
         policy = argument(call, "policy", 0)
         if isinstance(policy, ast.Call):
             policy = policy.func

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 from collections.abc import Iterator
 from itertools import pairwise
 
@@ -19,6 +20,7 @@ from scrutiny.rules.base import (
 )
 from scrutiny.rules.digest_uses import Grade, read_hash
 from scrutiny.rules.secret_values import auth_api
+from scrutiny.source import SourceFile
 
 # Constructor name -> algorithm, for hash objects that are broken for security use.
 WEAK_HASH_CALLS = {
@@ -231,13 +233,150 @@ def _key_uses(target: ast.expr, walk: Walk) -> tuple[bool, bool]:
     return indexed and not secret_use, secret_use
 
 
+# Words that name a salt or a nonce: values a protocol or a hash format shows in the clear.
+CLEAR_VALUE_WORDS = frozenset({"salt", "nonce", "cnonce"})
+# The salt parameter of hash and crypt APIs, by position (salt= is recognised on any call);
+# crypt(3) and these KDFs keep the salt in the clear, in the hash string or beside it.
+SALT_POSITIONS = {
+    "crypt.crypt": 1,
+    "oslo_utils.secretutils.crypt_password": 1,
+    "hashlib.pbkdf2_hmac": 2,
+    "bcrypt.hashpw": 1,
+}
+HASH_MODULES = ("hashlib.", "hmac.", "Crypto.Hash.", "Cryptodome.Hash.")
+# Calls that only spell a value as text or bytes: what they return carries the value.
+CARRYING_CALLS = frozenset({"str", "bytes", "encode", "format", "join", "lower", "upper"})
+
+
+def _names_clear_value(name: str) -> bool:
+    return bool(set(name_parts(name)) & CLEAR_VALUE_WORDS)
+
+
+def _salt_in_clear(call: ast.Call, walk: Walk) -> str:
+    """How the random value, held by a name for a salt or nonce, is shown in the clear next
+    to what it salts: passed as the salt of a hash or crypt call, or returned or placed in
+    one container (a tuple, a dict, the same params object) with the digest made from it;
+    '' when the code shows neither. Followed into the callers of the file when the value is
+    what a function named for a salt returns (def _make_salt(): return ''.join(...))."""
+    statement: ast.AST | None = walk.parent(call)
+    while statement is not None and not isinstance(statement, ast.stmt):
+        statement = walk.parent(statement)
+    function = walk.function
+    if isinstance(statement, ast.Assign) and function is not None:
+        names = [t.id for t in statement.targets if isinstance(t, ast.Name) and _names_clear_value(t.id)]
+        return _shown_with_digest(names[0], function, walk.src) if names else ""
+    if isinstance(statement, ast.Return) and function is not None and _names_clear_value(function.name):
+        found = ""
+        for use in walk.src.index.of_type(ast.Call):
+            assert isinstance(use, ast.Call)
+            callee = use.func.attr if isinstance(use.func, ast.Attribute) else getattr(use.func, "id", "")
+            if callee != function.name:
+                continue
+            holder = walk.parent(use)
+            caller = walk.src.index.function_of.get(use)
+            if not (isinstance(holder, ast.Assign) and len(holder.targets) == 1
+                    and isinstance(holder.targets[0], ast.Name) and caller is not None):  # fmt: skip
+                return ""
+            shown = _shown_with_digest(holder.targets[0].id, caller, walk.src)
+            if not shown:
+                return ""  # every use must show it; one that keeps it hidden may need it secret
+            held = holder.targets[0].id
+            found = found or f"what {function.name}() returns becomes {held} in {caller.name}(), and {shown}"
+        return found
+    return ""
+
+
+def _hash_call(node: ast.AST, src: SourceFile) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    name = src.qualname(node.func) or ""
+    if name.startswith(HASH_MODULES):
+        return True
+    return isinstance(node.func, ast.Name) and node.func.id in hashlib.algorithms_guaranteed and (
+        node.func.id in src.aliases
+    )
+
+
+def _refers(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(sub, ast.Name) and sub.id in names for sub in ast.walk(node))
+
+
+def _carries(value: ast.AST, carried: set[str]) -> bool:
+    """``value`` is the carried value spelled again: joined into a string, encoded, formatted."""
+    if not _refers(value, carried):
+        return False
+    for sub in ast.walk(value):
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            tail = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if tail not in CARRYING_CALLS:
+                return False
+    return True
+
+
+def _shown_with_digest(name: str, function: ast.AST, src: SourceFile) -> str:
+    """How ``name``, a salt or nonce of ``function``, is shown next to the digest made from it."""
+    nodes = walk_function(function)
+    assigns = [n for n in nodes if isinstance(n, ast.Assign)]
+    carried, digests = {name}, set()
+    for _ in range(4):  # payload = secret + nonce; data = payload.encode(); a few hops suffice
+        for assign in assigns:
+            targets = {t.id for t in assign.targets if isinstance(t, ast.Name)}
+            if any(_hash_call(sub, src) and _refers(sub, carried) for sub in ast.walk(assign.value)):
+                digests |= targets
+            elif _carries(assign.value, carried):
+                carried |= targets
+    for call in nodes:
+        if not isinstance(call, ast.Call):
+            continue
+        qualname = src.qualname(call.func) or ""
+        salt = keyword(call, "salt")
+        if salt is None and qualname in SALT_POSITIONS:
+            salt = argument(call, "salt", SALT_POSITIONS[qualname])
+        if salt is not None and _refers(salt, carried):
+            shown = qualname or ast.unparse(call.func)
+            return f"{name} is the salt of {shown}() (line {call.lineno}), whose hash keeps it in the clear"
+
+    def digest_in(node: ast.AST) -> bool:
+        return _refers(node, digests) or any(_hash_call(sub, src) and _refers(sub, carried) for sub in ast.walk(node))
+
+    for node in nodes:
+        if isinstance(node, ast.Return) and node.value is not None:
+            together = node.value
+            what = "returned"
+        elif isinstance(node, ast.Dict | ast.Tuple | ast.List):
+            together, what = node, "placed in one container"
+        else:
+            continue
+        if isinstance(together, ast.Tuple | ast.List | ast.Dict):
+            parts = [*together.elts] if not isinstance(together, ast.Dict) else [*together.values]
+            if any(isinstance(p, ast.Name) and p.id == name for p in parts) and any(digest_in(p) for p in parts):
+                return f"{name} is {what} next to the digest made from it (line {node.lineno})"
+    # params["s"] = salt; params["t"] = token: two fields of the same request.
+    stores: dict[str, list[ast.expr]] = {}
+    for assign in assigns:
+        for target in assign.targets:
+            if isinstance(target, ast.Subscript):
+                stores.setdefault(ast.unparse(target.value), []).append(assign.value)
+    for container, values in stores.items():
+        if any(isinstance(v, ast.Name) and v.id == name for v in values) and any(digest_in(v) for v in values):
+            return f"{name} is stored in {container} next to the digest made from it"
+    return ""
+
+
 class InsecureRandomSecret(CallRule):
     """Secret made with the random module
 
     What: a function of the random module (choice, randint, getrandbits, sample ...)
     whose result is stored in a name that holds a secret (token, password, salt, nonce,
     key, PIN, CSRF or session id), returned from a function named for one, or joined
-    into one.
+    into one. A salt or nonce (the name says which) that the code shows in the clear next
+    to what it salts is low: passed as the salt of a hash or crypt call (salt=, or
+    crypt.crypt's, pbkdf2_hmac's, bcrypt.hashpw's salt), or returned, put in one tuple,
+    list or dict, or stored in the same params object with the digest made from it
+    (return salt, md5(password + salt).hexdigest()); for a function named for a salt,
+    every call of it in the file must show the result so. Such a value needs to be
+    unique, not unpredictable.
     Why: random is a Mersenne Twister seeded for simulations; its output is predictable
     after a few hundred observed values, so tokens, reset codes and keys made with it
     can be guessed.
@@ -270,6 +409,13 @@ class InsecureRandomSecret(CallRule):
                                    "but a bare key names no secret, and no signing, encryption or authentication "
                                    "use of it is seen in its scope", walk.src, scope=walk.scope_name,
                                    severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
+                return
+            clear = _salt_in_clear(call, walk)
+            if clear:
+                yield self.finding(call, f"{name}() is not cryptographically secure, and its result becomes {where}; "
+                                   f"but {clear}: a salt or nonce shown in the clear must be unique, not "
+                                   "unpredictable", walk.src, scope=walk.scope_name,
+                                   severity=Severity.LOW)  # fmt: skip
                 return
             yield self.finding(
                 call,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 from collections.abc import Iterator
 
@@ -12,10 +11,10 @@ from scrutiny.findings import Category, Confidence, Finding, Severity
 from scrutiny.rules.base import (
     PEER_CHECK_CONTEXT,
     ContextPolicy,
-    chosen_by_caller,
     Rule,
     Walk,
     argument,
+    caller_choice,
     exactly,
     is_false,
     note,
@@ -50,21 +49,6 @@ def _bound_to_http_client(name: str, scope: ast.AST, src: SourceFile) -> bool:
     return False
 
 
-def caller_choice(findings: Iterator[Finding], node: ast.AST, walk: Walk) -> Iterator[Finding]:
-    """Lower a check turned off only on a branch the function's caller chooses (if verify is False:)."""
-    test = None
-    for finding in findings:
-        if finding.severity in (Severity.HIGH, Severity.MEDIUM):
-            test = test or chosen_by_caller(node, walk)
-            if test:
-                finding = dataclasses.replace(
-                    finding,
-                    severity=Severity.LOW,
-                    message=f"{finding.message}, only on the branch the caller asks for ({test})",
-                )
-        yield finding
-
-
 class TlsVerifyDisabled(Rule):
     """TLS certificate verification turned off in an HTTP client
 
@@ -83,7 +67,9 @@ class TlsVerifyDisabled(Rule):
     Example:
         resp = requests.get(url, verify=False)
     Set only on a branch that tests a parameter of the function (if insecure: ...), the
-    setting is the caller's choice and is low, with the branch named.
+    setting is the caller's choice and is low, with the branch named; so is one set only on
+    a branch whose test reads the run-time configuration and no request data (the
+    object's state, an imported settings object, the environment: if self.insecure:).
     Fix: leave verify at its default; for a private CA pass its bundle path,
     verify="/etc/ssl/certs/internal-ca.pem", or set REQUESTS_CA_BUNDLE.
     """
@@ -202,7 +188,11 @@ class SslUnverifiedContext(Rule):
     ssl or OpenSSL class (a look-alike keeping its own setting) is low.
     check_hostname = False is low when the same function loads a dedicated CA file into
     the context (certificates are still checked, against that CA only), and low on a
-    branch that tests a parameter of the function (if verify is False: ...): the caller chose it.
+    branch that tests a parameter of the function (if verify is False: ...): the caller chose it;
+    so is one on a branch whose test reads the run-time configuration and no request data
+    (the object's state, an imported settings object, the environment:
+    if self.verify_mode == "none": ...), the operator's choice. Unconditional, or on a branch
+    that request data chooses, it keeps its severity.
     Why: a connection that accepts any certificate, or a certificate for any host name,
     can be intercepted by anyone on the network path.
     Example:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 
@@ -239,6 +240,19 @@ CONTAINER_METHODS = frozenset({"pop", "update", "setdefault", "clear", "add", "a
                                "remove", "insert"})  # fmt: skip
 
 
+def _own_state(side: ast.expr) -> bool:
+    """``side`` reads only the object's own state: self.x, self.x.y, self.method() with no
+    arguments, and none of it named for the request (self.request.headers is a client's)."""
+    for sub in ast.walk(side):
+        if isinstance(sub, ast.Name) and sub.id not in ("self", "cls"):
+            return False
+        if isinstance(sub, ast.Call) and (sub.args or sub.keywords):
+            return False
+        if not isinstance(sub, ast.Name | ast.Attribute | ast.Call | ast.Load):
+            return False
+    return isinstance(side, ast.Attribute | ast.Call) and not _data_words(side) & REQUEST_WORDS
+
+
 def _decides(node: ast.Compare, walk: Walk) -> bool:
     """Whether the comparison's outcome can grant or refuse something. A branch whose
     statements only update containers (refresh a cache entry when the value changed)
@@ -266,6 +280,12 @@ def _updates_container(statement: ast.stmt) -> bool:
 
 
 DIGEST_METHODS_OF_HASHES = frozenset({"hexdigest", "digest", "finalize"})
+# Builtins and methods that give a digest as text without changing what it says.
+TEXT_FORMS = frozenset({"str", "bytes"})
+TEXT_METHODS = frozenset({"hex", "encode", "decode", "lower", "upper", "strip"})
+# hashlib's constructors by name: a module that re-exports one (from compat import sha1)
+# hands out the same unkeyed hash.
+HASHLIB_CONSTRUCTORS = frozenset(hashlib.algorithms_guaranteed)
 # cryptography's unkeyed hash object (its HMAC is keyed and does not count).
 HAZMAT_HASH = "cryptography.hazmat.primitives.hashes.Hash"
 
@@ -279,6 +299,11 @@ def unkeyed_digest(node: ast.expr, src: SourceFile, depth: int = 3) -> bool:
         return False
     if isinstance(node, ast.Call):
         func = node.func
+        # str(h.digest()), digest.hex(), b64encode(d).decode(): the same bytes, only spelled out.
+        if isinstance(func, ast.Name) and func.id in TEXT_FORMS and len(node.args) == 1 and not node.keywords:
+            return unkeyed_digest(node.args[0], src, depth)
+        if isinstance(func, ast.Attribute) and func.attr in TEXT_METHODS:
+            return unkeyed_digest(func.value, src, depth)
         if isinstance(func, ast.Attribute) and func.attr in DIGEST_METHODS_OF_HASHES:
             receiver = func.value
             if isinstance(receiver, ast.Call):
@@ -355,7 +380,15 @@ def _hashlib_call(call: ast.Call, src: SourceFile) -> bool:
     if function is not None and root.id in {a.arg for a in (*function.args.args, *function.args.kwonlyargs)}:
         return False
     name = src.qualname(call.func) or ""
-    return name.startswith("hashlib.") or name == HAZMAT_HASH
+    if name.startswith("hashlib.") or name == HAZMAT_HASH:
+        return True
+    # from .compat import sha1: an imported name that is a hashlib constructor's (not hmac's).
+    return (
+        isinstance(call.func, ast.Name)
+        and call.func.id in HASHLIB_CONSTRUCTORS
+        and name.rsplit(".", 1)[-1] == call.func.id
+        and "hmac" not in name.lower()
+    )
 
 
 def _local_callee(call: ast.Call, src: SourceFile) -> ast.FunctionDef | None:
@@ -402,15 +435,21 @@ class SecretComparedInVariableTime(Rule):
     containers, such as a cache refreshed when a value changed). Confirmation fields
     (password2), constants, __eq__ methods, checksums of public data, nonces (sent in
     the clear), a plain digest of hashlib or of cryptography's hashes.Hash (or of a
-    hasher kept in a container, in a file that builds no HMAC) compared with a stored or
-    received one (the guesser cannot pick the compared bytes; HMACs
-    still count), values the code shows to be numbers, bools or None (x is not
+    hasher kept in a container, in a file that builds no HMAC; a hashlib constructor
+    imported through another module, from .compat import sha1; the digest spelled as
+    text, str(h.digest()) or d.hex(); a local or a function of the file that returns one)
+    compared with a stored or received one (the guesser cannot pick the compared bytes;
+    HMACs still count), values the code shows to be numbers, bools or None (x is not
     None, int(...), a parameter annotated int), and comparisons that are arguments of
     an ORM query builder (query.filter(Model.token == x), join(..., A.id == B.id)), which
     the database evaluates, are left alone. Lowered to low: a value
     computed here by a call named for hashing (hash_token(presented)) compared with a
     stored value named as a hash (record.hash), since the guesser does not choose the
-    compared bytes but the code does not show whether the hash is keyed.
+    compared bytes but the code does not show whether the hash is keyed; and two sides
+    that both read only the object's own state (self.current_owner() != self._owner:
+    self attributes and self method calls without arguments, none named for the request),
+    where no parameter, local or request value carries a guess, the function's name being
+    all that says the comparison decides access.
     Why: == stops at the first differing byte, so the response time tells an attacker
     how many leading bytes of a guess are right; repeated guesses recover a signature
     or token byte by byte.
@@ -459,6 +498,13 @@ class SecretComparedInVariableTime(Rule):
             return
         op = "==" if isinstance(node.ops[0], ast.Eq) else "!="
         message = f"{secret} is compared with {op} {access}, which leaks by timing how much matched"
+        if _own_state(left) and _own_state(right):
+            # self.current_owner() != self._owner: two values the object holds or works out
+            # itself; no parameter, local or request value carries a guess to time.
+            yield self.finding(node, f"{message}; but both sides are the object's own state (self attributes "
+                               "and self method calls without arguments), so no caller or client supplies a guess",
+                               walk.src, scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+            return
         hashing = _hash_against_stored_hash(left, right, walk) or _hash_against_stored_hash(right, left, walk)
         if hashing:
             # The same reasoning as for a hashlib digest above, where the hash function

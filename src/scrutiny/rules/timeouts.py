@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Walk, argument, keep_lower, keyword, note
+from scrutiny.rules.base import CallRule, Walk, argument, keep_lower, keyword, note, walk_function
+from scrutiny.source import SourceFile
 
 VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 REQUESTS_CALLS = tuple(f"requests.{verb}" for verb in VERBS) + tuple(f"requests.api.{verb}" for verb in VERBS)
@@ -34,6 +36,13 @@ class HttpWithoutTimeout(CallRule):
     exhaust the pool (denial of service).
     Example:
         resp = requests.get(url)
+    Low where the code shows the request runs only in a command a person runs and
+    watches: inside the module's if __name__ == "__main__": block (a function defined
+    there included), or in a module-level function that the file reaches only from that
+    block or from a function that parses the command line (argparse or optparse
+    parse_args(), getopt, click or typer commands), every use of it in the file being
+    on such a path; a function nothing in the file calls is an API for other modules and
+    keeps its severity.
     Fix: always bound the wait: requests.get(url, timeout=(3.05, 30)),
     urlopen(url, timeout=10); set a timeout on the session's adapter or wrapper when
     many calls share it.
@@ -59,6 +68,15 @@ class HttpWithoutTimeout(CallRule):
     }
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        hand_run = None
+        for finding in self._check_call(call, name, walk):
+            hand_run = hand_run if hand_run is not None else run_by_hand(call, walk)
+            if hand_run:
+                finding = dataclasses.replace(finding, severity=Severity.LOW,
+                                              message=f"{finding.message}; but {hand_run}")  # fmt: skip
+            yield finding
+
+    def _check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         if any(kw.arg is None for kw in call.keywords):
             return
         timeout = keyword(call, "timeout")
@@ -99,3 +117,97 @@ class HttpWithoutTimeout(CallRule):
                 if node.optional_vars.id == receiver.id and isinstance(node.context_expr, ast.Call):
                     return src.qualname(node.context_expr.func) in SESSION_FACTORIES
         return False
+
+
+CLI_PARSER_CLASSES = frozenset({"argparse.ArgumentParser", "optparse.OptionParser"})
+CLI_DECORATOR_ROOTS = ("click.", "typer.")
+
+
+def _main_guard(tree: ast.Module) -> ast.If | None:
+    """The module's top-level ``if __name__ == "__main__":`` statement."""
+    for node in tree.body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Compare):
+            names = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+            values = {n.value for n in ast.walk(node.test) if isinstance(n, ast.Constant)}
+            if "__name__" in names and "__main__" in values:
+                return node
+    return None
+
+
+def _parses_command_line(function: ast.FunctionDef | ast.AsyncFunctionDef, src: SourceFile) -> str:
+    """How ``function`` parses the command line ('' when it does not): it builds an argparse
+    or optparse parser and calls parse_args(), calls getopt, or is a click or typer command
+    (a test of sys.argv alone is not one: a task may check how its process was started)."""
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if (src.qualname(target) or "").startswith(CLI_DECORATOR_ROOTS):
+            return f"{function.name}(), a command of {src.qualname(target)}"
+    parsers = False
+    for node in walk_function(function):
+        if isinstance(node, ast.Call) and src.qualname(node.func) in CLI_PARSER_CLASSES:
+            parsers = True
+        elif parsers and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+            node.func.attr in ("parse_args", "parse_known_args")
+        ):
+            return f"{function.name}(), which parses the command line (line {node.lineno})"
+        elif isinstance(node, ast.Call) and src.qualname(node.func) in ("getopt.getopt", "getopt.gnu_getopt"):
+            return f"{function.name}(), which parses the command line with getopt (line {node.lineno})"
+    return ""
+
+
+def run_by_hand(call: ast.Call, walk: Walk) -> str:
+    """Why ``call`` runs only in a command a person runs and watches, or ''."""
+    src = walk.src
+    guard = _main_guard(src.tree)
+    parents = src.index.parents
+    node: ast.AST | None = call
+    while node is not None and node is not guard:
+        node = parents.get(node)
+    if guard is not None and node is guard and call not in ast.walk(guard.test):
+        return f"it runs only under the module's __main__ guard (line {guard.lineno}), in a program a person runs"
+    function = walk.function
+    while function is not None and not isinstance(parents.get(function), ast.Module):
+        function = src.index.function_of.get(function)  # a nested function: its module-level one
+    if function is None:
+        return ""
+    defined = {n.name: n for n in src.tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    if function.name not in defined:
+        return ""
+    memo: dict[str, str] = {}
+    in_guard = set(map(id, ast.walk(guard))) if guard is not None else set()
+
+    def reached(name: str, seen: frozenset[str]) -> str:
+        """The path by which the module-level function ``name`` is reached from the command
+        line ('' when some use of it in the file is not on such a path)."""
+        if name in memo:
+            return memo[name]
+        command = _parses_command_line(defined[name], src)
+        if command:
+            memo[name] = command
+            return command
+        uses = [n for n in src.index.of_type(ast.Name) if isinstance(n, ast.Name) and n.id == name
+                and isinstance(n.ctx, ast.Load)]  # fmt: skip
+        if not uses:
+            return ""  # called by nothing here: an API of the module, for others to import
+        how = ""
+        for use in uses:
+            if id(use) in in_guard:
+                assert guard is not None
+                how = how or f"{name}(), called under the __main__ guard (line {guard.lineno})"
+                continue
+            caller = src.index.function_of.get(use)
+            while caller is not None and not isinstance(parents.get(caller), ast.Module):
+                caller = src.index.function_of.get(caller)
+            if caller is None or caller.name not in defined or caller.name in seen:
+                return ""
+            upstream = reached(caller.name, seen | {name})
+            if not upstream:
+                return ""
+            how = how or f"{name}() <- {upstream}"
+        memo[name] = how
+        return how
+
+    how = reached(function.name, frozenset())
+    if not how:
+        return ""
+    return f"the file calls {function.name}() only on the way from its command line ({how}), in a program a person runs"
