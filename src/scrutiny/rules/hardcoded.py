@@ -11,11 +11,37 @@ from typing import NamedTuple
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, default_pairs, name_parts, note, string_value, target_name
+from scrutiny.kinds import main_guard_line
+from scrutiny.rules.base import Rule, Walk, default_pairs, name_parts, note, string_value, target_name, walk_function
 from scrutiny.rules.resolve import module_value
 from scrutiny.source import SourceFile
 
 # SCR401 ---------------------------------------------------------------------------
+
+
+def _asserted_back(node: ast.AST, text: str, walk: Walk) -> int:
+    """The line of an ``assert`` in the same function (or module) that compares something
+    with this same literal (0: none): the code checks that a value it set comes back, as a
+    test does; a login never asserts a password (asserts are stripped under -O)."""
+    scope = walk.function or walk.src.tree
+    for statement in walk_function(scope):
+        if isinstance(statement, ast.Assert):
+            for compare in ast.walk(statement.test):
+                if isinstance(compare, ast.Compare) and any(isinstance(o, ast.Eq) for o in compare.ops):
+                    if any(string_value(side) == text for side in (compare.left, *compare.comparators)):
+                        return statement.lineno
+    return 0
+
+
+def _in_main_block(node: ast.AST, src: SourceFile) -> int:
+    """The line of the top-level ``if __name__ == "__main__":`` holding ``node`` (0: outside one)."""
+    guard = main_guard_line(src)
+    if not guard:
+        return 0
+    block = next(n for n in src.tree.body if isinstance(n, ast.If) and n.lineno == guard)
+    line = getattr(node, "lineno", 0)
+    first = block.body[0].lineno if block.body else guard
+    return guard if first <= line <= (block.end_lineno or guard) and not block.orelse else 0
 
 PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "passphrase"})
 SECRET_WORDS = PASSWORD_WORDS | {"secret", "token", "apikey", "credential", "credentials"}
@@ -271,7 +297,11 @@ class HardcodedPassword(Rule):
     its name, that a call receives as password= (and, at low severity, the constant
     passed with it as user= or username=). A parameter default is low when another
     parameter's default addresses this machine (localhost, 127.0.0.1, [::1]): the stock
-    login of a local development server, which callers override.
+    login of a local development server, which callers override. A literal that an
+    assert of the same function compares with (assert cfg.password == "x") is a test's
+    expected value, and one set inside the top-level if __name__ == "__main__": block
+    runs only when the file is run by hand, for its user to edit: both are low, with the
+    reason.
     Why: a secret in source code is in every clone, fork, backup and build artifact of
     the repository, cannot be rotated without a release, and is usually shared by every
     deployment.
@@ -311,14 +341,21 @@ class HardcodedPassword(Rule):
                 continue
             what = "password" if kind == "password" else "secret"
             local = loopback_default(node) if isinstance(node, ast.arguments) else None
+            lowered = ""
+            if local:
+                lowered = f"; the server it logs in to defaults to {local}, a local development instance"
+            elif line := _asserted_back(node, text, walk):
+                lowered = f"; the code asserts this value back (line {line}): a test's expected value, not a login"
+            elif line := _in_main_block(node, walk.src):
+                lowered = (f"; set in the __main__ block (line {line}), which runs only when the file is run by hand "
+                           "as a program, for its user to edit")
             yield self.finding(
                 value,
-                f"hard-coded {what} {how} {name}"
-                + (f"; the server it logs in to defaults to {local}, a local development instance" if local else ""),
+                f"hard-coded {what} {how} {name}{lowered}",
                 walk.src,
                 scope=walk.scope_name,
                 cwe=259 if kind == "password" else 798,
-                severity=Severity.LOW if local else None,
+                severity=Severity.LOW if lowered else None,
             )
 
     def check_file(self, src: SourceFile) -> Iterator[Finding]:
