@@ -330,7 +330,8 @@ class CookieFlagRule(Rule):
             return f"; its value is {kind}, but the module tests the cookie it reads back (line {line})", False
         carried = ""
         if name is not None and sources and (line := _read_into_condition(name, walk.src)):
-            carried = f" (the module tests the cookie it reads back only at line {line}, to compute the value it writes again)"
+            carried = (f" (the module tests the cookie it reads back only at line {line}, to compute the value "
+                       "it writes again)")
         return f"; its value is {kind}{carried}, a preference rather than a session or credential", True
 
     def _check_morsel(self, node: ast.Assign, walk: Walk) -> Iterator[Finding]:
@@ -360,7 +361,8 @@ def _flag_from_caller(flag: str, function: ast.AST | None) -> bool:
     set_cookie helper whose caller decides the flag, reported (if at all) at that call."""
     if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) or flag not in parameters(function):
         return False
-    return any(isinstance(n, ast.Name) and n.id == flag and isinstance(n.ctx, ast.Load) for n in walk_function(function))
+    return any(isinstance(n, ast.Name) and n.id == flag and isinstance(n.ctx, ast.Load)
+               for n in walk_function(function))
 
 
 def _not_sent_to_a_browser(jar: str, scope: ast.AST, parents: Mapping[ast.AST, ast.AST]) -> bool:

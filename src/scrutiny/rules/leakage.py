@@ -222,7 +222,8 @@ def _from_request(node: ast.AST, function: ast.AST, depth: int = 5) -> bool:
     if depth <= 0:
         return False
     for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and sub.id == "request" or isinstance(sub, ast.Attribute) and sub.attr == "request":
+        if (isinstance(sub, ast.Name) and sub.id == "request"
+                or isinstance(sub, ast.Attribute) and sub.attr == "request"):  # fmt: skip
             return True
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         return _from_request(node.func.value, function, depth - 1)  # data.get("x"): where data is from
