@@ -37,7 +37,8 @@ class Strength(enum.IntEnum):
     NOTED = 0  # weighed and reported, decides nothing alone (a test import, a bare test-like name)
     WEAK = 1  # a path word also used for library code (contrib/, tools/, scripts/)
     # A convention rarely broken, in the path or the code: tests/, examples/, a __main__
-    # guard, a package module, a Migration class, a setup() call. A Migration class or a
+    # guard, a package module, a Migration class, a setup() call, a check with pytest.raises(),
+    # an invoke or fabric @task. A Migration class or a
     # setup.py under tests/ is test data, so these tie with a test folder (and lose to it).
     FIRM = 2
     STRONG = 3  # test code only a test has: a TestCase class, a pytest fixture, a test function with pytest
@@ -68,7 +69,14 @@ EXAMPLE_NAME = re.compile(r"(?:^|_)(?:example|sample)(?:_|$)")
 DOCS_DIRS = {"doc", "docs", "api-ref", "releasenotes"}
 MIGRATION_DIRS = {"migrations", "migrate_repo", "alembic"}
 TEST_MODULES = {"unittest", "pytest", "testtools", "mock", "fixtures", "hypothesis", "oslotest", "testscenarios"}
+# pytest's assertion helpers: what a test calls to check a result, never a library.
+PYTEST_CHECKS = frozenset({"pytest.raises", "pytest.approx", "pytest.warns", "pytest.deprecated_call"})
+# Decorators that make a function a task of a developer's task runner (invoke, fabric).
+TASK_DECORATORS = frozenset({"invoke.task", "invoke.tasks.task", "fabric.task", "fabric.tasks.task",
+                             "fabric.api.task", "fabric.decorators.task"})  # fmt: skip
 CLI_PARSERS = {"argparse", "click", "typer", "optparse", "docopt", "fire"}
+# What pytest and unittest collect as a test method: test_x, and testX in camelCase.
+TEST_METHOD = re.compile(r"^test(_|[A-Z0-9])")
 TEST_FILE = re.compile(r"^(test_.*|.*_tests?|conftest)\.py$")
 # Fakes and stubs are test doubles shipped beside production code (nova/virt/fake.py).
 TEST_DOUBLE_FILE = re.compile(r"^(fake|fakes|stub|stubs)(_\w+)?\.py$|^\w+_(fake|fakes|stubs?)\.py$")
@@ -99,11 +107,17 @@ def main_guard_line(src: SourceFile) -> int:
     return 0
 
 
+def test_folders(dirs: Iterable[str]) -> list[str]:
+    """The directories named as test folders; a leading underscore (``_tests/``, a package
+    kept private) names the same folder."""
+    return sorted(d for d in dirs if d.lstrip("_") in TEST_DIRS)
+
+
 def path_signals(src: SourceFile, dirs: list[str], name: str) -> list[Signal]:
     """What the directories and the file name say, before any code is read."""
     found: list[Signal] = []
     folders = set(dirs)
-    if hit := sorted(folders & TEST_DIRS):
+    if hit := test_folders(folders):
         found.append(Signal(FileKind.TEST, Strength.FIRM, f"under a {hit[0]}/ directory"))
     if hit := sorted(folders & MIGRATION_DIRS):
         found.append(Signal(FileKind.MIGRATION, Strength.FIRM, f"under a {hit[0]}/ directory"))
@@ -130,7 +144,7 @@ def path_signals(src: SourceFile, dirs: list[str], name: str) -> list[Signal]:
 def test_signals(src: SourceFile, dirs: list[str], name: str) -> list[Signal]:
     """Test classes, test functions and fixtures, test file names, and test imports."""
     found: list[Signal] = []
-    imported = sorted(roots(src) & TEST_MODULES)
+    imported = test_imports(src)
     code: list[Signal] = []
     for node in src.tree.body:
         if isinstance(node, ast.ClassDef):
@@ -141,7 +155,7 @@ def test_signals(src: SourceFile, dirs: list[str], name: str) -> list[Signal]:
                     code.append(Signal(FileKind.TEST, Strength.STRONG, text))
                     break
             else:
-                methods = (m.name for m in defined_in(node.body) if m.name.startswith("test_"))
+                methods = (m.name for m in defined_in(node.body) if TEST_METHOD.match(m.name))
                 if node.name.startswith(("Test", "test_")) and (method := next(methods, "")):
                     # A plain class named the way pytest collects, holding test_ methods.
                     text = f"class {node.name} (line {node.lineno}) holds test methods ({method})"
@@ -151,12 +165,15 @@ def test_signals(src: SourceFile, dirs: list[str], name: str) -> list[Signal]:
                 code.append(Signal(FileKind.TEST, Strength.STRONG, f"pytest fixture {node.name} (line {node.lineno})"))
             elif node.name.startswith("test_"):
                 code.append(_test_code(f"module-level test function {node.name} (line {node.lineno})", imported))
+    if "pytest" in imported and (check := _pytest_check(src)):
+        # pytest.raises(), pytest.approx(): assertion helpers a test calls, not a plugin or library.
+        code.append(Signal(FileKind.TEST, Strength.FIRM, check))
     found.extend(sorted(code, key=lambda s: -s.strength)[:3])  # enough to show why, not every test
-    helpers = sorted(m for m in src.imported_modules if ".tests." in f".{m}." or m.endswith(".tests"))
+    helpers = sorted(m for m in src.imported_modules if {"tests", "_tests"} & set(m.split(".")[1:]))
     if TEST_FILE.match(name):
         # A test-like name counts with test code, a test import or a tests/ folder beside it
         # (app_test.py with none of them is code).
-        backed = bool(code or imported or helpers or set(dirs) & TEST_DIRS) or name == "conftest.py"
+        backed = bool(code or imported or helpers or test_folders(dirs)) or name == "conftest.py"
         strength = Strength.FIRM if backed else Strength.NOTED
         found.append(Signal(FileKind.TEST, strength, f"file name {name} follows the test naming convention"))
     elif TEST_DOUBLE_FILE.match(name):
@@ -168,12 +185,29 @@ def test_signals(src: SourceFile, dirs: list[str], name: str) -> list[Signal]:
     return found
 
 
+def test_imports(src: SourceFile) -> list[str]:
+    """The test frameworks the module imports; ``py.test`` is pytest's older import name."""
+    found = roots(src) & TEST_MODULES
+    if any(m == "py.test" or m.startswith("py.test.") for m in src.imported_modules):
+        found.add("pytest")
+    return sorted(found)
+
+
 def _test_code(text: str, imported: list[str]) -> Signal:
     """A test_ function or class: test code with a test framework imported, a name without
     one (release tools have test_built_artifact(), clients have test_connection())."""
     if imported:
         return Signal(FileKind.TEST, Strength.STRONG, f"{text} with {imported[0]} imported")
     return Signal(FileKind.TEST, Strength.WEAK, text)
+
+
+def _pytest_check(src: SourceFile) -> str:
+    """The first call of one of pytest's assertion helpers inside a function ("" if none)."""
+    for call in src.index.of_type(ast.Call):
+        assert isinstance(call, ast.Call)
+        if src.index.function_of.get(call) is not None and (src.qualname(call.func) or "") in PYTEST_CHECKS:
+            return f"checks with {src.qualname(call.func)}() at line {call.lineno}"
+    return ""
 
 
 def _is_pytest_fixture(src: SourceFile, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -212,6 +246,12 @@ def program_signals(src: SourceFile, dirs: list[str]) -> list[Signal]:
         found.append(Signal(FileKind.SCRIPT, Strength.FIRM, text))
     elif parsers:
         found.append(Signal(FileKind.SCRIPT, Strength.NOTED, f"parses its command line with {parsers[0]}"))
+    for node in src.tree.body:
+        if isinstance(node, ast.FunctionDef) and (task := _task_decorator(src, node)):
+            # Run by hand through the task runner (invoke build, fab deploy), not imported by the package.
+            text = f"function {node.name} (line {node.lineno}) is a {task} task, run by hand through the task runner"
+            found.append(Signal(FileKind.SCRIPT, Strength.FIRM, text, "task"))
+            break
     for call in _top_level_calls(src.tree.body):
         if (name := src.qualname(call.func) or "") in SETUP_CALLS:
             text = f"calls {name}() at line {call.lineno} to build the package"
@@ -237,6 +277,15 @@ def program_signals(src: SourceFile, dirs: list[str]) -> list[Signal]:
             text += f" that can also run as a program (__main__ guard at line {guard})"
         found.append(Signal(FileKind.PRODUCTION, Strength.WEAK if guard else Strength.FIRM, text))
     return found
+
+
+def _task_decorator(src: SourceFile, function: ast.FunctionDef) -> str:
+    """The task runner whose task decorator the function carries ("" if none)."""
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if (name := src.qualname(target) or "") in TASK_DECORATORS:
+            return name.split(".", 1)[0]
+    return ""
 
 
 def _top_level_calls(body: Iterable[ast.stmt]) -> Iterable[ast.Call]:

@@ -20,7 +20,7 @@ from scrutiny.rules.base import (
     string_value,
     tails,
 )
-from scrutiny.rules.url_schemes import scheme_checked, settled_scheme
+from scrutiny.rules.url_schemes import caller_chosen, scheme_checked, settled_scheme
 
 
 def _imported_modules(node: ast.Import | ast.ImportFrom) -> list[tuple[str, list[str]]]:
@@ -226,8 +226,11 @@ class UrlOpenAnyScheme(CallRule):
     What: urllib.request.urlopen and urlretrieve (also through six.moves or Python 2's
     urllib/urllib2) given a URL whose scheme the file does not fix to http or https
     (by a literal or literal prefix, through names, module constants, properties and a
-    private function's callers) or test before the call, and the deprecated URLopener
-    and FancyURLopener classes.
+    private function's callers, or a function of the file whose every return is such a
+    URL) or test before the call, and the deprecated URLopener and FancyURLopener
+    classes. A URL that is the parameter of a public, undecorated helper which opens it
+    (a generic download function) is low: its scheme is the caller's choice, unless a
+    caller in the file passes request data.
     Why: urllib also opens file:, ftp: and data: URLs, so a URL that comes from a user
     or a document reads local files or reaches internal services (server-side request
     forgery).
@@ -265,8 +268,13 @@ class UrlOpenAnyScheme(CallRule):
             return
         if settled_scheme(url, walk.src) or scheme_checked(url, call, walk.src):
             return  # the file fixes or tests the scheme
-        yield self.finding(call, f"{name} opens a URL chosen at run time without a scheme check", walk.src,
-                           scope=walk.scope_name)  # fmt: skip
+        message = f"{name} opens a URL chosen at run time without a scheme check"
+        if reason := caller_chosen(url, call, walk.src):
+            # A generic download helper: whether file: URLs are wanted is decided where it is called.
+            yield self.finding(call, f"{message}; {reason} (no caller in the file passes request data)",
+                               walk.src, scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+            return
+        yield self.finding(call, message, walk.src, scope=walk.scope_name)
 
 
 CGI_HANDLERS = (

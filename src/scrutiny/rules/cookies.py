@@ -33,6 +33,7 @@ from scrutiny.rules.base import (
     keyword,
     name_parts,
     note,
+    parameters,
     string_value,
     values_bound,
     walk_function,
@@ -150,48 +151,100 @@ def _echoed_request_field(node: ast.AST) -> bool:
     return isinstance(owner, ast.Name) and owner.id in ("request", "req")
 
 
-def preference_kind(value: ast.AST, function: ast.AST | None, depth: int = 0) -> str | None:
+def preference_kind(value: ast.AST, function: ast.AST | None, depth: int = 0, src: SourceFile | None = None,
+                    sources: set[ast.AST] | None = None) -> str | None:
     """What the cookie value is shown to be when it carries no secret: "a literal",
-    "a number" or "request data echoed back"; None when it may carry a session or credential."""
+    "a number", "a boolean" or "request data echoed back"; None when it may carry a session
+    or credential. With ``src``, a value held in an attribute of ``self`` is followed to the
+    class's assignments of it, and a call of a function the module defines to its returns;
+    the functions so followed are added to ``sources``."""
     if depth > 3:
         return None
     if isinstance(value, ast.Constant):
+        if isinstance(value.value, bool):
+            return "a boolean"
         return "a number" if isinstance(value.value, int | float) else "a literal"
+    if isinstance(value, ast.Compare) or (isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not)):
+        return "a boolean"  # a comparison or a negation is True or False, whatever it reads
     if isinstance(value, ast.JoinedStr | ast.BinOp):
         parts = [p.value for p in value.values if isinstance(p, ast.FormattedValue)] if isinstance(
             value, ast.JoinedStr) else [value.left, value.right]  # fmt: skip
-        return _combined({preference_kind(p, function, depth + 1) for p in parts})
+        return _combined({preference_kind(p, function, depth + 1, src, sources) for p in parts})
     if _echoed_request_field(value):
         return ECHOED
     if isinstance(value, ast.Call):
         tail = call_tail(value)
+        if tail == "bool" and isinstance(value.func, ast.Name):
+            return "a boolean"
         if tail in NUMBER_CALLS and isinstance(value.func, ast.Name):
             return "a number"
         if tail in KEEPING_CALLS:
             inner = value.func.value if isinstance(value.func, ast.Attribute) else next(iter(value.args), None)
-            return preference_kind(inner, function, depth + 1) if inner is not None else None
+            return preference_kind(inner, function, depth + 1, src, sources) if inner is not None else None
+        if src is not None and isinstance(value.func, ast.Name):
+            return _returned_kind(value.func.id, depth, src, sources)
         return None
     if isinstance(value, ast.Name) and function is not None:
         # Every value the function assigns the name must be a preference; a parameter is unknown.
         bound = values_bound(value.id, walk_function(function))
         if not bound:
             return None
-        return _combined({preference_kind(b, function, depth + 1) for b in bound})
+        return _combined({preference_kind(b, function, depth + 1, src, sources) for b in bound})
+    if (src is not None and function is not None and isinstance(value, ast.Attribute)
+            and isinstance(value.value, ast.Name) and value.value.id == "self"):  # fmt: skip
+        return _attribute_kind(value.attr, function, depth, src, sources)
     return None
+
+
+def _returned_kind(name: str, depth: int, src: SourceFile, sources: set[ast.AST] | None) -> str | None:
+    """The kind of every value a module-level function ``name`` of this file returns."""
+    defined = [f for f in src.tree.body if isinstance(f, ast.FunctionDef) and f.name == name]
+    if len(defined) != 1:
+        return None
+    returns = [n.value for n in walk_function(defined[0]) if isinstance(n, ast.Return)]
+    if not returns or any(r is None for r in returns):
+        return None
+    if sources is not None:
+        sources.add(defined[0])
+    return _combined({preference_kind(r, defined[0], depth + 1, src, sources) for r in returns if r is not None})
+
+
+def _attribute_kind(attr: str, function: ast.AST, depth: int, src: SourceFile,
+                    sources: set[ast.AST] | None) -> str | None:
+    """The kind of every value the enclosing class assigns ``self.<attr>`` (None: any is unknown)."""
+    owner = src.index.parents.get(function)
+    if not isinstance(owner, ast.ClassDef):
+        return None
+    kinds: set[str | None] = set()
+    for method in owner.body:
+        if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in walk_function(method):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+                node, ast.AugAssign | ast.AnnAssign) else []  # fmt: skip
+            for target in targets:
+                if (isinstance(target, ast.Attribute) and target.attr == attr and isinstance(target.value, ast.Name)
+                        and target.value.id == "self"):  # fmt: skip
+                    value = node.value if not isinstance(node, ast.AugAssign) else None
+                    kinds.add(preference_kind(value, method, depth + 1, src, sources) if value is not None else None)
+    return _combined(kinds)
 
 
 def _combined(kinds: set[str | None]) -> str | None:
     """The kind of a value made of parts, or bound one of several ways: the least plain one."""
     if None in kinds or not kinds:
         return None
-    return next(kind for kind in (ECHOED, "a literal", "a number") if kind in kinds)
+    return next(kind for kind in (ECHOED, "a literal", "a number", "a boolean") if kind in kinds)
 
 
-def _read_into_condition(name: str, src: SourceFile) -> int:
+def _read_into_condition(name: str, src: SourceFile, sources: set[ast.AST] | None = None) -> int:
     """The line where the module reads cookie ``name`` back (request.cookies.get(name),
     COOKIES[name]) and tests it, directly or through a local name (0: nowhere); the server
-    then trusts its value."""
+    then trusts its value. A read inside one of ``sources``, the functions the written value
+    is computed by, is the preference carried over to the next response, not a trust."""
     for node in src.index.of_type(ast.Subscript, ast.Call):
+        if sources and src.index.function_of.get(node) in sources:
+            continue
         container: ast.AST | None = None
         if isinstance(node, ast.Subscript) and string_value(node.slice) == name:
             container = node.value
@@ -267,14 +320,19 @@ class CookieFlagRule(Rule):
     @staticmethod
     def _value_note(value: ast.AST | None, name: str | None, walk: Walk) -> tuple[str, bool]:
         """What the message adds about the cookie's value, and whether the value is a preference."""
-        kind = preference_kind(value, walk.function) if value is not None else None
+        sources: set[ast.AST] = set()
+        kind = preference_kind(value, walk.function, src=walk.src, sources=sources) if value is not None else None
         if kind is None:
             return "", False
         # A cookie read back into a condition is trusted by the server whatever it holds
         # (a cookie named at run time cannot be matched to a read: its value decides).
-        if name is not None and (line := _read_into_condition(name, walk.src)):
+        if name is not None and (line := _read_into_condition(name, walk.src, sources)):
             return f"; its value is {kind}, but the module tests the cookie it reads back (line {line})", False
-        return f"; its value is {kind}, a preference rather than a session or credential", True
+        carried = ""
+        if name is not None and sources and (line := _read_into_condition(name, walk.src)):
+            carried = (f" (the module tests the cookie it reads back only at line {line}, to compute the value "
+                       "it writes again)")
+        return f"; its value is {kind}{carried}, a preference rather than a session or credential", True
 
     def _check_morsel(self, node: ast.Assign, walk: Walk) -> Iterator[Finding]:
         """c["session"] = value on a SimpleCookie, with no c[...][flag] set in the function."""
@@ -290,10 +348,21 @@ class CookieFlagRule(Rule):
             return
         if _not_sent_to_a_browser(target.value.id, scope, walk.parents):
             return
+        if _flag_from_caller(self.morsel_flag, walk.function):
+            return
         if self.morsel_flag not in _morsel_flags(scope):
             message, severity = self._graded(f"cookie morsel set without {self.morsel_flag}: {self.consequence}",
                                              node.value, string_value(target.slice), walk)  # fmt: skip
             yield self.finding(node, message, walk.src, scope=walk.scope_name, severity=severity)
+
+
+def _flag_from_caller(flag: str, function: ast.AST | None) -> bool:
+    """The function building the morsel takes the flag as a parameter and reads it: a
+    set_cookie helper whose caller decides the flag, reported (if at all) at that call."""
+    if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) or flag not in parameters(function):
+        return False
+    return any(isinstance(n, ast.Name) and n.id == flag and isinstance(n.ctx, ast.Load)
+               for n in walk_function(function))
 
 
 def _not_sent_to_a_browser(jar: str, scope: ast.AST, parents: Mapping[ast.AST, ast.AST]) -> bool:
@@ -365,12 +434,16 @@ class CookieWithoutSecure(CookieFlagRule):
     out as a request's Cookie header, or only used to turn a value into a morsel that
     is read back). Deleting a cookie (max_age=0) and flags passed through **options are
     not reported, nor is a call to a cookie helper the file defines whose own cookie call
-    sets the flag or passes **options (the flag is decided there). A cookie whose value
-    the code shows
-    to be a literal, a number or request data echoed back (resp.set_cookie("sort",
-    request.args["sort"])) holds a preference, not a session: it is reported at low
-    severity, with the reason, unless the module reads that cookie back into a condition
-    (if request.cookies.get("role") == "admin"), where the server trusts what it holds.
+    sets the flag or passes **options (the flag is decided there), nor a morsel built by
+    a helper that takes the flag as a parameter and reads it (its caller decides the
+    flag, and is reported there). A cookie whose value the code shows to be a literal, a
+    number, a boolean (a comparison, or an attribute of self every assignment of which,
+    through the module's own functions, is one) or request data echoed back
+    (resp.set_cookie("sort", request.args["sort"])) holds a preference, not a session: it
+    is reported at low severity, with the reason, unless the module reads that cookie
+    back into a condition (if request.cookies.get("role") == "admin"), where the server
+    trusts what it holds; a read inside the function that computes the value written is
+    the preference carried over, not such a trust.
     Why: without Secure the browser also sends the cookie over plain HTTP, where anyone
     on the network path can read it and take over the session.
     Example:

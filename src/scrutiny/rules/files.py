@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import CallRule, Rule, Walk, call_tail, note, string_value
+from scrutiny.rules.base import CallRule, Rule, Walk, call_tail, keep_lower, note, string_value
 
 
 class TempfileMktemp(CallRule):
@@ -114,7 +114,9 @@ class HardcodedTempPath(Rule):
     What: a string literal (or the literal start of an f-string) naming a path below
     /tmp, /var/tmp or /dev/shm. Medium when the path goes straight to a call that
     creates or writes it (open, os.mkdir, shutil.copy...), low elsewhere. Docstrings,
-    comparisons and str methods such as startswith are not reported.
+    comparisons and str methods such as startswith are not reported. In a script run by
+    hand (a file that runs as a program outside a package) it is one step lower: the
+    fixed path is the operator's working file, though still one another user can plant.
     Why: every local user can create files in these directories. A fixed name is known
     in advance, so another user can create it first, as a symlink to a file the program
     will overwrite, or as a file the program will read back (CWE-377 / CWE-59); two
@@ -140,6 +142,8 @@ class HardcodedTempPath(Rule):
         FileKind.TEST: note("tests commonly use fixed scratch paths that are never created on a shared host"),
         FileKind.EXAMPLE: note("example code uses fixed paths for the reader to replace"),
         FileKind.DOCS: note("documentation code uses fixed paths for the reader to replace"),
+        # Lowered, not dropped: another local user can still plant the path before the run.
+        FileKind.SCRIPT: keep_lower("a script run by hand writes its working files where its operator expects them"),
     }
 
     def check(self, node: ast.AST, walk: Walk) -> Iterator[Finding]:

@@ -11,11 +11,37 @@ from typing import NamedTuple
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import Rule, Walk, default_pairs, name_parts, note, string_value, target_name
+from scrutiny.kinds import main_guard_line
+from scrutiny.rules.base import Rule, Walk, default_pairs, name_parts, note, string_value, target_name, walk_function
 from scrutiny.rules.resolve import module_value
 from scrutiny.source import SourceFile
 
 # SCR401 ---------------------------------------------------------------------------
+
+
+def _asserted_back(node: ast.AST, text: str, walk: Walk) -> int:
+    """The line of an ``assert`` in the same function (or module) that compares something
+    with this same literal (0: none): the code checks that a value it set comes back, as a
+    test does; a login never asserts a password (asserts are stripped under -O)."""
+    scope = walk.function or walk.src.tree
+    for statement in walk_function(scope):
+        if isinstance(statement, ast.Assert):
+            for compare in ast.walk(statement.test):
+                if isinstance(compare, ast.Compare) and any(isinstance(o, ast.Eq) for o in compare.ops):
+                    if any(string_value(side) == text for side in (compare.left, *compare.comparators)):
+                        return statement.lineno
+    return 0
+
+
+def _in_main_block(node: ast.AST, src: SourceFile) -> int:
+    """The line of the top-level ``if __name__ == "__main__":`` holding ``node`` (0: outside one)."""
+    guard = main_guard_line(src)
+    if not guard:
+        return 0
+    block = next(n for n in src.tree.body if isinstance(n, ast.If) and n.lineno == guard)
+    line = getattr(node, "lineno", 0)
+    first = block.body[0].lineno if block.body else guard
+    return guard if first <= line <= (block.end_lineno or guard) and not block.orelse else 0
 
 PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "passphrase"})
 SECRET_WORDS = PASSWORD_WORDS | {"secret", "token", "apikey", "credential", "credentials"}
@@ -267,7 +293,24 @@ def _use_shown(node: ast.AST, name: str, how: str, walk: Walk) -> bool:
         return not isinstance(walk.parent(node), ast.Assert)
     if name in FRAMEWORK_KEYS:
         return True
-    return how == "assigned to" and name in _names_passed_as_password(walk.src)
+    return how == "assigned to" and (name in _names_passed_as_password(walk.src) or _passed_on(name, walk))
+
+
+def _passed_on(name: str, walk: Walk) -> bool:
+    """The function (or module) holding the assignment hands the name to a call: as an
+    argument, or inside text built for one (c.run(f"psql {db_password}"))."""
+    scope = walk.function or walk.src.tree
+    for call in walk_function(scope):
+        if not isinstance(call, ast.Call):
+            continue
+        for argument in (*call.args, *(kw.value for kw in call.keywords)):
+            if isinstance(argument, ast.Name) and argument.id == name:
+                return True
+            if isinstance(argument, ast.JoinedStr | ast.BinOp) and any(
+                isinstance(n, ast.Name) and n.id == name for n in ast.walk(argument)
+            ):
+                return True
+    return False
 
 
 def _names_passed_as_password(src: SourceFile) -> frozenset[str]:
@@ -302,12 +345,16 @@ class HardcodedPassword(Rule):
     its name, that a call receives as password= (and, at low severity, the constant
     passed with it as user= or username=). A parameter default is low when another
     parameter's default addresses this machine (localhost, 127.0.0.1, [::1]): the stock
-    login of a local development server, which callers override.
-    Medium where the code shows the literal used as a credential: passed to a call as a
-    keyword, compared with a value outside an assert (a check that decides access),
-    assigned to a name the file passes as password=, or set as a framework's signing key
-    (SECRET_KEY, secret_key); where only its name says so, it is a lead to check, with
-    low confidence, and the review shows it as low.
+    login of a local development server, which callers override. A literal that an
+    assert of the same function compares with (assert cfg.password == "x") is a test's
+    expected value, and one set inside the top-level if __name__ == "__main__": block
+    runs only when the file is run by hand, for its user to edit: both are low, with the
+    reason. Otherwise medium where the code shows the literal used as a credential:
+    passed to a call as a keyword, compared with a value outside an assert (a check that
+    decides access), assigned to a name the file passes as password= or that its
+    function hands to a call, or set as a framework's signing key (SECRET_KEY,
+    secret_key); where only its name says so, it is a lead to check, with low
+    confidence, and the review shows it as low.
     Why: a secret in source code is in every clone, fork, backup and build artifact of
     the repository, cannot be rotated without a release, and is usually shared by every
     deployment.
@@ -347,17 +394,25 @@ class HardcodedPassword(Rule):
                 continue
             what = "password" if kind == "password" else "secret"
             local = loopback_default(node) if isinstance(node, ast.arguments) else None
+            lowered = ""
+            if local:
+                lowered = f"; the server it logs in to defaults to {local}, a local development instance"
+            elif line := _asserted_back(node, text, walk):
+                lowered = f"; the code asserts this value back (line {line}): a test's expected value, not a login"
+            elif line := _in_main_block(node, walk.src):
+                lowered = (f"; set in the __main__ block (line {line}), which runs only when the file is run by hand "
+                           "as a program, for its user to edit")
             used = _use_shown(node, name, how, walk)
             yield self.finding(
                 value,
-                f"hard-coded {what} {how} {name}"
-                + (f"; the server it logs in to defaults to {local}, a local development instance" if local else "")
-                + ("" if used else "; only its name says it is a credential: nothing here logs in or signs with it"),
+                f"hard-coded {what} {how} {name}{lowered}"
+                + ("" if used or lowered else "; only its name says it is a credential: nothing here logs in or signs "
+                   "with it"),
                 walk.src,
                 scope=walk.scope_name,
                 cwe=259 if kind == "password" else 798,
-                severity=Severity.LOW if local else None,
-                confidence=None if used else Confidence.LOW,
+                severity=Severity.LOW if lowered else None,
+                confidence=None if used or lowered else Confidence.LOW,
             )
 
     def check_file(self, src: SourceFile) -> Iterator[Finding]:

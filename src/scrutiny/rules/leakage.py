@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, Walk, is_built_string, note, walk_function
+from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, Walk, is_built_string, note, values_bound, walk_function
 from scrutiny.rules.handlers import handler_of
 from scrutiny.rules.logs import STR_METHODS, masking_helper, secret_reference_nodes, weigh_secrets
 from scrutiny.source import SourceFile
@@ -111,7 +111,9 @@ class ExceptionDetailInResponse(Rule):
     any traceback.format_exc()/format_exception() put into one. Errors the project
     defines for its users (nova's exceptions, caught by name) are not reported. Text
     put only into the log message of tornado's HTTPError, which tornado logs rather than
-    sends, is low unless the file's write_error shows log messages.
+    sends, is low unless the file's write_error shows log messages. When the try block
+    does nothing but parse request data (json.loads(request.POST["batch"]), int(...)),
+    the error can only describe what the client sent: low, with the reason.
     Why: the text of an unexpected error describes the server, not the request: file
     paths, SQL statements, host names, command lines and library versions help an
     attacker plan the next step.
@@ -178,9 +180,59 @@ class ExceptionDetailInResponse(Rule):
                         confidence=None if shows else Confidence.LOW,
                     )  # fmt: skip
                     return
+                parsed = _parses_client_input(node, walk.function, src)
+                if parsed:
+                    # The error can only say what is wrong with what the client sent.
+                    yield self.finding(sub, f"{text} sends {what} to the client through {sink}; the try block only "
+                                       f"parses the client's own input ({parsed}), so the text describes that input, "
+                                       "not the server", src, scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+                    return
                 yield self.finding(sub, f"{text} sends {what} to the client through {sink}", src,
                                    scope=walk.scope_name)  # fmt: skip
                 return
+
+
+# Parsers of text whose errors describe the text they were given (position, bad literal).
+PARSERS = frozenset({"json.loads", "int", "float", "decimal.Decimal", "uuid.UUID", "ast.literal_eval",
+                     "datetime.date.fromisoformat", "datetime.datetime.fromisoformat", "ipaddress.ip_address",
+                     "ipaddress.ip_network", "base64.b64decode", "base64.urlsafe_b64decode", "bytes.fromhex"})  # fmt: skip
+
+
+def _parses_client_input(handler: ast.ExceptHandler, function: ast.AST | None, src: SourceFile) -> str:
+    """The parse call (json.loads(batch)) when the try block holds nothing but parsing
+    request data into names ("" otherwise): the only error it can raise is about that data."""
+    try_node = src.index.parents.get(handler)
+    if not isinstance(try_node, ast.Try) or function is None:
+        return ""
+    shown = ""
+    for statement in try_node.body:
+        if not (isinstance(statement, ast.Assign | ast.Expr) and isinstance(statement.value, ast.Call)):
+            return ""
+        call = statement.value
+        if (src.qualname(call.func) or "") not in PARSERS or len(call.args) != 1:
+            return ""
+        if not _from_request(call.args[0], function):
+            return ""
+        shown = shown or ast.unparse(call)
+    return shown
+
+
+def _from_request(node: ast.AST, function: ast.AST, depth: int = 5) -> bool:
+    """The value is read from the request (request.POST.get("x"), or a name assigned from one)."""
+    if depth <= 0:
+        return False
+    for sub in ast.walk(node):
+        if (isinstance(sub, ast.Name) and sub.id == "request"
+                or isinstance(sub, ast.Attribute) and sub.attr == "request"):  # fmt: skip
+            return True
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return _from_request(node.func.value, function, depth - 1)  # data.get("x"): where data is from
+    if isinstance(node, ast.Subscript):
+        return _from_request(node.value, function, depth - 1)
+    if isinstance(node, ast.Name):
+        bound = values_bound(node.id, walk_function(function))
+        return bool(bound) and all(_from_request(v, function, depth - 1) for v in bound)
+    return False
 
 
 def _logged_only(call: ast.Call, leak: ast.AST, src: SourceFile) -> bool:
@@ -201,6 +253,22 @@ def _shows_log_message(src: SourceFile) -> int | None:
         ):
             return function.lineno
     return None
+
+
+def _only_decides(node: ast.AST, argument: ast.AST, src: SourceFile) -> bool:
+    """The reference only decides something, its text going nowhere: the test of a
+    conditional expression (code="a" if token else "b"), a comparison, a not, bool() or len()."""
+    parents = src.index.parents
+    child, current = node, parents.get(node)
+    while current is not None and child is not argument:
+        if isinstance(current, ast.IfExp) and child is current.test:
+            return True
+        if isinstance(current, ast.Compare) or isinstance(current, ast.UnaryOp) and isinstance(current.op, ast.Not):
+            return True
+        if isinstance(current, ast.Call) and isinstance(current.func, ast.Name) and current.func.id in ("bool", "len"):
+            return True
+        child, current = current, parents.get(current)
+    return False
 
 
 def _tail(node: ast.AST) -> str:
@@ -235,7 +303,9 @@ class SecretInExceptionMessage(Rule):
     secret (password, token, secret, api_key, private_key, credentials), unless it
     passes through a masking helper (mask_password, redact..., sanitize...). When only
     a weak name says so (a token, or a name whose last word is something else, such as
-    credentialInterfaces) and nothing shows the value is a credential, it is low.
+    credentialInterfaces) and nothing shows the value is a credential, it is low. A
+    secret that only decides something (the test of code="a" if token else "b", a
+    comparison, not, bool() or len()) puts no text into the message and is not reported.
     Why: exception messages are logged with their traceback, shown in error pages and
     API faults, and copied into bug reports; a password in one is a leaked password.
     Example:
@@ -260,7 +330,8 @@ class SecretInExceptionMessage(Rule):
         if PARSE_ERRORS.search(_tail(node.exc.func)):
             return  # the "token" of a syntax error is a piece of the parsed text
         arguments = [*node.exc.args, *(kw.value for kw in node.exc.keywords)]
-        found = {text: sub for argument in arguments for text, sub in secret_reference_nodes(argument)}
+        found = {text: sub for argument in arguments for text, sub in secret_reference_nodes(argument)
+                 if not _only_decides(sub, argument, walk.src)}
         # Upper-case names are constants (error codes such as VIR_ERR_NO_SECRET), not secret values.
         if not found:
             return

@@ -4,7 +4,8 @@
 picks can read local files. A URL is settled when what the file shows fixes its scheme
 to http or https: a literal, a literal prefix (f-string, ``+``, ``%``, ``.format``), a
 name whose every reaching value is settled, a module constant, a property of the same
-class returning a settled value, a private function's parameter that every caller in
+class returning a settled value, a call of a function the file defines whose every
+return is settled, a private function's parameter that every caller in
 the file passes settled or tests the scheme of first, or a check of the scheme before the
 call (http, https, or data:, which carries its bytes inline). Anything else stays
 chosen at run time."""
@@ -31,6 +32,9 @@ def settled_scheme(url: ast.expr, src: SourceFile, depth: int = DEPTH) -> str | 
         return f"the literal {prefix[:40]!r} fixes the scheme" if prefix.lower().startswith(WEB_SCHEMES) else None
     if isinstance(url, ast.Call):
         return _through_call(url, src, depth)
+    if isinstance(url, ast.BinOp) and isinstance(url.op, ast.Add | ast.Mod):
+        # BASE % {...} or BASE + path: the scheme is the left operand's.
+        return settled_scheme(url.left, src, depth - 1)
     if isinstance(url, ast.Name):
         return _through_name(url, src, depth)
     if isinstance(url, ast.Attribute) and isinstance(url.value, ast.Name) and url.value.id == "self":
@@ -95,6 +99,29 @@ def _through_call(call: ast.Call, src: SourceFile, depth: int) -> str | None:
     if tail == "Request":  # urllib.request.Request(url, ...): the request's URL is its first argument
         inner = argument(call, "url", 0)
         return settled_scheme(inner, src, depth - 1) if inner is not None else None
+    return _through_own_function(call, src, depth)
+
+
+def _through_own_function(call: ast.Call, src: SourceFile, depth: int) -> str | None:
+    """A call of a function this file defines (at module level, or a method of the same
+    class through self.) whose every return is settled."""
+    func, owner = call.func, None
+    if isinstance(func, ast.Name):
+        body: list[ast.stmt] = src.tree.body
+        name = func.id
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+        owner = src.index.parents.get(src.index.function_of.get(call) or call)
+        if not isinstance(owner, ast.ClassDef):
+            return None
+        body, name = owner.body, func.attr
+    else:
+        return None
+    defined = [f for f in body if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef) and f.name == name]
+    if len(defined) != 1:
+        return None
+    returns = [n.value for n in ast.walk(defined[0]) if isinstance(n, ast.Return)]
+    if returns and all(r is not None and settled_scheme(r, src, depth - 1) for r in returns):
+        return f"{name}() returns a fixed http(s) URL"
     return None
 
 
@@ -166,3 +193,66 @@ def _through_property(node: ast.Attribute, src: SourceFile, depth: int) -> str |
             if returns and all(settled_scheme(r, src, depth - 1) for r in returns):
                 return f"the property {node.attr} returns a fixed http(s) URL"
     return None
+
+
+# Decorators that leave a function a plain helper; any other (a route, a task) makes it an
+# entry point whose parameters come from outside.
+PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod"})
+REQUEST_NAMES = frozenset({"request", "req"})
+
+
+def caller_chosen(url: ast.expr, call: ast.Call, src: SourceFile) -> str | None:
+    """Why the URL is the caller's to choose: it is (a Request of, or a value derived from)
+    a parameter of the public, undecorated helper that opens it, and no caller in the file
+    passes request data; None otherwise (a handler's parameter, a private function, or a
+    caller passing what a client sent)."""
+    function = src.index.function_of.get(call)
+    if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) or function.name.startswith("_"):
+        return None
+    if any(not (isinstance(d, ast.Name) and d.id in PLAIN_DECORATORS) for d in function.decorator_list):
+        return None
+    if set(parameters(function)) & REQUEST_NAMES:
+        return None  # a view: its parameters come from the request
+    parameter = _parameter_behind(url, function, 3)
+    if parameter is None:
+        return None
+    for _caller, value in callers_arguments(function, parameter, src):
+        if any(isinstance(n, ast.Name) and n.id in REQUEST_NAMES or isinstance(n, ast.Attribute)
+               and n.attr == "request" for n in ast.walk(value)):  # fmt: skip
+            return None
+    return f"the URL is the parameter {parameter} of {function.name}(), so its scheme is the caller's choice"
+
+
+def _parameter_behind(node: ast.expr | None, function: ast.FunctionDef | ast.AsyncFunctionDef,
+                      depth: int) -> str | None:  # fmt: skip
+    """The parameter of ``function`` that ``node`` is, or is a urllib Request of, through
+    local names bound once; a parameter rebound only from itself (url = quote(url)) stays it."""
+    if depth <= 0 or node is None:
+        return None
+    if isinstance(node, ast.Call):
+        func = node.func
+        tail = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        return _parameter_behind(argument(node, "url", 0), function, depth - 1) if tail == "Request" else None
+    if not isinstance(node, ast.Name):
+        return None
+    bindings = [n for n in ast.walk(function) if isinstance(n, ast.Name) and n.id == node.id
+                and isinstance(n.ctx, ast.Store)]  # fmt: skip
+    statements = [_binding_statement(b, function) for b in bindings]
+    if node.id in parameters(function):
+        for statement in statements:
+            if not isinstance(statement, ast.Assign) or node.id not in {
+                    n.id for n in ast.walk(statement.value) if isinstance(n, ast.Name)}:  # fmt: skip
+                return None
+        return node.id
+    if len(statements) == 1 and isinstance(statements[0], ast.Assign) and len(statements[0].targets) == 1:
+        return _parameter_behind(statements[0].value, function, depth - 1)
+    return None
+
+
+def _binding_statement(name: ast.Name, function: ast.AST) -> ast.AST | None:
+    """The assignment statement binding ``name`` (or the node that binds it otherwise)."""
+    node: ast.AST = name
+    for parent in ast.walk(function):
+        if isinstance(parent, ast.Assign) and any(name in ast.walk(t) for t in parent.targets):
+            return parent
+    return node
