@@ -145,7 +145,7 @@ def compose(
     for result in results:
         kept, suppressed = _stamped(result)
         reports = [*kept, *(s.finding for s in suppressed)]
-        weighed = weigh_by_confidence(weigh_by_flow(kept, reports, enabled), reports)
+        weighed = weigh_by_evidence(kept, reports, enabled)
         defects, records = corroboration.fold(weighed, suppressed, twins)
         hidden.extend(records)
         shown.extend(apply_context(defects, result.context, hidden))
@@ -220,47 +220,37 @@ def _traced_lines(reports: Iterable[Finding]) -> set[tuple[str, int]]:
     return traced
 
 
-def weigh_by_confidence(findings: list[Finding], reports: list[Finding]) -> list[Finding]:
-    """A pattern finding whose own rule calls its evidence weak is at most low: a medium or
-    high finding should be one a maintainer agrees with, and a guess from a name is not.
-    A traced path is evidence of what the code does, so a taint report keeps its severity
-    at any confidence, and so does a pattern finding its taint rule traced."""
+def weigh_by_evidence(findings: list[Finding], reports: list[Finding], enabled: frozenset[str] | None) -> list[Finding]:
+    """Severity follows what a finding rests on.
+
+    A pattern finding whose defect a taint rule reports (a shell command built at run
+    time, SQL built from strings) rests on where the data comes from. Where the taint rule
+    reports the same line (among ``reports``, the file's findings shown or suppressed), it
+    is the same defect, folded into the taint finding later (report/corroboration.py);
+    where none does, no untrusted input was traced to it and it is a low-severity hint.
+    A pattern finding whose own rule calls its evidence weak (confidence low) is at most
+    low too: a medium or high finding should be one a maintainer agrees with, and a guess
+    from a name is not. A traced path is evidence of what the code does, so a taint report
+    keeps its severity at any confidence, and so does a pattern finding its taint rule traced.
+    """
     rules = registered()
     traced = _traced_lines(reports)
     weighed: list[Finding] = []
     for finding in findings:
         rule = rules.get(finding.rule_id)
         twin = rule.traced_by if rule is not None else ""
-        confirmed = bool(finding.trace) or (twin and (twin, finding.location.line) in traced)
-        if finding.confidence == Confidence.LOW and finding.severity > Severity.LOW and not confirmed:
-            finding = replace(
-                finding, severity=Severity.LOW, default_severity=finding.severity, context_note=WEAK_EVIDENCE_NOTE
-            )
+        twin_runs = bool(twin) and (enabled is None or twin in enabled)
+        confirmed = bool(finding.trace) or (twin_runs and (twin, finding.location.line) in traced)
+        note = ""
+        if finding.severity > Severity.LOW and not confirmed:
+            if twin_runs:
+                note = UNTRACED_NOTE
+            elif finding.confidence == Confidence.LOW:
+                note = WEAK_EVIDENCE_NOTE
+        if note:
+            finding = replace(finding, severity=Severity.LOW, default_severity=finding.severity, context_note=note)
         weighed.append(finding)
     return weighed
-
-
-def weigh_by_flow(findings: list[Finding], reports: list[Finding], enabled: frozenset[str] | None) -> list[Finding]:
-    """A pattern finding whose defect a taint rule reports (a shell command built at run
-    time, SQL built from strings) rests on where the data comes from. Where the taint rule
-    reports the same line (among ``reports``, the file's findings shown or suppressed), it
-    is the same defect, folded into the taint finding later (report/corroboration.py);
-    where none does, no untrusted input was traced to it and it is a low-severity hint."""
-    rules = registered()
-    traced = _traced_lines(reports)
-    kept: list[Finding] = []
-    for finding in findings:
-        rule = rules.get(finding.rule_id)
-        twin = rule.traced_by if rule is not None else ""
-        if not twin or (enabled is not None and twin not in enabled) or (twin, finding.location.line) in traced:
-            kept.append(finding)
-        elif finding.severity > Severity.LOW:
-            kept.append(
-                replace(finding, severity=Severity.LOW, default_severity=finding.severity, context_note=UNTRACED_NOTE)
-            )
-        else:
-            kept.append(finding)
-    return kept
 
 
 def apply_context(findings: Iterable[Finding], context: FileContext | None, hidden: list[Suppressed]) -> list[Finding]:
