@@ -82,6 +82,45 @@ def request_sized_names(function: ast.AST) -> set[str]:
     return tainted - bounded
 
 
+# Calls that turn request text into a number. Query strings, forms, headers and paths
+# are text, and range(), bytearray(), sleep(), read() and a repetition reject text, so a
+# size is only a number where the code converts it or reads a JSON body.
+NUMBER_CALLS = frozenset({"int", "float", "Decimal"})
+JSON_READS = re.compile(r"\bjson\b|get_json\(|\.json\(")
+
+
+def _numeric_evidence(node: ast.AST, numbers: set[str]) -> bool:
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Call):
+            if call_tail(inner) in NUMBER_CALLS or any(
+                kw.arg == "type" and isinstance(kw.value, ast.Name) and kw.value.id in NUMBER_CALLS
+                for kw in inner.keywords
+            ):
+                return True
+        elif isinstance(inner, ast.Name) and inner.id in numbers:
+            return True
+    return bool(JSON_READS.search(ast.unparse(node)))
+
+
+def numeric_names(function: ast.AST) -> set[str]:
+    """Names the function shows to hold a number: assigned from int()/float(), a
+    .get(..., type=int), a JSON body, or another such name."""
+    assigns = [n for n in ast.walk(function) if isinstance(n, ast.Assign | ast.AnnAssign) and n.value is not None]
+    numbers: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for node in assigns:
+            assert node.value is not None
+            if not _numeric_evidence(node.value, numbers):
+                continue
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Name) and target.id not in numbers:
+                    numbers.add(target.id)
+                    changed = True
+    return numbers
+
+
 class RequestSizedWork(Rule):
     """Loop, allocation, read, wait or page size chosen by the request with no upper bound
 
@@ -90,7 +129,9 @@ class RequestSizedWork(Rule):
     bound of range(), the size of bytearray/os.urandom/a repeated string or list, the
     size of read()/recv(), the length of time.sleep(), or a query's limit (.limit(n),
     limit=/per_page=/page_size=), when the function never compares it with a maximum
-    or passes it through min(). A page size passed to a function of the same file that only
+    or passes it through min(). Outside page sizes the code must show a number (int(),
+    float(), type=int, or a JSON body on the way): text from a query string, form or
+    header makes range(), read() and the others raise, not spend. A page size passed to a function of the same file that only
     slices a sequence it holds or compares the size is not reported: the page can never
     outgrow the sequence. Passed to this project's own code in another file (a relative
     import, or a package on the file's path), whose use is not visible, it is low.
@@ -118,11 +159,17 @@ class RequestSizedWork(Rule):
         if node not in _reading_functions(src):
             return
         tainted = request_sized_names(node)
+        numbers: set[str] | None = None
         scope = ".".join(filter(None, (walk.scope_name, getattr(node, "name", ""))))
         for inner in _own_nodes(node):
             for sized, what, cwe in self._sinks(inner, src):
                 if sized is None or not self._unbounded(sized, tainted):
                     continue
+                if what != "a page size":
+                    # Text from the request makes these raise, not loop or allocate.
+                    numbers = numeric_names(node) if numbers is None else numbers
+                    if not _numeric_evidence(sized, numbers):
+                        continue
                 message = f"{what} sized by request data ({ast.unparse(sized)[:40]}) with no upper bound"
                 severity = confidence = None
                 if isinstance(inner, ast.Call) and (parameter := _page_keyword(inner, sized)) is not None:
