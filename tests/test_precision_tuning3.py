@@ -1,0 +1,133 @@
+"""Classes of false or deliberate findings from the third tuning round (issue 15, pyload-ng,
+opsdroid, mezzanine, borgbackup, sanic), each with a pair: the case the code settles (not
+reported, or low) and the case it does not (still reported at its severity)."""
+
+from __future__ import annotations
+
+from helpers import findings, severities
+from helpers import review_snippet as review
+
+# SCR507: a redirect target vetted by Django's is_safe_url, imported under the newer name --
+
+VETTED_NEXT = """\
+    from django.shortcuts import redirect
+
+    try:
+        from django.utils.http import url_has_allowed_host_and_scheme
+    except ImportError:
+        from django.utils.http import is_safe_url as url_has_allowed_host_and_scheme
+
+
+    def target(request):
+        wanted = request.GET.get("to", "")
+        return wanted if url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}) else None
+
+
+    def leave(request):
+        return redirect(target(request) or "/")
+
+
+    def jump(request):
+        return redirect(request.GET.get("to", "/"))
+"""
+
+
+def test_a_target_checked_by_is_safe_url_is_not_an_open_redirect(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "views.py", VETTED_NEXT)
+    assert [line for line, _ in severities(data, "SCR507")] == [19]
+
+
+def test_an_unchecked_target_is_still_an_open_redirect(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "views.py", VETTED_NEXT)
+    assert severities(data, "SCR507") == [(19, "medium")]
+
+
+# SCR930: a view parameter that only picks the template is not a resource ----------------
+
+TEMPLATE_VIEWS = """\
+    from django.contrib.admin.views.decorators import staff_member_required
+    from django.template.response import TemplateResponse
+
+    from .models import Entry
+
+
+    def entry(request, name, layout="entry.html"):
+        choices = ["entries/%s.html" % request.GET.get("kind", "plain")]
+        choices.append(layout)
+        return TemplateResponse(request, choices, {"name": name})
+
+
+    def listing(request, layout="list.html"):
+        return TemplateResponse(request, layout, {"rows": Entry.objects.all()})
+
+
+    def erase(request, name):
+        Entry.objects.filter(name=name).delete()
+        return TemplateResponse(request, "done.html", {})
+
+
+    @staff_member_required
+    def rename(request, name):
+        Entry.objects.filter(name=name).update(name=request.POST["to"])
+        return TemplateResponse(request, "done.html", {})
+
+
+    @staff_member_required
+    def publish(request, name):
+        Entry.objects.filter(name=name).update(public=True)
+        return TemplateResponse(request, "done.html", {})
+"""
+
+
+def test_a_parameter_that_only_names_the_template_is_not_a_missing_check(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "views.py", TEMPLATE_VIEWS)
+    lines = [line for line, _ in severities(data, "SCR930")]
+    assert 7 not in lines and 13 not in lines
+
+
+def test_a_view_acting_on_a_named_record_unchecked_is_still_high(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "views.py", TEMPLATE_VIEWS)
+    assert severities(data, "SCR930") == [(17, "high")]
+    assert "2 of 2 sibling handlers" in findings(data, "SCR930")[0]["message"]
+
+
+# SCR301: a password digest sent to a remote API through the project's request helper ----
+
+REMOTE_LOGIN = """\
+    import hashlib
+    import json
+
+
+    class Mirror:
+        ENDPOINT = "https://files.example.net/api/"
+
+        def fetch(self, address, body=None, query=None):
+            raise NotImplementedError
+
+        def call(self, verb, **fields):
+            return self.fetch(self.ENDPOINT + verb, body=fields)
+
+        def sign_in(self, user, password):
+            body = {"user": user, "pass_md5": hashlib.md5(password.encode()).hexdigest()}
+            return json.loads(self.fetch(self.ENDPOINT + "login", body=json.dumps(body)))
+
+        def renew(self, user, password):
+            hashed = hashlib.sha1(password.encode()).hexdigest()
+            return self.call("renew", user=user, secret=hashed)
+
+        def remember(self, user, password):
+            self.saved = {"user": user, "pass_md5": hashlib.md5(password.encode()).hexdigest()}
+"""
+
+
+def test_a_password_digest_sent_to_a_remote_url_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "mirror.py", REMOTE_LOGIN)
+    low = {f["line"]: f["message"] for f in findings(data, "SCR301") if f["severity"] == "low"}
+    assert sorted(low) == [15, 19]
+    assert "the remote API chooses the algorithm" in low[15]
+    assert "through call(**fields)" in low[19]
+
+
+def test_a_password_digest_kept_locally_stays_medium(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "mirror.py", REMOTE_LOGIN)
+    assert [(f["line"], f["severity"]) for f in findings(data, "SCR301") if f["severity"] != "low"] == [(23, "medium")]
