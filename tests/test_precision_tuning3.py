@@ -131,3 +131,32 @@ def test_a_password_digest_sent_to_a_remote_url_is_low(capsys, tmp_path) -> None
 def test_a_password_digest_kept_locally_stays_medium(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "mirror.py", REMOTE_LOGIN)
     assert [(f["line"], f["severity"]) for f in findings(data, "SCR301") if f["severity"] != "low"] == [(23, "medium")]
+
+
+# SCR453: a request without a timeout in a Django management command ---------------------
+
+PULL_COMMAND = """\
+from urllib.request import urlopen
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    def add_arguments(self, parser):
+        parser.add_argument("url")
+
+    def handle(self, *args, **options):
+        body = urlopen(options["url"]).read()
+        self.stdout.write(body.decode())
+"""
+
+
+def test_a_request_in_a_management_command_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "shop/management/commands/pull_feed.py", PULL_COMMAND)
+    assert severities(data, "SCR453") == [(11, "low")]
+    assert "Django management command pull_feed" in findings(data, "SCR453")[0]["message"]
+
+
+def test_the_same_request_outside_management_commands_stays_medium(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "shop/tasks/pull_feed.py", PULL_COMMAND)
+    assert severities(data, "SCR453") == [(11, "medium")]
