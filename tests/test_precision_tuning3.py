@@ -160,3 +160,34 @@ def test_a_request_in_a_management_command_is_low(capsys, tmp_path) -> None:
 def test_the_same_request_outside_management_commands_stays_medium(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "shop/tasks/pull_feed.py", PULL_COMMAND)
     assert severities(data, "SCR453") == [(11, "medium")]
+
+
+# SCR701: a masked form of a key (a few characters of it) written to the log -------------
+
+KEY_LOG = """\
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def refuse(api_key, client):
+    shown_api_key = f"{api_key[:3]}...{api_key[-3:]}" if len(api_key) > 10 else "***"
+    log.warning("rejected key %s from %s", shown_api_key, client)
+    log.warning("rejected tail %s", api_key[-4:])
+
+
+def refuse_loudly(api_key, client):
+    shown_api_key = f"{api_key}" if api_key else "***"
+    log.warning("rejected key %s from %s", shown_api_key, client)
+"""
+
+
+def test_a_masked_key_in_a_log_is_not_reported(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "keys.py", KEY_LOG)
+    lines = [line for line, _ in severities(data, "SCR701")]
+    assert 8 not in lines and 9 not in lines
+
+
+def test_the_whole_key_in_a_log_stays_medium(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "keys.py", KEY_LOG)
+    assert severities(data, "SCR701") == [(14, "medium")]
