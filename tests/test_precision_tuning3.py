@@ -105,7 +105,7 @@ REMOTE_LOGIN = """\
             raise NotImplementedError
 
         def call(self, verb, **fields):
-            return self.fetch(self.ENDPOINT + verb, body=fields)
+            return self.fetch(self.ENDPOINT + verb + "/", body=fields)
 
         def sign_in(self, user, password):
             body = {"user": user, "pass_md5": hashlib.md5(password.encode()).hexdigest()}

@@ -365,7 +365,7 @@ class _Reader:
         return first is not None and self._is_url(first, 0)
 
     def _is_url(self, value: ast.AST, depth: int) -> bool:
-        if depth > 2:
+        if depth > 5:
             return False
         if isinstance(value, ast.Constant):
             return isinstance(value.value, str) and value.value.startswith(("http://", "https://"))
