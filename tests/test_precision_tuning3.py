@@ -191,3 +191,60 @@ def test_a_masked_key_in_a_log_is_not_reported(capsys, tmp_path) -> None:
 def test_the_whole_key_in_a_log_stays_medium(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "keys.py", KEY_LOG)
     assert severities(data, "SCR701") == [(14, "medium")]
+
+
+# SCR750: error text returned by a handler behind the file's own 403 gate ----------------
+
+GATED_RELAY = """\
+from functools import wraps
+
+import flask
+
+bp = flask.Blueprint("relay", __name__)
+TRUSTED = ("127.0.0.1", "::1")
+
+
+def near_only(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if flask.request.remote_addr in TRUSTED:
+            return view(*args, **kwargs)
+        return "refused", 403
+
+    return wrapper
+
+
+def queue(item):
+    raise NotImplementedError
+
+
+@bp.route("/relay/add", methods=["POST"])
+@near_only
+def add():
+    try:
+        queue(flask.request.form["item"])
+    except Exception as exc:
+        return "failed: " + str(exc), 500
+    return "ok"
+
+
+@bp.route("/relay/put", methods=["POST"])
+def put():
+    try:
+        queue(flask.request.form["item"])
+    except Exception as exc:
+        return "failed: " + str(exc), 500
+    return "ok"
+"""
+
+
+def test_error_text_behind_a_refusing_decorator_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "relay.py", GATED_RELAY)
+    low = [f for f in findings(data, "SCR750") if f["severity"] == "low"]
+    assert [f["line"] for f in low] == [29]
+    assert "wrapped by near_only (line 9)" in low[0]["message"]
+
+
+def test_error_text_from_an_ungated_handler_stays_medium(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "relay.py", GATED_RELAY)
+    assert [(line, sev) for line, sev in severities(data, "SCR750") if sev != "low"] == [(38, "medium")]
