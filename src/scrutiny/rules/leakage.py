@@ -212,10 +212,11 @@ def _refuses(node: ast.AST, src: SourceFile) -> bool:
             if any(isinstance(e, ast.Constant) and e.value in REFUSAL_STATUSES for e in sub.value.elts):
                 return True
         if isinstance(sub, ast.Call):
-            values = [*sub.args[:1], *(kw.value for kw in sub.keywords if kw.arg in ("status", "status_code", "code"))]
-            if _tail(sub.func) == "abort" or any(isinstance(kw.value, ast.Constant) for kw in sub.keywords):
-                if any(isinstance(v, ast.Constant) and v.value in REFUSAL_STATUSES for v in values):
-                    return True
+            values = [kw.value for kw in sub.keywords if kw.arg in ("status", "status_code", "code")]
+            if _tail(sub.func) == "abort":
+                values += sub.args[:1]
+            if any(isinstance(v, ast.Constant) and v.value in REFUSAL_STATUSES for v in values):
+                return True
     return False
 
 
