@@ -230,9 +230,74 @@ def module_of(src: SourceFile) -> Module:
     return _LAST[0]
 
 
-def resource_inputs(handler: Handler) -> list[ast.AST]:
-    """Uses of request input that names a resource, as arguments of calls."""
+# Template loaders of Django and Flask, with the position and keyword of the template
+# name they take. A template name picks how a response is drawn, not whose data it shows.
+# (render_template_string is not here: it takes template source, not a name.)
+TEMPLATE_LOADERS = {
+    "django.template.response.TemplateResponse": (1, "template"),
+    "django.template.response.SimpleTemplateResponse": (0, "template"),
+    "django.shortcuts.render": (1, "template_name"),
+    "django.shortcuts.render_to_response": (0, "template_name"),
+    "django.template.loader.get_template": (0, "template_name"),
+    "django.template.loader.select_template": (0, "template_name_list"),
+    "django.template.loader.render_to_string": (0, "template_name"),
+    "flask.render_template": (0, "template_name_or_list"),
+    "flask.templating.render_template": (0, "template_name_or_list"),
+}
+
+
+def _template_argument(call: ast.Call, src: SourceFile) -> ast.expr | None:
+    """The template name ``call`` loads, when it is a template loader."""
+    place = TEMPLATE_LOADERS.get(src.qualname(call.func) or "")
+    if place is None:
+        return None
+    position, name = place
+    if len(call.args) > position:
+        return call.args[position]
+    return next((kw.value for kw in call.keywords if kw.arg == name), None)
+
+
+def _template_names(handler: Handler, src: SourceFile) -> set[str]:
+    """Parameters of the handler whose every use picks a template: given as the template
+    name to a template loader, or appended to (inserted in) a local list of candidate
+    names that is given as one. Such a parameter is a view option (a URLconf kwarg with a
+    default), and a template name is not a resource someone can be denied."""
+    loaded: set[str] = set()
+    calls = [n for n in walk_function(handler.function) if isinstance(n, ast.Call)]
+    for call in calls:
+        argument = _template_argument(call, src)
+        if isinstance(argument, ast.Name):
+            loaded.add(argument.id)
+    picked: set[str] = set()
+    for name in handler.path_params:
+        uses = [n for n in walk_function(handler.function)
+                if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]  # fmt: skip
+        if not uses:
+            continue
+        fine = True
+        for use in uses:
+            if name in loaded and any(_template_argument(c, src) is use for c in calls):
+                continue
+            holder = next((c for c in calls if use in c.args), None)
+            func = holder.func if holder is not None else None
+            if (
+                isinstance(func, ast.Attribute) and func.attr in ("append", "insert")
+                and isinstance(func.value, ast.Name) and func.value.id in loaded
+            ):  # fmt: skip
+                continue
+            fine = False
+            break
+        if fine:
+            picked.add(name)
+    return picked
+
+
+def resource_inputs(handler: Handler, src: SourceFile | None = None) -> list[ast.AST]:
+    """Uses of request input that names a resource, as arguments of calls (with ``src``,
+    not the parameters that only pick a template)."""
     names = set(handler.path_params)
+    if src is not None:
+        names -= _template_names(handler, src)
     found: list[ast.AST] = []
     for node in walk_function(handler.function):
         if isinstance(node, ast.Call) and _tail(node) not in ("_", "str", "int", "len", "isinstance"):
@@ -273,7 +338,10 @@ class MissingAuthorization(Rule):
     a response (a helper views call, flows.disconnect(request, account), is not), and the
     objects whose attributes it reads are not URL captures. Decorators that exempt a view
     (login_not_required, csrf decorators such as requires_csrf_token) are not checks, so
-    a sibling without them is not held to them.
+    a sibling without them is not held to them. A parameter whose every use is the template
+    name given to a template loader (Django's TemplateResponse, render, get_template;
+    Flask's render_template), directly or through a list of candidate names, is not a
+    resource: it is a view option that picks how the response is drawn.
     The finding is low, with the reason, when the check may be made where this file cannot
     see it or the route is public by declaration: a GET route that declares whom it admits
     (router.get(..., auth=[...])), an id looked up in a set built from the request
@@ -313,7 +381,7 @@ class MissingAuthorization(Rule):
             if module.class_checks(group[0].owner):
                 continue
             checked = {h.function: module.checks(h.function, set()) for h in group}
-            inputs_of = {h.function: resource_inputs(h) for h in group}
+            inputs_of = {h.function: resource_inputs(h, src) for h in group}
             for handler in group:
                 if checked[handler.function] or module.delegates(handler.function):
                     continue

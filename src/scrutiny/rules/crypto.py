@@ -65,8 +65,11 @@ class WeakHash(CallRule):
     protocol hashes a password, since the code has no other choice; a digest sent to
     the remote side as a request parameter (stored in the mapping given as params=,
     data=, json= or headers= to an HTTP call, or encoded by urlencode; also through a
-    digest hashed again), whose algorithm the remote API fixes; a digest of nothing but
-    random bytes and constants (a nonce) compared with a peer's answer or otherwise
+    digest hashed again; also any keyword of a call whose first argument is an absolute
+    http(s) URL the code spells out, a literal or a module or class constant, with the
+    mapping given directly or as json.dumps(mapping), and a keyword given to a method of
+    the same class that hands its **kwargs to such a call), whose algorithm the remote
+    API fixes; a digest of nothing but random bytes and constants (a nonce) compared with a peer's answer or otherwise
     checked, a value anyone who sees the nonce computes (the WebSocket handshake); and a hash of
     random bytes from os.urandom, secrets or uuid4, whose digest is a random value no
     collision or preimage attack can use. That case stays a low finding rather than

@@ -76,6 +76,8 @@ HASH_CONSTRUCTORS = frozenset(
 REQUEST_FIELDS = frozenset({"params", "data", "json", "headers", "query", "body", "fields"})
 HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "fetch"})
 QUERY_ENCODERS = frozenset({"urllib.parse.urlencode", "urllib.urlencode"})
+# Serializers whose output is the body of a request when the mapping is given to one.
+SERIALIZERS = frozenset({"json.dumps"})
 SIZE_ATTRIBUTES = frozenset({"digest_size", "block_size", "name"})
 # Words that mark a value as a credential. A name is taken as evidence only of what the
 # hashed input holds (as CodeQL reads it), never of what the digest is used for.
@@ -293,6 +295,10 @@ class _Reader:
         if keyword.arg in REQUEST_FIELDS and self._request_call(call):
             self.sent.append(f"{keyword.arg}= of {name or 'a request'}()")
             return
+        forwarded = self._forwarded(call, keyword)
+        if forwarded:
+            self.sent.append(forwarded)
+            return
         if name.startswith(CRYPTO_MODULES):
             self.protections.append(f"the hash is passed to {name}() (key material, a signature or a MAC)")
         elif keyword.arg and keyword.arg.lower() == "etag":
@@ -344,9 +350,71 @@ class _Reader:
 
     def _request_call(self, call: ast.Call) -> bool:
         """An HTTP request call (an HTTP verb of any client object, or of requests,
-        httpx, aiohttp ...), or urlencode making a query string."""
+        httpx, aiohttp ...), urlencode making a query string, or any call given an
+        absolute http(s) URL the code spells out (a request helper of the project)."""
         name = self.src.qualname(call.func) or ""
-        return name in QUERY_ENCODERS or call_tail(call) in HTTP_VERBS or call_tail(call) == "urlencode"
+        if name in QUERY_ENCODERS or call_tail(call) in HTTP_VERBS or call_tail(call) == "urlencode":
+            return True
+        return self._url_call(call)
+
+    def _url_call(self, call: ast.Call) -> bool:
+        """Whether ``call`` is given, as its first argument or url=, an absolute http(s)
+        URL: a literal, or one built by + or an f-string that starts with one, read directly,
+        from a module constant or from a constant of the enclosing class (self.API_URL)."""
+        first = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "url"), None)
+        return first is not None and self._is_url(first, 0)
+
+    def _is_url(self, value: ast.AST, depth: int) -> bool:
+        if depth > 5:
+            return False
+        if isinstance(value, ast.Constant):
+            return isinstance(value.value, str) and value.value.startswith(("http://", "https://"))
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+            return self._is_url(value.left, depth + 1)
+        if isinstance(value, ast.JoinedStr) and value.values:
+            return self._is_url(value.values[0], depth + 1)
+        if isinstance(value, ast.Name):
+            return any(self._is_url(v, depth + 1) for v in _module_values(value.id, self.walk))
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id in ("self", "cls"):
+            owner = self._owner_class()
+            if owner is None:
+                return False
+            for statement in owner.body:
+                if (
+                    isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                    and isinstance(statement.targets[0], ast.Name) and statement.targets[0].id == value.attr
+                ):  # fmt: skip
+                    return self._is_url(statement.value, depth + 1)
+        return False
+
+    def _owner_class(self) -> ast.ClassDef | None:
+        return next((s for s in reversed(self.walk.scope) if isinstance(s, ast.ClassDef)), None)
+
+    def _forwarded(self, call: ast.Call, keyword: ast.keyword) -> str:
+        """When ``call`` is a method of the enclosing class (self.api(...)) that collects
+        its keyword arguments in **kwargs and gives them to a request call: that request."""
+        func = call.func
+        owner = self._owner_class()
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"):
+            return ""
+        if owner is None:
+            return ""
+        method = next((s for s in owner.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)
+                       and s.name == func.attr), None)  # fmt: skip
+        if method is None or method.args.kwarg is None:
+            return ""
+        params = {a.arg for a in [*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs]}
+        if keyword.arg in params:
+            return ""
+        bag = method.args.kwarg.arg
+        for node in walk_function(method):
+            if not isinstance(node, ast.Call) or not self._request_call(node):
+                continue
+            for given in node.keywords:
+                if isinstance(given.value, ast.Name) and given.value.id == bag:
+                    shown = self.src.qualname(node.func) or call_tail(node)
+                    return f"parameter '{keyword.arg}' of {shown}() (through {func.attr}(**{bag}))"
+        return ""
 
     def _request_of(self, mapping: ast.expr) -> str:
         """The request a mapping of parameters is sent in: the mapping given as a request
@@ -361,9 +429,17 @@ class _Reader:
                 places = list(_scope(self.walk, holder).reads.get(holder.targets[0].id, []))
         for place in places:
             parent = self.walk.parent(place)
-            if isinstance(parent, ast.keyword) and parent.arg in REQUEST_FIELDS:
+            if (
+                isinstance(parent, ast.Call) and place in parent.args
+                and (self.src.qualname(parent.func) or "") in SERIALIZERS
+            ):  # fmt: skip
+                place, parent = parent, self.walk.parent(parent)  # json.dumps(params) is the body sent
+            if isinstance(parent, ast.keyword):
                 call = self.walk.parent(parent)
-                if isinstance(call, ast.Call) and self._request_call(call):
+                if not isinstance(call, ast.Call):
+                    continue
+                # A request field by name, or any keyword of a call given an absolute URL.
+                if (parent.arg in REQUEST_FIELDS and self._request_call(call)) or self._url_call(call):
                     return f"{parent.arg}= of {self.src.qualname(call.func) or call_tail(call)}()"
             elif isinstance(parent, ast.Call) and place in parent.args and self._request_call(parent):
                 if call_tail(parent) == "urlencode":

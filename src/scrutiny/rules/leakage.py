@@ -113,7 +113,10 @@ class ExceptionDetailInResponse(Rule):
     put only into the log message of tornado's HTTPError, which tornado logs rather than
     sends, is low unless the file's write_error shows log messages. When the try block
     does nothing but parse request data (json.loads(request.POST["batch"]), int(...)),
-    the error can only describe what the client sent: low, with the reason.
+    the error can only describe what the client sent: low, with the reason. Also low when
+    the handler is wrapped by a decorator defined in the same file whose wrapper calls the
+    handler on one path and answers 401 or 403 on another: the text reaches only the
+    clients that gate admits.
     Why: the text of an unexpected error describes the server, not the request: file
     paths, SQL statements, host names, command lines and library versions help an
     attacker plan the next step.
@@ -180,6 +183,13 @@ class ExceptionDetailInResponse(Rule):
                         confidence=None if shows else Confidence.LOW,
                     )  # fmt: skip
                     return
+                gate = _refusing_decorator(walk.function, src)
+                if gate:
+                    # The text goes only to the clients the file's own decorator admits.
+                    yield self.finding(sub, f"{text} sends {what} to the client through {sink}; but the handler is "
+                                       f"wrapped by {gate}, so the text reaches only the clients it admits",
+                                       src, scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+                    return
                 parsed = _parses_client_input(node, walk.function, src)
                 if parsed:
                     # The error can only say what is wrong with what the client sent.
@@ -190,6 +200,53 @@ class ExceptionDetailInResponse(Rule):
                 yield self.finding(sub, f"{text} sends {what} to the client through {sink}", src,
                                    scope=walk.scope_name)  # fmt: skip
                 return
+
+
+REFUSAL_STATUSES = frozenset({401, 403})
+
+
+def _refuses(node: ast.AST, src: SourceFile) -> bool:
+    """``return "...", 403`` / ``return Response(..., status=403)`` / ``abort(403)``."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Return) and isinstance(sub.value, ast.Tuple):
+            if any(isinstance(e, ast.Constant) and e.value in REFUSAL_STATUSES for e in sub.value.elts):
+                return True
+        if isinstance(sub, ast.Call):
+            values = [kw.value for kw in sub.keywords if kw.arg in ("status", "status_code", "code")]
+            if _tail(sub.func) == "abort":
+                values += sub.args[:1]
+            if any(isinstance(v, ast.Constant) and v.value in REFUSAL_STATUSES for v in values):
+                return True
+    return False
+
+
+def _refusing_decorator(function: ast.AST | None, src: SourceFile) -> str:
+    """A decorator of ``function`` defined in this file whose wrapper calls the wrapped
+    function on one path and answers 401/403 on another: an access gate the file shows
+    ('' when there is none)."""
+    if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+        return ""
+    defined = {n.name: n for n in src.tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    for decorator in function.decorator_list:
+        if not isinstance(decorator, ast.Name) or decorator.id not in defined:
+            continue
+        outer = defined[decorator.id]
+        params = [a.arg for a in outer.args.args]
+        if not params:
+            continue
+        wrapped = params[0]
+        for inner in outer.body:
+            if not isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            calls_wrapped = any(
+                isinstance(n, ast.Return) and isinstance(n.value, ast.Call | ast.Await)
+                and any(isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == wrapped
+                        for c in ast.walk(n.value))
+                for n in ast.walk(inner)
+            )  # fmt: skip
+            if calls_wrapped and _refuses(inner, src):
+                return f"{decorator.id} (line {outer.lineno}), which answers 401/403 to the requests it refuses"
+    return ""
 
 
 # Parsers of text whose errors describe the text they were given (position, bad literal).

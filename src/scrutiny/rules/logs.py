@@ -217,6 +217,44 @@ def _number_constant(node: ast.AST, walk: Walk) -> bool:
     return bool(constant) and isinstance(value, ast.Constant) and type(value.value) in (int, float)
 
 
+def _masked_shape(value: ast.AST, depth: int = 0) -> bool:
+    """A value built only from constants and slices of other values (key[:4] + "****" +
+    key[-4:]), through f-strings, + and conditional expressions: a masked form, which
+    shows a few characters of a secret and never the whole of it."""
+    if depth > 6:
+        return False
+    if isinstance(value, ast.Constant):
+        return True
+    if isinstance(value, ast.Subscript):
+        return isinstance(value.slice, ast.Slice)
+    if isinstance(value, ast.JoinedStr):
+        return all(_masked_shape(part, depth + 1) for part in value.values)
+    if isinstance(value, ast.FormattedValue):
+        return _masked_shape(value.value, depth + 1)
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add | ast.Mult):
+        return _masked_shape(value.left, depth + 1) and _masked_shape(value.right, depth + 1)
+    if isinstance(value, ast.IfExp):
+        return _masked_shape(value.body, depth + 1) and _masked_shape(value.orelse, depth + 1)
+    return False
+
+
+def _masked(node: ast.AST, walk: Walk) -> bool:
+    """``node`` holds a masked form of a secret: a slice of it (key[-4:]), or a local name
+    every assignment in the function gives a masked shape."""
+    parent = walk.parent(node)
+    if isinstance(parent, ast.Subscript) and parent.value is node and isinstance(parent.slice, ast.Slice):
+        return True
+    if not isinstance(node, ast.Name) or walk.function is None:
+        return False
+    values = [
+        statement.value
+        for statement in walk_function(walk.function)
+        if isinstance(statement, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == node.id for t in statement.targets)
+    ]
+    return bool(values) and all(_masked_shape(value) for value in values)
+
+
 class SecretInLog(Rule):
     """Secret written to a log
 
@@ -238,7 +276,9 @@ class SecretInLog(Rule):
     a parameter of an authentication function, or is passed to an authentication,
     signing or encryption API (or as password=/auth=, or in an Authorization header)
     anywhere in the file; with the name as the only evidence, low severity and confidence.
-    A name the file binds once to a number (SECRET_BYTES = 32, a size) is not a secret,
+    A name the file binds once to a number (SECRET_BYTES = 32, a size) is not a secret;
+    nor is a masked form: a slice of the value (key[-4:]) or a local name every assignment
+    in the function builds only from constants and slices (key[:4] + "****" + key[-4:]),
     and a method of the program's own objects is an authentication use by its own name
     (login, sign, encrypt), not by its receiver's (auth.next_url() is not one).
     Fix: leave the secret out, or log a masked form (oslo_utils.strutils.mask_password,
@@ -263,7 +303,7 @@ class SecretInLog(Rule):
             return
         arguments: list[ast.expr] = [*node.args, *(kw.value for kw in node.keywords if kw.arg != "exc_info")]
         references = sorted({text: sub for a in arguments for text, sub in secret_reference_nodes(a)
-                             if not _number_constant(sub, walk)}.items())  # fmt: skip
+                             if not _number_constant(sub, walk) and not _masked(sub, walk)}.items())  # fmt: skip
         if references:
             secrets = [text for text, _ in references]
             why, by_name_only = weigh_secrets(references, walk.src)

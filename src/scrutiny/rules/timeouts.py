@@ -42,7 +42,9 @@ class HttpWithoutTimeout(CallRule):
     block or from a function that parses the command line (argparse or optparse
     parse_args(), getopt, click or typer commands), every use of it in the file being
     on such a path; a function nothing in the file calls is an API for other modules and
-    keeps its severity.
+    keeps its severity. Also low in a method of the class Command of a Django management
+    command (a module under management/commands/ in a file that imports django), which
+    Django runs once per manage.py command an operator starts.
     Fix: always bound the wait: requests.get(url, timeout=(3.05, 30)),
     urlopen(url, timeout=10); set a timeout on the session's adapter or wrapper when
     many calls share it.
@@ -155,9 +157,32 @@ def _parses_command_line(function: ast.FunctionDef | ast.AsyncFunctionDef, src: 
     return ""
 
 
+def _management_command(call: ast.Call, walk: Walk) -> str:
+    """Where ``call`` runs in a Django management command, or '': Django runs
+    ``manage.py NAME`` by importing the module management/commands/NAME.py of an app
+    and calling the class named Command in it, so a method of that class (in a file
+    that imports django) runs once per command an operator starts."""
+    src = walk.src
+    parts = str(src.path).replace("\\", "/").split("/")
+    if len(parts) < 3 or parts[-3:-1] != ["management", "commands"] or parts[-1].startswith("_"):
+        return ""
+    if not any(name.split(".", 1)[0] == "django" for name in src.imported_modules):
+        return ""
+    owner = next((s for s in walk.scope if isinstance(s, ast.ClassDef)), None)
+    if owner is None or owner.name != "Command" or owner not in src.tree.body:
+        return ""
+    return (
+        f"it runs in the Django management command {parts[-1].removesuffix('.py')} (class Command in "
+        "management/commands/), a one-shot command an operator starts, not a worker serving requests"
+    )
+
+
 def run_by_hand(call: ast.Call, walk: Walk) -> str:
     """Why ``call`` runs only in a command a person runs and watches, or ''."""
     src = walk.src
+    command = _management_command(call, walk)
+    if command:
+        return command
     guard = _main_guard(src.tree)
     parents = src.index.parents
     node: ast.AST | None = call
