@@ -305,3 +305,47 @@ def test_what_a_finding_rests_on_is_said_and_weighed(reviewed) -> None:  # type:
     assert unread.severity.label == "high" and unread.confidence.label == "low"
     (by_name,) = found[("checks_by_evidence.py", 36, "SCR501")]
     assert by_name.severity.label == "high" and by_name.confidence.label == "medium"
+
+
+@pytest.mark.parametrize("layered_from,layer_limit", [(0, 0), (0, 2), (3, 5)])
+def test_a_layered_environment_behaves_as_the_dict_it_stands_for(
+    monkeypatch: pytest.MonkeyPatch, layered_from: int, layer_limit: int
+) -> None:
+    """Copies, writes, deletions, joins and comparisons give the same environments whether
+    they are plain dicts or Layered ones (forced here from the first name, folding often)."""
+    import random
+
+    from scrutiny.taint import values
+
+    monkeypatch.setattr(values, "LAYERED_FROM", layered_from)
+    monkeypatch.setattr(values, "LAYER_LIMIT", layer_limit)
+    for seed in range(150):
+        rng = random.Random(seed)
+        names = [f"n{i}" for i in range(10)]
+        pool = [{(("p", i), frozenset()): ((i, 0, "x"),)} for i in range(5)]
+        start = {n: rng.choice(pool) for n in names if rng.random() < 0.6}
+        plain: list[dict] = [start]  # type: ignore[type-arg]
+        layered: list[object] = [dict(start)]
+        for _ in range(50):
+            i = rng.randrange(len(plain))
+            p, lay = plain[i], layered[i]
+            roll, name = rng.random(), rng.choice(names)
+            if roll < 0.25:
+                plain.append(dict(p))
+                layered.append(values.copy_env(lay))  # type: ignore[arg-type]
+            elif roll < 0.55:
+                taint = rng.choice([*pool, {(("s", seed), frozenset()): ((seed, 1, "y"),)}])
+                p[name] = taint
+                lay[name] = taint  # type: ignore[index]
+            elif roll < 0.7:
+                assert p.pop(name, None) == lay.pop(name, None)  # type: ignore[attr-defined]
+            else:
+                j = rng.randrange(len(plain))
+                assert values.same(p, plain[j]) == values.same(lay, layered[j])  # type: ignore[arg-type]
+                plain.append(values.join_env(p, plain[j]))  # type: ignore[arg-type]
+                layered.append(values.join_env(lay, layered[j]))  # type: ignore[arg-type]
+            for want, got in zip(plain, layered, strict=True):
+                assert len(want) == len(got) and bool(want) == bool(got)  # type: ignore[arg-type]
+                assert dict(want) == (got if type(got) is dict else got.flat())  # type: ignore[attr-defined]
+                for n in names:
+                    assert (n in want) == (n in got) and want.get(n) == got.get(n)  # type: ignore[operator]

@@ -31,6 +31,7 @@ from scrutiny.taint.values import (
     _leading_text,
     better,
     clear,
+    copy_env,
     key_of,
     read_key,
     parameters,
@@ -289,7 +290,7 @@ class Function(Statements):
         return value
 
     def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, env: Env) -> Taint:
-        inner = dict(env)
+        inner = copy_env(env)
         for generator in node.generators:
             self.assign(generator.target, self.expr(generator.iter, inner), inner, None)
             for condition in generator.ifs:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from scrutiny.taint.checks import Check
 from scrutiny.taint.models import ALL
-from scrutiny.taint.values import Env, Module, Taint, clear, join_env, key_of, read_key, with_step
+from scrutiny.taint.values import Env, Module, Taint, clear, copy_env, join_env, key_of, read_key, with_step
 
 UNREAD_CHECK = "a check scrutiny cannot read"  # the step written where such a check holds
 TYPE_TESTS = frozenset({"isinstance", "issubclass", "callable", "hasattr", "len", "bool", "any", "all"})
@@ -80,7 +80,7 @@ class Branches:
         shape = _path_shape(test)
         if shape is not None:
             return env, _ruled_out(env, *shape)
-        yes = dict(env)
+        yes = copy_env(env)
         if isinstance(test, ast.Call):
             self._note_unread_check(test, yes)
         no_branch = env
@@ -95,9 +95,10 @@ class Branches:
                 taint = self.expr(read, env)
                 if taint:
                     yes[name] = clear(taint, kinds, requires=marks_needed)
-                    no_branch = {**no_branch, name: taint}
+                    no_branch = copy_env(no_branch)
+                    no_branch[name] = taint
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn | ast.NotEq):
-            no = dict(env)
+            no = copy_env(env)
             flipped = ast.Compare(
                 test.left, [ast.In() if isinstance(test.ops[0], ast.NotIn) else ast.Eq()], test.comparators
             )
@@ -193,7 +194,7 @@ def _falsy(value: ast.expr, env: Env) -> Env:
     name = key_of(value) if isinstance(value, ast.Name | ast.Attribute) else None
     if name is None or name not in env:
         return env
-    out = dict(env)
+    out = copy_env(env)
     del out[name]
     return out
 
@@ -286,7 +287,7 @@ def _ruled_out(env: Env, name: str, mark: str) -> Env:
     if name not in env:
         return env
     other = RELATIVE if mark == NO_PARENT else NO_PARENT
-    out = dict(env)
+    out = copy_env(env)
     taint = clear(env[name], PATH_KINDS, requires=other)  # the other test failed earlier
     taint = clear(taint, frozenset(), marks=frozenset({mark}))
     if taint:

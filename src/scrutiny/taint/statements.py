@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scrutiny.taint.guards import Branches
-from scrutiny.taint.values import LOOP_ROUNDS, Env, Step, Taint, join_env, key_of, same, union
+from scrutiny.taint.values import LOOP_ROUNDS, Env, Step, Taint, copy_env, join_env, key_of, same, union
 
 
 class Statements(Branches):
@@ -76,7 +76,7 @@ class Statements(Branches):
 
     def _return(self, node: ast.Return, env: Env) -> Env | None:
         if self.exits is not None:
-            self.exits.append((node.value, dict(env)))
+            self.exits.append((node.value, copy_env(env)))
         if node.value is not None:
             self.fact(self.expr(node.value, env), ("ret",), (node.lineno, node.col_offset, "returned"))
         return None
@@ -105,15 +105,15 @@ class Statements(Branches):
         return self.block(node.body, env)
 
     def _try(self, node: ast.Try | ast.TryStar, env: Env) -> Env | None:
-        after = self.block(node.body, dict(env))
+        after = self.block(node.body, copy_env(env))
         handled: Env | None = None
         for handler in node.handlers:
-            start = join_env(dict(env), after)
+            start = join_env(copy_env(env), after)
             assert start is not None
-            handled = join_env(handled, self.block(handler.body, dict(start)))
+            handled = join_env(handled, self.block(handler.body, copy_env(start)))
         out = join_env(self.block(node.orelse, after) if after is not None else None, handled)
         if node.finalbody:
-            final = self.block(node.finalbody, dict(out if out is not None else env))
+            final = self.block(node.finalbody, copy_env(out if out is not None else env))
             return final if out is not None else None
         return out
 
@@ -121,17 +121,17 @@ class Statements(Branches):
         self.expr(node.subject, env)
         out_env: Env | None = None
         for case in node.cases:
-            out_env = join_env(out_env, self.block(case.body, dict(env)))
+            out_env = join_env(out_env, self.block(case.body, copy_env(env)))
         return join_env(out_env, env)
 
     def _continue(self, node: ast.Continue, env: Env) -> Env | None:
         if self.loops:
-            self.loops[-1][0].append(dict(env))
+            self.loops[-1][0].append(copy_env(env))
         return None
 
     def _break(self, node: ast.Break, env: Env) -> Env | None:
         if self.loops:
-            self.loops[-1][1].append(dict(env))
+            self.loops[-1][1].append(copy_env(env))
         return None
 
     def _assert(self, node: ast.Assert, env: Env) -> Env | None:
@@ -162,11 +162,11 @@ class Statements(Branches):
         return env
 
     def loop(self, node: ast.While | ast.For | ast.AsyncFor, env: Env, items: Taint | None) -> Env | None:
-        head: Env | None = dict(env)
+        head: Env | None = copy_env(env)
         breaks: list[Env | None] = []
         for _ in range(LOOP_ROUNDS):
             assert head is not None
-            body_env = dict(head)
+            body_env = copy_env(head)
             if items is not None and isinstance(node, ast.For | ast.AsyncFor):
                 self.assign(node.target, items, body_env, node.iter)
             elif isinstance(node, ast.While):
@@ -187,7 +187,7 @@ class Statements(Branches):
             if isinstance(node.test, ast.Constant) and node.test.value:
                 exit_env = None  # while True: left only by break
         if node.orelse and exit_env is not None:
-            exit_env = self.block(node.orelse, dict(exit_env))
+            exit_env = self.block(node.orelse, copy_env(exit_env))
         for extra in breaks:
             exit_env = join_env(exit_env, extra)
         return exit_env

@@ -78,22 +78,181 @@ def clear(taint: Taint, kinds: frozenset[str], marks: frozenset[str] = frozenset
     return out
 
 
+# An environment of at least this many names is copied as a Layered one (see below).
+LAYERED_FROM = 256
+# A Layered environment's own names are folded into a new base when it is copied with more.
+LAYER_LIMIT = 128
+_MISSING = object()
+_GONE = object()  # a Layered environment's own entry for a name its base has and it deleted
+
+
+class Layered:
+    """A large environment: a frozen base dict shared with its copies, and its own writes.
+
+    A function of thousands of variables branches thousands of times; copying its whole
+    environment at each branch and comparing every name at each join was quadratic. A copy
+    of a Layered environment shares the base and copies only the names written since it was
+    made (folded into a new base past LAYER_LIMIT), and a join or a comparison of two copies
+    of one base looks only at those names. It behaves as the dict it stands for (the
+    operations the analysis uses); iteration order is not kept, and nothing reads it.
+    """
+
+    __slots__ = ("base", "own", "size")
+
+    def __init__(self, base: dict[str, Taint], own: dict[str, Any], size: int) -> None:
+        self.base = base  # never changed once shared
+        self.own = own  # name -> taint, or _GONE
+        self.size = size
+
+    def __contains__(self, name: object) -> bool:
+        found = self.own.get(name, _MISSING)  # type: ignore[call-overload]
+        if found is _MISSING:
+            return name in self.base
+        return found is not _GONE
+
+    def __getitem__(self, name: str) -> Taint:
+        found = self.own.get(name, _MISSING)
+        if found is _MISSING:
+            return self.base[name]
+        if found is _GONE:
+            raise KeyError(name)
+        return found  # type: ignore[no-any-return]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        found = self.own.get(name, _MISSING)
+        if found is _MISSING:
+            return self.base.get(name, default)
+        return default if found is _GONE else found
+
+    def __setitem__(self, name: str, taint: Taint) -> None:
+        if name not in self:
+            self.size += 1
+        self.own[name] = taint
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
+        self.size -= 1
+        if name in self.base:
+            self.own[name] = _GONE
+        else:
+            del self.own[name]
+
+    def pop(self, name: str, *default: Any) -> Any:
+        if name not in self:
+            if default:
+                return default[0]
+            raise KeyError(name)
+        taint = self[name]
+        del self[name]
+        return taint
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Any:
+        own = self.own
+        for name in self.base:
+            if own.get(name, _MISSING) is not _GONE:
+                yield name
+        base = self.base
+        for name, taint in own.items():
+            if taint is not _GONE and name not in base:
+                yield name
+
+    def keys(self) -> Any:
+        return list(self)
+
+    def items(self) -> Any:
+        return [(name, self[name]) for name in self]
+
+    def values(self) -> Any:
+        return [self[name] for name in self]
+
+    def flat(self) -> dict[str, Taint]:
+        """The environment as a new plain dict."""
+        out = dict(self.base)
+        for name, taint in self.own.items():
+            if taint is _GONE:
+                del out[name]
+            else:
+                out[name] = taint
+        return out
+
+    def copy(self) -> Layered:
+        if len(self.own) > LAYER_LIMIT:
+            self.base, self.own = self.flat(), {}
+        return Layered(self.base, dict(self.own), self.size)
+
+
+def copy_env(env: Env) -> Env:
+    """A copy of ``env`` to change apart from it (``dict(env)`` for a plain one)."""
+    if type(env) is dict:
+        if len(env) < LAYERED_FROM:
+            return dict(env)
+        return Layered(dict(env), {}, len(env))
+    return env.copy()  # type: ignore[attr-defined,no-any-return]
+
+
+def _plain(env: Env) -> dict[str, Taint]:
+    return env if type(env) is dict else env.flat()  # type: ignore[attr-defined,no-any-return]
+
+
+def _changed(a: Layered, b: Layered) -> list[str]:
+    """The names of ``b`` whose taint is not the very same object in ``a`` (as _differing(b, a)),
+    for two Layered environments of one base: only names either wrote can differ."""
+    a_own, b_own, base = a.own, b.own, a.base
+    out = []
+    for name in _differing(b_own, a_own):
+        taint = b_own[name]
+        if taint is not _GONE and (name in a_own or base.get(name) is not taint):
+            out.append(name)
+    for name in _differing(a_own, b_own):
+        if name not in b_own and name in base and base[name] is not a_own[name]:
+            out.append(name)  # b reads it from the base, a wrote (or deleted) it
+    return out
+
+
 def join_env(a: Env | None, b: Env | None) -> Env | None:
     if a is None:
         return b
     if b is None:
         return a
-    out = dict(a)
-    for name in _differing(b, a):
-        known = out.get(name)
-        out[name] = b[name] if known is None else union(known, b[name])
-    return out
+    if type(a) is dict and type(b) is dict:
+        out = dict(a)
+        for name in _differing(b, a):
+            known = out.get(name)
+            out[name] = b[name] if known is None else union(known, b[name])
+        return out
+    if type(a) is Layered and type(b) is Layered and a.base is b.base:
+        names = _changed(a, b)
+        joined = a.copy()
+        for name in names:
+            known = joined.get(name)
+            taint = b[name]
+            joined[name] = taint if known is None else union(known, taint)
+        return joined
+    plain = join_env(_plain(a), _plain(b))
+    assert plain is not None
+    return Layered(plain, {}, len(plain)) if len(plain) >= LAYERED_FROM else plain
 
 
 def same(a: Env | None, b: Env | None) -> bool:
     if a is None or b is None:
         return a is b
-    return a.keys() == b.keys() and all(a[k].keys() == b[k].keys() for k in _differing(a, b))
+    if type(a) is dict and type(b) is dict:
+        return a.keys() == b.keys() and all(a[k].keys() == b[k].keys() for k in _differing(a, b))
+    if type(a) is Layered and type(b) is Layered and a.base is b.base:
+        if len(a) != len(b):
+            return False
+        for name in {*a.own, *b.own}:
+            left, right = a.get(name), b.get(name)
+            if left is right:
+                continue
+            if left is None or right is None or left.keys() != right.keys():
+                return False
+        return True
+    return same(_plain(a), _plain(b))
 
 
 def _differing(a: Env, b: Env) -> list[str]:
