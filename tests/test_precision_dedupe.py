@@ -108,11 +108,11 @@ def load2():
     return str((head, body))
 
 
-@app.route("/remember")
-def remember():
-    resp = make_response("ok")
-    resp.set_cookie("theme", request.args["theme"])
-    return resp
+@app.route("/fetch")
+def fetch():
+    import requests
+    answer = requests.get(request.args["url"], verify=False, timeout=10)
+    return answer.text
 """
 
 
@@ -227,13 +227,14 @@ def test_every_format_carries_the_other_reports(tmp_path: Path, monkeypatch: pyt
 
 
 def test_weaknesses_of_one_call_that_differ_stay_apart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A tainted cookie value (header injection) and the cookie's missing flags are other defects."""
+    """A URL from the request (server-side request forgery) and certificate checks turned
+    off on the same call are other defects."""
     target = tmp_path / "app.py"
     target.write_text(PICKLE.format(mark=""))
     _, review = review_json(capsys, "--min-severity", "low", str(target))
-    cookie = [f for f in review["findings"] if f["line"] == 24]
-    assert sorted(f["rule_id"] for f in cookie) == ["SCR510", "SCR905", "SCR906", "SCR907"]
-    assert all(f["corroborated_by"] == [] for f in cookie)
+    fetched = [f for f in review["findings"] if f["line"] == 24]
+    assert sorted(f["rule_id"] for f in fetched) == ["SCR303", "SCR506"]
+    assert all(f["corroborated_by"] == [] for f in fetched)
 
 
 # Shape 3: one rule on two calls of a line ----------------------------------------------
