@@ -1,0 +1,141 @@
+"""Classes of false or deliberate findings from the fourth tuning set (issue 15), each with a
+pair: the case the code settles (lowered, with the reason in the message) and the case it
+does not (still reported at its severity)."""
+
+from __future__ import annotations
+
+from helpers import findings, severities
+from helpers import review_snippet as review
+
+# SCR403: an all-interfaces address the code shows to be a chosen one ------------------
+
+LISTENERS = """
+    import socket
+    from wsgiref.simple_server import make_server
+
+
+    def start(app):
+        make_server("0.0.0.0", 8000, app).serve_forever()
+
+
+    def start_documented(app):
+        \"\"\"Serve ``app`` on port 8000 of 0.0.0.0.\"\"\"
+        make_server("0.0.0.0", 8000, app).serve_forever()
+
+
+    def redirect_plain_http(app):
+        make_server("0.0.0.0", 80, app).serve_forever()
+
+
+    if __name__ == "__main__":
+        listener = socket.socket()
+        listener.bind(("", 9000))
+        listener.listen(1)
+"""
+
+
+def test_a_bind_all_in_a_library_function_stays_medium(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "pkg/listeners.py", LISTENERS)
+    assert (7, "medium") in severities(data, "SCR403")
+
+
+def test_a_bind_all_the_docstring_states_the_public_port_or_main_guard_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "pkg/listeners.py", LISTENERS)
+    assert severities(data, "SCR403") == [(7, "medium"), (12, "low"), (16, "low"), (21, "low")]
+    messages = {f["line"]: f["message"] for f in findings(data, "SCR403")}
+    assert "docstring of start_documented() states" in messages[12]
+    assert "port 80, a public web port" in messages[16]
+    assert "__main__ guard (line 19)" in messages[21]
+
+
+SETTINGS_ONLY = """
+    listen = {"host": "0.0.0.0", "port": 8080}
+    workers = 4
+"""
+
+SETTINGS_AND_SERVER = """
+    from wsgiref.simple_server import make_server
+
+    listen = {"host": "0.0.0.0", "port": 8080}
+
+
+    def serve(app):
+        make_server(listen["host"], listen["port"], app).serve_forever()
+"""
+
+
+def test_an_all_interfaces_setting_in_a_module_that_binds_nothing_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "pkg/settings.py", SETTINGS_ONLY)
+    assert severities(data, "SCR403") == [(2, "low")]
+    assert "configuration default" in findings(data, "SCR403")[0]["message"]
+
+
+def test_the_same_setting_in_the_module_that_serves_it_stays_medium(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "pkg/settings.py", SETTINGS_AND_SERVER)
+    assert severities(data, "SCR403") == [(4, "medium")]
+
+
+# SCR203: YAML the code holds as a literal, and YAML a test parses --------------------
+
+YAML_LOADS = """
+    import yaml
+
+    BUILT_IN = \"\"\"
+    retries: 3
+    \"\"\"
+
+
+    def built_in():
+        return yaml.load(BUILT_IN, Loader=yaml.Loader)
+
+
+    def inline():
+        document = "a: 1"
+        return yaml.load(document, Loader=yaml.Loader)
+
+
+    def received(body):
+        return yaml.load(body, Loader=yaml.Loader)
+
+
+    def replaced(path):
+        document = "a: 1"
+        document = open(path).read()
+        return yaml.load(document, Loader=yaml.Loader)
+"""
+
+
+def test_yaml_from_a_parameter_or_a_file_stays_high(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "pkg/loading.py", YAML_LOADS)
+    assert (19, "high") in severities(data, "SCR203")
+    assert (25, "high") in severities(data, "SCR203")
+
+
+def test_yaml_the_code_holds_as_a_literal_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "pkg/loading.py", YAML_LOADS)
+    assert severities(data, "SCR203") == [(10, "low"), (15, "low"), (19, "high"), (25, "high")]
+    messages = {f["line"]: f["message"] for f in findings(data, "SCR203")}
+    assert "string literal in the code (line 4)" in messages[10]
+    assert "string literal in the code (line 14)" in messages[15]
+
+
+TEST_FIXTURE_LOAD = """
+    import yaml
+
+
+    def test_round_trip(tmp_path):
+        with open(tmp_path / "sample.yaml") as handle:
+            assert yaml.load(handle, Loader=yaml.Loader)
+"""
+
+
+def test_yaml_a_test_parses_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "tests/test_sample.py", TEST_FIXTURE_LOAD)
+    assert severities(data, "SCR203") == [(7, "low")]
+    assert "test suite holds itself" in findings(data, "SCR203")[0]["context_note"]
+
+
+def test_the_same_load_in_a_package_module_stays_high(capsys, tmp_path) -> None:
+    code = TEST_FIXTURE_LOAD.replace("test_round_trip", "read_sample")
+    data = review(capsys, tmp_path, "pkg/reader.py", code)
+    assert severities(data, "SCR203") == [(7, "high")]
