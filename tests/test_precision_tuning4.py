@@ -139,3 +139,33 @@ def test_the_same_load_in_a_package_module_stays_high(capsys, tmp_path) -> None:
     code = TEST_FIXTURE_LOAD.replace("test_round_trip", "read_sample")
     data = review(capsys, tmp_path, "pkg/reader.py", code)
     assert severities(data, "SCR203") == [(7, "high")]
+
+
+# SCR405/SCR454: settings that draw a new SECRET_KEY at every import ------------------
+
+THROWAWAY_SETTINGS = """
+    import os
+    from django.core.management.utils import get_random_secret_key
+
+    SECRET_KEY = get_random_secret_key()
+    DEBUG = True
+    ALLOWED_HOSTS = ["*"]
+    ROOT_URLCONF = "site_urls"
+"""
+
+
+def test_debug_and_any_host_in_settings_with_a_fresh_key_per_import_are_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "site/settings.py", THROWAWAY_SETTINGS)
+    assert severities(data, "SCR405") == [(6, "low")]
+    assert severities(data, "SCR454") == [(7, "low")]
+    assert "drawn afresh by get_random_secret_key()" in findings(data, "SCR405")[0]["message"]
+
+
+def test_the_same_settings_with_a_key_from_the_environment_stay_medium(capsys, tmp_path) -> None:
+    code = THROWAWAY_SETTINGS.replace(
+        "SECRET_KEY = get_random_secret_key()",
+        'SECRET_KEY = os.environ.get("DJANGO_KEY", get_random_secret_key())',
+    )
+    data = review(capsys, tmp_path, "site/settings.py", code)
+    assert severities(data, "SCR405") == [(6, "medium")]
+    assert severities(data, "SCR454") == [(7, "medium")]
