@@ -169,3 +169,39 @@ def test_the_same_settings_with_a_key_from_the_environment_stay_medium(capsys, t
     data = review(capsys, tmp_path, "site/settings.py", code)
     assert severities(data, "SCR405") == [(6, "medium")]
     assert severities(data, "SCR454") == [(7, "medium")]
+
+
+# SCR920: a pinned certificate fingerprint compared with the presented one's ----------
+
+PINNING = """
+    import hmac
+
+
+    class PinnedClients:
+        def __init__(self, pins, shared_key):
+            self.pins = pins
+            self.shared_key = shared_key
+
+        def verify_peer(self, peer_cert):
+            digest = peer_cert.digest("sha256")
+            for pin in self.pins:
+                if pin["digest"].encode() == digest:
+                    return pin["owner"]
+            return None
+
+        def verify_signature(self, body, signature):
+            digest = hmac.new(self.shared_key, body, "sha256").hexdigest()
+            if digest == signature:
+                return True
+            return False
+"""
+
+
+def test_a_mac_compared_with_a_received_signature_stays_medium(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "pkg/pinning.py", PINNING)
+    assert (19, "medium") in severities(data, "SCR920")
+
+
+def test_a_fingerprint_under_a_named_algorithm_is_not_reported(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "pkg/pinning.py", PINNING)
+    assert severities(data, "SCR920") == [(19, "medium")]
