@@ -205,3 +205,30 @@ def test_a_mac_compared_with_a_received_signature_stays_medium(capsys, tmp_path)
 def test_a_fingerprint_under_a_named_algorithm_is_not_reported(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "pkg/pinning.py", PINNING)
     assert severities(data, "SCR920") == [(19, "medium")]
+
+
+# SCR338: a Python application served through wsgiref's CGIHandler --------------------
+
+CGI_ENTRY = """
+    import wsgiref.handlers
+    from twisted.web import twcgi
+
+
+    def serve_python_app(app):
+        wsgiref.handlers.CGIHandler().run(app)
+
+
+    def publish_scripts():
+        return twcgi.CGIDirectory("/srv/cgi-bin")
+"""
+
+
+def test_cgi_programs_in_any_language_stay_medium(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "pkg/cgi_entry.py", CGI_ENTRY)
+    assert (11, "medium") in severities(data, "SCR338")
+
+
+def test_a_python_app_under_cgihandler_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "pkg/cgi_entry.py", CGI_ENTRY)
+    assert severities(data, "SCR338") == [(7, "low"), (11, "medium")]
+    assert "CVE-2016-1000110" in findings(data, "SCR338")[0]["message"]
