@@ -99,8 +99,10 @@ def development_settings(src: SourceFile) -> str:
     restart or span two worker processes, which no deployment can run on."""
     path = PurePosixPath(src.path.replace("\\", "/"))
     if drawn := _fresh_secret_key(src):
-        return (f"SECRET_KEY is drawn afresh by {drawn}() at each import, so sessions and signed values do not "
-                "survive a restart or span two worker processes: settings for a throwaway instance, not a deployment")
+        return (
+            f"SECRET_KEY is drawn afresh by {drawn}() at each import, so sessions and signed values do not "
+            "survive a restart or span two worker processes: settings for a throwaway instance, not a deployment"
+        )
     if not set(name_parts(path.stem)) & DEVELOPMENT_WORDS:
         return ""
     for node in src.tree.body:

@@ -6,8 +6,8 @@ import ast
 import dataclasses
 from collections.abc import Iterator
 
-from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.kinds import FileKind
 from scrutiny.rules.base import (
     DEFAULT_CONTEXT,
     CallRule,

@@ -398,9 +398,9 @@ def _bound_port(node: ast.AST, value: ast.expr) -> int | None:
             port = tuple_node.elts[1]
             return port.value if isinstance(port, ast.Constant) and isinstance(port.value, int) else None
     if isinstance(node, ast.Call):
-        port = node.args[1] if len(node.args) > 1 and node.args[0] is value else keyword(node, "port")
-        if isinstance(port, ast.Constant) and isinstance(port.value, int):
-            return port.value
+        given = node.args[1] if len(node.args) > 1 and node.args[0] is value else keyword(node, "port")
+        if isinstance(given, ast.Constant) and isinstance(given.value, int):
+            return given.value
     return None
 
 
@@ -432,7 +432,7 @@ def _chosen_on_purpose(node: ast.AST, value: ast.expr, walk: Walk) -> str:
         calls = walk.src.index.by_type.get(ast.Call, ())
         if not any(isinstance(call, ast.Call) and _is_server_call(call) for call in calls):
             return ("a module-level setting in a file that binds or serves nothing itself: a configuration "
-                    "default that whoever deploys the application reads and may override")
+                    "default that whoever deploys the application reads and may override")  # fmt: skip
     return ""
 
 
