@@ -296,6 +296,12 @@ class CgiHttpoxy(CallRule):
         wsgiref.handlers.CGIHandler().run(app)
     Fix: serve the application with a WSGI server (gunicorn, uWSGI, mod_wsgi); if CGI
     must stay, remove HTTP_PROXY from the environment before handling each request.
+    wsgiref's CGIHandler serves a Python application, whose outgoing requests go through
+    urllib's proxy lookup (requests, httpx and aiohttp's trust_env use it too); since
+    Python 3.5.3 and 2.7.13 (CVE-2016-1000110) that lookup drops HTTP_PROXY when
+    REQUEST_METHOD is set, as under CGI: the finding is low, a defect only for a client
+    that reads HTTP_PROXY itself. Twisted's CGIScript runs CGI programs in any language
+    and stays medium.
     """
 
     id = "SCR338"
@@ -309,7 +315,14 @@ class CgiHttpoxy(CallRule):
     ruff = ("S412",)
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
-        yield self.finding(call, f"{name} maps the Proxy: header to HTTP_PROXY", walk.src, scope=walk.scope_name)
+        message = f"{name} maps the Proxy: header to HTTP_PROXY"
+        if name == "wsgiref.handlers.CGIHandler":
+            yield self.finding(call, f"{message}; but the application is Python, whose urllib proxy lookup (used by "
+                               "requests, httpx, aiohttp) ignores HTTP_PROXY under CGI since 3.5.3/2.7.13 "
+                               "(CVE-2016-1000110), so only a client that reads HTTP_PROXY itself is exposed",
+                               walk.src, scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+            return
+        yield self.finding(call, message, walk.src, scope=walk.scope_name)
 
 
 class LoggingConfigListener(CallRule):

@@ -63,12 +63,46 @@ def _is_django_settings(src: SourceFile) -> bool:
 DEVELOPMENT_WORDS = frozenset({"dev", "development", "devel"})
 
 
+# Calls that draw a new random value each time the module is imported, and the calls
+# that only spell such a value as text.
+RANDOM_KEY_CALLS = frozenset({
+    "django.core.management.utils.get_random_secret_key", "django.utils.crypto.get_random_string",
+    "secrets.token_hex", "secrets.token_urlsafe", "secrets.token_bytes", "os.urandom", "uuid.uuid4",
+})  # fmt: skip
+TEXT_CALLS = frozenset({"str", "hex", "decode", "encode"})
+
+
+def _fresh_secret_key(src: SourceFile) -> str:
+    """The call that draws SECRET_KEY afresh at each import (SECRET_KEY = get_random_secret_key(),
+    possibly spelled as text, with no environment or file read on the way), or ''."""
+    for node in src.tree.body:
+        if not (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "SECRET_KEY"
+                                                     for t in node.targets)):  # fmt: skip
+            continue
+        calls = [c for c in ast.walk(node.value) if isinstance(c, ast.Call)]
+        drawn = [c for c in calls if src.qualname(c.func) in RANDOM_KEY_CALLS]
+        shown = [c for c in calls if c not in drawn and (c.func.attr if isinstance(c.func, ast.Attribute)
+                                                          else getattr(c.func, "id", "")) in TEXT_CALLS]  # fmt: skip
+        if drawn and len(drawn) + len(shown) == len(calls):
+            return ast.unparse(drawn[0].func)
+    return ""
+
+
 def development_settings(src: SourceFile) -> str:
-    """Why the module is the development layer of a split settings package, or '': its
-    name says development (dev.py, settings_dev.py) and it takes the shared settings from
-    a sibling module with a relative star import (from .base import *), to change them for
-    a developer's machine. A production layer beside it sets its own values."""
+    """Why the module is settings for a developer's or a throwaway instance, or '': the
+    development layer of a split settings package, whose name says development (dev.py,
+    settings_dev.py) and that takes the shared settings from a sibling module with a
+    relative star import (from .base import *), to change them for a developer's machine
+    (a production layer beside it sets its own values); or settings that draw SECRET_KEY
+    afresh at each import (get_random_secret_key(), secrets.token_hex(), with no
+    environment or file read), so that sessions and signed values do not survive a
+    restart or span two worker processes, which no deployment can run on."""
     path = PurePosixPath(src.path.replace("\\", "/"))
+    if drawn := _fresh_secret_key(src):
+        return (
+            f"SECRET_KEY is drawn afresh by {drawn}() at each import, so sessions and signed values do not "
+            "survive a restart or span two worker processes: settings for a throwaway instance, not a deployment"
+        )
     if not set(name_parts(path.stem)) & DEVELOPMENT_WORDS:
         return ""
     for node in src.tree.body:
@@ -99,7 +133,11 @@ class DebugEnabled(Rule):
     DEBUG = True in the development layer of a split settings package (a module named
     dev, development or devel that takes the shared settings with a relative star import,
     from .base import *) is low: that module is for a developer's machine, and the
-    production layer beside it is reported if it turns debug on.
+    production layer beside it is reported if it turns debug on. So is DEBUG = True in
+    settings that draw SECRET_KEY afresh at each import (SECRET_KEY =
+    get_random_secret_key(), secrets.token_hex(...), os.urandom(...), with no environment
+    or file read): sessions and signed values would not survive a restart or span two
+    worker processes, so no deployment runs on them; they serve a throwaway instance.
     """
 
     id = "SCR405"

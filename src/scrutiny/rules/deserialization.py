@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.kinds import FileKind
 from scrutiny.rules.base import (
+    DEFAULT_CONTEXT,
     CallRule,
+    ContextPolicy,
     Walk,
     argument,
     is_constant_string,
     is_self_attr,
     keyword,
+    parameters,
     string_value,
     values_bound,
     walk_function,
@@ -118,6 +123,31 @@ class PickleLoad(CallRule):
             walk.src,
             scope=walk.scope_name,
         )
+
+
+def _literal_document(call: ast.Call, walk: Walk) -> int:
+    """The line of the string literal a yaml load parses, or 0: the stream argument is a
+    literal, or a name that is not a parameter and that every plain assignment of the
+    function (or, where the function binds it nowhere, of the module) binds to a literal."""
+    stream = argument(call, "stream", 0)
+    if is_constant_string(stream):
+        return call.lineno
+    if not isinstance(stream, ast.Name):
+        return 0
+    function = walk.function
+    if function is not None and stream.id in parameters(function):
+        return 0
+    statements = walk_function(function) if function is not None else walk.src.tree.body
+    bound = values_bound(stream.id, statements)
+    if not bound and function is not None:  # a module constant the function reads
+        statements = walk.src.tree.body
+        bound = values_bound(stream.id, statements)
+    others = [n for n in statements if isinstance(n, ast.AugAssign | ast.AnnAssign | ast.For | ast.With | ast.NamedExpr)
+              and any(isinstance(t, ast.Name) and t.id == stream.id for t in ast.walk(n) if isinstance(t, ast.Name)
+                      and isinstance(t.ctx, ast.Store))]  # fmt: skip
+    if bound and not others and all(is_constant_string(v) for v in bound):
+        return bound[0].lineno
+    return 0
 
 
 def _receiver_object(call: ast.Call, walk: Walk) -> ast.expr | None:
@@ -321,6 +351,10 @@ class YamlUnsafeLoad(CallRule):
     module is that object's method: ruamel.yaml's YAML(typ=...).load builds Python objects
     only with typ="unsafe" (reported, high); its round-trip, safe and base loaders (the
     default is round-trip) are not reported, nor is the load method of any other object.
+    A document the code holds as a string literal (given directly, or through a local name
+    bound only to literals in the function) is what its author wrote, not an attacker: the
+    finding is low and says so. In test code the finding is low: a test parses its own
+    strings and fixture files, not documents from outside.
     """
 
     id = "SCR203"
@@ -333,7 +367,25 @@ class YamlUnsafeLoad(CallRule):
     bandit = ("B506",)
     ruff = ("S506",)
 
+    context = {
+        **DEFAULT_CONTEXT,
+        FileKind.TEST: ContextPolicy(Severity.LOW, "in test code, which parses YAML the test suite holds itself"),
+    }
+
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
+        line = _literal_document(call, walk)
+        for found in self._check(call, name, walk):
+            if line:
+                where = "" if line == call.lineno else f" (line {line})"
+                found = dataclasses.replace(
+                    found,
+                    severity=min(found.severity, Severity.LOW),
+                    message=f"{found.message}; the document is a string literal in the code{where}, "
+                    "which its author wrote, not an attacker",
+                )
+            yield found
+
+    def _check(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         made = _receiver_object(call, walk)
         if made is not None:
             typ = string_value(keyword(made, "typ")) if isinstance(made, ast.Call) else None

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.kinds import main_guard_line
 from scrutiny.rules.base import (
     PEER_CHECK_CONTEXT,
     ContextPolicy,
@@ -17,6 +18,7 @@ from scrutiny.rules.base import (
     caller_choice,
     exactly,
     is_false,
+    keyword,
     note,
     string_value,
     target_name,
@@ -385,6 +387,55 @@ def _is_server_call(call: ast.Call) -> bool:
     return tail in SERVER_CALLS or any(word in lowered for word in ("server", "serve", "listen", "bind"))
 
 
+PUBLIC_WEB_PORTS = frozenset({80, 443})
+
+
+def _bound_port(node: ast.AST, value: ast.expr) -> int | None:
+    """The port bound next to ``value``: the second item of its (host, port) tuple, the
+    argument after it (make_server(host, port, app)), or a port= keyword of the same call."""
+    for tuple_node in ast.walk(node):
+        if isinstance(tuple_node, ast.Tuple) and len(tuple_node.elts) == 2 and tuple_node.elts[0] is value:
+            port = tuple_node.elts[1]
+            return port.value if isinstance(port, ast.Constant) and isinstance(port.value, int) else None
+    if isinstance(node, ast.Call):
+        given = node.args[1] if len(node.args) > 1 and node.args[0] is value else keyword(node, "port")
+        if isinstance(given, ast.Constant) and isinstance(given.value, int):
+            return given.value
+    return None
+
+
+def _chosen_on_purpose(node: ast.AST, value: ast.expr, walk: Walk) -> str:
+    """Why an all-interfaces address is the author's stated or structural choice, or ''.
+
+    - the bind sits under the module's ``if __name__ == "__main__":`` guard: the address
+      used when someone starts the file by hand (a demo, a developer's server);
+    - the enclosing function's docstring names the address it binds: documented behaviour;
+    - the port is 80 or 443, the public web ports: a server meant for browsers on the network;
+    - a module-level dict or constant in a file that makes no call that binds or serves:
+      a configuration default that whoever deploys the application reads and may override.
+    """
+    guard = main_guard_line(walk.src)
+    if guard:
+        block = next(n for n in walk.src.tree.body if isinstance(n, ast.If) and n.lineno == guard)
+        if guard <= getattr(node, "lineno", 0) <= (block.end_lineno or guard):
+            return (f"it runs only under the module's __main__ guard (line {guard}), when someone starts the file "
+                    "by hand")  # fmt: skip
+    address = string_value(value)
+    function = walk.function
+    if address and isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+        if address in (ast.get_docstring(function) or ""):
+            return f"the docstring of {function.name}() states that it listens on {address}, a documented choice"
+    port = _bound_port(node, value)
+    if port in PUBLIC_WEB_PORTS:
+        return f"it listens on port {port}, a public web port, where a server is meant to be reached from the network"
+    if function is None and isinstance(node, ast.Dict | ast.Assign | ast.AnnAssign):
+        calls = walk.src.index.by_type.get(ast.Call, ())
+        if not any(isinstance(call, ast.Call) and _is_server_call(call) for call in calls):
+            return ("a module-level setting in a file that binds or serves nothing itself: a configuration "
+                    "default that whoever deploys the application reads and may override")  # fmt: skip
+    return ""
+
+
 class BindAllInterfaces(Rule):
     """Server bound to every network interface
 
@@ -401,7 +452,12 @@ class BindAllInterfaces(Rule):
     attribute or module constant whose name says only address (addr, not host, bind or
     listen) is reported when a call of the file that binds or serves uses it. bind(("", 0))
     on a socket the function only reads the chosen port from and closes is a search for
-    a free port, not reported.
+    a free port, not reported. Lowered to low, with the reason in the message, where the
+    address is a stated or structural choice: the bind sits under the module's
+    ``if __name__ == "__main__":`` guard (a file started by hand), the enclosing function's
+    docstring names the address it binds, the port is 80 or 443 (a public web server), or
+    the value is a module-level setting of a file that makes no call that binds or serves
+    (a configuration default the deployment reads and may override).
     Why: the service becomes reachable from every network the machine is on, not just
     the one it was meant for, which exposes admin and debug endpoints and unauthenticated
     services.
@@ -440,6 +496,10 @@ class BindAllInterfaces(Rule):
             address = string_value(value)
             shown = f"'{address}'" if address else "'' (any address)"
             fallback = _fallback_for(node, walk) if isinstance(node, ast.Assign) else ""
+            if purpose := _chosen_on_purpose(node, value, walk):
+                yield self.finding(value, f"{shown} {how} binds every interface; {purpose}", walk.src,
+                                   scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+                continue
             if fallback:
                 yield self.finding(value, f"{shown} {how} binds every interface, only when {fallback}", walk.src,
                                    scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip

@@ -304,6 +304,8 @@ def unkeyed_digest(node: ast.expr, src: SourceFile, depth: int = 3) -> bool:
             return unkeyed_digest(node.args[0], src, depth)
         if isinstance(func, ast.Attribute) and func.attr in TEXT_METHODS:
             return unkeyed_digest(func.value, src, depth)
+        if isinstance(func, ast.Attribute) and _fingerprint_call(node, src):
+            return True
         if isinstance(func, ast.Attribute) and func.attr in DIGEST_METHODS_OF_HASHES:
             receiver = func.value
             if isinstance(receiver, ast.Call):
@@ -322,6 +324,28 @@ def unkeyed_digest(node: ast.expr, src: SourceFile, depth: int = 3) -> bool:
         values = reaching_values(node.id, node, src)
         return bool(values) and all(unkeyed_digest(v, src, depth - 1) for v in values)
     return False
+
+
+FINGERPRINT_METHODS = frozenset({"digest", "fingerprint", "get_fingerprint"})
+
+
+def _fingerprint_call(call: ast.Call, src: SourceFile) -> bool:
+    """obj.digest("sha256"), obj.get_fingerprint("sha1"), cert.fingerprint(hashes.SHA256()):
+    the fingerprint of an object (a certificate) under the hash algorithm named by the one
+    argument. hashlib's and hmac's digest() take no algorithm, so this is no MAC: an unkeyed
+    hash of the object's bytes, which whoever presents the object cannot choose."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in FINGERPRINT_METHODS) or call.keywords:
+        return False
+    if len(call.args) != 1:
+        return False
+    algorithm = call.args[0]
+    named = string_value(algorithm)
+    if named is not None:
+        return named.lower().replace("-", "") in HASHLIB_CONSTRUCTORS
+    return isinstance(algorithm, ast.Call) and (src.qualname(algorithm.func) or "").startswith(
+        "cryptography.hazmat.primitives.hashes."
+    )
 
 
 def _makes_no_mac(src: SourceFile) -> bool:
@@ -436,8 +460,10 @@ class SecretComparedInVariableTime(Rule):
     (password2), constants, __eq__ methods, checksums of public data, nonces (sent in
     the clear), a plain digest of hashlib or of cryptography's hashes.Hash (or of a
     hasher kept in a container, in a file that builds no HMAC; a hashlib constructor
-    imported through another module, from .compat import sha1; the digest spelled as
-    text, str(h.digest()) or d.hex(); a local or a function of the file that returns one)
+    imported through another module, from .compat import sha1; the fingerprint of an object
+    under a named algorithm, x509.digest("sha256") or cert.fingerprint(hashes.SHA256()); the
+    digest spelled as text, str(h.digest()) or d.hex(); a local or a function of the file
+    that returns one)
     compared with a stored or received one (the guesser cannot pick the compared bytes;
     HMACs still count), values the code shows to be numbers, bools or None (x is not
     None, int(...), a parameter annotated int), and comparisons that are arguments of

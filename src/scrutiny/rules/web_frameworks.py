@@ -533,7 +533,10 @@ class DjangoAllowedHostsWildcard(Rule):
     ALLOWED_HOSTS = os.environ["DJANGO_ALLOWED_HOSTS"].split(",").
     In the development layer of a split settings package (a module named dev, development
     or devel that takes the shared settings with from .base import *) it is low: that
-    layer serves a developer's machine; the production layer is reported.
+    layer serves a developer's machine; the production layer is reported. It is low, too,
+    in settings that draw SECRET_KEY afresh at each import (get_random_secret_key(),
+    secrets.token_hex(...), with no environment or file read): no deployment can run on
+    a key that changes with every restart and worker process.
     """
 
     id = "SCR454"
