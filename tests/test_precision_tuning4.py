@@ -75,14 +75,24 @@ def test_the_same_setting_in_the_module_that_serves_it_stays_medium(capsys, tmp_
     assert severities(data, "SCR403") == [(4, "medium")]
 
 
-# SCR203: YAML the code holds as a literal, and YAML a test parses --------------------
+# SCR203: YAML no untrusted input reaches, and YAML the code holds as a literal ----------
 
 YAML_LOADS = """
     import yaml
+    from flask import Flask, request
 
-    BUILT_IN = \"\"\"
-    retries: 3
-    \"\"\"
+    app = Flask(__name__)
+    BUILT_IN = "retries: 3"
+
+
+    @app.route("/import", methods=["POST"])
+    def received():
+        return yaml.load(request.get_data(), Loader=yaml.Loader)
+
+
+    def from_disk(path):
+        with open(path) as handle:
+            return yaml.load(handle, Loader=yaml.Loader)
 
 
     def built_in():
@@ -92,53 +102,22 @@ YAML_LOADS = """
     def inline():
         document = "a: 1"
         return yaml.load(document, Loader=yaml.Loader)
-
-
-    def received(body):
-        return yaml.load(body, Loader=yaml.Loader)
-
-
-    def replaced(path):
-        document = "a: 1"
-        document = open(path).read()
-        return yaml.load(document, Loader=yaml.Loader)
 """
 
 
-def test_yaml_from_a_parameter_or_a_file_stays_high(capsys, tmp_path) -> None:
+def test_yaml_from_a_request_stays_high(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "pkg/loading.py", YAML_LOADS)
-    assert (19, "high") in severities(data, "SCR203")
-    assert (25, "high") in severities(data, "SCR203")
+    assert severities(data, "SCR505") == [(11, "high")]
+    assert findings(data, "SCR505")[0]["corroborated_by"][0]["rule_id"] == "SCR203"
 
 
-def test_yaml_the_code_holds_as_a_literal_is_low(capsys, tmp_path) -> None:
+def test_yaml_no_request_reaches_is_low_and_says_why(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "pkg/loading.py", YAML_LOADS)
-    assert severities(data, "SCR203") == [(10, "low"), (15, "low"), (19, "high"), (25, "high")]
-    messages = {f["line"]: f["message"] for f in findings(data, "SCR203")}
-    assert "string literal in the code (line 4)" in messages[10]
-    assert "string literal in the code (line 14)" in messages[15]
-
-
-TEST_FIXTURE_LOAD = """
-    import yaml
-
-
-    def test_round_trip(tmp_path):
-        with open(tmp_path / "sample.yaml") as handle:
-            assert yaml.load(handle, Loader=yaml.Loader)
-"""
-
-
-def test_yaml_a_test_parses_is_low(capsys, tmp_path) -> None:
-    data = review(capsys, tmp_path, "tests/test_sample.py", TEST_FIXTURE_LOAD)
-    assert severities(data, "SCR203") == [(7, "low")]
-    assert "test suite holds itself" in findings(data, "SCR203")[0]["context_note"]
-
-
-def test_the_same_load_in_a_package_module_stays_high(capsys, tmp_path) -> None:
-    code = TEST_FIXTURE_LOAD.replace("test_round_trip", "read_sample")
-    data = review(capsys, tmp_path, "pkg/reader.py", code)
-    assert severities(data, "SCR203") == [(7, "high")]
+    assert severities(data, "SCR203") == [(16, "low"), (20, "low"), (25, "low")]
+    shown = {f["line"]: f["message"] + " " + f["context_note"] for f in findings(data, "SCR203")}
+    assert "no untrusted input was traced" in shown[16]
+    assert "string literal in the code (line 6)" in shown[20]
+    assert "string literal in the code (line 24)" in shown[25]
 
 
 # SCR405/SCR454: settings that draw a new SECRET_KEY at every import ------------------

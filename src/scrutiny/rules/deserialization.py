@@ -7,11 +7,8 @@ import dataclasses
 from collections.abc import Iterator
 
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.kinds import FileKind
 from scrutiny.rules.base import (
-    DEFAULT_CONTEXT,
     CallRule,
-    ContextPolicy,
     Walk,
     argument,
     is_constant_string,
@@ -351,13 +348,17 @@ class YamlUnsafeLoad(CallRule):
     module is that object's method: ruamel.yaml's YAML(typ=...).load builds Python objects
     only with typ="unsafe" (reported, high); its round-trip, safe and base loaders (the
     default is round-trip) are not reported, nor is the load method of any other object.
+    Where the taint analysis traces untrusted input (a request, a socket) to the call, the
+    defect is SCR505's and this finding corroborates it; where it traces none (a file the
+    operator names, the application's own configuration), the finding is a low-severity
+    hint, as for pickle (SCR201): a defect only if whoever writes that document is not trusted.
     A document the code holds as a string literal (given directly, or through a local name
     bound only to literals in the function) is what its author wrote, not an attacker: the
-    finding is low and says so. In test code the finding is low: a test parses its own
-    strings and fixture files, not documents from outside.
+    finding is low and says so.
     """
 
     id = "SCR203"
+    traced_by = "SCR505"
     name = "yaml-unsafe-load"
     category = Category.DESERIALIZATION
     cwe = 502
@@ -366,11 +367,6 @@ class YamlUnsafeLoad(CallRule):
     calls = ("yaml.load", "yaml.load_all", *YAML_ALWAYS_UNSAFE)
     bandit = ("B506",)
     ruff = ("S506",)
-
-    context = {
-        **DEFAULT_CONTEXT,
-        FileKind.TEST: ContextPolicy(Severity.LOW, "in test code, which parses YAML the test suite holds itself"),
-    }
 
     def check_call(self, call: ast.Call, name: str, walk: Walk) -> Iterator[Finding]:
         line = _literal_document(call, walk)
