@@ -23,7 +23,7 @@ from scrutiny.results_db import open_db
 TREES = {
     "shell": {"run.py": "import subprocess\n\ndef go(cmd):\n    subprocess.call(cmd, shell=True)\n"},
     "loader": {
-        "conf.py": "import yaml\n\ndef load(text):\n    return yaml.load(text)\n",
+        "conf.py": "import yaml\nfrom flask import request\n\n\ndef load():\n    return yaml.load(request.data)\n",
         "keys.py": 'PASSWORD = "correct-horse-battery"\n',
     },
     "clean": {"ok.py": "def add(a, b):\n    return a + b\n"},
@@ -85,7 +85,7 @@ def test_batch_stores_one_row_per_target_and_one_per_finding(
             review["summary"]["findings"][s] for s in ("high", "medium", "low")
         )
     assert rows["clean"][1] == []
-    assert {f[2] for f in rows["loader"][1]} >= {"SCR203"}
+    assert {f[2] for f in rows["loader"][1]} >= {"SCR505"}
 
 
 def review_of(cwd: Path, name: str) -> dict[str, Any]:
@@ -244,14 +244,14 @@ def test_report_worst_first_as_text_json_and_escaped_html(tmp_path: Path, capsys
     text = capsys.readouterr().out
     packages = text.split("By package, worst first:")[1].split("By rule")[0]
     assert packages.index(" loader\n") < packages.index(" shell\n") < packages.index(" clean\n")
-    assert "worst: SCR203 high loader/conf.py:4:" in packages
+    assert "worst: SCR505 high loader/conf.py:6:" in packages
     out = tmp_path / "report.json"
     assert cli.main(["batch", "report", "--db", url, "--format", "json", "-o", str(out)]) == 0
     document = json.loads(out.read_text())
     assert document["reviewed"] == len(TREES) + 1 and document["failed"] == 0
     highs = [p["counts"]["high"] for p in document["packages"]]
     assert highs == sorted(highs, reverse=True)
-    assert any(r["rule_id"] == "SCR203" and r["severity"] == "high" for r in document["rules"])
+    assert any(r["rule_id"] == "SCR505" and r["severity"] == "high" for r in document["rules"])
     page = tmp_path / "report.html"
     assert cli.main(["batch", "report", "--db", url, "--format", "html", "-o", str(page)]) == 0
     html = page.read_text()
