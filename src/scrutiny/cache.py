@@ -199,6 +199,24 @@ class ResultCache:
             self._write(self._index_path(), self._stat_index)
             self._index_changed = False
 
+    # The rule ids --------------------------------------------------------------------
+
+    def rule_ids(self) -> frozenset[str]:
+        """The ids of every registered rule, kept per version of scrutiny's code (which
+        they depend on only), so that a warm run names the rules without importing them."""
+        rules = sys.modules.get("scrutiny.rules")
+        if rules is not None:  # imported already: ask it (it also knows rules registered at run time)
+            return frozenset(rules.registered())
+        entry = self.runs / f"rules-{code_fingerprint()[:32]}"
+        known = self._read(entry)
+        if isinstance(known, frozenset) and all(isinstance(rule_id, str) for rule_id in known):
+            return known
+        from scrutiny.registry import registered
+
+        known = frozenset(registered())
+        self._write(entry, known)
+        return known
+
     # Whole reviews -------------------------------------------------------------------
 
     def review_key(self, entries: list[str], settings: str) -> str:

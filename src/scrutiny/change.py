@@ -16,9 +16,10 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scrutiny import baseline as baselines
-from scrutiny import gitdiff, patch, suppress, taint
+from scrutiny import gitdiff, patch, taint
 from scrutiny.api import Config, link_key, open_cache, reloader, review_all
 from scrutiny.cache import ResultCache
 from scrutiny.config import Plan
@@ -26,7 +27,9 @@ from scrutiny.discover import DEFAULT_EXCLUDES, Input, _display, _excluded, disc
 from scrutiny.findings import FileError, FileResult, Finding
 from scrutiny.report.changes import ChangedFile, ChangeSection, change_verdict, classify
 from scrutiny.report.compose import CLEAN_VERDICT, InputInfo, Review, compose
-from scrutiny.taint import incremental
+
+if TYPE_CHECKING:
+    from scrutiny.taint import incremental
 
 
 class ChangeError(Exception):
@@ -192,6 +195,8 @@ def _links(
     """
     if not taint.enabled():
         return [], []
+    from scrutiny.taint import incremental
+
     sides = [[r.summary for r in context[1] + side[1] if r.summary is not None] for side in (before, after)]
     if not config.cache:
         return taint.link(sides[0]), taint.link(sides[1])
@@ -216,6 +221,8 @@ def _links(
 
 
 def _cached_state(cache: ResultCache, key: str | None) -> incremental.LinkState | None:
+    from scrutiny.taint import incremental
+
     loaded = cache.load_review(key) if key is not None else None
     return loaded if isinstance(loaded, incremental.LinkState) else None
 
@@ -296,6 +303,8 @@ def review(
     )
     split = len(context_items), len(context_items) + len(after_items)
     context, after, before = results[: split[0]], results[split[0] : split[1]], results[split[1] :]
+
+    from scrutiny import suppress
 
     def settler(side: list[FileResult], side_items: list[Input]) -> Callable[[list[Finding]], None]:
         return lambda found: suppress.settle_linked(
