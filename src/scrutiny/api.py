@@ -26,6 +26,7 @@ from scrutiny.report.prose import TextOptions
 
 if TYPE_CHECKING:
     from scrutiny.rules import RuleSet
+    from scrutiny.taint import incremental
 
 # The rules, the observers, the suppressions and the incremental link are imported where
 # a file is reviewed or linked: a run whose review is in the cache needs none of them.
@@ -421,13 +422,31 @@ def linked(items: list[Input], results: list[FileResult], max_bytes: int, plan: 
         return taint.link(summaries)
     cache = open_cache(max_bytes, plan)
     key = link_key(cache, items, max_bytes)
+    kept = kept_link_findings(cache, key)
+    if kept is not None:
+        return kept[1]
     state = cache.load_review(key) if key is not None else None
     if isinstance(state, incremental.LinkState):
         return state.findings
     state = incremental.full(summaries)
     if key is not None and state.unique:
-        cache.store_review(key, state)
+        keep_link(cache, key, state)
     return state.findings
+
+
+def keep_link(cache: ResultCache, key: str, state: incremental.LinkState) -> None:
+    """Store a link's state and, beside it, its findings alone: a review that only needs
+    the findings does not load the whole state (what every function calls, writes and found)."""
+    cache.store_review(key, state)
+    cache.store_review(f"{key}.findings", (len(state.defined), state.findings))
+
+
+def kept_link_findings(cache: ResultCache, key: str | None) -> tuple[int, list[Finding]] | None:
+    """(the number of modules linked, the cross-module findings) of the link kept under ``key``."""
+    loaded = cache.load_review(f"{key}.findings") if key is not None else None
+    if isinstance(loaded, tuple) and len(loaded) == 2 and isinstance(loaded[0], int) and isinstance(loaded[1], list):
+        return loaded
+    return None
 
 
 def _entry_key(item: Input, max_bytes: int, cache: ResultCache) -> tuple[str | None, bytes | None]:

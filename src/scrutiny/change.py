@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from scrutiny import baseline as baselines
 from scrutiny import gitdiff, patch, taint
-from scrutiny.api import Config, _lookup, link_key, open_cache, reloader, review_all
+from scrutiny.api import Config, _lookup, keep_link, kept_link_findings, link_key, open_cache, reloader, review_all
 from scrutiny.cache import ResultCache
 from scrutiny.config import Plan
 from scrutiny.discover import DEFAULT_EXCLUDES, Input, _display, _excluded, discover
@@ -208,12 +208,12 @@ def _links(
     if before_state is None:
         before_state = incremental.full(sides[0])
         if before_key is not None and before_state.unique:
-            cache.store_review(before_key, before_state)
+            keep_link(cache, before_key, before_state)
     after_state = _cached_state(cache, after_key)
     if after_state is None:
         after_state = incremental.update(before_state, sides[1], changed) or incremental.full(sides[1])
         if after_key is not None and after_state.unique:
-            cache.store_review(after_key, after_state)
+            keep_link(cache, after_key, after_state)
     return (
         before_state.findings if len(sides[0]) > 1 else [],
         after_state.findings if len(sides[1]) > 1 else [],
@@ -222,8 +222,9 @@ def _links(
 
 def _kept_links(
     context: list[Input], before: list[Input], after: list[Input], config: Config, plan: Plan
-) -> tuple[incremental.LinkState, incremental.LinkState, ResultCache] | None:
-    """The links of both versions when the cache has them (a change reviewed before), else None.
+) -> tuple[list[Finding], list[Finding], ResultCache] | None:
+    """The cross-module findings of both versions when the cache has them (a change reviewed
+    before), as ``_links`` gives them, else None.
 
     Then the unchanged files' results are not needed for the link: only the few files a
     cross-module path of a changed file reaches are read from the cache (``_Context``).
@@ -231,11 +232,12 @@ def _kept_links(
     if not config.cache or not taint.enabled():
         return None
     cache = open_cache(config.max_bytes, plan)
-    states = [_cached_state(cache, link_key(cache, context + side, config.max_bytes)) for side in (before, after)]
-    before_state, after_state = states
-    if before_state is None or after_state is None:
+    kept = [kept_link_findings(cache, link_key(cache, context + side, config.max_bytes)) for side in (before, after)]
+    if kept[0] is None or kept[1] is None:
         return None
-    return before_state, after_state, cache
+    # A link of fewer than two modules finds nothing (as in _links).
+    before_found, after_found = (found if linked > 1 else [] for linked, found in (kept[0], kept[1]))
+    return before_found, after_found, cache
 
 
 class _Context:
@@ -361,9 +363,7 @@ def review(
 
     changed_paths = {c.old for c in changes if c.old} | {c.new for c in changes if c.new}
     if kept is not None:
-        # What _links gives for kept states: a link of fewer than two modules finds nothing
-        # (a state's ``defined`` has one entry per module summary).
-        linked_before, linked_after = (state.findings if len(state.defined) > 1 else [] for state in kept[:2])
+        linked_before, linked_after = kept[0], kept[1]
     else:
         linked_before, linked_after = _links(
             (context_items, context), (before_items, before), (after_items, after), changed_paths, config, plan
