@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from scrutiny.context import FileContext
 from scrutiny.findings import Finding
+from scrutiny.pickling import quick_state
 from scrutiny.source import SourceFile, defined_in
 from scrutiny.taint import DISABLE_VARIABLE, enabled, flow  # noqa: F401  (the switch lives in the package)
 from scrutiny.taint.models import ALL, load
@@ -37,6 +38,7 @@ FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
 REMOTE_ENTRY_KINDS = {"route", "view", "api-controller", "http-handler"}
 
 
+@quick_state
 @dataclass(frozen=True, slots=True)
 class FunctionSummary:
     name: str  # module.Class.function
@@ -45,6 +47,7 @@ class FunctionSummary:
     facts: tuple[FactRow, ...]
 
 
+@quick_state
 @dataclass(frozen=True, slots=True)
 class ModuleSummary:
     """What other modules need to know about one module's data flow."""
