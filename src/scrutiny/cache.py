@@ -12,7 +12,10 @@ review, so they are not part of the key and do not empty the cache.
 A stat index (path, size, mtime, ctime, inode -> entry key) lets a warm run find a file's
 entry without reading it, and a whole-review entry, keyed by every file's entry key and
 the run's settings, spares the cross-module link and composing the review when nothing
-changed: a warm re-review of an unchanged tree only stats its files.
+changed: a warm re-review of an unchanged tree only stats its files. Beside them are the
+ids of the registered rules per version of scrutiny's code (so a warm run names the rules
+without importing them) and, for each kept cross-module link, its findings alone (so a
+change reviewed again does not load the whole link state).
 
 Entries are written to a temporary file and renamed into place, so an interrupted run
 never leaves a broken entry; an entry that cannot be read is a miss, never an error.
