@@ -143,3 +143,28 @@ def test_a_change_to_a_name_other_modules_resolve_links_in_full_and_agrees(
     warm = review(capsys, "--diff", "HEAD")
     assert updates == [False]
     assert warm == review(capsys, "--no-cache", "--diff", "HEAD")
+
+
+def test_with_both_links_kept_only_the_changed_and_reached_files_are_read(
+    repo: Repo, capsys: pytest.CaptureFixture[str], updates: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scrutiny.cache import ResultCache
+
+    repo.write("web/views.py", VIEWS_WITHOUT_FLOW)
+    repo.commit("base")
+    review(capsys, ".")
+    repo.write("web/views.py", VIEWS_WITH_FLOW)
+    first = review(capsys, "--diff", "HEAD")  # keeps the link of the version after the change
+    loaded: list[str] = []
+    real = ResultCache.load
+
+    def recording(self: ResultCache, entry: str) -> Any:
+        found = real(self, entry)
+        loaded.append(found.path if found is not None else "")
+        return found
+
+    monkeypatch.setattr(ResultCache, "load", recording)
+    again = review(capsys, "--diff", "HEAD")
+    assert again == first
+    # Both versions of the changed file, and the unchanged file the new path ends in.
+    assert sorted(loaded) == ["web/helpers.py", "web/views.py", "web/views.py"]

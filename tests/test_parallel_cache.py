@@ -166,9 +166,10 @@ def test_a_warm_review_of_an_unchanged_tree_reads_no_file(
 
     monkeypatch.setattr(api, "read_input", no_read)
     assert api.scan([str(tree)], api.Config(cache=True, jobs=2)) == cold
-    # The whole review and the kept taint link.
-    kept = [p for p in cache_dir.with_name("runs").iterdir() if not p.name.startswith("index-")]
-    assert len(kept) == 2
+    # The whole review and the kept taint link (its state, and beside it its findings alone);
+    # the stat index and the rule ids stay.
+    kept = [p for p in cache_dir.with_name("runs").iterdir() if not p.name.startswith(("index-", "rules-"))]
+    assert len(kept) == 3 and sum(p.name.endswith(".findings") for p in kept) == 1
     for entry in kept:
         entry.unlink()
     # Whole review and link gone, stat index kept: the per-file entries are found without reading.

@@ -11,21 +11,34 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrutiny import baseline as baselines
-from scrutiny import pypi, source, suppress, taint, vendored
+from scrutiny import pypi, source, taint, vendored
 from scrutiny.baseline import Baseline
 from scrutiny.cache import UNCACHED_ERRORS, ResultCache, abandon_write, results_dir, rules_fingerprint
 from scrutiny.config import FilePolicy, Plan, Settings, every_rule
 from scrutiny.context import classify
 from scrutiny.discover import Input, discover
 from scrutiny.findings import FileError, FileResult, Finding, Severity
-from scrutiny.observe import observe
 from scrutiny.report.compose import InputInfo, Review, compose
 from scrutiny.report.prose import TextOptions
-from scrutiny.rules import RuleSet, all_rules  # noqa: F401  (callers build rule sets through api)
-from scrutiny.taint import incremental
+
+if TYPE_CHECKING:
+    from scrutiny.rules import RuleSet
+    from scrutiny.taint import incremental
+
+# The rules, the observers, the suppressions and the incremental link are imported where
+# a file is reviewed or linked: a run whose review is in the cache needs none of them.
+
+
+def __getattr__(name: str) -> Any:
+    """``RuleSet`` and ``all_rules``: callers build rule sets through api (imported on first use)."""
+    if name in ("RuleSet", "all_rules"):
+        from scrutiny import rules
+
+        return getattr(rules, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # Seconds one file's review may take before it is stopped and reported as a "timeout" error.
@@ -214,6 +227,9 @@ def review_data(
 def _review_into(
     result: FileResult, item: Input, data: bytes, rules: RuleSet, max_bytes: int, policy: FilePolicy
 ) -> None:
+    from scrutiny import suppress
+    from scrutiny.observe import observe
+
     src = source.load(data, item.display, in_package=item.in_package, max_bytes=max_bytes)
     result.lines = src.line_count
     result.context = classify(src)
@@ -285,6 +301,8 @@ def scan(
     with cycle_collection_paused():
         found = linked(items, results, config.max_bytes, plan, config.cache)
         _drop_settled_in_tree(results)
+    from scrutiny import suppress
+
     suppress.settle_linked(found, results, items, plan, reloader(items, config.max_bytes))
     _excerpt_linked(results)
     vendored.lower(results, items)
@@ -360,6 +378,8 @@ def _whole_review_key(
 
 
 def open_cache(max_bytes: int, plan: Plan) -> ResultCache:
+    if not plan.knows_rules():
+        plan.know(ResultCache(results_dir(), "").rule_ids())
     settings = f"max_bytes={max_bytes}\nconfig={plan.settings.fingerprint()}\ntaint={taint.enabled()}"
     return ResultCache(results_dir(), rules_fingerprint(sorted(plan.enabled), settings))
 
@@ -395,18 +415,38 @@ def linked(items: list[Input], results: list[FileResult], max_bytes: int, plan: 
     What the link established is kept (when no two modules define the same name, so the
     order of the files does not matter), for a later change review to start from.
     """
+    from scrutiny.taint import incremental
+
     summaries = [r.summary for r in results if r.summary is not None]
     if not use_cache or len(summaries) < 2 or not taint.enabled():
         return taint.link(summaries)
     cache = open_cache(max_bytes, plan)
     key = link_key(cache, items, max_bytes)
+    kept = kept_link_findings(cache, key)
+    if kept is not None:
+        return kept[1]
     state = cache.load_review(key) if key is not None else None
     if isinstance(state, incremental.LinkState):
         return state.findings
     state = incremental.full(summaries)
     if key is not None and state.unique:
-        cache.store_review(key, state)
+        keep_link(cache, key, state)
     return state.findings
+
+
+def keep_link(cache: ResultCache, key: str, state: incremental.LinkState) -> None:
+    """Store a link's state and, beside it, its findings alone: a review that only needs
+    the findings does not load the whole state (what every function calls, writes and found)."""
+    cache.store_review(key, state)
+    cache.store_review(f"{key}.findings", (len(state.defined), state.findings))
+
+
+def kept_link_findings(cache: ResultCache, key: str | None) -> tuple[int, list[Finding]] | None:
+    """(the number of modules linked, the cross-module findings) of the link kept under ``key``."""
+    loaded = cache.load_review(f"{key}.findings") if key is not None else None
+    if isinstance(loaded, tuple) and len(loaded) == 2 and isinstance(loaded[0], int) and isinstance(loaded[1], list):
+        return loaded
+    return None
 
 
 def _entry_key(item: Input, max_bytes: int, cache: ResultCache) -> tuple[str | None, bytes | None]:

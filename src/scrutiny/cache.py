@@ -12,7 +12,10 @@ review, so they are not part of the key and do not empty the cache.
 A stat index (path, size, mtime, ctime, inode -> entry key) lets a warm run find a file's
 entry without reading it, and a whole-review entry, keyed by every file's entry key and
 the run's settings, spares the cross-module link and composing the review when nothing
-changed: a warm re-review of an unchanged tree only stats its files.
+changed: a warm re-review of an unchanged tree only stats its files. Beside them are the
+ids of the registered rules per version of scrutiny's code (so a warm run names the rules
+without importing them) and, for each kept cross-module link, its findings alone (so a
+change reviewed again does not load the whole link state).
 
 Entries are written to a temporary file and renamed into place, so an interrupted run
 never leaves a broken entry; an entry that cannot be read is a miss, never an error.
@@ -198,6 +201,24 @@ class ResultCache:
         if self._index_changed:
             self._write(self._index_path(), self._stat_index)
             self._index_changed = False
+
+    # The rule ids --------------------------------------------------------------------
+
+    def rule_ids(self) -> frozenset[str]:
+        """The ids of every registered rule, kept per version of scrutiny's code (which
+        they depend on only), so that a warm run names the rules without importing them."""
+        rules = sys.modules.get("scrutiny.rules")
+        if rules is not None:  # imported already: ask it (it also knows rules registered at run time)
+            return frozenset(rules.registered())
+        entry = self.runs / f"rules-{code_fingerprint()[:32]}"
+        known = self._read(entry)
+        if isinstance(known, frozenset) and all(isinstance(rule_id, str) for rule_id in known):
+            return known
+        from scrutiny.registry import registered
+
+        known = frozenset(registered())
+        self._write(entry, known)
+        return known
 
     # Whole reviews -------------------------------------------------------------------
 

@@ -16,17 +16,20 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scrutiny import baseline as baselines
-from scrutiny import gitdiff, patch, suppress, taint
-from scrutiny.api import Config, link_key, open_cache, reloader, review_all
+from scrutiny import gitdiff, patch, taint
+from scrutiny.api import Config, _lookup, keep_link, kept_link_findings, link_key, open_cache, reloader, review_all
 from scrutiny.cache import ResultCache
 from scrutiny.config import Plan
 from scrutiny.discover import DEFAULT_EXCLUDES, Input, _display, _excluded, discover
 from scrutiny.findings import FileError, FileResult, Finding
 from scrutiny.report.changes import ChangedFile, ChangeSection, change_verdict, classify
 from scrutiny.report.compose import CLEAN_VERDICT, InputInfo, Review, compose
-from scrutiny.taint import incremental
+
+if TYPE_CHECKING:
+    from scrutiny.taint import incremental
 
 
 class ChangeError(Exception):
@@ -192,6 +195,8 @@ def _links(
     """
     if not taint.enabled():
         return [], []
+    from scrutiny.taint import incremental
+
     sides = [[r.summary for r in context[1] + side[1] if r.summary is not None] for side in (before, after)]
     if not config.cache:
         return taint.link(sides[0]), taint.link(sides[1])
@@ -203,26 +208,73 @@ def _links(
     if before_state is None:
         before_state = incremental.full(sides[0])
         if before_key is not None and before_state.unique:
-            cache.store_review(before_key, before_state)
+            keep_link(cache, before_key, before_state)
     after_state = _cached_state(cache, after_key)
     if after_state is None:
         after_state = incremental.update(before_state, sides[1], changed) or incremental.full(sides[1])
         if after_key is not None and after_state.unique:
-            cache.store_review(after_key, after_state)
+            keep_link(cache, after_key, after_state)
     return (
         before_state.findings if len(sides[0]) > 1 else [],
         after_state.findings if len(sides[1]) > 1 else [],
     )
 
 
+def _kept_links(
+    context: list[Input], before: list[Input], after: list[Input], config: Config, plan: Plan
+) -> tuple[list[Finding], list[Finding], ResultCache] | None:
+    """The cross-module findings of both versions when the cache has them (a change reviewed
+    before), as ``_links`` gives them, else None.
+
+    Then the unchanged files' results are not needed for the link: only the few files a
+    cross-module path of a changed file reaches are read from the cache (``_Context``).
+    """
+    if not config.cache or not taint.enabled():
+        return None
+    cache = open_cache(config.max_bytes, plan)
+    kept = [kept_link_findings(cache, link_key(cache, context + side, config.max_bytes)) for side in (before, after)]
+    if kept[0] is None or kept[1] is None:
+        return None
+    # A link of fewer than two modules finds nothing (as in _links).
+    before_found, after_found = (found if linked > 1 else [] for linked, found in (kept[0], kept[1]))
+    return before_found, after_found, cache
+
+
+class _Context:
+    """The unchanged files' results by path, each read from the cache (or reviewed) when first asked for."""
+
+    def __init__(self, items: list[Input], config: Config, plan: Plan, cache: ResultCache) -> None:
+        self.items = {item.display: item for item in items}
+        self.config = config
+        self.plan = plan
+        self.cache = cache
+        self.loaded: dict[str, FileResult] = {}
+
+    def get(self, path: str) -> FileResult | None:
+        if path not in self.loaded:
+            item = self.items.get(path)
+            if item is None:
+                return None
+            config = self.config
+            found = _lookup(item, config.max_bytes, self.cache)[0]
+            if found is None:  # not in the cache (any more): review it, as the whole run would
+                [found] = review_all(
+                    [item], config.max_bytes, 1, True, plan=self.plan, file_timeout=config.file_timeout
+                )
+            self.loaded[path] = found
+        return self.loaded[path]
+
+
 def _cached_state(cache: ResultCache, key: str | None) -> incremental.LinkState | None:
+    from scrutiny.taint import incremental
+
     loaded = cache.load_review(key) if key is not None else None
     return loaded if isinstance(loaded, incremental.LinkState) else None
 
 
 def _side(
     changed: list[FileResult],
-    context: list[FileResult],
+    context: Callable[[str], FileResult | None],
     paths: set[str],
     settle: Callable[[list[Finding]], None],
     linked: list[Finding],
@@ -235,11 +287,10 @@ def _side(
     inside, outside = _split(linked, paths)
     settle(inside)
     extra: dict[str, FileResult] = {}
-    context_by_path = {r.path: r for r in context}
     for finding in outside:
         path = finding.location.path
         if path not in extra:
-            known = context_by_path.get(path)
+            known = context(path)
             extra[path] = FileResult(path, known.lines if known else 0, known.context if known else None)
         extra[path].findings.append(finding)
     return changed + list(extra.values())
@@ -285,8 +336,11 @@ def review(
     ]
     before_items = [Input(c.old, None, c.before, _package(c.old, c.before_in_package)) for c in changes if c.old]
     plan = Plan(config.settings)
+    kept = _kept_links(context_items, before_items, after_items, config, plan)
+    # With both links kept, only the changed files' results are needed (from the cache).
+    reviewed = after_items + before_items if kept is not None else context_items + after_items + before_items
     results = review_all(
-        context_items + after_items + before_items,
+        reviewed,
         config.max_bytes,
         config.jobs,
         config.cache,
@@ -294,8 +348,13 @@ def review(
         plan=plan,
         file_timeout=config.file_timeout,
     )
-    split = len(context_items), len(context_items) + len(after_items)
+    split = len(reviewed) - len(after_items) - len(before_items), len(reviewed) - len(before_items)
     context, after, before = results[: split[0]], results[split[0] : split[1]], results[split[1] :]
+    context_of = (
+        _Context(context_items, config, plan, kept[2]).get if kept is not None else {r.path: r for r in context}.get
+    )
+
+    from scrutiny import suppress
 
     def settler(side: list[FileResult], side_items: list[Input]) -> Callable[[list[Finding]], None]:
         return lambda found: suppress.settle_linked(
@@ -303,12 +362,15 @@ def review(
         )
 
     changed_paths = {c.old for c in changes if c.old} | {c.new for c in changes if c.new}
-    linked_before, linked_after = _links(
-        (context_items, context), (before_items, before), (after_items, after), changed_paths, config, plan
-    )
-    after_side = _side(after, context, {c.new for c in changes if c.new}, settler(after, after_items), linked_after)
+    if kept is not None:
+        linked_before, linked_after = kept[0], kept[1]
+    else:
+        linked_before, linked_after = _links(
+            (context_items, context), (before_items, before), (after_items, after), changed_paths, config, plan
+        )
+    after_side = _side(after, context_of, {c.new for c in changes if c.new}, settler(after, after_items), linked_after)
     before_side = _side(
-        before, context, {c.old for c in changes if c.old}, settler(before, before_items), linked_before
+        before, context_of, {c.old for c in changes if c.old}, settler(before, before_items), linked_before
     )
     renames = {c.old: c.new for c in changes if c.old and c.new and c.old != c.new}
     before_side = [_moved(r, renames[r.path]) if r.path in renames else r for r in before_side]

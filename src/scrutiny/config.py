@@ -423,13 +423,36 @@ class Plan:
     """The settings applied to files: which rules run where, thresholds, the result cache's part."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        from scrutiny.rules import registered
-
         self.settings = settings or Settings()
-        self.known = frozenset(registered())
-        every = _chosen(self.known, self.settings.enable) if self.settings.enable else self.known
-        self.enabled = every - _chosen(self.known, self.settings.disable)
+        # The rule ids, from the registry when first asked for, unless the result cache
+        # named them first (``know``): a warm run then never imports the rules.
+        self._known: frozenset[str] | None = None
+        self._enabled: frozenset[str] | None = None
         self._rule_sets: dict[frozenset[str], RuleSet] = {}
+
+    @property
+    def known(self) -> frozenset[str]:
+        if self._known is None:
+            from scrutiny.registry import registered
+
+            self._known = frozenset(registered())
+        return self._known
+
+    @property
+    def enabled(self) -> frozenset[str]:
+        if self._enabled is None:
+            every = _chosen(self.known, self.settings.enable) if self.settings.enable else self.known
+            self._enabled = every - _chosen(self.known, self.settings.disable)
+        return self._enabled
+
+    def knows_rules(self) -> bool:
+        """Whether the rule ids are known without asking the registry."""
+        return self._known is not None
+
+    def know(self, rule_ids: frozenset[str]) -> None:
+        """Take the registered rule ids from the result cache (they are the registry's)."""
+        if self._known is None:
+            self._known = rule_ids
 
     def _overrides(self, path: Path | None, display: str) -> list[Override]:
         root = self.settings.root

@@ -127,6 +127,7 @@ class Corroboration:
     source: TraceStep | None = None  # where the data enters, for a taint finding
 
 
+@quick_state
 @dataclass(frozen=True, slots=True)
 class Excerpt:
     """The source around a finding: its statement, with up to two lines before and after."""
@@ -190,6 +191,7 @@ class Citation:
     detail: str = ""
 
 
+@quick_state
 @dataclass(frozen=True, slots=True)
 class Observation:
     """A fact an aspect observer established about a file (not a defect)."""

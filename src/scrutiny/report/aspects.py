@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Citation, FileResult, Finding, Observation, Suppressed
-from scrutiny.rules import registered
+from scrutiny.registry import registered
 
 if TYPE_CHECKING:
     from scrutiny.report.compose import FileSummary, Statement

@@ -28,9 +28,9 @@ from scrutiny.findings import (
 )
 from scrutiny.pickling import quick_state
 from scrutiny.python2 import Python2Repair
+from scrutiny.registry import registered
 from scrutiny.report import aspects as aspect_writers
 from scrutiny.report import corroboration
-from scrutiny.rules import registered
 
 if TYPE_CHECKING:
     from scrutiny.report.changes import BaselineNote, ChangeSection

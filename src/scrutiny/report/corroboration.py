@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from scrutiny.findings import Corroboration, Finding, Suppressed
-from scrutiny.rules import registered
+from scrutiny.registry import registered
 
 # The suppressions a user writes or accepts; a defect hidden by one of them is hidden
 # whichever of its reports the suppression named.

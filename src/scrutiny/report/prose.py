@@ -15,11 +15,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from scrutiny.findings import Finding, Severity
+from scrutiny.registry import registered
 from scrutiny.report import corroboration
 from scrutiny.report.aspects import HIDDEN_HOW, lines_word, plural
 from scrutiny.report.compose import Aspect, Review
-from scrutiny.rules import registered
-from scrutiny.rules.unicode_controls import visible
 
 WIDTH = 100
 MAX_STATEMENTS_SHOWN = 12
@@ -328,3 +327,10 @@ def render(review: Review, options: TextOptions | None = None) -> str:
     out.extend(_more(review, 0 if notes_shown else len(notes), single, details))
     # Bidi controls, invisible and control characters from the code are shown as <U+XXXX>.
     return visible("\n".join(out)) + "\n"
+
+
+def visible(text: str) -> str:
+    """``rules.unicode_controls.visible``, imported when a review is written (not to read the options)."""
+    from scrutiny.rules.unicode_controls import visible as shown
+
+    return shown(text)

@@ -8,7 +8,6 @@ made of tuples of strings and numbers, so it pickles small and compares equal ac
 from __future__ import annotations
 
 import ast
-import os
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -16,8 +15,9 @@ from typing import TYPE_CHECKING
 
 from scrutiny.context import FileContext
 from scrutiny.findings import Finding
+from scrutiny.pickling import quick_state
 from scrutiny.source import SourceFile, defined_in
-from scrutiny.taint import flow
+from scrutiny.taint import DISABLE_VARIABLE, enabled, flow  # noqa: F401  (the switch lives in the package)
 from scrutiny.taint.models import ALL, load
 from scrutiny.taint.guards import TYPE_TESTS
 from scrutiny.taint.values import clear, instances_in, parameters
@@ -38,6 +38,7 @@ FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
 REMOTE_ENTRY_KINDS = {"route", "view", "api-controller", "http-handler"}
 
 
+@quick_state
 @dataclass(frozen=True, slots=True)
 class FunctionSummary:
     name: str  # module.Class.function
@@ -46,6 +47,7 @@ class FunctionSummary:
     facts: tuple[FactRow, ...]
 
 
+@quick_state
 @dataclass(frozen=True, slots=True)
 class ModuleSummary:
     """What other modules need to know about one module's data flow."""
@@ -384,16 +386,6 @@ def _exports(src: SourceFile, m: flow.Module) -> tuple[tuple[str, str], ...]:
 
 
 _LAST: tuple[SourceFile, ModuleSummary] | None = None
-DISABLE_VARIABLE = "SCRUTINY_NO_TAINT"
-
-
-def enabled() -> bool:
-    """False when SCRUTINY_NO_TAINT is set to a non-empty value other than 0.
-
-    The switch exists so bench/ can measure what the taint pass costs; a review without it
-    has no 5xx findings and its input-validation aspect no longer rests on data flow.
-    """
-    return os.environ.get(DISABLE_VARIABLE, "") in ("", "0")
 
 
 def summary_of(src: SourceFile, context: FileContext) -> ModuleSummary:
