@@ -34,3 +34,44 @@ def test_flask_restful_abort_ends_the_request_like_flask_abort(capsys, tmp_path)
     # Line 13 is reached only when the allow-list held: flask_restful.abort raises.
     # Line 21 is reached either way.
     assert [(f["line"], f["severity"]) for f in findings(data, "SCR504")] == [(21, "high")]
+
+
+# SCR930: a decorator that answers 403 when its requirement fails is a check ------------------
+
+PERMISSION_ROUTES = """
+    from flask import Blueprint, abort, jsonify
+
+    from .access import Permissions, current_user, groups
+
+    api = Blueprint("api", __name__)
+
+
+    @api.route("/groups/<key>", methods=["DELETE"])
+    def remove_group(key):
+        if not current_user.is_admin:
+            abort(403)
+        groups.remove(key)
+        return jsonify(ok=True)
+
+
+    @api.route("/groups/<key>", methods=["PUT"])
+    @Permissions.ADMIN.require(403)
+    def update_group(key):
+        groups.update(key)
+        return jsonify(ok=True)
+
+
+    @api.route("/groups/<key>/rename", methods=["POST"])
+    @Permissions.ADMIN.describe("rename")
+    def rename_group(key):
+        groups.rename(key)
+        return jsonify(ok=True)
+"""
+
+
+def test_a_decorator_given_the_denial_status_is_an_access_check(capsys, tmp_path) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "__init__.py").write_text("")
+    data = review(capsys, tmp_path, "svc/routes.py", PERMISSION_ROUTES)
+    # update_group's decorator answers 403: checked. rename_group's says nothing of access.
+    assert [f["line"] for f in findings(data, "SCR930")] == [26]

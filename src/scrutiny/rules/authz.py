@@ -90,6 +90,15 @@ def _is_auth_name(name: str) -> bool:
     return name not in NOT_AUTH_DECORATORS and "csrf" not in parts and bool(parts & AUTH_WORDS)
 
 
+def _answers_with_denial(decorator: ast.expr) -> bool:
+    """A decorator given the status it answers with when its requirement fails, 401 or 403
+    (Permissions.ADMIN.require(403)): an access check, whatever its name."""
+    if not isinstance(decorator, ast.Call):
+        return False
+    values = [*decorator.args, *(kw.value for kw in decorator.keywords)]
+    return any(isinstance(v, ast.Constant) and v.value in (401, 403) and not isinstance(v.value, bool) for v in values)
+
+
 def raises_forbidden(node: ast.AST) -> bool:
     """A raise of a forbidden or unauthorized error, or abort(401/403): an access denial."""
     if isinstance(node, ast.Raise) and node.exc is not None:
@@ -150,7 +159,7 @@ class Module:
 
     def _decorator_checks(self, decorator: ast.expr) -> bool:
         name = _tail(decorator)
-        if _is_auth_name(name):
+        if _is_auth_name(name) or _answers_with_denial(decorator):
             return True
         if name == "method_decorator" and isinstance(decorator, ast.Call):
             return any(_is_auth_name(_tail(a)) for a in decorator.args)  # method_decorator(login_required, ...)
@@ -331,7 +340,8 @@ class MissingAuthorization(Rule):
     What: a route, view or API controller method that passes a path parameter or an id
     read from the body or query to a call, with no authorization check on any path
     through it (directly, in a decorator, a FastAPI dependency, a class mixin or a
-    helper of the same module), while most other handlers of the same class or module
+    helper of the same module; a decorator given the status it answers with on failure,
+    401 or 403, such as Permissions.ADMIN.require(403), is a check), while most other handlers of the same class or module
     do check. Handlers of public endpoints, whose siblings do not check either, are not
     reported; nor are handlers that hand the work to an inherited method. A module-level
     function of a Django module that takes the request first is a view only when it makes
