@@ -75,3 +75,37 @@ def test_a_decorator_given_the_denial_status_is_an_access_check(capsys, tmp_path
     data = review(capsys, tmp_path, "svc/routes.py", PERMISSION_ROUTES)
     # update_group's decorator answers 403: checked. rename_group's says nothing of access.
     assert [f["line"] for f in findings(data, "SCR930")] == [26]
+
+
+# SCR932: a role the request names, verified against the signed-in user ----------------------
+
+ROLE_ROUTES = """
+    from flask import Flask, redirect, request
+
+    from .auth import current_user, has_permissions
+
+    app = Flask(__name__)
+
+
+    @app.route("/login")
+    def login():
+        permissions = request.args.get("permissions", "").split(",")
+        if has_permissions(*permissions):
+            return redirect("/")
+        return "login form"
+
+
+    @app.route("/panel")
+    def panel():
+        role = request.args.get("role")
+        if role == "admin":
+            return "admin panel"
+        return "user panel"
+"""
+
+
+def test_a_requested_role_the_server_checks_is_not_the_callers_word(capsys, tmp_path) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "__init__.py").write_text("")
+    data = review(capsys, tmp_path, "svc/views.py", ROLE_ROUTES)
+    assert [f["line"] for f in findings(data, "SCR932")] == [20]

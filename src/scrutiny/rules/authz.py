@@ -24,7 +24,7 @@ from scrutiny.context import ROUTE_DECORATORS
 from scrutiny.rules.handlers import FunctionNode, Handler, handlers, id_reads, reads_request_field
 from scrutiny.source import SourceFile
 
-CHECK_CALLS = {"can", "enforce", "authorize", "authorise", "has_perm", "has_perms", "has_permission",
+CHECK_CALLS = {"can", "enforce", "authorize", "authorise", "has_perm", "has_perms", "has_permission", "has_permissions",
                "has_object_permission", "check_permissions", "check_object_permissions", "check_policy",
                "enforce_policy", "check_permission", "require_permission", "check_access", "is_authorized",
                "require_admin_context", "check_is_admin", "authorize_request", "user_passes_test"}  # fmt: skip
@@ -341,8 +341,8 @@ class MissingAuthorization(Rule):
     read from the body or query to a call, with no authorization check on any path
     through it (directly, in a decorator, a FastAPI dependency, a class mixin or a
     helper of the same module; a decorator given the status it answers with on failure,
-    401 or 403, such as Permissions.ADMIN.require(403), is a check), while most other handlers of the same class or module
-    do check. Handlers of public endpoints, whose siblings do not check either, are not
+    401 or 403, such as Permissions.ADMIN.require(403), is a check), while most other
+    handlers of the same class or module do check. Handlers of public endpoints, whose siblings do not check either, are not
     reported; nor are handlers that hand the work to an inherited method. A module-level
     function of a Django module that takes the request first is a view only when it makes
     a response (a helper views call, flows.disconnect(request, account), is not), and the
@@ -585,7 +585,9 @@ class AuthorizationTargetFromRequest(Rule):
     target or credentials argument reads the request body or query (body["project_id"],
     req.GET["user_id"], request.json["owner"]), directly or through a variable, when the
     handler does not act on that same value; and a handler that branches on a role the
-    request states (body["is_admin"], request.headers["X-Role"], role = ...).
+    request states (body["is_admin"], request.headers["X-Role"], role = ...), unless
+    the stated role is only the argument of a check of the signed-in user
+    (has_permissions(*requested)), which the server decides.
     Why: the policy then checks a resource the caller describes, not the one the
     handler acts on: a caller names their own project in the body and reads or changes
     another project's server (policy bypass).
@@ -642,7 +644,12 @@ class AuthorizationTargetFromRequest(Rule):
             if not isinstance(node, ast.If | ast.IfExp):
                 continue
             test = node.test
-            via = [n for n in _names(test) if n in assigned and ROLE_KEY.match(_normal(n))]
+            # A role the request names but a check call verifies against the signed-in user
+            # (has_permissions(*requested)) is decided by the server, not by the caller.
+            verified = {id(n) for c in ast.walk(test) if isinstance(c, ast.Call) and _is_check_call(c)
+                        for n in ast.walk(c)}  # fmt: skip
+            via = [n.id for n in ast.walk(test) if isinstance(n, ast.Name) and id(n) not in verified
+                   and n.id in assigned and ROLE_KEY.match(_normal(n.id))]  # fmt: skip
             keys = [k for k in _read_keys(test) if ROLE_KEY.match(_normal(k))]
             if (keys and reads_request_field(test, handler)) or via:
                 what = f"'{keys[0]}'" if keys else f"{via[0]} (line {_position(assigned[via[0]])[0]})"
