@@ -1,0 +1,115 @@
+"""Classes of false or deliberate findings from protocol libraries (issue 15, helper P6),
+each with a pair: the case the code settles (low) and the case it does not (still reported
+at its severity). The snippets are written for these tests."""
+
+from __future__ import annotations
+
+import textwrap
+
+
+def rule_findings(code: str, rule_id: str, name: str = "service/module.py") -> list[tuple[int, str]]:
+    from scrutiny import source
+    from scrutiny.rules import RuleSet, all_rules
+
+    src = source.load(textwrap.dedent(code).encode(), name)
+    return sorted((f.location.line, f.severity.name.lower()) for f in RuleSet(all_rules()).run(src)
+                  if f.rule_id == rule_id)  # fmt: skip
+
+
+def rule_messages(code: str, rule_id: str) -> list[str]:
+    from scrutiny import source
+    from scrutiny.rules import RuleSet, all_rules
+
+    src = source.load(textwrap.dedent(code).encode(), "service/module.py")
+    return [f.message for f in RuleSet(all_rules()).run(src) if f.rule_id == rule_id]
+
+
+# SCR603: a security call removed and the line rewritten without it ----------------------
+
+REWRITTEN = """
+    def render(values):
+        # return [sanitize(value) for value in values]
+        return [value for value in values]
+"""
+
+SWITCHED_OFF = """
+    def render(values):
+        # values = sanitize(values)
+        return [value for value in values]
+"""
+
+
+def test_a_security_call_removed_in_a_rewritten_line_is_low() -> None:
+    assert rule_findings(REWRITTEN, "SCR603") == [(3, "low")]
+    assert "same statement without the call" in rule_messages(REWRITTEN, "SCR603")[0]
+
+
+def test_a_security_call_simply_commented_out_stays_medium() -> None:
+    assert rule_findings(SWITCHED_OFF, "SCR603") == [(3, "medium")]
+
+
+# SCR301: MD5/SHA-1 inside an HMAC written out by hand (RFC 2104) ------------------------
+
+HAND_HMAC = """
+    import hashlib
+
+    INNER = bytes([0x36] * 64)
+    OUTER = bytes([0x5C] * 64)
+
+
+    def check_tag(key, payload, tag):
+        ki = bytes(a ^ b for a, b in zip(key, INNER))
+        ko = bytes(a ^ b for a, b in zip(key, OUTER))
+        step = hashlib.sha1(ki + payload).digest()
+        mac = hashlib.sha1(ko + step).digest()[:12]
+        if mac != tag:
+            raise PermissionError("tag mismatch")
+"""
+
+DOUBLE_HASH = """
+    import hashlib
+
+
+    def check_tag(key, payload, tag):
+        step = hashlib.sha1(key + payload).digest()
+        mac = hashlib.sha1(key + step).digest()[:12]
+        if mac != tag:
+            raise PermissionError("tag mismatch")
+"""
+
+
+def test_a_weak_hash_inside_a_hand_made_hmac_is_low() -> None:
+    assert rule_findings(HAND_HMAC, "SCR301") == [(11, "low"), (12, "low")]
+    assert all("HMAC built by hand" in m for m in rule_messages(HAND_HMAC, "SCR301"))
+
+
+def test_a_nested_weak_hash_without_xor_pads_stays_medium() -> None:
+    assert rule_findings(DOUBLE_HASH, "SCR301") == [(6, "medium"), (7, "medium")]
+
+
+# SCR354: ssl.wrap_socket whose cert_reqs is a setting passed in --------------------------
+
+CONFIGURED = """
+    import ssl
+
+
+    def connect(sock, mode):
+        return ssl.wrap_socket(sock, cert_reqs=mode)
+"""
+
+DEFAULTED = """
+    import ssl
+
+
+    def connect(sock):
+        return ssl.wrap_socket(sock)
+"""
+
+
+def test_wrap_socket_with_a_configured_cert_reqs_is_low() -> None:
+    assert rule_findings(CONFIGURED, "SCR354") == [(6, "low")]
+    assert "a setting passed in" in rule_messages(CONFIGURED, "SCR354")[0]
+
+
+def test_wrap_socket_with_the_default_cert_reqs_stays_medium() -> None:
+    assert rule_findings(DEFAULTED, "SCR354") == [(6, "medium")]
