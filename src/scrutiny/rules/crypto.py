@@ -78,6 +78,9 @@ class WeakHash(CallRule):
     (PBKDF2HMAC, HKDF, ConcatKDF, X963KDF, KBKDFHMAC) or OAEP/MGF1, whose security does
     not rest on collision resistance (HMAC-MD5 has no practical forgery and
     PBKDF2-HMAC-SHA1 is what WPA2 uses); SHA-256 is still the choice for a new design.
+    The same holds for an HMAC written out by hand (RFC 2104): two calls of the hash in
+    one function, each hashing a value made by XOR (the key XOR ipad, the key XOR opad)
+    followed by data, the second hashing the first's digest.
     Why: collisions for these algorithms can be computed cheaply, so a digest used as a
     signature, integrity check, password hash or unique token can be forged or matched.
     Example:
