@@ -125,6 +125,14 @@ class _Reader:
         chooser = _protocol_choice(call, self.walk, algorithm)
         if chooser:
             return DigestReading(Grade.PROTOCOL, f"the algorithm is chosen by the protocol peer ({chooser})", call)
+        if algorithm == "MD4" and hashed is not None and _utf16le(hashed):
+            # MD4 over the UTF-16LE text of a password is the NT hash (MS-NLMP's NTOWF),
+            # the one form NTLM and its relatives accept: the weakness is the protocol's.
+            evidence = (
+                f"it hashes {_text(hashed)}, MD4 over UTF-16LE text, which is the NT hash the NTLM "
+                f"protocol defines (MS-NLMP NTOWF), so the protocol fixes the algorithm"
+            )
+            return DigestReading(Grade.PROTOCOL, evidence, call)
         pads = _hand_made_hmac(call, hashed, self.walk)
         if pads:
             evidence = (
@@ -806,3 +814,11 @@ def _hand_made_hmac(call: ast.Call, hashed: ast.expr | None, walk: Walk) -> str:
 
 def _refers_to(value: ast.expr, names: set[str]) -> bool:
     return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(value))
+
+
+def _utf16le(value: ast.expr) -> bool:
+    """Whether ``value`` is ``text.encode('utf-16-le')`` (any spelling of that codec)."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "encode"):
+        return False
+    codec = string_value(value.args[0]) if value.args else None
+    return (codec or "").lower().replace("-", "").replace("_", "") == "utf16le"
