@@ -113,3 +113,74 @@ def test_wrap_socket_with_a_configured_cert_reqs_is_low() -> None:
 
 def test_wrap_socket_with_the_default_cert_reqs_stays_medium() -> None:
     assert rule_findings(DEFAULTED, "SCR354") == [(6, "medium")]
+
+
+# SCR301: MD4 over UTF-16LE text is the NT hash NTLM defines ------------------------------
+
+NT_HASH = """
+    import hashlib
+
+
+    def nt_owf(password):
+        return hashlib.new("md4", password.encode("utf-16-le")).digest()
+"""
+
+MD4_PASSWORD = """
+    import hashlib
+
+
+    def store(password):
+        return hashlib.new("md4", password.encode("utf-8")).hexdigest()
+"""
+
+
+def test_md4_over_utf16le_text_is_the_protocols_choice() -> None:
+    assert rule_findings(NT_HASH, "SCR301") == [(6, "low")]
+    assert "NT hash" in rule_messages(NT_HASH, "SCR301")[0]
+
+
+def test_md4_of_a_utf8_password_stays_medium() -> None:
+    assert rule_findings(MD4_PASSWORD, "SCR301") == [(6, "medium")]
+
+
+# SCR302: a random value under a secret-sounding name that is only ever logged -----------
+
+LOGGED_LABEL = """
+    import logging
+    import random
+
+    log = logging.getLogger(__name__)
+
+
+    def open_channel(channel):
+        channel.session_id = random.randint(1000, 9999)
+        log.debug("opened channel %s", channel.session_id)
+        return channel
+
+
+    def close_channel(channel):
+        log.info("closing channel %s", channel.session_id)
+"""
+
+SENT_ID = """
+    import logging
+    import random
+
+    log = logging.getLogger(__name__)
+
+
+    def open_channel(channel, response):
+        channel.session_id = random.randint(1000, 9999)
+        log.debug("opened channel %s", channel.session_id)
+        response.set_cookie("sid", str(channel.session_id))
+        return channel
+"""
+
+
+def test_a_random_id_only_read_by_logging_calls_is_low() -> None:
+    assert rule_findings(LOGGED_LABEL, "SCR302") == [(9, "low")]
+    assert "logging call" in rule_messages(LOGGED_LABEL, "SCR302")[0]
+
+
+def test_a_random_id_also_used_outside_logging_stays_medium() -> None:
+    assert rule_findings(SENT_ID, "SCR302") == [(9, "medium")]
