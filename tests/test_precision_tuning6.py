@@ -184,3 +184,50 @@ def test_a_random_id_only_read_by_logging_calls_is_low() -> None:
 
 def test_a_random_id_also_used_outside_logging_stays_medium() -> None:
     assert rule_findings(SENT_ID, "SCR302") == [(9, "medium")]
+
+
+# SCR202: marshal data no untrusted input is traced to ------------------------------------
+
+COMPILED_CACHE = """
+    import marshal
+    import os
+
+
+    def load_compiled(directory, stem):
+        with open(os.path.join(directory, stem + ".pyc"), "rb") as handle:
+            handle.read(16)
+            return marshal.loads(handle.read())
+"""
+
+UPLOADED_CODE = """
+    import marshal
+
+    from flask import Flask, request
+
+    app = Flask(__name__)
+
+
+    @app.route("/run", methods=["POST"])
+    def run():
+        code = marshal.loads(request.get_data())
+        return str(code)
+"""
+
+
+def test_marshal_data_read_from_a_local_file_is_a_low_hint(capsys, tmp_path) -> None:
+    from helpers import review_snippet, severities
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    data = review_snippet(capsys, tmp_path, "pkg/loader.py", COMPILED_CACHE)
+    assert severities(data, "SCR202") == [(9, "low")]
+
+
+def test_marshal_data_from_a_request_stays_reported(capsys, tmp_path) -> None:
+    from helpers import review_snippet, severities
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    data = review_snippet(capsys, tmp_path, "pkg/views.py", UPLOADED_CODE)
+    found = [(f["rule_id"], f["line"], f["severity"]) for f in data["findings"] if f["line"] == 11]
+    assert ("SCR505", 11, "high") in found
