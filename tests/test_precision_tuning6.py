@@ -231,3 +231,39 @@ def test_marshal_data_from_a_request_stays_reported(capsys, tmp_path) -> None:
     data = review_snippet(capsys, tmp_path, "pkg/views.py", UPLOADED_CODE)
     found = [(f["rule_id"], f["line"], f["severity"]) for f in data["findings"] if f["line"] == 11]
     assert ("SCR505", 11, "high") in found
+
+
+# SCR751: the value in the message is one a type check just rejected ---------------------
+
+TYPE_REJECTED = """
+    class Credentials:
+        pass
+
+
+    class Account:
+        def __init__(self, credentials):
+            if not isinstance(credentials, (Credentials, type(None))):
+                raise TypeError("credentials %r must be a %s" % (credentials, Credentials))
+            self.credentials = credentials
+"""
+
+TYPE_ACCEPTED = """
+    class Credentials:
+        pass
+
+
+    class Account:
+        def __init__(self, credentials):
+            if isinstance(credentials, Credentials):
+                raise ValueError("credentials %r are not accepted here" % (credentials,))
+            self.credentials = credentials
+"""
+
+
+def test_a_wrong_typed_value_in_a_type_error_is_low() -> None:
+    assert rule_findings(TYPE_REJECTED, "SCR751") == [(9, "low")]
+    assert "not an instance of" in rule_messages(TYPE_REJECTED, "SCR751")[0]
+
+
+def test_credentials_of_the_right_type_in_a_message_stay_medium() -> None:
+    assert rule_findings(TYPE_ACCEPTED, "SCR751") == [(9, "medium")]
