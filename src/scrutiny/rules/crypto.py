@@ -78,6 +78,10 @@ class WeakHash(CallRule):
     (PBKDF2HMAC, HKDF, ConcatKDF, X963KDF, KBKDFHMAC) or OAEP/MGF1, whose security does
     not rest on collision resistance (HMAC-MD5 has no practical forgery and
     PBKDF2-HMAC-SHA1 is what WPA2 uses); SHA-256 is still the choice for a new design.
+    The same holds for an HMAC written out by hand (RFC 2104): two calls of the hash in
+    one function, each hashing a value made by XOR (the key XOR ipad, the key XOR opad)
+    followed by data, the second hashing the first's digest. Low as the protocol's choice:
+    MD4 over text encoded as UTF-16LE, which is the NT hash NTLM defines (MS-NLMP NTOWF).
     Why: collisions for these algorithms can be computed cheaply, so a digest used as a
     signature, integrity check, password hash or unique token can be forged or matched.
     Example:
@@ -390,7 +394,10 @@ class InsecureRandomSecret(CallRule):
     A value stored under the bare name key (key, self.key) is judged by where it goes: used
     as a mapping key (data[key] = ..., {key: ...}) in its function or class, it is left to
     the SCR305 note; passed to a signing, encryption or authentication call there, it is
-    reported; otherwise (an identifier written into data) it is low.
+    reported; otherwise (an identifier written into data) it is low. Low as well when
+    every read of the name or attribute it is stored in, in the file, is an argument of a
+    logging call (log.debug, logger.info, logging.warning, print): a label that tells log
+    lines apart, not a secret.
     """
 
     id = "SCR302"
@@ -412,6 +419,12 @@ class InsecureRandomSecret(CallRule):
                                    "but a bare key names no secret, and no signing, encryption or authentication "
                                    "use of it is seen in its scope", walk.src, scope=walk.scope_name,
                                    severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
+                return
+            logged = _only_logged(call, walk)
+            if logged:
+                yield self.finding(call, f"{name}() is not cryptographically secure, and its result becomes {where}; "
+                                   f"but {logged}, so it serves as a label in the log, not as a secret", walk.src,
+                                   scope=walk.scope_name, severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
                 return
             clear = _salt_in_clear(call, walk)
             if clear:
@@ -487,3 +500,53 @@ class RandomModuleUsed(InsecureRandomSecret):
             return  # SCR302 reports it
         yield self.finding(call, f"{name}() is predictable: fine for jitter or sampling, not for a secret",
                            walk.src, scope=walk.scope_name)  # fmt: skip
+
+
+LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
+
+
+def _logging_call(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id == "print"
+    if isinstance(func, ast.Attribute) and func.attr in LOG_METHODS:
+        base = func.value
+        owner = base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else ""
+        return "log" in owner.lower()
+    return False
+
+
+def _only_logged(call: ast.Call, walk: Walk) -> str:
+    """When the random value is stored in a name or attribute whose every read in the
+    file is an argument of a logging call: the evidence as text, else ''."""
+    node = walk.parent(call)
+    while node is not None and not isinstance(node, ast.Assign | ast.AnnAssign):
+        if isinstance(node, ast.stmt):
+            return ""
+        node = walk.parent(node)
+    if node is None:
+        return ""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    if len(targets) != 1 or not isinstance(targets[0], ast.Attribute | ast.Name):
+        return ""
+    target = targets[0]
+    if isinstance(target, ast.Attribute):
+        reads = [n for n in walk.src.index.of_type(ast.Attribute)
+                 if isinstance(n, ast.Attribute) and n.attr == target.attr and isinstance(n.ctx, ast.Load)]  # fmt: skip
+        label = f".{target.attr}"
+    else:
+        scope = walk.function if walk.function is not None else walk.src.tree
+        reads = [n for n in ast.walk(scope) if isinstance(n, ast.Name) and n.id == target.id
+                 and isinstance(n.ctx, ast.Load)]  # fmt: skip
+        label = target.id
+    if not reads:
+        return ""
+    for read in reads:
+        up = walk.parent(read)
+        while up is not None and not isinstance(up, ast.stmt) and not _logging_call(up):
+            up = walk.parent(up)
+        if up is None or not _logging_call(up):
+            return ""
+    return f"each of the {len(reads)} reads of {label} in this file is an argument of a logging call"

@@ -294,9 +294,14 @@ class MarshalLoad(CallRule):
         code = marshal.loads(response.content)
     Fix: exchange data as JSON or another data-only format; load marshal data only from
     files your own build wrote.
+    As for pickle (SCR201), where the taint analysis traces untrusted input to the call the
+    defect is SCR505's and this finding corroborates it; where it traces none (a .pyc or
+    cache file read from the program's own directories) the finding is a low-severity
+    hint: a defect only if whoever can write those bytes is not trusted.
     """
 
     id = "SCR202"
+    traced_by = "SCR505"
     name = "marshal-load"
     category = Category.DESERIALIZATION
     cwe = 502

@@ -125,6 +125,21 @@ class _Reader:
         chooser = _protocol_choice(call, self.walk, algorithm)
         if chooser:
             return DigestReading(Grade.PROTOCOL, f"the algorithm is chosen by the protocol peer ({chooser})", call)
+        if algorithm == "MD4" and hashed is not None and _utf16le(hashed):
+            # MD4 over the UTF-16LE text of a password is the NT hash (MS-NLMP's NTOWF),
+            # the one form NTLM and its relatives accept: the weakness is the protocol's.
+            evidence = (
+                f"it hashes {_text(hashed)}, MD4 over UTF-16LE text, which is the NT hash the NTLM "
+                f"protocol defines (MS-NLMP NTOWF), so the protocol fixes the algorithm"
+            )
+            return DigestReading(Grade.PROTOCOL, evidence, call)
+        pads = _hand_made_hmac(call, hashed, self.walk)
+        if pads:
+            evidence = (
+                f"it is one step of an HMAC built by hand (RFC 2104): {pads}; HMAC's security does not rest "
+                f"on the collision resistance {algorithm} lacks (HMAC-{algorithm} has no practical forgery)"
+            )
+            return DigestReading(Grade.KEYED, evidence, call)
         self._follow_hash(call)
         inputs = [(hashed, call)] if hashed is not None else []
         inputs += [(argument, update) for update in self.updates for argument in update.args]
@@ -731,3 +746,79 @@ def _protocol_name(text: str) -> str:
 def _text(node: ast.AST, limit: int = 60) -> str:
     text = ast.unparse(node)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _leftmost(value: ast.expr) -> ast.expr:
+    """The first operand of a concatenation ``a + b + c``, unwrapped from method calls
+    that only convert it (``k.asOctets()``, ``bytes(k)``)."""
+    while isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+        value = value.left
+    while isinstance(value, ast.Call):
+        if isinstance(value.func, ast.Attribute) and not value.args:
+            value = value.func.value
+        elif len(value.args) == 1 and isinstance(value.func, ast.Name):
+            value = value.args[0]
+        else:
+            break
+    return value
+
+
+def _hand_made_hmac(call: ast.Call, hashed: ast.expr | None, walk: Walk) -> str:
+    """Whether ``call`` is a step of HMAC written out by hand: in its function, two calls
+    of the same hash each hash a concatenation that begins with a value made by XOR-ing
+    (the key XOR ipad, the key XOR opad), and one hashes the other's digest. Returns the
+    evidence as text, or ''."""
+    if hashed is None:
+        return ""
+    function: ast.AST | None = walk.parent(call)
+    while function is not None and not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+        function = walk.parent(function)
+    if function is None:
+        return ""
+    bound: dict[str, ast.expr] = {}
+    steps: list[tuple[ast.Call, ast.expr, set[str]]] = []  # call, its input, names its digest is bound to
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            bound[node.targets[0].id] = node.value
+    wanted = ast.unparse(call.func)
+
+    def padded(value: ast.expr, depth: int = 0) -> bool:
+        value = _leftmost(value)
+        if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitXor) for n in ast.walk(value)):
+            return True
+        if isinstance(value, ast.Name) and value.id in bound and depth < 3:
+            return padded(bound[value.id], depth + 1)
+        return False
+
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == wanted and node.args:
+            names = {
+                name for name, value in bound.items()
+                if any(inner is node for inner in ast.walk(value))
+            }  # fmt: skip
+            steps.append((node, node.args[0], names))
+    mine = next((step for step in steps if step[0] is call), None)
+    if mine is None or not padded(mine[1]):
+        return ""
+    for other in steps:
+        if other[0] is call or not padded(other[1]):
+            continue
+        inner, outer = (other, mine) if _refers_to(mine[1], other[2]) else (mine, other)
+        if _refers_to(outer[1], inner[2]):
+            return (
+                f"the calls on lines {inner[0].lineno} and {outer[0].lineno} each hash a value made by XOR "
+                f"(a key XOR a pad) followed by data, and the second hashes the first's digest"
+            )
+    return ""
+
+
+def _refers_to(value: ast.expr, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(value))
+
+
+def _utf16le(value: ast.expr) -> bool:
+    """Whether ``value`` is ``text.encode('utf-16-le')`` (any spelling of that codec)."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "encode"):
+        return False
+    codec = string_value(value.args[0]) if value.args else None
+    return (codec or "").lower().replace("-", "").replace("_", "") == "utf16le"

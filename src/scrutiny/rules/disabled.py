@@ -41,6 +41,43 @@ def _defines(code: str) -> bool:
     return bool(statements) and isinstance(statements[0], ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
 
 
+def _unwrapped(code: str, calls: tuple[str, ...]) -> str:
+    """The commented statement with each call of a security function replaced by its only
+    argument (``check(x)`` becomes ``x``), dumped for comparison; '' when it does not parse."""
+    try:
+        statements = ast.parse(code.strip()).body
+    except (SyntaxError, ValueError):
+        return ""
+    if len(statements) != 1:
+        return ""
+    wanted = {call.rsplit(".", 1)[-1] for call in calls}
+
+    class Unwrap(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            self.generic_visit(node)
+            if _method(node).rsplit(".", 1)[-1] in wanted and len(node.args) == 1 and not node.keywords:
+                return node.args[0]
+            return node
+
+    return ast.dump(Unwrap().visit(statements[0]))
+
+
+def _superseded(code: str, calls: tuple[str, ...], end: int, src: SourceFile) -> int:
+    """The line of the live statement right below the comment that is the commented
+    statement without the security call (``# y = check(x)`` over ``y = x``): the call was
+    removed on purpose and the line rewritten, not switched off. 0 when there is none."""
+    wanted = _unwrapped(code, calls)
+    if not wanted:
+        return 0
+    line = end + 1
+    while line <= src.line_count and not src.line_text(line).strip():
+        line += 1
+    for node in ast.walk(src.tree):
+        if isinstance(node, ast.stmt) and node.lineno == line:
+            return line if ast.dump(node) == wanted else 0
+    return 0
+
+
 def _method(call: ast.Call) -> str:
     func = call.func
     return func.attr if isinstance(func, ast.Attribute) else ast.unparse(func)
@@ -57,6 +94,10 @@ class CommentedOutCheck(Rule):
     assignment from a security call whose target the file's code still assigns from the
     same method (moved into a lazy getter) was moved, not disabled, and is not reported;
     nor is a commented-out function or class definition (an override kept for reference).
+    A commented-out statement with a security call directly over a live statement that is
+    the same statement without the call (``# y = escape(x)`` over ``y = x``) is low: the
+    call was removed on purpose and the line rewritten, a decision rather than a check
+    switched off.
     Why: a disabled check is invisible to tests and reviewers: the code runs as if the
     check passed. In production code that can remove an authorization or validation
     step; in a test it lets the behaviour it guarded regress without a failure.
@@ -95,10 +136,18 @@ class CommentedOutCheck(Rule):
             )
             because = f"; the {reason.marker} at line {reason.start} names bug {reason.bug}" if reason else ""
             location = Location(src.path, code.start, 0, code.end, len(src.line_text(code.end)))
+            severity = Severity.MEDIUM if code.security_calls else Severity.LOW
+            rewritten = _superseded(code.code, code.security_calls, code.end, src) if code.security_calls else 0
+            if rewritten:
+                severity = Severity.LOW
+                because += (
+                    f"; line {rewritten} below is the same statement without the call, so the call was "
+                    f"removed on purpose and the line rewritten (a decision to review, not a switched-off check)"
+                )
             yield self.finding(
                 location,
                 f"{what} is commented out{because}",
                 src,
-                severity=Severity.MEDIUM if code.security_calls else Severity.LOW,
+                severity=severity,
                 cwe=693 if code.security_calls else None,
             )

@@ -353,6 +353,30 @@ def _debug_only(node: ast.AST, handler: ast.ExceptHandler, src: SourceFile) -> b
     return False
 
 
+def _rejected_by_type(node: ast.Raise, secrets: list[str], walk: Walk) -> str:
+    """The raise sits in the body of ``if not isinstance(value, Types)`` and each secret
+    named in the message is that value or a class of Types: the evidence as text, or ''."""
+    child: ast.AST = node
+    parent = walk.parent(node)
+    while parent is not None and not isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module):
+        test = parent.test if isinstance(parent, ast.If) else None
+        if (
+            isinstance(test, ast.UnaryOp)
+            and isinstance(test.op, ast.Not)
+            and isinstance(test.operand, ast.Call)
+            and _tail(test.operand.func) == "isinstance"
+            and len(test.operand.args) == 2
+            and child in parent.body  # type: ignore[union-attr]
+        ):
+            value, types = test.operand.args
+            checked = ast.unparse(value)
+            classes = {ast.unparse(n) for n in ast.walk(types) if isinstance(n, ast.Name | ast.Attribute)}
+            if checked in secrets and all(n == checked or n in classes for n in secrets):
+                return f"the raise runs only when {checked} is not an instance of {ast.unparse(types)}"
+        child, parent = parent, walk.parent(parent)
+    return ""
+
+
 class SecretInExceptionMessage(Rule):
     """Secret put into an exception message
 
@@ -363,6 +387,10 @@ class SecretInExceptionMessage(Rule):
     credentialInterfaces) and nothing shows the value is a credential, it is low. A
     secret that only decides something (the test of code="a" if token else "b", a
     comparison, not, bool() or len()) puts no text into the message and is not reported.
+    Low as well when the raise runs only under ``if not isinstance(value, Types)`` and the
+    secret names in the message are that value and the classes it was checked against:
+    the message shows whatever wrong-typed value the caller passed (a type error), not a
+    credential object the code holds.
     Why: exception messages are logged with their traceback, shown in error pages and
     API faults, and copied into bug reports; a password in one is a leaked password.
     Example:
@@ -395,6 +423,12 @@ class SecretInExceptionMessage(Rule):
         objects = _objects_in(walk.function)
         secrets = sorted(n for n in found if not n.rsplit(".", 1)[-1].isupper() and n not in objects)
         if not secrets:
+            return
+        rejected = _rejected_by_type(node, secrets, walk)
+        if rejected:
+            yield self.finding(node, f"exception message includes {', '.join(secrets[:3])}; but {rejected}, so the "
+                               "message shows a value of the wrong type the caller passed, not a credential object",
+                               walk.src, scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
             return
         why, by_name_only = weigh_secrets([(n, found[n]) for n in secrets], walk.src)
         helper = masking_helper(walk.src)

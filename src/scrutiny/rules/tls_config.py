@@ -185,7 +185,9 @@ class SslWrapSocket(CallRule):
     What: ssl.wrap_socket(...) without cert_reqs=ssl.CERT_REQUIRED. The helper was
     deprecated in Python 3.7 and removed in 3.12. An explicit cert_reqs=CERT_NONE is
     SCR304. With server_side=True it is low: a server checks no client certificate by
-    default anyway, and only the removal remains.
+    default anyway, and only the removal remains. Low too when cert_reqs is given a
+    value that is not a literal (a setting the caller passes in): the certificate check
+    is then decided where that setting is made, not by the helper's default.
     Why: its defaults check no certificate (cert_reqs=CERT_NONE) and, with no
     ssl_version, accept whatever protocol the OpenSSL build allows, so anyone on the
     path can read and change the traffic; code using it also breaks on Python 3.12+.
@@ -214,6 +216,15 @@ class SslWrapSocket(CallRule):
             # future: the function is gone in Python 3.12.
             yield self.finding(call, "ssl.wrap_socket(server_side=True) is gone in Python 3.12 (a server does not "
                                "check client certificates by default, so nothing is lost there)", walk.src,
+                               scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
+            return
+        given = argument(call, "cert_reqs", 4)
+        if given is not None and not isinstance(given, ast.Constant):
+            # The verification mode is a value the caller configures, not the helper's
+            # default: whether a certificate is checked is decided where that value is set.
+            yield self.finding(call, f"ssl.wrap_socket is gone in Python 3.12; its cert_reqs is {ast.unparse(given)}, "
+                               "a setting passed in, so whether the certificate is checked is decided where that "
+                               "value is set, not by the helper's default", walk.src,
                                scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
             return
         yield self.finding(call, "ssl.wrap_socket checks no certificate by default and is gone in Python 3.12",
