@@ -132,3 +132,41 @@ def test_a_helper_also_called_by_a_view_without_a_check_stays_high(capsys, tmp_p
     )
     data = review(capsys, tmp_path, "views.py", code)
     assert severities(data, "SCR930") == [(23, "high")]
+
+
+# SCR401/SCR405: settings of a project folder named as an example (example_project/) ---
+
+SITE_SETTINGS = """
+    SECRET_KEY = "k3y-9f7a2c41d0b8e6d5a3f2c1b0e9d8c7b6"
+    DEBUG = True
+    ALLOWED_HOSTS = ["localhost"]
+    INSTALLED_APPS = ["django.contrib.admin", "django.contrib.auth"]
+    ROOT_URLCONF = "urls"
+"""
+
+
+def _site(tmp_path, folder: str) -> None:
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / "__init__.py").write_text("")
+
+
+def test_settings_of_an_example_project_folder_are_lowered(capsys, tmp_path) -> None:
+    _site(tmp_path, "example_project")
+    data = review(capsys, tmp_path, "example_project/settings.py", SITE_SETTINGS)
+    assert data["files"][0]["kind"] == "example"
+    assert severities(data, "SCR401") == [(2, "info")]
+    assert severities(data, "SCR405") == [(3, "info")]
+
+
+def test_the_same_settings_of_a_site_package_stay_medium(capsys, tmp_path) -> None:
+    _site(tmp_path, "shopsite")
+    data = review(capsys, tmp_path, "shopsite/settings.py", SITE_SETTINGS)
+    assert data["files"][0]["kind"] == "production"
+    assert severities(data, "SCR401") == [(2, "medium")]
+    assert severities(data, "SCR405") == [(3, "medium")]
+
+
+def test_a_folder_that_only_ends_in_samples_is_not_an_example(capsys, tmp_path) -> None:
+    _site(tmp_path, "audio_samples")
+    data = review(capsys, tmp_path, "audio_samples/settings.py", SITE_SETTINGS)
+    assert data["files"][0]["kind"] == "production"
