@@ -170,3 +170,47 @@ def test_a_folder_that_only_ends_in_samples_is_not_an_example(capsys, tmp_path) 
     _site(tmp_path, "audio_samples")
     data = review(capsys, tmp_path, "audio_samples/settings.py", SITE_SETTINGS)
     assert data["files"][0]["kind"] == "production"
+
+
+# SCR902: an exempt view whose decorator (defined in the file) checks a header token ----
+
+TOKEN_HOOK = """
+    import hmac
+    from functools import wraps
+
+    from django.conf import settings
+    from django.http import HttpResponse
+    from django.views.decorators.csrf import csrf_exempt
+
+
+    def needs_feed_token(view):
+        @wraps(view)
+        def inner(request, *args, **kwargs):
+            sent = request.headers.get("Authorization", "")
+            if {refusal_test}:
+                return HttpResponse("denied", status={status})
+            return view(request, *args, **kwargs)
+        return inner
+
+
+    @needs_feed_token
+    @csrf_exempt
+    def ingest(request):
+        return HttpResponse(request.body[:10], content_type="text/plain")
+"""
+
+
+def test_an_exempt_view_whose_decorator_checks_a_header_token_is_low(capsys, tmp_path) -> None:
+    code = TOKEN_HOOK.format(
+        refusal_test='not hmac.compare_digest(sent, "Token " + settings.FEED_KEY)', status=401
+    )
+    data = review(capsys, tmp_path, "hooks.py", code)
+    assert severities(data, "SCR902") == [(21, "low")]
+    (finding,) = [f for f in data["findings"] if f["rule_id"] == "SCR902"]
+    assert "checks a token of each request itself: line 14" in finding["message"]
+
+
+def test_an_exempt_view_whose_decorator_checks_only_the_method_stays_medium(capsys, tmp_path) -> None:
+    code = TOKEN_HOOK.format(refusal_test='request.method != "POST"', status=405)
+    data = review(capsys, tmp_path, "hooks.py", code)
+    assert severities(data, "SCR902") == [(21, "medium")]
