@@ -421,6 +421,8 @@ def _token_check(functions: list[ast.AST], src: SourceFile) -> int:
                     [test.left, *test.comparators] if isinstance(test, ast.Compare)
                     else list(test.args) if isinstance(test, ast.Call) and len(test.args) >= 2 else []
                 )  # fmt: skip
+                if isinstance(test, ast.Compare) and all(isinstance(op, ast.Is | ast.IsNot) for op in test.ops):
+                    continue  # ``token is None``: whether a value was sent, not whether it matches
                 if compared and any(_reads_request(c, names) for c in compared):
                     return node.lineno
     return 0
