@@ -66,6 +66,9 @@ SCRIPT_DIRS = {"scripts", "bin", "tools", "devtools", "contrib", "utils-scripts"
 PACKAGING_DIRS = {"packaging", "build_backend", "_build_backend"}
 EXAMPLE_DIRS = {"examples", "example", "samples", "sample", "demo", "demos"}
 EXAMPLE_NAME = re.compile(r"(?:^|_)(?:example|sample)(?:_|$)")
+# example_project/, sample_site/, demo_app/: a folder named as an example of something, the
+# same convention as examples/ (the word leads the name, so audio_samples/ is not one).
+EXAMPLE_FOLDER = re.compile(r"^(?:examples?|samples?|demos?)_[a-z0-9]")
 DOCS_DIRS = {"doc", "docs", "api-ref", "releasenotes"}
 MIGRATION_DIRS = {"migrations", "migrate_repo", "alembic"}
 TEST_MODULES = {"unittest", "pytest", "testtools", "mock", "fixtures", "hypothesis", "oslotest", "testscenarios"}
@@ -125,7 +128,7 @@ def path_signals(src: SourceFile, dirs: list[str], name: str) -> list[Signal]:
         found.append(Signal(FileKind.DOCS, Strength.FIRM, f"under {hit[0]}/"))
     if name == "conf.py" and "sphinx" in roots(src):
         found.append(Signal(FileKind.DOCS, Strength.FIRM, "Sphinx conf.py"))
-    if hit := sorted(folders & EXAMPLE_DIRS):
+    if hit := sorted(folders & EXAMPLE_DIRS) or sorted(d for d in folders if EXAMPLE_FOLDER.match(d)):
         found.append(Signal(FileKind.EXAMPLE, Strength.FIRM, f"under {hit[0]}/"))
     stem = name.rsplit(".", 1)[0]
     if EXAMPLE_NAME.search(stem):

@@ -357,7 +357,12 @@ class MissingAuthorization(Rule):
     (router.get(..., auth=[...])), an id looked up in a set built from the request
     (get_object_or_404(visible_to(request), pk=id)), or the resource passed with the
     requesting user (request.user) to code the file does not define (an action object that
-    checks the user's permission when it runs; not an ORM manager call).
+    checks the user's permission when it runs; not an ORM manager call), the handler is
+    wrapped by a decorator imported from the project's own code (a relative import or a
+    module of a package this file sits in; not a route, HTTP-method, CSRF or exemption
+    decorator), which runs before the body and can make the check where this file cannot
+    see it, or a module-level function found as a view is called in this file only by
+    functions that check first (a helper of those views; it may still be routed elsewhere).
     Why: the caller chooses the id; without a check, anyone who can reach the endpoint
     reads or changes other users' or projects' resources by naming them (an insecure
     direct object reference).
@@ -452,6 +457,18 @@ def _settled_elsewhere(handler: Handler, module: Module, src: SourceFile) -> str
     route = _route_call(handler, src)
     if route is not None and _tail(route) in READ_ROUTES and any(kw.arg == "auth" for kw in route.keywords):
         return "the route declares whom it admits (auth=...) for this read, a deliberate choice"
+    wrapper = _project_decorator(handler, src)
+    if wrapper:
+        return (
+            f"it is wrapped by @{wrapper}, which another module of this project defines and which can make "
+            "the check before the body runs: verify that it does"
+        )
+    callers = _checking_callers(handler, module, src)
+    if callers:
+        return (
+            f"this file calls it only from {callers}, which check first: it serves them as a helper "
+            "(verify that no route reaches it directly)"
+        )
     derived = _derived_names(handler)
     for node in walk_function(handler.function):
         if not isinstance(node, ast.Call):
@@ -472,6 +489,48 @@ def _settled_elsewhere(handler: Handler, module: Module, src: SourceFile) -> str
                 "define and which can make the check: verify that it does"
             )
     return ""
+
+
+def _project_decorator(handler: Handler, src: SourceFile) -> str:
+    """A decorator of the handler imported from the project's own code (a relative import,
+    or a module of a package this file sits in), other than a route, method or exemption
+    decorator: it wraps the view in code this file cannot see, where a check may be made."""
+    if not src.in_package:
+        return ""
+    directories = set(src.path.replace("\\", "/").split("/")[:-1])
+    for decorator in handler.function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = src.qualname(target) or ""
+        tail = _tail(decorator)
+        parts = set(name_parts(tail))
+        if (
+            not name or tail in NOT_AUTH_DECORATORS or tail in ROUTE_DECORATORS
+            or parts & EXEMPTION_WORDS or "csrf" in parts or name == tail
+        ):
+            continue
+        if name.startswith(".") or ("." in name and name.split(".", 1)[0] in directories):
+            return _shown(decorator)
+    return ""
+
+
+def _checking_callers(handler: Handler, module: Module, src: SourceFile) -> str:
+    """The functions of the file that call this module-level function by name, when there
+    are some and every one of them checks authorization ('' otherwise)."""
+    if handler.owner is not None:
+        return ""
+    callers: list[FunctionNode] = []
+    for call in src.index.of_type(ast.Call):
+        assert isinstance(call, ast.Call)
+        if not (isinstance(call.func, ast.Name) and call.func.id == handler.name):
+            continue
+        caller = src.index.function_of.get(call)
+        while caller is not None and src.index.function_of.get(caller) is not None:
+            caller = src.index.function_of.get(caller)
+        if caller is None or caller is handler.function or not module.checks(caller, set()):
+            return ""
+        callers.append(caller)
+    names = sorted({c.name for c in callers})
+    return ", ".join(names[:3]) + (" and others" if len(names) > 3 else "")
 
 
 def _calls_in_order(function: FunctionNode) -> list[ast.Call]:

@@ -218,8 +218,10 @@ class CrossSiteScripting(TaintRule):
     a variable or by a function of the file that returns one) refuses unsafe attributes and
     calls, so its from_string is not reported. Nor is a response whose body is declared
     as something other than HTML (Django HttpResponse(content_type="text/plain"), Flask
-    Response(mimetype="application/json"): plain text, JSON, CSV or binary): a browser does
-    not run it as markup. A type chosen at run time still counts.
+    Response(mimetype="application/json"): plain text, JSON, CSV, script
+    (application/javascript, text/javascript) or binary): a browser does not run it as
+    markup, and a script body runs only where a page of the site includes it. A type chosen
+    at run time still counts.
     Example:
         return render_template_string("<h1>" + request.args["q"] + "</h1>")
     Fix: render a fixed template with the value as a variable (autoescaped), or escape it

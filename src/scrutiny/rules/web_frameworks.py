@@ -291,10 +291,12 @@ class CsrfExempt(Rule):
     Why: an exempt view accepts state-changing requests that another site makes the
     user's browser send with their cookies (cross-site request forgery), unless the view
     authenticates every request by other means (a token header, a signature).
-    The finding is low when the exempted view (the function, or the methods of the class
-    whose as_view() is exempted) refuses a request on a comparison of a value the request
-    sent (a double-submit cookie compared with the form field, a signature compared with
-    one computed): it checks a token of each request itself.
+    The finding is low when the exempted view (the function with the decorators this file
+    defines for it, or the methods of the class whose as_view() is exempted) refuses a
+    request on a comparison of a value the request sent (a double-submit cookie compared
+    with the form field, a signature or an Authorization header token compared with the
+    expected one): it checks a token of each request itself. A refusal is a forbidden
+    error raised, abort(401/403), or a response returned with status 401 or 403.
     Example:
         @csrf_exempt
         def update_profile(request): ...
@@ -322,7 +324,7 @@ class CsrfExempt(Rule):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             for decorator in node.decorator_list:
                 if _is_csrf_exempt(decorator, src):
-                    yield self._exempt(decorator, node.name, [node], walk)
+                    yield self._exempt(decorator, node.name, [node, *_local_wrappers(node, src)], walk)
             return
         assert isinstance(node, ast.Call)
         parent = walk.parent(node)
@@ -361,6 +363,31 @@ def _view_functions(view: ast.expr, src: SourceFile) -> list[ast.AST]:
     return []
 
 
+def _local_wrappers(function: ast.FunctionDef | ast.AsyncFunctionDef, src: SourceFile) -> list[ast.AST]:
+    """The decorators of ``function`` that this file defines: their code runs on each
+    request before the view's body, so a token check there checks the view's requests."""
+    names = {d.id for d in function.decorator_list if isinstance(d, ast.Name)}
+    return [
+        node for node in src.tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in names and node is not function
+    ]  # fmt: skip
+
+
+def _refuses(node: ast.AST) -> bool:
+    """A refusal: a raise of a forbidden error, abort(401/403), or a return of a response
+    made with status=401 or 403 (or an HttpResponseForbidden)."""
+    if raises_forbidden(node):
+        return True
+    if not (isinstance(node, ast.Return) and isinstance(node.value, ast.Call)):
+        return False
+    if _call_tail(node.value) == "HttpResponseForbidden":
+        return True
+    return any(
+        kw.arg == "status" and isinstance(kw.value, ast.Constant) and kw.value.value in (401, 403)
+        for kw in node.value.keywords
+    )
+
+
 # Where a request carries a token: its data containers, and Django's cookies and headers.
 TOKEN_FIELDS = frozenset(REQUEST_FIELDS | {"COOKIES", "META"})
 
@@ -387,13 +414,15 @@ def _token_check(functions: list[ast.AST], src: SourceFile) -> int:
             if _reads_request(node.value, names):
                 names.update(t.id for t in node.targets if isinstance(t, ast.Name))
         for node in ast.walk(function):
-            if not isinstance(node, ast.If) or not any(raises_forbidden(n) for s in node.body for n in ast.walk(s)):
+            if not isinstance(node, ast.If) or not any(_refuses(n) for s in node.body for n in ast.walk(s)):
                 continue
             for test in ast.walk(node.test):
                 compared = (
                     [test.left, *test.comparators] if isinstance(test, ast.Compare)
                     else list(test.args) if isinstance(test, ast.Call) and len(test.args) >= 2 else []
                 )  # fmt: skip
+                if isinstance(test, ast.Compare) and all(isinstance(op, ast.Is | ast.IsNot) for op in test.ops):
+                    continue  # ``token is None``: whether a value was sent, not whether it matches
                 if compared and any(_reads_request(c, names) for c in compared):
                     return node.lineno
     return 0
