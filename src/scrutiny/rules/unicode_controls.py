@@ -63,7 +63,8 @@ class Hit:
 
 EMOJI_STYLE = 0xFE0F
 KEYCAP = "\u20e3"
-KEYCAP_BASES = frozenset("0123456789#*")
+# The canonical combining class of viramas (Devanagari, Malayalam, Bengali ... U+094D, U+0D4D).
+VIRAMA_CLASS = 9
 
 
 # An emoji spelled as an escape (\U0001f6e0, \u2764, \N{...}) right before the selector;
@@ -88,12 +89,16 @@ def _shaping_is_ordinary(line: str, index: int) -> bool:
     before = _escaped_base(line[:index]) or (line[index - 1] if index > 0 else "")
     after = line[index + 1] if index + 1 < len(line) else ""
     if code in JOINERS:
+        if before and unicodedata.combining(before) == VIRAMA_CLASS:
+            return True  # after a virama a joiner picks the letter's written form (Malayalam chillu)
         return not before.isascii() and not after.isascii()
     # Emoji and ideograph sequences carry at most one selector; a run of them hides data.
     previous_is_selector = bool(before) and ord(before) in VARIATION_SELECTORS
     next_is_selector = bool(after) and ord(after) in VARIATION_SELECTORS
-    if code == EMOJI_STYLE and before in KEYCAP_BASES and after == KEYCAP:
-        return True  # a keycap emoji: digit, #, or *, then U+FE0F U+20E3
+    if code == EMOJI_STYLE and after == KEYCAP:
+        # A keycap emoji: U+FE0F U+20E3 after its digit, #, or *, or after a template
+        # expression that renders the digit ({{ loop.index }}); the keycap shows on screen.
+        return True
     return not before.isascii() and not previous_is_selector and not next_is_selector
 
 
@@ -154,8 +159,10 @@ class TrojanSource(Rule):
     (zero-width space, word joiner, a BOM inside the text, soft hyphen, line separators, tag
     characters, Hangul fillers, and joiners or variation selectors next to ASCII text)
     written raw in a comment, a string literal or an identifier. Joiners and a single
-    variation selector between non-ASCII characters (emoji, Persian, Indic text) and the
-    selector of a keycap emoji (1, #, * then U+FE0F U+20E3) are not reported, nor is a
+    variation selector between non-ASCII characters (emoji, Persian, Indic text), a
+    joiner after a virama (the chillu and half forms of Indic scripts, also at the end of
+    a word) and the selector of a keycap emoji (U+FE0F U+20E3 after 1, #, * or a template
+    expression that renders the digit) are not reported, nor is a
     selector right after an emoji written as an escape (\\U0001f527, \\N{...}); in a
     docstring, as in a comment, an invisible character is low. An invisible character that
     is the whole of a quoted literal ('<U+FEFF>' in a replacement table) is low: the literal
