@@ -71,6 +71,17 @@ def _text(node: ast.AST | None) -> str | None:
 BUILTINS = frozenset(name for name in dir(builtins) if not name[:1].isupper())
 
 
+def _added(node: ast.BinOp) -> list[ast.expr]:
+    """The operands of a left-leaning chain of +, in order (a + "?" + b: [a, "?", b])."""
+    operands: list[ast.expr] = []
+    current: ast.expr = node
+    while isinstance(current, ast.BinOp) and isinstance(current.op, ast.Add):
+        operands.append(current.right)
+        current = current.left
+    operands.append(current)
+    return operands[::-1]
+
+
 class Function(Statements):
     """Abstract interpretation of one function body over taint environments (expressions here)."""
 
@@ -265,6 +276,12 @@ class Function(Statements):
                 position = match.end()
             pieces.extend(values)  # any the placeholders did not name (a * width) still count
             return self._in_url(pieces, env)
+        if isinstance(node.op, ast.Add):
+            # path + "?" + query: a chain of + with literal text reads like an f-string.
+            operands = _added(node)
+            if any(isinstance(o, ast.Constant) and isinstance(o.value, str) for o in operands):
+                return self._in_url([o.value if isinstance(o, ast.Constant) and isinstance(o.value, str) else o
+                                     for o in operands], env)  # fmt: skip
         return union(self.expr(node.left, env), self.expr(node.right, env))
 
     def _boolop(self, node: ast.BoolOp, env: Env) -> Taint:
