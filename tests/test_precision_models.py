@@ -109,3 +109,35 @@ def test_a_requested_role_the_server_checks_is_not_the_callers_word(capsys, tmp_
     (tmp_path / "svc" / "__init__.py").write_text("")
     data = review(capsys, tmp_path, "svc/views.py", ROLE_ROUTES)
     assert [f["line"] for f in findings(data, "SCR932")] == [20]
+
+
+# SCR406: a mktemp name used only as the new path of a link ------------------------------------
+
+LINK_PROBES = """
+    import os
+    import tempfile
+
+
+    def supports_symlinks(directory):
+        name = tempfile.mktemp(dir=directory, prefix="probe-")
+        name = os.fsencode(name)
+        try:
+            os.symlink(b"target", name)
+            os.unlink(name)
+            return True
+        except OSError:
+            return False
+
+
+    def link_to_scratch(directory):
+        scratch = tempfile.mktemp(dir=directory)
+        os.symlink(scratch, os.path.join(directory, "latest"))
+        return scratch
+"""
+
+
+def test_a_mktemp_name_created_by_symlink_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "probes.py", LINK_PROBES)
+    # Line 7: os.symlink makes the path and fails if it exists. Line 18: the name is the
+    # link's target, a path nothing has created.
+    assert [(f["line"], f["severity"]) for f in findings(data, "SCR406")] == [(7, "low"), (18, "medium")]

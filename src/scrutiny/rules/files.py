@@ -15,8 +15,9 @@ class TempfileMktemp(CallRule):
 
     What: tempfile.mktemp, os.tempnam or os.tmpnam, which return a free path without
     creating the file. When the function uses the name only to create the path in a way
-    that fails if it exists (binding a UNIX socket, mkdir, mkfifo) and then to use or
-    remove it, the finding is low.
+    that fails if it exists (binding a UNIX socket, mkdir, mkfifo, or as the new path of
+    os.symlink / os.link), possibly after converting it (os.fsencode), and then to use,
+    move or remove it, the finding is low.
     Why: between the name being chosen and the file being opened, another local process
     can create that path, often as a symlink to a file the program will then overwrite or
     read (a time-of-check/time-of-use race in a shared directory such as /tmp).
@@ -51,9 +52,15 @@ class TempfileMktemp(CallRule):
 
 # Calls that create what they are given and fail when the path already exists, so a
 # path planted first makes them fail rather than redirects them.
-EXCLUSIVE_CREATORS = frozenset({"bind", "listenUNIX", "mkdir", "mkfifo"})
-# Calls that may use such a path once it is created, or clean it up.
-AFTER_CREATION = frozenset({"connect", "connectUNIX", "unlink", "remove", "rmdir", "exists", "isdir", "rmtree"})
+EXCLUSIVE_CREATORS = frozenset({"bind", "listenUNIX", "mkdir", "mkfifo", "symlink", "link"})
+# Of those, the ones whose new path is their second argument (os.symlink(target, new)).
+CREATED_SECOND = frozenset({"symlink", "link"})
+# Calls that may use such a path once it is created, move it, or clean it up.
+AFTER_CREATION = frozenset(
+    {"connect", "connectUNIX", "unlink", "remove", "rmdir", "exists", "isdir", "rmtree", "rename", "replace"}
+)
+# Conversions that give the same path in another type (name = os.fsencode(name)).
+PATH_CONVERSIONS = frozenset({"fsencode", "fsdecode", "str", "bytes", "encode", "decode"})
 
 
 def _claimed_exclusively(call: ast.Call, walk: Walk) -> str | None:
@@ -77,6 +84,10 @@ def _claimed_exclusively(call: ast.Call, walk: Walk) -> str | None:
         if not isinstance(user, ast.Call) or use not in user.args:
             return None
         tail = call_tail(user)
+        if tail in PATH_CONVERSIONS and first_creator is None and _rebinds(user, held, walk):
+            continue  # name = os.fsencode(name): the same path
+        if tail in CREATED_SECOND and user.args.index(use) != 1:
+            return None  # the existing target of a link, not the path it creates
         if tail in EXCLUSIVE_CREATORS and first_creator is None:
             first_creator = user
         elif first_creator is None or tail not in EXCLUSIVE_CREATORS | AFTER_CREATION:
@@ -84,6 +95,13 @@ def _claimed_exclusively(call: ast.Call, walk: Walk) -> str | None:
     if first_creator is None:
         return None
     return f"{held} is first used by {ast.unparse(first_creator.func)} on line {first_creator.lineno}"
+
+
+def _rebinds(call: ast.Call, held: str, walk: Walk) -> bool:
+    """``held = conversion(held)``: the call's value is assigned back to the same name."""
+    statement = walk.parent(call)
+    return (isinstance(statement, ast.Assign) and statement.value is call and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name) and statement.targets[0].id == held)  # fmt: skip
 
 
 # Directories every local user can write to.
