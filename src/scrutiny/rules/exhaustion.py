@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import PurePath
 
 from scrutiny.context import FileKind
@@ -57,22 +57,28 @@ def _from_request(node: ast.AST, tainted: set[str]) -> bool:
     return bool(REQUEST_DATA.search(ast.unparse(node)))
 
 
-def request_sized_names(function: ast.AST) -> set[str]:
-    """Names holding request data in ``function`` that no comparison or min() bounds."""
+def _names_assigned_from(function: ast.AST, holds: Callable[[ast.AST, set[str]], bool]) -> set[str]:
+    """Names ``function`` assigns from a value of which ``holds(value, names so far)`` is
+    true, repeated until no name is added (a = f(request); b = a + 1: both)."""
     assigns = [n for n in ast.walk(function) if isinstance(n, ast.Assign | ast.AnnAssign) and n.value is not None]
-    tainted: set[str] = set()
+    found: set[str] = set()
     changed = True
     while changed:
         changed = False
         for node in assigns:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             assert node.value is not None
-            if not _from_request(node.value, tainted):
+            if not holds(node.value, found):
                 continue
-            for target in targets:
-                if isinstance(target, ast.Name) and target.id not in tainted:
-                    tainted.add(target.id)
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Name) and target.id not in found:
+                    found.add(target.id)
                     changed = True
+    return found
+
+
+def request_sized_names(function: ast.AST) -> set[str]:
+    """Names holding request data in ``function`` that no comparison or min() bounds."""
+    tainted = _names_assigned_from(function, _from_request)
     bounded = {
         name
         for node in ast.walk(function)
@@ -105,20 +111,7 @@ def _numeric_evidence(node: ast.AST, numbers: set[str]) -> bool:
 def numeric_names(function: ast.AST) -> set[str]:
     """Names the function shows to hold a number: assigned from int()/float(), a
     .get(..., type=int), a JSON body, or another such name."""
-    assigns = [n for n in ast.walk(function) if isinstance(n, ast.Assign | ast.AnnAssign) and n.value is not None]
-    numbers: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for node in assigns:
-            assert node.value is not None
-            if not _numeric_evidence(node.value, numbers):
-                continue
-            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
-                if isinstance(target, ast.Name) and target.id not in numbers:
-                    numbers.add(target.id)
-                    changed = True
-    return numbers
+    return _names_assigned_from(function, _numeric_evidence)
 
 
 class RequestSizedWork(Rule):
