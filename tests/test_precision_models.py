@@ -141,3 +141,31 @@ def test_a_mktemp_name_created_by_symlink_is_low(capsys, tmp_path) -> None:
     # Line 7: os.symlink makes the path and fails if it exists. Line 18: the name is the
     # link's target, a path nothing has created.
     assert [(f["line"], f["severity"]) for f in findings(data, "SCR406")] == [(7, "low"), (18, "medium")]
+
+
+# SCR106: an environment that never renders ---------------------------------------------------
+
+TEMPLATE_CHECKS = """
+    import jinja2
+    from flask import Flask
+
+    app = Flask(__name__)
+
+
+    def check_syntax(paths, folder):
+        lookup = jinja2.Environment()
+        lookup.loader = jinja2.FileSystemLoader([folder])
+        for path in paths:
+            source = lookup.loader.get_source(lookup, path)[0]
+            lookup.parse(source)
+
+
+    def render_page(folder, name, values):
+        pages = jinja2.Environment(loader=jinja2.FileSystemLoader([folder]))
+        return pages.get_template(name).render(**values)
+"""
+
+
+def test_an_environment_that_only_parses_is_low(capsys, tmp_path) -> None:
+    data = review(capsys, tmp_path, "templates.py", TEMPLATE_CHECKS)
+    assert [(f["line"], f["severity"]) for f in findings(data, "SCR106")] == [(9, "low"), (17, "high")]

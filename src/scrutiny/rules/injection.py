@@ -15,10 +15,12 @@ from scrutiny.rules.base import (
     ContextPolicy,
     Walk,
     argument,
+    call_tail,
     is_built_string,
     is_constant_string,
     is_false,
     keyword,
+    walk_function,
 )
 from scrutiny.rules.code_guards import names_vetted, operator_supplied, project_file, regex_vetted
 from scrutiny.rules.template_text import is_markup, literal_text
@@ -323,6 +325,33 @@ def _html_signs(src: SourceFile) -> bool:
     return False
 
 
+# What an environment does without rendering anything: configure it, read a template's
+# source through its loader (loader.get_source(env, name)), lex or parse a source.
+NON_RENDERING_USES = frozenset({"filters", "globals", "tests", "policies", "loader", "parse", "lex", "preprocess",
+                                "add_extension", "extensions", "list_templates"})  # fmt: skip
+
+
+def _never_renders(call: ast.Call, walk: Walk) -> bool:
+    """``env = Environment(...)`` held in a local name that its function (or module) only
+    configures and uses to read or parse sources: never get_template, from_string, or handed
+    to code this file cannot see."""
+    statement = walk.parent(call)
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)):  # fmt: skip
+        return False
+    held = statement.targets[0].id
+    scope = walk.function or walk.src.tree
+    reads = [n for n in walk_function(scope) if isinstance(n, ast.Name) and n.id == held and isinstance(n.ctx, ast.Load)]
+    for read in reads:
+        user = walk.parent(read)
+        if isinstance(user, ast.Attribute) and user.attr in NON_RENDERING_USES:
+            continue
+        if isinstance(user, ast.Call) and call_tail(user) == "get_source" and user.args[:1] == [read]:
+            continue
+        return False
+    return bool(reads)
+
+
 class Jinja2AutoescapeOff(CallRule):
     """Jinja2 templates rendered without HTML autoescaping
 
@@ -334,7 +363,9 @@ class Jinja2AutoescapeOff(CallRule):
     file with no sign of HTML is low. Environments in a module with no sign of HTML (no .html names, markup
     or text/html in the code's strings, no web framework import; comments, docstrings and
     URLs are not signs) are low: text templates (config files, e-mails in plain text,
-    names mapped from an identity provider's claims) need no HTML escaping.
+    names mapped from an identity provider's claims) need no HTML escaping. An
+    environment held in a local name that the code only configures, reads sources
+    through (loader.get_source) or parses with is low: nothing is rendered through it.
     Why: without autoescaping, a value rendered into an HTML template keeps its <, > and
     quotes, so text from a user can add script to the page (cross-site scripting). This
     is CWE-79 rather than CWE-1336: the template itself is trusted, the defect is output
@@ -395,6 +426,11 @@ class Jinja2AutoescapeOff(CallRule):
             yield self.finding(call, f"{name} created {problem}; nothing in the file suggests the templates are "
                                "HTML, so escaping may not apply", walk.src, scope=walk.scope_name,
                                severity=Severity.LOW, confidence=Confidence.LOW)  # fmt: skip
+            return
+        if _never_renders(call, walk):
+            yield self.finding(call, f"{name} created {problem}, but the code only configures it and reads or "
+                               "parses template sources with it; nothing is rendered through it here", walk.src,
+                               scope=walk.scope_name, severity=Severity.LOW)  # fmt: skip
             return
         yield self.finding(
             call,
