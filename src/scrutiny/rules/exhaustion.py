@@ -124,9 +124,9 @@ class RequestSizedWork(Rule):
     limit=/per_page=/page_size=), when the function never compares it with a maximum
     or passes it through min(). Outside page sizes the code must show a number (int(),
     float(), type=int, or a JSON body on the way): text from a query string, form or
-    header makes range(), read() and the others raise, not spend. A page size passed to a function of the same file that only
-    slices a sequence it holds or compares the size is not reported: the page can never
-    outgrow the sequence. Passed to this project's own code in another file (a relative
+    header makes range(), read() and the others raise, not spend. A page size passed to
+    a function of the same file that only slices a sequence it holds or compares the
+    size is not reported: the page can never outgrow the sequence. Passed to this project's own code in another file (a relative
     import, or a package on the file's path), whose use is not visible, it is low.
     Why: one request with n=10**9 makes the server loop, allocate or wait until memory
     or workers run out, and a page size without a cap lets a client dump a whole table

@@ -341,7 +341,8 @@ def _never_renders(call: ast.Call, walk: Walk) -> bool:
         return False
     held = statement.targets[0].id
     scope = walk.function or walk.src.tree
-    reads = [n for n in walk_function(scope) if isinstance(n, ast.Name) and n.id == held and isinstance(n.ctx, ast.Load)]
+    reads = [n for n in walk_function(scope)
+             if isinstance(n, ast.Name) and n.id == held and isinstance(n.ctx, ast.Load)]  # fmt: skip
     for read in reads:
         user = walk.parent(read)
         if isinstance(user, ast.Attribute) and user.attr in NON_RENDERING_USES:
