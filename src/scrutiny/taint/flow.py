@@ -43,6 +43,9 @@ __all__ = ["Env", "Function", "Module", "Step", "Taint"]
 
 # Text after one of these in a URL is its query or fragment.
 QUERY_MARKS = ("?", "&", "#")
+# A URL's literal start that fixes its host: a path with a first segment ("/web/": not
+# "//" or "/\\", which browsers read as another host), or a scheme, host and separator.
+HOST_FIXED = re.compile(r"/[^/\\]|[A-Za-z][A-Za-z0-9+.-]*://[^/?#\\]+[/?#]")
 REDIRECT_ONLY = frozenset({"redirect"})
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([a-zA-Z%])")
 
@@ -557,13 +560,15 @@ class Function(Statements):
         """The taint of a string built from literal text and values: what follows a literal ?,
         & or # is in a URL's query or fragment, where it cannot choose where a redirect goes."""
         parts: list[Taint] = []
-        in_query = False
+        # A literal start that fixes the host ("/web/", "https://example.org/") leaves the
+        # values after it in the path: they cannot pick where the redirect goes.
+        fixed = bool(pieces) and isinstance(pieces[0], str) and bool(HOST_FIXED.match(pieces[0]))
         for piece in pieces:
             if isinstance(piece, str):
-                in_query = in_query or any(mark in piece for mark in QUERY_MARKS)
+                fixed = fixed or any(mark in piece for mark in QUERY_MARKS)
                 continue
             taint = self.expr(piece, env)
-            parts.append(clear(taint, REDIRECT_ONLY) if in_query and taint else taint)
+            parts.append(clear(taint, REDIRECT_ONLY) if fixed and taint else taint)
         return union(*parts)
 
     def _clean_key(self, mapping: ast.expr, key: ast.expr) -> bool:
