@@ -169,3 +169,32 @@ TEMPLATE_CHECKS = """
 def test_an_environment_that_only_parses_is_low(capsys, tmp_path) -> None:
     data = review(capsys, tmp_path, "templates.py", TEMPLATE_CHECKS)
     assert [(f["line"], f["severity"]) for f in findings(data, "SCR106")] == [(9, "low"), (17, "high")]
+
+
+# SCR905: a cookie that echoes a form's cleaned value ----------------------------------------
+
+THEME_VIEWS = """
+    from django.views.generic import FormView
+
+    from .forms import ThemeForm
+
+
+    class ThemeView(FormView):
+        form_class = ThemeForm
+
+        def form_valid(self, form):
+            response = super().form_valid(form)
+            response.set_cookie("theme", form.cleaned_data["theme"], samesite="Lax")
+            return response
+
+        def remember(self, response, session):
+            response.set_cookie("sid", session.session_key, samesite="Lax")
+            return response
+"""
+
+
+def test_a_cookie_echoing_a_forms_cleaned_value_is_a_preference(capsys, tmp_path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    data = review(capsys, tmp_path, "app/views.py", THEME_VIEWS)
+    assert [(f["line"], f["severity"]) for f in findings(data, "SCR905")] == [(12, "low"), (16, "medium")]

@@ -138,11 +138,14 @@ COOKIE_READS = frozenset({"cookies", "COOKIES"})
 
 
 def _echoed_request_field(node: ast.AST) -> bool:
-    """request.args.get("sort"), request.form["order"], request.GET.get(...): a value the client sent."""
+    """request.args.get("sort"), request.form["order"], request.GET.get(...),
+    form.cleaned_data["theme"]: a value the client sent."""
     while isinstance(node, ast.Call | ast.Subscript):
         node = node.func if isinstance(node, ast.Call) else node.value
         if isinstance(node, ast.Attribute) and node.attr == "get":
             node = node.value
+    if isinstance(node, ast.Attribute) and node.attr == "cleaned_data":
+        return True  # a Django form's validated copy of what the client posted
     if not (isinstance(node, ast.Attribute) and node.attr in ECHOED_FIELDS):
         return False
     owner = node.value
@@ -439,7 +442,8 @@ class CookieWithoutSecure(CookieFlagRule):
     flag, and is reported there). A cookie whose value the code shows to be a literal, a
     number, a boolean (a comparison, or an attribute of self every assignment of which,
     through the module's own functions, is one) or request data echoed back
-    (resp.set_cookie("sort", request.args["sort"])) holds a preference, not a session: it
+    (resp.set_cookie("sort", request.args["sort"]), a Django form's cleaned_data) holds a
+    preference, not a session: it
     is reported at low severity, with the reason, unless the module reads that cookie
     back into a condition (if request.cookies.get("role") == "admin"), where the server
     trusts what it holds; a read inside the function that computes the value written is
