@@ -99,15 +99,21 @@ def roots(src: SourceFile) -> set[str]:
     return {module.split(".", 1)[0] for module in src.imported_modules}
 
 
-def main_guard_line(src: SourceFile) -> int:
-    """The line of a top-level ``if __name__ == "__main__":``, or 0."""
+def main_guard(src: SourceFile) -> ast.If | None:
+    """The module's top-level ``if __name__ == "__main__":`` statement, or None."""
     for node in src.tree.body:
         if isinstance(node, ast.If) and isinstance(node.test, ast.Compare):
-            names = {getattr(n, "id", None) for n in ast.walk(node.test)}
-            values = {getattr(n, "value", None) for n in ast.walk(node.test)}
+            names = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+            values = {n.value for n in ast.walk(node.test) if isinstance(n, ast.Constant)}
             if "__name__" in names and "__main__" in values:
-                return node.lineno
-    return 0
+                return node
+    return None
+
+
+def main_guard_line(src: SourceFile) -> int:
+    """The line of a top-level ``if __name__ == "__main__":``, or 0."""
+    guard = main_guard(src)
+    return guard.lineno if guard is not None else 0
 
 
 def test_folders(dirs: Iterable[str]) -> list[str]:

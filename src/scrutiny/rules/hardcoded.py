@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.kinds import main_guard_line
+from scrutiny.kinds import main_guard
 from scrutiny.rules.base import Rule, Walk, default_pairs, name_parts, note, string_value, target_name, walk_function
 from scrutiny.rules.resolve import module_value
 from scrutiny.source import SourceFile
@@ -35,13 +35,12 @@ def _asserted_back(node: ast.AST, text: str, walk: Walk) -> int:
 
 def _in_main_block(node: ast.AST, src: SourceFile) -> int:
     """The line of the top-level ``if __name__ == "__main__":`` holding ``node`` (0: outside one)."""
-    guard = main_guard_line(src)
-    if not guard:
+    block = main_guard(src)
+    if block is None:
         return 0
-    block = next(n for n in src.tree.body if isinstance(n, ast.If) and n.lineno == guard)
     line = getattr(node, "lineno", 0)
-    first = block.body[0].lineno if block.body else guard
-    return guard if first <= line <= (block.end_lineno or guard) and not block.orelse else 0
+    first = block.body[0].lineno if block.body else block.lineno
+    return block.lineno if first <= line <= (block.end_lineno or block.lineno) and not block.orelse else 0
 
 PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "passphrase"})
 SECRET_WORDS = PASSWORD_WORDS | {"secret", "token", "apikey", "credential", "credentials"}

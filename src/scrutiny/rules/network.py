@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
-from scrutiny.kinds import main_guard_line
+from scrutiny.kinds import main_guard
 from scrutiny.rules.base import (
     PEER_CHECK_CONTEXT,
     ContextPolicy,
@@ -414,12 +414,10 @@ def _chosen_on_purpose(node: ast.AST, value: ast.expr, walk: Walk) -> str:
     - a module-level dict or constant in a file that makes no call that binds or serves:
       a configuration default that whoever deploys the application reads and may override.
     """
-    guard = main_guard_line(walk.src)
-    if guard:
-        block = next(n for n in walk.src.tree.body if isinstance(n, ast.If) and n.lineno == guard)
-        if guard <= getattr(node, "lineno", 0) <= (block.end_lineno or guard):
-            return (f"it runs only under the module's __main__ guard (line {guard}), when someone starts the file "
-                    "by hand")  # fmt: skip
+    block = main_guard(walk.src)
+    if block is not None and block.lineno <= getattr(node, "lineno", 0) <= (block.end_lineno or block.lineno):
+        return (f"it runs only under the module's __main__ guard (line {block.lineno}), when someone starts the "
+                "file by hand")  # fmt: skip
     address = string_value(value)
     function = walk.function
     if address and isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):

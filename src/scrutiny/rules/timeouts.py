@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.kinds import main_guard
 from scrutiny.rules.base import CallRule, Walk, argument, keep_lower, keyword, note, walk_function
 from scrutiny.source import SourceFile
 
@@ -125,17 +126,6 @@ CLI_PARSER_CLASSES = frozenset({"argparse.ArgumentParser", "optparse.OptionParse
 CLI_DECORATOR_ROOTS = ("click.", "typer.")
 
 
-def _main_guard(tree: ast.Module) -> ast.If | None:
-    """The module's top-level ``if __name__ == "__main__":`` statement."""
-    for node in tree.body:
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Compare):
-            names = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
-            values = {n.value for n in ast.walk(node.test) if isinstance(n, ast.Constant)}
-            if "__name__" in names and "__main__" in values:
-                return node
-    return None
-
-
 def _parses_command_line(function: ast.FunctionDef | ast.AsyncFunctionDef, src: SourceFile) -> str:
     """How ``function`` parses the command line ('' when it does not): it builds an argparse
     or optparse parser and calls parse_args(), calls getopt, or is a click or typer command
@@ -183,7 +173,7 @@ def run_by_hand(call: ast.Call, walk: Walk) -> str:
     command = _management_command(call, walk)
     if command:
         return command
-    guard = _main_guard(src.tree)
+    guard = main_guard(src)
     parents = src.index.parents
     node: ast.AST | None = call
     while node is not None and node is not guard:
