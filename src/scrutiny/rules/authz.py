@@ -90,13 +90,17 @@ def _is_auth_name(name: str) -> bool:
     return name not in NOT_AUTH_DECORATORS and "csrf" not in parts and bool(parts & AUTH_WORDS)
 
 
+# The HTTP statuses of an access denial: 401 Unauthorized and 403 Forbidden.
+DENIAL_STATUSES = frozenset({401, 403})
+
+
 def _answers_with_denial(decorator: ast.expr) -> bool:
     """A decorator given the status it answers with when its requirement fails, 401 or 403
     (Permissions.ADMIN.require(403)): an access check, whatever its name."""
     if not isinstance(decorator, ast.Call):
         return False
     values = [*decorator.args, *(kw.value for kw in decorator.keywords)]
-    return any(isinstance(v, ast.Constant) and v.value in (401, 403) and not isinstance(v.value, bool) for v in values)
+    return any(isinstance(v, ast.Constant) and v.value in DENIAL_STATUSES and not isinstance(v.value, bool) for v in values)
 
 
 def raises_forbidden(node: ast.AST) -> bool:
@@ -104,7 +108,7 @@ def raises_forbidden(node: ast.AST) -> bool:
     if isinstance(node, ast.Raise) and node.exc is not None:
         return bool(FORBIDDEN_ERRORS.search(_tail(node.exc)))
     if isinstance(node, ast.Call) and _tail(node) == "abort" and node.args:
-        return isinstance(node.args[0], ast.Constant) and node.args[0].value in (401, 403)
+        return isinstance(node.args[0], ast.Constant) and node.args[0].value in DENIAL_STATUSES
     return False
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from scrutiny.context import FileKind
 from scrutiny.findings import Category, Confidence, Finding, Severity
+from scrutiny.rules.authz import DENIAL_STATUSES
 from scrutiny.rules.base import DEFAULT_CONTEXT, Rule, Walk, is_built_string, note, values_bound, walk_function
 from scrutiny.rules.handlers import handler_of
 from scrutiny.rules.logs import STR_METHODS, masking_helper, secret_reference_nodes, weigh_secrets
@@ -202,20 +203,17 @@ class ExceptionDetailInResponse(Rule):
                 return
 
 
-REFUSAL_STATUSES = frozenset({401, 403})
-
-
 def _refuses(node: ast.AST, src: SourceFile) -> bool:
     """``return "...", 403`` / ``return Response(..., status=403)`` / ``abort(403)``."""
     for sub in ast.walk(node):
         if isinstance(sub, ast.Return) and isinstance(sub.value, ast.Tuple):
-            if any(isinstance(e, ast.Constant) and e.value in REFUSAL_STATUSES for e in sub.value.elts):
+            if any(isinstance(e, ast.Constant) and e.value in DENIAL_STATUSES for e in sub.value.elts):
                 return True
         if isinstance(sub, ast.Call):
             values = [kw.value for kw in sub.keywords if kw.arg in ("status", "status_code", "code")]
             if _tail(sub.func) == "abort":
                 values += sub.args[:1]
-            if any(isinstance(v, ast.Constant) and v.value in REFUSAL_STATUSES for v in values):
+            if any(isinstance(v, ast.Constant) and v.value in DENIAL_STATUSES for v in values):
                 return True
     return False
 

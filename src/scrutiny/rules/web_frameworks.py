@@ -24,7 +24,7 @@ from scrutiny.rules.base import (
     tails,
     walk_function,
 )
-from scrutiny.rules.authz import raises_forbidden
+from scrutiny.rules.authz import DENIAL_STATUSES, raises_forbidden
 from scrutiny.rules.config import development_settings
 from scrutiny.rules.handlers import REQUEST_FIELDS
 from scrutiny.rules.reaching import reaching_values
@@ -383,7 +383,7 @@ def _refuses(node: ast.AST) -> bool:
     if _call_tail(node.value) == "HttpResponseForbidden":
         return True
     return any(
-        kw.arg == "status" and isinstance(kw.value, ast.Constant) and kw.value.value in (401, 403)
+        kw.arg == "status" and isinstance(kw.value, ast.Constant) and kw.value.value in DENIAL_STATUSES
         for kw in node.value.keywords
     )
 
